@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// One launcher for every npm bin entry: the command name (the link's basename) picks the TypeScript
+// module, which tsx loads at run time, so no build step stands between a clone and its commands.
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { register } from 'tsx/esm/api';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const commands = {
+  'podsentinel-sim': 'sim/cli.ts',
+  'dataset-generator': 'collectors/dataset-generator.ts',
+  'dataset-generator-agent': 'agents/dataset-generator-agent.ts',
+  'anomaly-detection-agent': 'agents/anomaly-detection-agent.ts',
+  'train-model': 'models/train-model.ts',
+  'run-monitoring': 'run-monitoring.ts',
+  'run-remediation': 'run-remediation.ts',
+};
+
+let name = basename(process.argv[1] ?? '').replace(/\.m?js$/, '');
+let args = process.argv.slice(2);
+if (!(name in commands)) {
+  // Called as `podsentinel <command> ...` (or through this file directly).
+  name = args[0] ?? '';
+  args = args.slice(1);
+}
+const file = commands[name];
+if (!file) {
+  process.stderr.write(`usage: podsentinel <command> [options]\ncommands: ${Object.keys(commands).join(', ')}\n`);
+  process.exit(2);
+}
+register();
+const mod = await import(pathToFileURL(join(root, file)).href);
+process.exitCode = (await mod.main(args)) ?? process.exitCode ?? 0;

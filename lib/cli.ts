@@ -1,0 +1,93 @@
+// Command-line plumbing shared by every command: yargs with one precedence for configuration,
+//   flags  >  environment (PODSENTINEL_<OPTION>, e.g. PODSENTINEL_ALERT_THRESHOLD)  >  config file  >  defaults,
+// where the config file is --config FILE or config/podsentinel.json, its "common" section merged with
+// the section named after the command. Also: running a module directly (`npx tsx file.ts`).
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yargs, { type Argv } from 'yargs';
+
+export const DEFAULT_CONFIG_FILE = 'config/podsentinel.json';
+
+function configFileFrom(argv: string[]): string | undefined {
+  const i = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
+  if (i >= 0) return argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
+  return process.env.PODSENTINEL_CONFIG ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+}
+
+/** The merged config-file values for a command ({} when there is no file). */
+export function loadConfigSection(command: string, argv: string[] = []): Record<string, unknown> {
+  const file = configFileFrom(argv);
+  if (!file) return {};
+  let data: Record<string, unknown>;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new UsageError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  const pick = (k: string) => (data[k] && typeof data[k] === 'object' ? (data[k] as Record<string, unknown>) : {});
+  return { ...pick('common'), ...pick(command) };
+}
+
+export class UsageError extends Error {}
+
+/** A yargs parser with the shared precedence, --config, strict options and --help. */
+export function cli(command: string, argv: string[], description: string): Argv {
+  return yargs(argv)
+    .scriptName(command)
+    .usage(`$0 [options]\n\n${description}`)
+    .env('PODSENTINEL')
+    .config(loadConfigSection(command, argv))
+    .option('config', {
+      type: 'string',
+      describe: `JSON config file ("common" and "${command}" sections); default ${DEFAULT_CONFIG_FILE} when present`,
+    })
+    .option('log-dir', { type: 'string', default: 'logs', describe: 'Directory for structured JSON logs' })
+    .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const })
+    .epilogue(
+      'Precedence: command-line flags > environment variables (PODSENTINEL_<OPTION_NAME>) > config file > defaults.',
+    )
+    .strictOptions()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    });
+}
+
+/** True when `moduleUrl` is the file node was started with (`npx tsx file.ts`). */
+export function isMain(moduleUrl: string): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return resolve(entry) === fileURLToPath(moduleUrl) || resolve(entry) === fileURLToPath(moduleUrl).replace(/\.ts$/, '');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs a command's main when its file is executed directly; prints errors as one clear line
+ * (usage errors also show the hint) and sets the exit code.
+ */
+export function runIfMain(moduleUrl: string, main: (argv: string[]) => Promise<number | void>): void {
+  if (!isMain(moduleUrl)) return;
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (typeof code === 'number') process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`error: ${(err as Error)?.message ?? String(err)}\n`);
+      if (err instanceof UsageError) process.stderr.write('Run with --help for usage.\n');
+      process.exitCode = err instanceof UsageError ? 2 : 1;
+    },
+  );
+}
+
+/** yargs with exitProcess(false) returns after --help; commands check this and return 0. */
+export function helpShown(argv: string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}

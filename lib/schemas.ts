@@ -1,0 +1,170 @@
+// Schemas of the JSON contracts between processes (ARCHITECTURE.md). Writers validate before writing,
+// readers parse through these, so a contract is defined once and checked at every boundary.
+import { z } from 'zod';
+
+export const ANOMALY_TYPES = [
+  'crash_loop',
+  'oom_risk',
+  'resource_exhaustion',
+  'network_issue',
+  'io_pressure',
+  'unknown',
+  'none',
+] as const;
+export const AnomalyType = z.enum(ANOMALY_TYPES);
+export type AnomalyType = z.infer<typeof AnomalyType>;
+
+export const ContributingMetric = z.object({
+  metric: z.string(),
+  value: z.number(),
+  expected: z.number(),
+  deviation: z.number(),
+});
+export type ContributingMetric = z.infer<typeof ContributingMetric>;
+
+export const PodInsight = z.object({
+  namespace: z.string(),
+  pod: z.string(),
+  /** Timestamp of the latest row scored (ISO 8601). */
+  timestamp: z.string(),
+  anomaly_probability: z.number().min(0).max(1),
+  predicted_anomaly: z.boolean(),
+  anomaly_type: AnomalyType,
+  contributing_metrics: z.array(ContributingMetric),
+  /** When the current anomalous stretch began, or null when the pod is normal. */
+  since: z.string().nullable(),
+  /** Status and workload, for readers that need them without re-reading the CSV. */
+  status: z.string().optional(),
+  node: z.string().optional(),
+  workload: z.string().optional(),
+});
+export type PodInsight = z.infer<typeof PodInsight>;
+
+export const ModelInfo = z.object({
+  name: z.string(),
+  version: z.string(),
+  trained_at: z.string().nullable(),
+  backend: z.string(),
+});
+export type ModelInfo = z.infer<typeof ModelInfo>;
+
+export const PodInsights = z.object({
+  generated_at: z.string(),
+  model: ModelInfo,
+  threshold: z.number().min(0).max(1),
+  rows_read: z.number().int().nonnegative(),
+  rows_rejected: z.number().int().nonnegative(),
+  pods: z.array(PodInsight),
+});
+export type PodInsights = z.infer<typeof PodInsights>;
+
+// ---- Remediation allow-list: action names and their typed parameters ----
+const k8sName = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a DNS-1123 name');
+const workloadKind = z.enum(['Deployment', 'StatefulSet', 'DaemonSet']);
+/** Kubernetes quantities as strings: CPU like "500m"/"2", memory like "512Mi"/"2Gi". */
+const cpuQuantity = z.string().regex(/^\d+(\.\d+)?m?$/, 'CPU quantity like 500m or 2');
+const memoryQuantity = z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$/, 'memory quantity like 512Mi');
+
+export const ActionParams = {
+  restart_pod: z.object({ namespace: k8sName, pod: k8sName }).strict(),
+  rollout_restart: z.object({ namespace: k8sName, kind: workloadKind, name: k8sName }).strict(),
+  scale: z.object({ namespace: k8sName, kind: z.enum(['Deployment', 'StatefulSet']), name: k8sName, replicas: z.number().int().min(0) }).strict(),
+  set_resources: z
+    .object({
+      namespace: k8sName,
+      kind: workloadKind,
+      name: k8sName,
+      container: k8sName,
+      requests: z.object({ cpu: cpuQuantity.optional(), memory: memoryQuantity.optional() }).strict().optional(),
+      limits: z.object({ cpu: cpuQuantity.optional(), memory: memoryQuantity.optional() }).strict().optional(),
+    })
+    .strict(),
+  cordon_node: z.object({ node: k8sName }).strict(),
+  uncordon_node: z.object({ node: k8sName }).strict(),
+  drain_node: z.object({ node: k8sName }).strict(),
+} as const;
+export type ActionName = keyof typeof ActionParams;
+export const ACTION_NAMES = Object.keys(ActionParams) as ActionName[];
+
+export const RecommendedAction = z.discriminatedUnion('action', [
+  ...(ACTION_NAMES.map((name) =>
+    z.object({
+      action: z.literal(name),
+      params: ActionParams[name],
+      rationale: z.string(),
+      risk: z.enum(['low', 'medium', 'high']),
+    }),
+  ) as unknown as [z.ZodObject, ...z.ZodObject[]]),
+]);
+export type RecommendedAction = {
+  [K in ActionName]: { action: K; params: z.infer<(typeof ActionParams)[K]>; rationale: string; risk: 'low' | 'medium' | 'high' };
+}[ActionName];
+
+export const Severity = z.enum(['low', 'medium', 'high', 'critical']);
+export type Severity = z.infer<typeof Severity>;
+
+export const Owner = z.object({ kind: z.string(), name: z.string() });
+
+export const AnalysisSource = z.union([
+  z.object({ type: z.literal('llm'), model: z.string() }),
+  z.object({ type: z.literal('rules') }),
+]);
+
+export const PodAnalysis = z.object({
+  /** Stable across cycles for the same ongoing anomaly. */
+  id: z.string(),
+  namespace: z.string(),
+  pod: z.string(),
+  owner: Owner.nullable(),
+  detected_at: z.string(),
+  anomaly_probability: z.number().min(0).max(1),
+  anomaly_type: AnomalyType,
+  severity: Severity,
+  root_cause: z.string(),
+  explanation: z.string(),
+  evidence: z.array(z.string()),
+  recommended_actions: z.array(RecommendedAction),
+  source: AnalysisSource,
+  analyzed_at: z.string().optional(),
+  node: z.string().optional(),
+});
+export type PodAnalysis = Omit<z.infer<typeof PodAnalysis>, 'recommended_actions'> & {
+  recommended_actions: RecommendedAction[];
+};
+
+export const PodAnalysisFile = z.object({
+  generated_at: z.string(),
+  analyses: z.array(PodAnalysis),
+  /** Anomalies that cleared, most recent first (bounded). */
+  resolved: z.array(PodAnalysis.extend({ resolved_at: z.string() })).default([]),
+});
+export type PodAnalysisFile = z.infer<typeof PodAnalysisFile>;
+
+// ---- remediation_history.jsonl: one object per line, append-only ----
+export const AuditEvent = z.enum([
+  'proposal',
+  'refusal',
+  'dry_run',
+  'decision',
+  'execution',
+  'verification',
+  'pending',
+]);
+export const AuditRecord = z.object({
+  ts: z.string(),
+  event: AuditEvent,
+  analysis_id: z.string(),
+  action: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  namespace: z.string().optional(),
+  pod: z.string().optional(),
+  user: z.string(),
+  /** Outcome of this step: e.g. approved/skipped, ok/failed, RESOLVED/FAILED. */
+  result: z.string(),
+  detail: z.unknown().optional(),
+});
+export type AuditRecord = z.infer<typeof AuditRecord>;
