@@ -1,0 +1,45 @@
+// The one interface every detector implements: the LSTM detector the agent runs, its baselines, and
+// the same classes configured for a single feature on NAB. Detectors see observations of keyed series
+// (a pod, or a NAB file) one at a time, in time order, and never look ahead.
+import type { AnomalyType, ContributingMetric } from '../lib/schemas.ts';
+
+/** A condition reported by Kubernetes itself, strong enough to raise the probability directly. */
+export type HardSignal = 'crash_loop' | 'oom_killed' | 'not_ready' | 'image_pull' | 'error';
+
+export interface Observation {
+  /** Series identity, e.g. "namespace/pod". */
+  key: string;
+  /** Workload identity for sibling priors, e.g. "namespace/Deployment/web"; undefined when unknown. */
+  group?: string | undefined;
+  /** Epoch milliseconds. */
+  time: number;
+  /** Raw feature values in the detector's feature order; NaN = unknown. */
+  values: Float64Array;
+  /** Hard signals seen in this row (status, restarts, readiness, events). */
+  hard?: readonly HardSignal[] | undefined;
+}
+
+export interface Verdict {
+  /** Calibrated probability that the series is anomalous now (0..1). */
+  probability: number;
+  /** probability >= the detector's threshold, after persistence/hysteresis. */
+  anomalous: boolean;
+  type: AnomalyType;
+  contributing: ContributingMetric[];
+  /** Epoch ms when the current anomalous stretch began, or null. */
+  since: number | null;
+}
+
+export interface Detector {
+  readonly name: string;
+  /** Feature names, in the order of Observation.values. */
+  readonly features: readonly string[];
+  observe(obs: Observation): Verdict;
+  /** Scores many observations (possibly of many series) at once; same results as observe() in order. */
+  observeBatch?(batch: readonly Observation[]): Verdict[];
+  /** Drops a series' state (pod deleted). */
+  forget(key: string): void;
+  /** Serialisable state of every series, for checkpoints; restore() resumes exactly. */
+  snapshot(): unknown;
+  restore(state: unknown): void;
+}
