@@ -1,0 +1,86 @@
+// The detectors bench:nab can run, and the streaming driver that feeds a NAB series to a Detector.
+//   - every detector of models/registry.ts (the project's production detector and its baselines),
+//     created with one feature, ['value'], and one parameter set for the whole corpus;
+//   - numenta-published: Numenta HTM's published per-row scores (results/numenta), for comparison;
+//   - windowed-gaussian-reference: NAB's own windowedGaussian baseline re-implemented in bench/ only,
+//     used to check the harness end to end. It is not the project's detector.
+// NAB's rules: a detector sees one row at a time in time order (key = file, values = [value]) and never
+// the labels; the anomaly_score of a row is Verdict.probability.
+import { join } from 'node:path';
+import type { Detector, Observation } from '../../models/detector-api.ts';
+import { createDetector, detectorNames } from '../../models/registry.ts';
+import { readResultScores, type NabFile } from './scorer.ts';
+import { WindowedGaussianReference } from './reference-detectors.ts';
+
+export const PUBLISHED = 'numenta-published';
+export const REFERENCE = 'windowed-gaussian-reference';
+
+export type DetectorKind = 'project' | 'published' | 'reference';
+
+export interface NabDetectorInfo {
+  name: string;
+  kind: DetectorKind;
+}
+
+/** Every runnable detector: the project's (from the registry) first, then the comparison rows. */
+export function nabDetectors(): NabDetectorInfo[] {
+  return [
+    ...detectorNames().map((name): NabDetectorInfo => ({ name, kind: 'project' })),
+    { name: PUBLISHED, kind: 'published' },
+    { name: REFERENCE, kind: 'reference' },
+  ];
+}
+
+export class NabDetectorError extends Error {}
+
+/**
+ * Streams one series through a detector and returns its anomaly scores. Rows go one at a time through
+ * observe(), or in time-ordered chunks through observeBatch() (same results by the interface's contract).
+ */
+export async function streamSeries(detector: Detector, file: NabFile, batch = 1): Promise<Float64Array> {
+  const n = file.values.length;
+  const out = new Float64Array(n);
+  const obs = (i: number): Observation => ({ key: file.name, time: file.times[i]!, values: Float64Array.of(file.values[i]!) });
+  const check = (p: number, i: number): number => {
+    if (!Number.isFinite(p)) throw new NabDetectorError(`${detector.name} gave probability ${p} for ${file.name} row ${i}`);
+    return p;
+  };
+  if (batch > 1 && detector.observeBatch) {
+    for (let start = 0; start < n; start += batch) {
+      const chunk: Observation[] = [];
+      for (let i = start; i < Math.min(n, start + batch); i++) chunk.push(obs(i));
+      const verdicts = detector.observeBatch(chunk);
+      if (verdicts.length !== chunk.length) throw new NabDetectorError(`${detector.name}.observeBatch returned ${verdicts.length} verdicts for ${chunk.length}`);
+      verdicts.forEach((v, k) => (out[start + k] = check(v.probability, start + k)));
+    }
+  } else {
+    for (let i = 0; i < n; i++) out[i] = check(detector.observe(obs(i)).probability, i);
+  }
+  detector.forget(file.name);
+  // Yield between files so progress output and IPC stay responsive.
+  await new Promise((r) => setImmediate(r));
+  return out;
+}
+
+export interface RunOptions {
+  nabRoot: string;
+  /** Rows per observeBatch call (1 = observe() per row). */
+  batch: number;
+  /** Alert threshold handed to project detectors (NAB's sweep ignores it: it thresholds the probability). */
+  threshold: number;
+  modelDir?: string | undefined;
+}
+
+/** Scores one file with a named detector; a fresh detector per file, so files are independent. */
+export async function scoreSeriesWith(name: string, file: NabFile, opts: RunOptions): Promise<Float64Array> {
+  if (name === PUBLISHED) {
+    const base = file.name.split('/')[1]!;
+    return readResultScores(join(opts.nabRoot, 'results', 'numenta', file.category, `numenta_${base}`), file);
+  }
+  if (name === REFERENCE) return streamSeries(new WindowedGaussianReference(), file, 1);
+  if (!detectorNames().includes(name)) {
+    throw new NabDetectorError(`unknown detector "${name}" (known: ${nabDetectors().map((d) => d.name).join(', ')})`);
+  }
+  const detector = await createDetector(name, { features: ['value'], threshold: opts.threshold, modelDir: opts.modelDir });
+  return streamSeries(detector, file, opts.batch);
+}
