@@ -1,0 +1,211 @@
+// dataset-generator: the collection command. Every --interval seconds it collects one row per pod from
+// the Kubernetes API or Prometheus and appends them to pod_metrics.csv (whole lines only, header checked),
+// then writes a heartbeat file for the orchestrator. An unreachable source is one clear error line and
+// a retry with backoff; with --once or --test it is a non-zero exit.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { writeJsonAtomic } from '../lib/atomic-file.ts';
+import { Backoff, sleep } from '../lib/backoff.ts';
+import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
+import { loadKubeConfig } from '../lib/kube.ts';
+import { createLogger, type Level, type Logger } from '../lib/log.ts';
+import { CsvHeaderError, METRIC_COLUMNS, MetricsCsvWriter } from '../lib/metrics-csv.ts';
+import { SourceUnreachableError, type Collector } from './collector.ts';
+import { K8sCollector } from './k8s-collector.ts';
+import { parseExtraMetric, PrometheusCollector, type ExtraMetric } from './prometheus-collector.ts';
+
+export const HEARTBEAT_FILE = '.heartbeat-dataset-generator.json';
+
+export interface Heartbeat {
+  pid: number;
+  time: string;
+  rows_total: number;
+  last_tick_ms: number;
+  pods: number;
+}
+
+export function heartbeatPath(outputFile: string): string {
+  return join(dirname(outputFile), HEARTBEAT_FILE);
+}
+
+const DESCRIPTION =
+  'Collects one row per pod per tick from the Kubernetes API (metrics.k8s.io, events, cAdvisor through the node proxy) ' +
+  'or from Prometheus, and appends them to a pod_metrics.csv file.';
+
+function parseArgs(argv: string[]) {
+  return cli('dataset-generator', argv, DESCRIPTION)
+    .option('source', { choices: ['k8s', 'prometheus'] as const, default: 'k8s' as const, describe: 'Where metrics come from' })
+    .option('namespace', { alias: 'n', type: 'string', describe: 'Namespace to collect (default: "default")' })
+    .option('all-namespaces', { alias: 'A', type: 'boolean', default: false, describe: 'Collect every namespace' })
+    .option('interval', { type: 'number', default: 5, describe: 'Seconds between collection ticks' })
+    .option('output-file', { alias: 'o', type: 'string', default: 'data/pod_metrics.csv', describe: 'CSV file to append to' })
+    .option('prometheus-url', { type: 'string', describe: 'Prometheus base URL (with --source prometheus), e.g. http://localhost:9090' })
+    .option('prometheus-window', { type: 'string', default: '1m', describe: 'rate() window of the PromQL queries (span at least two scrapes)' })
+    .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster); with --source prometheus it adds event columns' })
+    .option('extra-metric', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: "Extra per-pod column from PromQL, 'Column Name=PROMQL' (repeatable; needs Prometheus)",
+    })
+    .option('once', { type: 'boolean', default: false, describe: 'Collect one tick, append it, and exit' })
+    .option('ticks', { type: 'number', describe: 'Collect this many ticks, then exit' })
+    .option('test', { type: 'boolean', default: false, describe: 'Check the connection, print what the source serves, and exit (non-zero when unreachable)' })
+    .check((a) => {
+      if (a.namespace !== undefined && a['all-namespaces']) throw new UsageError('give --namespace or --all-namespaces, not both');
+      if (!(a.interval > 0)) throw new UsageError('--interval must be a positive number of seconds');
+      if (a.ticks !== undefined && !(Number.isInteger(a.ticks) && a.ticks > 0)) throw new UsageError('--ticks must be a positive integer');
+      if (a.source === 'prometheus' && !a['prometheus-url']) throw new UsageError('--source prometheus needs --prometheus-url');
+      return true;
+    })
+    .parseSync();
+}
+
+type Args = ReturnType<typeof parseArgs>;
+
+function extraMetrics(args: Args): ExtraMetric[] {
+  const out: ExtraMetric[] = [];
+  for (const spec of args['extra-metric']) {
+    let x: ExtraMetric;
+    try {
+      x = parseExtraMetric(String(spec));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if ((METRIC_COLUMNS as readonly string[]).includes(x.column)) throw new UsageError(`--extra-metric column "${x.column}" is a standard column`);
+    if (out.some((o) => o.column === x.column)) throw new UsageError(`--extra-metric column "${x.column}" is given twice`);
+    out.push(x);
+  }
+  return out;
+}
+
+function makeCollector(args: Args, log: Logger): Collector {
+  const namespace = args['all-namespaces'] ? undefined : (args.namespace ?? 'default');
+  const extra = extraMetrics(args);
+  if (args.source === 'prometheus') {
+    const events = args.kubeconfig
+      ? new K8sCollector(loadKubeConfig(args.kubeconfig), { namespace, logger: log.child('events') })
+      : undefined;
+    return new PrometheusCollector({
+      url: args['prometheus-url']!,
+      namespace,
+      extraMetrics: extra,
+      window: args['prometheus-window'],
+      logger: log,
+      ...(events ? { events } : {}),
+    });
+  }
+  if (extra.length > 0) throw new UsageError('--extra-metric needs --source prometheus (the columns come from PromQL)');
+  return new K8sCollector(loadKubeConfig(args.kubeconfig), { namespace, logger: log });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (helpShown(argv)) return 0;
+  const log = createLogger('dataset-generator', { dir: String(args['log-dir']), level: args['log-level'] as Level });
+  let collector: Collector;
+  try {
+    collector = makeCollector(args, log);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new Error(`cannot set up the collector: ${(err as Error).message}`, { cause: err });
+  }
+
+  if (args.test) {
+    const report = await collector.probe();
+    for (const line of report.lines) process.stdout.write(`${line}\n`);
+    process.stdout.write(report.ok ? 'OK: the source is reachable\n' : 'FAILED: the source cannot be reached\n');
+    return report.ok ? 0 : 1;
+  }
+
+  const output = args['output-file'];
+  let writer: MetricsCsvWriter;
+  try {
+    mkdirSync(dirname(output), { recursive: true });
+    writer = MetricsCsvWriter.open(output, collector.extraColumns);
+  } catch (err) {
+    if (err instanceof CsvHeaderError) throw err;
+    throw new Error(`cannot open ${output} for appending: ${(err as Error).message}`, { cause: err });
+  }
+
+  const maxTicks = args.once ? 1 : args.ticks;
+  const stop = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    log.info(`received ${sig}; finishing the current tick`);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  log.info(`collecting from ${collector.description} every ${args.interval}s into ${output}`);
+  try {
+    return await runLoop({ collector, writer, output, log, intervalMs: args.interval * 1000, maxTicks, signal: stop.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    writer.close();
+  }
+}
+
+interface LoopOptions {
+  collector: Collector;
+  writer: MetricsCsvWriter;
+  output: string;
+  log: Logger;
+  intervalMs: number;
+  /** Stop after this many ticks, failing on the first error; undefined runs until signalled, retrying. */
+  maxTicks: number | undefined;
+  signal: AbortSignal;
+}
+
+/** Collects, appends and heartbeats on a fixed cadence; returns the exit code. */
+export async function runLoop(o: LoopOptions): Promise<number> {
+  const backoff = new Backoff({ initialMs: 1000, maxMs: 60_000 });
+  const heartbeat = heartbeatPath(o.output);
+  let rowsTotal = 0;
+  let ticks = 0;
+  let failing = false;
+  let next = Date.now();
+  while (!o.signal.aborted) {
+    const started = Date.now();
+    let rows;
+    try {
+      rows = await o.collector.collectOnce();
+    } catch (err) {
+      const message = err instanceof SourceUnreachableError ? err.message : `collection failed: ${(err as Error).message}`;
+      if (o.maxTicks !== undefined) {
+        o.log.error(message); // bounded runs (--once, --ticks) fail fast
+        return 1;
+      }
+      const delay = backoff.next();
+      o.log.error(`${message}; retrying in ${(delay / 1000).toFixed(1)}s (attempt ${backoff.attempts})`);
+      failing = true;
+      await sleep(delay, o.signal);
+      next = Date.now();
+      continue;
+    }
+    if (failing) o.log.info(`${o.collector.description} is reachable again`);
+    failing = false;
+    backoff.reset();
+    o.writer.append(rows); // one write of whole lines; a signal cannot split it
+    rowsTotal += rows.length;
+    ticks++;
+    const tickMs = Date.now() - started;
+    const beat: Heartbeat = { pid: process.pid, time: new Date().toISOString(), rows_total: rowsTotal, last_tick_ms: tickMs, pods: rows.length };
+    try {
+      writeJsonAtomic(heartbeat, beat);
+    } catch (err) {
+      o.log.warn(`cannot write heartbeat ${heartbeat}: ${(err as Error).message}`);
+    }
+    o.log.info(`appended ${rows.length} rows in ${tickMs} ms`, { rows_total: rowsTotal, tick: ticks });
+    if (o.maxTicks !== undefined && ticks >= o.maxTicks) break;
+    next += o.intervalMs;
+    const wait = next - Date.now();
+    if (wait < 0) {
+      o.log.warn(`a tick took longer than --interval (${tickMs} ms); the next one starts now`);
+      next = Date.now();
+    } else await sleep(wait, o.signal);
+  }
+  return 0;
+}
+
+runIfMain(import.meta.url, main);

@@ -1,0 +1,412 @@
+// The Kubernetes collector: one row per pod per tick from the API server alone, with a bounded number of
+// calls per tick whatever the pod count: pods (paginated), PodMetrics (one list, namespaced or
+// cluster-wide), warning events (one paginated list), nodes (one list), and each node's cAdvisor page
+// through the API server's node proxy (one call per node that runs a collected pod).
+// It works the same against a real cluster (kubeconfig or in-cluster) and against podsentinel-sim.
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  Observable,
+  type CoreV1Event,
+  type KubeConfig,
+  type ObservableMiddleware,
+  type RequestContext,
+  type ResponseContext,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { kubeErrorMessage } from '../lib/kube.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
+import { newMetricRow, type MetricRow } from '../lib/metrics-csv.ts';
+import { mapPool, SourceUnreachableError, WarnOnce, type Collector, type ProbeReport } from './collector.ts';
+import { CounterRates } from './counter-rates.ts';
+import { containerCounts, eventCount, eventTime, parseQuantity, podDisplayStatus, podMemoryLimitBytes } from './k8s-pod.ts';
+import { parsePromText, type PromSample } from './prom-text.ts';
+
+export interface K8sCollectorOptions {
+  /** Namespace to collect; undefined collects all namespaces. */
+  namespace?: string | undefined;
+  logger?: Logger;
+  /** Page size of the pod and event lists (limit + continue). */
+  pageSize?: number;
+  /** cAdvisor reads in flight at once. */
+  nodeConcurrency?: number;
+}
+
+const MB = 1024 * 1024;
+const CADVISOR = {
+  rx: 'container_network_receive_bytes_total',
+  tx: 'container_network_transmit_bytes_total',
+  rxDrop: 'container_network_receive_packets_dropped_total',
+  txDrop: 'container_network_transmit_packets_dropped_total',
+  fsRead: 'container_fs_reads_bytes_total',
+  fsWrite: 'container_fs_writes_bytes_total',
+} as const;
+type CadvisorKey = keyof typeof CADVISOR;
+const NETWORK_KEYS: CadvisorKey[] = ['rx', 'tx', 'rxDrop', 'txDrop'];
+const NAME_TO_KEY = new Map<string, CadvisorKey>(Object.entries(CADVISOR).map(([k, v]) => [v, k as CadvisorKey]));
+const WANTED = new Set<string>(Object.values(CADVISOR));
+
+/**
+ * Per pod and cAdvisor metric. Network: the largest rate per interface (every cgroup of a pod shares its
+ * network namespace, so adding them would double count). Filesystem: the sum over containers, and the
+ * pod-level cgroup's (container="") as a fallback when no container series are served.
+ */
+interface SeriesGroups {
+  byInterface: Map<string, number>;
+  containers: number | undefined;
+  pod: number | undefined;
+}
+type PodCadvisor = Partial<Record<CadvisorKey, SeriesGroups>>;
+
+interface PodUsage {
+  cpuCores: number;
+  memoryBytes: number;
+  timestamp: string | undefined;
+}
+
+/**
+ * The client-node generator encodes the "/" of a proxy sub-path as %2F; kubectl and Prometheus send
+ * /api/v1/nodes/NODE/proxy/metrics/cadvisor literally, so this request does too.
+ */
+const literalProxyPath: ObservableMiddleware = {
+  pre(ctx: RequestContext) {
+    ctx.setUrl(ctx.getUrl().replace(/\/proxy\/([^?]*)/, (_m, p: string) => `/proxy/${p.replace(/%2F/gi, '/')}`));
+    return new Observable(Promise.resolve(ctx));
+  },
+  post(ctx: ResponseContext) {
+    return new Observable(Promise.resolve(ctx));
+  },
+};
+
+export class K8sCollector implements Collector {
+  readonly description: string;
+  readonly extraColumns: readonly string[] = [];
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly namespace: string | undefined;
+  private readonly log: Logger;
+  private readonly pageSize: number;
+  private readonly nodeConcurrency: number;
+  private readonly warnings: WarnOnce;
+  private readonly rates = new CounterRates();
+  private readonly server: string;
+
+  constructor(kc: KubeConfig, opts: K8sCollectorOptions = {}) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.namespace = opts.namespace || undefined;
+    this.log = opts.logger ?? createLogger('k8s-collector', { console: 'none' });
+    this.pageSize = opts.pageSize ?? 500;
+    this.nodeConcurrency = opts.nodeConcurrency ?? 16;
+    this.warnings = new WarnOnce(this.log);
+    this.server = kc.getCurrentCluster()?.server ?? '(no cluster)';
+    this.description = `Kubernetes API at ${this.server} (${this.namespace ? `namespace ${this.namespace}` : 'all namespaces'})`;
+  }
+
+  async collectOnce(): Promise<MetricRow[]> {
+    return this.collectFor(await this.listPods());
+  }
+
+  /** Lists the pods to collect, page by page. Throws SourceUnreachableError when the API cannot be used. */
+  async listPods(): Promise<V1Pod[]> {
+    try {
+      return await this.listAll(async (cont) => {
+        const page = this.namespace
+          ? await this.core.listNamespacedPod({ namespace: this.namespace, limit: this.pageSize, _continue: cont })
+          : await this.core.listPodForAllNamespaces({ limit: this.pageSize, _continue: cont });
+        return { items: page.items, cont: page.metadata?._continue };
+      });
+    } catch (err) {
+      throw new SourceUnreachableError(`cannot list pods from the Kubernetes API at ${this.server}: ${kubeErrorMessage(err)}`);
+    }
+  }
+
+  /** Builds the rows for pods already listed: reads metrics, events, nodes and cAdvisor pages. */
+  async collectFor(pods: readonly V1Pod[]): Promise<MetricRow[]> {
+    const tickTime = new Date();
+    const nodeNames = [...new Set(pods.map((p) => p.spec?.nodeName).filter((n): n is string => !!n))].sort();
+    const [usage, events, nodes, cadvisor] = await Promise.all([
+      this.readPodMetrics(),
+      this.readWarningEvents(),
+      this.readNodes(),
+      this.readCadvisor(nodeNames),
+    ]);
+    const rows: MetricRow[] = [];
+    let skipped = 0;
+    for (const pod of pods) {
+      const namespace = pod.metadata?.namespace ?? this.namespace ?? '';
+      const name = pod.metadata?.name ?? '';
+      if (!name) continue;
+      const key = `${namespace}/${name}`;
+      const u = usage?.get(key);
+      const node = pod.spec?.nodeName ?? '';
+      const nodeCadvisor = node ? cadvisor.get(node) : undefined;
+      const c = nodeCadvisor?.get(key);
+      // Gone between the list and the metrics reads: served by neither metrics source although both answered.
+      if (!u && usage && nodeCadvisor && !c && pod.status?.phase === 'Running') {
+        skipped++;
+        continue;
+      }
+      const timestamp = u?.timestamp ?? tickTime.toISOString();
+      const counts = containerCounts(pod);
+      const limit = podMemoryLimitBytes(pod) ?? nodes?.get(node);
+      const memoryBytes = u?.memoryBytes ?? NaN;
+      const event = events?.get(key);
+      const eventMatches = event && (!event.uid || !pod.metadata?.uid || event.uid === pod.metadata.uid);
+      const rowTime = Date.parse(timestamp);
+      rows.push(
+        newMetricRow({
+          timestamp,
+          namespace,
+          pod: name,
+          node,
+          status: podDisplayStatus(pod),
+          readyContainers: counts.ready,
+          totalContainers: counts.total,
+          restarts: counts.restarts,
+          cpuPercent: u ? u.cpuCores * 100 : NaN,
+          memoryMb: memoryBytes / MB,
+          memoryPercent: limit && limit > 0 ? (memoryBytes / limit) * 100 : NaN,
+          netRxBytes: networkValue(c?.rx),
+          netTxBytes: networkValue(c?.tx),
+          netRxDropped: networkValue(c?.rxDrop),
+          netTxDropped: networkValue(c?.txDrop),
+          fsReadsMb: fsValue(c?.fsRead) / MB,
+          fsWritesMb: fsValue(c?.fsWrite) / MB,
+          ...(eventMatches
+            ? {
+                eventReason: event.reason,
+                eventMessage: event.message,
+                eventAgeMinutes: Math.max(0, (rowTime - event.time) / 60_000),
+                eventCount: event.count,
+              }
+            : {}),
+        }),
+      );
+    }
+    if (skipped > 0) this.log.debug('skipped pods that vanished between the pod list and the metrics reads', { skipped });
+    this.rates.sweep();
+    return rows;
+  }
+
+  /** Pages through a list call until its continue token runs out. */
+  private async listAll<T>(page: (cont: string | undefined) => Promise<{ items: T[]; cont: string | undefined }>): Promise<T[]> {
+    const all: T[] = [];
+    let cont: string | undefined;
+    do {
+      const res = await page(cont);
+      for (const item of res.items) all.push(item);
+      cont = res.cont || undefined;
+    } while (cont);
+    return all;
+  }
+
+  /** CPU cores and working-set bytes per pod from metrics.k8s.io; undefined when the API is unavailable. */
+  private async readPodMetrics(): Promise<Map<string, PodUsage> | undefined> {
+    const group = 'metrics.k8s.io';
+    const version = 'v1beta1';
+    try {
+      const list = (this.namespace
+        ? await this.custom.listNamespacedCustomObject({ group, version, namespace: this.namespace, plural: 'pods' })
+        : await this.custom.listClusterCustomObject({ group, version, plural: 'pods' })) as PodMetricsList;
+      this.warnings.clear('metrics', 'metrics.k8s.io is serving pod metrics again');
+      const out = new Map<string, PodUsage>();
+      for (const item of list.items ?? []) {
+        let cpu = 0;
+        let mem = 0;
+        for (const c of item.containers ?? []) {
+          cpu += parseQuantity(c.usage?.cpu);
+          mem += parseQuantity(c.usage?.memory);
+        }
+        const ts = item.timestamp ? new Date(item.timestamp) : undefined;
+        out.set(`${item.metadata?.namespace ?? this.namespace}/${item.metadata?.name}`, {
+          cpuCores: cpu,
+          memoryBytes: mem,
+          timestamp: ts && Number.isFinite(ts.getTime()) ? ts.toISOString() : undefined,
+        });
+      }
+      return out;
+    } catch (err) {
+      this.warnings.warn('metrics', `pod metrics unavailable (is metrics-server installed?); CPU and memory columns stay empty: ${kubeErrorMessage(err)}`);
+      return undefined;
+    }
+  }
+
+  /** The most recent Warning event per pod ("namespace/pod"), from one paginated list; undefined when events cannot be read. */
+  async readWarningEvents(): Promise<Map<string, LatestEvent> | undefined> {
+    try {
+      const events = await this.listAll<CoreV1Event>(async (cont) => {
+        const params = { fieldSelector: 'type=Warning', limit: this.pageSize, _continue: cont };
+        const page = this.namespace
+          ? await this.core.listNamespacedEvent({ namespace: this.namespace, ...params })
+          : await this.core.listEventForAllNamespaces(params);
+        return { items: page.items, cont: page.metadata?._continue };
+      });
+      this.warnings.clear('events', 'events are readable again');
+      const out = new Map<string, LatestEvent>();
+      for (const e of events) {
+        if (e.type !== 'Warning' || e.involvedObject?.kind !== 'Pod') continue;
+        const ns = e.involvedObject.namespace ?? e.metadata?.namespace ?? '';
+        const key = `${ns}/${e.involvedObject.name}`;
+        const time = eventTime(e);
+        const prev = out.get(key);
+        if (prev && !(time > prev.time)) continue;
+        out.set(key, {
+          reason: e.reason ?? '',
+          message: e.message ?? '',
+          time,
+          count: eventCount(e),
+          uid: e.involvedObject.uid,
+        });
+      }
+      return out;
+    } catch (err) {
+      this.warnings.warn('events', `cannot read events; event columns stay empty: ${kubeErrorMessage(err)}`);
+      return undefined;
+    }
+  }
+
+  /** Allocatable memory per node (for pods without memory limits); undefined when nodes cannot be listed. */
+  private async readNodes(): Promise<Map<string, number> | undefined> {
+    try {
+      const nodes = await this.listAll<V1Node>(async (cont) => {
+        const page = await this.core.listNode({ limit: this.pageSize, _continue: cont });
+        return { items: page.items, cont: page.metadata?._continue };
+      });
+      this.warnings.clear('nodes', 'nodes are readable again');
+      const out = new Map<string, number>();
+      for (const n of nodes) {
+        const mem = parseQuantity(n.status?.allocatable?.memory);
+        if (n.metadata?.name && mem > 0) out.set(n.metadata.name, mem);
+      }
+      return out;
+    } catch (err) {
+      this.warnings.warn('nodes', `cannot list nodes; Memory Usage (%) of pods without a memory limit stays empty: ${kubeErrorMessage(err)}`);
+      return undefined;
+    }
+  }
+
+  /** Network and filesystem counters per pod from each node's cAdvisor page (one proxy call per node). */
+  private async readCadvisor(nodeNames: readonly string[]): Promise<Map<string, Map<string, PodCadvisor>>> {
+    const out = new Map<string, Map<string, PodCadvisor>>();
+    const failures: string[] = [];
+    await mapPool(nodeNames, this.nodeConcurrency, async (node) => {
+      let text: string;
+      try {
+        text = await this.core.connectGetNodeProxyWithPath({ name: node, path: 'metrics/cadvisor' }, {
+          middleware: [literalProxyPath],
+          middlewareMergeStrategy: 'append',
+        });
+      } catch (err) {
+        failures.push(`${node}: ${kubeErrorMessage(err)}`);
+        return;
+      }
+      const { samples, skipped } = parsePromText(text, WANTED);
+      if (skipped > 0) this.log.debug('skipped malformed cAdvisor lines', { node, skipped });
+      out.set(node, this.aggregateCadvisor(node, samples));
+    });
+    if (failures.length > 0) {
+      this.warnings.warn(
+        'cadvisor',
+        `cannot read cAdvisor of ${failures.length} node(s) through the API server proxy (needs nodes/proxy); ` +
+          `network and filesystem columns stay empty for their pods: ${failures.slice(0, 3).join('; ')}`,
+      );
+    } else if (nodeNames.length > 0) {
+      this.warnings.clear('cadvisor', 'cAdvisor pages are readable again');
+    }
+    return out;
+  }
+
+  private aggregateCadvisor(node: string, samples: PromSample[]): Map<string, PodCadvisor> {
+    const pods = new Map<string, PodCadvisor>();
+    const fallbackTime = Date.now();
+    for (const s of samples) {
+      const metric = NAME_TO_KEY.get(s.name)!;
+      const ns = s.labels.namespace ?? '';
+      const pod = s.labels.pod ?? s.labels.pod_name;
+      if (!pod) continue; // node-level or system cgroups
+      const container = s.labels.container ?? s.labels.container_name ?? '';
+      const key = `${ns}/${pod}`;
+      let value = s.value;
+      if (NETWORK_KEYS.includes(metric)) {
+        const series = `${node}|${s.name}|${key}|${container}|${s.labels.interface ?? ''}|${s.labels.id ?? ''}`;
+        value = this.rates.update(series, s.value, s.timestampMs ?? fallbackTime);
+      }
+      let entry = pods.get(key);
+      if (!entry) pods.set(key, (entry = {}));
+      const g = (entry[metric] ??= { byInterface: new Map<string, number>(), containers: undefined, pod: undefined });
+      if (NETWORK_KEYS.includes(metric)) {
+        const iface = s.labels.interface ?? '';
+        const prev = g.byInterface.get(iface);
+        if (prev === undefined || value > prev || Number.isNaN(value)) g.byInterface.set(iface, value);
+      } else if (container === '') g.pod = (g.pod ?? 0) + value;
+      else g.containers = (g.containers ?? 0) + value;
+    }
+    return pods;
+  }
+
+  async probe(): Promise<ProbeReport> {
+    const lines: string[] = [`source: ${this.description}`];
+    let pods: V1Pod[];
+    try {
+      pods = await this.listPods();
+    } catch (err) {
+      lines.push(`pods: FAILED: ${(err as Error).message}`);
+      return { ok: false, lines };
+    }
+    const statuses = new Map<string, number>();
+    for (const p of pods) {
+      const s = podDisplayStatus(p);
+      statuses.set(s, (statuses.get(s) ?? 0) + 1);
+    }
+    const namespaces = new Set(pods.map((p) => p.metadata?.namespace));
+    lines.push(
+      `pods: ${pods.length} in ${namespaces.size} namespace(s); ` +
+        [...statuses].map(([s, n]) => `${s} ${n}`).join(', '),
+    );
+    const before = this.warningsSnapshot();
+    const rows = await this.collectFor(pods);
+    const withCpu = rows.filter((r) => Number.isFinite(r.cpuPercent)).length;
+    const withNet = rows.filter((r) => Number.isFinite(r.fsReadsMb)).length;
+    const withEvent = rows.filter((r) => r.eventReason !== '').length;
+    lines.push(`metrics.k8s.io: ${withCpu}/${rows.length} pods with CPU and memory`);
+    lines.push(`cAdvisor (node proxy): ${withNet}/${rows.length} pods with network and filesystem counters (rates need a second tick)`);
+    lines.push(`warning events: ${withEvent} pod(s) with a recent Warning`);
+    for (const w of this.warningsSnapshot()) if (!before.includes(w)) lines.push(`warning: ${w}`);
+    return { ok: true, lines };
+  }
+
+  private warningsSnapshot(): string[] {
+    return this.warnings.messages();
+  }
+}
+
+export interface LatestEvent {
+  reason: string;
+  message: string;
+  time: number;
+  count: number;
+  uid: string | undefined;
+}
+
+interface PodMetricsList {
+  items?: Array<{
+    metadata?: { name?: string; namespace?: string };
+    timestamp?: string;
+    containers?: Array<{ name?: string; usage?: { cpu?: string; memory?: string } }>;
+  }>;
+}
+
+/** A pod's network rate: the sum over its interfaces. */
+function networkValue(g: SeriesGroups | undefined): number {
+  if (!g || g.byInterface.size === 0) return NaN;
+  let sum = 0;
+  for (const v of g.byInterface.values()) sum += v;
+  return sum;
+}
+
+/** A pod's filesystem counter: the sum over its containers, else the pod-level cgroup's. */
+function fsValue(g: SeriesGroups | undefined): number {
+  return g?.containers ?? g?.pod ?? NaN;
+}

@@ -1,0 +1,81 @@
+// What a collector reads off a Pod object: its display status (as `kubectl get pods` shows it), container
+// counts and restarts, and its memory limit; plus Kubernetes resource quantities ("250m", "512Mi").
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
+
+const SUFFIX: Record<string, number> = {
+  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5, Ei: 1024 ** 6,
+};
+
+/** A Kubernetes quantity as a number (cores for CPU, bytes for memory); NaN when malformed. */
+export function parseQuantity(q: string | number | undefined | null): number {
+  if (q === undefined || q === null) return NaN;
+  if (typeof q === 'number') return q;
+  const m = /^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([a-zA-Z]{0,2})\s*$/.exec(q);
+  if (!m) return NaN;
+  const factor = SUFFIX[m[2]!];
+  return factor === undefined ? NaN : Number(m[1]) * factor;
+}
+
+/**
+ * The pod's status as kubectl shows it: Terminating for a pod being deleted, the pod's own reason
+ * (Evicted), a container's waiting reason (ContainerCreating, CrashLoopBackOff, ImagePullBackOff...),
+ * a container's terminated reason (OOMKilled, Error, Completed), else the phase.
+ */
+export function podDisplayStatus(pod: V1Pod): string {
+  if (pod.metadata?.deletionTimestamp) return 'Terminating';
+  const status = pod.status;
+  if (status?.reason) return status.reason;
+  const init = status?.initContainerStatuses ?? [];
+  for (const c of init) {
+    const waiting = c.state?.waiting?.reason;
+    if (waiting && waiting !== 'PodInitializing') return `Init:${waiting}`;
+    const terminated = c.state?.terminated;
+    if (terminated && terminated.exitCode !== 0) return `Init:${terminated.reason ?? 'Error'}`;
+  }
+  let terminatedReason: string | undefined;
+  for (const c of status?.containerStatuses ?? []) {
+    const waiting = c.state?.waiting?.reason;
+    if (waiting) return waiting;
+    const terminated = c.state?.terminated;
+    if (terminated && !terminatedReason) terminatedReason = terminated.reason ?? (terminated.exitCode === 0 ? 'Completed' : 'Error');
+  }
+  if (terminatedReason) return terminatedReason;
+  return status?.phase ?? 'Unknown';
+}
+
+export function containerCounts(pod: V1Pod): { ready: number; total: number; restarts: number } {
+  const statuses = pod.status?.containerStatuses ?? [];
+  const total = pod.spec?.containers?.length ?? statuses.length;
+  let ready = 0;
+  let restarts = 0;
+  for (const c of statuses) {
+    if (c.ready) ready++;
+    restarts += c.restartCount ?? 0;
+  }
+  return { ready, total, restarts };
+}
+
+/** Sum of the containers' memory limits in bytes; undefined when any container has none (unbounded pod). */
+export function podMemoryLimitBytes(pod: V1Pod): number | undefined {
+  const containers = pod.spec?.containers ?? [];
+  if (containers.length === 0) return undefined;
+  let sum = 0;
+  for (const c of containers) {
+    const limit = parseQuantity(c.resources?.limits?.memory);
+    if (!(limit > 0)) return undefined;
+    sum += limit;
+  }
+  return sum;
+}
+
+/** When an event last happened (epoch ms), from whichever time field the server filled in. */
+export function eventTime(e: CoreV1Event): number {
+  const t = e.lastTimestamp ?? e.series?.lastObservedTime ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
+  if (!t) return NaN;
+  return t instanceof Date ? t.getTime() : Date.parse(String(t));
+}
+
+export function eventCount(e: CoreV1Event): number {
+  return e.series?.count ?? e.count ?? 1;
+}
