@@ -1,4 +1,13 @@
-// Baseline detector factories (filled in by the baselines implementation).
+// Baseline detectors for the benchmarks, registered by name for --detector.
 import type { DetectorFactory } from '../registry.ts';
+import { IsolationForestDetector } from './isolation-forest.ts';
+import { RollingMedianDetector } from './rolling-median.ts';
+import { ZScoreDetector } from './zscore.ts';
 
-export const factories: Record<string, DetectorFactory> = {};
+export { IsolationForestDetector, RollingMedianDetector, ZScoreDetector };
+
+export const factories: Record<string, DetectorFactory> = {
+  'isolation-forest': (o) => new IsolationForestDetector({ features: o.features, threshold: o.threshold }),
+  'rolling-median': (o) => new RollingMedianDetector({ features: o.features, threshold: o.threshold }),
+  zscore: (o) => new ZScoreDetector({ features: o.features, threshold: o.threshold }),
+};
