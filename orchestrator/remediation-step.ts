@@ -1,0 +1,95 @@
+// The approval step: when new analyses with recommended actions appear, run-remediation runs as a
+// child that owns the terminal (stdio inherited, same process group so it can read the keyboard)
+// while the status view is paused. One run at a time; analyses that arrive meanwhile wait for the next.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { PodAnalysis } from '../lib/schemas.ts';
+import { TSX_IMPORT } from './supervisor.ts';
+
+export interface RemediationStepOptions {
+  script: string;
+  args: string[];
+  nodePath?: string;
+  env?: Record<string, string>;
+  /** Called before the child starts and after it ends (pause/resume the view). */
+  onStart?: (ids: string[]) => void;
+  onEnd?: (result: RemediationRun) => void;
+}
+
+export interface RemediationRun {
+  ids: string[];
+  code: number | null;
+  signal: string | null;
+  /** The person interrupted it (Ctrl-C): run-monitoring takes that as a request to stop. */
+  interrupted: boolean;
+}
+
+export class RemediationStep {
+  private readonly opts: RemediationStepOptions;
+  private readonly offered = new Set<string>();
+  private queued = new Map<string, PodAnalysis>();
+  private child: ChildProcess | null = null;
+  private running: Promise<RemediationRun> | null = null;
+  private closed = false;
+  runs = 0;
+
+  constructor(opts: RemediationStepOptions) {
+    this.opts = opts;
+  }
+
+  get busy(): boolean {
+    return this.child !== null;
+  }
+
+  /** Queues analyses that carry actions and were not offered yet in this session. */
+  offer(analyses: PodAnalysis[]): void {
+    for (const a of analyses) {
+      if (a.recommended_actions.length === 0 || this.offered.has(a.id)) continue;
+      this.queued.set(a.id, a);
+    }
+  }
+
+  /** Starts a run when work is queued and none is running; returns its promise, or null. */
+  maybeRun(): Promise<RemediationRun> | null {
+    if (this.closed || this.child || this.queued.size === 0) return null;
+    const ids = [...this.queued.keys()];
+    for (const id of ids) this.offered.add(id);
+    this.queued.clear();
+    this.runs++;
+    this.opts.onStart?.(ids);
+    const child = spawn(this.opts.nodePath ?? process.execPath, ['--import', TSX_IMPORT, this.opts.script, ...this.opts.args], {
+      stdio: 'inherit',
+      env: { ...process.env, ...this.opts.env },
+    });
+    this.child = child;
+    this.running = new Promise((resolve) => {
+      let done = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (done) return;
+        done = true;
+        this.child = null;
+        const result: RemediationRun = { ids, code, signal, interrupted: signal === 'SIGINT' || code === 130 };
+        this.opts.onEnd?.(result);
+        resolve(result);
+      };
+      child.once('exit', finish);
+      child.once('error', () => finish(null, null));
+    });
+    return this.running;
+  }
+
+  /** Stops a running child (SIGTERM, then SIGKILL after timeoutMs) and runs no more. */
+  async close(timeoutMs = 5_000): Promise<void> {
+    this.closed = true;
+    const child = this.child;
+    const running = this.running;
+    if (!child || !running) return;
+    child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([running, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+    if (this.child) {
+      this.child.kill('SIGKILL');
+      await running;
+    }
+  }
+}

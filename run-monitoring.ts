@@ -1,0 +1,125 @@
+// run-monitoring: the orchestrator. Starts the collector and the agents as supervised child
+// processes (and, with --demo, the simulated cluster first), shows a live status, and runs the
+// approval step on the terminal when an analysis recommends an action.
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cli, helpShown, runIfMain, UsageError } from './lib/cli.ts';
+import { createLogger } from './lib/log.ts';
+import type { Mode } from './orchestrator/child-specs.ts';
+import { InstanceLockedError } from './orchestrator/lock.ts';
+import { runMonitoring, type MonitorConfig } from './orchestrator/monitor.ts';
+
+const ROOT = dirname(fileURLToPath(import.meta.url));
+
+export function parseArgs(argv: string[]) {
+  return cli(
+    'run-monitoring',
+    argv,
+    'Runs the whole pipeline: collector → dataset-generator agent (LSTM scoring) → anomaly-detection agent → approval prompt.\n' +
+      'Each part is a supervised child process (restarted with backoff), logging to <log-dir>/<child>.out.log.',
+  )
+    .option('prometheus-url', { type: 'string', describe: 'Prometheus base URL (with --source prometheus)' })
+    .option('namespace', { type: 'string', describe: 'Namespace to watch (default: all namespaces)' })
+    .option('generator-interval', { type: 'number', default: 5, describe: 'Seconds between collection ticks' })
+    .option('output-file', { type: 'string', describe: 'Metrics CSV (default: <data-dir>/pod_metrics.csv)' })
+    .option('watch-interval', { type: 'number', default: 10, describe: 'Seconds between agent cycles' })
+    .option('alert-threshold', { type: 'number', default: 0.7, describe: 'Anomaly probability that raises an alert (0..1)' })
+    .option('source', { choices: ['k8s', 'prometheus'] as const, default: 'k8s' as const, describe: 'Where the collector reads metrics' })
+    .option('kubeconfig', { type: 'string', describe: 'Kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)' })
+    .option('data-dir', { type: 'string', default: 'data', describe: 'Directory of the pipeline files (one run-monitoring per directory)' })
+    .option('generator-only', { type: 'boolean', default: false, describe: 'Run only the collector' })
+    .option('dataset-agent-only', { type: 'boolean', default: false, describe: 'Run only the dataset-generator agent' })
+    .option('anomaly-agent-only', { type: 'boolean', default: false, describe: 'Run only the anomaly-detection agent' })
+    .option('no-remediation', { type: 'boolean', default: false, describe: 'Do not run the approval step' })
+    .option('remediation-dry-run', { type: 'boolean', default: false, describe: 'Approval step in --dry-run mode (shows and records, changes nothing)' })
+    .option('demo', { type: 'boolean', default: false, describe: 'Start the simulated cluster and point everything at it' })
+    .option('scenario', { type: 'string', default: 'demo', describe: 'Simulated cluster scenario (with --demo)' })
+    .option('speed', { type: 'number', default: 20, describe: 'Simulated time speed-up (with --demo)' })
+    .option('seed', { type: 'number', describe: 'Simulated cluster random seed (with --demo)' })
+    .option('no-llm', { type: 'boolean', default: false, describe: 'Anomaly agent uses its rules only, no LLM' })
+    .option('llm-model', { type: 'string', describe: 'LLM model for the anomaly agent' })
+    .option('llm-base-url', { type: 'string', describe: 'OpenAI-compatible base URL for the anomaly agent' })
+    .option('scores-file', { type: 'string', describe: 'Have the dataset-generator agent record every scored row here (audits, tests)' })
+    .option('status-interval', { type: 'number', default: 30, describe: 'Seconds between status lines when stdout is not a terminal' })
+    .option('stop-timeout', { type: 'number', default: 10, describe: 'Seconds to wait for children after SIGTERM before SIGKILL' })
+    .option('max-crashes', { type: 'number', default: 5, describe: 'A child crashing this many times within --crash-window is given up on' })
+    .option('crash-window', { type: 'number', default: 120, describe: 'Seconds (see --max-crashes)' })
+    .parserConfiguration({ 'boolean-negation': false });
+}
+
+export function configFrom(argv: string[]): MonitorConfig | null {
+  const a = parseArgs(argv).parseSync();
+  if (helpShown(argv)) return null;
+  const only = [a['generator-only'] && 'generator', a['dataset-agent-only'] && 'dataset-agent', a['anomaly-agent-only'] && 'anomaly-agent'].filter(
+    Boolean,
+  ) as Mode[];
+  if (only.length > 1) throw new UsageError('choose at most one of --generator-only, --dataset-agent-only, --anomaly-agent-only');
+  const positive = (name: string, v: number) => {
+    if (!Number.isFinite(v) || v <= 0) throw new UsageError(`--${name} must be a positive number (got ${v})`);
+    return v;
+  };
+  if (!(a['alert-threshold'] >= 0 && a['alert-threshold'] <= 1)) throw new UsageError('--alert-threshold must be between 0 and 1');
+  if (a.source === 'prometheus' && !a['prometheus-url'] && !a.demo) throw new UsageError('--source prometheus needs --prometheus-url');
+  const dataDir = resolve(a['data-dir']);
+  const llmArgs: string[] = [];
+  if (a['llm-model']) llmArgs.push('--llm-model', a['llm-model']);
+  if (a['llm-base-url']) llmArgs.push('--llm-base-url', a['llm-base-url']);
+  return {
+    root: ROOT,
+    mode: only[0] ?? 'all',
+    dataDir,
+    logDir: resolve(String(a['log-dir'] ?? 'logs')),
+    logLevel: String(a['log-level'] ?? 'info'),
+    outputFile: resolve(a['output-file'] ?? resolve(dataDir, 'pod_metrics.csv')),
+    source: a.source,
+    namespace: a.namespace,
+    kubeconfig: a.kubeconfig,
+    prometheusUrl: a['prometheus-url'],
+    generatorInterval: positive('generator-interval', a['generator-interval']),
+    watchInterval: positive('watch-interval', a['watch-interval']),
+    alertThreshold: a['alert-threshold'],
+    noLlm: a['no-llm'],
+    llmArgs,
+    scoresFile: a['scores-file'],
+    demo: a.demo ? { scenario: a.scenario, speed: positive('speed', a.speed), seed: a.seed } : null,
+    remediation: !a['no-remediation'],
+    remediationArgs: a['remediation-dry-run'] ? ['--dry-run'] : [],
+    statusInterval: positive('status-interval', a['status-interval']),
+    stopTimeout: positive('stop-timeout', a['stop-timeout']),
+    supervisor: { maxCrashes: positive('max-crashes', a['max-crashes']), crashWindowMs: positive('crash-window', a['crash-window']) * 1000 },
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const cfg = configFrom(argv);
+  if (!cfg) return 0;
+  const log = createLogger('run-monitoring', { dir: cfg.logDir, level: cfg.logLevel as 'info', console: 'none' });
+  // The first SIGINT/SIGTERM stops gracefully; a second one while stopping kills at once.
+  let signals = 0;
+  let resolveStop: (s: string) => void = () => {};
+  const stopSignal = new Promise<string>((r) => (resolveStop = r));
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) resolveStop(sig);
+    else {
+      process.stderr.write(`\n${sig} again: exiting now\n`);
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await runMonitoring(cfg, { out: process.stdout, log, stopSignal });
+  } catch (err) {
+    if (err instanceof InstanceLockedError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 3;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+runIfMain(import.meta.url, main);
