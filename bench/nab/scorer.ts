@@ -242,6 +242,10 @@ export interface FileScore {
   fn: number;
   /** Rows in the file (NAB's published Total_Count). */
   total: number;
+  /** The false positives' (negative) share of score. */
+  fpScore: number;
+  /** Each scored window's contribution: its best detection's weight, or -fnWeight when missed. */
+  windowScores: number[];
 }
 
 /** Scores one file's anomaly scores at a threshold (detection = score >= threshold). */
@@ -266,10 +270,13 @@ export function scoreFile(file: NabFile, scores: ArrayLike<number>, threshold: n
     } else tn++;
   }
   let score = fpScore;
+  const windowScores: number[] = [];
   best.forEach((b, w) => {
-    if (rw.scoredWindows[w]) score += b;
+    if (!rw.scoredWindows[w]) return;
+    score += b;
+    windowScores.push(b);
   });
-  return { name: file.name, threshold, score, tp, tn, fp, fn, total: n };
+  return { name: file.name, threshold, score, tp, tn, fp, fn, total: n, fpScore, windowScores };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,0 +1,315 @@
+// npm run bench:nab: streams every NAB series through the project's detectors (and the comparison rows),
+// sweeps one threshold per detector and profile over the corpus as NAB does, and prints the normalised
+// scores next to NAB's published scoreboard.
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
+import { writeJsonAtomic } from '../../lib/atomic-file.ts';
+import { loadCorpus, PROFILE_NAMES, scoreDetector, type NabCorpus, type ProfileName, type ProfileResult } from './scorer.ts';
+import { nabDetectors, PUBLISHED, scoreSeriesWith, type RunOptions } from './detectors.ts';
+import type { WorkerReply, WorkerRequest } from './worker.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(HERE, '..', '..');
+export const DEFAULT_NAB_DIR = resolve(REPO, '..', 'shared', 'benchmarks', 'nab');
+
+/** The published scoreboard rows shown next to ours: [label, key in results/final_results.json]. */
+export const SCOREBOARD: Array<[string, string]> = [
+  ['ARTime (best published)', 'ARTime'],
+  ['Numenta HTM', 'numenta'],
+  ['CAD OSE', 'contextOSE'],
+  ['KNN CAD', 'knncad'],
+  ['Relative Entropy', 'relativeEntropy'],
+  ['Random Cut Forest', 'randomCutForest'],
+  ['Twitter ADVec', 'twitterADVec'],
+  ['Windowed Gaussian', 'windowedGaussian'],
+  ['Etsy Skyline', 'skyline'],
+];
+
+const TABLE_CATEGORIES = ['realAWSCloudwatch', 'realKnownCause', 'all'];
+
+export interface DetectorRun {
+  name: string;
+  seconds: number;
+  rows: number;
+  profiles: ProfileResult[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Running detectors over the corpus
+
+interface Task {
+  detector: string;
+  file: number;
+}
+
+/** Runs tasks on `jobs` child processes (or in-process when jobs = 1); longest files first. */
+async function runTasks(
+  corpus: NabCorpus,
+  tasks: Task[],
+  jobs: number,
+  options: RunOptions,
+  onDone: (t: Task, scores: Float64Array, ms: number) => void,
+): Promise<Map<string, string>> {
+  const errors = new Map<string, string>();
+  const queue = [...tasks].sort((a, b) => corpus.files[b.file]!.values.length - corpus.files[a.file]!.values.length);
+  if (jobs <= 1) {
+    for (const t of queue) {
+      if (errors.has(t.detector)) continue;
+      const t0 = performance.now();
+      try {
+        onDone(t, await scoreSeriesWith(t.detector, corpus.files[t.file]!, options), performance.now() - t0);
+      } catch (err) {
+        errors.set(t.detector, (err as Error).message);
+      }
+    }
+    return errors;
+  }
+  const workerPath = join(HERE, 'worker.ts');
+  const tsx = import.meta.resolve('tsx');
+  let nextId = 0;
+  const runWorker = (child: ChildProcess) =>
+    new Promise<void>((done) => {
+      let current: Task | undefined;
+      const sendNext = () => {
+        current = queue.shift();
+        while (current && errors.has(current.detector)) current = queue.shift();
+        if (!current) {
+          child.disconnect();
+          return done();
+        }
+        const req: WorkerRequest = { id: nextId++, detector: current.detector, file: current.file, options };
+        child.send(req);
+      };
+      child.on('message', (reply: WorkerReply) => {
+        if (!current) return;
+        if ('error' in reply) errors.set(current.detector, reply.error.split('\n')[0] ?? reply.error);
+        else onDone(current, reply.scores, reply.ms);
+        sendNext();
+      });
+      child.on('exit', (code, signal) => {
+        if (current) {
+          errors.set(current.detector, `worker exited (${signal ?? code}) while scoring ${corpus.files[current.file]!.name}`);
+          current = undefined;
+        }
+        done();
+      });
+      sendNext();
+    });
+  const children = Array.from({ length: jobs }, () =>
+    fork(workerPath, [], { execArgv: ['--import', tsx], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
+  await Promise.all(children.map(runWorker));
+  return errors;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Output
+
+function fmt(x: number | undefined, width = 7): string {
+  return (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(2)).padStart(width);
+}
+
+export function formatTable(runs: DetectorRun[], published: Record<string, Record<string, number>>, corpus: NabCorpus): string {
+  const windows = corpus.files.reduce((n, f) => n + f.windows.length, 0);
+  const head =
+    'Detector'.padEnd(30) +
+    'standard'.padStart(9) + 'low_FP'.padStart(8) + 'low_FN'.padStart(8) + '  │' +
+    TABLE_CATEGORIES.map((c) => c.replace(/^real/, '').padStart(15)).join('') + '  │' + 'time'.padStart(8);
+  const line = '─'.repeat(head.length);
+  const out = [
+    `NAB corpus: ${corpus.files.length} files, ${windows} windows. Normalised scores (null detector = 0, perfect = 100);`,
+    'one threshold per detector and profile, swept over every distinct score; categories use the standard profile.',
+    line,
+    head,
+    line,
+  ];
+  for (const r of runs) {
+    const p = (name: ProfileName) => r.profiles.find((x) => x.profile === name);
+    const std = p('standard');
+    out.push(
+      r.name.padEnd(30) +
+        fmt(std?.normalized, 9) + fmt(p('reward_low_FP_rate')?.normalized, 8) + fmt(p('reward_low_FN_rate')?.normalized, 8) + '  │' +
+        TABLE_CATEGORIES.map((c) => fmt(std?.byCategory[c]?.normalized, 15)).join('') + '  │' +
+        `${r.seconds.toFixed(0)}s`.padStart(8),
+    );
+  }
+  out.push(line, 'Published scoreboard (results/final_results.json):');
+  for (const [label, key] of SCOREBOARD) {
+    const s = published[key];
+    if (!s) continue;
+    out.push(
+      `  ${label}`.padEnd(30) + fmt(s.standard, 9) + fmt(s.reward_low_FP_rate, 8) + fmt(s.reward_low_FN_rate, 8) + '  │' +
+        TABLE_CATEGORIES.map(() => fmt(undefined, 15)).join('') + '  │',
+    );
+  }
+  out.push(line);
+  return out.join('\n');
+}
+
+/** Where a detector loses points on the standard profile: the files costing most, split misses / FPs. */
+export function formatDetail(run: DetectorRun, corpus: NabCorpus, top: number): string {
+  const std = run.profiles.find((p) => p.profile === 'standard');
+  if (!std) return '';
+  const cm = corpus.profiles.standard;
+  const rows = std.files.map((f) => {
+    const detected = f.windowScores.filter((w) => w > -cm.fnWeight).length;
+    const missed = f.windowScores.length - detected;
+    const lateLoss = f.windowScores.filter((w) => w > -cm.fnWeight).reduce((s, w) => s + (cm.tpWeight - w), 0);
+    const missLoss = missed * (cm.tpWeight + cm.fnWeight);
+    return { f, detected, missed, lateLoss, missLoss, fpLoss: -f.fpScore, loss: lateLoss + missLoss - f.fpScore };
+  });
+  const sum = (k: 'lateLoss' | 'missLoss' | 'fpLoss') => rows.reduce((s, r) => s + r[k], 0);
+  const fpRows = std.files.reduce((s, f) => s + f.fp, 0);
+  const out = [
+    `${run.name} (standard, threshold ${std.threshold}): raw ${std.raw.toFixed(2)} of ${(cm.tpWeight * std.files.reduce((s, f) => s + f.windowScores.length, 0)).toFixed(0)}; ` +
+      `lost to missed windows ${sum('missLoss').toFixed(2)}, late detections ${sum('lateLoss').toFixed(2)}, ` +
+      `false positives ${sum('fpLoss').toFixed(2)} (${fpRows} FP rows)`,
+    `  ${'file'.padEnd(58)}${'win'.padStart(4)}${'hit'.padStart(4)}${'FP rows'.padStart(8)}${'miss'.padStart(7)}${'late'.padStart(7)}${'FP'.padStart(7)}${'score'.padStart(8)}`,
+  ];
+  for (const r of [...rows].sort((a, b) => b.loss - a.loss).slice(0, top)) {
+    out.push(
+      `  ${r.f.name.padEnd(58)}${String(r.f.windowScores.length).padStart(4)}${String(r.detected).padStart(4)}${String(r.f.fp).padStart(8)}` +
+        `${r.missLoss.toFixed(2).padStart(7)}${r.lateLoss.toFixed(2).padStart(7)}${r.fpLoss.toFixed(2).padStart(7)}${r.f.score.toFixed(2).padStart(8)}`,
+    );
+  }
+  return out.join('\n');
+}
+
+export function jsonReport(runs: DetectorRun[], corpusDir: string): unknown {
+  const detectors: Record<string, unknown> = {};
+  for (const r of runs) {
+    const entry: Record<string, unknown> = {};
+    const byCategory: Record<string, Record<string, number | null>> = {};
+    for (const p of r.profiles) {
+      entry[p.profile] = p.normalized;
+      for (const [cat, c] of Object.entries(p.byCategory)) {
+        (byCategory[cat] ??= {})[p.profile] = Number.isNaN(c.normalized) ? null : c.normalized;
+      }
+    }
+    entry.by_category = byCategory;
+    entry.thresholds = Object.fromEntries(r.profiles.map((p) => [p.profile, p.threshold]));
+    entry.raw = Object.fromEntries(r.profiles.map((p) => [p.profile, p.raw]));
+    entry.seconds = r.seconds;
+    detectors[r.name] = entry;
+  }
+  return { corpus: corpusDir, generated_at: new Date().toISOString(), detectors };
+}
+
+function writeResults(dir: string, name: string, corpus: NabCorpus, scores: Float64Array[]): void {
+  corpus.files.forEach((f, k) => {
+    const base = f.name.split('/')[1]!;
+    const path = join(dir, name, f.category, `${name}_${base}`);
+    mkdirSync(dirname(path), { recursive: true });
+    const s = scores[k]!;
+    const lines = ['timestamp,value,anomaly_score'];
+    for (let i = 0; i < s.length; i++) lines.push(`${f.timestamps[i]},${f.values[i]},${s[i]}`);
+    writeFileSync(path, lines.join('\n') + '\n');
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+export async function main(argv: string[]): Promise<number> {
+  const known = nabDetectors();
+  const args = await cli(
+    'bench-nab',
+    argv,
+    'Numenta Anomaly Benchmark: streams every NAB series through each detector (one row at a time, labels never\n' +
+      'shown, one parameter set for the corpus), sweeps one threshold per profile as NAB does, prints the scores.\n' +
+      `Detectors: ${known.map((d) => `${d.name} (${d.kind})`).join(', ')}.`,
+  )
+    .option('detector', { type: 'string', array: true, default: ['all'], describe: 'Detector to run (repeatable); "all" runs every one' })
+    .option('nab-dir', { type: 'string', default: process.env.NAB_DIR ?? DEFAULT_NAB_DIR, describe: 'NAB corpus directory (data/, labels/, config/, results/)' })
+    .option('results-dir', { type: 'string', describe: 'Write per-row scores in NAB\'s layout: DIR/<detector>/<category>/<detector>_<file>.csv' })
+    .option('json', { type: 'string', describe: 'Write the scores as JSON to this file' })
+    .option('jobs', { type: 'number', default: Math.min(2, availableParallelism()), describe: 'Files scored in parallel (child processes)' })
+    .option('batch', { type: 'number', default: 256, describe: 'Rows per observeBatch() call when a detector has it (1 = observe() per row)' })
+    .option('alert-threshold', { type: 'number', default: 0.5, describe: 'Alert threshold given to project detectors (the NAB sweep thresholds the probability itself)' })
+    .option('model-dir', { type: 'string', describe: 'Model artifact directory for the LSTM detector' })
+    .option('detail', { type: 'number', default: 8, describe: 'Per project detector, list the N files losing most points (0 = none)' })
+    .parseAsync();
+  if (helpShown(argv)) return 0;
+
+  const requested = args.detector.flatMap((d) => d.split(',')).map((d) => d.trim()).filter(Boolean);
+  const names = requested.includes('all') ? known.map((d) => d.name) : [...new Set(requested)];
+  for (const n of names) {
+    if (!known.some((d) => d.name === n)) throw new UsageError(`unknown detector "${n}" (known: ${known.map((d) => d.name).join(', ')}, all)`);
+  }
+  if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new UsageError('--jobs must be a positive integer');
+  if (!Number.isInteger(args.batch) || args.batch < 1) throw new UsageError('--batch must be a positive integer');
+  const nabRoot = resolve(args['nab-dir']);
+  if (!existsSync(join(nabRoot, 'labels', 'combined_windows.json'))) {
+    throw new UsageError(`no NAB corpus at ${nabRoot} (set --nab-dir or NAB_DIR; NAB is github.com/numenta/NAB)`);
+  }
+  const corpus = loadCorpus(nabRoot);
+  const published = JSON.parse(readFileSync(join(nabRoot, 'results', 'final_results.json'), 'utf8')) as Record<string, Record<string, number>>;
+  const options: RunOptions = { nabRoot, batch: args.batch, threshold: args['alert-threshold'], modelDir: args['model-dir'] };
+  const totalRows = corpus.files.reduce((n, f) => n + f.values.length, 0);
+  const log = (msg: string) => process.stderr.write(`${msg}\n`);
+  log(`NAB: ${corpus.files.length} files, ${totalRows} rows; detectors: ${names.join(', ')}; ${args.jobs} job(s)`);
+
+  const runStart = performance.now();
+  const scores = new Map(names.map((n) => [n, new Array<Float64Array>(corpus.files.length)]));
+  const done = new Map(names.map((n) => [n, 0]));
+  const started = new Map<string, number>();
+  const finished = new Map<string, number>();
+  const tasks: Task[] = names.flatMap((detector) => corpus.files.map((_, file) => ({ detector, file })));
+  // The published rows need no computation; everything else is streamed (in parallel when jobs > 1).
+  const onDone = (t: Task, s: Float64Array, ms: number) => {
+    scores.get(t.detector)![t.file] = s;
+    const n = done.get(t.detector)! + 1;
+    done.set(t.detector, n);
+    if (n === corpus.files.length) finished.set(t.detector, performance.now());
+    const f = corpus.files[t.file]!;
+    if (t.detector !== PUBLISHED) {
+      const elapsed = ((performance.now() - runStart) / 1000).toFixed(0);
+      log(`[${elapsed}s] ${t.detector} ${n}/${corpus.files.length} ${f.name} (${f.values.length} rows, ${(ms / 1000).toFixed(1)}s)`);
+    }
+  };
+  for (const n of names) started.set(n, performance.now());
+  const errors = await runTasks(
+    corpus,
+    tasks.filter((t) => t.detector === PUBLISHED),
+    1,
+    options,
+    onDone,
+  );
+  const streamed = tasks.filter((t) => t.detector !== PUBLISHED);
+  for (const [k, v] of await runTasks(corpus, streamed, args.jobs, options, onDone)) errors.set(k, v);
+
+  const runs: DetectorRun[] = [];
+  for (const name of names) {
+    if (errors.has(name)) {
+      log(`${name}: FAILED: ${errors.get(name)}`);
+      continue;
+    }
+    const s = scores.get(name)!;
+    runs.push({
+      name,
+      seconds: ((finished.get(name) ?? performance.now()) - started.get(name)!) / 1000,
+      rows: totalRows,
+      profiles: scoreDetector(corpus, s, PROFILE_NAMES),
+    });
+    if (args['results-dir']) writeResults(resolve(args['results-dir']), name, corpus, s);
+  }
+  const wall = (performance.now() - runStart) / 1000;
+
+  process.stdout.write(`\n${formatTable(runs, published, corpus)}\n`);
+  process.stdout.write(`Wall time ${wall.toFixed(0)}s with ${args.jobs} job(s); a detector's time is until its last file finished (runs overlap).\n`);
+  const kinds = new Map(known.map((d) => [d.name, d.kind]));
+  for (const r of runs.filter((x) => kinds.get(x.name) === 'project' && args.detail > 0)) {
+    process.stdout.write(`\n${formatDetail(r, corpus, args.detail)}\n`);
+  }
+  if (args.json) {
+    writeJsonAtomic(resolve(args.json), jsonReport(runs, nabRoot));
+    log(`wrote ${args.json}`);
+  }
+  if (args['results-dir']) log(`wrote per-row scores under ${args['results-dir']}`);
+  return errors.size > 0 ? 1 : 0;
+}
+
+runIfMain(import.meta.url, main);
