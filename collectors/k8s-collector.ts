@@ -20,7 +20,7 @@ import { createLogger, type Logger } from '../lib/log.ts';
 import { newMetricRow, type MetricRow } from '../lib/metrics-csv.ts';
 import { mapPool, SourceUnreachableError, WarnOnce, type Collector, type ProbeReport } from './collector.ts';
 import { CounterRates } from './counter-rates.ts';
-import { containerCounts, eventCount, eventTime, parseQuantity, podDisplayStatus, podMemoryLimitBytes } from './k8s-pod.ts';
+import { containerCounts, eventCount, eventTime, hasRunningContainer, parseQuantity, podDisplayStatus, podMemoryLimitBytes } from './k8s-pod.ts';
 import { parsePromText, type PromSample } from './prom-text.ts';
 
 export interface K8sCollectorOptions {
@@ -143,8 +143,9 @@ export class K8sCollector implements Collector {
       const node = pod.spec?.nodeName ?? '';
       const nodeCadvisor = node ? cadvisor.get(node) : undefined;
       const c = nodeCadvisor?.get(key);
-      // Gone between the list and the metrics reads: served by neither metrics source although both answered.
-      if (!u && usage && nodeCadvisor && !c && pod.status?.phase === 'Running') {
+      // Gone between the list and the metrics reads: a running container, yet served by neither metrics
+      // source although both answered. (A crash-looping pod has no running container and keeps its row.)
+      if (!u && usage && nodeCadvisor && !c && hasRunningContainer(pod)) {
         skipped++;
         continue;
       }

@@ -56,6 +56,10 @@ export function containerCounts(pod: V1Pod): { ready: number; total: number; res
   return { ready, total, restarts };
 }
 
+export function hasRunningContainer(pod: V1Pod): boolean {
+  return (pod.status?.containerStatuses ?? []).some((c) => !!c.state?.running);
+}
+
 /** Sum of the containers' memory limits in bytes; undefined when any container has none (unbounded pod). */
 export function podMemoryLimitBytes(pod: V1Pod): number | undefined {
   const containers = pod.spec?.containers ?? [];
