@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { Backoff } from '../lib/backoff.ts';
 
 /** tsx's ESM loader, resolved from this file so children start from any working directory. */
-export const TSX_IMPORT = import.meta.resolve('tsx');
+export const TSX_IMPORT: string = typeof import.meta.resolve === 'function' ? import.meta.resolve('tsx') : 'tsx';
 
 export type RestartPolicy = 'always' | 'on-failure' | 'never';
 
