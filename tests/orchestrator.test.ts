@@ -33,7 +33,7 @@ async function until<T>(what: string | (() => string), fn: () => T | undefined |
   }
 }
 
-test('supervisor restarts a crashing child with growing backoff, gives up after the limit, the others go on', async () => {
+void test('supervisor restarts a crashing child with growing backoff, gives up after the limit, the others go on', async () => {
   const dir = tmp();
   const crasher = join(dir, 'crasher.mjs');
   writeFileSync(crasher, `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(join(dir, 'starts'))}, 'x');\nprocess.exit(3);\n`);
@@ -66,7 +66,7 @@ test('supervisor restarts a crashing child with growing backoff, gives up after 
   }
 });
 
-test('supervisor.stop forwards SIGTERM, waits, and SIGKILLs a child that ignores it', async () => {
+void test('supervisor.stop forwards SIGTERM, waits, and SIGKILLs a child that ignores it', async () => {
   const dir = tmp();
   const polite = join(dir, 'polite.mjs');
   writeFileSync(
@@ -94,7 +94,7 @@ test('supervisor.stop forwards SIGTERM, waits, and SIGKILLs a child that ignores
   );
 });
 
-test('instance lock: a second holder is refused; a stale lock from a dead pid is taken over', () => {
+void test('instance lock: a second holder is refused; a stale lock from a dead pid is taken over', () => {
   const dir = tmp();
   const first = acquireInstanceLock(dir);
   assert.throws(() => acquireInstanceLock(dir, process.pid + 1), (err: unknown) => err instanceof InstanceLockedError && err.pid === process.pid);
@@ -109,7 +109,7 @@ test('instance lock: a second holder is refused; a stale lock from a dead pid is
   second.release();
 });
 
-test('run-monitoring refuses a second instance on the same data directory (exit 3, clear message)', () => {
+void test('run-monitoring refuses a second instance on the same data directory (exit 3, clear message)', () => {
   const dir = tmp();
   // This test process holds the lock, as a running run-monitoring would.
   const lock = acquireInstanceLock(join(dir, 'data'));
@@ -187,7 +187,7 @@ function config(dir: string, root: string): MonitorConfig {
   };
 }
 
-test('runMonitoring starts the pipeline, shows status and the analysis, runs the approval step, and stops cleanly', async () => {
+void test('runMonitoring starts the pipeline, shows status and the analysis, runs the approval step, and stops cleanly', async () => {
   const dir = tmp();
   const root = fakeRoot(dir);
   const cfg = config(dir, root);
@@ -226,7 +226,7 @@ test('runMonitoring starts the pipeline, shows status and the analysis, runs the
   }
 });
 
-test('SIGTERM to a run-monitoring process stops its children and exits 0', async () => {
+void test('SIGTERM to a run-monitoring process stops its children and exits 0', async () => {
   const dir = tmp();
   const root = fakeRoot(dir);
   // A launcher that runs the real monitor with the stand-in root, as run-monitoring.ts main does.
@@ -263,7 +263,7 @@ process.exitCode = await runMonitoring(cfg, { out: process.stdout, log: memoryLo
   assert.equal(readFileSync(join(dir, 'events'), 'utf8').match(/SIGTERM/g)?.length, 3);
 });
 
-test('status view: in place on a terminal, paused during a prompt with events held back', () => {
+void test('status view: in place on a terminal, paused during a prompt with events held back', () => {
   let text = '';
   const view = new StatusView({ write: (s: string) => (text += s), isTTY: true, columns: 80 });
   const model = {
@@ -289,7 +289,7 @@ test('status view: in place on a terminal, paused during a prompt with events he
   assert.ok(text.includes('pods watched 12 · rows/min 144'));
 });
 
-test('heartbeat health and rows-per-minute meter', () => {
+void test('heartbeat health and rows-per-minute meter', () => {
   const dir = tmp();
   const hb = join(dir, 'hb.json');
   const now = Date.parse('2026-11-25T05:00:00Z');
