@@ -126,12 +126,21 @@ export class K8sCollector implements Collector {
   async collectFor(pods: readonly V1Pod[]): Promise<MetricRow[]> {
     const tickTime = new Date();
     const nodeNames = [...new Set(pods.map((p) => p.spec?.nodeName).filter((n): n is string => !!n))].sort();
-    const [usage, events, nodes, cadvisor] = await Promise.all([
+    const [usage, events, nodes, cadvisorPages] = await Promise.all([
       this.readPodMetrics(),
       this.readWarningEvents(),
       this.readNodes(),
       this.readCadvisor(nodeNames),
     ]);
+    // Counter samples are timed by their own timestamp (a kubelet's cAdvisor gives one), else by the
+    // pod's metrics.k8s.io sample time, else by now.
+    const now = tickTime.getTime();
+    const sampleTime = (key: string) => {
+      const ts = usage?.get(key)?.timestamp;
+      return ts ? Date.parse(ts) : now;
+    };
+    const cadvisor = new Map<string, Map<string, PodCadvisor>>();
+    for (const [node, samples] of cadvisorPages) cadvisor.set(node, this.aggregateCadvisor(node, samples, sampleTime));
     const rows: MetricRow[] = [];
     let skipped = 0;
     for (const pod of pods) {
@@ -289,8 +298,8 @@ export class K8sCollector implements Collector {
   }
 
   /** Network and filesystem counters per pod from each node's cAdvisor page (one proxy call per node). */
-  private async readCadvisor(nodeNames: readonly string[]): Promise<Map<string, Map<string, PodCadvisor>>> {
-    const out = new Map<string, Map<string, PodCadvisor>>();
+  private async readCadvisor(nodeNames: readonly string[]): Promise<Map<string, PromSample[]>> {
+    const out = new Map<string, PromSample[]>();
     const failures: string[] = [];
     await mapPool(nodeNames, this.nodeConcurrency, async (node) => {
       let text: string;
@@ -305,7 +314,7 @@ export class K8sCollector implements Collector {
       }
       const { samples, skipped } = parsePromText(text, WANTED);
       if (skipped > 0) this.log.debug('skipped malformed cAdvisor lines', { node, skipped });
-      out.set(node, this.aggregateCadvisor(node, samples));
+      out.set(node, samples);
     });
     if (failures.length > 0) {
       this.warnings.warn(
@@ -319,9 +328,8 @@ export class K8sCollector implements Collector {
     return out;
   }
 
-  private aggregateCadvisor(node: string, samples: PromSample[]): Map<string, PodCadvisor> {
+  private aggregateCadvisor(node: string, samples: PromSample[], sampleTime: (podKey: string) => number): Map<string, PodCadvisor> {
     const pods = new Map<string, PodCadvisor>();
-    const fallbackTime = Date.now();
     for (const s of samples) {
       const metric = NAME_TO_KEY.get(s.name)!;
       const ns = s.labels.namespace ?? '';
@@ -332,7 +340,7 @@ export class K8sCollector implements Collector {
       let value = s.value;
       if (NETWORK_KEYS.includes(metric)) {
         const series = `${node}|${s.name}|${key}|${container}|${s.labels.interface ?? ''}|${s.labels.id ?? ''}`;
-        value = this.rates.update(series, s.value, s.timestampMs ?? fallbackTime);
+        value = this.rates.update(series, s.value, s.timestampMs ?? sampleTime(key));
       }
       let entry = pods.get(key);
       if (!entry) pods.set(key, (entry = {}));
