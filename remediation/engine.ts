@@ -1,0 +1,378 @@
+// The remediation flow, one proposal at a time: validate → plan (read the live object) → record the
+// proposal → server-side dry run → decide (person, session approval, or auto-approve policy) → apply →
+// verify after a delay. Every step is appended to the audit log. Driven by run-remediation.ts, by the
+// orchestrator and by tests, with the prompt injected.
+import { ACTION_NAMES, type ActionName, type PodAnalysis, type PodAnalysisFile, type RecommendedAction } from '../lib/schemas.ts';
+import type { KubeClients } from '../lib/kube.ts';
+import { kubeErrorMessage } from '../lib/kube.ts';
+import type { Logger } from '../lib/log.ts';
+import { sleep } from '../lib/backoff.ts';
+import { actionFor } from './actions/index.ts';
+import { Refusal, type ActionContext, type Plan, type StepOutcome, type VerifyHint } from './actions/types.ts';
+import { AuditLog, proposalKey } from './audit.ts';
+import type { RemediationPolicy } from './config.ts';
+import { renderDryRun, renderProposal } from './render.ts';
+import { validateAction } from './validate.ts';
+import { evaluateInsights, readInsights, type VerifyResult } from './verify.ts';
+
+export type Decision = 'approve' | 'skip' | 'approve_kind' | 'quit';
+export type Mode = 'manual' | 'dry-run' | 'auto-approve';
+
+export interface ApprovalRequest {
+  analysis: PodAnalysis;
+  action: RecommendedAction;
+  plan: Plan;
+  dryRun: StepOutcome;
+}
+export type PromptFn = (req: ApprovalRequest) => Promise<Decision>;
+
+export interface EngineOptions {
+  clients: KubeClients;
+  policy: RemediationPolicy;
+  /** Config's protected namespaces plus --protected-namespace. */
+  protectedNamespaces: readonly string[];
+  audit: AuditLog;
+  insightsFile: string;
+  confidenceThreshold: number;
+  verifyDelayMs: number;
+  mode: Mode;
+  /** null when nobody can answer (stdin is not a terminal): proposals are recorded as pending. */
+  prompt: PromptFn | null;
+  /** The person running the command (recorded as the approver). */
+  user: string;
+  /** Human-readable output (the terminal). */
+  print: (text: string) => void;
+  log: Logger;
+  now?: () => Date;
+  signal?: AbortSignal;
+}
+
+export interface Counts {
+  considered: number;
+  proposed: number;
+  refused: number;
+  pending: number;
+  approved: number;
+  skipped: number;
+  executed: number;
+  executionFailed: number;
+  resolved: number;
+  failedVerification: number;
+}
+
+export interface VerificationOutcome extends VerifyResult {
+  analysisId: string;
+  action: ActionName;
+}
+
+function emptyCounts(): Counts {
+  return { considered: 0, proposed: 0, refused: 0, pending: 0, approved: 0, skipped: 0, executed: 0, executionFailed: 0, resolved: 0, failedVerification: 0 };
+}
+
+/** The workload (or node) an action touches: the unit of the auto-approve cool-down. */
+export function workloadOf(analysis: PodAnalysis, action: ActionName, params: Record<string, unknown>): string {
+  if (typeof params.node === 'string') return `node/${params.node}`;
+  const ns = (params.namespace as string | undefined) ?? analysis.namespace;
+  if (typeof params.kind === 'string' && typeof params.name === 'string') return `${ns}/${params.kind}/${params.name}`;
+  if (action === 'restart_pod' && analysis.owner) return `${ns}/${analysis.owner.kind}/${analysis.owner.name}`;
+  return `${ns}/Pod/${(params.pod as string | undefined) ?? analysis.pod}`;
+}
+
+export class RemediationSession {
+  readonly counts: Counts = emptyCounts();
+  readonly verifications: Promise<VerificationOutcome>[] = [];
+  private readonly approvedKinds = new Set<ActionName>();
+  private readonly opts: EngineOptions;
+  private readonly now: () => Date;
+  private promptActive = false;
+  private held: string[] = [];
+  quit = false;
+
+  constructor(opts: EngineOptions) {
+    this.opts = opts;
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /** Output that arrives during a prompt (a verification result) waits until the prompt is answered. */
+  private say(text: string): void {
+    if (this.promptActive) this.held.push(text);
+    else this.opts.print(text);
+  }
+
+  private flushHeld(): void {
+    const held = this.held;
+    this.held = [];
+    for (const t of held) this.opts.print(t);
+  }
+
+  /** Goes through the current analyses once; returns when every proposal has been decided (not verified). */
+  async processAnalyses(file: PodAnalysisFile | { analyses: PodAnalysis[] }): Promise<Counts> {
+    for (const analysis of file.analyses as PodAnalysis[]) {
+      if (this.quit || this.opts.signal?.aborted) break;
+      if (analysis.anomaly_probability < this.opts.confidenceThreshold) {
+        this.opts.log.debug('below the confidence threshold', { id: analysis.id, p: analysis.anomaly_probability });
+        continue;
+      }
+      if (analysis.recommended_actions.length === 0) continue;
+      this.counts.considered++;
+      await this.processAnalysis(analysis);
+    }
+    return this.counts;
+  }
+
+  /** Waits for the scheduled verifications (for --once and tests). */
+  async settle(): Promise<VerificationOutcome[]> {
+    return Promise.all(this.verifications);
+  }
+
+  private pendingResult(): string | null {
+    if (this.opts.mode === 'dry-run') return 'dry-run';
+    return this.opts.prompt ? null : 'pending';
+  }
+
+  private async processAnalysis(analysis: PodAnalysis): Promise<void> {
+    const { audit, policy } = this.opts;
+    for (const action of analysis.recommended_actions) {
+      if (this.quit || this.opts.signal?.aborted) return;
+      const raw = action.params as Record<string, unknown>;
+      const checked = validateAction(action.action, raw, analysis, { bounds: policy.bounds, protectedNamespaces: this.opts.protectedNamespaces });
+      const params = checked.ok ? checked.params : raw;
+      const key = proposalKey(analysis.id, action.action, params);
+      const cooldownStart = new Date(this.now().getTime() - policy.proposalCooldownMinutes * 60_000);
+      const earlier = audit.settledSince(key, cooldownStart, this.pendingResult());
+      if (earlier) {
+        this.opts.log.debug('already handled within the cool-down', { id: analysis.id, action: action.action, at: earlier.ts, event: earlier.event });
+        continue;
+      }
+      const workload = workloadOf(analysis, action.action, params);
+      const base = {
+        analysis_id: analysis.id,
+        action: action.action,
+        params,
+        namespace: analysis.namespace,
+        pod: analysis.pod,
+      };
+      const detail = (extra: Record<string, unknown>) => ({ key, workload, mode: this.opts.mode, ...extra });
+
+      if (!checked.ok) {
+        this.refuse(base, detail, checked.code, checked.reason, analysis);
+        continue;
+      }
+
+      const ctx: ActionContext = {
+        clients: this.opts.clients,
+        bounds: policy.bounds,
+        protectedNamespaces: this.opts.protectedNamespaces,
+        analysis,
+        now: this.now,
+      };
+      const impl = actionFor(checked.action);
+      let plan: Plan;
+      try {
+        plan = await impl.plan(params as never, ctx);
+      } catch (err) {
+        if (err instanceof Refusal) this.refuse(base, detail, err.code, err.message, analysis);
+        else this.refuse(base, detail, 'error', `could not plan ${action.action}: ${kubeErrorMessage(err)}`, analysis);
+        continue;
+      }
+
+      this.counts.proposed++;
+      audit.append({
+        ...base,
+        event: 'proposal',
+        user: this.opts.user,
+        result: 'proposed',
+        detail: detail({
+          resource: plan.resource,
+          changes: plan.changes,
+          anomaly_type: analysis.anomaly_type,
+          anomaly_probability: analysis.anomaly_probability,
+          root_cause: analysis.root_cause,
+          rationale: action.rationale,
+          risk: action.risk,
+        }),
+      });
+      this.say(renderProposal(analysis, action, plan));
+
+      const dry = await impl.dryRun(plan, ctx);
+      audit.append({ ...base, event: 'dry_run', user: this.opts.user, result: dry.ok ? 'ok' : 'failed', detail: detail({ summary: dry.summary, ops: dry.ops }) });
+      this.say(renderDryRun(dry));
+      if (!dry.ok) {
+        this.refuse(base, detail, 'dry_run_failed', `the server-side dry run failed: ${dry.summary}`, analysis);
+        continue;
+      }
+
+      if (this.opts.mode === 'dry-run') {
+        this.counts.pending++;
+        audit.append({ ...base, event: 'pending', user: this.opts.user, result: 'dry-run', detail: detail({ reason: '--dry-run: not executed' }) });
+        this.say('  Not executed (--dry-run).');
+        continue;
+      }
+
+      const decided = await this.decide(analysis, action, plan, dry, workload, base, detail);
+      if (decided === 'quit') {
+        this.quit = true;
+        this.say('Quit: nothing more is changed in this session.');
+        return;
+      }
+      if (decided === null) continue;
+
+      const executedAt = this.now();
+      let applied: StepOutcome;
+      try {
+        applied = await impl.apply(plan, ctx);
+      } catch (err) {
+        applied = { ok: false, summary: `apply failed: ${kubeErrorMessage(err)}`, ops: [] };
+      }
+      audit.append({
+        ...base,
+        event: 'execution',
+        user: decided,
+        result: applied.ok ? 'ok' : 'failed',
+        detail: detail({ summary: applied.summary, ops: applied.ops, ...(applied.facts ? { facts: applied.facts } : {}) }),
+      });
+      if (!applied.ok) {
+        this.counts.executionFailed++;
+        this.opts.log.warn('remediation failed', { id: analysis.id, action: action.action, summary: applied.summary });
+        this.say(`  EXECUTION FAILED: ${applied.summary}`);
+        return; // do not pile further actions on a half-applied one
+      }
+      this.counts.executed++;
+      this.say(`  Executed: ${applied.summary}. Verifying in ${Math.round(this.opts.verifyDelayMs / 1000)} s.`);
+      const hint = impl.verifyHint(plan, applied, ctx);
+      this.verifications.push(this.verifyLater(analysis, checked.action, hint, executedAt, base, detail, decided));
+      return; // one change per anomaly at a time; the next waits for verification
+    }
+  }
+
+  private refuse(
+    base: Record<string, unknown> & { analysis_id: string; action: string; params: Record<string, unknown> },
+    detail: (extra: Record<string, unknown>) => Record<string, unknown>,
+    code: string,
+    reason: string,
+    analysis: PodAnalysis,
+  ): void {
+    this.counts.refused++;
+    this.opts.audit.append({ ...base, event: 'refusal', user: this.opts.user, result: code, detail: detail({ reason }) });
+    this.opts.log.info('remediation refused', { id: analysis.id, action: base.action, code, reason });
+    this.say(`\n  Refused ${base.action} for ${analysis.namespace}/${analysis.pod}: ${reason}`);
+  }
+
+  /** The approving user, or null when the action is not executed (skipped, pending, deferred); 'quit' stops. */
+  private async decide(
+    analysis: PodAnalysis,
+    action: RecommendedAction,
+    plan: Plan,
+    dry: StepOutcome,
+    workload: string,
+    base: { analysis_id: string; action: string; params: Record<string, unknown>; namespace: string; pod: string },
+    detail: (extra: Record<string, unknown>) => Record<string, unknown>,
+  ): Promise<string | 'quit' | null> {
+    const { audit, policy, user } = this.opts;
+    const kind = action.action;
+    const auto = this.opts.mode === 'auto-approve' ? policy.autoApprove : undefined;
+    if (auto && auto.actions.includes(kind)) {
+      const hourAgo = new Date(this.now().getTime() - 3_600_000);
+      const used = audit.autoExecutionsSince(hourAgo);
+      const last = audit.lastExecutionOn(workload);
+      const coolUntil = last ? Date.parse(last.ts) + auto.cooldownMinutes * 60_000 : 0;
+      const approver = `auto-approve:${auto.name}`;
+      if (used >= auto.maxActionsPerHour) {
+        audit.append({ ...base, event: 'decision', user: approver, result: 'rate_limited', detail: detail({ reason: `${used} automatic actions in the last hour (limit ${auto.maxActionsPerHour})` }) });
+        this.say(`  Not executed: the auto-approve rate limit (${auto.maxActionsPerHour}/hour) is reached.`);
+        this.counts.skipped++;
+        return null;
+      }
+      if (coolUntil > this.now().getTime()) {
+        audit.append({ ...base, event: 'decision', user: approver, result: 'cooldown', detail: detail({ reason: `${workload} was changed at ${last!.ts}; cool-down ${auto.cooldownMinutes} min` }) });
+        this.say(`  Not executed: ${workload} is in its cool-down until ${new Date(coolUntil).toISOString()}.`);
+        this.counts.skipped++;
+        return null;
+      }
+      audit.append({ ...base, event: 'decision', user: approver, result: 'approved', detail: detail({ via: 'auto-approve policy' }) });
+      this.counts.approved++;
+      this.say(`  Approved by the auto-approve policy "${auto.name}".`);
+      return approver;
+    }
+    if (this.approvedKinds.has(kind)) {
+      audit.append({ ...base, event: 'decision', user, result: 'approved', detail: detail({ via: `session approval of ${kind}` }) });
+      this.counts.approved++;
+      this.say(`  Approved: ${kind} was approved for this session.`);
+      return user;
+    }
+    if (!this.opts.prompt) {
+      this.counts.pending++;
+      audit.append({ ...base, event: 'pending', user, result: 'pending', detail: detail({ reason: 'no terminal to ask for approval' }) });
+      this.say('  Pending: needs approval (stdin is not a terminal; run run-remediation in a terminal to decide).');
+      return null;
+    }
+    this.flushHeld();
+    this.promptActive = true;
+    let answer: Decision;
+    try {
+      answer = await this.opts.prompt({ analysis, action, plan, dryRun: dry });
+    } finally {
+      this.promptActive = false;
+    }
+    this.flushHeld();
+    if (answer === 'quit') return 'quit';
+    if (answer === 'skip') {
+      this.counts.skipped++;
+      audit.append({ ...base, event: 'decision', user, result: 'skipped', detail: detail({}) });
+      this.say('  Skipped.');
+      return null;
+    }
+    if (answer === 'approve_kind') this.approvedKinds.add(kind);
+    this.counts.approved++;
+    audit.append({ ...base, event: 'decision', user, result: 'approved', detail: detail({ via: answer === 'approve_kind' ? `approve ${kind} for the session` : 'prompt' }) });
+    return user;
+  }
+
+  private async verifyLater(
+    analysis: PodAnalysis,
+    action: ActionName,
+    hint: VerifyHint,
+    executedAt: Date,
+    base: { analysis_id: string; action: string; params: Record<string, unknown>; namespace: string; pod: string },
+    detail: (extra: Record<string, unknown>) => Record<string, unknown>,
+    approver: string,
+  ): Promise<VerificationOutcome> {
+    const delay = this.opts.verifyDelayMs;
+    await sleep(delay, this.opts.signal);
+    if (this.opts.signal?.aborted) {
+      const reason = 'run-remediation stopped before the verify delay ended';
+      this.opts.audit.append({ ...base, event: 'verification', user: approver, result: 'UNVERIFIED', detail: detail({ reason, expected: hint.description }) });
+      this.say(`? ${action} on ${analysis.namespace}/${analysis.pod} not verified: ${reason}.`);
+      return { result: 'FAILED', reason, stale: true, checked: [], analysisId: analysis.id, action };
+    }
+    let v = evaluateInsights(readInsights(this.opts.insightsFile), hint, executedAt);
+    // No fresh evidence yet (the insights lag): allow one more delay, checking each second.
+    const graceEnd = Date.now() + delay;
+    while (v.stale && Date.now() < graceEnd && !this.opts.signal?.aborted) {
+      await sleep(Math.min(1000, Math.max(50, delay / 4)), this.opts.signal);
+      v = evaluateInsights(readInsights(this.opts.insightsFile), hint, executedAt);
+    }
+    this.opts.audit.append({ ...base, event: 'verification', user: approver, result: v.result, detail: detail({ reason: v.reason, checked: v.checked, expected: hint.description }) });
+    if (v.result === 'RESOLVED') {
+      this.counts.resolved++;
+      this.say(`✔ Verified ${action} on ${analysis.namespace}/${analysis.pod}: RESOLVED (${v.reason}).`);
+    } else {
+      this.counts.failedVerification++;
+      this.opts.log.warn('remediation did not clear the anomaly', { id: analysis.id, action, reason: v.reason });
+      this.say(`✘ ${action} on ${analysis.namespace}/${analysis.pod} marked FAILED: ${v.reason}. The anomaly needs a person's attention.`);
+    }
+    return { ...v, analysisId: analysis.id, action };
+  }
+}
+
+/** Convenience for tests and the orchestrator: one pass over the analyses, then wait for verifications. */
+export async function processAnalyses(file: PodAnalysisFile | { analyses: PodAnalysis[] }, opts: EngineOptions): Promise<{ counts: Counts; verifications: VerificationOutcome[]; quit: boolean }> {
+  const session = new RemediationSession(opts);
+  await session.processAnalyses(file);
+  const verifications = await session.settle();
+  return { counts: session.counts, verifications, quit: session.quit };
+}
+
+export function isActionName(s: string): s is ActionName {
+  return (ACTION_NAMES as string[]).includes(s);
+}

@@ -1,0 +1,30 @@
+// The approval prompt: inquirer's expand prompt, one key each as in `git add -p`. Its default is the
+// help key, so Enter alone lists the choices and never approves.
+import { expand } from '@inquirer/prompts';
+import type { ApprovalRequest, Decision, PromptFn } from './engine.ts';
+
+export const DECISION_CHOICES = [
+  { key: 'y', name: 'yes, apply this action', value: 'approve' },
+  { key: 'n', name: 'no, skip it', value: 'skip' },
+  { key: 'a', name: 'approve this action kind for the rest of the session', value: 'approve_kind' },
+  { key: 'q', name: 'quit: stop here, change nothing more', value: 'quit' },
+] as const;
+
+export function inquirerPrompt(context?: { input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream }): PromptFn {
+  return async (req: ApprovalRequest): Promise<Decision> => {
+    try {
+      return await expand(
+        {
+          message: `Apply ${req.action.action} to ${req.plan.resource}?`,
+          choices: DECISION_CHOICES,
+          default: 'h',
+        },
+        context,
+      );
+    } catch (err) {
+      // Ctrl-C / Ctrl-D (ExitPromptError) or a closed terminal: treat as quit, never as approval.
+      if ((err as Error)?.name === 'ExitPromptError' || (err as Error)?.name === 'AbortPromptError') return 'quit';
+      throw err;
+    }
+  };
+}

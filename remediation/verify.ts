@@ -1,0 +1,43 @@
+// Verification: after the delay, the anomaly must be gone from pod_insights.json for the analysed pod
+// (or, for a restart, its replacement in the same workload). Only an insights file written after the
+// action counts as evidence; with none, or with the pod still anomalous, the action is marked FAILED.
+import { readJsonFile } from '../lib/atomic-file.ts';
+import { PodInsights, type PodInsight } from '../lib/schemas.ts';
+import type { VerifyHint } from './actions/types.ts';
+
+export type VerifyResult = { result: 'RESOLVED' | 'FAILED'; reason: string; stale: boolean; checked: string[] };
+
+export function evaluateInsights(insights: PodInsights | null, hint: VerifyHint, executedAt: Date): VerifyResult {
+  if (!insights) return { result: 'FAILED', reason: 'no pod insights file to verify against', stale: true, checked: [] };
+  const generated = Date.parse(insights.generated_at);
+  if (!Number.isFinite(generated) || generated < executedAt.getTime()) {
+    return { result: 'FAILED', reason: `pod insights not updated since the action (generated_at ${insights.generated_at})`, stale: true, checked: [] };
+  }
+  const exclude = new Set(hint.excludePods ?? []);
+  const inNs = insights.pods.filter((p) => p.namespace === hint.namespace && !exclude.has(p.pod));
+  let candidates: PodInsight[] = inNs.filter((p) => hint.pods.includes(p.pod));
+  if (candidates.length === 0 && hint.workloadPrefix) candidates = inNs.filter((p) => p.pod.startsWith(hint.workloadPrefix!));
+  const checked = candidates.map((p) => p.pod);
+  if (candidates.length === 0) {
+    return { result: 'FAILED', reason: `no insight for ${hint.pods.join(', ') || 'the pod'}${hint.workloadPrefix ? ` or pods ${hint.workloadPrefix}*` : ''}`, stale: true, checked };
+  }
+  const still = candidates.filter((p) => p.predicted_anomaly);
+  if (still.length) {
+    return {
+      result: 'FAILED',
+      reason: `still anomalous: ${still.map((p) => `${p.pod} (${p.anomaly_type}, p=${p.anomaly_probability.toFixed(2)})`).join(', ')}`,
+      stale: false,
+      checked,
+    };
+  }
+  return { result: 'RESOLVED', reason: `no anomaly predicted for ${checked.join(', ')}`, stale: false, checked };
+}
+
+/** Reads the insights file; a missing or malformed file is "no evidence", never a crash. */
+export function readInsights(path: string): PodInsights | null {
+  try {
+    return readJsonFile(path, PodInsights);
+  } catch {
+    return null;
+  }
+}

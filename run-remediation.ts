@@ -1,0 +1,197 @@
+// run-remediation: reads pod_analysis.json and, for each new analysis at or above the confidence
+// threshold, shows the exact operation, runs it as a server-side dry run, asks the person (y/n/a/q),
+// applies it, and verifies after a delay that the anomaly cleared. Every step goes to the audit log.
+// Standalone, and the interactive step run-monitoring drives (it inherits the terminal).
+import { dirname, join, resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import { watch } from 'chokidar';
+import { cli, helpShown, runIfMain, UsageError } from './lib/cli.ts';
+import { loadKubeConfig, kubeClients } from './lib/kube.ts';
+import { createLogger, type Level } from './lib/log.ts';
+import { readJsonFile, ContractError } from './lib/atomic-file.ts';
+import { PodAnalysisFile } from './lib/schemas.ts';
+import { AuditLog } from './remediation/audit.ts';
+import { loadPolicy, PolicyError, DEFAULT_POLICY_FILE } from './remediation/config.ts';
+import { RemediationSession, type Mode, type PromptFn } from './remediation/engine.ts';
+import { inquirerPrompt } from './remediation/prompt.ts';
+
+const DESCRIPTION = [
+  'Proposes remediations for the anomalies in pod_analysis.json and applies the ones a person approves.',
+  'For each new analysis at or above --confidence-threshold it shows the pod, the anomaly, the root cause and the exact operation (resource, field, old -> new), runs it as a server-side dry run, then asks:',
+  '  y = apply, n = skip, a = approve this action kind for the rest of the session, q = quit.',
+  'Enter alone does not approve. After --verify-delay seconds it checks pod_insights.json: the anomaly cleared (RESOLVED) or the action is marked FAILED. Every step is appended to the audit log.',
+  `Allowed actions: restart_pod, rollout_restart, scale, set_resources, cordon_node, uncordon_node, drain_node, within the bounds, protected namespaces, cool-downs and auto-approve policy of the remediation policy (--policy, else a "remediation" object in the --config file, else ${DEFAULT_POLICY_FILE}; see config/remediation.example.json).`,
+  'When stdin is not a terminal and --auto-approve is off, nothing is executed: proposals are listed and recorded as pending.',
+].join('\n\n');
+
+function currentUser(): string {
+  if (process.env.USER) return process.env.USER;
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const parser = cli('run-remediation', argv, DESCRIPTION)
+    .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)' })
+    .option('data-dir', { type: 'string', default: 'data', describe: 'Directory of the pipeline files' })
+    .option('analysis-file', { type: 'string', describe: 'Analyses to act on (default <data-dir>/pod_analysis.json)' })
+    .option('insights-file', { type: 'string', describe: 'Insights used to verify (default <data-dir>/pod_insights.json)' })
+    .option('audit-file', { type: 'string', describe: 'Append-only audit log (default <data-dir>/remediation_history.jsonl)' })
+    .option('policy', { type: 'string', describe: `Remediation policy file (bounds, protected namespaces, auto-approve; default ${DEFAULT_POLICY_FILE})` })
+    .option('confidence-threshold', { type: 'number', default: 0.7, describe: 'Only analyses with anomaly_probability at or above this' })
+    .option('verify-delay', { type: 'number', default: 60, describe: 'Seconds after an action before verifying that the anomaly cleared' })
+    .option('protected-namespace', { type: 'string', array: true, default: [] as string[], describe: 'Namespace never touched (repeatable; adds to the policy\'s list, kube-system by default)' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'Show and record proposals (with the server-side dry run) but execute nothing' })
+    .option('auto-approve', { type: 'boolean', default: false, describe: 'Execute without asking the action kinds the policy\'s autoApprove allows (rate-limited; refuses to start without that policy)' })
+    .option('once', { type: 'boolean', default: false, describe: 'Process the current analyses, wait for verifications, and exit (default: keep watching the analysis file)' });
+  const args = await parser.parseAsync();
+  if (helpShown(argv)) return 0;
+
+  const dataDir = args['data-dir'];
+  const analysisFile = args['analysis-file'] ?? join(dataDir, 'pod_analysis.json');
+  const insightsFile = args['insights-file'] ?? join(dataDir, 'pod_insights.json');
+  const auditFile = args['audit-file'] ?? join(dataDir, 'remediation_history.jsonl');
+  const threshold = args['confidence-threshold'];
+  if (!(threshold >= 0 && threshold <= 1)) throw new UsageError('--confidence-threshold must be between 0 and 1');
+  const verifyDelay = args['verify-delay'];
+  if (!(verifyDelay >= 0)) throw new UsageError('--verify-delay must be a number of seconds >= 0');
+  if (args['dry-run'] && args['auto-approve']) throw new UsageError('--dry-run and --auto-approve exclude each other');
+  const mode: Mode = args['dry-run'] ? 'dry-run' : args['auto-approve'] ? 'auto-approve' : 'manual';
+
+  let loaded;
+  try {
+    loaded = loadPolicy({ policyFile: args.policy, configFile: args.config as string | undefined });
+  } catch (err) {
+    if (err instanceof PolicyError) throw new UsageError(err.message);
+    throw err;
+  }
+  const { policy, source } = loaded;
+  if (mode === 'auto-approve' && !policy.autoApprove) {
+    throw new UsageError(`refusing to start: --auto-approve needs an "autoApprove" policy (actions, maxActionsPerHour, cooldownMinutes) in the remediation policy (${source})`);
+  }
+  const protectedNamespaces = [...new Set([...policy.protectedNamespaces, ...args['protected-namespace'].map(String)])];
+
+  const log = createLogger('run-remediation', { dir: args['log-dir'] as string, level: args['log-level'] as Level, console: 'none' });
+  const clients = kubeClients(loadKubeConfig(args.kubeconfig));
+  const audit = new AuditLog(auditFile);
+  if (audit.rejectedLines) log.warn('audit log has lines that do not parse; they are ignored for cool-downs', { file: auditFile, rejected: audit.rejectedLines });
+
+  const interactive = mode !== 'dry-run' && process.stdin.isTTY === true;
+  const prompt: PromptFn | null = interactive ? inquirerPrompt() : null;
+  const print = (text: string) => process.stdout.write(text + '\n');
+  const abort = new AbortController();
+  const session = new RemediationSession({
+    clients,
+    policy,
+    protectedNamespaces,
+    audit,
+    insightsFile,
+    confidenceThreshold: threshold,
+    verifyDelayMs: verifyDelay * 1000,
+    mode,
+    prompt,
+    user: currentUser(),
+    print,
+    log,
+    signal: abort.signal,
+  });
+
+  print(
+    `run-remediation: mode ${mode}${mode === 'auto-approve' ? ` (policy "${policy.autoApprove!.name}": ${policy.autoApprove!.actions.join(', ')}, ` +
+      `${policy.autoApprove!.maxActionsPerHour}/hour, cool-down ${policy.autoApprove!.cooldownMinutes} min)` : ''}` +
+      `${!interactive && mode !== 'dry-run' ? ', no terminal: proposals are recorded as pending' : ''}\n` +
+      `  analyses ${analysisFile}, insights ${insightsFile}, audit ${auditFile}\n` +
+      `  policy ${source}; protected namespaces: ${protectedNamespaces.join(', ') || 'none'}; threshold ${threshold}`,
+  );
+  log.info('started', { mode, analysisFile, insightsFile, auditFile, policy: source, protectedNamespaces, threshold });
+
+  const pass = async (): Promise<boolean> => {
+    let file;
+    try {
+      file = readJsonFile(analysisFile, PodAnalysisFile);
+    } catch (err) {
+      if (!(err instanceof ContractError)) throw err;
+      log.error('analysis file rejected', { error: err.message });
+      print(`Cannot use ${analysisFile}: ${err.message}`);
+      return false;
+    }
+    if (!file) {
+      print(`No analyses yet (${analysisFile} does not exist).`);
+      return true;
+    }
+    await session.processAnalyses(file);
+    return true;
+  };
+
+  const finish = async (): Promise<void> => {
+    if (session.verifications.length && !abort.signal.aborted) {
+      print(`Waiting up to ${verifyDelay} s to verify ${session.verifications.length} executed action(s)... (Ctrl-C stops)`);
+    }
+    await session.settle();
+    const c = session.counts;
+    print(
+      `Done: ${c.proposed} proposed, ${c.refused} refused, ${c.approved} approved, ${c.skipped} skipped, ${c.pending} pending, ` +
+        `${c.executed} executed (${c.executionFailed} failed), ${c.resolved} resolved, ${c.failedVerification} not resolved.`,
+    );
+  };
+
+  // A signal stops everything (pending verifications are recorded as UNVERIFIED); 'q' stops only the watching.
+  const stopWatching = new AbortController();
+  const onSignal = () => {
+    abort.abort();
+    stopWatching.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    if (args.once) {
+      const ok = await pass();
+      await finish();
+      return ok ? 0 : 1;
+    }
+
+    // Watch mode: the analysis file is replaced atomically (rename), so watch its directory.
+    let running = false;
+    let again = false;
+    const run = async () => {
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      try {
+        do {
+          again = false;
+          await pass();
+        } while (again && !session.quit && !abort.signal.aborted);
+      } finally {
+        running = false;
+      }
+      if (session.quit) stopWatching.abort();
+    };
+    const target = resolve(analysisFile);
+    const watcher = watch(dirname(target), { depth: 0, ignoreInitial: true, awaitWriteFinish: false });
+    watcher.on('all', (_event, path) => {
+      if (resolve(path) === target && !stopWatching.signal.aborted) void run();
+    });
+    print(`Watching ${analysisFile} for new analyses (Ctrl-C to stop).`);
+    await run();
+    await new Promise<void>((resolveDone) => {
+      if (stopWatching.signal.aborted) resolveDone();
+      else stopWatching.signal.addEventListener('abort', () => resolveDone(), { once: true });
+    });
+    await watcher.close();
+    while (running) await new Promise((r) => setTimeout(r, 50));
+    await finish();
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    log.info('stopped', { ...session.counts });
+  }
+}
+
+runIfMain(import.meta.url, main);
