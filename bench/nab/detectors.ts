@@ -84,3 +84,31 @@ export async function scoreSeriesWith(name: string, file: NabFile, opts: RunOpti
   const detector = await createDetector(name, { features: ['value'], threshold: opts.threshold, modelDir: opts.modelDir });
   return streamSeries(detector, file, opts.batch);
 }
+
+/** The first `rows` rows of a file (windows clipped), for checking that scores never look ahead. */
+export function truncateFile(file: NabFile, rows: number): NabFile {
+  return {
+    ...file,
+    timestamps: file.timestamps.slice(0, rows),
+    times: file.times.slice(0, rows),
+    values: file.values.slice(0, rows),
+    windows: file.windows.filter(([s]) => s < rows).map(([s, e]): [number, number] => [s, Math.min(e, rows - 1)]),
+  };
+}
+
+/**
+ * NAB's streaming rule, checked: a detector's scores for a file's first rows must not change when the
+ * rest of the file is absent (a cut that is not a multiple of the batch size also catches batches that
+ * peek ahead). Returns null when it holds, else a description of the first difference.
+ */
+export async function checkStreaming(name: string, file: NabFile, score: (f: NabFile) => Promise<Float64Array>): Promise<string | null> {
+  const cut = Math.floor(file.values.length * 0.6) | 1;
+  const full = await score(file);
+  const prefix = await score(truncateFile(file, cut));
+  for (let i = 0; i < cut; i++) {
+    if (!Object.is(full[i], prefix[i])) {
+      return `${name} on ${file.name}: row ${i} scored ${full[i]} with the whole file but ${prefix[i]} with only its first ${cut} rows`;
+    }
+  }
+  return null;
+}

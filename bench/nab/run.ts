@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
 import { writeJsonAtomic } from '../../lib/atomic-file.ts';
 import { loadCorpus, PROFILE_NAMES, scoreDetector, type NabCorpus, type ProfileName, type ProfileResult } from './scorer.ts';
-import { nabDetectors, PUBLISHED, scoreSeriesWith, type RunOptions } from './detectors.ts';
+import { checkStreaming, nabDetectors, PUBLISHED, scoreSeriesWith, type RunOptions } from './detectors.ts';
 import type { WorkerReply, WorkerRequest } from './worker.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -252,6 +252,15 @@ export async function main(argv: string[]): Promise<number> {
   const log = (msg: string) => process.stderr.write(`${msg}\n`);
   log(`NAB: ${corpus.files.length} files, ${totalRows} rows; detectors: ${names.join(', ')}; ${args.jobs} job(s)`);
 
+  // Every project detector must respect NAB's streaming rule; check it on one short labelled file first.
+  const kinds = new Map(known.map((d) => [d.name, d.kind]));
+  const probe = corpus.files.filter((f) => f.windows.length > 0).sort((a, b) => a.values.length - b.values.length)[0]!;
+  for (const name of names.filter((n) => kinds.get(n) === 'project')) {
+    const problem = await checkStreaming(name, probe, (f) => scoreSeriesWith(name, f, options));
+    if (problem) throw new Error(`streaming rule broken: ${problem}`);
+    log(`${name}: streaming check passed on ${probe.name} (scores of a prefix do not depend on later rows)`);
+  }
+
   const runStart = performance.now();
   const scores = new Map(names.map((n) => [n, new Array<Float64Array>(corpus.files.length)]));
   const done = new Map(names.map((n) => [n, 0]));
@@ -300,7 +309,6 @@ export async function main(argv: string[]): Promise<number> {
 
   process.stdout.write(`\n${formatTable(runs, published, corpus)}\n`);
   process.stdout.write(`Wall time ${wall.toFixed(0)}s with ${args.jobs} job(s); a detector's time is until its last file finished (runs overlap).\n`);
-  const kinds = new Map(known.map((d) => [d.name, d.kind]));
   for (const r of runs.filter((x) => kinds.get(x.name) === 'project' && args.detail > 0)) {
     process.stdout.write(`\n${formatDetail(r, corpus, args.detail)}\n`);
   }
