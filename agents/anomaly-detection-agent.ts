@@ -1,0 +1,216 @@
+// anomaly-detection-agent: watches pod_insights.json and writes pod_analysis.json, explaining each
+// anomalous pod through an OpenAI-compatible LLM (NVIDIA's Nemotron by default) or the rule-based
+// analyser, with every recommended action vetted against the remediation allow-list.
+import { dirname, join } from 'node:path';
+import chokidar from 'chokidar';
+import { readJsonFile, writeJsonAtomic } from '../lib/atomic-file.ts';
+import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
+import { kubeClients, loadKubeConfig, type KubeClients } from '../lib/kube.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
+import { PodInsights } from '../lib/schemas.ts';
+import { formatAnalysisBlock } from './analysis/console.ts';
+import { AnalysisEngine } from './analysis/engine.ts';
+import { API_KEY_ENV, apiKeyFromEnv, DEFAULT_LLM_BASE_URL, DEFAULT_LLM_MODEL, LlmClient } from './analysis/llm-client.ts';
+
+const COMMAND = 'anomaly-detection-agent';
+
+const ENV_HELP = [
+  '',
+  'Environment:',
+  '  NVIDIA_API_KEY | OPENAI_API_KEY | LLM_API_KEY',
+  '      The LLM API key (first one set wins; never logged or written). Without a key the',
+  '      default endpoint is skipped and the rules answer; a custom --llm-base-url (vLLM,',
+  '      Ollama, llama.cpp) is used with or without a key.',
+  '  KUBECONFIG',
+  '      kubeconfig when --kubeconfig is not given (else ~/.kube/config, else in-cluster).',
+  '      Without a cluster the analysis is made from the insights alone.',
+  '  PODSENTINEL_<OPTION_NAME>',
+  '      Any option, e.g. PODSENTINEL_LLM_MODEL=..., PODSENTINEL_LLM=false (as --no-llm).',
+  '  PODSENTINEL_CONFIG     config file (as --config)',
+  '  PODSENTINEL_LOG_LEVEL  log level (as --log-level)',
+].join('\n');
+
+function parse(argv: string[]) {
+  return cli(COMMAND, argv, 'Explains anomalous pods from pod_insights.json (LLM or rules) into pod_analysis.json.')
+    .option('insights-file', { type: 'string', default: 'data/pod_insights.json', describe: 'pod_insights.json to watch (written by dataset-generator-agent)' })
+    .option('analysis-file', { type: 'string', default: 'data/pod_analysis.json', describe: 'pod_analysis.json to write (atomically)' })
+    .option('input-file', { type: 'string', default: 'data/pod_metrics.csv', describe: 'pod_metrics.csv for the recent metric window of each pod' })
+    .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)' })
+    .option('llm', { type: 'boolean', default: true, describe: 'Use the LLM; --no-llm: rule-based analysis only' })
+    .option('llm-base-url', { type: 'string', default: DEFAULT_LLM_BASE_URL, describe: 'OpenAI-compatible endpoint' })
+    .option('llm-model', { type: 'string', default: DEFAULT_LLM_MODEL, describe: 'Model name' })
+    .option('llm-timeout-ms', { type: 'number', default: 60_000, describe: 'Timeout of one LLM request' })
+    .option('llm-max-retries', { type: 'number', default: 2, describe: 'Retries on 429, 5xx, timeouts and connection errors (Retry-After honoured)' })
+    .option('llm-concurrency', { type: 'number', default: 2, describe: 'LLM requests in flight at most' })
+    .option('llm-calls-per-minute', { type: 'number', default: 20, describe: 'LLM request budget per minute; over it, the rules answer and the LLM is retried later' })
+    .option('llm-retry-after-s', { type: 'number', default: 300, describe: 'After a transient LLM failure, ask again for the same anomaly after this many seconds' })
+    .option('mask-names', { type: 'boolean', default: false, describe: 'Mask pod, namespace, node and workload names before sending (unmasked in the result)' })
+    .option('protected-namespace', { type: 'string', array: true, default: ['kube-system'], describe: 'Namespace that never gets actions (repeatable)' })
+    .option('min-replicas', { type: 'number', default: 1, describe: 'Lowest replica count a scale action may set' })
+    .option('max-replicas', { type: 'number', default: 10, describe: 'Highest replica count a scale action may set' })
+    .option('log-lines', { type: 'number', default: 40, describe: 'Log lines read per container (current and previous)' })
+    .option('kube-timeout-ms', { type: 'number', default: 5000, describe: 'Timeout of one Kubernetes API call' })
+    .option('interval', { type: 'number', default: 30, describe: 'Seconds between cycles when the insights file does not change (refreshes events, heartbeat)' })
+    .option('resolved-limit', { type: 'number', default: 200, describe: 'Resolved anomalies kept in the file' })
+    .option('once', { type: 'boolean', default: false, describe: 'Process the current insights once and exit' })
+    .epilogue(ENV_HELP)
+    .check((a) => {
+      if (a['min-replicas'] < 0 || a['max-replicas'] < a['min-replicas']) throw new UsageError('need 0 <= --min-replicas <= --max-replicas');
+      if (a['llm-concurrency'] < 1 || a['llm-calls-per-minute'] < 1) throw new UsageError('--llm-concurrency and --llm-calls-per-minute must be >= 1');
+      if (a['llm-timeout-ms'] <= 0 || a['llm-max-retries'] < 0) throw new UsageError('--llm-timeout-ms must be > 0 and --llm-max-retries >= 0');
+      return true;
+    });
+}
+
+function makeLlm(a: Awaited<ReturnType<ReturnType<typeof parse>['parse']>>, log: Logger): LlmClient | null {
+  if (!a.llm) {
+    log.info('LLM disabled (--no-llm): rule-based analysis');
+    return null;
+  }
+  const key = apiKeyFromEnv();
+  const custom = a['llm-base-url'] !== DEFAULT_LLM_BASE_URL;
+  if (!key && !custom) {
+    log.warn(`no API key in ${API_KEY_ENV.join(', ')}: rule-based analysis only`);
+    return null;
+  }
+  log.info('LLM enabled', { base_url: a['llm-base-url'], model: a['llm-model'], key_from: key?.from ?? 'none (custom endpoint)' });
+  return new LlmClient({
+    baseURL: a['llm-base-url'],
+    model: a['llm-model'],
+    apiKey: key?.key ?? 'not-needed',
+    timeoutMs: a['llm-timeout-ms'],
+    maxRetries: a['llm-max-retries'],
+    concurrency: a['llm-concurrency'],
+    callsPerMinute: a['llm-calls-per-minute'],
+    maxRetryWaitMs: 60_000,
+    logger: log.child('llm'),
+  });
+}
+
+function connect(path: string | undefined, log: Logger): KubeClients | null {
+  try {
+    return kubeClients(loadKubeConfig(path));
+  } catch (err) {
+    log.warn('no Kubernetes cluster: analysing from the insights alone', { reason: (err as Error).message });
+    return null;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const a = await parse(argv).parseAsync();
+  if (helpShown(argv)) return 0;
+  const log = createLogger(COMMAND, { dir: a['log-dir'] as string, level: a['log-level'] as 'debug' | 'info' | 'warn' | 'error' });
+  const llm = makeLlm(a, log);
+  const clients = connect(a.kubeconfig, log);
+  const engine = new AnalysisEngine({
+    analysisFile: a['analysis-file'],
+    clients,
+    context: { csvPath: a['input-file'], logLines: a['log-lines'], maxEvents: 5, timeoutMs: a['kube-timeout-ms'] },
+    analyser: {
+      llm,
+      guard: {
+        protectedNamespaces: a['protected-namespace'],
+        minReplicas: a['min-replicas'],
+        maxReplicas: a['max-replicas'],
+        maxRaiseFactor: 4,
+      },
+      rules: { maxReplicas: a['max-replicas'], raiseFactor: 1.5, repeatedOomKills: 2 },
+      maskNames: a['mask-names'],
+      logger: log.child('analysis'),
+    },
+    resolvedLimit: a['resolved-limit'],
+    llmRetryMs: a['llm-retry-after-s'] * 1000,
+    parallel: 4,
+    logger: log,
+    onAnalysis: (an, why) => process.stdout.write(formatAnalysisBlock(an, why)),
+  });
+  engine.load();
+  const heartbeatFile = join(dirname(a['analysis-file']), `.heartbeat-${COMMAND}.json`);
+  const heartbeat = () => {
+    try {
+      writeJsonAtomic(heartbeatFile, {
+        pid: process.pid,
+        time: new Date().toISOString(),
+        open: engine.open.size,
+        analysed_total: engine.analysedTotal,
+        llm_calls: llm?.stats.calls ?? 0,
+        llm_failures: llm?.stats.failures ?? 0,
+      });
+    } catch (err) {
+      log.warn('heartbeat not written', { reason: (err as Error).message });
+    }
+  };
+
+  let lastInsights = '';
+  const cycle = async () => {
+    let insights;
+    try {
+      insights = readJsonFile(a['insights-file'], PodInsights);
+    } catch (err) {
+      log.error('insights file unreadable, keeping the current analyses', { reason: (err as Error).message });
+    }
+    if (insights === null) {
+      log.info('no insights file yet', { file: a['insights-file'] });
+      engine.write();
+    } else if (insights) {
+      if (insights.generated_at !== lastInsights) log.debug('insights', { generated_at: insights.generated_at, pods: insights.pods.length });
+      lastInsights = insights.generated_at;
+      const r = await engine.cycle(insights);
+      if (r.analysed > 0 || r.resolved > 0) log.info('cycle', { ...r });
+    }
+    heartbeat();
+  };
+
+  if (a.once) {
+    await cycle();
+    return 0;
+  }
+
+  // Cycles never overlap: a change during a cycle runs one more cycle after it.
+  let running: Promise<void> | null = null;
+  let again = false;
+  let stopping = false;
+  const trigger = () => {
+    if (stopping) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        try {
+          await cycle();
+        } catch (err) {
+          log.error('cycle failed', { error: err as Error });
+        }
+      } while (again && !stopping);
+    })().finally(() => {
+      running = null;
+    });
+  };
+  const watcher = chokidar.watch(a['insights-file'], { ignoreInitial: true, awaitWriteFinish: false });
+  watcher.on('add', trigger).on('change', trigger).on('error', (err) => log.warn('watch error', { reason: String(err) }));
+  const timer = setInterval(trigger, a.interval * 1000);
+  log.info('watching', { insights: a['insights-file'], analysis: a['analysis-file'] });
+  trigger();
+
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`${sig}: stopping`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  clearInterval(timer);
+  await watcher.close();
+  if (running) await running;
+  engine.write();
+  heartbeat();
+  return 0;
+}
+
+runIfMain(import.meta.url, main);
