@@ -1,0 +1,123 @@
+// Training of the shared univariate model on normal history: every sequence channel of every series is
+// normalised exactly as the detector does online, cut into long windows (so a stateful stream stays in
+// distribution), and the LSTM learns to predict the next normalised value. Calibration then measures
+// the detector's deviation statistics on the same normal data with the fused step.
+import type * as TF from '@tensorflow/tfjs';
+import { featureSpec } from '../pod-features.ts';
+import { runSequence, type LstmWeights } from './cell.ts';
+import { DEFAULT_PARAMS, normaliseSeries } from './detector.ts';
+import type { Calibration } from './model.ts';
+
+export interface TrainOptions {
+  window: number;
+  stride: number;
+  maxWindows: number;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  log?: (msg: string) => void;
+}
+
+export const DEFAULT_TRAIN: TrainOptions = { window: 96, stride: 24, maxWindows: 2400, epochs: 6, batchSize: 64, seed: 7 };
+
+/** Raw channel series (one feature of one series) → normalised sequences for training. */
+export function normalisedSequences(channels: ReadonlyArray<{ feature: string; values: Float64Array }>): Float64Array[] {
+  return channels
+    .filter((c) => featureSpec(c.feature).kind === 'sequence' && c.values.length > DEFAULT_PARAMS.grace + 8)
+    .map((c) => normaliseSeries(c.values, featureSpec(c.feature)).subarray(DEFAULT_PARAMS.grace));
+}
+
+/** Deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Input/target windows (target = next step) sampled deterministically from the sequences. */
+export function makeWindows(seqs: readonly Float64Array[], o: TrainOptions): { xs: Float32Array; ys: Float32Array; count: number } {
+  const starts: Array<[number, number]> = [];
+  seqs.forEach((s, k) => {
+    for (let i = 0; i + o.window + 1 <= s.length; i += o.stride) starts.push([k, i]);
+  });
+  const rand = rng(o.seed);
+  for (let i = starts.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [starts[i], starts[j]] = [starts[j]!, starts[i]!];
+  }
+  const chosen = starts.slice(0, o.maxWindows);
+  const xs = new Float32Array(chosen.length * o.window);
+  const ys = new Float32Array(chosen.length * o.window);
+  chosen.forEach(([k, i], w) => {
+    const s = seqs[k]!;
+    for (let t = 0; t < o.window; t++) {
+      xs[w * o.window + t] = s[i + t]!;
+      ys[w * o.window + t] = s[i + t + 1]!;
+    }
+  });
+  return { xs, ys, count: chosen.length };
+}
+
+export async function fit(tf: typeof TF, model: TF.LayersModel, seqs: readonly Float64Array[], o: TrainOptions): Promise<number> {
+  const { xs, ys, count } = makeWindows(seqs, o);
+  if (count === 0) throw new Error(`not enough history to train: need series of at least ${o.window + 1 + DEFAULT_PARAMS.grace} rows`);
+  o.log?.(`training on ${count} windows of ${o.window} steps (${seqs.length} channel series)`);
+  const x = tf.tensor3d(xs, [count, o.window, 1]);
+  const y = tf.tensor3d(ys, [count, o.window, 1]);
+  let last = NaN;
+  try {
+    await model.fit(x, y, {
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      shuffle: false, // windows are already shuffled with a seed: deterministic
+      verbose: 0,
+      callbacks: {
+        onEpochEnd: (epoch, logs) => {
+          last = Number(logs?.loss);
+          o.log?.(`epoch ${epoch + 1}/${o.epochs}: loss ${last.toFixed(5)}`);
+        },
+      },
+    });
+  } finally {
+    x.dispose();
+    y.dispose();
+  }
+  return last;
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** The detector's deviation statistics on normal data, measured with the fused step. */
+export function calibrate(w: LstmWeights, seqs: readonly Float64Array[]): Calibration {
+  const errs: number[] = [];
+  let sE = 0, sE2 = 0, sL = 0, sL2 = 0, n = 0;
+  for (const z of seqs) {
+    const pred = runSequence(w, z);
+    for (let t = 2; t < z.length; t++) {
+      const e = z[t]! - pred[t - 1]!;
+      const ep = z[t - 1]! - pred[t - 2]!;
+      const dE = e * ep > 0 ? Math.min(Math.abs(e), Math.abs(ep)) : 0;
+      const dL = z[t]! * z[t - 1]! > 0 ? Math.min(Math.abs(z[t]!), Math.abs(z[t - 1]!)) : 0;
+      errs.push(Math.abs(e));
+      sE += dE; sE2 += dE * dE; sL += dL; sL2 += dL * dL; n++;
+    }
+  }
+  const sorted = Float64Array.from(errs).sort();
+  const mE = sE / n, mL = sL / n;
+  return {
+    error_mean: mE,
+    error_std: Math.sqrt(Math.max(1e-6, sE2 / n - mE * mE)),
+    level_mean: mL,
+    level_std: Math.sqrt(Math.max(1e-6, sL2 / n - mL * mL)),
+    error_quantiles: { q50: quantile(sorted, 0.5), q90: quantile(sorted, 0.9), q99: quantile(sorted, 0.99), q999: quantile(sorted, 0.999) },
+    samples: n,
+  };
+}

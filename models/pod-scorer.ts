@@ -1,0 +1,117 @@
+// MetricRow → Observation → Verdict, per pod: derives the pod features (rates need the pod's previous
+// row), the hard signals and the workload, drops duplicate rows and timestamps going backwards
+// (counted), and checkpoints everything it keeps so a restart resumes exactly.
+import type { MetricRow } from '../lib/metrics-csv.ts';
+import type { Detector, Verdict } from './detector-api.ts';
+import { hardSignals, initialFeatureState, POD_FEATURES, podFeatures, workloadOf, type PodFeatureState } from './pod-features.ts';
+
+export interface PodScore {
+  namespace: string;
+  pod: string;
+  timestamp: string;
+  time: number;
+  status: string;
+  node: string;
+  workload?: string;
+  verdict: Verdict;
+}
+
+export interface PodScorerOptions {
+  /** Derive the workload from pod names for sibling priors (default true). */
+  groupByWorkload?: boolean;
+}
+
+const num = (v: number): number | null => (Number.isFinite(v) ? v : null);
+const unnum = (v: unknown): number => (typeof v === 'number' ? v : NaN);
+
+export class PodScorer {
+  readonly detector: Detector;
+  readonly stats = { scored: 0, duplicates: 0, backwards: 0 };
+  private readonly pods = new Map<string, PodFeatureState>();
+  private readonly groupByWorkload: boolean;
+  private readonly buf = new Float64Array(POD_FEATURES.length);
+
+  constructor(detector: Detector, opts: PodScorerOptions = {}) {
+    const f = detector.features;
+    if (f.length !== POD_FEATURES.length || f.some((name, i) => name !== POD_FEATURES[i])) {
+      throw new Error(`detector ${detector.name} must be configured with the pod features (${POD_FEATURES.join(', ')}), not ${f.join(', ')}`);
+    }
+    this.detector = detector;
+    this.groupByWorkload = opts.groupByWorkload ?? true;
+  }
+
+  score(row: MetricRow): PodScore | null {
+    const key = `${row.namespace}/${row.pod}`;
+    let st = this.pods.get(key);
+    if (st) {
+      if (row.time === st.time) {
+        this.stats.duplicates++;
+        return null;
+      }
+      if (row.time < st.time) {
+        this.stats.backwards++;
+        return null;
+      }
+    } else {
+      st = initialFeatureState();
+      this.pods.set(key, st);
+    }
+    podFeatures(row, st, this.buf);
+    const workload = this.groupByWorkload ? workloadOf(row.namespace, row.pod) : undefined;
+    const hard = hardSignals(row);
+    const verdict = this.detector.observe({
+      key,
+      group: workload,
+      time: row.time,
+      values: this.buf,
+      hard: hard.length > 0 ? hard : undefined,
+    });
+    this.stats.scored++;
+    const out: PodScore = {
+      namespace: row.namespace,
+      pod: row.pod,
+      timestamp: row.timestamp,
+      time: row.time,
+      status: row.status,
+      node: row.node,
+      verdict,
+    };
+    if (workload) out.workload = workload;
+    return out;
+  }
+
+  scoreBatch(rows: readonly MetricRow[]): Array<PodScore | null> {
+    const out = new Array<PodScore | null>(rows.length);
+    for (let i = 0; i < rows.length; i++) out[i] = this.score(rows[i]!);
+    return out;
+  }
+
+  forget(namespace: string, pod: string): void {
+    const key = `${namespace}/${pod}`;
+    this.pods.delete(key);
+    this.detector.forget(key);
+  }
+
+  /** Pods with state. */
+  get size(): number {
+    return this.pods.size;
+  }
+
+  snapshot(): unknown {
+    const pods: Record<string, Array<number | null>> = {};
+    for (const [k, s] of this.pods) pods[k] = [num(s.time), num(s.restarts), num(s.fsReads), num(s.fsWrites), num(s.mem)];
+    return { v: 1, stats: { ...this.stats }, pods, detector: this.detector.snapshot() };
+  }
+
+  restore(state: unknown): void {
+    const s = state as { v?: number; stats?: PodScorer['stats']; pods?: Record<string, unknown[]>; detector?: unknown };
+    if (!s || s.v !== 1 || typeof s.pods !== 'object' || s.pods === null) throw new Error('pod scorer snapshot has an unknown format');
+    this.detector.restore(s.detector);
+    this.pods.clear();
+    for (const [k, a] of Object.entries(s.pods)) {
+      if (!Array.isArray(a) || a.length !== 5) throw new Error(`pod scorer snapshot entry ${k} is malformed`);
+      this.pods.set(k, { time: unnum(a[0]), restarts: unnum(a[1]), fsReads: unnum(a[2]), fsWrites: unnum(a[3]), mem: unnum(a[4]) });
+    }
+    if (s.stats) Object.assign(this.stats, s.stats);
+  }
+}
