@@ -1,0 +1,159 @@
+// dataset-generator-agent: tails pod_metrics.csv, scores every row with the LSTM detector (or a
+// baseline, for benchmarks), prints alerts, and writes pod_insights.json atomically every interval,
+// with a checkpoint so a restart resumes without re-reading or losing rows.
+import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { createLogger, type Level } from '../lib/log.ts';
+import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
+import { MetricsCsvSchema } from '../lib/metrics-csv.ts';
+import type { ModelInfo } from '../lib/schemas.ts';
+import { createDetector, detectorNames } from '../models/registry.ts';
+import type { Detector } from '../models/detector-api.ts';
+import { POD_FEATURES } from '../models/pod-features.ts';
+import { PodScorer } from '../models/pod-scorer.ts';
+import { DatasetAgent } from './dataset-generator/agent.ts';
+
+const COMMAND = 'dataset-generator-agent';
+
+function parse(argv: string[]) {
+  return cli(COMMAND, argv, 'Tails the metrics CSV, scores each pod with the anomaly detector, and writes pod_insights.json.')
+    .option('input-file', { type: 'string', default: 'data/pod_metrics.csv', describe: 'Metrics CSV to tail' })
+    .option('insights-file', { type: 'string', default: 'data/pod_insights.json', describe: 'Insights JSON, written atomically' })
+    .option('watch-interval', { type: 'number', default: 10, describe: 'Seconds between insights/checkpoint writes' })
+    .option('alert-threshold', { type: 'number', default: 0.7, describe: 'Anomaly probability (0..1) at which a pod is anomalous and an alert is printed' })
+    .option('scores-file', { type: 'string', describe: 'Append one line per scored row (timestamp,namespace,pod,anomaly_probability,predicted_anomaly,anomaly_type)' })
+    .option('once', { type: 'boolean', default: false, describe: 'Read the whole file, score it, write the outputs and exit' })
+    .option('from-start', {
+      type: 'boolean',
+      default: false,
+      describe: 'Score (and alert on) the rows already in the file, ignoring any checkpoint; default: learn from them and alert only on new rows',
+    })
+    .option('test', { type: 'boolean', default: false, describe: 'Check that the model loads and the input is readable, print a summary, exit' })
+    .option('detector', { type: 'string', default: 'lstm', describe: `Detector (${detectorNames().join(', ') || 'lstm'}); baselines are for benchmarks` })
+    .option('model-dir', { type: 'string', describe: 'Model artifact directory (default models/artifacts/default)' })
+    .option('checkpoint-file', { type: 'string', default: 'data/.dataset-agent.checkpoint.json', describe: 'Checkpoint of position and per-pod state' })
+    .option('forget-after', { type: 'number', default: 600, describe: 'Seconds without a row after which a pod is forgotten' })
+    .check((a) => {
+      if (!(a['alert-threshold'] >= 0 && a['alert-threshold'] <= 1)) throw new UsageError('--alert-threshold must be within 0..1');
+      if (!(a['watch-interval'] > 0)) throw new UsageError('--watch-interval must be positive');
+      if (!(a['forget-after'] > 0)) throw new UsageError('--forget-after must be positive');
+      return true;
+    })
+    .parseSync();
+}
+
+/**
+ * Model identity for pod_insights.json: the LSTM's artifact metadata, or the baseline's name. The LSTM
+ * scores through a fused step in plain JavaScript (models/lstm/cell.ts), so the backend in use is "js";
+ * the TensorFlow.js backend it was trained on is recorded beside it.
+ */
+function describeModel(detector: Detector): ModelInfo {
+  const meta = (detector as { model?: { meta?: { name?: string; version?: string; trained_at?: string; backend?: string } } }).model?.meta;
+  if (meta) {
+    return {
+      name: meta.name ?? detector.name,
+      version: meta.version ?? 'unknown',
+      trained_at: meta.trained_at ?? null,
+      backend: `js (fused LSTM step; trained on ${meta.backend ?? 'unknown'})`,
+    };
+  }
+  return { name: detector.name, version: 'baseline', trained_at: null, backend: 'js' };
+}
+
+/** Input check for --test: readable, with a header naming the required columns. */
+function checkInput(path: string): { ok: boolean; message: string } {
+  if (!existsSync(path)) return { ok: false, message: `input ${path} does not exist (start the collector: dataset-generator)` };
+  try {
+    const size = statSync(path).size;
+    const fd = openSync(path, 'r');
+    const buf = Buffer.alloc(64 * 1024);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    closeSync(fd);
+    const text = buf.toString('utf8', 0, n);
+    const nl = text.indexOf('\n');
+    if (nl < 0) return { ok: size === 0, message: size === 0 ? `input ${path} is empty (waiting for the collector)` : `input ${path} has no complete header line` };
+    const schema = new MetricsCsvSchema(text.slice(0, nl));
+    return { ok: true, message: `input ${path}: ${size} bytes, ${schema.columns.length} columns${schema.extraColumns.length ? ` (extra: ${schema.extraColumns.join(', ')})` : ''}` };
+  } catch (err) {
+    return { ok: false, message: `input ${path}: ${(err as Error).message}` };
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const args = parse(argv);
+  if (helpShown(argv)) return 0;
+  const log = createLogger(COMMAND, { dir: String(args['log-dir']), level: args['log-level'] as Level });
+  const threshold = args['alert-threshold'];
+
+  let detector: Detector;
+  try {
+    detector = await createDetector(args.detector, { features: POD_FEATURES, threshold, modelDir: args['model-dir'] });
+  } catch (err) {
+    const msg = (err as Error).message;
+    log.error(`cannot load detector "${args.detector}": ${msg}`);
+    if (args.test) process.stdout.write(`FAIL detector ${args.detector}: ${msg}\n`);
+    else process.stderr.write(`error: ${msg}\n`);
+    return 1;
+  }
+  const model = describeModel(detector);
+
+  if (args.test) {
+    const input = checkInput(args['input-file']);
+    process.stdout.write(
+      `OK   detector ${detector.name}: model ${model.name} ${model.version} (trained ${model.trained_at ?? 'n/a'}, backend ${model.backend}), ${detector.features.length} features\n` +
+        `${input.ok ? 'OK  ' : 'FAIL'} ${input.message}\n`,
+    );
+    return input.ok ? 0 : 1;
+  }
+
+  const agent = new DatasetAgent(
+    {
+      inputFile: args['input-file'],
+      insightsFile: args['insights-file'],
+      scoresFile: args['scores-file'],
+      checkpointFile: args['checkpoint-file'] || undefined,
+      watchInterval: args['watch-interval'],
+      threshold,
+      fromStart: args['from-start'],
+      forgetAfter: args['forget-after'],
+      detectorName: args.detector,
+      model,
+    },
+    new PodScorer(detector),
+    log,
+    (line) => process.stdout.write(line + '\n'),
+  );
+  log.info(`scoring ${args['input-file']} with ${detector.name} (${model.name} ${model.version}, backend ${model.backend}); threshold ${threshold}`);
+  try {
+    agent.open();
+    if (args.once) {
+      agent.runOnce();
+      await agent.close();
+    } else {
+      const stop = new AbortController();
+      const onSignal = (sig: string) => {
+        log.info(`${sig} received: flushing and checkpointing`);
+        stop.abort();
+      };
+      const onInt = () => onSignal('SIGINT');
+      const onTerm = () => onSignal('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      try {
+        await agent.follow(stop.signal);
+      } finally {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+      }
+    }
+  } catch (err) {
+    await agent.close().catch(() => {});
+    log.error((err as Error).message);
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const s = agent.status();
+  log.info(`done: ${s.rows_read} rows read, ${s.rows_rejected} rejected, ${s.pods} pods, ${s.anomalies} anomalous`);
+  return 0;
+}
+
+runIfMain(import.meta.url, main);

@@ -1,0 +1,282 @@
+// The dataset-generator agent's engine: tail the CSV, score each row through the pod scorer, print
+// alerts, append the scores file, and every interval write pod_insights.json, the checkpoint and the
+// heartbeat. Output order per interval is scores (fsync) → checkpoint → insights → heartbeat, so the
+// checkpoint never points past rows whose scores are not on disk.
+import { dirname, join, resolve } from 'node:path';
+import type { Logger } from '../../lib/log.ts';
+import type { MetricRow } from '../../lib/metrics-csv.ts';
+import { CsvTailer, type TailPosition } from '../../lib/csv-tailer.ts';
+import { CHECKPOINT_VERSION, loadCheckpoint, saveCheckpoint } from '../../lib/checkpoint.ts';
+import { writeJsonAtomic } from '../../lib/atomic-file.ts';
+import { PodInsights, type ModelInfo, type PodInsight } from '../../lib/schemas.ts';
+import type { Verdict } from '../../models/detector-api.ts';
+import { ScoresFile } from './scores-file.ts';
+
+/** What the agent needs from the pod scorer (models/pod-scorer.ts PodScorer). */
+export interface ScoredRow {
+  namespace: string;
+  pod: string;
+  timestamp: string;
+  time: number;
+  status: string;
+  node: string;
+  workload?: string | undefined;
+  verdict: Verdict;
+}
+export interface RowScorer {
+  score(row: MetricRow): ScoredRow | null;
+  forget(namespace: string, pod: string): void;
+  snapshot(): unknown;
+  restore(state: unknown): void;
+}
+
+export interface AgentConfig {
+  inputFile: string;
+  insightsFile: string;
+  scoresFile?: string | undefined;
+  checkpointFile?: string | undefined;
+  /** Seconds between insights/checkpoint writes. */
+  watchInterval: number;
+  threshold: number;
+  fromStart: boolean;
+  /** Seconds (of row time) without a row after which a pod is forgotten. */
+  forgetAfter: number;
+  detectorName: string;
+  model: ModelInfo;
+}
+
+interface PodEntry {
+  insight: PodInsight;
+  lastTime: number;
+}
+
+interface AgentState {
+  scorer: unknown;
+  pods: Array<[string, PodEntry]>;
+  newestTime: number;
+}
+
+export const HEARTBEAT_NAME = '.heartbeat-dataset-generator-agent.json';
+
+export class DatasetAgent {
+  readonly cfg: AgentConfig;
+  rowsRead = 0;
+  rowsRejected = 0;
+  private readonly log: Logger;
+  private readonly scorer: RowScorer;
+  private readonly print: (line: string) => void;
+  private tailer!: CsvTailer;
+  private scores: ScoresFile | null = null;
+  private pods = new Map<string, PodEntry>();
+  private newestTime = -Infinity;
+  /** True while the rows present at start-up are read to warm the state (no alerts, no score lines). */
+  private learning = false;
+
+  constructor(cfg: AgentConfig, scorer: RowScorer, log: Logger, print: (line: string) => void) {
+    this.cfg = cfg;
+    this.scorer = scorer;
+    this.log = log;
+    this.print = print;
+  }
+
+  /** Resumes from the checkpoint (unless --from-start) and opens the input and the scores file. */
+  open(): void {
+    const cfg = this.cfg;
+    let position: TailPosition | undefined;
+    let scoresBytes: number | null = null;
+    const loaded = cfg.checkpointFile && !cfg.fromStart ? loadCheckpoint(cfg.checkpointFile) : null;
+    if (loaded && !loaded.ok) this.log.warn(`ignoring the checkpoint: ${loaded.reason}; starting from the beginning of the input`);
+    if (loaded?.ok) {
+      const cp = loaded.checkpoint;
+      if (cp.input_file !== resolve(cfg.inputFile) || cp.detector !== cfg.detectorName) {
+        this.log.warn(`ignoring the checkpoint ${cfg.checkpointFile}: it belongs to ${cp.input_file} with detector ${cp.detector}`);
+      } else {
+        const st = cp.state as AgentState;
+        this.scorer.restore(st.scorer);
+        this.pods = new Map(st.pods);
+        this.newestTime = st.newestTime ?? -Infinity;
+        position = cp.position;
+        scoresBytes = cp.scores_bytes;
+        this.rowsRead = cp.counters.rows_read;
+        this.rowsRejected = cp.counters.rows_rejected;
+        this.log.info(`resuming from the checkpoint: line ${cp.position.lineNo}, byte ${cp.position.offset} of ${cfg.inputFile}`);
+      }
+    }
+    this.learning = !position && !cfg.fromStart;
+    this.tailer = new CsvTailer({ path: cfg.inputFile, logger: this.log, position });
+    if (cfg.scoresFile) {
+      const { file, note } = ScoresFile.open(cfg.scoresFile, position ? scoresBytes : null);
+      this.scores = file;
+      if (note) this.log.info(note);
+    }
+  }
+
+  /** Reads and scores every complete row available now; returns the rows read. */
+  processAvailable(): number {
+    let total = 0;
+    for (;;) {
+      const batch = this.tailer.read(16 * 1024 * 1024);
+      if (batch.rows.length === 0 && batch.rejected === 0) break;
+      this.rowsRejected += batch.rejected;
+      this.rowsRead += batch.rows.length;
+      total += batch.rows.length;
+      for (const row of batch.rows) this.handle(row);
+    }
+    if (this.learning) {
+      this.learning = false;
+      this.log.info(`learned from ${this.rowsRead} existing rows (${this.pods.size} pods); alerting on new rows from now on`);
+    }
+    return total;
+  }
+
+  private handle(row: MetricRow): void {
+    const s = this.scorer.score(row);
+    if (!s) {
+      this.rowsRejected++; // a duplicate, or a timestamp going backwards (counted by the scorer too)
+      return;
+    }
+    const v = s.verdict;
+    const key = `${s.namespace}/${s.pod}`;
+    const prev = this.pods.get(key);
+    const probability = Math.min(1, Math.max(0, Number.isFinite(v.probability) ? v.probability : 0));
+    const insight: PodInsight = {
+      namespace: s.namespace,
+      pod: s.pod,
+      timestamp: s.timestamp,
+      anomaly_probability: Math.round(probability * 1e4) / 1e4,
+      predicted_anomaly: v.anomalous,
+      anomaly_type: v.anomalous ? v.type : 'none',
+      contributing_metrics: v.contributing.filter((c) => Number.isFinite(c.value) && Number.isFinite(c.expected) && Number.isFinite(c.deviation)),
+      since: v.since !== null && Number.isFinite(v.since) ? new Date(v.since).toISOString() : null,
+      status: s.status,
+      node: s.node,
+      ...(s.workload ? { workload: s.workload } : {}),
+    };
+    this.pods.set(key, { insight, lastTime: s.time });
+    if (s.time > this.newestTime) this.newestTime = s.time;
+    if (this.learning) return;
+    this.scores?.add({ timestamp: s.timestamp, namespace: s.namespace, pod: s.pod, probability, anomalous: v.anomalous, type: insight.anomaly_type });
+    const was = prev?.insight.predicted_anomaly ?? false;
+    if (v.anomalous && !was) this.print(alertLine(insight, this.cfg.threshold));
+    else if (!v.anomalous && was) this.print(`${s.timestamp} cleared  ${key} (p=${insight.anomaly_probability.toFixed(2)})`);
+  }
+
+  /** Forgets pods without a row for `forgetAfter` seconds of row time. */
+  private forgetStale(): void {
+    const horizon = this.newestTime - this.cfg.forgetAfter * 1000;
+    for (const [key, e] of this.pods) {
+      if (e.lastTime < horizon) {
+        this.scorer.forget(e.insight.namespace, e.insight.pod);
+        this.pods.delete(key);
+        this.log.debug(`forgot ${key}: no row since ${e.insight.timestamp}`);
+      }
+    }
+  }
+
+  /** Scores (fsync) → checkpoint → insights → heartbeat. */
+  writeOutputs(): void {
+    this.forgetStale();
+    const scoresBytes = this.scores ? this.scores.flush() : null;
+    if (this.cfg.checkpointFile) {
+      const state: AgentState = { scorer: this.scorer.snapshot(), pods: [...this.pods], newestTime: Number.isFinite(this.newestTime) ? this.newestTime : 0 };
+      saveCheckpoint(this.cfg.checkpointFile, {
+        version: CHECKPOINT_VERSION,
+        saved_at: new Date().toISOString(),
+        input_file: resolve(this.cfg.inputFile),
+        detector: this.cfg.detectorName,
+        position: this.tailer.position(),
+        scores_bytes: scoresBytes,
+        counters: { rows_read: this.rowsRead, rows_rejected: this.rowsRejected },
+        state,
+      });
+    }
+    const pods = [...this.pods.values()].map((e) => e.insight).sort((a, b) => (a.namespace + '/' + a.pod).localeCompare(b.namespace + '/' + b.pod));
+    writeJsonAtomic(
+      this.cfg.insightsFile,
+      {
+        generated_at: new Date().toISOString(),
+        model: this.cfg.model,
+        threshold: this.cfg.threshold,
+        rows_read: this.rowsRead,
+        rows_rejected: this.rowsRejected,
+        pods,
+      },
+      PodInsights,
+    );
+    writeJsonAtomic(join(dirname(this.cfg.insightsFile), HEARTBEAT_NAME), {
+      pid: process.pid,
+      time: new Date().toISOString(),
+      rows_read: this.rowsRead,
+      rows_rejected: this.rowsRejected,
+      lag_bytes: this.tailer.lagBytes(),
+      pods: pods.length,
+      anomalies: pods.filter((p) => p.predicted_anomaly).length,
+    });
+  }
+
+  /** --once: everything in the file now, then the outputs. */
+  runOnce(): void {
+    this.processAvailable();
+    this.writeOutputs();
+  }
+
+  /** Follows the input until `signal` aborts; then reads what is left, writes the outputs and returns. */
+  async follow(signal: AbortSignal): Promise<void> {
+    let wake: (() => void) | null = null;
+    const poke = () => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    signal.addEventListener('abort', poke, { once: true });
+    this.tailer.watch(poke, 1000);
+    let lastWrite = 0;
+    try {
+      while (!signal.aborted) {
+        this.processAvailable();
+        const now = Date.now();
+        if (now - lastWrite >= this.cfg.watchInterval * 1000) {
+          this.writeOutputs();
+          lastWrite = now;
+        }
+        const waitMs = Math.max(10, lastWrite + this.cfg.watchInterval * 1000 - Date.now());
+        await new Promise<void>((res) => {
+          const timer = setTimeout(res, waitMs);
+          wake = () => {
+            clearTimeout(timer);
+            res();
+          };
+          if (signal.aborted) wake();
+        });
+      }
+      this.processAvailable();
+      this.writeOutputs();
+    } finally {
+      await this.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.scores?.close();
+    this.scores = null;
+    await this.tailer?.close();
+  }
+
+  status(): { rows_read: number; rows_rejected: number; pods: number; anomalies: number; lag_bytes: number } {
+    let anomalies = 0;
+    for (const e of this.pods.values()) if (e.insight.predicted_anomaly) anomalies++;
+    return { rows_read: this.rowsRead, rows_rejected: this.rowsRejected, pods: this.pods.size, anomalies, lag_bytes: this.tailer.lagBytes() };
+  }
+}
+
+function alertLine(i: PodInsight, threshold: number): string {
+  const top = i.contributing_metrics
+    .slice(0, 2)
+    .map((c) => `${c.metric}=${fmt(c.value)} (expected ${fmt(c.expected)})`)
+    .join(', ');
+  return `${i.timestamp} ANOMALY  ${i.namespace}/${i.pod} ${i.anomaly_type} p=${i.anomaly_probability.toFixed(2)} >= ${threshold}${top ? ` :: ${top}` : ''}`;
+}
+
+function fmt(x: number): string {
+  return Math.abs(x) >= 1000 ? x.toExponential(2) : String(Math.round(x * 100) / 100);
+}
