@@ -17,7 +17,7 @@ const opts = { bounds: policy.bounds, protectedNamespaces: ['kube-system', 'paym
 const analysis = { namespace: 'shop', node: 'node-1' };
 const tmp = () => mkdtempSync(join(tmpdir(), 'podsentinel-rem-'));
 
-test('parseQuantity reads CPU and memory quantities', () => {
+void test('parseQuantity reads CPU and memory quantities', () => {
   assert.equal(parseQuantity('500m'), 0.5);
   assert.equal(parseQuantity('2'), 2);
   assert.equal(parseQuantity('512Mi'), 512 * 2 ** 20);
@@ -26,7 +26,7 @@ test('parseQuantity reads CPU and memory quantities', () => {
   assert.equal(parseQuantity('lots'), null);
 });
 
-test('valid typed parameters pass; unknown actions and extra fields are refused', () => {
+void test('valid typed parameters pass; unknown actions and extra fields are refused', () => {
   const ok = validateAction('restart_pod', { namespace: 'shop', pod: 'web-1' }, analysis, opts);
   assert.deepEqual(ok, { ok: true, action: 'restart_pod', params: { namespace: 'shop', pod: 'web-1' } });
   const unknown = validateAction('exec_shell', { cmd: 'rm -rf /' }, analysis, opts);
@@ -39,7 +39,7 @@ test('valid typed parameters pass; unknown actions and extra fields are refused'
   assert.equal(!badName.ok && badName.code, 'invalid_params');
 });
 
-test('protected namespaces are refused, for the target and for the analysed pod', () => {
+void test('protected namespaces are refused, for the target and for the analysed pod', () => {
   const r = validateAction('restart_pod', { namespace: 'kube-system', pod: 'coredns-1' }, { namespace: 'kube-system' }, opts);
   assert.equal(!r.ok && r.code, 'protected_namespace');
   const flag = validateAction('scale', { namespace: 'payments', kind: 'Deployment', name: 'api', replicas: 3 }, { namespace: 'payments' }, opts);
@@ -48,14 +48,14 @@ test('protected namespaces are refused, for the target and for the analysed pod'
   assert.equal(!node.ok && node.code, 'protected_namespace');
 });
 
-test('an action on another namespace or node than the anomaly is refused', () => {
+void test('an action on another namespace or node than the anomaly is refused', () => {
   const ns = validateAction('restart_pod', { namespace: 'other', pod: 'x' }, analysis, opts);
   assert.equal(!ns.ok && ns.code, 'wrong_target');
   const node = validateAction('drain_node', { node: 'node-2' }, analysis, opts);
   assert.equal(!node.ok && node.code, 'wrong_target');
 });
 
-test('replica and resource bounds from the policy', () => {
+void test('replica and resource bounds from the policy', () => {
   const base = { namespace: 'shop', kind: 'Deployment', name: 'web' };
   assert.equal(validateAction('scale', { ...base, replicas: 10 }, analysis, opts).ok, true);
   const high = validateAction('scale', { ...base, replicas: 11 }, analysis, opts);
@@ -74,7 +74,7 @@ test('replica and resource bounds from the policy', () => {
   assert.equal(!empty.ok && empty.code, 'invalid_params');
 });
 
-test('policy file: defaults, validation errors, and the "remediation" object of a config file', () => {
+void test('policy file: defaults, validation errors, and the "remediation" object of a config file', () => {
   const dir = tmp();
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ bounds: { maxReplicas: 'ten' } }));
@@ -89,7 +89,7 @@ test('policy file: defaults, validation errors, and the "remediation" object of 
   assert.throws(() => loadPolicy({ policyFile: unknownAction }), PolicyError);
 });
 
-test('audit state survives a restart: cool-down, pending per mode, rate limit, workload cool-down', () => {
+void test('audit state survives a restart: cool-down, pending per mode, rate limit, workload cool-down', () => {
   const file = join(tmp(), 'history.jsonl');
   const params = { namespace: 'shop', pod: 'web-1' };
   const key = proposalKey('a1', 'restart_pod', params);
@@ -115,7 +115,7 @@ test('audit state survives a restart: cool-down, pending per mode, rate limit, w
   assert.equal(log2.lastExecutionOn('shop/Deployment/db'), undefined);
 });
 
-test('verification: fresh evidence only, replacement pods, still anomalous', () => {
+void test('verification: fresh evidence only, replacement pods, still anomalous', () => {
   const executedAt = new Date('2026-11-25T05:00:00Z');
   const insight = (pod: string, anomalous: boolean) => ({
     namespace: 'shop', pod, timestamp: '2026-11-25T05:01:00Z', anomaly_probability: anomalous ? 0.95 : 0.1,
