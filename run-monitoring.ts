@@ -32,6 +32,8 @@ export function parseArgs(argv: string[]) {
     .option('anomaly-agent-only', { type: 'boolean', default: false, describe: 'Run only the anomaly-detection agent' })
     .option('no-remediation', { type: 'boolean', default: false, describe: 'Do not run the approval step' })
     .option('remediation-dry-run', { type: 'boolean', default: false, describe: 'Approval step in --dry-run mode (shows and records, changes nothing)' })
+    .option('confidence-threshold', { type: 'number', default: 0.7, describe: 'Approval step: only analyses at or above this anomaly probability' })
+    .option('verify-delay', { type: 'number', describe: 'Approval step: seconds after an action before verifying it (default 60; with --demo 600/speed, at least 15)' })
     .option('demo', { type: 'boolean', default: false, describe: 'Start the simulated cluster and point everything at it' })
     .option('scenario', { type: 'string', default: 'demo', describe: 'Simulated cluster scenario (with --demo)' })
     .option('speed', { type: 'number', default: 20, describe: 'Simulated time speed-up (with --demo)' })
@@ -59,6 +61,8 @@ export function configFrom(argv: string[]): MonitorConfig | null {
     return v;
   };
   if (!(a['alert-threshold'] >= 0 && a['alert-threshold'] <= 1)) throw new UsageError('--alert-threshold must be between 0 and 1');
+  if (!(a['confidence-threshold'] >= 0 && a['confidence-threshold'] <= 1)) throw new UsageError('--confidence-threshold must be between 0 and 1');
+  if (a['verify-delay'] !== undefined && !(a['verify-delay'] >= 0)) throw new UsageError('--verify-delay must be a number of seconds >= 0');
   if (a.source === 'prometheus' && !a['prometheus-url'] && !a.demo) throw new UsageError('--source prometheus needs --prometheus-url');
   const dataDir = resolve(a['data-dir']);
   const llmArgs: string[] = [];
@@ -84,6 +88,9 @@ export function configFrom(argv: string[]): MonitorConfig | null {
     demo: a.demo ? { scenario: a.scenario, speed: positive('speed', a.speed), seed: a.seed } : null,
     remediation: !a['no-remediation'],
     remediationArgs: a['remediation-dry-run'] ? ['--dry-run'] : [],
+    confidenceThreshold: a['confidence-threshold'],
+    verifyDelay: a['verify-delay'] ?? (a.demo ? Math.max(15, Math.round(600 / a.speed)) : 60),
+    configFile: typeof a.config === 'string' ? resolve(a.config) : undefined,
     statusInterval: positive('status-interval', a['status-interval']),
     stopTimeout: positive('stop-timeout', a['stop-timeout']),
     supervisor: { maxCrashes: positive('max-crashes', a['max-crashes']), crashWindowMs: positive('crash-window', a['crash-window']) * 1000 },

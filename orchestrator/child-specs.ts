@@ -23,6 +23,8 @@ export interface PipelineOptions {
   noLlm: boolean;
   llmArgs: string[];
   scoresFile: string | undefined;
+  /** Config file passed on to every child (its own section applies there). */
+  configFile?: string | undefined;
 }
 
 export interface PipelineFiles {
@@ -54,7 +56,11 @@ export interface SupervisedChild {
   staleAfterMs: number;
 }
 
-const common = (o: PipelineOptions): string[] => ['--log-dir', resolve(o.logDir), '--log-level', o.logLevel];
+const common = (o: PipelineOptions): string[] => [
+  '--log-dir', resolve(o.logDir),
+  '--log-level', o.logLevel,
+  ...(o.configFile ? ['--config', resolve(o.configFile)] : []),
+];
 const kube = (o: PipelineOptions): string[] => (o.kubeconfig ? ['--kubeconfig', resolve(o.kubeconfig)] : []);
 const logFile = (o: PipelineOptions, name: string) => ({ logFile: resolve(o.logDir, `${name}.out.log`) });
 // Stale after three missed beats, never sooner than 15 s (model loading, a slow API call).
@@ -70,6 +76,7 @@ export function collectorChild(o: PipelineOptions, files: PipelineFiles): Superv
       script: join(o.root, 'collectors/dataset-generator.ts'),
       args: [...args, ...common(o)],
       output: logFile(o, 'dataset-generator'),
+      cwd: o.root,
     },
     heartbeat: heartbeatPath(files.csv, 'dataset-generator'),
     staleAfterMs: staleAfter(o.generatorInterval),
@@ -82,6 +89,8 @@ export function datasetAgentChild(o: PipelineOptions, files: PipelineFiles): Sup
     '--insights-file', files.insights,
     '--watch-interval', String(o.watchInterval),
     '--alert-threshold', String(o.alertThreshold),
+    // Its checkpoint lives with the data it describes, so a restart resumes where the last one stopped.
+    '--checkpoint-file', resolve(o.dataDir, '.dataset-agent.checkpoint.json'),
   ];
   if (o.scoresFile) args.push('--scores-file', resolve(o.scoresFile));
   return {
@@ -90,6 +99,7 @@ export function datasetAgentChild(o: PipelineOptions, files: PipelineFiles): Sup
       script: join(o.root, 'agents/dataset-generator-agent.ts'),
       args: [...args, ...common(o)],
       output: logFile(o, 'dataset-generator-agent'),
+      cwd: o.root,
     },
     heartbeat: heartbeatPath(files.insights, 'dataset-generator-agent'),
     staleAfterMs: staleAfter(o.watchInterval),
@@ -97,7 +107,13 @@ export function datasetAgentChild(o: PipelineOptions, files: PipelineFiles): Sup
 }
 
 export function anomalyAgentChild(o: PipelineOptions, files: PipelineFiles): SupervisedChild {
-  const args = ['--insights-file', files.insights, '--analysis-file', files.analysis, ...kube(o)];
+  const args = [
+    '--insights-file', files.insights,
+    '--analysis-file', files.analysis,
+    '--input-file', files.csv,
+    '--interval', String(o.watchInterval),
+    ...kube(o),
+  ];
   if (o.noLlm) args.push('--no-llm');
   args.push(...o.llmArgs);
   return {
@@ -106,6 +122,7 @@ export function anomalyAgentChild(o: PipelineOptions, files: PipelineFiles): Sup
       script: join(o.root, 'agents/anomaly-detection-agent.ts'),
       args: [...args, ...common(o)],
       output: logFile(o, 'anomaly-detection-agent'),
+      cwd: o.root,
     },
     heartbeat: heartbeatPath(files.analysis, 'anomaly-detection-agent'),
     staleAfterMs: staleAfter(o.watchInterval),
@@ -147,6 +164,7 @@ export function simChild(o: SimOptions): { spec: ChildSpec; kubeconfigOut: strin
       script: join(o.root, 'sim/cli.ts'),
       args,
       output: { logFile },
+      cwd: o.root,
       // A restarted simulator would listen on a new port with a new CA: report its death instead.
       restart: 'never',
     },

@@ -25,6 +25,10 @@ export interface MonitorConfig extends PipelineOptions {
   remediation: boolean;
   /** Extra flags for run-remediation (e.g. --dry-run). */
   remediationArgs: string[];
+  /** Analyses below this probability are not offered for approval (run-remediation's threshold too). */
+  confidenceThreshold: number;
+  /** Seconds after an action before run-remediation verifies it. */
+  verifyDelay: number;
   /** Plain mode: seconds between status lines. */
   statusInterval: number;
   supervisor?: SupervisorOptions;
@@ -142,12 +146,18 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
       cfg.mode === 'all' && cfg.remediation
         ? new RemediationStep({
             script: join(cfg.root, 'run-remediation.ts'),
+            confidenceThreshold: cfg.confidenceThreshold,
+            cwd: cfg.root,
             args: [
+              '--once',
+              '--confidence-threshold', String(cfg.confidenceThreshold),
+              '--verify-delay', String(cfg.verifyDelay),
               '--analysis-file', files.analysis,
               '--insights-file', files.insights,
               '--audit-file', files.audit,
               ...(opts.kubeconfig ? ['--kubeconfig', resolve(opts.kubeconfig)] : []),
               '--log-dir', resolve(cfg.logDir),
+              ...(cfg.configFile ? ['--config', resolve(cfg.configFile)] : []),
               ...cfg.remediationArgs,
             ],
             onStart: (ids) => {

@@ -9,6 +9,9 @@ export interface RemediationStepOptions {
   script: string;
   args: string[];
   nodePath?: string;
+  cwd?: string;
+  /** Analyses below this anomaly probability are not offered. */
+  confidenceThreshold?: number;
   env?: Record<string, string>;
   /** Called before the child starts and after it ends (pause/resume the view). */
   onStart?: (ids: string[]) => void;
@@ -44,6 +47,7 @@ export class RemediationStep {
   offer(analyses: PodAnalysis[]): void {
     for (const a of analyses) {
       if (a.recommended_actions.length === 0 || this.offered.has(a.id)) continue;
+      if (a.anomaly_probability < (this.opts.confidenceThreshold ?? 0)) continue;
       this.queued.set(a.id, a);
     }
   }
@@ -58,6 +62,7 @@ export class RemediationStep {
     this.opts.onStart?.(ids);
     const child = spawn(this.opts.nodePath ?? process.execPath, ['--import', TSX_IMPORT, this.opts.script, ...this.opts.args], {
       stdio: 'inherit',
+      cwd: this.opts.cwd,
       env: { ...process.env, ...this.opts.env },
     });
     this.child = child;

@@ -182,6 +182,8 @@ function config(dir: string, root: string): MonitorConfig {
     demo: null,
     remediation: true,
     remediationArgs: [],
+    confidenceThreshold: 0.7,
+    verifyDelay: 5,
     statusInterval: 1,
     stopTimeout: 5,
   };
@@ -208,6 +210,7 @@ void test('runMonitoring starts the pipeline, shows status and the analysis, run
     assert.equal(remediationArgs[remediationArgs.indexOf('--analysis-file') + 1], join(cfg.dataDir, 'pod_analysis.json'));
     assert.equal(remediationArgs[remediationArgs.indexOf('--kubeconfig') + 1], cfg.kubeconfig);
     const collectorArgs = JSON.parse(/dataset-generator start (.*)/.exec(events())![1]!) as string[];
+    assert.ok(remediationArgs.includes('--once'));
     assert.deepEqual(collectorArgs.slice(0, 8), ['--source', 'k8s', '--interval', '1', '--output-file', cfg.outputFile, '--kubeconfig', cfg.kubeconfig]);
     assert.ok(collectorArgs.includes('--namespace'));
     const status = JSON.parse(readFileSync(join(cfg.dataDir, STATUS_FILE_NAME), 'utf8')) as { children: Array<{ name: string; pid: number }> };
