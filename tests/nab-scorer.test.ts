@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  falsePositiveEpisodes,
   loadCorpus,
   normalizeScore,
   optimizeThreshold,
@@ -196,4 +197,11 @@ void test('bad input is a clear error', () => {
   const f = syntheticFile(10, []);
   assert.throws(() => windowsToRows('x.csv', f.times, [['2019-01-01 00:00:00', '2019-01-01 00:05:00']]), NabDataError);
   assert.throws(() => scoreFile(f, new Float64Array(3), 0.5, STANDARD), NabDataError);
+});
+
+void test('false-positive episodes count runs of consecutive alarms outside windows', () => {
+  const f = syntheticFile(1000, [[500, 599]]);
+  // rows 300-304 (one storm), 320 (single), 550 (inside the window: not a false positive), 700-701
+  const s = detections(1000, [300, 301, 302, 303, 304, 320, 550, 700, 701]);
+  assert.deepEqual(falsePositiveEpisodes(f, s, 0.5), { rows: 8, episodes: 3 });
 });

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
 import { writeJsonAtomic } from '../../lib/atomic-file.ts';
-import { loadCorpus, PROFILE_NAMES, scoreDetector, type NabCorpus, type ProfileName, type ProfileResult } from './scorer.ts';
+import { falsePositiveEpisodes, loadCorpus, PROFILE_NAMES, scoreDetector, type NabCorpus, type ProfileName, type ProfileResult } from './scorer.ts';
 import { checkStreaming, nabDetectors, PUBLISHED, scoreSeriesWith, type RunOptions } from './detectors.ts';
 import type { WorkerReply, WorkerRequest } from './worker.ts';
 
@@ -151,28 +151,33 @@ export function formatTable(runs: DetectorRun[], published: Record<string, Recor
 }
 
 /** Where a detector loses points on the standard profile: the files costing most, split misses / FPs. */
-export function formatDetail(run: DetectorRun, corpus: NabCorpus, top: number): string {
+export function formatDetail(run: DetectorRun, corpus: NabCorpus, top: number, scores?: Float64Array[]): string {
   const std = run.profiles.find((p) => p.profile === 'standard');
   if (!std) return '';
   const cm = corpus.profiles.standard;
-  const rows = std.files.map((f) => {
+  const rows = std.files.map((f, k) => {
+    const episodes = scores ? falsePositiveEpisodes(corpus.files[k]!, scores[k]!, std.threshold).episodes : NaN;
     const detected = f.windowScores.filter((w) => w > -cm.fnWeight).length;
     const missed = f.windowScores.length - detected;
     const lateLoss = f.windowScores.filter((w) => w > -cm.fnWeight).reduce((s, w) => s + (cm.tpWeight - w), 0);
     const missLoss = missed * (cm.tpWeight + cm.fnWeight);
-    return { f, detected, missed, lateLoss, missLoss, fpLoss: -f.fpScore, loss: lateLoss + missLoss - f.fpScore };
+    return { f, detected, missed, episodes, lateLoss, missLoss, fpLoss: -f.fpScore, loss: lateLoss + missLoss - f.fpScore };
   });
   const sum = (k: 'lateLoss' | 'missLoss' | 'fpLoss') => rows.reduce((s, r) => s + r[k], 0);
   const fpRows = std.files.reduce((s, f) => s + f.fp, 0);
+  const fpEpisodes = rows.reduce((s, r) => s + r.episodes, 0);
+  const missed = rows.reduce((s, r) => s + r.missed, 0);
+  const windows = rows.reduce((s, r) => s + r.f.windowScores.length, 0);
   const out = [
     `${run.name} (standard, threshold ${std.threshold}): raw ${std.raw.toFixed(2)} of ${(cm.tpWeight * std.files.reduce((s, f) => s + f.windowScores.length, 0)).toFixed(0)}; ` +
       `lost to missed windows ${sum('missLoss').toFixed(2)}, late detections ${sum('lateLoss').toFixed(2)}, ` +
-      `false positives ${sum('fpLoss').toFixed(2)} (${fpRows} FP rows)`,
-    `  ${'file'.padEnd(58)}${'win'.padStart(4)}${'hit'.padStart(4)}${'FP rows'.padStart(8)}${'miss'.padStart(7)}${'late'.padStart(7)}${'FP'.padStart(7)}${'score'.padStart(8)}`,
+      `false positives ${sum('fpLoss').toFixed(2)}`,
+    `  ${missed} of ${windows} windows missed; ${fpRows} false-positive rows in ${Number.isNaN(fpEpisodes) ? '?' : fpEpisodes} alarm episodes`,
+    `  ${'file'.padEnd(58)}${'win'.padStart(4)}${'hit'.padStart(4)}${'FP rows'.padStart(8)}${'eps'.padStart(5)}${'miss'.padStart(7)}${'late'.padStart(7)}${'FP'.padStart(7)}${'score'.padStart(8)}`,
   ];
   for (const r of [...rows].sort((a, b) => b.loss - a.loss).slice(0, top)) {
     out.push(
-      `  ${r.f.name.padEnd(58)}${String(r.f.windowScores.length).padStart(4)}${String(r.detected).padStart(4)}${String(r.f.fp).padStart(8)}` +
+      `  ${r.f.name.padEnd(58)}${String(r.f.windowScores.length).padStart(4)}${String(r.detected).padStart(4)}${String(r.f.fp).padStart(8)}${String(r.episodes).padStart(5)}` +
         `${r.missLoss.toFixed(2).padStart(7)}${r.lateLoss.toFixed(2).padStart(7)}${r.fpLoss.toFixed(2).padStart(7)}${r.f.score.toFixed(2).padStart(8)}`,
     );
   }
@@ -310,7 +315,7 @@ export async function main(argv: string[]): Promise<number> {
   process.stdout.write(`\n${formatTable(runs, published, corpus)}\n`);
   process.stdout.write(`Wall time ${wall.toFixed(0)}s with ${args.jobs} job(s); a detector's time is until its last file finished (runs overlap).\n`);
   for (const r of runs.filter((x) => kinds.get(x.name) === 'project' && args.detail > 0)) {
-    process.stdout.write(`\n${formatDetail(r, corpus, args.detail)}\n`);
+    process.stdout.write(`\n${formatDetail(r, corpus, args.detail, scores.get(r.name))}\n`);
   }
   if (args.json) {
     writeJsonAtomic(resolve(args.json), jsonReport(runs, nabRoot));

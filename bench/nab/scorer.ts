@@ -452,3 +452,22 @@ export function scoreAtThreshold(corpus: NabCorpus, scores: ReadonlyArray<ArrayL
   const all = byCategory.all ?? { raw: 0, windows: 0 };
   return { profile, threshold, raw: all.raw, normalized: normalizeScore(all.raw, all.windows, cm), files, byCategory };
 }
+
+/**
+ * Alarm episodes outside windows at a threshold: runs of consecutive false-positive rows. Many rows per
+ * episode means an alarm storm (repeated alarms for one event); many episodes means scattered alarms.
+ */
+export function falsePositiveEpisodes(file: NabFile, scores: ArrayLike<number>, threshold: number, rw = rowWeights(file)): { rows: number; episodes: number } {
+  let rows = 0;
+  let episodes = 0;
+  let prev = false;
+  for (let i = 0; i < scores.length; i++) {
+    const fp = rw.window[i] === -1 && scores[i]! >= threshold;
+    if (fp) {
+      rows++;
+      if (!prev) episodes++;
+    }
+    prev = fp;
+  }
+  return { rows, episodes };
+}
