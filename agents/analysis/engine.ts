@@ -10,6 +10,7 @@ import type { Logger } from '../../lib/log.ts';
 import { AnomalyType, PodAnalysisFile, Severity, type PodAnalysis, type PodInsight, type PodInsights } from '../../lib/schemas.ts';
 import { analyse, type AnalyserDeps } from './analyser.ts';
 import { buildContext, type ContextOptions } from './context.ts';
+import type { PodContext } from './context-types.ts';
 import { anomalyId, materialChange, type Fingerprint } from './ids.ts';
 import { ruleJudgement } from './rules.ts';
 
@@ -43,6 +44,8 @@ export interface EngineOptions {
   /** Pods whose contexts are built at the same time. */
   parallel: number;
   logger: Logger;
+  /** Replaces the cluster context builder (tests, benchmarks). */
+  buildContext?: (insight: PodInsight) => Promise<PodContext>;
   /** Called once per new or re-analysed anomaly (the console block). */
   onAnalysis?: (a: PodAnalysis, why: string) => void;
 }
@@ -98,7 +101,7 @@ export class AnalysisEngine {
   private async one(insight: PodInsight, seen: Set<string>): Promise<void> {
     const id = anomalyId(insight);
     seen.add(id);
-    const ctx = await buildContext(this.o.clients, insight, this.o.context);
+    const ctx = this.o.buildContext ? await this.o.buildContext(insight) : await buildContext(this.o.clients, insight, this.o.context);
     const rules = ruleJudgement(ctx, this.o.analyser.rules);
     const fp: Fingerprint = { type: rules.anomaly_type, severity: rules.severity, events: ctx.events.map((e) => e.key) };
     const prev = this.open.get(id);
