@@ -156,7 +156,14 @@ export interface SimOptions {
 export function simChild(o: SimOptions): { spec: ChildSpec; kubeconfigOut: string; logFile: string } {
   const kubeconfigOut = resolve(o.dataDir, 'sim-kubeconfig');
   const logFile = resolve(o.logDir, 'podsentinel-sim.out.log');
-  const args = ['--port', '0', '--metrics-port', '0', '--kubeconfig-out', kubeconfigOut, '--scenario', o.scenario, '--speed', String(o.speed)];
+  const args = [
+    '--port', '0',
+    '--metrics-port', '0',
+    '--kubeconfig-out', kubeconfigOut,
+    '--scenario', o.scenario,
+    '--speed', String(o.speed),
+    '--log-dir', resolve(o.logDir),
+  ];
   if (o.seed !== undefined) args.push('--seed', String(o.seed));
   return {
     spec: {

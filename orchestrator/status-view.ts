@@ -138,7 +138,7 @@ export class StatusView {
 
   private draw(): void {
     if (!this.last) return;
-    const width = Math.max(20, (this.out.columns ?? 100) - 1);
+    const width = Math.max(20, (this.out.columns || 100) - 1);
     // Truncated to the width so that no line wraps and the cursor arithmetic stays right.
     const lines = renderStatus(this.last).map((l) => (l.length > width ? l.slice(0, width - 1) + '…' : l));
     let text = this.drawnLines ? `\x1b[${this.drawnLines}F` : '';
