@@ -1,30 +1,38 @@
 // Per-second rates from monotonic counters sampled once per tick (as Prometheus' rate() does for two
 // points): the previous sample of each series is kept, a counter that went down is taken as a reset
-// (its new value is the increase since the restart), and series not seen in a tick are forgotten so the
-// state stays bounded as pods come and go.
+// (its new value is the increase since the restart), and series missing for a few ticks are forgotten so
+// the state stays bounded as pods come and go. (A series missing for a tick or two, e.g. a container
+// being restarted, resumes with a rate over the longer interval.)
 
 interface Previous {
   value: number;
   timeMs: number;
+  /** Sweeps since the series was last updated. */
+  missed: number;
   /** The last rate computed, reused while the series has no newer sample. */
   rate: number;
 }
 
 export class CounterRates {
   private prev = new Map<string, Previous>();
-  private seen = new Set<string>();
+  private readonly maxMissed: number;
+
+  /** `maxMissed`: ticks a series may be absent before it is forgotten. */
+  constructor(maxMissed = 3) {
+    this.maxMissed = maxMissed;
+  }
 
   /**
    * The rate of `key` per second, given its counter value at `timeMs`; NaN on a series' first sample.
    * A sample no newer than the previous one returns the previous rate (the source has not moved on).
    */
   update(key: string, value: number, timeMs: number): number {
-    this.seen.add(key);
     const p = this.prev.get(key);
     if (!p) {
-      this.prev.set(key, { value, timeMs, rate: NaN });
+      this.prev.set(key, { value, timeMs, rate: NaN, missed: -1 });
       return NaN;
     }
+    p.missed = -1;
     const dt = (timeMs - p.timeMs) / 1000;
     if (!(dt > 0)) return p.rate;
     const increase = value >= p.value ? value - p.value : value;
@@ -35,10 +43,9 @@ export class CounterRates {
     return rate;
   }
 
-  /** Ends a tick: drops the series that were not updated in it. */
+  /** Ends a tick: forgets the series not updated in the last `maxMissed` ticks. */
   sweep(): void {
-    for (const key of this.prev.keys()) if (!this.seen.has(key)) this.prev.delete(key);
-    this.seen.clear();
+    for (const [key, p] of this.prev) if (++p.missed >= this.maxMissed) this.prev.delete(key);
   }
 
   get size(): number {

@@ -136,7 +136,9 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  log.info(`collecting from ${collector.description} every ${args.interval}s into ${output}`);
+  const intro = `collecting from ${collector.description} every ${args.interval}s into ${output}`;
+  if (maxTicks === undefined) log.info(intro);
+  else log.debug(intro);
   try {
     return await runLoop({ collector, writer, output, log, intervalMs: args.interval * 1000, maxTicks, signal: stop.signal });
   } finally {

@@ -134,7 +134,11 @@ export class K8sCollector implements Collector {
     ]);
     // Counter samples are timed by their own timestamp (a kubelet's cAdvisor gives one), else by the
     // pod's metrics.k8s.io sample time, else by now.
-    const now = tickTime.getTime();
+    // Rows of pods without metrics take the tick's latest sample time, so one tick's rows agree.
+    let latest = NaN;
+    for (const u of usage?.values() ?? []) if (u.timestamp && !(Date.parse(u.timestamp) <= latest)) latest = Date.parse(u.timestamp);
+    const tickTimestamp = Number.isFinite(latest) ? new Date(latest).toISOString() : tickTime.toISOString();
+    const now = Number.isFinite(latest) ? latest : tickTime.getTime();
     const sampleTime = (key: string) => {
       const ts = usage?.get(key)?.timestamp;
       return ts ? Date.parse(ts) : now;
@@ -158,7 +162,7 @@ export class K8sCollector implements Collector {
         skipped++;
         continue;
       }
-      const timestamp = u?.timestamp ?? tickTime.toISOString();
+      const timestamp = u?.timestamp ?? tickTimestamp;
       const counts = containerCounts(pod);
       const limit = podMemoryLimitBytes(pod) ?? nodes?.get(node);
       const memoryBytes = u?.memoryBytes ?? NaN;

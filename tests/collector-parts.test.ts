@@ -35,8 +35,8 @@ void test('parsePromText keeps the wanted series with labels, values and timesta
   assert.equal(samples[2]!.value, Infinity);
 });
 
-void test('CounterRates: NaN first, then per-second increase, resets, stale samples and sweeping', () => {
-  const r = new CounterRates();
+void test('CounterRates: NaN first, then per-second increase, resets, stale samples and forgetting', () => {
+  const r = new CounterRates(2);
   assert.ok(Number.isNaN(r.update('a', 100, 0)));
   assert.equal(r.update('a', 600, 5000), 100);
   assert.equal(r.update('a', 600, 5000), 100, 'a sample no newer than the last keeps the last rate');
@@ -44,9 +44,14 @@ void test('CounterRates: NaN first, then per-second increase, resets, stale samp
   r.sweep();
   assert.equal(r.size, 1);
   r.update('b', 1, 0);
+  r.sweep(); // a missed once
+  assert.equal(r.update('a', 150, 20_000), 10, 'a series missing for a tick resumes over the longer interval');
+  r.sweep(); // b missed once
+  r.sweep(); // a once, b twice: forgotten
+  assert.equal(r.size, 1, 'series missing for maxMissed ticks are forgotten');
   r.sweep();
-  assert.equal(r.size, 1, 'series not updated in a tick are forgotten');
-  assert.ok(Number.isNaN(r.update('a', 100, 20_000)), 'a forgotten series starts over');
+  assert.equal(r.size, 0);
+  assert.ok(Number.isNaN(r.update('a', 100, 30_000)), 'a forgotten series starts over');
 });
 
 void test('parseQuantity reads CPU and memory quantities', () => {
