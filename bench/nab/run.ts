@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
 import { writeJsonAtomic } from '../../lib/atomic-file.ts';
-import { falsePositiveEpisodes, loadCorpus, PROFILE_NAMES, scoreDetector, type NabCorpus, type ProfileName, type ProfileResult } from './scorer.ts';
+import { falsePositiveEpisodes, loadCorpus, PROFILE_NAMES, scoreAtThreshold, scoreDetector, type NabCorpus, type ProfileName, type ProfileResult } from './scorer.ts';
 import { checkStreaming, nabDetectors, PUBLISHED, scoreSeriesWith, type RunOptions } from './detectors.ts';
 import type { WorkerReply, WorkerRequest } from './worker.ts';
 
@@ -151,8 +151,11 @@ export function formatTable(runs: DetectorRun[], published: Record<string, Recor
 }
 
 /** Where a detector loses points on the standard profile: the files costing most, split misses / FPs. */
-export function formatDetail(run: DetectorRun, corpus: NabCorpus, top: number, scores?: Float64Array[]): string {
-  const std = run.profiles.find((p) => p.profile === 'standard');
+export function formatDetail(run: DetectorRun, corpus: NabCorpus, top: number, scores?: Float64Array[], atThreshold?: number): string {
+  const std =
+    atThreshold !== undefined && scores
+      ? scoreAtThreshold(corpus, scores, 'standard', atThreshold)
+      : run.profiles.find((p) => p.profile === 'standard');
   if (!std) return '';
   const cm = corpus.profiles.standard;
   const rows = std.files.map((f, k) => {
@@ -236,6 +239,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('alert-threshold', { type: 'number', default: 0.5, describe: 'Alert threshold given to project detectors (the NAB sweep thresholds the probability itself)' })
     .option('model-dir', { type: 'string', describe: 'Model artifact directory for the LSTM detector' })
     .option('detail', { type: 'number', default: 8, describe: 'Per project detector, list the N files losing most points (0 = none)' })
+    .option('detail-threshold', { type: 'number', describe: 'Also show that breakdown at this fixed threshold (e.g. the product\'s alert threshold)' })
     .parseAsync();
   if (helpShown(argv)) return 0;
 
@@ -316,6 +320,8 @@ export async function main(argv: string[]): Promise<number> {
   process.stdout.write(`Wall time ${wall.toFixed(0)}s with ${args.jobs} job(s); a detector's time is until its last file finished (runs overlap).\n`);
   for (const r of runs.filter((x) => kinds.get(x.name) === 'project' && args.detail > 0)) {
     process.stdout.write(`\n${formatDetail(r, corpus, args.detail, scores.get(r.name))}\n`);
+    const at = args['detail-threshold'];
+    if (at !== undefined) process.stdout.write(`\n${formatDetail(r, corpus, args.detail, scores.get(r.name), at)}\n`);
   }
   if (args.json) {
     writeJsonAtomic(resolve(args.json), jsonReport(runs, nabRoot));
