@@ -11,7 +11,7 @@ import { LlmClient, retryAfterMs } from '../agents/analysis/llm-client.ts';
 import type { PodContext } from '../agents/analysis/context-types.ts';
 import { readJsonFile } from '../lib/atomic-file.ts';
 import { memoryLogger } from '../lib/log.ts';
-import { PodAnalysisFile, type PodInsight } from '../lib/schemas.ts';
+import { PodAnalysisFile, type PodAnalysis, type PodInsight } from '../lib/schemas.ts';
 import { context, deps, insight, insights } from './helpers/analysis-fixtures.ts';
 import { startOpenAiServer, step, type Step, type OpenAiTestServer } from './helpers/openai-server.ts';
 
@@ -218,7 +218,7 @@ void test('prompt injection in a pod log cannot produce an off-list action or on
     const open = user.indexOf('<cluster-data-');
     assert.ok(open >= 0 && user.indexOf(INJECTION) > open, 'the injected text is inside the data block');
     assert.match(r.server.requests[0]!.body.messages![0]!.content, /UNTRUSTED/);
-    const a = r.file().analyses[0]!;
+    const a = r.file().analyses[0]! as PodAnalysis;
     for (const act of a.recommended_actions) {
       assert.ok(['restart_pod', 'rollout_restart', 'scale', 'set_resources', 'cordon_node', 'uncordon_node', 'drain_node'].includes(act.action));
       assert.notEqual((act.params as { namespace?: string }).namespace, 'kube-system');

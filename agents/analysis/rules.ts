@@ -26,9 +26,10 @@ export interface RulesOptions {
 
 export const DEFAULT_RULES: RulesOptions = { maxReplicas: 10, raiseFactor: 1.5, repeatedOomKills: 2 };
 
-const OOM_LOG = /OutOfMemory|out of memory|\bOOM\b|heap space|Cannot allocate memory/i;
-const NET_LOG = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|connection (reset|refused|timed out|closed)|packet loss|dropped packets|i\/o timeout|no route to host/i;
-const IO_LOG = /slow (disk|io|i\/o|write|read|fsync)|fsync took|iowait|disk (latency|pressure)|I\/O (latency|wait|timeout)|EIO/i;
+const OOM_LOG = /OutOfMemory|out of memory|\bOOM\b|heap space|Cannot allocate memory|heap usage \d+% of limit|old gen not reclaimed|Pause Full \(Allocation Failure\)/i;
+const NET_LOG = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|connection (reset|refused|timed out|closed)|broken pipe|packet loss|dropped packets|i\/o timeout|no route to host|SocketTimeoutException|timed out after/i;
+const IO_LOG = /slow (disk|io|i\/o|write|read|fsync)|fsync (of .* )?took|iowait|IO wait|disk (latency|pressure|saturated)|I\/O (latency|wait|timeout)|\bEIO\b/i;
+const CPU_LOG = /saturated: \d+\/\d+ threads|threads busy|event loop lag|CPU throttl|latency p\d+ .*exceeds|backlog growing/i;
 const CRASH_LOG = /panic|Traceback|Exception|fatal|segmentation fault|exited with/i;
 
 interface Signals {
@@ -37,7 +38,7 @@ interface Signals {
   crashLoop: boolean;
   restarts: number;
   main: ContainerFacts | undefined;
-  logHits: { oom: string[]; net: string[]; io: string[]; crash: string[] };
+  logHits: { oom: string[]; net: string[]; io: string[]; cpu: string[]; crash: string[] };
 }
 
 function grep(lines: string[], re: RegExp, max = 3): string[] {
@@ -72,7 +73,7 @@ function signals(ctx: PodContext): Signals {
     crashLoop,
     restarts,
     main,
-    logHits: { oom: grep(all, OOM_LOG), net: grep(all, NET_LOG), io: grep(all, IO_LOG), crash: grep(ctx.logs.previous, CRASH_LOG) },
+    logHits: { oom: grep(all, OOM_LOG), net: grep(all, NET_LOG), io: grep(all, IO_LOG), cpu: grep(all, CPU_LOG), crash: grep(ctx.logs.previous, CRASH_LOG) },
   };
 }
 
@@ -85,6 +86,14 @@ function moved(ctx: PodContext, metric: string): { from: number; to: number; max
   return ctx.metrics.movements.find((x) => x.metric === metric);
 }
 
+/** CPU use as a fraction of the main container's CPU limit (CPU Usage (%) is percent of one core). */
+function cpuOfLimit(ctx: PodContext, s: Signals): number {
+  const cpu = moved(ctx, 'CPU Usage (%)');
+  const limit = cpuMillis(s.main?.limits.cpu);
+  if (!cpu || !Number.isFinite(limit) || limit <= 0) return NaN;
+  return cpu.to / (limit / 10);
+}
+
 function classify(ctx: PodContext, s: Signals): { type: AnomalyType; why: string } {
   if (s.oomSeen) return { type: 'oom_risk', why: 'the container was OOM-killed' };
   if (s.crashLoop) return { type: 'crash_loop', why: 'the container is in CrashLoopBackOff' };
@@ -93,14 +102,19 @@ function classify(ctx: PodContext, s: Signals): { type: AnomalyType; why: string
   if (s.logHits.oom.length > 0) return { type: 'oom_risk', why: 'the logs report memory exhaustion' };
   const mem = moved(ctx, 'Memory Usage (%)');
   if (mem && mem.to >= 85 && mem.to > mem.from) return { type: 'oom_risk', why: 'memory use is near its limit and rising' };
+  const cpuLimit = cpuOfLimit(ctx, s);
+  if (cpuLimit >= 0.9) return { type: 'resource_exhaustion', why: `CPU use is at ${Math.round(cpuLimit * 100)}% of its limit` };
   const drops = Math.max(moved(ctx, 'Network Receive Packets Dropped (p/s)')?.max ?? 0, moved(ctx, 'Network Transmit Packets Dropped (p/s)')?.max ?? 0);
-  if (drops > 1 || s.logHits.net.length > 0) return { type: 'network_issue', why: 'packets are dropped or connections fail' };
-  if (s.logHits.io.length > 0) return { type: 'io_pressure', why: 'the logs report slow IO' };
+  if (drops > 1 || s.logHits.net.length > 0) return { type: 'network_issue', why: drops > 1 ? `packets are dropped (up to ${Math.round(drops)}/s)` : 'connections fail or time out' };
+  if (s.logHits.io.length > 0) return { type: 'io_pressure', why: 'the logs report slow disk IO' };
+  const fsJump = ['FS Writes Total (MB)', 'FS Reads Total (MB)'].some((m) => {
+    const x = moved(ctx, m);
+    return !!x && x.to > 3 * Math.max(1, x.from);
+  });
+  if (fsJump) return { type: 'io_pressure', why: 'filesystem throughput jumped' };
   const cpu = moved(ctx, 'CPU Usage (%)');
-  if (cpu && cpu.to >= 80 && cpu.to > cpu.from * 1.5) return { type: 'resource_exhaustion', why: 'CPU use climbed steeply' };
-  const fs = Math.max(moved(ctx, 'FS Writes Total (MB)')?.max ?? 0, moved(ctx, 'FS Reads Total (MB)')?.max ?? 0);
-  if (fs > 0 && ['FS Writes Total (MB)', 'FS Reads Total (MB)'].some((m) => { const x = moved(ctx, m); return x && x.to > 3 * Math.max(1, x.from); })) {
-    return { type: 'io_pressure', why: 'filesystem throughput jumped' };
+  if (cpu && ((cpu.to >= 80 && cpu.to > cpu.from * 1.5) || (s.logHits.cpu.length > 0 && cpuLimit >= 0.5))) {
+    return { type: 'resource_exhaustion', why: 'CPU use climbed steeply and work queues up' };
   }
   if (s.restarts > 0 && s.logHits.crash.length > 0) return { type: 'crash_loop', why: 'the container restarts with errors in its logs' };
   return { type: 'unknown', why: 'no single signal explains the anomaly' };
@@ -133,7 +147,7 @@ function evidenceOf(ctx: PodContext, s: Signals): string[] {
   }
   for (const e of ctx.events.slice(0, 3)) ev.push(`event ${e.reason} ×${e.count}: ${e.message.slice(0, 200)}`);
   for (const line of ctx.metrics.summary.slice(0, 4)) ev.push(`metric ${line}`);
-  const hits = [...s.logHits.oom, ...s.logHits.crash, ...s.logHits.net, ...s.logHits.io];
+  const hits = [...s.logHits.oom, ...s.logHits.crash, ...s.logHits.net, ...s.logHits.io, ...s.logHits.cpu];
   for (const l of [...new Set(hits)].slice(0, 3)) ev.push(`log: ${l.slice(0, 200)}`);
   for (const n of ctx.notes) ev.push(`note: ${n}`);
   return ev;
