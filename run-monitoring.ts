@@ -10,6 +10,8 @@ import { InstanceLockedError } from './orchestrator/lock.ts';
 import { runMonitoring, type MonitorConfig } from './orchestrator/monitor.ts';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
+/** The simulated cluster's default tick (its --tick-seconds). */
+const SIM_TICK_SECONDS = 5;
 
 export function parseArgs(argv: string[]) {
   return cli(
@@ -20,9 +22,9 @@ export function parseArgs(argv: string[]) {
   )
     .option('prometheus-url', { type: 'string', describe: 'Prometheus base URL (with --source prometheus)' })
     .option('namespace', { type: 'string', describe: 'Namespace to watch (default: all namespaces)' })
-    .option('generator-interval', { type: 'number', default: 5, describe: 'Seconds between collection ticks' })
+    .option('generator-interval', { type: 'number', describe: 'Seconds between collection ticks (default 5; with --demo one simulated tick, 5/speed)' })
     .option('output-file', { type: 'string', describe: 'Metrics CSV (default: <data-dir>/pod_metrics.csv)' })
-    .option('watch-interval', { type: 'number', default: 10, describe: 'Seconds between agent cycles' })
+    .option('watch-interval', { type: 'number', describe: 'Seconds between agent cycles (default 10; with --demo 2)' })
     .option('alert-threshold', { type: 'number', default: 0.7, describe: 'Anomaly probability that raises an alert (0..1)' })
     .option('source', { choices: ['k8s', 'prometheus'] as const, default: 'k8s' as const, describe: 'Where the collector reads metrics' })
     .option('kubeconfig', { type: 'string', describe: 'Kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)' })
@@ -33,10 +35,10 @@ export function parseArgs(argv: string[]) {
     .option('no-remediation', { type: 'boolean', default: false, describe: 'Do not run the approval step' })
     .option('remediation-dry-run', { type: 'boolean', default: false, describe: 'Approval step in --dry-run mode (shows and records, changes nothing)' })
     .option('confidence-threshold', { type: 'number', default: 0.7, describe: 'Approval step: only analyses at or above this anomaly probability' })
-    .option('verify-delay', { type: 'number', describe: 'Approval step: seconds after an action before verifying it (default 60; with --demo 600/speed, at least 15)' })
+    .option('verify-delay', { type: 'number', describe: 'Approval step: seconds after an action before verifying it (default 60; with --demo 150/speed, at least 20)' })
     .option('demo', { type: 'boolean', default: false, describe: 'Start the simulated cluster and point everything at it' })
     .option('scenario', { type: 'string', default: 'demo', describe: 'Simulated cluster scenario (with --demo)' })
-    .option('speed', { type: 'number', default: 20, describe: 'Simulated time speed-up (with --demo)' })
+    .option('speed', { type: 'number', default: 5, describe: 'Simulated time speed-up (with --demo; 5 = one 5-second tick per second, an hour in 12 minutes)' })
     .option('seed', { type: 'number', describe: 'Simulated cluster random seed (with --demo)' })
     .option('no-llm', { type: 'boolean', default: false, describe: 'Anomaly agent uses its rules only, no LLM' })
     .option('llm-model', { type: 'string', describe: 'LLM model for the anomaly agent' })
@@ -79,8 +81,10 @@ export function configFrom(argv: string[]): MonitorConfig | null {
     namespace: a.namespace,
     kubeconfig: a.kubeconfig,
     prometheusUrl: a['prometheus-url'],
-    generatorInterval: positive('generator-interval', a['generator-interval']),
-    watchInterval: positive('watch-interval', a['watch-interval']),
+    // In the demo the collector samples once per simulated tick (5 s of simulated time), the spacing
+    // the default model was trained on, whatever the speed.
+    generatorInterval: positive('generator-interval', a['generator-interval'] ?? (a.demo ? Math.max(0.2, SIM_TICK_SECONDS / a.speed) : 5)),
+    watchInterval: positive('watch-interval', a['watch-interval'] ?? (a.demo ? 2 : 10)),
     alertThreshold: a['alert-threshold'],
     noLlm: a['no-llm'],
     llmArgs,
@@ -89,7 +93,7 @@ export function configFrom(argv: string[]): MonitorConfig | null {
     remediation: !a['no-remediation'],
     remediationArgs: a['remediation-dry-run'] ? ['--dry-run'] : [],
     confidenceThreshold: a['confidence-threshold'],
-    verifyDelay: a['verify-delay'] ?? (a.demo ? Math.max(15, Math.round(600 / a.speed)) : 60),
+    verifyDelay: a['verify-delay'] ?? (a.demo ? Math.max(20, Math.round(150 / a.speed)) : 60),
     configFile: typeof a.config === 'string' ? resolve(a.config) : undefined,
     statusInterval: positive('status-interval', a['status-interval']),
     stopTimeout: positive('stop-timeout', a['stop-timeout']),
@@ -101,22 +105,34 @@ export async function main(argv: string[]): Promise<number> {
   const cfg = configFrom(argv);
   if (!cfg) return 0;
   const log = createLogger('run-monitoring', { dir: cfg.logDir, level: cfg.logLevel as 'info', console: 'none' });
-  // The first SIGINT/SIGTERM stops gracefully; a second one while stopping kills at once.
-  let signals = 0;
+  // The first SIGINT/SIGTERM stops gracefully. Ctrl-C reaches this process twice (from the terminal and
+  // relayed by npm/tsx), so a repeat within a second is the same request; a later one SIGKILLs the
+  // children, and a third exits at once.
+  let first = 0;
+  let repeats = 0;
   let resolveStop: (s: string) => void = () => {};
+  let resolveForce: () => void = () => {};
   const stopSignal = new Promise<string>((r) => (resolveStop = r));
+  const forceStop = new Promise<void>((r) => (resolveForce = r));
   const onSignal = (sig: NodeJS.Signals) => {
-    signals++;
-    if (signals === 1) resolveStop(sig);
-    else {
-      process.stderr.write(`\n${sig} again: exiting now\n`);
-      process.exit(130);
+    const now = Date.now();
+    if (!first) {
+      first = now;
+      resolveStop(sig);
+      return;
     }
+    if (now - first < 1000) return;
+    repeats++;
+    if (repeats === 1) {
+      process.stderr.write(`\n${sig} again: killing the children now (once more exits at once)\n`);
+      resolveForce();
+    } else process.exit(130);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP too: the terminal went away, and the children (own process groups) would not hear of it.
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const sig of signals) process.on(sig, onSignal);
   try {
-    return await runMonitoring(cfg, { out: process.stdout, log, stopSignal });
+    return await runMonitoring(cfg, { out: process.stdout, log, stopSignal, forceStop });
   } catch (err) {
     if (err instanceof InstanceLockedError) {
       process.stderr.write(`error: ${err.message}\n`);
@@ -124,8 +140,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of signals) process.off(sig, onSignal);
   }
 }
 

@@ -43,6 +43,8 @@ export interface MonitorIO {
   log: Logger;
   /** Resolves when the monitor should stop (signal), with the signal's name. */
   stopSignal: Promise<string>;
+  /** Resolves when the person insists: children are SIGKILLed without waiting. */
+  forceStop?: Promise<void>;
 }
 
 const fmtBytes = (n: number): string => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KB` : `${(n / (1 << 20)).toFixed(1)} MB`);
@@ -95,6 +97,11 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
     return s;
   });
 
+  void io.forceStop?.then(() => {
+    stopReason ??= 'forced';
+    wake();
+    supervisor.killAll();
+  });
   supervisor.on('spawn', (name, pid) => log.info('child started', { child: name, pid }));
   supervisor.on('exit', (name, code, signal, expected) => {
     log[expected ? 'info' : 'warn']('child exited', { child: name, code, signal });
@@ -205,10 +212,8 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
     const collector = children.find((c) => c.spec.name === 'dataset-generator');
     const tick = () => {
       const { snapshot, events } = watch.poll();
-      for (const l of events.lines) {
-        view.event(l);
-        log.info('pipeline event', { line: l });
-      }
+      for (const l of events.lines) log.info('pipeline event', { line: l });
+      for (const l of condense(events.lines)) view.event(l);
       const collectorHb = collector?.heartbeat ? judgeHeartbeat(collector.heartbeat, { staleAfterMs: 1, graceMs: 0, childStartedAt: null }).data : null;
       const rowsTotal = hbNumber(collectorHb, 'rows_total');
       if (rowsTotal !== undefined) rowsMeter.add(rowsTotal);
@@ -285,6 +290,27 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
     out.write('run-monitoring stopped; all children exited.\n');
     lock.release();
   }
+}
+
+/**
+ * Keeps a burst of events readable: at most 5 anomaly lines and 3 analysis blocks per tick, the rest
+ * counted in one line (all of them are in the log and the files).
+ */
+export function condense(lines: string[], maxAnomalies = 5, maxAnalyses = 3): string[] {
+  const out: string[] = [];
+  const moreAnomalies: string[] = [];
+  const moreAnalyses: string[] = [];
+  let anomalies = 0;
+  let analyses = 0;
+  const pod = (l: string) => /^(?:ANOMALY|ANALYSIS) (\S+?):?\s/.exec(l)?.[1] ?? '?';
+  for (const l of lines) {
+    if (l.startsWith('ANOMALY ') && ++anomalies > maxAnomalies) moreAnomalies.push(pod(l));
+    else if (l.startsWith('ANALYSIS ') && ++analyses > maxAnalyses) moreAnalyses.push(pod(l));
+    else out.push(l);
+  }
+  if (moreAnomalies.length) out.push(`... and ${moreAnomalies.length} more anomalies: ${moreAnomalies.join(', ')}`);
+  if (moreAnalyses.length) out.push(`... and ${moreAnalyses.length} more analyses: ${moreAnalyses.join(', ')} (see pod_analysis.json)`);
+  return out;
 }
 
 /** The status file of a running instance (tests and tools), or null. */

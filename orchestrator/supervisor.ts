@@ -262,6 +262,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return killed;
   }
 
+  /** SIGKILLs every running child at once and restarts none (a person insisting on exit). */
+  killAll(): void {
+    this.stopping = true;
+    for (const e of this.entries.values()) {
+      if (e.timer) {
+        clearTimeout(e.timer);
+        e.timer = null;
+        e.status.state = 'stopped';
+      }
+      e.child?.kill('SIGKILL');
+    }
+  }
+
   /** Sends a signal to one child (tests and operators); false when it is not running. */
   signal(name: string, sig: NodeJS.Signals): boolean {
     const e = this.entries.get(name);

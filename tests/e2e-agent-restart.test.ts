@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { MetricsCsvSchema } from '../lib/metrics-csv.ts';
 import { MonitorSession } from './e2e-support.ts';
 
-const SPEED = process.env.E2E_SPEED ?? '60';
+const SPEED = process.env.E2E_SPEED ?? '5';
 const AGENT = 'dataset-generator-agent';
 
 function scoredKeys(path: string): string[] {
@@ -35,8 +35,6 @@ void test('e2e: the dataset-generator agent killed with SIGKILL is restarted, lo
     '--scenario', 'memory-leak',
     '--speed', SPEED,
     '--seed', '3',
-    '--generator-interval', '1',
-    '--watch-interval', '1',
     '--no-llm',
     '--no-remediation',
     '--scores-file', join(dir, 'data', 'scores.csv'),

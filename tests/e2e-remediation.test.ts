@@ -11,7 +11,7 @@ import { AuditRecord } from '../lib/schemas.ts';
 import { MonitorSession } from './e2e-support.ts';
 
 // Fast enough that the leak is detected within the test's bound, slow enough for 2 shared cores.
-const SPEED = process.env.E2E_SPEED ?? '60';
+const SPEED = process.env.E2E_SPEED ?? '5';
 const PROMPT_TIMEOUT_MS = 150_000;
 const RESTART_ACTIONS = ['restart_pod', 'rollout_restart'];
 
@@ -20,8 +20,6 @@ const args = (extra: string[] = []) => [
   '--scenario', 'memory-leak',
   '--speed', SPEED,
   '--seed', '7',
-  '--generator-interval', '1',
-  '--watch-interval', '1',
   '--no-llm',
   '--verify-delay', '20',
   ...extra,
