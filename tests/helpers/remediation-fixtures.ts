@@ -123,7 +123,7 @@ export function engineFixture(
   sim: SimHandle,
   dir: string,
   prompt: PromptFn | null,
-  over: Partial<EngineOptions> & { policy?: unknown } = {},
+  over: Omit<Partial<EngineOptions>, 'policy'> & { policy?: unknown } = {},
 ): EngineFixture {
   const audit = new AuditLog(join(dir, 'remediation_history.jsonl'));
   const printed: string[] = [];
