@@ -17,19 +17,29 @@ function scoredKeys(path: string): string[] {
   return lines.filter((l) => l.trim()).map((l) => l.split(',').slice(0, 3).join(','));
 }
 
+/**
+ * The CSV rows the agent is to score, in file order: valid rows, less those it rejects by contract (a
+ * pod's row no newer than its previous one: the collector writes the same sample twice when two of its
+ * ticks fall within one simulated tick).
+ */
 function csvKeys(path: string): string[] {
   const lines = readFileSync(path, 'utf8').split('\n');
   const schema = new MetricsCsvSchema(lines[0]!);
   const keys: string[] = [];
+  const newest = new Map<string, number>();
   for (const line of lines.slice(1)) {
     if (!line.trim()) continue;
     const r = schema.parseLine(line);
-    if (r.ok) keys.push(`${r.row.timestamp},${r.row.namespace},${r.row.pod}`);
+    if (!r.ok) continue;
+    const pod = `${r.row.namespace}/${r.row.pod}`;
+    if (r.row.time <= (newest.get(pod) ?? -Infinity)) continue;
+    newest.set(pod, r.row.time);
+    keys.push(`${r.row.timestamp},${r.row.namespace},${r.row.pod}`);
   }
   return keys;
 }
 
-void test('e2e: the dataset-generator agent killed with SIGKILL is restarted, loses and repeats no row, and insights continue', { timeout: 200_000 }, async () => {
+void test('e2e: the dataset-generator agent killed with SIGKILL is restarted, loses and repeats no row, and insights continue', { timeout: 200_000 }, async (t) => {
   const run = MonitorSession.startIn((dir) => [
     '--demo',
     '--scenario', 'memory-leak',
@@ -73,6 +83,7 @@ void test('e2e: the dataset-generator agent killed with SIGKILL is restarted, lo
 
     const scored = scoredKeys(scores);
     const rows = csvKeys(join(run.dataDir, 'pod_metrics.csv'));
+    t.diagnostic(`CSV rows ${rows.length}, scored ${scored.length} (first at row ${rows.indexOf(scored[0]!)}), scored at restart ${scoredAtRestart}`);
     const dupes = scored.filter((k, i) => scored.indexOf(k) !== i);
     assert.deepEqual(dupes, [], 'no row scored twice');
     // Scored rows are one contiguous run of the CSV: rows before it were learned from at the first
