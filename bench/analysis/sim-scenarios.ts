@@ -19,6 +19,7 @@ import { rulesOutcome } from '../../agents/analysis/analyser.ts';
 import { DEFAULT_GUARD } from '../../agents/analysis/guard.ts';
 import { DEFAULT_RULES } from '../../agents/analysis/rules.ts';
 import { anomalyId } from '../../agents/analysis/ids.ts';
+import { buildMessages } from '../../agents/analysis/prompt.ts';
 
 export interface ScenarioCase {
   scenario: string;
@@ -56,6 +57,8 @@ export interface CaseResult {
   analysis: PodAnalysis;
   typeOk: boolean;
   actionOk: boolean;
+  /** Characters of the LLM prompt this context would make (system + data). */
+  promptChars: number;
 }
 
 /** Rows the context reads per pod. */
@@ -124,7 +127,8 @@ export async function runCase(c: ScenarioCase, seed = 1): Promise<CaseResult> {
     const log = memoryLogger('analysis');
     const { analysis } = rulesOutcome(ctx, anomalyId(insight), { llm: null, guard: DEFAULT_GUARD, rules: DEFAULT_RULES, maskNames: false, logger: log });
     const first = analysis.recommended_actions[0]?.action ?? '(none)';
-    return { c, tick, pod: `${fault.namespace}/${fault.pod}`, analysis, typeOk: analysis.anomaly_type === c.expectType, actionOk: c.expectFirst.includes(first) };
+    const promptChars = buildMessages(ctx).reduce((n, m) => n + String(m.content).length, 0);
+    return { c, tick, pod: `${fault.namespace}/${fault.pod}`, analysis, typeOk: analysis.anomaly_type === c.expectType, actionOk: c.expectFirst.includes(first), promptChars };
   } finally {
     await sim.close();
     rmSync(dir, { recursive: true, force: true });
@@ -148,13 +152,13 @@ function describeAction(a: PodAnalysis['recommended_actions'][number] | undefine
 
 export function markdownTable(results: CaseResult[]): string {
   const lines = [
-    '| scenario | state at analysis (tick) | pod | type named | first action | also proposed | severity | ok |',
-    '|---|---|---|---|---|---|---|---|',
+    '| scenario | state at analysis (tick) | pod | type named | first action | also proposed | severity | prompt chars | ok |',
+    '|---|---|---|---|---|---|---|---:|---|',
   ];
   for (const r of results) {
     const [first, ...rest] = r.analysis.recommended_actions;
     lines.push(
-      `| ${r.c.scenario} | ${r.c.label} (${r.tick}) | ${r.pod} | ${r.analysis.anomaly_type}${r.typeOk ? '' : ` (expected ${r.c.expectType})`} | ${describeAction(first)} | ${rest.map((a) => a.action).join(', ') || '–'} | ${r.analysis.severity} | ${r.typeOk && r.actionOk ? 'yes' : 'NO'} |`,
+      `| ${r.c.scenario} | ${r.c.label} (${r.tick}) | ${r.pod} | ${r.analysis.anomaly_type}${r.typeOk ? '' : ` (expected ${r.c.expectType})`} | ${describeAction(first)} | ${rest.map((a) => a.action).join(', ') || '–'} | ${r.analysis.severity} | ${r.promptChars} | ${r.typeOk && r.actionOk ? 'yes' : 'NO'} |`,
     );
   }
   return lines.join('\n');
