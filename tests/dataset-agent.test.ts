@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '../agents/dataset-generator-agent.ts';
@@ -13,6 +13,7 @@ import { PodInsights } from '../lib/schemas.ts';
 import { createDetector } from '../models/registry.ts';
 import { POD_FEATURES } from '../models/pod-features.ts';
 import { PodScorer } from '../models/pod-scorer.ts';
+import { DEFAULT_MODEL_DIR } from '../models/lstm/index.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const AGENT = join(ROOT, 'agents/dataset-generator-agent.ts');
@@ -224,7 +225,9 @@ void test('SIGKILL mid-run, then restart: the scores file equals an uninterrupte
   const all = ticks(0, 180, 150);
   const part = (a: number, b: number) => csv(all.slice(a * PODS, b * PODS));
   writeFileSync(t.file('m.csv'), formatHeader(METRIC_COLUMNS) + part(0, 80));
-  const args = [...baseArgs(t, 'lstm'), '--watch-interval', '0.2'];
+  // A private copy of the shipped model: both runs must score with the same weights.
+  cpSync(DEFAULT_MODEL_DIR, t.file('model'), { recursive: true });
+  const args = [...baseArgs(t, 'lstm'), '--watch-interval', '0.2', '--model-dir', t.file('model')];
 
   const first = spawnAgent([...args, '--from-start']);
   await until(() => existsSync(t.file('cp.json')), 'the first checkpoint');
@@ -247,7 +250,7 @@ void test('SIGKILL mid-run, then restart: the scores file equals an uninterrupte
   const resumed = readFileSync(t.file('scores.csv'), 'utf8');
   const ref = tmp();
   writeFileSync(ref.file('m.csv'), readFileSync(t.file('m.csv')));
-  const r = await runMain([...baseArgs(ref, 'lstm'), '--once', '--from-start']);
+  const r = await runMain([...baseArgs(ref, 'lstm'), '--once', '--from-start', '--model-dir', t.file('model')]);
   assert.equal(r.code, 0);
   const reference = readFileSync(ref.file('scores.csv'), 'utf8');
   assert.equal(scoreLines(ref.file('scores.csv')).length, 1 + 180 * PODS);

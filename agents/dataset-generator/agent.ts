@@ -54,6 +54,8 @@ interface AgentState {
   scorer: unknown;
   pods: Array<[string, PodEntry]>;
   newestTime: number;
+  /** Still reading the history present at the first start (no alerts, no score lines yet). */
+  learning?: boolean;
 }
 
 export const HEARTBEAT_NAME = '.heartbeat-dataset-generator-agent.json';
@@ -84,6 +86,7 @@ export class DatasetAgent {
     const cfg = this.cfg;
     let position: TailPosition | undefined;
     let scoresBytes: number | null = null;
+    let learning = !cfg.fromStart;
     const loaded = cfg.checkpointFile && !cfg.fromStart ? loadCheckpoint(cfg.checkpointFile) : null;
     if (loaded && !loaded.ok) this.log.warn(`ignoring the checkpoint: ${loaded.reason}; starting from the beginning of the input`);
     if (loaded?.ok) {
@@ -99,10 +102,11 @@ export class DatasetAgent {
         scoresBytes = cp.scores_bytes;
         this.rowsRead = cp.counters.rows_read;
         this.rowsRejected = cp.counters.rows_rejected;
+        learning = st.learning ?? false;
         this.log.info(`resuming from the checkpoint: line ${cp.position.lineNo}, byte ${cp.position.offset} of ${cfg.inputFile}`);
       }
     }
-    this.learning = !position && !cfg.fromStart;
+    this.learning = learning;
     this.tailer = new CsvTailer({ path: cfg.inputFile, logger: this.log, position });
     if (cfg.scoresFile) {
       const { file, note } = ScoresFile.open(cfg.scoresFile, position ? scoresBytes : null);
@@ -111,22 +115,31 @@ export class DatasetAgent {
     }
   }
 
-  /** Reads and scores every complete row available now; returns the rows read. */
-  processAvailable(): number {
-    let total = 0;
+  /**
+   * Reads and scores the complete rows available now, for at most `budgetMs` (so a long backlog does
+   * not hold up the insights and heartbeat); `drained` tells whether it reached the end of the input.
+   */
+  processAvailable(budgetMs = Infinity): { rows: number; drained: boolean } {
+    const end = Date.now() + budgetMs;
+    let rows = 0;
+    let drained = false;
     for (;;) {
-      const batch = this.tailer.read(16 * 1024 * 1024);
-      if (batch.rows.length === 0 && batch.rejected === 0) break;
+      const batch = this.tailer.read(4 * 1024 * 1024);
+      if (batch.rows.length === 0 && batch.rejected === 0) {
+        drained = true;
+        break;
+      }
       this.rowsRejected += batch.rejected;
       this.rowsRead += batch.rows.length;
-      total += batch.rows.length;
+      rows += batch.rows.length;
       for (const row of batch.rows) this.handle(row);
+      if (Date.now() >= end) break;
     }
-    if (this.learning) {
+    if (drained && this.learning) {
       this.learning = false;
       this.log.info(`learned from ${this.rowsRead} existing rows (${this.pods.size} pods); alerting on new rows from now on`);
     }
-    return total;
+    return { rows, drained };
   }
 
   private handle(row: MetricRow): void {
@@ -178,7 +191,7 @@ export class DatasetAgent {
     this.forgetStale();
     const scoresBytes = this.scores ? this.scores.flush() : null;
     if (this.cfg.checkpointFile) {
-      const state: AgentState = { scorer: this.scorer.snapshot(), pods: [...this.pods], newestTime: Number.isFinite(this.newestTime) ? this.newestTime : 0 };
+      const state: AgentState = { scorer: this.scorer.snapshot(), pods: [...this.pods], newestTime: Number.isFinite(this.newestTime) ? this.newestTime : 0, learning: this.learning };
       saveCheckpoint(this.cfg.checkpointFile, {
         version: CHECKPOINT_VERSION,
         saved_at: new Date().toISOString(),
@@ -233,12 +246,13 @@ export class DatasetAgent {
     let lastWrite = 0;
     try {
       while (!signal.aborted) {
-        this.processAvailable();
+        const { drained } = this.processAvailable(Math.min(1000, this.cfg.watchInterval * 1000));
         const now = Date.now();
         if (now - lastWrite >= this.cfg.watchInterval * 1000) {
           this.writeOutputs();
           lastWrite = now;
         }
+        if (!drained) continue; // a backlog: keep reading
         const waitMs = Math.max(10, lastWrite + this.cfg.watchInterval * 1000 - Date.now());
         await new Promise<void>((res) => {
           const timer = setTimeout(res, waitMs);
