@@ -658,7 +658,8 @@ export class SimCluster {
 
   private startFault(spec: FaultSpec): void {
     const dep = this.deploymentsByKey.get(`${spec.namespace}/${spec.deployment}`)!;
-    const live = this.livePods(dep);
+    // Replica index counts from the oldest pod (ties by name), as the scenario documents.
+    const live = [...dep.pods].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.name < b.name ? -1 : 1));
     const target = live.length ? live[spec.replica % live.length] : undefined;
     const c = target?.container ?? this.containerFromTemplate(dep);
     const w = dep.workload;
@@ -679,7 +680,7 @@ export class SimCluster {
       firstOom: undefined,
       oomKills: 0,
       crashes: 0,
-      clearedBy: spec.scope === 'pod' ? 'restart' : (spec.clearedBy ?? (spec.kind === 'crash_loop' ? 'image-change' : 'template-change')),
+      clearedBy: spec.scope === 'pod' ? 'restart' : (spec.clearedBy ?? (spec.kind === 'cpu_exhaustion' ? 'never' : 'image-change')),
       leakPerTick,
       plateauBytes: spec.plateauMiB !== undefined ? spec.plateauMiB * MiB : limit * 1.6,
     };
@@ -962,10 +963,6 @@ export class SimCluster {
   }
 
   // ---------------------------------------------------------------- controllers
-
-  private livePods(dep: SimDeployment): SimPod[] {
-    return dep.pods;
-  }
 
   isReady(pod: SimPod): boolean {
     return pod.stage === 'running' && this.tickCount >= pod.readyAtTick && !(this.faultOf(pod)?.spec.kind === 'crash_loop');

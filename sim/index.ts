@@ -114,8 +114,8 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { 'Content-Type': 'text/plain', Allow: 'GET' }).end('method not allowed\n');
     } else if (path === '/metrics') {
-      const text = page.text();
-      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text) }).end(text);
+      const body = page.body();
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': body.length }).end(req.method === 'HEAD' ? undefined : body);
     } else if (path === '/healthz' || path === '/') {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
     } else {

@@ -24,6 +24,8 @@ interface Family {
   lines: string[];
 }
 
+const PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'] as const;
+
 function family(name: string, type: Family['type'], help: string): Family {
   return { name, type, help, lines: [] };
 }
@@ -37,12 +39,47 @@ function emit(fams: Family[]): string {
   return parts.join('');
 }
 
+interface PodLabels {
+  key: string;
+  cad: string;
+  cadNode: string;
+  net: string;
+  netNode: string;
+  pod: string;
+  ctr: string;
+}
+
+// Label strings are built once per container (pod, container serial, node) and reused every scrape.
+const labelCache = new WeakMap<SimPod, PodLabels>();
+
+function podLabels(c: SimCluster, p: SimPod): PodLabels {
+  const key = `${p.containerSerial}/${p.node ?? ''}`;
+  const hit = labelCache.get(p);
+  if (hit && hit.key === key) return hit;
+  const cid = c.containerId(p).slice(13, 29);
+  const ns = esc(p.namespace);
+  const pod = esc(p.name);
+  const node = esc(p.node ?? '');
+  const cad = `container="${esc(p.container.name)}",id="/kubepods/burstable/pod${p.uid}/${cid}",image="${esc(p.container.image)}",name="${cid}",namespace="${ns}",pod="${pod}"`;
+  const net = `container="POD",id="/kubepods/burstable/pod${p.uid}",image="registry.k8s.io/pause:3.10",interface="eth0",name="k8s_POD_${pod}",namespace="${ns}",pod="${pod}"`;
+  const out: PodLabels = {
+    key,
+    cad,
+    cadNode: `${cad},node="${node}"`,
+    net,
+    netNode: `${net},node="${node}"`,
+    pod: `namespace="${ns}",pod="${pod}",uid="${p.uid}"`,
+    ctr: `container="${esc(p.container.name)}",namespace="${ns}",pod="${pod}",uid="${p.uid}"`,
+  };
+  labelCache.set(p, out);
+  return out;
+}
+
 /** cAdvisor container series for the given pods; `withNode` adds the node label. */
 export function cadvisorText(c: SimCluster, pods: Iterable<SimPod>, withNode: boolean): string {
   const cpu = family('container_cpu_usage_seconds_total', 'counter', 'Cumulative cpu time consumed in seconds.');
   const ws = family('container_memory_working_set_bytes', 'gauge', 'Current working set in bytes.');
   const limit = family('container_spec_memory_limit_bytes', 'gauge', 'Memory limit for the container.');
-  const quota = family('container_spec_cpu_quota', 'gauge', 'CPU quota of the container.');
   const rx = family('container_network_receive_bytes_total', 'counter', 'Cumulative count of bytes received');
   const tx = family('container_network_transmit_bytes_total', 'counter', 'Cumulative count of bytes transmitted');
   const rxd = family('container_network_receive_packets_dropped_total', 'counter', 'Cumulative count of packets dropped while receiving');
@@ -51,42 +88,28 @@ export function cadvisorText(c: SimCluster, pods: Iterable<SimPod>, withNode: bo
   const fw = family('container_fs_writes_bytes_total', 'counter', 'Cumulative count of bytes written');
   for (const p of pods) {
     if (!p.sample.running || !p.node) continue;
-    const id = `/kubepods/burstable/pod${p.uid}`;
-    const base: Record<string, string> = {
-      container: p.container.name,
-      id: `${id}/${c.containerId(p).slice(13, 29)}`,
-      image: p.container.image,
-      name: c.containerId(p).slice(13, 29),
-      namespace: p.namespace,
-      pod: p.name,
-    };
-    if (withNode) base.node = p.node;
-    const l = labels(base);
+    const pl = podLabels(c, p);
+    const l = withNode ? pl.cadNode : pl.cad;
+    const nl = withNode ? pl.netNode : pl.net;
     const k = p.counters;
-    cpu.lines.push(`container_cpu_usage_seconds_total${labels({ ...base, cpu: 'total' })} ${num(k.cpuSeconds)}`);
-    ws.lines.push(`container_memory_working_set_bytes${l} ${p.sample.memoryBytes}`);
-    limit.lines.push(`container_spec_memory_limit_bytes${l} ${p.container.memLimitBytes}`);
-    quota.lines.push(`container_spec_cpu_quota${l} ${Math.round(p.container.cpuLimitCores * 100000)}`);
-    fr.lines.push(`container_fs_reads_bytes_total${labels({ ...base, device: '/dev/vda' })} ${Math.round(k.fsReadBytes)}`);
-    fw.lines.push(`container_fs_writes_bytes_total${labels({ ...base, device: '/dev/vda' })} ${Math.round(k.fsWriteBytes)}`);
+    cpu.lines.push(`container_cpu_usage_seconds_total{${l},cpu="total"} ${num(k.cpuSeconds)}`);
+    ws.lines.push(`container_memory_working_set_bytes{${l}} ${p.sample.memoryBytes}`);
+    limit.lines.push(`container_spec_memory_limit_bytes{${l}} ${p.container.memLimitBytes}`);
+    fr.lines.push(`container_fs_reads_bytes_total{${l},device="/dev/vda"} ${Math.round(k.fsReadBytes)}`);
+    fw.lines.push(`container_fs_writes_bytes_total{${l},device="/dev/vda"} ${Math.round(k.fsWriteBytes)}`);
     // Network counters belong to the pod sandbox (its network namespace), as cAdvisor reports them.
-    const net: Record<string, string> = { container: 'POD', id, image: 'registry.k8s.io/pause:3.10', interface: 'eth0', name: `k8s_POD_${p.name}`, namespace: p.namespace, pod: p.name };
-    if (withNode) net.node = p.node;
-    const nl = labels(net);
-    rx.lines.push(`container_network_receive_bytes_total${nl} ${Math.round(k.netRxBytes)}`);
-    tx.lines.push(`container_network_transmit_bytes_total${nl} ${Math.round(k.netTxBytes)}`);
-    rxd.lines.push(`container_network_receive_packets_dropped_total${nl} ${Math.round(k.netRxDropped)}`);
-    txd.lines.push(`container_network_transmit_packets_dropped_total${nl} ${Math.round(k.netTxDropped)}`);
+    rx.lines.push(`container_network_receive_bytes_total{${nl}} ${Math.round(k.netRxBytes)}`);
+    tx.lines.push(`container_network_transmit_bytes_total{${nl}} ${Math.round(k.netTxBytes)}`);
+    rxd.lines.push(`container_network_receive_packets_dropped_total{${nl}} ${Math.round(k.netRxDropped)}`);
+    txd.lines.push(`container_network_transmit_packets_dropped_total{${nl}} ${Math.round(k.netTxDropped)}`);
   }
-  return emit([cpu, ws, limit, quota, rx, tx, rxd, txd, fr, fw]);
+  return emit([cpu, ws, limit, rx, tx, rxd, txd, fr, fw]);
 }
-
-const PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'] as const;
 
 /** kube-state-metrics series for every pod, deployment and node. */
 export function kubeStateText(c: SimCluster): string {
   const info = family('kube_pod_info', 'gauge', 'Information about pod.');
-  const owner = family('kube_pod_owner', 'gauge', 'Information about the Pod\'s owner.');
+  const owner = family('kube_pod_owner', 'gauge', "Information about the Pod's owner.");
   const phase = family('kube_pod_status_phase', 'gauge', 'The pods current phase.');
   const ready = family('kube_pod_status_ready', 'gauge', 'Describes whether the pod is ready to serve requests.');
   const cReady = family('kube_pod_container_status_ready', 'gauge', 'Describes whether the containers readiness check succeeded.');
@@ -100,35 +123,35 @@ export function kubeStateText(c: SimCluster): string {
   const limits = family('kube_pod_container_resource_limits', 'gauge', 'The number of requested limit resource by a container.');
   const requests = family('kube_pod_container_resource_requests', 'gauge', 'The number of requested request resource by a container.');
   for (const p of c.sortedPodList()) {
-    const pl = { namespace: p.namespace, pod: p.name, uid: p.uid };
-    const node = p.node ?? '';
+    const L = podLabels(c, p);
+    const node = esc(p.node ?? '');
     info.lines.push(
-      `kube_pod_info${labels({ ...pl, host_ip: '', pod_ip: p.podIP ?? '', node, created_by_kind: 'ReplicaSet', created_by_name: p.rsName, priority_class: '', host_network: 'false' })} 1`,
+      `kube_pod_info{${L.pod},host_ip="",pod_ip="${p.podIP ?? ''}",node="${node}",created_by_kind="ReplicaSet",created_by_name="${p.rsName}",priority_class="",host_network="false"} 1`,
     );
-    owner.lines.push(`kube_pod_owner${labels({ ...pl, owner_kind: 'ReplicaSet', owner_name: p.rsName, owner_is_controller: 'true' })} 1`);
+    owner.lines.push(`kube_pod_owner{${L.pod},owner_kind="ReplicaSet",owner_name="${p.rsName}",owner_is_controller="true"} 1`);
     const ph = p.stage === 'unscheduled' || p.stage === 'creating' ? 'Pending' : 'Running';
-    for (const x of PHASES) phase.lines.push(`kube_pod_status_phase${labels({ ...pl, phase: x })} ${x === ph ? 1 : 0}`);
+    for (const x of PHASES) phase.lines.push(`kube_pod_status_phase{${L.pod},phase="${x}"} ${x === ph ? 1 : 0}`);
     const isReady = c.isReady(p);
-    ready.lines.push(`kube_pod_status_ready${labels({ ...pl, condition: 'true' })} ${isReady ? 1 : 0}`);
-    ready.lines.push(`kube_pod_status_ready${labels({ ...pl, condition: 'false' })} ${isReady ? 0 : 1}`);
+    ready.lines.push(`kube_pod_status_ready{${L.pod},condition="true"} ${isReady ? 1 : 0}`, `kube_pod_status_ready{${L.pod},condition="false"} ${isReady ? 0 : 1}`);
     if (!p.node) continue;
-    const cl = { ...pl, container: p.container.name };
-    cReady.lines.push(`kube_pod_container_status_ready${labels(cl)} ${isReady ? 1 : 0}`);
-    cRunning.lines.push(`kube_pod_container_status_running${labels(cl)} ${p.stage === 'running' ? 1 : 0}`);
+    const cl = L.ctr;
+    cReady.lines.push(`kube_pod_container_status_ready{${cl}} ${isReady ? 1 : 0}`);
+    cRunning.lines.push(`kube_pod_container_status_running{${cl}} ${p.stage === 'running' ? 1 : 0}`);
     const waiting = p.stage === 'creating' ? 'ContainerCreating' : p.stage === 'backoff' ? 'CrashLoopBackOff' : undefined;
-    cWaiting.lines.push(`kube_pod_container_status_waiting${labels(cl)} ${waiting ? 1 : 0}`);
-    if (waiting) waitingReason.lines.push(`kube_pod_container_status_waiting_reason${labels({ ...cl, reason: waiting })} 1`);
-    if (p.stage === 'oomkilled') terminatedReason.lines.push(`kube_pod_container_status_terminated_reason${labels({ ...cl, reason: 'OOMKilled' })} 1`);
+    cWaiting.lines.push(`kube_pod_container_status_waiting{${cl}} ${waiting ? 1 : 0}`);
+    if (waiting) waitingReason.lines.push(`kube_pod_container_status_waiting_reason{${cl},reason="${waiting}"} 1`);
+    if (p.stage === 'oomkilled') terminatedReason.lines.push(`kube_pod_container_status_terminated_reason{${cl},reason="OOMKilled"} 1`);
     if (p.lastTerm) {
-      lastTerm.lines.push(`kube_pod_container_status_last_terminated_reason${labels({ ...cl, reason: p.lastTerm.reason })} 1`);
-      lastExit.lines.push(`kube_pod_container_status_last_terminated_exitcode${labels(cl)} ${p.lastTerm.exitCode}`);
+      lastTerm.lines.push(`kube_pod_container_status_last_terminated_reason{${cl},reason="${p.lastTerm.reason}"} 1`);
+      lastExit.lines.push(`kube_pod_container_status_last_terminated_exitcode{${cl}} ${p.lastTerm.exitCode}`);
     }
-    restarts.lines.push(`kube_pod_container_status_restarts_total${labels(cl)} ${p.restarts}`);
-    const cn = { ...cl, node };
-    limits.lines.push(`kube_pod_container_resource_limits${labels({ ...cn, resource: 'cpu', unit: 'core' })} ${num(p.container.cpuLimitCores)}`);
-    if (p.container.memLimitBytes) limits.lines.push(`kube_pod_container_resource_limits${labels({ ...cn, resource: 'memory', unit: 'byte' })} ${p.container.memLimitBytes}`);
-    requests.lines.push(`kube_pod_container_resource_requests${labels({ ...cn, resource: 'cpu', unit: 'core' })} ${num(p.container.cpuRequestCores)}`);
-    requests.lines.push(`kube_pod_container_resource_requests${labels({ ...cn, resource: 'memory', unit: 'byte' })} ${p.container.memRequestBytes}`);
+    restarts.lines.push(`kube_pod_container_status_restarts_total{${cl}} ${p.restarts}`);
+    limits.lines.push(`kube_pod_container_resource_limits{${cl},node="${node}",resource="cpu",unit="core"} ${num(p.container.cpuLimitCores)}`);
+    if (p.container.memLimitBytes) limits.lines.push(`kube_pod_container_resource_limits{${cl},node="${node}",resource="memory",unit="byte"} ${p.container.memLimitBytes}`);
+    requests.lines.push(
+      `kube_pod_container_resource_requests{${cl},node="${node}",resource="cpu",unit="core"} ${num(p.container.cpuRequestCores)}`,
+      `kube_pod_container_resource_requests{${cl},node="${node}",resource="memory",unit="byte"} ${p.container.memRequestBytes}`,
+    );
   }
   const depSpec = family('kube_deployment_spec_replicas', 'gauge', 'Number of desired pods for a deployment.');
   const depAvail = family('kube_deployment_status_replicas_available', 'gauge', 'The number of available replicas per deployment.');
@@ -145,18 +168,22 @@ export function kubeStateText(c: SimCluster): string {
 /** The whole /metrics page, cached per cluster version (serving stays cheap between ticks). */
 export class MetricsPage {
   private cachedVersion = -1;
-  private cached = '';
+  private cached: Buffer = Buffer.alloc(0);
   private readonly cluster: SimCluster;
 
   constructor(cluster: SimCluster) {
     this.cluster = cluster;
   }
 
-  text(): string {
+  body(): Buffer {
     if (this.cachedVersion !== this.cluster.version) {
-      this.cached = cadvisorText(this.cluster, this.cluster.sortedPodList(), true) + kubeStateText(this.cluster);
+      this.cached = Buffer.from(cadvisorText(this.cluster, this.cluster.sortedPodList(), true) + kubeStateText(this.cluster));
       this.cachedVersion = this.cluster.version;
     }
     return this.cached;
+  }
+
+  text(): string {
+    return this.body().toString('utf8');
   }
 }
