@@ -192,6 +192,8 @@ export async function main(argv: string[]): Promise<number> {
   const watcher = chokidar.watch(a['insights-file'], { ignoreInitial: true, awaitWriteFinish: false });
   watcher.on('add', trigger).on('change', trigger).on('error', (err) => log.warn('watch error', { reason: String(err) }));
   const timer = setInterval(trigger, a.interval * 1000);
+  // Liveness apart from cycles: a cycle waiting on a slow LLM must not look like a hung agent.
+  const beat = setInterval(heartbeat, Math.max(1, Math.min(a.interval, 10)) * 1000);
   log.info('watching', { insights: a['insights-file'], analysis: a['analysis-file'] });
   trigger();
 
@@ -206,6 +208,7 @@ export async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   clearInterval(timer);
+  clearInterval(beat);
   await watcher.close();
   if (running) await running;
   engine.write();

@@ -305,3 +305,18 @@ void test('calls-per-minute budget: over it, the rules answer and the reason is 
     await r.done();
   }
 });
+
+void test('an anomalous insight without `since` keeps the id of the pod\'s open anomaly (no call per cycle)', async () => {
+  const r = await setup([step.json(validReply), step.json(validReply)]);
+  try {
+    const base = insight({ anomaly_type: 'oom_risk', since: null });
+    await r.engine.cycle(insights([base]));
+    const id = r.file().analyses[0]!.id;
+    await r.engine.cycle(insights([{ ...base, timestamp: '2026-11-25T04:05:00.000Z' }]));
+    assert.equal(r.file().analyses[0]!.id, id);
+    assert.equal(r.server.requests.length, 1);
+    assert.equal(r.file().resolved.length, 0);
+  } finally {
+    await r.done();
+  }
+});

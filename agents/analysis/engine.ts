@@ -98,8 +98,16 @@ export class AnalysisEngine {
     }
   }
 
+  /** The id of the pod's anomaly; without a `since`, the pod's open anomaly keeps its id. */
+  private idOf(insight: PodInsight): string {
+    if (insight.since === null) {
+      for (const [id, e] of this.open) if (e.analysis.namespace === insight.namespace && e.analysis.pod === insight.pod) return id;
+    }
+    return anomalyId(insight);
+  }
+
   private async one(insight: PodInsight, seen: Set<string>): Promise<void> {
-    const id = anomalyId(insight);
+    const id = this.idOf(insight);
     seen.add(id);
     const ctx = this.o.buildContext ? await this.o.buildContext(insight) : await buildContext(this.o.clients, insight, this.o.context);
     const rules = ruleJudgement(ctx, this.o.analyser.rules);
