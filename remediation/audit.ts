@@ -71,6 +71,23 @@ export class AuditLog {
     return undefined;
   }
 
+  /**
+   * An execution for this anomaly since `since` that is still being verified or that resolved it:
+   * while one exists, no further action is proposed for the anomaly (one change at a time).
+   * A failed execution or verification lets the next recommended action through.
+   */
+  openExecutionFor(analysisId: string, since: Date): AuditRecord | undefined {
+    const t = since.toISOString();
+    for (let i = this.records.length - 1; i >= 0; i--) {
+      const r = this.records[i]!;
+      if (r.ts < t) break;
+      if (r.analysis_id !== analysisId) continue;
+      if (r.event === 'verification') return r.result === 'RESOLVED' ? r : undefined;
+      if (r.event === 'execution') return r.result === 'ok' ? r : undefined;
+    }
+    return undefined;
+  }
+
   /** Executions approved by the auto-approve policy since `since` (the rate limit counts these). */
   autoExecutionsSince(since: Date): number {
     const t = since.toISOString();

@@ -132,13 +132,18 @@ export class RemediationSession {
 
   private async processAnalysis(analysis: PodAnalysis): Promise<void> {
     const { audit, policy } = this.opts;
+    const cooldownStart = new Date(this.now().getTime() - policy.proposalCooldownMinutes * 60_000);
+    const open = audit.openExecutionFor(analysis.id, cooldownStart);
+    if (open) {
+      this.opts.log.debug('an action for this anomaly is applied; waiting for it', { id: analysis.id, action: open.action, at: open.ts });
+      return;
+    }
     for (const action of analysis.recommended_actions) {
       if (this.quit || this.opts.signal?.aborted) return;
       const raw = action.params as Record<string, unknown>;
       const checked = validateAction(action.action, raw, analysis, { bounds: policy.bounds, protectedNamespaces: this.opts.protectedNamespaces });
       const params = checked.ok ? checked.params : raw;
       const key = proposalKey(analysis.id, action.action, params);
-      const cooldownStart = new Date(this.now().getTime() - policy.proposalCooldownMinutes * 60_000);
       const earlier = audit.settledSince(key, cooldownStart, this.pendingResult());
       if (earlier) {
         this.opts.log.debug('already handled within the cool-down', { id: analysis.id, action: action.action, at: earlier.ts, event: earlier.event });

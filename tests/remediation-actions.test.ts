@@ -315,6 +315,30 @@ void test('drain_node: a budget that refuses an eviction mid-drain (429) is repo
   }
 });
 
+void test('one change per anomaly at a time: the next recommended action waits until verification fails', async () => {
+  const pod = podOf(sim, 'shop', 'search');
+  const fx = engineFixture(sim, tempDir(), approve, { verifyDelayMs: 100 });
+  const analysis = analysisFor(pod, [
+    act('set_resources', { namespace: 'shop', kind: 'Deployment', name: 'search', container: 'app', limits: { memory: '768Mi' } }),
+    act('restart_pod', { namespace: 'shop', pod: pod.name }),
+  ], { id: 'one-at-a-time' });
+  const session = new RemediationSession(fx.opts);
+  await session.processAnalyses({ analyses: [analysis] });
+  assert.equal(fx.prompts, 1);
+  await session.processAnalyses({ analyses: [analysis] }); // the file is rewritten before verification
+  assert.equal(fx.prompts, 1, 'restart_pod is not proposed while set_resources is being verified');
+  writeInsights(fx.opts.insightsFile, sim.cluster.pods().filter((p) => p.deployment === 'search').map((p) => ({ namespace: 'shop', pod: p.name, anomalous: true })));
+  const [v] = await session.settle();
+  assert.equal(v?.result, 'FAILED');
+  await session.processAnalyses({ analyses: [analysis] });
+  assert.equal(fx.prompts, 2, 'after the failed verification the next action is proposed');
+  assert.deepEqual(
+    fx.audit.all().filter((r) => r.event === 'proposal').map((r) => r.action),
+    ['set_resources', 'restart_pod'],
+  );
+  await session.settle();
+});
+
 void test('decline: nothing changes and the audit says skipped; the same anomaly is not proposed again', async () => {
   const pod = podOf(sim, 'shop', 'cart');
   const fx = engineFixture(sim, tempDir(), async () => 'skip');
