@@ -130,3 +130,35 @@ void test('watch mode: a new insights file is analysed; SIGTERM exits 0 with the
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+void test('against the simulated cluster: the crash-looping pod\'s previous logs and events reach the LLM as data', async () => {
+  const { startSim } = await import('../sim/index.ts');
+  const dir = tempDir();
+  const sim = await startSim({ scenario: 'crash-loop', seed: 1, manualClock: true, kubeconfigOut: join(dir, 'kubeconfig') });
+  const reply = {
+    severity: 'high', root_cause: 'DATABASE_URL missing from the configuration', explanation: 'bad config rollout', evidence: ['IllegalStateException'],
+    recommended_actions: [{ action: 'rollout_restart', params: { namespace: 'payments', kind: 'Deployment', name: 'fraud-check' }, rationale: 'after fixing the config', risk: 'medium' }],
+  };
+  try {
+    sim.tick(40);
+    const fault = sim.cluster.faults()[0]!;
+    const server = await startOpenAiServer({ model: 'm/sim', mustContain: [fault.pod, 'DATABASE_URL', 'BackOff', 'Deployment/fraud-check'] }, [step.json(reply)]);
+    try {
+      writeJsonAtomic(join(dir, 'pod_insights.json'), insights([insight({ namespace: fault.namespace, pod: fault.pod, anomaly_type: 'unknown', since: fault.startedAt.time })]));
+      const p = run(['--once', '--kubeconfig', sim.kubeconfigPath, '--llm-base-url', server.baseURL, '--llm-model', 'm/sim',
+        '--insights-file', join(dir, 'pod_insights.json'), '--analysis-file', join(dir, 'pod_analysis.json'), '--log-dir', join(dir, 'logs')], cleanEnv({ LLM_API_KEY: 'k-sim-test' }));
+      assert.equal(await p.exit, 0, p.err());
+      assert.deepEqual(server.requests[0]?.problems, []);
+      const a = readJsonFile(join(dir, 'pod_analysis.json'), PodAnalysisFile)!.analyses[0]!;
+      assert.deepEqual(a.source, { type: 'llm', model: 'm/sim' });
+      assert.equal(a.anomaly_type, 'crash_loop');
+      assert.deepEqual(a.owner, { kind: 'Deployment', name: 'fraud-check' });
+      assert.equal(a.recommended_actions[0]!.action, 'rollout_restart');
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
