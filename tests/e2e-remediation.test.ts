@@ -14,6 +14,10 @@ import { MonitorSession } from './e2e-support.ts';
 const SPEED = process.env.E2E_SPEED ?? '5';
 const PROMPT_TIMEOUT_MS = 150_000;
 const RESTART_ACTIONS = ['restart_pod', 'rollout_restart'];
+/** The workload the memory-leak scenario makes leak (sim/scenarios/memory-leak.json). */
+const LEAKING = { namespace: 'monitoring', workload: 'log-aggregator' };
+const targetsLeak = (r: AuditRecord) =>
+  String(r.params.namespace) === LEAKING.namespace && String(r.params.pod ?? r.params.name ?? '').startsWith(LEAKING.workload);
 
 const args = (extra: string[] = []) => [
   '--demo',
@@ -52,7 +56,8 @@ async function clusterView(s: MonitorSession, namespace: string) {
 }
 
 /**
- * Answers prompts until one proposes a restart: every other action is declined. Returns the audit's
+ * Answers prompts until one proposes a restart of the leaking workload: every other proposal (another
+ * action, or a detector's false positive elsewhere) is declined. Returns the audit's
  * proposal record for the restart (its analysis id, namespace and pod).
  */
 async function untilRestartPrompt(s: MonitorSession): Promise<{ record: AuditRecord; promptAt: number }> {
@@ -71,10 +76,10 @@ async function untilRestartPrompt(s: MonitorSession): Promise<{ record: AuditRec
       },
       10_000,
     );
-    if (RESTART_ACTIONS.includes(action)) return { record: proposal, promptAt: at };
+    if (RESTART_ACTIONS.includes(action) && targetsLeak(proposal)) return { record: proposal, promptAt: at };
     s.type('n\r');
   }
-  throw new Error(`no restart was proposed in six prompts\n${s.diagnostics()}`);
+  throw new Error(`no restart of ${LEAKING.namespace}/${LEAKING.workload} was proposed in six prompts\n${s.diagnostics()}`);
 }
 
 void test('e2e: approving a restart replaces the leaking pod, verification records RESOLVED, every step audited', { timeout: 240_000 }, async () => {
