@@ -8,7 +8,7 @@ import { ruleJudgement } from '../agents/analysis/rules.ts';
 import { vetActions, DEFAULT_GUARD } from '../agents/analysis/guard.ts';
 import { anomalyId, materialChange } from '../agents/analysis/ids.ts';
 import { NameMasker, mapStrings } from '../agents/analysis/masking.ts';
-import { buildMessages, parseReply } from '../agents/analysis/prompt.ts';
+import { buildMessages, MAX_DATA_CHARS, parseReply } from '../agents/analysis/prompt.ts';
 import { metricWindow } from '../agents/analysis/metric-window.ts';
 import { rulesOutcome } from '../agents/analysis/analyser.ts';
 import { MetricsCsvWriter, newMetricRow } from '../lib/metrics-csv.ts';
@@ -193,4 +193,14 @@ void test('metric window: last rows of the pod from the CSV, what moved from wha
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+void test('prompt: a huge log is trimmed (oldest lines first) to keep the data within its bound', () => {
+  const long = Array.from({ length: 200 }, (_, i) => `line ${i} ${'x'.repeat(390)}`);
+  const msgs = buildMessages(context({ logs: { current: long, previous: long } }), undefined, 'n');
+  const user = msgs[1]!.content as string;
+  assert.ok(user.length < MAX_DATA_CHARS + 500, `user message ${user.length} chars`);
+  assert.ok(user.includes('line 199 '), 'the newest line stays');
+  assert.ok(!user.includes('"line 0 '), 'the oldest line goes');
+  assert.match(user, /logs_trimmed/);
 });

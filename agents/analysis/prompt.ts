@@ -81,8 +81,26 @@ export function quoteData(data: unknown): string {
   return JSON.stringify(data, null, 1).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
 }
 
+/** Upper bound of the quoted data (characters, ~4 per token): the oldest log lines go first. */
+export const MAX_DATA_CHARS = 24_000;
+
+function fitData(data: Record<string, unknown>, max: number): Record<string, unknown> {
+  const current = [...(data.logs_current_container as string[])];
+  const previous = [...(data.logs_previous_container as string[])];
+  let text = quoteData(data);
+  let out = data;
+  while (text.length > max && current.length + previous.length > 0) {
+    // Drop from the longer tail: the previous container's last lines and the current tail both matter.
+    if (previous.length > current.length) previous.shift();
+    else current.shift();
+    out = { ...data, logs_current_container: current, logs_previous_container: previous, logs_trimmed: true };
+    text = quoteData(out);
+  }
+  return out;
+}
+
 export function buildMessages(ctx: PodContext, mask?: (s: string) => string, nonce = randomBytes(6).toString('hex')): ChatCompletionMessageParam[] {
-  const data = mask ? mapStrings(promptData(ctx), mask) : promptData(ctx);
+  const data = fitData(mask ? mapStrings(promptData(ctx), mask) : promptData(ctx), MAX_DATA_CHARS);
   return [
     { role: 'system', content: systemPrompt(nonce) },
     {
