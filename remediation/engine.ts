@@ -333,6 +333,17 @@ export class RemediationSession {
     return user;
   }
 
+  /** The pods that exist now, or undefined when the cluster cannot be asked (then the file alone decides). */
+  private async livePods(namespace: string): Promise<Set<string> | undefined> {
+    try {
+      const list = await this.opts.clients.core.listNamespacedPod({ namespace });
+      return new Set(list.items.map((p) => p.metadata?.name ?? ''));
+    } catch (err) {
+      this.opts.log.debug('cannot list pods for verification', { error: kubeErrorMessage(err) });
+      return undefined;
+    }
+  }
+
   private async verifyLater(
     analysis: PodAnalysis,
     action: ActionName,
@@ -350,12 +361,13 @@ export class RemediationSession {
       this.say(`? ${action} on ${analysis.namespace}/${analysis.pod} not verified: ${reason}.`);
       return { result: 'FAILED', reason, stale: true, checked: [], analysisId: analysis.id, action };
     }
-    let v = evaluateInsights(readInsights(this.opts.insightsFile), hint, executedAt);
+    const check = async () => evaluateInsights(readInsights(this.opts.insightsFile), hint, executedAt, await this.livePods(hint.namespace));
+    let v = await check();
     // No fresh evidence yet (the insights lag): allow one more delay, checking each second.
     const graceEnd = Date.now() + delay;
     while (v.stale && Date.now() < graceEnd && !this.opts.signal?.aborted) {
       await sleep(Math.min(1000, Math.max(50, delay / 4)), this.opts.signal);
-      v = evaluateInsights(readInsights(this.opts.insightsFile), hint, executedAt);
+      v = await check();
     }
     this.opts.audit.append({ ...base, event: 'verification', user: approver, result: v.result, detail: detail({ reason: v.reason, checked: v.checked, expected: hint.description }) });
     if (v.result === 'RESOLVED') {

@@ -7,16 +7,23 @@ import type { VerifyHint } from './actions/types.ts';
 
 export type VerifyResult = { result: 'RESOLVED' | 'FAILED'; reason: string; stale: boolean; checked: string[] };
 
-export function evaluateInsights(insights: PodInsights | null, hint: VerifyHint, executedAt: Date): VerifyResult {
+/**
+ * `live`: the pods that exist now (when the cluster could be asked): a deleted pod's last insight lingers
+ * in the file for a while and is no evidence either way.
+ */
+export function evaluateInsights(insights: PodInsights | null, hint: VerifyHint, executedAt: Date, live?: ReadonlySet<string>): VerifyResult {
   if (!insights) return { result: 'FAILED', reason: 'no pod insights file to verify against', stale: true, checked: [] };
   const generated = Date.parse(insights.generated_at);
   if (!Number.isFinite(generated) || generated < executedAt.getTime()) {
     return { result: 'FAILED', reason: `pod insights not updated since the action (generated_at ${insights.generated_at})`, stale: true, checked: [] };
   }
   const exclude = new Set(hint.excludePods ?? []);
-  const inNs = insights.pods.filter((p) => p.namespace === hint.namespace && !exclude.has(p.pod));
+  const inNs = insights.pods.filter((p) => p.namespace === hint.namespace && !exclude.has(p.pod) && (!live || live.has(p.pod)));
   let candidates: PodInsight[] = inNs.filter((p) => hint.pods.includes(p.pod));
-  if (candidates.length === 0 && hint.workloadPrefix) candidates = inNs.filter((p) => p.pod.startsWith(hint.workloadPrefix!));
+  // Exact pods (a restart's known replacement) wait for their own insight; otherwise the workload's pods count.
+  if (candidates.length === 0 && hint.workloadPrefix && !(hint.exact && hint.pods.length)) {
+    candidates = inNs.filter((p) => p.pod.startsWith(hint.workloadPrefix!));
+  }
   const checked = candidates.map((p) => p.pod);
   if (candidates.length === 0) {
     return { result: 'FAILED', reason: `no insight for ${hint.pods.join(', ') || 'the pod'}${hint.workloadPrefix ? ` or pods ${hint.workloadPrefix}*` : ''}`, stale: true, checked };

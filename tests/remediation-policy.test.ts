@@ -139,4 +139,13 @@ void test('verification: fresh evidence only, replacement pods, still anomalous'
   const byPrefix = evaluateInsights(file('2026-11-25T05:02:00Z', [insight('web-xyz-1', false), insight('db-0', true)]), { ...hint, pods: [] }, executedAt);
   assert.equal(byPrefix.result, 'RESOLVED');
   assert.equal(evaluateInsights(null, hint, executedAt).result, 'FAILED');
+  // A known replacement not scored yet is no evidence: healthy siblings do not count for it.
+  const exact = evaluateInsights(file('2026-11-25T05:02:00Z', [insight('web-abc-sibling', false)]), { ...hint, exact: true }, executedAt);
+  assert.equal(exact.result, 'FAILED');
+  assert.equal(exact.stale, true);
+  // Pods that no longer exist (rolled away) are ignored when the live pod list is known.
+  const rolled = { namespace: 'shop', pods: ['web-old-1'], workloadPrefix: 'web-', description: '' };
+  const pods = [insight('web-old-1', true), insight('web-new-1', false)];
+  assert.equal(evaluateInsights(file('2026-11-25T05:02:00Z', pods), rolled, executedAt).result, 'FAILED');
+  assert.equal(evaluateInsights(file('2026-11-25T05:02:00Z', pods), rolled, executedAt, new Set(['web-new-1'])).result, 'RESOLVED');
 });

@@ -89,6 +89,7 @@ export const restartPod: RemediationAction<'restart_pod'> = {
       pods: replacements,
       ...(prefix ? { workloadPrefix: prefix } : {}),
       excludePods: [ctx.analysis.pod],
+      exact: replacements.length > 0,
       description: `pod ${ctx.analysis.pod} or its replacement${replacements.length ? ` (${replacements.join(', ')})` : ''} no longer anomalous`,
     };
   },

@@ -74,6 +74,8 @@ export interface VerifyHint {
   pods: string[];
   /** Pods whose name starts with this belong to the same workload (e.g. "web-"): replacements. */
   workloadPrefix?: string;
+  /** Only `pods` count (when there are any): no fallback to the workload's other pods. */
+  exact?: boolean;
   /** Pods that are no evidence either way (a deleted pod's last, stale insight). */
   excludePods?: string[];
   description: string;
