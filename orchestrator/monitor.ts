@@ -14,6 +14,7 @@ import {
   type SupervisedChild,
 } from './child-specs.ts';
 import { hbNumber, judgeHeartbeat, RateMeter } from './heartbeat.ts';
+import { archiveEarlierDemo } from './demo-reset.ts';
 import { acquireInstanceLock } from './lock.ts';
 import { PipelineWatch } from './pipeline-watch.ts';
 import { RemediationStep } from './remediation-step.ts';
@@ -124,6 +125,9 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
   let exitCode = 0;
   try {
     if (cfg.demo) {
+      // Only files inside the data directory are archived (a --output-file elsewhere is the user's).
+      const archived = archiveEarlierDemo(cfg.dataDir, [cfg.outputFile, ...(cfg.scoresFile ? [cfg.scoresFile] : [])].filter((f) => resolve(f, '..') === resolve(cfg.dataDir)));
+      if (archived) view.event(`files of an earlier demo moved to ${archived}`);
       const sim = simChild({ root: cfg.root, dataDir: cfg.dataDir, logDir: cfg.logDir, ...cfg.demo });
       rmSync(sim.kubeconfigOut, { force: true });
       const offset = fileSize(sim.logFile);

@@ -2,12 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Supervisor } from '../orchestrator/supervisor.ts';
 import { acquireInstanceLock, InstanceLockedError, LOCK_FILE_NAME } from '../orchestrator/lock.ts';
-import { runMonitoring, STATUS_FILE_NAME, type MonitorConfig } from '../orchestrator/monitor.ts';
+import { condense, runMonitoring, STATUS_FILE_NAME, type MonitorConfig } from '../orchestrator/monitor.ts';
+import { archiveEarlierDemo } from '../orchestrator/demo-reset.ts';
 import { renderStatus, StatusView } from '../orchestrator/status-view.ts';
 import { judgeHeartbeat, RateMeter } from '../orchestrator/heartbeat.ts';
 import { memoryLogger } from '../lib/log.ts';
@@ -308,4 +309,30 @@ void test('heartbeat health and rows-per-minute meter', () => {
   assert.equal(m.perMinute(), 100);
   m.add(10, now + 31_000); // the collector restarted: a new series
   assert.equal(m.perMinute(), undefined);
+});
+
+void test('a demo moves an earlier demo\'s files to an archive and leaves other files alone', () => {
+  const dir = tmp();
+  for (const f of ['pod_metrics.csv', 'pod_analysis.json', 'remediation_history.jsonl', '.heartbeat-dataset-generator.json', 'notes.txt', 'scores.csv'])
+    writeFileSync(join(dir, f), f);
+  const archive = archiveEarlierDemo(dir, [join(dir, 'scores.csv')], new Date('2026-11-25T05:00:00Z'));
+  assert.equal(archive, join(dir, 'demo-archive', '2026-11-25T05-00-00-000Z'));
+  assert.deepEqual(readdirSync(archive!).sort(), ['.heartbeat-dataset-generator.json', 'pod_analysis.json', 'pod_metrics.csv', 'remediation_history.jsonl', 'scores.csv']);
+  assert.equal(readFileSync(join(archive!, 'remediation_history.jsonl'), 'utf8'), 'remediation_history.jsonl');
+  assert.deepEqual(readdirSync(dir).sort(), ['demo-archive', 'notes.txt']);
+  assert.equal(archiveEarlierDemo(dir), null, 'nothing left to archive');
+});
+
+void test('a burst of events is condensed to a readable few lines', () => {
+  const lines = [
+    ...Array.from({ length: 8 }, (_, i) => `ANOMALY shop/p${i}: oom_risk probability 86%`),
+    ...Array.from({ length: 4 }, (_, i) => `ANALYSIS shop/p${i} [medium] oom_risk (rules, id a${i})\n  root cause: x`),
+    'cleared shop/q: no longer anomalous',
+  ];
+  const out = condense(lines);
+  assert.equal(out.filter((l) => l.startsWith('ANOMALY')).length, 5);
+  assert.equal(out.filter((l) => l.startsWith('ANALYSIS')).length, 3);
+  assert.ok(out.includes('... and 3 more anomalies: shop/p5, shop/p6, shop/p7'));
+  assert.ok(out.includes('... and 1 more analyses: shop/p3 (see pod_analysis.json)'));
+  assert.ok(out.includes('cleared shop/q: no longer anomalous'));
 });
