@@ -18,6 +18,8 @@ export interface Collector {
   collectOnce(): Promise<MetricRow[]>;
   /** Checks the connection and reports what the source serves (`--test`). Never throws. */
   probe(): Promise<ProbeReport>;
+  /** Releases connections. */
+  close?(): void;
 }
 
 /** The source could not be reached or refused the essential call; the message is one clear line. */

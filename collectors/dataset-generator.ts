@@ -111,6 +111,14 @@ export async function main(argv: string[]): Promise<number> {
     throw new Error(`cannot set up the collector: ${(err as Error).message}`, { cause: err });
   }
 
+  try {
+    return await run(args, collector, log);
+  } finally {
+    collector.close?.();
+  }
+}
+
+async function run(args: Args, collector: Collector, log: Logger): Promise<number> {
   if (args.test) {
     const report = await collector.probe();
     for (const line of report.lines) process.stdout.write(`${line}\n`);

@@ -3,24 +3,14 @@
 // cluster-wide), warning events (one paginated list), nodes (one list), and each node's cAdvisor page
 // through the API server's node proxy (one call per node that runs a collected pod).
 // It works the same against a real cluster (kubeconfig or in-cluster) and against podsentinel-sim.
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  Observable,
-  type CoreV1Event,
-  type KubeConfig,
-  type ObservableMiddleware,
-  type RequestContext,
-  type ResponseContext,
-  type V1Node,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { CoreV1Api, type CoreV1Event, type KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { kubeErrorMessage } from '../lib/kube.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { newMetricRow, type MetricRow } from '../lib/metrics-csv.ts';
 import { mapPool, SourceUnreachableError, WarnOnce, type Collector, type ProbeReport } from './collector.ts';
 import { CounterRates } from './counter-rates.ts';
 import { containerCounts, eventCount, eventTime, hasRunningContainer, parseQuantity, podDisplayStatus, podMemoryLimitBytes } from './k8s-pod.ts';
+import { apiPath, KubeRawClient } from './kube-raw.ts';
 import { parsePromText, type PromSample } from './prom-text.ts';
 
 export interface K8sCollectorOptions {
@@ -65,25 +55,11 @@ interface PodUsage {
   timestamp: string | undefined;
 }
 
-/**
- * The client-node generator encodes the "/" of a proxy sub-path as %2F; kubectl and Prometheus send
- * /api/v1/nodes/NODE/proxy/metrics/cadvisor literally, so this request does too.
- */
-const literalProxyPath: ObservableMiddleware = {
-  pre(ctx: RequestContext) {
-    ctx.setUrl(ctx.getUrl().replace(/\/proxy\/([^?]*)/, (_m, p: string) => `/proxy/${p.replace(/%2F/gi, '/')}`));
-    return new Observable(Promise.resolve(ctx));
-  },
-  post(ctx: ResponseContext) {
-    return new Observable(Promise.resolve(ctx));
-  },
-};
-
 export class K8sCollector implements Collector {
   readonly description: string;
   readonly extraColumns: readonly string[] = [];
   private readonly core: CoreV1Api;
-  private readonly custom: CustomObjectsApi;
+  private readonly raw: KubeRawClient;
   private readonly namespace: string | undefined;
   private readonly log: Logger;
   private readonly pageSize: number;
@@ -94,7 +70,7 @@ export class K8sCollector implements Collector {
 
   constructor(kc: KubeConfig, opts: K8sCollectorOptions = {}) {
     this.core = kc.makeApiClient(CoreV1Api);
-    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.raw = new KubeRawClient(kc);
     this.namespace = opts.namespace || undefined;
     this.log = opts.logger ?? createLogger('k8s-collector', { console: 'none' });
     this.pageSize = opts.pageSize ?? 500;
@@ -104,18 +80,26 @@ export class K8sCollector implements Collector {
     this.description = `Kubernetes API at ${this.server} (${this.namespace ? `namespace ${this.namespace}` : 'all namespaces'})`;
   }
 
+  close(): void {
+    this.raw.close();
+  }
+
   async collectOnce(): Promise<MetricRow[]> {
     return this.collectFor(await this.listPods());
   }
 
-  /** Lists the pods to collect, page by page. Throws SourceUnreachableError when the API cannot be used. */
+  /**
+   * Lists the pods to collect, page by page (raw JSON: the objects keep the API's shapes, with times as
+   * strings). Throws SourceUnreachableError when the API cannot be used.
+   */
   async listPods(): Promise<V1Pod[]> {
+    const path = this.namespace ? `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods` : '/api/v1/pods';
     try {
       return await this.listAll(async (cont) => {
-        const page = this.namespace
-          ? await this.core.listNamespacedPod({ namespace: this.namespace, limit: this.pageSize, _continue: cont })
-          : await this.core.listPodForAllNamespaces({ limit: this.pageSize, _continue: cont });
-        return { items: page.items, cont: page.metadata?._continue };
+        const page = await this.raw.getJson<{ items?: V1Pod[]; metadata?: { continue?: string } }>(
+          apiPath(path, { limit: this.pageSize, continue: cont }),
+        );
+        return { items: page.items ?? [], cont: page.metadata?.continue };
       });
     } catch (err) {
       throw new SourceUnreachableError(`cannot list pods from the Kubernetes API at ${this.server}: ${kubeErrorMessage(err)}`);
@@ -221,9 +205,10 @@ export class K8sCollector implements Collector {
     const group = 'metrics.k8s.io';
     const version = 'v1beta1';
     try {
-      const list = (this.namespace
-        ? await this.custom.listNamespacedCustomObject({ group, version, namespace: this.namespace, plural: 'pods' })
-        : await this.custom.listClusterCustomObject({ group, version, plural: 'pods' })) as PodMetricsList;
+      const base = `/apis/${group}/${version}`;
+      const list = await this.raw.getJson<PodMetricsList>(
+        this.namespace ? `${base}/namespaces/${encodeURIComponent(this.namespace)}/pods` : `${base}/pods`,
+      );
       this.warnings.clear('metrics', 'metrics.k8s.io is serving pod metrics again');
       const out = new Map<string, PodUsage>();
       for (const item of list.items ?? []) {
@@ -308,10 +293,7 @@ export class K8sCollector implements Collector {
     await mapPool(nodeNames, this.nodeConcurrency, async (node) => {
       let text: string;
       try {
-        text = await this.core.connectGetNodeProxyWithPath({ name: node, path: 'metrics/cadvisor' }, {
-          middleware: [literalProxyPath],
-          middlewareMergeStrategy: 'append',
-        });
+        text = await this.raw.getText(`/api/v1/nodes/${encodeURIComponent(node)}/proxy/metrics/cadvisor`, 'text/plain;version=0.0.4, */*;q=0.5');
       } catch (err) {
         failures.push(`${node}: ${kubeErrorMessage(err)}`);
         return;

@@ -24,7 +24,7 @@ export interface PrometheusCollectorOptions {
   logger?: Logger;
   timeoutMs?: number;
   /** Optional source of warning events (Prometheus has none), e.g. a K8sCollector. */
-  events?: { readWarningEvents(): Promise<Map<string, LatestEvent> | undefined> };
+  events?: { readWarningEvents(): Promise<Map<string, LatestEvent> | undefined>; close?(): void };
 }
 
 /** Parses `--extra-metric 'Column Name=PROMQL'`; the first "=" separates the name from the query. */
@@ -107,6 +107,10 @@ export class PrometheusCollector implements Collector {
     this.warnings = new WarnOnce(this.log);
     this.events = opts.events;
     this.description = `Prometheus at ${base.origin}${base.pathname} (${this.namespace ? `namespace ${this.namespace}` : 'all namespaces'})`;
+  }
+
+  close(): void {
+    this.events?.close?.();
   }
 
   /** One instant query; throws SourceUnreachableError (no answer) or QueryError (an answer, but an error). */

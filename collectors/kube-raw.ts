@@ -1,0 +1,109 @@
+// Plain GETs against the API server with the kubeconfig's TLS, credentials (tokens, client certificates,
+// exec and in-cluster token files) and proxy, as client-node applies them, but without client-node's
+// typed deserialisation. Measured on 10,000 pods: client-node's ObjectSerializer adds about 2 s per pod
+// list on top of JSON.parse, which alone would break a 5-second tick; the hot lists (pods, PodMetrics,
+// cAdvisor pages) go through here instead. Errors are client-node ApiExceptions, so kubeErrorMessage()
+// reads them like any other.
+import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
+import { ApiException, type KubeConfig } from '@kubernetes/client-node';
+
+type Options = HttpsRequestOptions & RequestOptions & { headers: Record<string, string> };
+
+/** How long applied credentials are reused; exec plugins and token files are re-read after this. */
+const OPTIONS_TTL_MS = 60_000;
+
+export class KubeRawClient {
+  private readonly kc: KubeConfig;
+  private readonly server: URL;
+  private readonly timeoutMs: number;
+  private cached: { opts: Options; at: number } | undefined;
+  private agent: HttpAgent | undefined;
+
+  constructor(kc: KubeConfig, timeoutMs = 30_000) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('no current cluster in the kubeconfig');
+    this.kc = kc;
+    this.server = new URL(cluster.server.endsWith('/') ? cluster.server : `${cluster.server}/`);
+    this.timeoutMs = timeoutMs;
+  }
+
+  /** GET `path` (relative to the server URL, with its query) and return the body as text. */
+  async getText(path: string, accept = 'application/json'): Promise<string> {
+    const url = new URL(path.replace(/^\//, ''), this.server);
+    const opts = await this.options();
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    return new Promise<string>((resolve, reject) => {
+      const req = send(url, { ...opts, headers: { ...opts.headers, Accept: accept }, timeout: this.timeoutMs }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('error', (err) => reject(new Error('response failed', { cause: err })));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          const code = res.statusCode ?? 0;
+          if (code >= 200 && code < 300) resolve(body);
+          else {
+            const headers: Record<string, string> = {};
+            for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
+            reject(new ApiException(code, `HTTP ${code} from GET ${url.pathname}`, body, headers));
+          }
+        });
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      req.on('error', (err) => reject(new Error('request failed', { cause: err })));
+      req.end();
+    });
+  }
+
+  /**
+   * The kubeconfig's TLS material, credentials and proxy agent, applied by client-node, with a keep-alive
+   * agent of our own when there is no proxy: a new TLS handshake per request costs more than the request.
+   */
+  private async options(): Promise<Options> {
+    if (this.cached && Date.now() - this.cached.at < OPTIONS_TTL_MS) return this.cached.opts;
+    const opts: Options = { method: 'GET', headers: {} };
+    await this.kc.applyToHTTPSOptions(opts);
+    if (!this.kc.getCurrentCluster()?.proxyUrl) {
+      this.agent?.destroy();
+      this.agent =
+        this.server.protocol === 'http:'
+          ? new HttpAgent({ keepAlive: true, maxSockets: 16 })
+          : new HttpsAgent({
+              keepAlive: true,
+              maxSockets: 16,
+              ca: opts.ca,
+              cert: opts.cert,
+              key: opts.key,
+              ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+              ...(opts.servername ? { servername: opts.servername } : {}),
+            });
+      opts.agent = this.agent;
+    }
+    this.cached = { opts, at: Date.now() };
+    return opts;
+  }
+
+  /** Closes idle keep-alive connections (the process can then exit without waiting for them). */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
+    this.cached = undefined;
+  }
+
+  async getJson<T>(path: string): Promise<T> {
+    const text = await this.getText(path);
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new Error(`GET ${path} answered with a body that is not JSON`);
+    }
+  }
+}
+
+/** A path with its query string; undefined values are left out. */
+export function apiPath(path: string, query: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `${path}?${s}` : path;
+}
