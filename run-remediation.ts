@@ -75,14 +75,20 @@ export async function main(argv: string[]): Promise<number> {
   const protectedNamespaces = [...new Set([...policy.protectedNamespaces, ...args['protected-namespace'].map(String)])];
 
   const log = createLogger('run-remediation', { dir: args['log-dir'] as string, level: args['log-level'] as Level, console: 'none' });
-  const clients = kubeClients(loadKubeConfig(args.kubeconfig));
+  let clients;
+  try {
+    clients = kubeClients(loadKubeConfig(args.kubeconfig));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const audit = new AuditLog(auditFile);
   if (audit.rejectedLines) log.warn('audit log has lines that do not parse; they are ignored for cool-downs', { file: auditFile, rejected: audit.rejectedLines });
 
   const interactive = mode !== 'dry-run' && process.stdin.isTTY === true;
-  const prompt: PromptFn | null = interactive ? inquirerPrompt() : null;
-  const print = (text: string) => process.stdout.write(text + '\n');
   const abort = new AbortController();
+  // A signal during the prompt closes it (answered as quit), so SIGTERM never waits for a person.
+  const prompt: PromptFn | null = interactive ? inquirerPrompt({ signal: abort.signal }) : null;
+  const print = (text: string) => process.stdout.write(text + '\n');
   const session = new RemediationSession({
     clients,
     policy,

@@ -260,7 +260,11 @@ export class RemediationSession {
     this.counts.refused++;
     this.opts.audit.append({ ...base, event: 'refusal', user: this.opts.user, result: code, detail: detail({ reason }) });
     this.opts.log.info('remediation refused', { id: analysis.id, action: base.action, code, reason });
-    this.say(`\n  Refused ${base.action} for ${analysis.namespace}/${analysis.pod}: ${reason}`);
+    this.say(
+      code === 'error'
+        ? `\n  Cannot propose ${base.action} for ${analysis.namespace}/${analysis.pod} now (tried again later): ${reason}`
+        : `\n  Refused ${base.action} for ${analysis.namespace}/${analysis.pod}: ${reason}`,
+    );
   }
 
   /** The approving user, or null when the action is not executed (skipped, pending, deferred); 'quit' stops. */

@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startSim, type SimHandle } from '../sim/index.ts';
 import { writeJsonAtomic, readJsonLines } from '../lib/atomic-file.ts';
@@ -129,6 +129,10 @@ void test('without a terminal nothing executes: the proposal is listed and recor
   const code = await new Promise<number | null>((r) => child.on('exit', r));
   assert.equal(code, 0, out);
   assert.match(out, /Pending: needs approval/);
+  // The cluster's bearer token appears in no output, log or audit line.
+  const logs = readdirSync(join(s.dir, 'logs')).map((f) => readFileSync(join(s.dir, 'logs', f), 'utf8')).join('');
+  assert.ok(logs.includes('"started"'), 'the command logged');
+  for (const text of [out, logs, readFileSync(s.audit, 'utf8')]) assert.ok(!text.includes(sim.token));
   assert.deepEqual(events(s.audit), ['proposal:proposed', 'dry_run:ok', 'pending:pending']);
   assert.ok(writesSince(sim, mark).every((w) => w.dryRun));
   assert.ok(sim.cluster.pods().some((p) => p.name === s.pod));
