@@ -741,8 +741,13 @@ export class SimCluster {
         }
         return;
       case 'oomkilled':
-        pod.restarts++;
-        this.startContainer(pod, 1);
+        // The kubelet restarts at once after the first failure; repeated failures (within ten minutes
+        // of each other) wait in CrashLoopBackOff, as for any crash.
+        if (pod.crashCount >= 2) this.enterBackoff(pod);
+        else {
+          pod.restarts++;
+          this.startContainer(pod, 1);
+        }
         return;
       case 'backoff':
         if (t >= pod.backoffUntilTick) {
@@ -802,14 +807,25 @@ export class SimCluster {
     this.touch(pod);
   }
 
+  /** Counts a container failure; a container that ran ten minutes or more resets the back-off. */
+  private countFailure(pod: SimPod): void {
+    if ((this.tickCount - pod.containerStartedTick) * this.tickSeconds >= 600) pod.crashCount = 0;
+    pod.crashCount++;
+  }
+
   private crash(pod: SimPod, f: SimFault): void {
     this.endContainer(pod, 'Error', 1, 'crash', f);
     f.crashes++;
-    pod.crashCount++;
+    this.countFailure(pod);
+    this.enterBackoff(pod);
+  }
+
+  private enterBackoff(pod: SimPod): void {
     const backoff = Math.min(MAX_BACKOFF_SECONDS, 10 * 2 ** (pod.crashCount - 1));
     pod.stage = 'backoff';
     pod.stageTick = this.tickCount;
     pod.backoffUntilTick = this.tickCount + Math.max(1, Math.ceil(backoff / this.tickSeconds));
+    this.touch(pod);
     this.event(
       this.podRef(pod, true),
       'BackOff',
@@ -821,6 +837,7 @@ export class SimCluster {
   }
 
   private oomKill(pod: SimPod, f: SimFault | undefined): void {
+    this.countFailure(pod);
     this.endContainer(pod, 'OOMKilled', 137, 'oom', f);
     pod.stage = 'oomkilled';
     pod.stageTick = this.tickCount;

@@ -145,12 +145,24 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     cluster.onTick(writeTruth);
     writeTruth();
 
+    // The real clock: one tick per tickSeconds/speed, each scheduled from the previous one's due time.
+    // When ticks take longer than that (a huge cluster at a high speed), the clock slows down instead
+    // of starving the servers: at least a turn of the event loop passes between ticks.
     let timer: NodeJS.Timeout | undefined;
+    let closed = false;
     if (!opts.manualClock) {
-      timer = setInterval(() => cluster.tick(1), (tickSeconds * 1000) / speed);
+      const interval = (tickSeconds * 1000) / speed;
+      let due = Date.now() + interval;
+      const step = () => {
+        if (closed) return;
+        cluster.tick(1);
+        due = Math.max(due + interval, Date.now());
+        timer = setTimeout(step, Math.max(0, due - Date.now()));
+        timer.unref();
+      };
+      timer = setTimeout(step, interval);
       timer.unref();
     }
-    let closed = false;
     return {
       apiUrl,
       metricsUrl,
@@ -167,7 +179,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
       close: async () => {
         if (closed) return;
         closed = true;
-        if (timer) clearInterval(timer);
+        if (timer) clearTimeout(timer);
         await Promise.all([closeServer(api), closeServer(metrics)]);
       },
     };

@@ -30,13 +30,30 @@ function family(name: string, type: Family['type'], help: string): Family {
   return { name, type, help, lines: [] };
 }
 
-function emit(fams: Family[]): string {
-  const parts: string[] = [];
+/**
+ * Writes the families into one Buffer. Joining hundreds of thousands of template strings makes V8
+ * flatten huge ropes (seconds at 10,000 pods); copying each small line into a growing Buffer does not.
+ */
+function emitBuffer(fams: Family[]): Buffer {
+  let buf = Buffer.allocUnsafe(1 << 20);
+  let off = 0;
+  const put = (text: string) => {
+    const need = off + text.length * 3;
+    if (need > buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
+      buf.copy(bigger, 0, 0, off);
+      buf = bigger;
+    }
+    off += buf.write(text, off);
+  };
   for (const f of fams) {
-    parts.push(`# HELP ${f.name} ${f.help}\n# TYPE ${f.name} ${f.type}\n`);
-    if (f.lines.length) parts.push(f.lines.join('\n'), '\n');
+    put(`# HELP ${f.name} ${f.help}\n# TYPE ${f.name} ${f.type}\n`);
+    for (const line of f.lines) {
+      put(line);
+      put('\n');
+    }
   }
-  return parts.join('');
+  return buf.subarray(0, off);
 }
 
 interface PodLabels {
@@ -77,6 +94,10 @@ function podLabels(c: SimCluster, p: SimPod): PodLabels {
 
 /** cAdvisor container series for the given pods; `withNode` adds the node label. */
 export function cadvisorText(c: SimCluster, pods: Iterable<SimPod>, withNode: boolean): string {
+  return cadvisorBuffer(c, pods, withNode).toString('utf8');
+}
+
+function cadvisorBuffer(c: SimCluster, pods: Iterable<SimPod>, withNode: boolean): Buffer {
   const cpu = family('container_cpu_usage_seconds_total', 'counter', 'Cumulative cpu time consumed in seconds.');
   const ws = family('container_memory_working_set_bytes', 'gauge', 'Current working set in bytes.');
   const limit = family('container_spec_memory_limit_bytes', 'gauge', 'Memory limit for the container.');
@@ -103,11 +124,15 @@ export function cadvisorText(c: SimCluster, pods: Iterable<SimPod>, withNode: bo
     rxd.lines.push(`container_network_receive_packets_dropped_total{${nl}} ${Math.round(k.netRxDropped)}`);
     txd.lines.push(`container_network_transmit_packets_dropped_total{${nl}} ${Math.round(k.netTxDropped)}`);
   }
-  return emit([cpu, ws, limit, rx, tx, rxd, txd, fr, fw]);
+  return emitBuffer([cpu, ws, limit, rx, tx, rxd, txd, fr, fw]);
 }
 
 /** kube-state-metrics series for every pod, deployment and node. */
 export function kubeStateText(c: SimCluster): string {
+  return kubeStateBuffer(c).toString('utf8');
+}
+
+function kubeStateBuffer(c: SimCluster): Buffer {
   const info = family('kube_pod_info', 'gauge', 'Information about pod.');
   const owner = family('kube_pod_owner', 'gauge', "Information about the Pod's owner.");
   const phase = family('kube_pod_status_phase', 'gauge', 'The pods current phase.');
@@ -162,7 +187,7 @@ export function kubeStateText(c: SimCluster): string {
   }
   const unsched = family('kube_node_spec_unschedulable', 'gauge', 'Whether a node can schedule new pods.');
   for (const n of c.nodeList()) unsched.lines.push(`kube_node_spec_unschedulable${labels({ node: n.name })} ${n.obj.spec.unschedulable === true ? 1 : 0}`);
-  return emit([info, owner, phase, ready, cReady, cRunning, cWaiting, waitingReason, terminatedReason, lastTerm, lastExit, restarts, limits, requests, depSpec, depAvail, unsched]);
+  return emitBuffer([info, owner, phase, ready, cReady, cRunning, cWaiting, waitingReason, terminatedReason, lastTerm, lastExit, restarts, limits, requests, depSpec, depAvail, unsched]);
 }
 
 /** The whole /metrics page, cached per cluster version (serving stays cheap between ticks). */
@@ -177,7 +202,7 @@ export class MetricsPage {
 
   body(): Buffer {
     if (this.cachedVersion !== this.cluster.version) {
-      this.cached = Buffer.from(cadvisorText(this.cluster, this.cluster.sortedPodList(), true) + kubeStateText(this.cluster));
+      this.cached = Buffer.concat([cadvisorBuffer(this.cluster, this.cluster.sortedPodList(), true), kubeStateBuffer(this.cluster)]);
       this.cachedVersion = this.cluster.version;
     }
     return this.cached;
