@@ -142,11 +142,14 @@ export async function main(argv: string[]): Promise<number> {
   };
 
   let lastInsights = '';
-  const cycle = async () => {
+  /** One cycle; false when the insights file exists but cannot be read or does not match its schema. */
+  const cycle = async (): Promise<boolean> => {
     let insights;
+    let ok = true;
     try {
       insights = readJsonFile(a['insights-file'], PodInsights);
     } catch (err) {
+      ok = false;
       log.error('insights file unreadable, keeping the current analyses', { reason: (err as Error).message });
     }
     if (insights === null) {
@@ -159,12 +162,10 @@ export async function main(argv: string[]): Promise<number> {
       if (r.analysed > 0 || r.resolved > 0) log.info('cycle', { ...r });
     }
     heartbeat();
+    return ok;
   };
 
-  if (a.once) {
-    await cycle();
-    return 0;
-  }
+  if (a.once) return (await cycle()) ? 0 : 1;
 
   // Cycles never overlap: a change during a cycle runs one more cycle after it.
   let running: Promise<void> | null = null;

@@ -162,3 +162,18 @@ void test('against the simulated cluster: the crash-looping pod\'s previous logs
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+void test('--once with an insights file that breaks its contract: exit 1, a clear error naming the file, no crash', async () => {
+  const dir = tempDir();
+  try {
+    const bad = join(dir, 'pod_insights.json');
+    writeJsonAtomic(bad, { generated_at: 'x', pods: 'not a list' });
+    const p = run(['--once', '--no-llm', '--kubeconfig', join(dir, 'missing'), '--insights-file', bad,
+      '--analysis-file', join(dir, 'pod_analysis.json'), '--log-dir', join(dir, 'logs')]);
+    assert.equal(await p.exit, 1);
+    assert.match(p.err(), /insights file unreadable.*pod_insights\.json does not match its schema/);
+    assert.doesNotMatch(p.err(), /at .*\.ts:\d+/, 'no stack trace');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

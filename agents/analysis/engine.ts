@@ -136,7 +136,7 @@ export class AnalysisEngine {
       severity: out.analysis.severity, source: out.analysis.source.type, actions: out.analysis.recommended_actions.map((a) => a.action),
       ...(out.llmFailure ? { llm_failure: out.llmFailure.reason } : {}),
     });
-    this.o.onAnalysis?.(out.analysis, why);
+    this.o.onAnalysis?.(out.analysis, out.llmFailure ? `${why}; LLM failed (${out.llmFailure.reason}), rule-based result` : why);
   }
 
   async cycle(insights: PodInsights): Promise<CycleResult> {
