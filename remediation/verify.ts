@@ -22,7 +22,7 @@ export function evaluateInsights(insights: PodInsights | null, hint: VerifyHint,
   let candidates: PodInsight[] = inNs.filter((p) => hint.pods.includes(p.pod));
   // Exact pods (a restart's known replacement) wait for their own insight; otherwise the workload's pods count.
   if (candidates.length === 0 && hint.workloadPrefix && !(hint.exact && hint.pods.length)) {
-    candidates = inNs.filter((p) => p.pod.startsWith(hint.workloadPrefix!));
+    candidates = inNs.filter((p) => inWorkload(p.pod, hint.workloadPrefix!));
   }
   const checked = candidates.map((p) => p.pod);
   if (candidates.length === 0) {
@@ -38,6 +38,15 @@ export function evaluateInsights(insights: PodInsights | null, hint: VerifyHint,
     };
   }
   return { result: 'RESOLVED', reason: `no anomaly predicted for ${checked.join(', ')}`, stale: false, checked };
+}
+
+/**
+ * True when a pod name is one a controller made for the workload named by `prefix` ("web-"):
+ * web-<rs-hash>-<5> (Deployment), web-<n> (StatefulSet), web-<5> (DaemonSet), and not web-api-...
+ */
+export function inWorkload(pod: string, prefix: string): boolean {
+  if (!pod.startsWith(prefix)) return false;
+  return /^([a-z0-9]{5,10}-[a-z0-9]{5}|\d+|[a-z0-9]{5})$/.test(pod.slice(prefix.length));
 }
 
 /** Reads the insights file; a missing or malformed file is "no evidence", never a crash. */

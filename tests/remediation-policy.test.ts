@@ -9,7 +9,7 @@ import { validateAction } from '../remediation/validate.ts';
 import { RemediationPolicy, loadPolicy, PolicyError } from '../remediation/config.ts';
 import { parseQuantity } from '../remediation/quantity.ts';
 import { AuditLog, proposalKey } from '../remediation/audit.ts';
-import { evaluateInsights } from '../remediation/verify.ts';
+import { evaluateInsights, inWorkload } from '../remediation/verify.ts';
 import type { PodInsights } from '../lib/schemas.ts';
 
 const policy = RemediationPolicy.parse({});
@@ -136,16 +136,22 @@ void test('verification: fresh evidence only, replacement pods, still anomalous'
   assert.equal(still.result, 'FAILED');
   assert.match(still.reason, /still anomalous: web-abc-new/);
   // Replacement unknown: pods of the workload (by name prefix) count.
-  const byPrefix = evaluateInsights(file('2026-11-25T05:02:00Z', [insight('web-xyz-1', false), insight('db-0', true)]), { ...hint, pods: [] }, executedAt);
+  const byPrefix = evaluateInsights(file('2026-11-25T05:02:00Z', [insight('web-5f7c9d8b4-xyz12', false), insight('db-0', true)]), { ...hint, pods: [] }, executedAt);
   assert.equal(byPrefix.result, 'RESOLVED');
   assert.equal(evaluateInsights(null, hint, executedAt).result, 'FAILED');
+  // Another workload whose name extends this one's ("web-api") is not part of it.
+  assert.equal(inWorkload('web-7d9f8c6b5-x2x9q', 'web-'), true);
+  assert.equal(inWorkload('web-0', 'web-'), true);
+  assert.equal(inWorkload('web-api-7d9f8c6b5-x2x9q', 'web-'), false);
+  const other = evaluateInsights(file('2026-11-25T05:02:00Z', [insight('web-api-7d9f8c6b5-x2x9q', true), insight('web-7d9f8c6b5-abcde', false)]), { ...hint, pods: [] }, executedAt);
+  assert.equal(other.result, 'RESOLVED');
   // A known replacement not scored yet is no evidence: healthy siblings do not count for it.
   const exact = evaluateInsights(file('2026-11-25T05:02:00Z', [insight('web-abc-sibling', false)]), { ...hint, exact: true }, executedAt);
   assert.equal(exact.result, 'FAILED');
   assert.equal(exact.stale, true);
   // Pods that no longer exist (rolled away) are ignored when the live pod list is known.
-  const rolled = { namespace: 'shop', pods: ['web-old-1'], workloadPrefix: 'web-', description: '' };
-  const pods = [insight('web-old-1', true), insight('web-new-1', false)];
+  const rolled = { namespace: 'shop', pods: ['web-5f7c9d8b4-old01'], workloadPrefix: 'web-', description: '' };
+  const pods = [insight('web-5f7c9d8b4-old01', true), insight('web-5f7c9d8b4-new01', false)];
   assert.equal(evaluateInsights(file('2026-11-25T05:02:00Z', pods), rolled, executedAt).result, 'FAILED');
-  assert.equal(evaluateInsights(file('2026-11-25T05:02:00Z', pods), rolled, executedAt, new Set(['web-new-1'])).result, 'RESOLVED');
+  assert.equal(evaluateInsights(file('2026-11-25T05:02:00Z', pods), rolled, executedAt, new Set(['web-5f7c9d8b4-new01'])).result, 'RESOLVED');
 });
