@@ -43,7 +43,7 @@ function setup(deployment: string): { dir: string; pod: string; args: string[]; 
     pod: pod.name,
     audit,
     insights,
-    args: ['--once', '--kubeconfig', sim.kubeconfigPath, '--data-dir', dir, '--config', config, '--log-dir', join(dir, 'logs'), '--verify-delay', '1'],
+    args: ['--once', '--kubeconfig', sim.kubeconfigPath, '--data-dir', dir, '--config', config, '--log-dir', join(dir, 'logs'), '--verify-delay', '3'],
   };
 }
 
