@@ -107,7 +107,7 @@ export class DatasetAgent {
       }
     }
     this.learning = learning;
-    this.tailer = new CsvTailer({ path: cfg.inputFile, logger: this.log, position });
+    this.tailer = new CsvTailer({ path: cfg.inputFile, logger: this.log, position, chunkBytes: 1024 * 1024 });
     if (cfg.scoresFile) {
       const { file, note } = ScoresFile.open(cfg.scoresFile, position ? scoresBytes : null);
       this.scores = file;
@@ -124,7 +124,7 @@ export class DatasetAgent {
     let rows = 0;
     let drained = false;
     for (;;) {
-      const batch = this.tailer.read(4 * 1024 * 1024);
+      const batch = this.tailer.read(1024 * 1024);
       if (batch.rows.length === 0 && batch.rejected === 0) {
         drained = true;
         break;
