@@ -269,8 +269,29 @@ const LOG_HISTORY = 40;
 const MAX_BACKOFF_SECONDS = 300;
 const HASH_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
+/**
+ * JSON with object keys sorted and empty/null values dropped, so that the same pod template compares
+ * equal however a client ordered or padded it (kubectl rollout undo sends creationTimestamp: null...).
+ */
+function canonical(value: unknown): string {
+  const norm = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(norm);
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) {
+        const x = norm((v as Record<string, unknown>)[k]);
+        if (x === null || x === undefined || (typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 0)) continue;
+        out[k] = x;
+      }
+      return out;
+    }
+    return v;
+  };
+  return JSON.stringify(norm(value)) ?? '';
+}
+
 function hashString(value: unknown, len = 10): string {
-  let h = hashSeed(JSON.stringify(value));
+  let h = hashSeed(canonical(value));
   let out = '';
   for (let i = 0; i < len; i++) {
     out += HASH_ALPHABET[h % HASH_ALPHABET.length];
@@ -1388,6 +1409,9 @@ export class SimCluster {
     const meta = isObj(patched.metadata) ? patched.metadata : {};
     const spec = isObj(patched.spec) ? patched.spec : {};
     this.validateDeploymentSpec(name, spec);
+    // A template copied back from a ReplicaSet (a rollback) carries its pod-template-hash label: drop it.
+    const tmplLabels = isObj(spec.template) && isObj(spec.template.metadata) ? spec.template.metadata.labels : undefined;
+    if (isObj(tmplLabels)) delete tmplLabels['pod-template-hash'];
     const nextObj: SimDeployment['obj'] = {
       metadata: {
         labels: (meta.labels ?? dep.obj.metadata.labels) as Record<string, string>,
@@ -1395,7 +1419,7 @@ export class SimCluster {
       },
       spec: { ...dep.obj.spec, ...spec, selector: dep.obj.spec.selector as Json },
     };
-    const templateChanged = JSON.stringify(nextObj.spec.template) !== JSON.stringify(dep.obj.spec.template);
+    const templateChanged = canonical(nextObj.spec.template) !== canonical(dep.obj.spec.template);
     const specChanged = templateChanged || nextObj.spec.replicas !== dep.obj.spec.replicas;
     if (dryRun) {
       const preview: SimDeployment = { ...dep, obj: nextObj, generation: dep.generation + (specChanged ? 1 : 0) };
@@ -1456,7 +1480,7 @@ export class SimCluster {
 
   /** React to a new spec: a new template starts a rollout; a new replica count scales. */
   private deploymentChanged(dep: SimDeployment, before: { replicas: number; template: Json | undefined }): void {
-    const templateChanged = JSON.stringify(before.template) !== JSON.stringify(dep.obj.spec.template);
+    const templateChanged = canonical(before.template) !== canonical(dep.obj.spec.template);
     if (templateChanged) {
       const imageOf = (t: Json | undefined) => JSON.stringify(((isObj(t) && isObj(t.spec) ? t.spec.containers : []) as Obj[] | undefined)?.map((c) => c.image));
       const imageChanged = imageOf(before.template) !== imageOf(dep.obj.spec.template);

@@ -400,9 +400,19 @@ void describe('reactions to writes', () => {
       s.faults = [{ kind: 'memory_leak', namespace: 'shop', deployment: 'cart', scope: 'deployment', startTick: 1, oomAfterTicks: 20, plateauMiB: 1400 }];
     });
     await withSim({ scenario: file, seed: 10 }, async (sim, k) => {
-      sim.tick(40);
+      let backoffAfterOom = false;
+      for (let i = 0; i < 60; i++) {
+        sim.tick();
+        for (const p of sim.cluster.pods().filter((x) => x.deployment === 'cart' && x.status === 'CrashLoopBackOff')) {
+          const cs = (await k.core.readNamespacedPod({ namespace: 'shop', name: p.name })).status!.containerStatuses![0]!;
+          assert.equal(cs.state!.waiting!.reason, 'CrashLoopBackOff');
+          assert.equal(cs.lastState!.terminated!.reason, 'OOMKilled');
+          backoffAfterOom = true;
+        }
+      }
       const f0 = sim.cluster.faults()[0]!;
       assert.ok(f0.oomKills >= 2, `OOM kills with the 1Gi limit: ${f0.oomKills}`);
+      assert.ok(backoffAfterOom, 'repeated OOM kills within ten minutes back off in CrashLoopBackOff');
       // A dry run of the patch returns the would-be object and changes nothing.
       const body = { spec: { template: { spec: { containers: [{ name: 'cart', resources: { limits: { memory: '2Gi' } } }] } } } };
       const preview = await k.apps.patchNamespacedDeployment({ namespace: 'shop', name: 'cart', body, dryRun: 'All' }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
@@ -446,6 +456,32 @@ void describe('reactions to writes', () => {
       }
       assert.equal(code, 422);
       assert.equal(sim.cluster.deployments().find((d) => d.name === 'cart')!.image, 'registry.example.com/shop/cart:1.19.2');
+    });
+  });
+
+  void it('a rollback (JSON patch of the old ReplicaSet template, as kubectl rollout undo sends) returns to the old ReplicaSet', async () => {
+    await withSim({ scenario: 'healthy', seed: 15 }, async (sim, k) => {
+      const rsOf = () => new Set(sim.cluster.pods().filter((p) => p.deployment === 'cart').map((p) => p.replicaSet));
+      const [original] = [...rsOf()];
+      const oldRs = await k.apps.readNamespacedReplicaSet({ namespace: 'shop', name: original! });
+      await k.apps.patchNamespacedDeployment(
+        { namespace: 'shop', name: 'cart', body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'registry.example.com/shop/cart:1.20.0' }] },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      );
+      sim.tick(12);
+      assert.equal(rsOf().size, 1);
+      assert.notEqual([...rsOf()][0], original);
+      const template = structuredClone(oldRs.spec!.template!);
+      // The ObjectSerializer's shape, with the RS's pod-template-hash label left in (a careless client).
+      await k.apps.patchNamespacedDeployment(
+        { namespace: 'shop', name: 'cart', body: [{ op: 'replace', path: '/spec/template', value: JSON.parse(JSON.stringify(template)) as unknown }] },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      );
+      sim.tick(12);
+      assert.deepEqual([...rsOf()], [original]);
+      const dep = await k.apps.readNamespacedDeployment({ namespace: 'shop', name: 'cart' });
+      assert.equal(dep.spec!.template.spec!.containers[0]!.image, 'registry.example.com/shop/cart:1.19.2');
+      assert.equal(dep.metadata!.annotations!['deployment.kubernetes.io/revision'], '3');
     });
   });
 
