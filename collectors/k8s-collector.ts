@@ -36,6 +36,7 @@ type CadvisorKey = keyof typeof CADVISOR;
 const NETWORK_KEYS: CadvisorKey[] = ['rx', 'tx', 'rxDrop', 'txDrop'];
 const NAME_TO_KEY = new Map<string, CadvisorKey>(Object.entries(CADVISOR).map(([k, v]) => [v, k as CadvisorKey]));
 const WANTED = new Set<string>(Object.values(CADVISOR));
+const LABELS = new Set(['namespace', 'pod', 'pod_name', 'container', 'container_name', 'interface', 'id']);
 
 /**
  * Per pod and cAdvisor metric. Network: the largest rate per interface (every cgroup of a pod shares its
@@ -85,7 +86,9 @@ export class K8sCollector implements Collector {
   }
 
   async collectOnce(): Promise<MetricRow[]> {
-    return this.collectFor(await this.listPods());
+    // Metrics, events and nodes do not depend on the pod list: fetch them while it pages.
+    const reads = this.startReads();
+    return this.build(await this.listPods(), reads);
   }
 
   /**
@@ -108,14 +111,25 @@ export class K8sCollector implements Collector {
 
   /** Builds the rows for pods already listed: reads metrics, events, nodes and cAdvisor pages. */
   async collectFor(pods: readonly V1Pod[]): Promise<MetricRow[]> {
+    return this.build(pods, this.startReads());
+  }
+
+  /** Starts the reads that need no pod list. Their warnings wait in `notes` until the pod list succeeded. */
+  private startReads() {
+    const notes: Array<() => void> = [];
+    return {
+      notes,
+      usage: this.readPodMetrics(notes),
+      events: this.readWarningEvents(notes),
+      nodes: this.readNodes(notes),
+    };
+  }
+
+  private async build(pods: readonly V1Pod[], reads: ReturnType<K8sCollector['startReads']>): Promise<MetricRow[]> {
     const tickTime = new Date();
     const nodeNames = [...new Set(pods.map((p) => p.spec?.nodeName).filter((n): n is string => !!n))].sort();
-    const [usage, events, nodes, cadvisorPages] = await Promise.all([
-      this.readPodMetrics(),
-      this.readWarningEvents(),
-      this.readNodes(),
-      this.readCadvisor(nodeNames),
-    ]);
+    const [usage, events, nodes, cadvisorPages] = await Promise.all([reads.usage, reads.events, reads.nodes, this.readCadvisor(nodeNames)]);
+    for (const n of reads.notes) n();
     // Counter samples are timed by their own timestamp (a kubelet's cAdvisor gives one), else by the
     // pod's metrics.k8s.io sample time, else by now.
     // Rows of pods without metrics take the tick's latest sample time, so one tick's rows agree.
@@ -201,7 +215,7 @@ export class K8sCollector implements Collector {
   }
 
   /** CPU cores and working-set bytes per pod from metrics.k8s.io; undefined when the API is unavailable. */
-  private async readPodMetrics(): Promise<Map<string, PodUsage> | undefined> {
+  private async readPodMetrics(notes?: Notes): Promise<Map<string, PodUsage> | undefined> {
     const group = 'metrics.k8s.io';
     const version = 'v1beta1';
     try {
@@ -209,7 +223,7 @@ export class K8sCollector implements Collector {
       const list = await this.raw.getJson<PodMetricsList>(
         this.namespace ? `${base}/namespaces/${encodeURIComponent(this.namespace)}/pods` : `${base}/pods`,
       );
-      this.warnings.clear('metrics', 'metrics.k8s.io is serving pod metrics again');
+      note(notes, () => this.warnings.clear('metrics', 'metrics.k8s.io is serving pod metrics again'));
       const out = new Map<string, PodUsage>();
       for (const item of list.items ?? []) {
         let cpu = 0;
@@ -227,13 +241,13 @@ export class K8sCollector implements Collector {
       }
       return out;
     } catch (err) {
-      this.warnings.warn('metrics', `pod metrics unavailable (is metrics-server installed?); CPU and memory columns stay empty: ${kubeErrorMessage(err)}`);
+      note(notes, () => this.warnings.warn('metrics', `pod metrics unavailable (is metrics-server installed?); CPU and memory columns stay empty: ${kubeErrorMessage(err)}`));
       return undefined;
     }
   }
 
   /** The most recent Warning event per pod ("namespace/pod"), from one paginated list; undefined when events cannot be read. */
-  async readWarningEvents(): Promise<Map<string, LatestEvent> | undefined> {
+  async readWarningEvents(notes?: Notes): Promise<Map<string, LatestEvent> | undefined> {
     try {
       const events = await this.listAll<CoreV1Event>(async (cont) => {
         const params = { fieldSelector: 'type=Warning', limit: this.pageSize, _continue: cont };
@@ -242,7 +256,7 @@ export class K8sCollector implements Collector {
           : await this.core.listEventForAllNamespaces(params);
         return { items: page.items, cont: page.metadata?._continue };
       });
-      this.warnings.clear('events', 'events are readable again');
+      note(notes, () => this.warnings.clear('events', 'events are readable again'));
       const out = new Map<string, LatestEvent>();
       for (const e of events) {
         if (e.type !== 'Warning' || e.involvedObject?.kind !== 'Pod') continue;
@@ -261,19 +275,19 @@ export class K8sCollector implements Collector {
       }
       return out;
     } catch (err) {
-      this.warnings.warn('events', `cannot read events; event columns stay empty: ${kubeErrorMessage(err)}`);
+      note(notes, () => this.warnings.warn('events', `cannot read events; event columns stay empty: ${kubeErrorMessage(err)}`));
       return undefined;
     }
   }
 
   /** Allocatable memory per node (for pods without memory limits); undefined when nodes cannot be listed. */
-  private async readNodes(): Promise<Map<string, number> | undefined> {
+  private async readNodes(notes?: Notes): Promise<Map<string, number> | undefined> {
     try {
       const nodes = await this.listAll<V1Node>(async (cont) => {
         const page = await this.core.listNode({ limit: this.pageSize, _continue: cont });
         return { items: page.items, cont: page.metadata?._continue };
       });
-      this.warnings.clear('nodes', 'nodes are readable again');
+      note(notes, () => this.warnings.clear('nodes', 'nodes are readable again'));
       const out = new Map<string, number>();
       for (const n of nodes) {
         const mem = parseQuantity(n.status?.allocatable?.memory);
@@ -281,7 +295,7 @@ export class K8sCollector implements Collector {
       }
       return out;
     } catch (err) {
-      this.warnings.warn('nodes', `cannot list nodes; Memory Usage (%) of pods without a memory limit stays empty: ${kubeErrorMessage(err)}`);
+      note(notes, () => this.warnings.warn('nodes', `cannot list nodes; Memory Usage (%) of pods without a memory limit stays empty: ${kubeErrorMessage(err)}`));
       return undefined;
     }
   }
@@ -298,7 +312,7 @@ export class K8sCollector implements Collector {
         failures.push(`${node}: ${kubeErrorMessage(err)}`);
         return;
       }
-      const { samples, skipped } = parsePromText(text, WANTED);
+      const { samples, skipped } = parsePromText(text, WANTED, LABELS);
       if (skipped > 0) this.log.debug('skipped malformed cAdvisor lines', { node, skipped });
       out.set(node, samples);
     });
@@ -375,6 +389,14 @@ export class K8sCollector implements Collector {
   private warningsSnapshot(): string[] {
     return this.warnings.messages();
   }
+}
+
+/** Warnings deferred until the tick's pod list succeeded (an unreachable API is one error, not four). */
+type Notes = Array<() => void>;
+
+function note(notes: Notes | undefined, fn: () => void): void {
+  if (notes) notes.push(fn);
+  else fn();
 }
 
 export interface LatestEvent {

@@ -10,8 +10,15 @@ export interface PromSample {
   timestampMs: number | undefined;
 }
 
-/** Parses the samples of `wanted` metrics; malformed lines are skipped and counted in `skipped`. */
-export function parsePromText(text: string, wanted: ReadonlySet<string>): { samples: PromSample[]; skipped: number } {
+/**
+ * Parses the samples of `wanted` metrics; malformed lines are skipped and counted in `skipped`.
+ * With `keepLabels`, only those labels are stored (the others are scanned past without copying).
+ */
+export function parsePromText(
+  text: string,
+  wanted: ReadonlySet<string>,
+  keepLabels?: ReadonlySet<string>,
+): { samples: PromSample[]; skipped: number } {
   const samples: PromSample[] = [];
   let skipped = 0;
   let pos = 0;
@@ -29,7 +36,7 @@ export function parsePromText(text: string, wanted: ReadonlySet<string>): { samp
     }
     const name = line.slice(0, nameEnd);
     if (!wanted.has(name)) continue;
-    const sample = parseSampleLine(line, name, nameEnd);
+    const sample = parseSampleLine(line, name, nameEnd, keepLabels);
     if (sample) samples.push(sample);
     else skipped++;
   }
@@ -47,7 +54,7 @@ function metricNameEnd(line: string): number {
   return i;
 }
 
-function parseSampleLine(line: string, name: string, start: number): PromSample | null {
+function parseSampleLine(line: string, name: string, start: number, keep: ReadonlySet<string> | undefined): PromSample | null {
   const labels: Record<string, string> = {};
   let i = start;
   if (line[i] === '{') {
@@ -62,6 +69,25 @@ function parseSampleLine(line: string, name: string, start: number): PromSample 
       if (eq < 0 || line[eq + 1] !== '"') return null;
       const key = line.slice(i, eq).trim();
       i = eq + 2;
+      if (keep && !keep.has(key)) {
+        // Skip the value: find its closing quote, stepping over escapes.
+        for (;;) {
+          const q = line.indexOf('"', i);
+          if (q < 0) return null;
+          let backslashes = 0;
+          for (let j = q - 1; j >= i && line.charCodeAt(j) === 92; j--) backslashes++;
+          i = q + 1;
+          if (backslashes % 2 === 0) break;
+        }
+        continue;
+      }
+      const close = line.indexOf('"', i);
+      const slash = line.indexOf('\\', i);
+      if (close >= 0 && (slash < 0 || slash > close)) {
+        labels[key] = line.slice(i, close);
+        i = close + 1;
+        continue;
+      }
       let value = '';
       let chunkStart = i;
       for (;;) {

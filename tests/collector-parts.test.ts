@@ -35,6 +35,14 @@ void test('parsePromText keeps the wanted series with labels, values and timesta
   assert.equal(samples[2]!.value, Infinity);
 });
 
+void test('parsePromText with keepLabels stores only those labels and steps over escaped quotes', () => {
+  const text = 'm{image="a\\"b\\\\",pod="p\\"1",namespace="ns",id="/x"} 7\n';
+  const { samples, skipped } = parsePromText(text, new Set(['m']), new Set(['pod', 'namespace']));
+  assert.equal(skipped, 0);
+  assert.deepEqual(samples[0]!.labels, { pod: 'p"1', namespace: 'ns' });
+  assert.equal(samples[0]!.value, 7);
+});
+
 void test('CounterRates: NaN first, then per-second increase, resets, stale samples and forgetting', () => {
   const r = new CounterRates(2);
   assert.ok(Number.isNaN(r.update('a', 100, 0)));
