@@ -38,7 +38,7 @@ interface Run {
   done: () => Promise<void>;
 }
 
-async function setup(script: Step[], opts: { ctx?: (i: PodInsight) => PodContext; mustContain?: string[]; timeoutMs?: number; maxRetries?: number; callsPerMinute?: number; maskNames?: boolean } = {}): Promise<Run> {
+async function setup(script: Step[], opts: { ctx?: (i: PodInsight) => PodContext; mustContain?: string[]; timeoutMs?: number; maxRetries?: number; callsPerMinute?: number; maskNames?: boolean; llmRetryMs?: number } = {}): Promise<Run> {
   const server = await startOpenAiServer({ model: MODEL, mustContain: opts.mustContain ?? [POD] }, script);
   const log = memoryLogger('agent');
   const dir = mkdtempSync(join(tmpdir(), 'llm-analysis-'));
@@ -50,7 +50,7 @@ async function setup(script: Step[], opts: { ctx?: (i: PodInsight) => PodContext
   const engine = new AnalysisEngine({
     analysisFile, clients: null, context: { logLines: 40, maxEvents: 5, timeoutMs: 1000 },
     analyser: deps(log.child('analysis'), { llm, maskNames: opts.maskNames ?? false }),
-    resolvedLimit: 10, llmRetryMs: 60_000, parallel: 2, logger: log,
+    resolvedLimit: 10, llmRetryMs: opts.llmRetryMs ?? 60_000, parallel: 2, logger: log,
     buildContext: async (i) => (opts.ctx ?? ((x) => context({}, x)))(i),
   });
   return {
@@ -316,6 +316,22 @@ void test('an anomalous insight without `since` keeps the id of the pod\'s open 
     assert.equal(r.file().analyses[0]!.id, id);
     assert.equal(r.server.requests.length, 1);
     assert.equal(r.file().resolved.length, 0);
+  } finally {
+    await r.done();
+  }
+});
+
+void test('after a transient LLM failure the same anomaly is retried once the wait is over, then kept', async () => {
+  const r = await setup([step.status(503), step.status(503), step.json(validReply)], { llmRetryMs: 0 });
+  try {
+    const ins = insights([insight({ anomaly_type: 'oom_risk' })]);
+    await r.engine.cycle(ins);
+    assert.deepEqual(r.file().analyses[0]!.source, { type: 'rules' });
+    await r.engine.cycle(ins);
+    assert.deepEqual(r.file().analyses[0]!.source, { type: 'llm', model: MODEL });
+    assert.ok(logged(r, /analysed.*retrying the LLM after a transient failure/));
+    await r.engine.cycle(ins);
+    assert.equal(r.server.requests.length, 3, 'no further call once the LLM answered');
   } finally {
     await r.done();
   }
