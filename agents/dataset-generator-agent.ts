@@ -121,10 +121,11 @@ export async function main(argv: string[]): Promise<number> {
     new PodScorer(detector),
     log,
     (line) => process.stdout.write(line + '\n'),
+    async () => new PodScorer(await createDetector(args.detector, { features: POD_FEATURES, threshold, modelDir: args['model-dir'] })),
   );
   log.info(`scoring ${args['input-file']} with ${detector.name} (${model.name} ${model.version}, backend ${model.backend}); threshold ${threshold}`);
   try {
-    agent.open();
+    await agent.open();
     if (args.once) {
       agent.runOnce();
       await agent.close();

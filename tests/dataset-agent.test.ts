@@ -191,7 +191,7 @@ void test('default mode learns from existing rows and alerts only on new ones', 
     memoryLogger(),
     (l) => printed.push(l),
   );
-  agent.open();
+  await agent.open();
   const stop = new AbortController();
   const done = agent.follow(stop.signal);
   await new Promise((r) => setTimeout(r, 100));
@@ -259,5 +259,29 @@ void test('SIGKILL mid-run, then restart: the scores file equals an uninterrupte
   assert.equal(ins.rows_read, 180 * PODS);
   assert.equal(ins.rows_rejected, 0);
   ref.done();
+  t.done();
+});
+
+void test('a checkpoint whose state cannot be restored: resume from its position with fresh state; a corrupt one is ignored', async () => {
+  const t = tmp();
+  writeFileSync(t.file('m.csv'), formatHeader(METRIC_COLUMNS) + csv(ticks(0, 30)));
+  assert.equal((await runMain([...baseArgs(t), '--once', '--from-start'])).code, 0);
+  const cp = JSON.parse(readFileSync(t.file('cp.json'), 'utf8')) as { state: { scorer: unknown } };
+  cp.state.scorer = { v: 99 };
+  writeFileSync(t.file('cp.json'), JSON.stringify(cp));
+  appendFileSync(t.file('m.csv'), csv(ticks(30, 40)));
+  const r = await runMain([...baseArgs(t), '--once']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /cannot be restored/);
+  const lines = scoreLines(t.file('scores.csv'));
+  assert.equal(lines.length, 1 + 40 * PODS); // the first 30 ticks once, then the 10 new ones
+  assert.equal(new Set(lines).size, lines.length);
+
+  writeFileSync(t.file('cp.json'), '{"version": 1, "trunc');
+  const again = await runMain([...baseArgs(t), '--once']);
+  assert.equal(again.code, 0);
+  assert.match(again.err, /ignoring the checkpoint/);
+  const ins = readJsonFile(t.file('out/insights.json'), PodInsights)!;
+  assert.equal(ins.rows_read, 40 * PODS); // read again from the start (learning, no alerts)
   t.done();
 });

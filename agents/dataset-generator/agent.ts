@@ -65,7 +65,8 @@ export class DatasetAgent {
   rowsRead = 0;
   rowsRejected = 0;
   private readonly log: Logger;
-  private readonly scorer: RowScorer;
+  private scorer: RowScorer;
+  private readonly freshScorer: (() => Promise<RowScorer>) | undefined;
   private readonly print: (line: string) => void;
   private tailer!: CsvTailer;
   private scores: ScoresFile | null = null;
@@ -74,15 +75,20 @@ export class DatasetAgent {
   /** True while the rows present at start-up are read to warm the state (no alerts, no score lines). */
   private learning = false;
 
-  constructor(cfg: AgentConfig, scorer: RowScorer, log: Logger, print: (line: string) => void) {
+  /**
+   * `freshScorer` builds a new scorer when the checkpoint's state cannot be restored (e.g. written by
+   * another model version): the agent then keeps the checkpoint's position with fresh per-pod state.
+   */
+  constructor(cfg: AgentConfig, scorer: RowScorer, log: Logger, print: (line: string) => void, freshScorer?: () => Promise<RowScorer>) {
     this.cfg = cfg;
     this.scorer = scorer;
+    this.freshScorer = freshScorer;
     this.log = log;
     this.print = print;
   }
 
   /** Resumes from the checkpoint (unless --from-start) and opens the input and the scores file. */
-  open(): void {
+  async open(): Promise<void> {
     const cfg = this.cfg;
     let position: TailPosition | undefined;
     let scoresBytes: number | null = null;
@@ -94,9 +100,16 @@ export class DatasetAgent {
       if (cp.input_file !== resolve(cfg.inputFile) || cp.detector !== cfg.detectorName) {
         this.log.warn(`ignoring the checkpoint ${cfg.checkpointFile}: it belongs to ${cp.input_file} with detector ${cp.detector}`);
       } else {
-        const st = cp.state as AgentState;
-        this.scorer.restore(st.scorer);
-        this.pods = new Map(st.pods);
+        const st = (cp.state ?? {}) as Partial<AgentState>;
+        try {
+          this.scorer.restore(st.scorer);
+          this.pods = new Map(st.pods ?? []);
+        } catch (err) {
+          if (!this.freshScorer) throw err;
+          this.log.warn(`the checkpoint's per-pod state cannot be restored (${(err as Error).message}); continuing from its position with fresh state`);
+          this.scorer = await this.freshScorer();
+          this.pods = new Map();
+        }
         this.newestTime = st.newestTime ?? -Infinity;
         position = cp.position;
         scoresBytes = cp.scores_bytes;
@@ -249,7 +262,12 @@ export class DatasetAgent {
         const { drained } = this.processAvailable(Math.min(1000, this.cfg.watchInterval * 1000));
         const now = Date.now();
         if (now - lastWrite >= this.cfg.watchInterval * 1000) {
-          this.writeOutputs();
+          try {
+            this.writeOutputs();
+          } catch (err) {
+            // e.g. a full disk: keep scoring; the checkpoint did not advance, so nothing is lost.
+            this.log.error(`cannot write the outputs: ${(err as Error).message}; retrying next interval`);
+          }
           lastWrite = now;
         }
         if (!drained) continue; // a backlog: keep reading
