@@ -82,9 +82,13 @@ export class AnalysisEngine {
     let state: z.infer<typeof StateFile> | null = null;
     try {
       file = readJsonFile(this.o.analysisFile, PodAnalysisFile);
+    } catch (err) {
+      this.o.logger.warn('previous analysis file not usable, starting empty', { reason: (err as Error).message });
+    }
+    try {
       state = readJsonFile(this.stateFile, StateFile);
     } catch (err) {
-      this.o.logger.warn('previous analysis state not usable, starting empty', { reason: (err as Error).message });
+      this.o.logger.warn('dedup state not usable: open anomalies are re-analysed on their next event', { reason: (err as Error).message });
     }
     if (!file) return;
     this.resolved = file.resolved;
