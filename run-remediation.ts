@@ -8,8 +8,7 @@ import { watch } from 'chokidar';
 import { cli, helpShown, runIfMain, UsageError } from './lib/cli.ts';
 import { loadKubeConfig, kubeClients } from './lib/kube.ts';
 import { createLogger, type Level } from './lib/log.ts';
-import { readJsonFile, ContractError } from './lib/atomic-file.ts';
-import { PodAnalysisFile } from './lib/schemas.ts';
+import { readAnalyses } from './remediation/analysis-file.ts';
 import { AuditLog } from './remediation/audit.ts';
 import { loadPolicy, PolicyError, DEFAULT_POLICY_FILE } from './remediation/config.ts';
 import { RemediationSession, type Mode, type PromptFn } from './remediation/engine.ts';
@@ -117,19 +116,22 @@ export async function main(argv: string[]): Promise<number> {
   const pass = async (): Promise<boolean> => {
     let file;
     try {
-      file = readJsonFile(analysisFile, PodAnalysisFile);
+      file = readAnalyses(analysisFile);
     } catch (err) {
-      if (!(err instanceof ContractError)) throw err;
-      log.error('analysis file rejected', { error: err.message });
-      print(`Cannot use ${analysisFile}: ${err.message}`);
+      log.error('analysis file rejected', { error: (err as Error).message });
+      print(`Cannot use ${analysisFile}: ${(err as Error).message}`);
       return false;
     }
     if (!file) {
       print(`No analyses yet (${analysisFile} does not exist).`);
       return true;
     }
+    for (const why of file.rejected) {
+      log.warn('analysis skipped: it does not match the contract', { reason: why });
+      print(`Skipped ${why}`);
+    }
     await session.processAnalyses(file);
-    return true;
+    return file.rejected.length === 0;
   };
 
   const finish = async (): Promise<void> => {

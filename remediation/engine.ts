@@ -140,7 +140,8 @@ export class RemediationSession {
     }
     for (const action of analysis.recommended_actions) {
       if (this.quit || this.opts.signal?.aborted) return;
-      const raw = action.params as Record<string, unknown>;
+      const raw: Record<string, unknown> =
+        action.params && typeof action.params === 'object' && !Array.isArray(action.params) ? (action.params as Record<string, unknown>) : { value: action.params };
       const checked = validateAction(action.action, raw, analysis, { bounds: policy.bounds, protectedNamespaces: this.opts.protectedNamespaces });
       const params = checked.ok ? checked.params : raw;
       const key = proposalKey(analysis.id, action.action, params);

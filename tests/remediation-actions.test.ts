@@ -228,6 +228,20 @@ void test('protected namespace: refused with an audit record and no request, for
   assert.deepEqual(auditEvents(shop.audit), ['refusal:protected_namespace']);
 });
 
+void test('actions outside the allow-list or with extra params are refused with no request', async () => {
+  const pod = podOf(sim, 'shop', 'web');
+  const fx = engineFixture(sim, tempDir(), approve);
+  const mark = sim.requests.length;
+  const bogus = [
+    { action: 'exec_shell', params: { cmd: 'kubectl delete ns shop' }, rationale: 'LLM text', risk: 'low' },
+    { action: 'restart_pod', params: { namespace: 'shop', pod: pod.name, command: 'kubectl delete ns shop' }, rationale: '', risk: 'low' },
+  ] as unknown as Parameters<typeof analysisFor>[1];
+  await processAnalyses({ analyses: [analysisFor(pod, bogus)] }, fx.opts);
+  assert.equal(sim.requests.length, mark, 'no request sent');
+  assert.deepEqual(auditEvents(fx.audit), ['refusal:not_allowed', 'refusal:invalid_params']);
+  assert.equal(fx.prompts, 0);
+});
+
 void test('drain_node: an eviction a PodDisruptionBudget forbids (429) is reported by name and nothing is forced', async () => {
   const corednsNode = podOf(sim, 'kube-system', 'coredns').node;
   const apiPod = sim.cluster.pods().find((p) => p.deployment === 'api' && p.node !== corednsNode);
@@ -320,13 +334,13 @@ void test('one change per anomaly at a time: the next recommended action waits u
   const fx = engineFixture(sim, tempDir(), approve, { verifyDelayMs: 100 });
   const analysis = analysisFor(pod, [
     act('set_resources', { namespace: 'shop', kind: 'Deployment', name: 'search', container: 'app', limits: { memory: '768Mi' } }),
-    act('restart_pod', { namespace: 'shop', pod: pod.name }),
+    act('scale', { namespace: 'shop', kind: 'Deployment', name: 'search', replicas: 3 }),
   ], { id: 'one-at-a-time' });
   const session = new RemediationSession(fx.opts);
   await session.processAnalyses({ analyses: [analysis] });
   assert.equal(fx.prompts, 1);
   await session.processAnalyses({ analyses: [analysis] }); // the file is rewritten before verification
-  assert.equal(fx.prompts, 1, 'restart_pod is not proposed while set_resources is being verified');
+  assert.equal(fx.prompts, 1, 'scale is not proposed while set_resources is being verified');
   writeInsights(fx.opts.insightsFile, sim.cluster.pods().filter((p) => p.deployment === 'search').map((p) => ({ namespace: 'shop', pod: p.name, anomalous: true })));
   const [v] = await session.settle();
   assert.equal(v?.result, 'FAILED');
@@ -334,7 +348,7 @@ void test('one change per anomaly at a time: the next recommended action waits u
   assert.equal(fx.prompts, 2, 'after the failed verification the next action is proposed');
   assert.deepEqual(
     fx.audit.all().filter((r) => r.event === 'proposal').map((r) => r.action),
-    ['set_resources', 'restart_pod'],
+    ['set_resources', 'scale'],
   );
   await session.settle();
 });

@@ -10,6 +10,7 @@ import { RemediationPolicy, loadPolicy, PolicyError } from '../remediation/confi
 import { parseQuantity } from '../remediation/quantity.ts';
 import { AuditLog, proposalKey } from '../remediation/audit.ts';
 import { evaluateInsights, inWorkload } from '../remediation/verify.ts';
+import { readAnalyses } from '../remediation/analysis-file.ts';
 import type { PodInsights } from '../lib/schemas.ts';
 
 const policy = RemediationPolicy.parse({});
@@ -154,4 +155,26 @@ void test('verification: fresh evidence only, replacement pods, still anomalous'
   const pods = [insight('web-5f7c9d8b4-old01', true), insight('web-5f7c9d8b4-new01', false)];
   assert.equal(evaluateInsights(file('2026-11-25T05:02:00Z', pods), rolled, executedAt).result, 'FAILED');
   assert.equal(evaluateInsights(file('2026-11-25T05:02:00Z', pods), rolled, executedAt, new Set(['web-5f7c9d8b4-new01'])).result, 'RESOLVED');
+});
+
+void test('analysis file: a malformed analysis is skipped by name, the others (and their unknown actions) come through', () => {
+  const dir = tmp();
+  const good = {
+    id: 'good', namespace: 'shop', pod: 'web-1', owner: null, detected_at: 'now', anomaly_probability: 0.9, anomaly_type: 'oom_risk',
+    severity: 'high', root_cause: 'leak', explanation: '', evidence: [], source: { type: 'rules' },
+    recommended_actions: [
+      { action: 'exec_shell', params: { cmd: 'rm -rf /' }, rationale: 'LLM said so', risk: 'low' },
+      { action: 'restart_pod', params: { namespace: 'shop', pod: 'web-1' }, rationale: 'r', risk: 'low' },
+    ],
+  };
+  const path = join(dir, 'pod_analysis.json');
+  writeFileSync(path, JSON.stringify({ generated_at: 'now', analyses: [good, { id: 'bad', namespace: 'shop' }] }));
+  const read = readAnalyses(path);
+  assert.deepEqual(read?.analyses.map((a) => a.id), ['good']);
+  assert.deepEqual(read?.analyses[0]?.recommended_actions.map((a) => a.action), ['exec_shell', 'restart_pod']);
+  assert.equal(read?.rejected.length, 1);
+  assert.match(read!.rejected[0]!, /^analysis bad: /);
+  assert.equal(readAnalyses(join(dir, 'missing.json')), null);
+  writeFileSync(path, '{"analyses": [');
+  assert.throws(() => readAnalyses(path), /not valid JSON/);
 });
