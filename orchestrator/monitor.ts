@@ -73,6 +73,20 @@ async function waitForSimReady(
   return null;
 }
 
+/** The child's last words: the last non-empty line of its output log (bounded read). */
+export function lastLine(path: string, maxBytes = 4096): string {
+  let text: string;
+  try {
+    const buf = readFileSync(path);
+    text = buf.subarray(Math.max(0, buf.length - maxBytes)).toString('utf8');
+  } catch {
+    return '';
+  }
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('--- '));
+  const line = lines.at(-1) ?? '';
+  return line.length > 200 ? line.slice(0, 199) + '…' : line;
+}
+
 function fileSize(path: string): number {
   try {
     return readFileSync(path).length;
@@ -106,7 +120,11 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
   supervisor.on('spawn', (name, pid) => log.info('child started', { child: name, pid }));
   supervisor.on('exit', (name, code, signal, expected) => {
     log[expected ? 'info' : 'warn']('child exited', { child: name, code, signal });
-    if (!expected) view.event(`${name} exited (${signal ?? `code ${code}`}); see ${resolve(cfg.logDir, `${name}.out.log`)}`);
+    if (!expected) {
+      const logFile = resolve(cfg.logDir, `${name}.out.log`);
+      const last = lastLine(logFile);
+      view.event(`${name} exited (${signal ?? `code ${code}`})${last ? `: ${last}` : ''} — see ${logFile}`);
+    }
   });
   supervisor.on('restart', (name, delay, attempt) => {
     log.warn('restarting child', { child: name, delayMs: Math.round(delay), attempt });
@@ -251,6 +269,13 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
       } catch (err) {
         log.warn('cannot write the status file', { err: err as Error });
       }
+      const states = supervisor.status().map((c) => c.state);
+      if (states.length && states.every((st) => st === 'failed' || st === 'exited')) {
+        view.event('ERROR every child has stopped or was given up on: nothing left to supervise; exiting with status 1');
+        exitCode = 1;
+        stopReason = 'no child left';
+        return;
+      }
       if (remediation) {
         remediation.offer(events.newAnalyses);
         const run = remediation.maybeRun();
@@ -280,7 +305,10 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
   } finally {
     view.resume();
     view.event(`stopping${stopReason ? ` (${stopReason})` : ''}: waiting for children to exit...`);
-    const killed = await supervisor.stop('SIGTERM', cfg.stopTimeout * 1000);
+    // The pipeline first, then the simulated cluster it talks to.
+    const pipeline = supervisor.status().map((c) => c.name).filter((n) => n !== 'podsentinel-sim');
+    const killed = await supervisor.stop('SIGTERM', cfg.stopTimeout * 1000, pipeline);
+    killed.push(...(await supervisor.stop('SIGTERM', cfg.stopTimeout * 1000)));
     if (killed.length) {
       log.warn('children killed after the stop timeout', { killed });
       view.event(`killed after ${cfg.stopTimeout}s: ${killed.join(', ')}`);

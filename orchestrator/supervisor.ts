@@ -229,11 +229,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /**
    * Stops every child: cancels pending restarts, sends `signal`, waits up to timeoutMs, then SIGKILLs
    * what is left and waits for it. Resolves with the names of children that had to be killed.
+   * `only`: stop just these (the rest stay up, e.g. the simulated cluster until its clients are gone);
+   * no child is restarted after any stop().
    */
-  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<string[]> {
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000, only?: string[]): Promise<string[]> {
     this.stopping = true;
     const live: Entry[] = [];
     for (const e of this.entries.values()) {
+      if (only && !only.includes(e.spec.name)) continue;
       if (e.timer) {
         clearTimeout(e.timer);
         e.timer = null;

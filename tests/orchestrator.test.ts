@@ -336,3 +336,22 @@ void test('a burst of events is condensed to a readable few lines', () => {
   assert.ok(out.includes('... and 1 more analyses: shop/p3 (see pod_analysis.json)'));
   assert.ok(out.includes('cleared shop/q: no longer anomalous'));
 });
+
+void test('runMonitoring exits 1 with the reason shown when every child has been given up on', async () => {
+  const dir = tmp();
+  const root = join(dir, 'root');
+  mkdirSync(join(root, 'collectors'), { recursive: true });
+  writeFileSync(join(root, 'collectors/dataset-generator.ts'), `process.stderr.write('error: kubeconfig /nope does not exist\\n');\nprocess.exit(1);\n`);
+  let printed = '';
+  const cfg: MonitorConfig = {
+    ...config(dir, root),
+    mode: 'generator',
+    supervisor: { initialBackoffMs: 20, maxCrashes: 2, crashWindowMs: 60_000 },
+  };
+  const code = await runMonitoring(cfg, { out: { write: (s: string) => (printed += s), isTTY: false }, log: memoryLogger(), stopSignal: new Promise(() => {}) });
+  assert.equal(code, 1);
+  assert.match(printed, /dataset-generator exited \(code 1\): error: kubeconfig \/nope does not exist/);
+  assert.match(printed, /ERROR dataset-generator crashed 2 times in 60s: not restarted/);
+  assert.match(printed, /nothing left to supervise/);
+  assert.equal(existsSync(join(cfg.dataDir, LOCK_FILE_NAME)), false, 'lock released');
+});
