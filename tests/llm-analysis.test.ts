@@ -38,8 +38,8 @@ interface Run {
   done: () => Promise<void>;
 }
 
-async function setup(script: Step[], opts: { ctx?: (i: PodInsight) => PodContext; mustContain?: string[]; timeoutMs?: number; maxRetries?: number; callsPerMinute?: number; maskNames?: boolean; llmRetryMs?: number } = {}): Promise<Run> {
-  const server = await startOpenAiServer({ model: MODEL, mustContain: opts.mustContain ?? [POD] }, script);
+async function setup(script: Step[], opts: { ctx?: (i: PodInsight) => PodContext; mustContain?: string[]; timeoutMs?: number; maxRetries?: number; callsPerMinute?: number; maskNames?: boolean; llmRetryMs?: number; jsonMode?: boolean } = {}): Promise<Run> {
+  const server = await startOpenAiServer({ model: MODEL, mustContain: opts.mustContain ?? [POD], jsonMode: opts.jsonMode ?? true }, script);
   const log = memoryLogger('agent');
   const dir = mkdtempSync(join(tmpdir(), 'llm-analysis-'));
   const llm = new LlmClient({
@@ -332,6 +332,35 @@ void test('after a transient LLM failure the same anomaly is retried once the wa
     assert.ok(logged(r, /analysed.*retrying the LLM after a transient failure/));
     await r.engine.cycle(ins);
     assert.equal(r.server.requests.length, 3, 'no further call once the LLM answered');
+  } finally {
+    await r.done();
+  }
+});
+
+void test('an endpoint without JSON mode (400 naming response_format): asked again without it, reply still validated', async () => {
+  const r = await setup([step.status(400, undefined, "Unrecognized request argument supplied: response_format"), step.json(validReply), step.json(validReply)], { jsonMode: false, mustContain: ['checkout-7d9f8c6b5'] });
+  try {
+    await r.engine.cycle(insights([insight()]));
+    assert.deepEqual(r.file().analyses[0]!.source, { type: 'llm', model: MODEL });
+    assert.equal(r.server.requests[0]!.body.response_format?.type, 'json_object');
+    assert.equal(r.server.requests[1]!.body.response_format, undefined);
+    assert.ok(logged(r, /refused JSON mode/));
+    await r.engine.cycle(insights([insight({ pod: 'checkout-7d9f8c6b5-other' })]));
+    assert.equal(r.server.requests[2]!.body.response_format, undefined, 'remembered');
+    assert.deepEqual(r.server.requests[2]!.problems, []);
+    assert.deepEqual(r.file().analyses[0]!.source, { type: 'llm', model: MODEL });
+  } finally {
+    await r.done();
+  }
+});
+
+void test('a 400 that is not about JSON mode is not retried: rules answer with the reason', async () => {
+  const r = await setup([step.status(400, undefined, 'model not found'), step.json(validReply)]);
+  try {
+    await r.engine.cycle(insights([insight({ anomaly_type: 'oom_risk' })]));
+    assert.deepEqual(r.file().analyses[0]!.source, { type: 'rules' });
+    assert.equal(r.server.requests.length, 1);
+    assert.ok(logged(r, /LLM analysis failed.*HTTP 400.*model not found/));
   } finally {
     await r.done();
   }

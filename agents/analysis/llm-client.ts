@@ -100,6 +100,11 @@ function classify(err: unknown): LlmFailure {
   return new LlmFailure('connection', (err as Error)?.message ?? String(err), true);
 }
 
+/** A 400/422 that names response_format: the server does not support JSON mode. */
+function refusesJsonMode(err: unknown): boolean {
+  return err instanceof APIError && (err.status === 400 || err.status === 422) && /response_format|json_object|json mode/i.test(err.message);
+}
+
 export class LlmClient {
   readonly model: string;
   readonly stats: LlmStats = { calls: 0, failures: 0 };
@@ -107,6 +112,8 @@ export class LlmClient {
   private readonly opts: LlmClientOptions;
   private readonly sem: Semaphore;
   private readonly sent: number[] = [];
+  /** Off once the endpoint refused response_format (older llama.cpp/Ollama builds); replies are validated anyway. */
+  private jsonMode = true;
 
   constructor(opts: LlmClientOptions) {
     this.opts = opts;
@@ -142,7 +149,7 @@ export class LlmClient {
             {
               model: this.opts.model,
               messages,
-              response_format: { type: 'json_object' },
+              ...(this.jsonMode ? { response_format: { type: 'json_object' as const } } : {}),
               temperature: this.opts.temperature ?? 0.2,
               max_tokens: this.opts.maxTokens ?? 1500,
             },
@@ -153,6 +160,12 @@ export class LlmClient {
           return text;
         } catch (err) {
           const f = classify(err);
+          if (this.jsonMode && refusesJsonMode(err)) {
+            this.jsonMode = false;
+            this.opts.logger.warn('the endpoint refused JSON mode (response_format); continuing without it', { reason: f.message });
+            attempt--;
+            continue;
+          }
           const retryable = f.transient && f.kind !== 'budget' && f.kind !== 'empty';
           if (!retryable || attempt >= this.opts.maxRetries || signal?.aborted) throw f;
           let wait = backoff.next();

@@ -11,7 +11,9 @@ export type Step =
 export const step = {
   json: (value: unknown, delayMs?: number): Step => ({ kind: 'reply', content: JSON.stringify(value), ...(delayMs ? { delayMs } : {}) }),
   text: (content: string): Step => ({ kind: 'reply', content }),
-  status: (status: number, retryAfter?: string): Step => ({ kind: 'status', status, ...(retryAfter ? { retryAfter } : {}) }),
+  status: (status: number, retryAfter?: string, message?: string): Step => ({
+    kind: 'status', status, ...(retryAfter ? { retryAfter } : {}), ...(message ? { message } : {}),
+  }),
 };
 
 export interface RecordedRequest {
@@ -38,6 +40,8 @@ export interface ServerExpectations {
   model: string;
   /** Strings the concatenated messages must contain (e.g. the pod's name). */
   mustContain?: string[];
+  /** Require response_format json_object (default true). */
+  jsonMode?: boolean;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -74,7 +78,7 @@ export async function startOpenAiServer(expect: ServerExpectations, script: Step
     }
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) problems.push(`unexpected ${req.method} ${req.url}`);
     if (body.model !== expect.model) problems.push(`model ${body.model} != ${expect.model}`);
-    if (body.response_format?.type !== 'json_object') problems.push('response_format is not json_object');
+    if ((expect.jsonMode ?? true) && body.response_format?.type !== 'json_object') problems.push('response_format is not json_object');
     const text = (body.messages ?? []).map((m) => m.content).join('\n');
     for (const s of expect.mustContain ?? []) if (!text.includes(s)) problems.push(`messages lack "${s}"`);
     requests.push({ path: req.url ?? '', authorization: req.headers.authorization, body, problems });
@@ -88,7 +92,7 @@ export async function startOpenAiServer(expect: ServerExpectations, script: Step
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (next.retryAfter) headers['retry-after'] = next.retryAfter;
       res.writeHead(next.status, headers);
-      res.end(JSON.stringify({ error: { message: next.message ?? `scripted ${next.status}`, type: 'server_error' } }));
+      res.end(JSON.stringify({ error: { message: next.message ?? `scripted ${next.status}`, type: next.status < 500 ? 'invalid_request_error' : 'server_error' } }));
       return;
     }
     if (next.delayMs) await new Promise((r) => setTimeout(r, next.delayMs));
