@@ -174,6 +174,7 @@ export async function runLoop(o: LoopOptions): Promise<number> {
   let rowsTotal = 0;
   let ticks = 0;
   let failing = false;
+  let warnedEmpty = false;
   let next = Date.now();
   while (!o.signal.aborted) {
     const started = Date.now();
@@ -194,6 +195,10 @@ export async function runLoop(o: LoopOptions): Promise<number> {
       continue;
     }
     if (failing) o.log.info(`${o.collector.description} is reachable again`);
+    if (rows.length === 0 && !warnedEmpty) {
+      o.log.warn(`no pods found in ${o.collector.description}; check --namespace (or use --all-namespaces)`);
+      warnedEmpty = true;
+    } else if (rows.length > 0) warnedEmpty = false;
     failing = false;
     backoff.reset();
     o.writer.append(rows); // one write of whole lines; a signal cannot split it
