@@ -61,6 +61,8 @@ interface Reply {
   status: number;
   body: unknown;
   contentType?: string;
+  /** A watch: the handler hands the response over instead of writing `body`. */
+  stream?: (res: ServerResponse) => void;
 }
 
 const MAX_BODY = 4 * 1024 * 1024;
@@ -227,6 +229,10 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
         else reply = { status: 500, body: statusObject(500, 'InternalError', `Internal error occurred: ${(err as Error)?.message ?? String(err)}`) };
       }
       record(ctx, reply.status);
+      if (reply.stream) {
+        reply.stream(res);
+        return;
+      }
       const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
       res.writeHead(reply.status, {
         'Content-Type': reply.contentType ?? 'application/json',
@@ -246,6 +252,7 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
     if (m !== 'GET' && m !== 'HEAD' && m !== 'DELETE' && m !== 'PATCH' && m !== 'POST' && m !== 'PUT') {
       throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
     }
+    if (boolParam(ctx.query, 'watch')) return watchReply(ctx);
     if (s.length === 0) return ok({ paths: ['/api', '/api/v1', '/apis', '/apis/apps/v1', '/apis/policy/v1', '/apis/metrics.k8s.io/v1beta1', '/version', '/healthz'] });
     const [root, ...rest] = s;
     if (root === 'version' && rest.length === 0) return get(ctx, () => versionInfo());
@@ -308,7 +315,87 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
   }
 
   function checkNoWatch(ctx: Ctx): void {
-    if (boolParam(ctx.query, 'watch')) throw new ApiError(405, 'MethodNotAllowed', 'watch is not supported by podsentinel-sim; poll with list instead');
+    if (boolParam(ctx.query, 'watch')) throw new ApiError(405, 'MethodNotAllowed', 'watch is only supported on lists');
+  }
+
+  /**
+   * A watch on any list (pods, deployments, nodes, events, ...): the same list is taken again whenever
+   * the cluster changes (checked every 200 ms) and the differences go out as ADDED / MODIFIED / DELETED
+   * lines. Without a resourceVersion (or "0") the current objects come first as ADDED. With kubectl's
+   * Table Accept header, each event carries a one-row Table.
+   */
+  function watchReply(ctx: Ctx): Reply {
+    if (ctx.method !== 'GET') throw methodNotAllowed();
+    const query = { ...ctx.query };
+    for (const k of ['watch', 'limit', 'continue', 'resourceVersion', 'resourceVersionMatch', 'timeoutSeconds', 'allowWatchBookmarks', 'sendInitialEvents']) delete query[k];
+    const listCtx = (accept: string): Ctx => ({ ...ctx, query, accept });
+    const keyOf = (o: Obj) => {
+      const m = (o.metadata ?? {}) as Obj;
+      return `${String(m.namespace ?? '')}/${String(m.name)}`;
+    };
+    const asTable = wantsTable(ctx);
+    type Snap = Map<string, { json: string; obj: Obj; row?: unknown }>;
+    let columns: unknown = [];
+    const take = (): Snap => {
+      const body = route(listCtx('application/json')).body as Obj;
+      if (!Array.isArray(body.items)) throw new ApiError(405, 'MethodNotAllowed', 'watch is only supported on lists');
+      const snap: Snap = new Map();
+      for (const o of body.items as Obj[]) snap.set(keyOf(o), { json: JSON.stringify(o), obj: o });
+      if (asTable) {
+        const t = route(listCtx(ctx.accept)).body as Obj;
+        columns = t.columnDefinitions;
+        for (const row of (t.rows ?? []) as { object?: Obj }[]) {
+          const hit = row.object ? snap.get(keyOf(row.object)) : undefined;
+          if (hit) hit.row = row;
+        }
+      }
+      return snap;
+    };
+    let prev = take(); // validates the path and selectors before answering 200
+    const initial = ctx.query.resourceVersion === undefined || ctx.query.resourceVersion === '0' || ctx.query.resourceVersion === '';
+    const timeout = Math.min(Math.max(intParam(ctx.query, 'timeoutSeconds') ?? 1800, 1), 3600);
+    return {
+      status: 200,
+      body: '',
+      stream: (res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+        const send = (type: string, e: { obj: Obj; row?: unknown }) => {
+          const object = asTable
+            ? { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: rvString() }, columnDefinitions: columns, rows: e.row ? [e.row] : [] }
+            : e.obj;
+          res.write(JSON.stringify({ type, object }) + '\n');
+        };
+        if (initial) for (const e of prev.values()) send('ADDED', e);
+        let seen = c.version;
+        const poll = setInterval(() => {
+          if (c.version === seen) return;
+          seen = c.version;
+          let next: Snap;
+          try {
+            next = take();
+          } catch {
+            finish();
+            return;
+          }
+          for (const [k, e] of next) {
+            const before = prev.get(k);
+            if (!before) send('ADDED', e);
+            else if (before.json !== e.json) send('MODIFIED', e);
+          }
+          for (const [k, e] of prev) if (!next.has(k)) send('DELETED', e);
+          prev = next;
+        }, 200);
+        poll.unref();
+        const stop = setTimeout(() => finish(), timeout * 1000);
+        stop.unref();
+        const finish = () => {
+          clearInterval(poll);
+          clearTimeout(stop);
+          if (!res.writableEnded) res.end();
+        };
+        res.on('close', finish);
+      },
+    };
   }
 
   // ------------------------------------------------------------------ core/v1
@@ -547,17 +634,38 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
     throw notFoundPath(ctx);
   }
 
+  /** A list, or for kubectl a Table: Name + the kind's usual columns + Age. */
   function maybeTable(ctx: Ctx, kind: string, apiVersion: string, items: Obj[], rv: string): Obj {
     if (!wantsTable(ctx)) return listOf(kind, apiVersion, items, rv);
     const now = c.now();
+    const extra: Record<string, { columns: Column[]; cells: (o: Obj) => unknown[] }> = {
+      NamespaceList: { columns: [{ name: 'Status', type: 'string' }], cells: (o) => [(o.status as Obj).phase] },
+      ReplicaSetList: {
+        columns: [
+          { name: 'Desired', type: 'integer' },
+          { name: 'Current', type: 'integer' },
+          { name: 'Ready', type: 'integer' },
+        ],
+        cells: (o) => [(o.spec as Obj).replicas, (o.status as Obj).replicas, (o.status as Obj).readyReplicas ?? 0],
+      },
+      PodDisruptionBudgetList: {
+        columns: [
+          { name: 'Min Available', type: 'string' },
+          { name: 'Max Unavailable', type: 'string' },
+          { name: 'Allowed Disruptions', type: 'integer' },
+        ],
+        cells: (o) => {
+          const spec = o.spec as Obj;
+          return [spec.minAvailable ?? 'N/A', spec.maxUnavailable ?? 'N/A', (o.status as Obj).disruptionsAllowed];
+        },
+      },
+    };
+    const more = extra[kind];
     return table(
-      [
-        { name: 'Name', type: 'string', format: 'name' },
-        { name: 'Age', type: 'string' },
-      ],
+      [{ name: 'Name', type: 'string', format: 'name' }, ...(more?.columns ?? []), { name: 'Age', type: 'string' }],
       items.map((o) => {
         const meta = o.metadata as Obj;
-        return { cells: [meta.name, age(now, new Date(String(meta.creationTimestamp)))], object: o };
+        return { cells: [meta.name, ...(more ? more.cells(o) : []), age(now, new Date(String(meta.creationTimestamp)))], object: o };
       }),
       ctx.query.includeObject ?? 'Metadata',
       rv,

@@ -1,5 +1,5 @@
 // The podsentinel-sim command: prints its one ready line, writes a kubeconfig that kubectl uses unchanged
-// (get pods -A, top pods, rollout restart, cordon, logs), refuses bad options, and stops on SIGTERM.
+// (get pods -A, top pods, rollout restart + status, cordon, logs), refuses bad options, and stops on SIGTERM.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -61,6 +61,8 @@ void test('prints one ready line; kubectl works with the written kubeconfig; SIG
     assert.match(top, /^shop\s+frontend-\S+\s+\d+m\s+\d+Mi/m);
     assert.match(await k('get', 'nodes'), /^node-a\s+Ready/m);
     assert.match(await k('rollout', 'restart', 'deployment/frontend', '-n', 'shop'), /restarted/);
+    // rollout status watches the deployment until the new pods are ready (about 3 s at speed 20).
+    assert.match(await k('rollout', 'status', 'deployment/frontend', '-n', 'shop', '--timeout=25s'), /successfully rolled out/);
     assert.match(await k('cordon', 'node-c'), /cordoned/);
     assert.match(await k('get', 'nodes'), /^node-c\s+Ready,SchedulingDisabled/m);
     const json = JSON.parse(await k('get', 'deployment', 'frontend', '-n', 'shop', '-o', 'json')) as { spec: { template: { metadata: { annotations: Record<string, string> } } } };

@@ -485,6 +485,30 @@ void describe('reactions to writes', () => {
     });
   });
 
+  void it('pod logs: 400 while ContainerCreating and without a previous container; container name checked', async () => {
+    await withSim({ scenario: 'healthy', seed: 16 }, async (sim, k) => {
+      const pod = sim.cluster.pods().find((p) => p.deployment === 'orders')!;
+      const code = async (p: Promise<unknown>) => {
+        try {
+          await p;
+          return 200;
+        } catch (err) {
+          return (err as ApiException<unknown>).code;
+        }
+      };
+      assert.equal(await code(k.core.readNamespacedPodLog({ namespace: 'shop', name: pod.name, previous: true })), 400);
+      assert.equal(await code(k.core.readNamespacedPodLog({ namespace: 'shop', name: pod.name, container: 'nope' })), 400);
+      const log = await k.core.readNamespacedPodLog({ namespace: 'shop', name: pod.name, container: 'orders', tailLines: 4, timestamps: true });
+      assert.equal(log.trimEnd().split('\n').length, 4);
+      assert.ok(log.split('\n').filter(Boolean).every((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z /.test(l)));
+      await k.core.deleteNamespacedPod({ namespace: 'shop', name: pod.name });
+      const fresh = sim.cluster.pods().find((p) => p.deployment === 'orders' && p.status === 'ContainerCreating')!;
+      assert.equal(await code(k.core.readNamespacedPodLog({ namespace: 'shop', name: fresh.name })), 400);
+      sim.tick(2);
+      assert.match(await k.core.readNamespacedPodLog({ namespace: 'shop', name: fresh.name }), /starting orders/);
+    });
+  });
+
   void it('answers unknown paths with a 404 Status and unsupported methods with 405; discovery lists the groups', async () => {
     await withSim({ scenario: 'healthy', seed: 13 }, async (sim) => {
       const call = async (method: string, path: string) => {

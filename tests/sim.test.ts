@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { ApiException, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, PatchStrategy, Watch, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { kubeClients, loadKubeConfig, type KubeClients } from '../lib/kube.ts';
 import { startSim, type SimHandle } from '../sim/index.ts';
 
@@ -163,6 +163,25 @@ void describe('podsentinel-sim through @kubernetes/client-node', () => {
     assert.ok(allEvents.items.length >= events.items.length);
     const log = await k.core.readNamespacedPodLog({ namespace: 'payments', name: sim.cluster.pods().find((p) => p.namespace === 'payments')!.name, tailLines: 5 });
     assert.equal(log.trimEnd().split('\n').length, 5);
+  });
+
+  void it('watches a list: ADDED for the current pods, then DELETED and ADDED when a pod is replaced', async () => {
+    const seen: [string, string][] = [];
+    const watch = new Watch(loadKubeConfig(sim.kubeconfigPath));
+    let ended = false;
+    const ctl = await watch.watch('/api/v1/namespaces/payments/pods', { labelSelector: 'app=postgres' }, (phase, obj: V1Pod) => seen.push([phase, obj.metadata!.name!]), () => (ended = true));
+    const waitFor = async (pred: () => boolean) => {
+      for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(pred(), JSON.stringify(seen));
+    };
+    const [pg] = sim.cluster.pods().filter((p) => p.deployment === 'postgres');
+    await waitFor(() => seen.some(([ph, n]) => ph === 'ADDED' && n === pg!.name));
+    await k.core.deleteNamespacedPod({ namespace: 'payments', name: pg!.name });
+    await waitFor(() => seen.some(([ph, n]) => ph === 'DELETED' && n === pg!.name) && seen.some(([ph, n]) => ph === 'ADDED' && n !== pg!.name));
+    sim.tick(3);
+    await waitFor(() => seen.some(([ph, n]) => ph === 'MODIFIED' && n !== pg!.name));
+    ctl.abort();
+    await waitFor(() => ended);
   });
 
   void it('writes: scale through the scale subresource, patch limits (strategic merge), cordon (merge patch), dry runs recorded', async () => {
