@@ -135,6 +135,7 @@ export async function main(argv: string[]): Promise<number> {
   };
 
   const finish = async (): Promise<void> => {
+    if (session.interrupted) abort.abort(); // Ctrl-C: record pending verifications as UNVERIFIED, do not wait
     if (session.verifications.length && !abort.signal.aborted) {
       print(`Waiting up to ${verifyDelay} s to verify ${session.verifications.length} executed action(s)... (Ctrl-C stops)`);
     }
@@ -148,17 +149,21 @@ export async function main(argv: string[]): Promise<number> {
 
   // A signal stops everything (pending verifications are recorded as UNVERIFIED); 'q' stops only the watching.
   const stopWatching = new AbortController();
-  const onSignal = () => {
+  let sigint = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signal === 'SIGINT') sigint = true;
     abort.abort();
     stopWatching.abort();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // 130 (as a shell reports Ctrl-C) tells run-monitoring the person wants everything to stop.
+  const exitCode = (ok: boolean) => (sigint || session.interrupted ? 130 : ok ? 0 : 1);
   try {
     if (args.once) {
       const ok = await pass();
       await finish();
-      return ok ? 0 : 1;
+      return exitCode(ok);
     }
 
     // Watch mode: the analysis file is replaced atomically (rename), so watch its directory.
@@ -194,7 +199,7 @@ export async function main(argv: string[]): Promise<number> {
     await watcher.close();
     while (running) await new Promise((r) => setTimeout(r, 50));
     await finish();
-    return 0;
+    return exitCode(true);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -15,7 +15,8 @@ import { renderDryRun, renderProposal } from './render.ts';
 import { validateAction } from './validate.ts';
 import { evaluateInsights, readInsights, type VerifyResult } from './verify.ts';
 
-export type Decision = 'approve' | 'skip' | 'approve_kind' | 'quit';
+/** 'interrupt' is Ctrl-C at the prompt: a quit that also asks the caller (run-monitoring) to stop. */
+export type Decision = 'approve' | 'skip' | 'approve_kind' | 'quit' | 'interrupt';
 export type Mode = 'manual' | 'dry-run' | 'auto-approve';
 
 export interface ApprovalRequest {
@@ -87,6 +88,7 @@ export class RemediationSession {
   private promptActive = false;
   private held: string[] = [];
   quit = false;
+  interrupted = false;
 
   constructor(opts: EngineOptions) {
     this.opts = opts;
@@ -325,7 +327,8 @@ export class RemediationSession {
       this.promptActive = false;
     }
     this.flushHeld();
-    if (answer === 'quit') return 'quit';
+    if (answer === 'interrupt') this.interrupted = true;
+    if (answer === 'quit' || answer === 'interrupt') return 'quit';
     if (answer === 'skip') {
       this.counts.skipped++;
       audit.append({ ...base, event: 'decision', user, result: 'skipped', detail: detail({}) });

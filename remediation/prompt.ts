@@ -22,8 +22,9 @@ export function inquirerPrompt(context?: { input?: NodeJS.ReadableStream; output
         context,
       );
     } catch (err) {
-      // Ctrl-C / Ctrl-D (ExitPromptError) or a closed terminal: treat as quit, never as approval.
-      if ((err as Error)?.name === 'ExitPromptError' || (err as Error)?.name === 'AbortPromptError') return 'quit';
+      // Never an approval: Ctrl-C (ExitPromptError) interrupts; our own abort (a signal) quits.
+      if ((err as Error)?.name === 'ExitPromptError') return 'interrupt';
+      if ((err as Error)?.name === 'AbortPromptError') return 'quit';
       throw err;
     }
   };

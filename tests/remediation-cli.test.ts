@@ -97,6 +97,22 @@ void test('in a terminal, Enter alone does not approve; "n" skips and the cluste
   assert.ok(sim.cluster.pods().some((p) => p.name === s.pod), 'pod unchanged');
 });
 
+void test('in a terminal, Ctrl-C at the prompt approves nothing and exits 130 (run-monitoring stops)', async () => {
+  const s = setup('api');
+  const mark = sim.requests.length;
+  const run = inPty(s.args);
+  try {
+    await run.waitFor(/Apply restart_pod to pods\//);
+    run.child.stdin.write('\x03');
+    assert.equal(await run.exited, 130);
+  } finally {
+    run.child.kill();
+  }
+  assert.ok(writesSince(sim, mark).every((w) => w.dryRun));
+  assert.deepEqual(events(s.audit), ['proposal:proposed', 'dry_run:ok']);
+  assert.ok(sim.cluster.pods().some((p) => p.name === s.pod));
+});
+
 void test('in a terminal, "y" approves: the pod is replaced and verification records RESOLVED', async () => {
   const s = setup('web');
   const run = inPty(s.args);
