@@ -21,6 +21,7 @@ const DESCRIPTION = [
   'Enter alone does not approve. After --verify-delay seconds it checks pod_insights.json: the anomaly cleared (RESOLVED) or the action is marked FAILED. Every step is appended to the audit log.',
   `Allowed actions: restart_pod, rollout_restart, scale, set_resources, cordon_node, uncordon_node, drain_node, within the bounds, protected namespaces, cool-downs and auto-approve policy of the remediation policy (--policy, else a "remediation" object in the --config file, else ${DEFAULT_POLICY_FILE}; see config/remediation.example.json).`,
   'When stdin is not a terminal and --auto-approve is off, nothing is executed: proposals are listed and recorded as pending.',
+  'Exit status: 0 done, 1 the analysis file (or an analysis in it) was unusable, 2 usage error, 130 interrupted (Ctrl-C).',
 ].join('\n\n');
 
 function currentUser(): string {
