@@ -30,6 +30,9 @@ void test('found, delay and lead before the first OOMKilled', () => {
   assert.equal(e.found, 1);
   assert.equal(e.faults[0]!.delay, 10);
   assert.equal(e.faults[0]!.leadBeforeOom, 40);
+  assert.equal(e.faults[0]!.typeRight, false); // rows here carry no type
+  const typed = series(1, 100, { 30: 0.9 }).map((r) => (r.anomalous ? { ...r, type: 'oom_risk' } : r));
+  assert.equal(evaluate(new Map([['ns/sick', typed]]), truth).faults[0]!.typeRight, true);
   assert.equal(e.falseEpisodes, 0);
   // healthy: 99 ticks of ok + 19 ticks of sick before its fault
   assert.ok(Math.abs(e.healthyPodHours - (99 + 19) / 720) < 1e-9);
@@ -56,6 +59,11 @@ void test('episodes are maximal runs; start-up alarms are those in a pod\'s firs
   const e = evaluate(byPod, truth);
   assert.equal(e.falseEpisodes, 3);
   assert.equal(e.startupFalseAlarms, 1);
+  assert.deepEqual(e.episodes, [
+    { pod: 'ns/a', startTick: 40, ticks: 3, startup: false },
+    { pod: 'ns/a', startTick: 60, ticks: 1, startup: false },
+    { pod: 'ns/new', startTick: 52, ticks: 1, startup: true },
+  ]);
 });
 
 void test('full-recall threshold: the highest probability threshold that still finds every fault', () => {

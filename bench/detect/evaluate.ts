@@ -31,7 +31,19 @@ export interface ScoreRow {
   tick: number;
   probability: number;
   anomalous: boolean;
+  /** anomaly_type as reported (none when not anomalous). */
+  type?: string;
 }
+
+/** The anomaly_type a detector should name for each fault kind of the sim. */
+export const EXPECTED_TYPE: Record<string, string> = {
+  memory_leak: 'oom_risk',
+  cpu_exhaustion: 'resource_exhaustion',
+  cpu_creep: 'resource_exhaustion',
+  crash_loop: 'crash_loop',
+  network_drops: 'network_issue',
+  io_pressure: 'io_pressure',
+};
 
 /** Per pod ("namespace/pod"), its scored rows in tick order. */
 export type ScoresByPod = Map<string, ScoreRow[]>;
@@ -53,7 +65,7 @@ export function readScores(path: string, truth: ScenarioTruth): { byPod: ScoresB
     const key = `${f[1]}/${f[2]}`;
     let rows = byPod.get(key);
     if (!rows) byPod.set(key, (rows = []));
-    rows.push({ tick, probability: Number(f[3]), anomalous: f[4] === 'true' });
+    rows.push({ tick, probability: Number(f[3]), anomalous: f[4] === 'true', type: f[5] });
   }
   for (const rows of byPod.values()) rows.sort((a, b) => a.tick - b.tick);
   return { byPod, unmapped };
@@ -67,6 +79,10 @@ export interface FaultResult {
   delay: number | null;
   /** memory_leak: ticks between the first flag and the first OOMKilled (positive = before). */
   leadBeforeOom: number | null;
+  /** anomaly_type of the first flagged row (with the detector's own verdicts). */
+  typeAtDetection: string | null;
+  /** Whether that type is the one expected for the fault kind. */
+  typeRight: boolean;
 }
 
 export interface Evaluation {
@@ -78,6 +94,15 @@ export interface Evaluation {
   healthyPodHours: number;
   /** Episodes that begin within `startupTicks` of a pod's first row. */
   startupFalseAlarms: number;
+  /** Every false-alarm episode, for diagnosis. */
+  episodes: FalseEpisode[];
+}
+
+export interface FalseEpisode {
+  pod: string;
+  startTick: number;
+  ticks: number;
+  startup: boolean;
 }
 
 export interface EvaluateOptions {
@@ -110,12 +135,16 @@ export function evaluate(byPod: ScoresByPod, truth: ScenarioTruth, opts: Evaluat
 
   const faults: FaultResult[] = truth.faults.map((f) => {
     let first = Infinity;
+    let type: string | null = null;
     for (const p of f.pods) {
       for (const r of byPod.get(`${f.namespace}/${p}`) ?? []) {
         if (r.tick < f.startTick) continue;
         if (r.tick > f.startTick + window) break;
         if (flagged(r)) {
-          first = Math.min(first, r.tick);
+          if (r.tick < first) {
+            first = r.tick;
+            type = r.type ?? null;
+          }
           break;
         }
       }
@@ -127,12 +156,15 @@ export function evaluate(byPod: ScoresByPod, truth: ScenarioTruth, opts: Evaluat
       found,
       delay: found ? first - f.startTick : null,
       leadBeforeOom: found && f.firstOomKilledTick !== undefined ? f.firstOomKilledTick - first : null,
+      typeAtDetection: type,
+      typeRight: found && type === EXPECTED_TYPE[f.kind],
     };
   });
 
   let falseEpisodes = 0;
   let startupFalseAlarms = 0;
   let healthyTicks = 0;
+  const episodes: FalseEpisode[] = [];
   for (const [key, rows] of byPod) {
     const limit = faultStart.get(key) ?? Infinity;
     const firstTick = rows[0]?.tick ?? 0;
@@ -145,8 +177,11 @@ export function evaluate(byPod: ScoresByPod, truth: ScenarioTruth, opts: Evaluat
       // A gap in the pod's rows (not collected for a while) ends an episode.
       if (on && (!inEpisode || r.tick - prevTick > 2)) {
         falseEpisodes++;
-        if (r.tick - firstTick < startupTicks) startupFalseAlarms++;
+        const startup = r.tick - firstTick < startupTicks;
+        if (startup) startupFalseAlarms++;
+        episodes.push({ pod: key, startTick: r.tick, ticks: 0, startup });
       }
+      if (on) episodes[episodes.length - 1]!.ticks++;
       inEpisode = on;
       prevTick = r.tick;
     }
@@ -158,6 +193,7 @@ export function evaluate(byPod: ScoresByPod, truth: ScenarioTruth, opts: Evaluat
     falseEpisodes,
     healthyPodHours: healthyTicks / perHour,
     startupFalseAlarms,
+    episodes,
   };
 }
 
@@ -170,6 +206,7 @@ export function combine(evals: readonly Evaluation[]): Evaluation {
     falseEpisodes: evals.reduce((n, e) => n + e.falseEpisodes, 0),
     healthyPodHours: evals.reduce((n, e) => n + e.healthyPodHours, 0),
     startupFalseAlarms: evals.reduce((n, e) => n + e.startupFalseAlarms, 0),
+    episodes: evals.flatMap((e) => e.episodes),
   };
 }
 

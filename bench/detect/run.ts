@@ -130,6 +130,8 @@ export async function main(argv: string[]): Promise<number> {
     const { byPod, unmapped } = readScores(scores, truth);
     if (unmapped > 0) log(`${scenario}/${detector}: ${unmapped} score rows with a timestamp not seen at generation`);
     const ev = evaluate(byPod, truth, { window: args.window });
+    // For whoever tunes the detector: where it found each fault, and every false alarm.
+    writeFileSync(join(dir, `${detector}.evaluation.json`), JSON.stringify({ faults: ev.faults, episodes: ev.episodes }, null, 1) + '\n');
     runs.push({ scenario, detector, truth, byPod, eval: ev, seconds, rows: truth.rows });
     log(`${scenario}/${detector}: ${ev.found}/${ev.injected} found, ${ev.falseEpisodes} false-alarm episodes (${seconds.toFixed(1)} s)`);
   });
@@ -149,8 +151,9 @@ export async function main(argv: string[]): Promise<number> {
       detector,
       found: all.found,
       injected: all.injected,
+      typeRight: all.faults.filter((f) => f.typeRight).length,
       perScenario: Object.fromEntries(
-        mine.map((r) => [r.scenario, { found: r.eval.found, injected: r.eval.injected, delays: r.eval.faults.map((f) => f.delay), falseEpisodes: r.eval.falseEpisodes, healthyPodHours: r.eval.healthyPodHours }]),
+        mine.map((r) => [r.scenario, { found: r.eval.found, injected: r.eval.injected, delays: r.eval.faults.map((f) => f.delay), types: r.eval.faults.map((f) => f.typeAtDetection), falseEpisodes: r.eval.falseEpisodes, healthyPodHours: r.eval.healthyPodHours }]),
       ),
       abruptDelay: { median: median(abrupt), max: abrupt.length ? Math.max(...abrupt) : null },
       slowDelay: { median: median(slow), max: slow.length ? Math.max(...slow) : null },
@@ -176,6 +179,7 @@ export async function main(argv: string[]): Promise<number> {
     row(`${s}: found, delay (ticks)`, rs.map((r) => `${r.eval.found}/${r.eval.injected}, ${r.eval.faults.map((f) => fmt(f.delay)).join('/')}`), SLOW_KINDS.has(rs[0]!.eval.faults[0]!.kind) ? (s.includes('creep') ? '≤ 120' : '') : '≤ 2');
   }
   row('faults found / injected', summary.map((x) => `${x.found}/${x.injected}`), 'all');
+  row('anomaly_type right at detection', summary.map((x) => `${x.typeRight}/${x.found}`));
   row('delay, abrupt faults: median / max', summary.map((x) => `${fmt(x.abruptDelay.median, 1)} / ${fmt(x.abruptDelay.max)}`), 'median ≤ 2');
   row('delay, slow faults: median / max', summary.map((x) => `${fmt(x.slowDelay.median, 1)} / ${fmt(x.slowDelay.max)}`));
   row('leak flagged before 1st OOMKilled', summary.map((x) => x.leakLeadBeforeOom.map((l) => fmt(l)).join('/') || '–'), '≥ 30');
