@@ -1155,7 +1155,7 @@ export class SimCluster {
     return this.deploymentsByKey.get(`${namespace}/${name}`);
   }
 
-  pdbList_(): SimPdb[] {
+  pdbObjects(): SimPdb[] {
     return this.pdbList;
   }
 

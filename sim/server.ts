@@ -790,7 +790,7 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
   function policy(ctx: Ctx, tail: string[]): Reply {
     const { ns, resource, name } = scope(tail);
     if (resource !== 'poddisruptionbudgets') throw notFoundPath(ctx);
-    const items = c.pdbList_().filter((p) => !ns || p.namespace === ns);
+    const items = c.pdbObjects().filter((p) => !ns || p.namespace === ns);
     if (!name) {
       checkNoWatch(ctx);
       return get(ctx, () => maybeTable(ctx, 'PodDisruptionBudgetList', 'policy/v1', items.map((p) => renderPdb(c, p)), rvString()));
