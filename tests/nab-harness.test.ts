@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Detector, Observation, Verdict } from '../models/detector-api.ts';
-import { checkStreaming, streamSeries, truncateFile } from '../bench/nab/detectors.ts';
+import { checkStreaming, streamSeries, truncateFile, verdictScore } from '../bench/nab/detectors.ts';
 import { jsonReport } from '../bench/nab/run.ts';
 import type { NabFile } from '../bench/nab/scorer.ts';
 
@@ -77,10 +77,10 @@ void test('truncateFile clips windows to the prefix', () => {
   assert.deepEqual(t.windows, [[80, 89]]);
 });
 
-void test('a detector returning a non-finite probability is a clear error', async () => {
+void test('a detector returning a non-finite score is a clear error', async () => {
   const bad = new RunningMax();
   bad.observe = () => verdict(NaN);
-  await assert.rejects(streamSeries(bad, file(10)), /probability NaN/);
+  await assert.rejects(streamSeries(bad, file(10)), /score NaN/);
 });
 
 void test('the JSON report has the three profiles and by_category per detector', () => {
@@ -100,4 +100,12 @@ void test('the JSON report has the three profiles and by_category per detector',
   assert.equal(report.detectors.x!.standard, 50);
   assert.equal(report.detectors.x!.by_category.all!.standard, 50);
   assert.equal(report.detectors.x!.by_category.none!.standard, null);
+});
+
+void test('the anomaly score is the verdict\'s onset when reported, else its probability', () => {
+  const v = verdict(0.8);
+  assert.equal(verdictScore(v), 0.8);
+  const withOnset = { ...v, onset: 0.3 } as Verdict;
+  assert.equal(verdictScore(withOnset), 0.3);
+  assert.equal(verdictScore(withOnset, 'probability'), 0.8);
 });

@@ -5,9 +5,11 @@
 //   - windowed-gaussian-reference: NAB's own windowedGaussian baseline re-implemented in bench/ only,
 //     used to check the harness end to end. It is not the project's detector.
 // NAB's rules: a detector sees one row at a time in time order (key = file, values = [value]) and never
-// the labels; the anomaly_score of a row is Verdict.probability.
+// the labels. The anomaly_score of a row is the verdict's alert-onset score when the detector reports one
+// (Verdict.onset: high when a new alert starts, damped while a raised one continues; the same logic the agent
+// alerts with), else Verdict.probability; `--score probability` forces the latter.
 import { join } from 'node:path';
-import type { Detector, Observation } from '../../models/detector-api.ts';
+import type { Detector, Observation, Verdict } from '../../models/detector-api.ts';
 import { createDetector, detectorNames } from '../../models/registry.ts';
 import { readResultScores, type NabFile } from './scorer.ts';
 import { WindowedGaussianReference } from './reference-detectors.ts';
@@ -33,16 +35,24 @@ export function nabDetectors(): NabDetectorInfo[] {
 
 export class NabDetectorError extends Error {}
 
+/** Which verdict field becomes NAB's anomaly_score: 'auto' = onset when reported, else probability. */
+export type ScoreField = 'auto' | 'probability';
+
+export function verdictScore(v: Verdict, field: ScoreField = 'auto'): number {
+  const onset = (v as Verdict & { onset?: number }).onset;
+  return field === 'probability' || onset === undefined ? v.probability : onset;
+}
+
 /**
  * Streams one series through a detector and returns its anomaly scores. Rows go one at a time through
  * observe(), or in time-ordered chunks through observeBatch() (same results by the interface's contract).
  */
-export async function streamSeries(detector: Detector, file: NabFile, batch = 1): Promise<Float64Array> {
+export async function streamSeries(detector: Detector, file: NabFile, batch = 1, field: ScoreField = 'auto'): Promise<Float64Array> {
   const n = file.values.length;
   const out = new Float64Array(n);
   const obs = (i: number): Observation => ({ key: file.name, time: file.times[i]!, values: Float64Array.of(file.values[i]!) });
   const check = (p: number, i: number): number => {
-    if (!Number.isFinite(p)) throw new NabDetectorError(`${detector.name} gave probability ${p} for ${file.name} row ${i}`);
+    if (!Number.isFinite(p)) throw new NabDetectorError(`${detector.name} gave score ${p} for ${file.name} row ${i}`);
     return p;
   };
   if (batch > 1 && detector.observeBatch) {
@@ -51,10 +61,10 @@ export async function streamSeries(detector: Detector, file: NabFile, batch = 1)
       for (let i = start; i < Math.min(n, start + batch); i++) chunk.push(obs(i));
       const verdicts = detector.observeBatch(chunk);
       if (verdicts.length !== chunk.length) throw new NabDetectorError(`${detector.name}.observeBatch returned ${verdicts.length} verdicts for ${chunk.length}`);
-      verdicts.forEach((v, k) => (out[start + k] = check(v.probability, start + k)));
+      verdicts.forEach((v, k) => (out[start + k] = check(verdictScore(v, field), start + k)));
     }
   } else {
-    for (let i = 0; i < n; i++) out[i] = check(detector.observe(obs(i)).probability, i);
+    for (let i = 0; i < n; i++) out[i] = check(verdictScore(detector.observe(obs(i)), field), i);
   }
   detector.forget(file.name);
   // Yield between files so progress output and IPC stay responsive.
@@ -69,6 +79,8 @@ export interface RunOptions {
   /** Alert threshold handed to project detectors (NAB's sweep ignores it: it thresholds the probability). */
   threshold: number;
   modelDir?: string | undefined;
+  /** Verdict field scored (default 'auto'). */
+  score?: ScoreField;
 }
 
 /** Scores one file with a named detector; a fresh detector per file, so files are independent. */
@@ -82,7 +94,7 @@ export async function scoreSeriesWith(name: string, file: NabFile, opts: RunOpti
     throw new NabDetectorError(`unknown detector "${name}" (known: ${nabDetectors().map((d) => d.name).join(', ')})`);
   }
   const detector = await createDetector(name, { features: ['value'], threshold: opts.threshold, modelDir: opts.modelDir });
-  return streamSeries(detector, file, opts.batch);
+  return streamSeries(detector, file, opts.batch, opts.score ?? 'auto');
 }
 
 /** The first `rows` rows of a file (windows clipped), for checking that scores never look ahead. */

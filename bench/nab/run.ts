@@ -237,6 +237,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('jobs', { type: 'number', default: Math.min(2, availableParallelism()), describe: 'Files scored in parallel (child processes)' })
     .option('batch', { type: 'number', default: 256, describe: 'Rows per observeBatch() call when a detector has it (1 = observe() per row)' })
     .option('alert-threshold', { type: 'number', default: 0.5, describe: 'Alert threshold given to project detectors (the NAB sweep thresholds the probability itself)' })
+    .option('score', { choices: ['auto', 'probability'] as const, default: 'auto' as const, describe: 'Verdict field scored: auto = onset when the detector reports it, else probability' })
     .option('model-dir', { type: 'string', describe: 'Model artifact directory for the LSTM detector' })
     .option('detail', { type: 'number', default: 8, describe: 'Per project detector, list the N files losing most points (0 = none)' })
     .option('detail-threshold', { type: 'number', describe: 'Also show that breakdown at this fixed threshold (e.g. the product\'s alert threshold)' })
@@ -256,7 +257,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const corpus = loadCorpus(nabRoot);
   const published = JSON.parse(readFileSync(join(nabRoot, 'results', 'final_results.json'), 'utf8')) as Record<string, Record<string, number>>;
-  const options: RunOptions = { nabRoot, batch: args.batch, threshold: args['alert-threshold'], modelDir: args['model-dir'] };
+  const options: RunOptions = { nabRoot, batch: args.batch, threshold: args['alert-threshold'], modelDir: args['model-dir'], score: args.score };
   const totalRows = corpus.files.reduce((n, f) => n + f.values.length, 0);
   const log = (msg: string) => process.stderr.write(`${msg}\n`);
   log(`NAB: ${corpus.files.length} files, ${totalRows} rows; detectors: ${names.join(', ')}; ${args.jobs} job(s)`);
