@@ -7,6 +7,8 @@ import { parseQuantity } from './quantity.ts';
 
 export type Validated = { ok: true; action: ActionName; params: Record<string, unknown> } | { ok: false; code: string; reason: string };
 
+const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'];
+
 function refuse(code: string, reason: string): Validated {
   return { ok: false, code, reason };
 }
@@ -35,7 +37,7 @@ export function checkResourceBounds(
 export function validateAction(
   action: string,
   rawParams: unknown,
-  analysis: Pick<PodAnalysis, 'namespace' | 'node'>,
+  analysis: Pick<PodAnalysis, 'namespace' | 'node'> & Partial<Pick<PodAnalysis, 'pod' | 'owner'>>,
   opts: { bounds: Bounds; protectedNamespaces: readonly string[] },
 ): Validated {
   if (!(ACTION_NAMES as string[]).includes(action)) return refuse('not_allowed', `"${action}" is not on the remediation allow-list`);
@@ -53,6 +55,14 @@ export function validateAction(
   }
   if (typeof params.namespace === 'string' && params.namespace !== analysis.namespace) {
     return refuse('wrong_target', `${name} targets namespace ${params.namespace}, but the anomaly is in ${analysis.namespace}`);
+  }
+  // The anomaly's own pod and workload only: an action elsewhere needs its own analysis.
+  if (name === 'restart_pod' && analysis.pod && params.pod !== analysis.pod) {
+    return refuse('wrong_target', `restart_pod targets pod ${String(params.pod)}, but the anomaly is on ${analysis.pod}`);
+  }
+  const owner = analysis.owner;
+  if (typeof params.kind === 'string' && owner && WORKLOAD_KINDS.includes(owner.kind) && (params.kind !== owner.kind || params.name !== owner.name)) {
+    return refuse('wrong_target', `${name} targets ${params.kind} ${String(params.name)}, but the pod belongs to ${owner.kind} ${owner.name}`);
   }
   if (typeof params.node === 'string' && analysis.node && params.node !== analysis.node) {
     return refuse('wrong_target', `${name} targets node ${params.node}, but the pod runs on ${analysis.node}`);

@@ -54,6 +54,12 @@ void test('an action on another namespace or node than the anomaly is refused', 
   assert.equal(!ns.ok && ns.code, 'wrong_target');
   const node = validateAction('drain_node', { node: 'node-2' }, analysis, opts);
   assert.equal(!node.ok && node.code, 'wrong_target');
+  const mine = { ...analysis, pod: 'web-1', owner: { kind: 'Deployment', name: 'web' } };
+  const otherPod = validateAction('restart_pod', { namespace: 'shop', pod: 'db-0' }, mine, opts);
+  assert.equal(!otherPod.ok && otherPod.code, 'wrong_target');
+  const otherWorkload = validateAction('scale', { namespace: 'shop', kind: 'Deployment', name: 'db', replicas: 2 }, mine, opts);
+  assert.equal(!otherWorkload.ok && otherWorkload.code, 'wrong_target');
+  assert.equal(validateAction('scale', { namespace: 'shop', kind: 'Deployment', name: 'web', replicas: 2 }, mine, opts).ok, true);
 });
 
 void test('replica and resource bounds from the policy', () => {
