@@ -56,6 +56,8 @@ function signals(ctx: PodContext): Signals {
   );
   const statusOom = ctx.insight.status === 'OOMKilled' || ctx.metrics.statuses.includes('OOMKilled');
   const oomEvent = ctx.events.find((e) => /OOM/i.test(e.reason) || /OOM|out of memory/i.test(e.message));
+  // The API keeps only the last termination reason: a container last killed by OOM counts each of its
+  // restarts as an OOM kill (the leak scenario), or the OOM event's count when that is higher.
   const oomKills = Math.max(
     oomContainers.reduce((s, c) => s + Math.max(1, c.restartCount), 0),
     oomEvent?.count ?? 0,
