@@ -161,6 +161,7 @@ void test('prompt: cluster text is quoted JSON inside a nonce tag it cannot clos
 void test('parseReply: accepts a fenced JSON reply, rejects prose and wrong types with the reason', () => {
   const good = { severity: 'high', root_cause: 'leak', explanation: 'x', evidence: [], recommended_actions: [] };
   assert.equal(parseReply('```json\n' + JSON.stringify(good) + '\n```').ok, true);
+  assert.equal(parseReply('<think>the user wants {json}</think>\nHere it is: ' + JSON.stringify(good) + ' Hope this helps.').ok, true);
   const prose = parseReply('The pod leaks memory.');
   assert.equal(prose.ok, false);
   const wrong = parseReply(JSON.stringify({ ...good, severity: 'apocalyptic' }));

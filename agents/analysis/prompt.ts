@@ -123,13 +123,22 @@ export function repairMessages(messages: ChatCompletionMessageParam[], badReply:
 
 /** Parses a model reply: JSON (a fenced block is tolerated) matching LlmReply. */
 export function parseReply(text: string): { ok: true; reply: LlmReply } | { ok: false; problem: string } {
-  const fenced = /```(?:json)?\s*([\s\S]*?)```/.exec(text);
-  const body = (fenced ? fenced[1]! : text).trim();
+  // Reasoning models may think aloud first; some servers wrap JSON in a fence or a sentence.
+  const visible = text.replace(/<think>[\s\S]*?<\/think>/gi, '');
+  const fenced = /```(?:json)?\s*([\s\S]*?)```/.exec(visible);
+  const body = (fenced ? fenced[1]! : visible).trim();
   let data: unknown;
   try {
     data = JSON.parse(body);
   } catch (err) {
-    return { ok: false, problem: `not JSON (${(err as Error).message})` };
+    const start = body.indexOf('{');
+    const end = body.lastIndexOf('}');
+    try {
+      if (start < 0 || end <= start) throw err;
+      data = JSON.parse(body.slice(start, end + 1));
+    } catch {
+      return { ok: false, problem: `not JSON (${(err as Error).message})` };
+    }
   }
   const r = LlmReply.safeParse(data);
   if (!r.success) {
