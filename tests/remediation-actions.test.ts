@@ -446,3 +446,23 @@ void test('auto-approve: only the policy\'s kinds, at most maxActionsPerHour, an
   assert.equal(later.audit.all().at(-1)?.result, 'cooldown');
   assert.ok(sim.cluster.pods().some((p) => p.name === w2.name));
 });
+
+void test('memory-leak scenario: approving restart_pod on the leaking pod ends the fault in the simulated cluster', async () => {
+  const leakSim = await startSim({ scenario: 'memory-leak', seed: 1, manualClock: true });
+  try {
+    leakSim.tick(20);
+    const fault = leakSim.cluster.faults().find((f) => f.kind === 'memory_leak');
+    assert.ok(fault?.active, 'the leak is running');
+    const pod = leakSim.cluster.pods().find((p) => p.name === fault.pod)!;
+    const grown = leakSim.cluster.truth(pod.namespace, pod.name)!.memoryBytes;
+    const fx = engineFixture(leakSim, tempDir(), approve, { verifyDelayMs: 0 });
+    await processAnalyses({ analyses: [analysisFor(pod, [act('restart_pod', { namespace: pod.namespace, pod: pod.name })])] }, fx.opts);
+    assert.equal(leakSim.cluster.faults().find((f) => f.id === fault.id)?.active, false, 'the restart removed the leak');
+    leakSim.tick(5);
+    const replacement = leakSim.cluster.pods().find((p) => p.deployment === pod.deployment && p.name !== pod.name && !fault.pods.includes(p.name) && p.createdAt > pod.createdAt);
+    assert.ok(replacement, 'a replacement pod exists');
+    assert.ok(leakSim.cluster.truth(replacement.namespace, replacement.name)!.memoryBytes < grown, 'the replacement starts small');
+  } finally {
+    await leakSim.close();
+  }
+});
