@@ -26,10 +26,12 @@ void test('the three baselines are registered', () => {
   for (const name of BASELINES) assert.ok(detectorNames().includes(name), name);
 });
 
-void test('probability map: the alert point is 0.7, zero is near 0, far beyond is near 1', () => {
+void test('probability map: the alert point is 0.7, monotone, 0 at 0, far beyond still ordered below 1', () => {
   assert.ok(Math.abs(toProbability(4, 4) - 0.7) < 1e-9);
-  assert.ok(toProbability(0, 4) < 0.01);
-  assert.ok(toProbability(8, 4) > 0.99);
+  assert.equal(toProbability(0, 4), 0);
+  assert.ok(toProbability(1, 4) < 0.05);
+  assert.ok(toProbability(8, 4) > 0.94);
+  assert.ok(toProbability(4000, 4) < toProbability(40000, 4) && toProbability(40000, 4) < 1);
 });
 
 for (const name of BASELINES) {

@@ -20,13 +20,16 @@ export const REFERENCE_PROBABILITY = 0.7;
 const LOGIT_REF = Math.log(REFERENCE_PROBABILITY / (1 - REFERENCE_PROBABILITY));
 
 /**
- * Maps a non-negative raw score to 0..1: a logistic in raw/alertAt with p(alertAt) = 0.7, p(alertAt/2) ≈ 0.1,
- * p(0) < 0.01. So each baseline's natural alert point (e.g. |z| = 4) is the default threshold, and a
+ * Maps a non-negative raw score to 0..1: a logistic in log(raw/alertAt) with p(alertAt) = 0.7,
+ * p(alertAt/2) ≈ 0.23, p(2·alertAt) ≈ 0.95, p(0) = 0. On the log scale, scores far beyond the alert point
+ * stay distinguishable in float64 (up to about 10^5 × alertAt), so a threshold sweep (NAB, equal-recall)
+ * can still rank them. Each baseline's natural alert point (e.g. |z| = 4) is the default threshold, and a
  * different --alert-threshold moves along the same curve.
  */
 export function toProbability(raw: number, alertAt: number): number {
-  if (!Number.isFinite(raw)) return raw > 0 ? 1 : 0;
-  const x = 6 * (raw / alertAt - 1) + LOGIT_REF;
+  if (!(raw > 0)) return 0;
+  if (!Number.isFinite(raw)) return 1;
+  const x = 3 * Math.log(raw / alertAt) + LOGIT_REF;
   return 1 / (1 + Math.exp(-x));
 }
 

@@ -72,10 +72,17 @@ export class RollingMedianDetector implements Detector {
         const win = this.scratch.subarray(0, n);
         win.sort();
         const med = median(win);
-        for (let k = 0; k < n; k++) win[k] = Math.abs(win[k]! - med);
+        let meanAbs = 0;
+        for (let k = 0; k < n; k++) {
+          win[k] = Math.abs(win[k]! - med);
+          meanAbs += win[k]!;
+        }
         win.sort();
+        // MAD, or the mean absolute deviation when more than half the window sits on the median (a
+        // mostly flat metric), then a small floor so a constant metric's first change still stands out.
         const mad = median(win);
-        const scale = 1.4826 * mad + Math.max(1e-3, 0.01 * Math.abs(med));
+        const spread = mad > 0 ? 1.4826 * mad : 1.2533 * (meanAbs / n);
+        const scale = spread + Math.max(1e-6, 1e-3 * Math.abs(med));
         const z = (x - med) / scale;
         this.expected[i] = med;
         this.deviation[i] = z;
