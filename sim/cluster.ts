@@ -401,7 +401,7 @@ export class SimCluster {
 
   private buildInitial(): void {
     const s = this.scenario;
-    const nodeCreated = new Date(this.startTime.getTime() - 30 * 86400_000);
+    const nodeCreated = this.clusterCreatedAt;
     s.nodes.forEach((n, index) => {
       const zone = n.zone ?? `zone-${String.fromCharCode(97 + (index % 3))}`;
       this.nodesByName.set(n.name, {
@@ -1148,15 +1148,21 @@ export class SimCluster {
   }
 
   deploymentList(): SimDeployment[] {
-    return [...this.deploymentsByKey.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+    return [...this.deploymentsByKey.values()].sort((a, b) => (a.namespace === b.namespace ? (a.name < b.name ? -1 : 1) : a.namespace < b.namespace ? -1 : 1));
   }
 
   getDeployment(namespace: string, name: string): SimDeployment | undefined {
     return this.deploymentsByKey.get(`${namespace}/${name}`);
   }
 
+  /** PodDisruptionBudgets in namespace/name order. */
   pdbObjects(): SimPdb[] {
-    return this.pdbList;
+    return [...this.pdbList].sort((a, b) => (a.namespace === b.namespace ? (a.name < b.name ? -1 : 1) : a.namespace < b.namespace ? -1 : 1));
+  }
+
+  /** When the cluster (its nodes and namespaces) was created: 30 days before tick 0. */
+  get clusterCreatedAt(): Date {
+    return new Date(this.startTime.getTime() - 30 * 86400_000);
   }
 
   eventList(): SimEvent[] {

@@ -112,6 +112,14 @@ function boolParam(query: Record<string, string>, name: string): boolean {
   return query[name] === 'true' || query[name] === '1';
 }
 
+/**
+ * The order lists are served and paginated in: namespace, then name. A NUL separator sorts below every
+ * character a name may hold, so comparing keys as strings gives that order ("shop" before "shop-2").
+ */
+function listKey(namespace: string, name: string): string {
+  return `${namespace}\u0000${name}`;
+}
+
 /** Pagination over items already in key order: `limit` and an opaque `continue` token. */
 function paginate<T>(items: T[], key: (t: T) => string, query: Record<string, string>, rv: string): { page: T[]; cont?: string; remaining?: number } {
   let start = 0;
@@ -404,12 +412,12 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
     if (tail[0] === 'namespaces' && tail.length <= 2) {
       if (tail.length === 1) {
         checkNoWatch(ctx);
-        const items = c.namespaces().map((n) => renderNamespace(n, c.startTime));
+        const items = c.namespaces().map((n) => renderNamespace(n, c.clusterCreatedAt));
         return get(ctx, () => maybeTable(ctx, 'NamespaceList', 'v1', items, rvString()));
       }
       const ns = tail[1]!;
       if (!c.namespaces().includes(ns)) throw notFound('namespaces', ns);
-      return get(ctx, () => renderNamespace(ns, c.startTime));
+      return get(ctx, () => renderNamespace(ns, c.clusterCreatedAt));
     }
     if (tail[0] === 'nodes') return nodes(ctx, tail.slice(1));
     const { ns, resource, name, sub } = scope(tail);
@@ -490,7 +498,7 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
     let items: SimPod[] = source;
     if (fieldSel) items = source.filter((p) => fieldOk(renderPod(c, p)));
     const rv = rvString();
-    const { page, cont, remaining } = paginate(items, (p) => `${p.namespace}/${p.name}`, ctx.query, rv);
+    const { page, cont, remaining } = paginate(items, (p) => listKey(p.namespace, p.name), ctx.query, rv);
     const rendered = page.map((p) => renderPod(c, p));
     if (wantsTable(ctx)) {
       const now = c.now();
@@ -578,7 +586,7 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
 
   function eventKey(e: Obj): string {
     const m = e.metadata as Obj;
-    return `${String(m.namespace)}/${String(m.name)}`;
+    return listKey(String(m.namespace), String(m.name));
   }
 
   function nodes(ctx: Ctx, tail: string[]): Reply {
@@ -688,7 +696,7 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
           .map((d) => renderDeployment(c, d))
           .filter((o) => fieldOk(o));
         const rv = rvString();
-        const { page, cont, remaining } = paginate(items, (o) => `${String((o.metadata as Obj).namespace)}/${String((o.metadata as Obj).name)}`, ctx.query, rv);
+        const { page, cont, remaining } = paginate(items, (o) => listKey(String((o.metadata as Obj).namespace), String((o.metadata as Obj).name)), ctx.query, rv);
         if (wantsTable(ctx)) {
           const now = c.now();
           return get(ctx, () =>
@@ -813,7 +821,7 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
         if (ctx.query.labelSelector) pods = pods.filter((p) => labelOk(p.labels));
         let items = pods.map((p) => renderPodMetrics(c, p));
         if (ctx.query.fieldSelector) items = items.filter((o) => fieldOk(o));
-        const { page, cont, remaining } = paginate(items, (o) => `${String((o.metadata as Obj).namespace)}/${String((o.metadata as Obj).name)}`, ctx.query, rvString());
+        const { page, cont, remaining } = paginate(items, (o) => listKey(String((o.metadata as Obj).namespace), String((o.metadata as Obj).name)), ctx.query, rvString());
         return get(ctx, () => listOf('PodMetricsList', 'metrics.k8s.io/v1beta1', page, '', cont, remaining));
       }
       if (!ns) throw notFoundPath(ctx);

@@ -563,6 +563,26 @@ void describe('scenarios', () => {
     }
   });
 
+  void it('serves a 1,000-pod cluster: paginated pod list and PodMetrics cover every pod', async () => {
+    await withSim({ scenario: 'healthy', seed: 17, pods: 1000 }, async (sim, k) => {
+      sim.tick(1);
+      let n = 0;
+      let cont: string | undefined;
+      const names = new Set<string>();
+      do {
+        const page = await k.core.listPodForAllNamespaces({ limit: 250, ...(cont ? { _continue: cont } : {}) });
+        for (const p of page.items) names.add(`${p.metadata!.namespace}/${p.metadata!.name}`);
+        n += page.items.length;
+        cont = page.metadata?._continue;
+      } while (cont);
+      assert.equal(n, 1000);
+      assert.equal(names.size, 1000);
+      const pm = (await k.custom.listClusterCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', plural: 'pods' })) as { items: unknown[] };
+      assert.equal(pm.items.length, sim.cluster.pods().filter((p) => p.status === 'Running').length);
+      assert.ok(sim.cluster.nodes().length >= 10);
+    });
+  });
+
   void it('writes the ground truth file on every tick', async () => {
     const truthOut = join(tmp, 'truth.json');
     await withSim({ scenario: 'memory-leak', seed: 14, truthOut }, async (sim) => {
