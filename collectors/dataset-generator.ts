@@ -2,14 +2,14 @@
 // the Kubernetes API or Prometheus and appends them to pod_metrics.csv (whole lines only, header checked),
 // then writes a heartbeat file for the orchestrator. An unreachable source is one clear error line and
 // a retry with backoff; with --once or --test it is a non-zero exit.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeJsonAtomic } from '../lib/atomic-file.ts';
 import { Backoff, sleep } from '../lib/backoff.ts';
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
 import { loadKubeConfig } from '../lib/kube.ts';
 import { createLogger, type Level, type Logger } from '../lib/log.ts';
-import { CsvHeaderError, METRIC_COLUMNS, MetricsCsvWriter } from '../lib/metrics-csv.ts';
+import { CsvHeaderError, METRIC_COLUMNS, MetricsCsvWriter, type MetricRow } from '../lib/metrics-csv.ts';
 import { SourceUnreachableError, type Collector } from './collector.ts';
 import { K8sCollector } from './k8s-collector.ts';
 import { parseExtraMetric, PrometheusCollector, type ExtraMetric } from './prometheus-collector.ts';
@@ -127,10 +127,9 @@ async function run(args: Args, collector: Collector, log: Logger): Promise<numbe
   }
 
   const output = args['output-file'];
-  let writer: MetricsCsvWriter;
+  let writer: CsvOutput;
   try {
-    mkdirSync(dirname(output), { recursive: true });
-    writer = MetricsCsvWriter.open(output, collector.extraColumns);
+    writer = new CsvOutput(output, collector.extraColumns, log);
   } catch (err) {
     if (err instanceof CsvHeaderError) throw err;
     throw new Error(`cannot open ${output} for appending: ${(err as Error).message}`, { cause: err });
@@ -156,9 +155,51 @@ async function run(args: Args, collector: Collector, log: Logger): Promise<numbe
   }
 }
 
+/**
+ * The CSV being appended to. If the file is removed or replaced under us (rotation, a demo reset), the
+ * next append reopens the path, so rows never go to an unlinked file.
+ */
+export class CsvOutput {
+  private writer: MetricsCsvWriter;
+  private ino: number;
+  private readonly path: string;
+  private readonly extraColumns: readonly string[];
+  private readonly log: Logger;
+
+  constructor(path: string, extraColumns: readonly string[], log: Logger) {
+    this.path = path;
+    this.extraColumns = extraColumns;
+    this.log = log;
+    mkdirSync(dirname(path), { recursive: true });
+    this.writer = MetricsCsvWriter.open(path, extraColumns);
+    this.ino = statSync(path).ino;
+  }
+
+  append(rows: readonly MetricRow[]): void {
+    let current: number | undefined;
+    try {
+      current = statSync(this.path).ino;
+    } catch {
+      current = undefined;
+    }
+    if (current !== this.ino) {
+      this.log.info(`${this.path} was moved or removed; reopening it`);
+      this.writer.close();
+      mkdirSync(dirname(this.path), { recursive: true });
+      this.writer = MetricsCsvWriter.open(this.path, this.extraColumns);
+      this.ino = statSync(this.path).ino;
+    }
+    this.writer.append(rows); // one write(2) of whole lines: a signal cannot split a row
+  }
+
+  close(): void {
+    this.writer.close();
+  }
+}
+
 interface LoopOptions {
   collector: Collector;
-  writer: MetricsCsvWriter;
+  writer: CsvOutput;
   output: string;
   log: Logger;
   intervalMs: number;
@@ -201,7 +242,7 @@ export async function runLoop(o: LoopOptions): Promise<number> {
     } else if (rows.length > 0) warnedEmpty = false;
     failing = false;
     backoff.reset();
-    o.writer.append(rows); // one write of whole lines; a signal cannot split it
+    o.writer.append(rows);
     rowsTotal += rows.length;
     ticks++;
     const tickMs = Date.now() - started;

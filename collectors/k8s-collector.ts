@@ -97,13 +97,22 @@ export class K8sCollector implements Collector {
    */
   async listPods(): Promise<V1Pod[]> {
     const path = this.namespace ? `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods` : '/api/v1/pods';
-    try {
-      return await this.listAll(async (cont) => {
+    const list = () =>
+      this.listAll(async (cont) => {
         const page = await this.raw.getJson<{ items?: V1Pod[]; metadata?: { continue?: string } }>(
           apiPath(path, { limit: this.pageSize, continue: cont }),
         );
         return { items: page.items ?? [], cont: page.metadata?.continue };
       });
+    try {
+      try {
+        return await list();
+      } catch (err) {
+        // 410 Gone: the continue token expired mid-list (a busy cluster compacted); list again once.
+        if ((err as { code?: number }).code !== 410) throw err;
+        this.log.debug('pod list continue token expired; listing again');
+        return await list();
+      }
     } catch (err) {
       throw new SourceUnreachableError(`cannot list pods from the Kubernetes API at ${this.server}: ${kubeErrorMessage(err)}`);
     }

@@ -8,6 +8,12 @@ import { CounterRates } from '../collectors/counter-rates.ts';
 import { containerCounts, parseQuantity, podDisplayStatus, podMemoryLimitBytes } from '../collectors/k8s-pod.ts';
 import { parseExtraMetric, standardQueries } from '../collectors/prometheus-collector.ts';
 import { mapPool } from '../collectors/collector.ts';
+import { CsvOutput } from '../collectors/dataset-generator.ts';
+import { memoryLogger } from '../lib/log.ts';
+import { METRIC_COLUMNS, newMetricRow } from '../lib/metrics-csv.ts';
+import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 void test('parsePromText keeps the wanted series with labels, values and timestamps', () => {
   const text = [
@@ -147,4 +153,30 @@ void test('mapPool keeps order and bounds concurrency', async () => {
   });
   assert.deepEqual(out, [2, 4, 6, 8, 10, 12, 14]);
   assert.equal(peak, 3);
+});
+
+void test('CsvOutput reopens its path when the file is rotated or removed, with a fresh header', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'podsentinel-csvout-'));
+  try {
+    const path = join(dir, 'out', 'pod_metrics.csv');
+    const out = new CsvOutput(path, ['Extra'], memoryLogger());
+    const row = (pod: string) => newMetricRow({ timestamp: '2026-11-25T05:00:00.000Z', namespace: 'ns', pod, cpuPercent: 12.5, extra: { Extra: 3 } });
+    out.append([row('a')]);
+    renameSync(path, `${path}.1`);
+    out.append([row('b')]);
+    rmSync(path);
+    out.append([row('c')]);
+    out.close();
+    const header = `${METRIC_COLUMNS.join(',')},Extra`;
+    const rotated = readFileSync(`${path}.1`, 'utf8').trimEnd().split('\n');
+    assert.equal(rotated[0], header);
+    assert.equal(rotated.length, 2);
+    assert.match(rotated[1]!, /^2026-11-25T05:00:00.000Z,ns,a,/);
+    const current = readFileSync(path, 'utf8').trimEnd().split('\n');
+    assert.equal(current[0], header, 'the new file starts with the header');
+    assert.equal(current.length, 2);
+    assert.match(current[1]!, /,ns,c,.*,12\.5,.*,3$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
