@@ -24,10 +24,14 @@ export interface NabDetectorInfo {
   kind: DetectorKind;
 }
 
+/** Suffix of a project detector's name that scores its probability even when it reports an onset score. */
+export const PROBABILITY_SUFFIX = ':probability';
+
 /** Every runnable detector: the project's (from the registry) first, then the comparison rows. */
 export function nabDetectors(): NabDetectorInfo[] {
   return [
     ...detectorNames().map((name): NabDetectorInfo => ({ name, kind: 'project' })),
+    ...detectorNames().map((name): NabDetectorInfo => ({ name: name + PROBABILITY_SUFFIX, kind: 'project' })),
     { name: PUBLISHED, kind: 'published' },
     { name: REFERENCE, kind: 'reference' },
   ];
@@ -90,11 +94,12 @@ export async function scoreSeriesWith(name: string, file: NabFile, opts: RunOpti
     return readResultScores(join(opts.nabRoot, 'results', 'numenta', file.category, `numenta_${base}`), file);
   }
   if (name === REFERENCE) return streamSeries(new WindowedGaussianReference(), file, 1);
-  if (!detectorNames().includes(name)) {
+  const base = name.endsWith(PROBABILITY_SUFFIX) ? name.slice(0, -PROBABILITY_SUFFIX.length) : name;
+  if (!detectorNames().includes(base)) {
     throw new NabDetectorError(`unknown detector "${name}" (known: ${nabDetectors().map((d) => d.name).join(', ')})`);
   }
-  const detector = await createDetector(name, { features: ['value'], threshold: opts.threshold, modelDir: opts.modelDir });
-  return streamSeries(detector, file, opts.batch, opts.score ?? 'auto');
+  const detector = await createDetector(base, { features: ['value'], threshold: opts.threshold, modelDir: opts.modelDir });
+  return streamSeries(detector, file, opts.batch, base !== name ? 'probability' : (opts.score ?? 'auto'));
 }
 
 /** The first `rows` rows of a file (windows clipped), for checking that scores never look ahead. */

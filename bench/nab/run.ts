@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
 import { writeJsonAtomic } from '../../lib/atomic-file.ts';
 import { falsePositiveEpisodes, loadCorpus, PROFILE_NAMES, scoreAtThreshold, scoreDetector, type NabCorpus, type ProfileName, type ProfileResult } from './scorer.ts';
-import { checkStreaming, nabDetectors, PUBLISHED, scoreSeriesWith, type RunOptions } from './detectors.ts';
+import { checkStreaming, nabDetectors, PROBABILITY_SUFFIX, PUBLISHED, scoreSeriesWith, type RunOptions } from './detectors.ts';
 import type { WorkerReply, WorkerRequest } from './worker.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -226,9 +226,12 @@ export async function main(argv: string[]): Promise<number> {
   const args = await cli(
     'bench-nab',
     argv,
-    'Numenta Anomaly Benchmark: streams every NAB series through each detector (one row at a time, labels never\n' +
-      'shown, one parameter set for the corpus), sweeps one threshold per profile as NAB does, prints the scores.\n' +
-      `Detectors: ${known.map((d) => `${d.name} (${d.kind})`).join(', ')}.`,
+    'Numenta Anomaly Benchmark: streams every NAB series through each detector (one row at a time, labels\n' +
+      'never shown, one parameter set for the corpus), sweeps one threshold per profile as NAB does, and\n' +
+      'prints the scores next to the published scoreboard.\n' +
+      `Detectors: ${known.filter((d) => !d.name.endsWith(PROBABILITY_SUFFIX)).map((d) => `${d.name} (${d.kind})`).join(', ')};\n` +
+      `each project detector also as NAME${PROBABILITY_SUFFIX}, scoring Verdict.probability instead of its onset score\n` +
+      '(in "all", that row is shown only when the two differ).',
   )
     .option('detector', { type: 'string', array: true, default: ['all'], describe: 'Detector to run (repeatable); "all" runs every one' })
     .option('nab-dir', { type: 'string', default: process.env.NAB_DIR ?? DEFAULT_NAB_DIR, describe: 'NAB corpus directory (data/, labels/, config/, results/)' })
@@ -265,7 +268,7 @@ export async function main(argv: string[]): Promise<number> {
   // Every project detector must respect NAB's streaming rule; check it on one short labelled file first.
   const kinds = new Map(known.map((d) => [d.name, d.kind]));
   const probe = corpus.files.filter((f) => f.windows.length > 0).sort((a, b) => a.values.length - b.values.length)[0]!;
-  for (const name of names.filter((n) => kinds.get(n) === 'project')) {
+  for (const name of names.filter((n) => kinds.get(n) === 'project' && !n.endsWith(PROBABILITY_SUFFIX))) {
     const problem = await checkStreaming(name, probe, (f) => scoreSeriesWith(name, f, options));
     if (problem) throw new Error(`streaming rule broken: ${problem}`);
     log(`${name}: streaming check passed on ${probe.name} (scores of a prefix do not depend on later rows)`);
@@ -301,12 +304,15 @@ export async function main(argv: string[]): Promise<number> {
   for (const [k, v] of await runTasks(corpus, streamed, args.jobs, options, onDone)) errors.set(k, v);
 
   const runs: DetectorRun[] = [];
+  const same = (a: Float64Array[], b: Float64Array[] | undefined) => !!b && a.every((x, k) => x.every((v, i) => Object.is(v, b[k]![i])));
   for (const name of names) {
     if (errors.has(name)) {
       log(`${name}: FAILED: ${errors.get(name)}`);
       continue;
     }
     const s = scores.get(name)!;
+    // "X:probability" only adds a row when X scores something else (its onset).
+    if (name.endsWith(PROBABILITY_SUFFIX) && same(s, scores.get(name.slice(0, -PROBABILITY_SUFFIX.length)))) continue;
     runs.push({
       name,
       seconds: ((finished.get(name) ?? performance.now()) - started.get(name)!) / 1000,
