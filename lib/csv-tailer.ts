@@ -113,8 +113,10 @@ export class CsvTailer {
     for (;;) {
       const f = this.file!;
       const size = safeFstat(f.fd)?.size ?? 0;
-      if (size < f.offset) {
-        this.log.warn(`${this.path} was truncated (size ${size} < offset ${f.offset}); reading it again from its header`);
+      // Shorter than our offset, or no line end just before it (truncated and rewritten past it since
+      // the last read, as copytruncate rotation can do): start again from the header.
+      if (size < f.offset || !lineEndBefore(f.fd, f.offset)) {
+        this.log.warn(`${this.path} was truncated (size ${size}, offset ${f.offset}); reading it again from its header`);
         this.stats.truncations++;
         f.offset = 0;
         f.lineNo = 0;
@@ -168,7 +170,7 @@ export class CsvTailer {
     if (!at || at.offset === 0) return this.openPath(0, 0);
     const cur = statOrNull(this.path);
     if (cur && cur.ino === at.inode) {
-      if (cur.size < at.offset) {
+      if (cur.size < at.offset || !lineEndAt(this.path, at.offset)) {
         this.log.warn(`${this.path} is shorter than the checkpointed offset (truncated while stopped); reading it from its header`);
         this.stats.truncations++;
         return this.openPath(0, 0);
@@ -305,6 +307,30 @@ export class CsvTailer {
       this.logsInWindow++;
       this.log.warn(`skipped malformed row at ${this.path}:${lineNo}: ${reason}`, { line: lineNo, reason });
     } else this.suppressed++;
+  }
+}
+
+const one = Buffer.alloc(1);
+
+/** True when offset is 0 or the byte before it ends a line (the file still is what we read). */
+function lineEndBefore(fd: number, offset: number): boolean {
+  if (offset === 0) return true;
+  try {
+    return readSync(fd, one, 0, 1, offset - 1) === 1 && one[0] === 0x0a;
+  } catch {
+    return false;
+  }
+}
+
+function lineEndAt(path: string, offset: number): boolean {
+  let fd = -1;
+  try {
+    fd = openSync(path, 'r');
+    return lineEndBefore(fd, offset);
+  } catch {
+    return false;
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
 }
 

@@ -224,3 +224,19 @@ void test('watch() signals growth of the file', async () => {
   await tailer.close();
   t.done();
 });
+
+void test('truncated and rewritten past the old offset between reads: detected, read again from the header', () => {
+  const t = tmp();
+  writeFileSync(t.file, HEADER + text(rows(0, 3)));
+  const log = memoryLogger();
+  const tailer = new CsvTailer({ path: t.file, logger: log });
+  assert.equal(tailer.read().rows.length, 3);
+  // copytruncate, then a burst longer than before: the old offset now falls inside a line
+  writeFileSync(t.file, HEADER + 'x'.repeat(7) + '\n' + text(rows(200, 6)));
+  const b = tailer.read();
+  assert.deepEqual(cpus(b.rows), range(200, 6));
+  assert.equal(b.rejected, 1); // the 'xxxxxxx' line
+  assert.equal(tailer.stats.truncations, 1);
+  void tailer.close();
+  t.done();
+});
