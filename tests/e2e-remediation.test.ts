@@ -55,48 +55,93 @@ async function clusterView(s: MonitorSession, namespace: string) {
   };
 }
 
+const sameStep = (r: AuditRecord, p: AuditRecord) => r.analysis_id === p.analysis_id && r.action === p.action && r.ts >= p.ts;
+
+/**
+ * The prompts are followed through the audit log, so that each gets exactly one key: a proposal whose
+ * dry run is recorded and that has no decision yet is the open prompt (keys typed ahead would answer the
+ * next prompt, and inquirer redraws a prompt's line several times).
+ */
+class PromptDriver {
+  private readonly s: MonitorSession;
+  private readonly answered = new Set<string>();
+  /** Screen offset after the last answered prompt. */
+  private mark = 0;
+  constructor(s: MonitorSession) {
+    this.s = s;
+  }
+
+  private open(): AuditRecord | undefined {
+    const recs = audit(this.s);
+    return recs.find(
+      (r) =>
+        r.event === 'proposal' &&
+        !this.answered.has(`${r.ts}|${r.analysis_id}|${r.action}`) &&
+        recs.some((d) => d.event === 'dry_run' && sameStep(d, r)) &&
+        !recs.some((d) => (d.event === 'decision' || d.event === 'pending') && sameStep(d, r)),
+    );
+  }
+
+  private async onScreen(p: AuditRecord): Promise<AuditRecord> {
+    await this.s.waitFor(new RegExp(`Apply ${p.action} to [^\\n]*\\? \\(ynaqH\\)`), `the prompt for ${p.action} on the screen`, 30_000, this.mark);
+    return p;
+  }
+
+  /** Waits for the next open prompt; returns its proposal record. */
+  async next(timeoutMs: number): Promise<AuditRecord> {
+    return this.onScreen(await this.s.until('an approval prompt (a proposal with its dry run and no decision yet)', () => this.open(), timeoutMs));
+  }
+
+  /** The next open prompt, or null when the approval step ends first. */
+  async nextInStep(timeoutMs: number): Promise<AuditRecord | null> {
+    const found = await this.s.until(
+      'the next prompt or the end of the approval step',
+      () => this.open() ?? (this.s.text().slice(this.mark).includes('approval step ended') ? 'ended' : null),
+      timeoutMs,
+    );
+    return found === 'ended' ? null : this.onScreen(found);
+  }
+
+  /** Answers the open prompt with one key and waits for its decision in the audit log. */
+  async answer(p: AuditRecord, key: 'y' | 'n'): Promise<AuditRecord> {
+    this.answered.add(`${p.ts}|${p.analysis_id}|${p.action}`);
+    this.s.type(`${key}\r`);
+    const decision = await this.s.until(`the decision on ${p.action}`, () => audit(this.s).find((d) => d.event === 'decision' && sameStep(d, p)), 30_000);
+    await new Promise((r) => setTimeout(r, 300)); // the prompt's final redraw reaches the screen
+    this.mark = this.s.text().length;
+    return decision;
+  }
+}
+
 /**
  * Answers prompts until one proposes a restart of the leaking workload: every other proposal (another
- * action, or a detector's false positive elsewhere) is declined. Returns the audit's
- * proposal record for the restart (its analysis id, namespace and pod).
+ * action, or a detector's false positive elsewhere) is declined.
  */
-async function untilRestartPrompt(s: MonitorSession): Promise<{ record: AuditRecord; promptAt: number }> {
-  let from = 0;
-  for (let i = 0; i < 6; i++) {
-    const m = await s.waitFor(/Apply (\w+) to [^\n?]*\?/, 'the approval prompt (Apply <action> to <resource>?)', PROMPT_TIMEOUT_MS, from);
-    const at = from + m.index;
-    from = at + m[0].length;
-    const action = m[1]!;
-    const proposal = await s.until(
-      `the audit log's proposal and dry run for ${action}`,
-      () => {
-        const recs = audit(s);
-        const p = recs.filter((r) => r.event === 'proposal' && r.action === action).at(-1);
-        return p && recs.some((r) => r.event === 'dry_run' && r.analysis_id === p.analysis_id && r.action === action) ? p : null;
-      },
-      10_000,
-    );
-    if (RESTART_ACTIONS.includes(action) && targetsLeak(proposal)) return { record: proposal, promptAt: at };
-    s.type('n\r');
+async function untilRestartPrompt(s: MonitorSession, prompts: PromptDriver): Promise<AuditRecord> {
+  for (let i = 0; i < 8; i++) {
+    const p = await prompts.next(PROMPT_TIMEOUT_MS);
+    if (RESTART_ACTIONS.includes(p.action) && targetsLeak(p)) return p;
+    await prompts.answer(p, 'n');
   }
-  throw new Error(`no restart of ${LEAKING.namespace}/${LEAKING.workload} was proposed in six prompts\n${s.diagnostics()}`);
+  throw new Error(`no restart of ${LEAKING.namespace}/${LEAKING.workload} was proposed in eight prompts\n${s.diagnostics()}`);
 }
 
 void test('e2e: approving a restart replaces the leaking pod, verification records RESOLVED, every step audited', { timeout: 240_000 }, async () => {
   const s = MonitorSession.start(args());
   try {
-    const { record } = await untilRestartPrompt(s);
+    const prompts = new PromptDriver(s);
+    const record = await untilRestartPrompt(s, prompts);
     const namespace = String(record.params.namespace ?? record.namespace);
     const target = String(record.params.pod ?? record.pod ?? '');
     const before = await clusterView(s, namespace);
-    s.type('y\r');
+    assert.equal((await prompts.answer(record, 'y')).result, 'approved');
     const verification = await s.until(
       'the verification record',
       () => audit(s).find((r) => r.event === 'verification' && r.analysis_id === record.analysis_id && r.action === record.action),
       120_000,
     );
     assert.equal(verification.result, 'RESOLVED', `verification: ${JSON.stringify(verification.detail)}\n${s.diagnostics()}`);
-    const steps = audit(s).filter((r) => r.analysis_id === record.analysis_id && r.action === record.action);
+    const steps = audit(s).filter((r) => sameStep(r, record));
     assert.deepEqual(
       steps.map((r) => `${r.event}:${r.result}`),
       ['proposal:proposed', 'dry_run:ok', 'decision:approved', 'execution:ok', 'verification:RESOLVED'],
@@ -122,25 +167,24 @@ void test('e2e: approving a restart replaces the leaking pod, verification recor
 void test('e2e: declining leaves the cluster unchanged', { timeout: 240_000 }, async () => {
   const s = MonitorSession.start(args());
   try {
-    const first = await s.waitFor(/Apply (\w+) to [^\n?]*\?/, 'the approval prompt', PROMPT_TIMEOUT_MS);
-    const proposal = await s.until('the proposal in the audit log', () => audit(s).find((r) => r.event === 'proposal'), 10_000);
-    const namespace = String(proposal.params.namespace ?? proposal.namespace);
-    const before = await clusterView(s, namespace);
-    // Decline this prompt and any that follow in the same approval step.
-    let from = first.index + first[0].length;
-    s.type('n\r');
-    for (;;) {
-      const next = await s.waitFor(/Apply (\w+) to [^\n?]*\?|approval step ended/, 'the next prompt or the end of the approval step', 60_000, from);
-      from += next.index + next[0].length;
-      if (next[0] === 'approval step ended') break;
-      s.type('n\r');
+    const prompts = new PromptDriver(s);
+    let p = await prompts.next(PROMPT_TIMEOUT_MS);
+    // The leaking workload's namespace has no scripted churn, so any change there would be ours.
+    const before = await clusterView(s, LEAKING.namespace);
+    // Decline every prompt until the leaking workload's own proposal has been declined too.
+    for (let i = 0; ; i++) {
+      assert.ok(i < 12, `no proposal for ${LEAKING.namespace}/${LEAKING.workload} in twelve prompts\n${s.diagnostics()}`);
+      if (i > 0) p = await prompts.next(PROMPT_TIMEOUT_MS);
+      assert.equal((await prompts.answer(p, 'n')).result, 'skipped');
+      if (targetsLeak(p)) break;
     }
+    for (let next = await prompts.nextInStep(60_000); next; next = await prompts.nextInStep(60_000)) await prompts.answer(next, 'n');
     const records = audit(s);
     const decisions = records.filter((r) => r.event === 'decision');
     assert.ok(decisions.length >= 1, 'the decision is recorded');
     assert.ok(decisions.every((r) => r.result === 'skipped'), `decisions: ${decisions.map((r) => r.result).join(', ')}`);
     assert.deepEqual(records.filter((r) => r.event === 'execution'), [], 'nothing was executed');
-    const after = await clusterView(s, namespace);
+    const after = await clusterView(s, LEAKING.namespace);
     assert.deepEqual(after.pods, before.pods, 'same pods (names and uids)');
     assert.deepEqual(after.deployments, before.deployments, 'same workloads (replicas, template annotations, resources)');
     assert.equal(await s.stop(), 0);
