@@ -6,6 +6,7 @@ import { applyPatch, clone, type Json } from './patch.ts';
 import { Rng, hashSeed } from './prng.ts';
 import { formatCpu, formatMemory, GiB, MiB, parseQuantity } from './quantity.ts';
 import type { ChurnSpec, FaultKind, FaultSpec, Scenario, Workload } from './scenario.ts';
+import { podUsage } from './usage.ts';
 
 type Obj = { [k: string]: Json };
 
@@ -877,126 +878,84 @@ export class SimCluster {
     );
   }
 
-  /** Usage of one pod for the current tick; integrates the counters. */
+  /** Usage of one pod for the current tick (sim/usage.ts); integrates the counters, notices an OOM kill. */
   private samplePod(pod: SimPod, integrate: boolean): void {
     if (pod.stage !== 'running') {
       pod.sample = zeroSample();
       return;
     }
     const t = this.tickCount;
-    const w = pod.dep.workload;
-    const r = pod.rng;
     const c = pod.container;
     const f = this.faultOf(pod);
-    const kind = f?.spec.kind;
-    const age = t - pod.containerStartedTick;
-    const day = 1 + w.cpu.dailyAmplitude * Math.sin((2 * Math.PI * t) / this.scenario.dayPeriodTicks + pod.dep.cyclePhase);
-    const spread = Math.min(4, Math.max(0.25, pod.dep.initialReplicas / Math.max(1, pod.dep.readyCount)));
-    const burst = r.next() < w.burstProbability;
-    let cpu = w.cpu.baseCores * day * spread * Math.max(0.2, 1 + w.cpu.noise * r.normal());
-    if (burst) cpu *= 2 + r.next();
-    if (age < 2) cpu = Math.max(cpu, Math.min(c.cpuLimitCores, w.cpu.baseCores * 4)); // start-up burst
-
-    const gc = w.memory.gcSawtoothMiB > 0 ? (w.memory.gcSawtoothMiB * MiB * ((age + pod.dep.cyclePhase * 7) % w.memory.gcPeriodTicks)) / w.memory.gcPeriodTicks : 0;
-    let mem = w.memory.baseMiB * MiB * (1 + w.memory.noise * r.normal()) + Math.max(0, gc);
-    if (age < 3) mem *= 0.45 + (0.55 * Math.max(0, age)) / 3; // heap warming up
-
-    let rx = w.network.rxBytesPerSec * day * spread * Math.max(0.1, 1 + 0.1 * r.normal());
-    let tx = w.network.txBytesPerSec * day * spread * Math.max(0.1, 1 + 0.1 * r.normal());
-    if (burst) {
-      rx *= 1.5;
-      tx *= 1.5;
+    const u = podUsage({
+      tick: t,
+      dayPeriodTicks: this.scenario.dayPeriodTicks,
+      workload: pod.dep.workload,
+      cpuLimitCores: c.cpuLimitCores,
+      rng: pod.rng,
+      containerStartedTick: pod.containerStartedTick,
+      cyclePhase: pod.dep.cyclePhase,
+      initialReplicas: pod.dep.initialReplicas,
+      readyReplicas: pod.dep.readyCount,
+      fault: f,
+      leakBytes: pod.leakBytes,
+      advance: integrate,
+    });
+    pod.leakBytes = u.leakBytes;
+    if (u.probeFailed) {
+      this.event(
+        this.podRef(pod, true),
+        'Unhealthy',
+        `Readiness probe failed: Get "http://${pod.podIP}:8080/ready": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
+        'Warning',
+        'kubelet',
+        pod.node,
+      );
     }
-    let rxDrop = r.next() < 0.03 ? r.next() * 0.5 : 0;
-    let txDrop = r.next() < 0.02 ? r.next() * 0.3 : 0;
-    let fsRead = w.fs.readBytesPerSec * Math.max(0.05, 1 + 0.3 * r.normal());
-    let fsWrite = w.fs.writeBytesPerSec * Math.max(0.05, 1 + 0.3 * r.normal());
-
-    if (f && kind) {
-      const since = Math.max(f.startedTick, pod.containerStartedTick);
-      switch (kind) {
-        case 'cpu_exhaustion':
-          if (f.spec.scope === 'deployment') {
-            const demand = f.spec.demandCores ?? pod.dep.initialReplicas * c.cpuLimitCores * 1.15;
-            cpu += demand / Math.max(1, pod.dep.readyCount);
-          } else {
-            cpu = c.cpuLimitCores * (0.96 + 0.04 * r.next());
-          }
-          break;
-        case 'cpu_creep':
-          cpu += f.spec.coresPerTick * Math.max(0, t - since);
-          break;
-        case 'memory_leak':
-          if (integrate) pod.leakBytes += f.leakPerTick * Math.max(0.6, 1 + 0.15 * r.normal());
-          pod.leakBytes = Math.min(pod.leakBytes, Math.max(0, f.plateauBytes - w.memory.baseMiB * MiB));
-          mem += pod.leakBytes;
-          break;
-        case 'network_drops':
-          rxDrop = f.spec.dropsPerSec * (0.7 + 0.6 * r.next());
-          txDrop = f.spec.dropsPerSec * 0.4 * (0.7 + 0.6 * r.next());
-          rx *= f.spec.throughputFactor;
-          tx *= f.spec.throughputFactor;
-          if (r.next() < 0.25) {
-            this.event(
-              this.podRef(pod, true),
-              'Unhealthy',
-              `Readiness probe failed: Get "http://${pod.podIP}:8080/ready": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
-              'Warning',
-              'kubelet',
-              pod.node,
-            );
-          }
-          break;
-        case 'io_pressure':
-          fsRead = Math.max(fsRead, 1e5) * f.spec.ioFactor * (0.8 + 0.4 * r.next());
-          fsWrite = Math.max(fsWrite, 1e5) * f.spec.ioFactor * (0.8 + 0.4 * r.next());
-          cpu *= 1.15;
-          break;
-        case 'crash_loop':
-          cpu = Math.max(cpu, c.cpuLimitCores * 0.3);
-          break;
-      }
-    }
-    cpu = Math.min(Math.max(cpu, 0.0005), c.cpuLimitCores);
-    mem = Math.max(mem, 4 * MiB);
-    if (c.memLimitBytes > 0 && mem >= c.memLimitBytes) {
+    if (c.memLimitBytes > 0 && u.memoryBytes >= c.memLimitBytes) {
       this.oomKill(pod, f);
       return;
     }
     pod.sample = {
       running: true,
-      cpuCores: cpu,
-      memoryBytes: Math.round(mem),
-      netRxBytesPerSec: rx,
-      netTxBytesPerSec: tx,
-      netRxDroppedPerSec: rxDrop,
-      netTxDroppedPerSec: txDrop,
-      fsReadBytesPerSec: fsRead,
-      fsWriteBytesPerSec: fsWrite,
+      cpuCores: u.cpuCores,
+      memoryBytes: u.memoryBytes,
+      netRxBytesPerSec: u.netRxBytesPerSec,
+      netTxBytesPerSec: u.netTxBytesPerSec,
+      netRxDroppedPerSec: u.netRxDroppedPerSec,
+      netTxDroppedPerSec: u.netTxDroppedPerSec,
+      fsReadBytesPerSec: u.fsReadBytesPerSec,
+      fsWriteBytesPerSec: u.fsWriteBytesPerSec,
     };
+    const s = pod.sample;
+    const k = pod.counters;
     if (integrate) {
       const dt = this.tickSeconds;
-      const k = pod.counters;
-      k.cpuSeconds += cpu * dt;
-      k.fsReadBytes += fsRead * dt;
-      k.fsWriteBytes += fsWrite * dt;
-      k.netRxBytes += rx * dt;
-      k.netTxBytes += tx * dt;
-      k.netRxDropped += rxDrop * dt;
-      k.netTxDropped += txDrop * dt;
-      pod.hist.push({ tick: t, cpuRatio: cpu / c.cpuLimitCores, memRatio: c.memLimitBytes ? mem / c.memLimitBytes : 0, fault: kind, burst });
+      k.cpuSeconds += s.cpuCores * dt;
+      k.fsReadBytes += s.fsReadBytesPerSec * dt;
+      k.fsWriteBytes += s.fsWriteBytesPerSec * dt;
+      k.netRxBytes += s.netRxBytesPerSec * dt;
+      k.netTxBytes += s.netTxBytesPerSec * dt;
+      k.netRxDropped += s.netRxDroppedPerSec * dt;
+      k.netTxDropped += s.netTxDroppedPerSec * dt;
+      pod.hist.push({
+        tick: t,
+        cpuRatio: s.cpuCores / c.cpuLimitCores,
+        memRatio: c.memLimitBytes ? s.memoryBytes / c.memLimitBytes : 0,
+        fault: f?.spec.kind,
+        burst: u.burst,
+      });
       if (pod.hist.length > LOG_HISTORY) pod.hist.shift();
     } else {
       // The very first sample: counters as if the container had been running at this rate.
-      const life = Math.max(0, (this.tickCount - pod.containerStartedTick) * this.tickSeconds);
-      const k = pod.counters;
-      k.cpuSeconds = cpu * life;
-      k.fsReadBytes = fsRead * life;
-      k.fsWriteBytes = fsWrite * life;
-      k.netRxBytes = rx * life;
-      k.netTxBytes = tx * life;
-      k.netRxDropped = rxDrop * life;
-      k.netTxDropped = txDrop * life;
+      const life = Math.max(0, (t - pod.containerStartedTick) * this.tickSeconds);
+      k.cpuSeconds = s.cpuCores * life;
+      k.fsReadBytes = s.fsReadBytesPerSec * life;
+      k.fsWriteBytes = s.fsWriteBytesPerSec * life;
+      k.netRxBytes = s.netRxBytesPerSec * life;
+      k.netTxBytes = s.netTxBytesPerSec * life;
+      k.netRxDropped = s.netRxDroppedPerSec * life;
+      k.netTxDropped = s.netTxDroppedPerSec * life;
     }
   }
 

@@ -25,11 +25,11 @@ const ki = (q: string) => {
   return Number(q.slice(0, -2)) * 1024;
 };
 
-function rawGet(sim: SimHandle, path: string, token?: string): Promise<{ status: number; body: string }> {
+function rawGet(sim: SimHandle, path: string, token?: string, ca: string | undefined = sim.caPem): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(path, sim.apiUrl);
     const req = request(
-      { host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'GET', ca: sim.caPem, headers: token ? { Authorization: `Bearer ${token}` } : {} },
+      { host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'GET', ...(ca ? { ca } : {}), headers: token ? { Authorization: `Bearer ${token}` } : {} },
       (res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
@@ -73,6 +73,8 @@ void describe('podsentinel-sim through @kubernetes/client-node', () => {
     const unauth = JSON.parse((await rawGet(sim, '/api/v1/pods')).body) as { kind: string; reason: string };
     assert.deepEqual([unauth.kind, unauth.reason], ['Status', 'Unauthorized']);
     assert.equal((await rawGet(sim, '/api/v1/pods', sim.token)).status, 200);
+    // Without the generated CA the server certificate does not verify.
+    await assert.rejects(rawGet(sim, '/api/v1/pods', sim.token, ''), (err: NodeJS.ErrnoException) => /CERT|SIGNATURE|ISSUER/.test(String(err.code)));
     assert.equal(sim.requests.filter((r) => r.status === 401).length, 3);
   });
 
