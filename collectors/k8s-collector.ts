@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../lib/log.ts';
 import { newMetricRow, type MetricRow } from '../lib/metrics-csv.ts';
 import { mapPool, SourceUnreachableError, WarnOnce, type Collector, type ProbeReport } from './collector.ts';
 import { CounterRates } from './counter-rates.ts';
-import { containerCounts, eventCount, eventTime, hasRunningContainer, parseQuantity, podDisplayStatus, podMemoryLimitBytes } from './k8s-pod.ts';
+import { eventCount, eventTime, parseQuantity, summarizePod, type PodSummary } from './k8s-pod.ts';
 import { apiPath, KubeRawClient } from './kube-raw.ts';
 import { parsePromText, type PromSample } from './prom-text.ts';
 
@@ -92,17 +92,17 @@ export class K8sCollector implements Collector {
   }
 
   /**
-   * Lists the pods to collect, page by page (raw JSON: the objects keep the API's shapes, with times as
-   * strings). Throws SourceUnreachableError when the API cannot be used.
+   * Lists the pods to collect, page by page (raw JSON), keeping a summary of each pod so a page's objects
+   * can be freed before the next arrives. Throws SourceUnreachableError when the API cannot be used.
    */
-  async listPods(): Promise<V1Pod[]> {
+  async listPods(): Promise<PodSummary[]> {
     const path = this.namespace ? `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods` : '/api/v1/pods';
     const list = () =>
       this.listAll(async (cont) => {
         const page = await this.raw.getJson<{ items?: V1Pod[]; metadata?: { continue?: string } }>(
           apiPath(path, { limit: this.pageSize, continue: cont }),
         );
-        return { items: page.items ?? [], cont: page.metadata?.continue };
+        return { items: (page.items ?? []).map(summarizePod), cont: page.metadata?.continue };
       });
     try {
       try {
@@ -119,7 +119,7 @@ export class K8sCollector implements Collector {
   }
 
   /** Builds the rows for pods already listed: reads metrics, events, nodes and cAdvisor pages. */
-  async collectFor(pods: readonly V1Pod[]): Promise<MetricRow[]> {
+  async collectFor(pods: readonly PodSummary[]): Promise<MetricRow[]> {
     return this.build(pods, this.startReads());
   }
 
@@ -134,9 +134,9 @@ export class K8sCollector implements Collector {
     };
   }
 
-  private async build(pods: readonly V1Pod[], reads: ReturnType<K8sCollector['startReads']>): Promise<MetricRow[]> {
+  private async build(pods: readonly PodSummary[], reads: ReturnType<K8sCollector['startReads']>): Promise<MetricRow[]> {
     const tickTime = new Date();
-    const nodeNames = [...new Set(pods.map((p) => p.spec?.nodeName).filter((n): n is string => !!n))].sort();
+    const nodeNames = [...new Set(pods.map((p) => p.node).filter((n) => n !== ''))].sort();
     const [usage, events, nodes, cadvisorPages] = await Promise.all([reads.usage, reads.events, reads.nodes, this.readCadvisor(nodeNames)]);
     for (const n of reads.notes) n();
     // Counter samples are timed by their own timestamp (a kubelet's cAdvisor gives one), else by the
@@ -155,26 +155,23 @@ export class K8sCollector implements Collector {
     const rows: MetricRow[] = [];
     let skipped = 0;
     for (const pod of pods) {
-      const namespace = pod.metadata?.namespace ?? this.namespace ?? '';
-      const name = pod.metadata?.name ?? '';
+      const { namespace, name, node } = pod;
       if (!name) continue;
       const key = `${namespace}/${name}`;
       const u = usage?.get(key);
-      const node = pod.spec?.nodeName ?? '';
       const nodeCadvisor = node ? cadvisor.get(node) : undefined;
       const c = nodeCadvisor?.get(key);
       // Gone between the list and the metrics reads: a running container, yet served by neither metrics
       // source although both answered. (A crash-looping pod has no running container and keeps its row.)
-      if (!u && usage && nodeCadvisor && !c && hasRunningContainer(pod)) {
+      if (!u && usage && nodeCadvisor && !c && pod.running) {
         skipped++;
         continue;
       }
       const timestamp = u?.timestamp ?? tickTimestamp;
-      const counts = containerCounts(pod);
-      const limit = podMemoryLimitBytes(pod) ?? nodes?.get(node);
+      const limit = pod.memoryLimitBytes ?? nodes?.get(node);
       const memoryBytes = u?.memoryBytes ?? NaN;
       const event = events?.get(key);
-      const eventMatches = event && (!event.uid || !pod.metadata?.uid || event.uid === pod.metadata.uid);
+      const eventMatches = event && (!event.uid || !pod.uid || event.uid === pod.uid);
       const rowTime = Date.parse(timestamp);
       rows.push(
         newMetricRow({
@@ -182,10 +179,10 @@ export class K8sCollector implements Collector {
           namespace,
           pod: name,
           node,
-          status: podDisplayStatus(pod),
-          readyContainers: counts.ready,
-          totalContainers: counts.total,
-          restarts: counts.restarts,
+          status: pod.status,
+          readyContainers: pod.ready,
+          totalContainers: pod.total,
+          restarts: pod.restarts,
           cpuPercent: u ? u.cpuCores * 100 : NaN,
           memoryMb: memoryBytes / MB,
           memoryPercent: limit && limit > 0 ? (memoryBytes / limit) * 100 : NaN,
@@ -366,7 +363,7 @@ export class K8sCollector implements Collector {
 
   async probe(): Promise<ProbeReport> {
     const lines: string[] = [`source: ${this.description}`];
-    let pods: V1Pod[];
+    let pods: PodSummary[];
     try {
       pods = await this.listPods();
     } catch (err) {
@@ -374,11 +371,8 @@ export class K8sCollector implements Collector {
       return { ok: false, lines };
     }
     const statuses = new Map<string, number>();
-    for (const p of pods) {
-      const s = podDisplayStatus(p);
-      statuses.set(s, (statuses.get(s) ?? 0) + 1);
-    }
-    const namespaces = new Set(pods.map((p) => p.metadata?.namespace));
+    for (const p of pods) statuses.set(p.status, (statuses.get(p.status) ?? 0) + 1);
+    const namespaces = new Set(pods.map((p) => p.namespace));
     lines.push(
       `pods: ${pods.length} in ${namespaces.size} namespace(s); ` +
         [...statuses].map(([s, n]) => `${s} ${n}`).join(', '),

@@ -83,3 +83,34 @@ export function eventTime(e: CoreV1Event): number {
 export function eventCount(e: CoreV1Event): number {
   return e.series?.count ?? e.count ?? 1;
 }
+
+/** What a collector keeps of a Pod object (extracted per page, so the full objects can be freed). */
+export interface PodSummary {
+  namespace: string;
+  name: string;
+  uid: string;
+  node: string;
+  status: string;
+  ready: number;
+  total: number;
+  restarts: number;
+  /** Sum of container memory limits in bytes; undefined when a container has none. */
+  memoryLimitBytes: number | undefined;
+  running: boolean;
+}
+
+export function summarizePod(pod: V1Pod): PodSummary {
+  const counts = containerCounts(pod);
+  return {
+    namespace: pod.metadata?.namespace ?? '',
+    name: pod.metadata?.name ?? '',
+    uid: pod.metadata?.uid ?? '',
+    node: pod.spec?.nodeName ?? '',
+    status: podDisplayStatus(pod),
+    ready: counts.ready,
+    total: counts.total,
+    restarts: counts.restarts,
+    memoryLimitBytes: podMemoryLimitBytes(pod),
+    running: hasRunningContainer(pod),
+  };
+}

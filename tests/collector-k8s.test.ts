@@ -128,11 +128,11 @@ void test('a pod deleted between the pod list and the metrics reads is skipped, 
     const c = collector(sim);
     sim.tick(3);
     const pods = await c.listPods();
-    const victim = pods.find((p) => p.metadata?.namespace === 'shop')!;
-    sim.cluster.deletePod('shop', victim.metadata!.name!, false);
+    const victim = pods.find((p) => p.namespace === 'shop')!;
+    sim.cluster.deletePod('shop', victim.name, false);
     const rows = await c.collectFor(pods);
     assert.equal(rows.length, pods.length - 1);
-    assert.ok(!rows.some((r) => r.pod === victim.metadata!.name), 'no row for the deleted pod');
+    assert.ok(!rows.some((r) => r.pod === victim.name), 'no row for the deleted pod');
   } finally {
     await sim.close();
   }
