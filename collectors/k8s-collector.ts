@@ -36,7 +36,7 @@ type CadvisorKey = keyof typeof CADVISOR;
 const NETWORK_KEYS: CadvisorKey[] = ['rx', 'tx', 'rxDrop', 'txDrop'];
 const NAME_TO_KEY = new Map<string, CadvisorKey>(Object.entries(CADVISOR).map(([k, v]) => [v, k as CadvisorKey]));
 const WANTED = new Set<string>(Object.values(CADVISOR));
-const LABELS = new Set(['namespace', 'pod', 'pod_name', 'container', 'container_name', 'interface', 'id']);
+const LABELS = new Set(['namespace', 'pod', 'pod_name', 'container', 'container_name', 'interface']);
 
 /**
  * Per pod and cAdvisor metric. Network: the largest rate per interface (every cgroup of a pod shares its
@@ -151,7 +151,7 @@ export class K8sCollector implements Collector {
       return ts ? Date.parse(ts) : now;
     };
     const cadvisor = new Map<string, Map<string, PodCadvisor>>();
-    for (const [node, samples] of cadvisorPages) cadvisor.set(node, this.aggregateCadvisor(node, samples, sampleTime));
+    for (const [node, samples] of cadvisorPages) cadvisor.set(node, this.aggregateCadvisor(samples, sampleTime));
     const rows: MetricRow[] = [];
     let skipped = 0;
     for (const pod of pods) {
@@ -334,7 +334,7 @@ export class K8sCollector implements Collector {
     return out;
   }
 
-  private aggregateCadvisor(node: string, samples: PromSample[], sampleTime: (podKey: string) => number): Map<string, PodCadvisor> {
+  private aggregateCadvisor(samples: PromSample[], sampleTime: (podKey: string) => number): Map<string, PodCadvisor> {
     const pods = new Map<string, PodCadvisor>();
     for (const s of samples) {
       const metric = NAME_TO_KEY.get(s.name)!;
@@ -345,7 +345,8 @@ export class K8sCollector implements Collector {
       const key = `${ns}/${pod}`;
       let value = s.value;
       if (NETWORK_KEYS.includes(metric)) {
-        const series = `${node}|${s.name}|${key}|${container}|${s.labels.interface ?? ''}|${s.labels.id ?? ''}`;
+        // One series per pod, cgroup and interface (a pod is on one node; its name is unique in its namespace).
+        const series = `${metric}|${key}|${container}|${s.labels.interface ?? ''}`;
         value = this.rates.update(series, s.value, s.timestampMs ?? sampleTime(key));
       }
       let entry = pods.get(key);
