@@ -32,10 +32,15 @@ function parse(argv: string[]) {
     .option('model-dir', { type: 'string', describe: 'Model artifact directory (default models/artifacts/default)' })
     .option('checkpoint-file', { type: 'string', default: 'data/.dataset-agent.checkpoint.json', describe: 'Checkpoint of position and per-pod state' })
     .option('forget-after', { type: 'number', default: 600, describe: 'Seconds without a row after which a pod is forgotten' })
+    .option('shard', {
+      type: 'string',
+      describe: 'K/N: score only the pods whose name hashes to shard K of N (run N agents, each with its own insights and checkpoint files)',
+    })
     .check((a) => {
       if (!(a['alert-threshold'] >= 0 && a['alert-threshold'] <= 1)) throw new UsageError('--alert-threshold must be within 0..1');
       if (!(a['watch-interval'] > 0)) throw new UsageError('--watch-interval must be positive');
       if (!(a['forget-after'] > 0)) throw new UsageError('--forget-after must be positive');
+      if (a.shard !== undefined) parseShard(a.shard);
       return true;
     })
     .parseSync();
@@ -57,6 +62,14 @@ function describeModel(detector: Detector): ModelInfo {
     };
   }
   return { name: detector.name, version: 'baseline', trained_at: null, backend: 'js' };
+}
+
+function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || !(count >= 1) || !(index < count)) throw new UsageError(`--shard must be K/N with 0 <= K < N (got "${text}")`);
+  return { index, count };
 }
 
 /** Input check for --test: readable, with a header naming the required columns. */
@@ -117,6 +130,7 @@ export async function main(argv: string[]): Promise<number> {
       forgetAfter: args['forget-after'],
       detectorName: args.detector,
       model,
+      shard: args.shard !== undefined ? parseShard(args.shard) : undefined,
     },
     new PodScorer(detector),
     log,

@@ -285,3 +285,28 @@ void test('a checkpoint whose state cannot be restored: resume from its position
   assert.equal(ins.rows_read, 40 * PODS); // read again from the start (learning, no alerts)
   t.done();
 });
+
+void test('--shard K/N: the shards score disjoint pods that together cover every pod', async () => {
+  const t = tmp();
+  writeFileSync(t.file('m.csv'), formatHeader(METRIC_COLUMNS) + csv(ticks(0, 5)));
+  const seen: string[][] = [];
+  for (const k of [0, 1]) {
+    const args = [
+      '--input-file', t.file('m.csv'),
+      '--insights-file', t.file(`out/insights-${k}.json`),
+      '--scores-file', t.file(`s${k}.csv`),
+      '--checkpoint-file', t.file(`cp${k}.json`),
+      '--log-dir', t.file('logs'),
+      '--detector', 'zscore',
+      '--once', '--from-start', '--shard', `${k}/2`,
+    ];
+    const r = await runMain(args);
+    assert.equal(r.code, 0, r.err);
+    seen.push([...new Set(scoreLines(t.file(`s${k}.csv`)).slice(1).map((l) => l.split(',')[2]!))]);
+  }
+  assert.equal(seen[0]!.filter((p) => seen[1]!.includes(p)).length, 0);
+  assert.equal(seen[0]!.length + seen[1]!.length, PODS);
+  assert.ok(seen[0]!.length > 0 && seen[1]!.length > 0, 'both shards have pods');
+  await assert.rejects(runMain([...baseArgs(t), '--once', '--shard', '2/2']), /--shard must be K\/N/);
+  t.done();
+});

@@ -43,6 +43,19 @@ export interface AgentConfig {
   forgetAfter: number;
   detectorName: string;
   model: ModelInfo;
+  /** Score only the pods of this hash shard (several agents share one input); default all. */
+  shard?: { index: number; count: number } | undefined;
+}
+
+/** FNV-1a of "namespace/pod": the shard a pod belongs to, stable across processes and restarts. */
+export function shardOf(namespace: string, pod: string, count: number): number {
+  let h = 0x811c9dc5;
+  const key = `${namespace}/${pod}`;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % count;
 }
 
 interface PodEntry {
@@ -156,6 +169,8 @@ export class DatasetAgent {
   }
 
   private handle(row: MetricRow): void {
+    const shard = this.cfg.shard;
+    if (shard && shard.count > 1 && shardOf(row.namespace, row.pod, shard.count) !== shard.index) return;
     const s = this.scorer.score(row);
     if (!s) {
       this.rowsRejected++; // a duplicate, or a timestamp going backwards (counted by the scorer too)
