@@ -310,3 +310,18 @@ void test('--shard K/N: the shards score disjoint pods that together cover every
   await assert.rejects(runMain([...baseArgs(t), '--once', '--shard', '2/2']), /--shard must be K\/N/);
   t.done();
 });
+
+void test('the input clock jumping back (same pod names restarted) starts those pods afresh instead of rejecting them', async () => {
+  const t = tmp();
+  const later = ticks(0, 20).map((r) => ({ ...r, timestamp: new Date(r.time + 3_600_000).toISOString(), time: r.time + 3_600_000 }));
+  writeFileSync(t.file('m.csv'), formatHeader(METRIC_COLUMNS) + csv(later) + csv(ticks(0, 20)));
+  const r = await runMain([...baseArgs(t), '--once', '--from-start']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /jumped back/);
+  const ins = readJsonFile(t.file('out/insights.json'), PodInsights)!;
+  assert.equal(ins.rows_rejected, 0);
+  assert.equal(ins.pods.length, PODS);
+  assert.ok(ins.pods.every((p) => p.timestamp === new Date(T0 + 19 * 5000).toISOString()));
+  assert.equal(scoreLines(t.file('scores.csv')).length, 1 + 40 * PODS);
+  t.done();
+});

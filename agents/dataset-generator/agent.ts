@@ -2,6 +2,8 @@
 // alerts, append the scores file, and every interval write pod_insights.json, the checkpoint and the
 // heartbeat. Output order per interval is scores (fsync) → checkpoint → insights → heartbeat, so the
 // checkpoint never points past rows whose scores are not on disk.
+// Counters: rows_read = rows that parsed; rows_rejected = malformed lines, plus parsed rows the scorer
+// dropped (a duplicate, or a timestamp going backwards for its pod).
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from '../../lib/log.ts';
 import type { MetricRow } from '../../lib/metrics-csv.ts';
@@ -85,6 +87,9 @@ export class DatasetAgent {
   private scores: ScoresFile | null = null;
   private pods = new Map<string, PodEntry>();
   private newestTime = -Infinity;
+  /** Consecutive rows far behind newestTime (see followClockJump). */
+  private behind = 0;
+  private behindMax = -Infinity;
   /** True while the rows present at start-up are read to warm the state (no alerts, no score lines). */
   private learning = false;
 
@@ -168,9 +173,40 @@ export class DatasetAgent {
     return { rows, drained };
   }
 
+  /**
+   * The input's clock jumped back (a replayed or regenerated file, a simulated cluster restarted with the
+   * same pod names): after a run of consecutive rows all more than `forgetAfter` before the newest row
+   * seen (as many as there are pods, at least 20), the data clock follows them, so pods are not forgotten
+   * over and over. A pod whose metrics timestamp is stale does not move it: other pods' rows break the run.
+   */
+  private followClockJump(row: MetricRow): void {
+    if (!(row.time < this.newestTime - this.cfg.forgetAfter * 1000)) {
+      this.behind = 0;
+      this.behindMax = -Infinity;
+      return;
+    }
+    this.behind++;
+    if (row.time > this.behindMax) this.behindMax = row.time;
+    if (this.behind >= Math.max(20, this.pods.size)) {
+      this.log.warn(`the input's timestamps jumped back from ${new Date(this.newestTime).toISOString()} to ${new Date(this.behindMax).toISOString()}; following them`);
+      this.newestTime = this.behindMax;
+      this.behind = 0;
+      this.behindMax = -Infinity;
+    }
+  }
+
   private handle(row: MetricRow): void {
     const shard = this.cfg.shard;
     if (shard && shard.count > 1 && shardOf(row.namespace, row.pod, shard.count) !== shard.index) return;
+    this.followClockJump(row);
+    const known = this.pods.get(`${row.namespace}/${row.pod}`);
+    if (known && row.time < known.lastTime - this.cfg.forgetAfter * 1000) {
+      // Far behind its last row: another incarnation of the pod name, not a late row. Start it afresh
+      // instead of rejecting its rows as "backwards" until the clock catches up.
+      this.log.debug(`${row.namespace}/${row.pod}: timestamp ${row.timestamp} is far before its last row (${known.insight.timestamp}); treating it as a new pod`);
+      this.scorer.forget(row.namespace, row.pod);
+      this.pods.delete(`${row.namespace}/${row.pod}`);
+    }
     const s = this.scorer.score(row);
     if (!s) {
       this.rowsRejected++; // a duplicate, or a timestamp going backwards (counted by the scorer too)
@@ -202,11 +238,11 @@ export class DatasetAgent {
     else if (!v.anomalous && was) this.print(`${s.timestamp} cleared  ${key} (p=${insight.anomaly_probability.toFixed(2)})`);
   }
 
-  /** Forgets pods without a row for `forgetAfter` seconds of row time. */
+  /** Forgets pods without a row for `forgetAfter` seconds of row time (or left ahead of a clock jump). */
   private forgetStale(): void {
-    const horizon = this.newestTime - this.cfg.forgetAfter * 1000;
+    const gap = this.cfg.forgetAfter * 1000;
     for (const [key, e] of this.pods) {
-      if (e.lastTime < horizon) {
+      if (e.lastTime < this.newestTime - gap || e.lastTime > this.newestTime + gap) {
         this.scorer.forget(e.insight.namespace, e.insight.pod);
         this.pods.delete(key);
         this.log.debug(`forgot ${key}: no row since ${e.insight.timestamp}`);
