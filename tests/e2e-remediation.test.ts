@@ -65,7 +65,11 @@ const sameStep = (r: AuditRecord, p: AuditRecord) => r.analysis_id === p.analysi
 class PromptDriver {
   private readonly s: MonitorSession;
   private readonly answered = new Set<string>();
-  /** Screen offset after the last answered prompt. */
+  /**
+   * Screen offset just before the last key was typed: the end of the approval step and the next prompt
+   * can only be drawn after it. (A late redraw of the answered prompt may match too; the key typed for
+   * the next prompt then waits in the terminal's buffer until that prompt reads it.)
+   */
   private mark = 0;
   constructor(s: MonitorSession) {
     this.s = s;
@@ -105,11 +109,9 @@ class PromptDriver {
   /** Answers the open prompt with one key and waits for its decision in the audit log. */
   async answer(p: AuditRecord, key: 'y' | 'n'): Promise<AuditRecord> {
     this.answered.add(`${p.ts}|${p.analysis_id}|${p.action}`);
-    this.s.type(`${key}\r`);
-    const decision = await this.s.until(`the decision on ${p.action}`, () => audit(this.s).find((d) => d.event === 'decision' && sameStep(d, p)), 30_000);
-    await new Promise((r) => setTimeout(r, 300)); // the prompt's final redraw reaches the screen
     this.mark = this.s.text().length;
-    return decision;
+    this.s.type(`${key}\r`);
+    return this.s.until(`the decision on ${p.action}`, () => audit(this.s).find((d) => d.event === 'decision' && sameStep(d, p)), 30_000);
   }
 }
 
