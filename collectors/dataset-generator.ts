@@ -216,6 +216,7 @@ export async function runLoop(o: LoopOptions): Promise<number> {
   let ticks = 0;
   let failing = false;
   let warnedEmpty = false;
+  let overrunning = false;
   let next = Date.now();
   while (!o.signal.aborted) {
     const started = Date.now();
@@ -257,9 +258,14 @@ export async function runLoop(o: LoopOptions): Promise<number> {
     next += o.intervalMs;
     const wait = next - Date.now();
     if (wait < 0) {
-      o.log.warn(`a tick took longer than --interval (${tickMs} ms); the next one starts now`);
+      if (!overrunning) o.log.warn(`a tick took longer than --interval (${tickMs} ms); ticks run back to back until they fit again`);
+      overrunning = true;
       next = Date.now();
-    } else await sleep(wait, o.signal);
+    } else {
+      if (overrunning) o.log.info(`ticks fit in --interval again (${tickMs} ms)`);
+      overrunning = false;
+      await sleep(wait, o.signal);
+    }
   }
   return 0;
 }

@@ -293,11 +293,15 @@ void test('dataset-generator --source prometheus appends rows with the extra col
   assert.equal(beat.rows_total, rows.length);
 });
 
-void test('an unreachable Prometheus fails --once and --test with exit code 1', async () => {
+void test('--test reports a live Prometheus; an unreachable one fails --once and --test with exit code 1', async () => {
   const dead = `http://127.0.0.1:${await freePort()}`;
   const args = ['--source', 'prometheus', '--prometheus-url', dead, '-A', '--log-dir', join(tmp, 'logs'), '--log-level', 'error'];
   assert.equal(await main([...args, '--once', '--output-file', join(tmp, 'dead.csv')]), 1);
   assert.equal(await main([...args, '--test']), 1);
+  const live = await new PrometheusCollector({ url: prom.url, logger: memoryLogger() }).probe();
+  assert.equal(live.ok, true, live.lines.join('\n'));
+  assert.match(live.lines.join('\n'), /targets: 1 up, 0 down/);
+  assert.match(live.lines.join('\n'), /pods: \d+ in 3 namespace\(s\)/);
   const collector = new PrometheusCollector({ url: dead, logger: memoryLogger() });
   const report = await collector.probe();
   assert.equal(report.ok, false);
