@@ -110,7 +110,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   const api = createHttpsServer({ key: tls.keyPem, cert: tls.certPem }, createApiHandler({ cluster, token, requests, serverAddress: () => `${urlHost(host)}:${apiPort}` }));
   const page = new MetricsPage(cluster);
   const metrics = createHttpServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://sim.local').pathname;
+    const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { 'Content-Type': 'text/plain', Allow: 'GET' }).end('method not allowed\n');
     } else if (path === '/metrics') {

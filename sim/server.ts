@@ -205,13 +205,18 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
 
   return (req, res) => {
     void (async () => {
-      const url = new URL(req.url ?? '/', 'https://sim.local');
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'https://sim.local');
+      } catch {
+        url = new URL('https://sim.local/');
+      }
       const query: Record<string, string> = {};
       for (const [k, v] of url.searchParams) query[k] = v;
       const ctx: Ctx = {
         method: (req.method ?? 'GET').toUpperCase(),
         path: url.pathname,
-        segs: url.pathname.split('/').filter(Boolean).map(decodeURIComponent),
+        segs: [],
         query,
         body: undefined,
         contentType: req.headers['content-type'],
@@ -220,6 +225,11 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
       };
       let reply: Reply;
       try {
+        try {
+          ctx.segs = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+        } catch {
+          throw new ApiError(400, 'BadRequest', `malformed path ${url.pathname}`);
+        }
         const raw = await readBody(req);
         if (raw) {
           try {

@@ -524,6 +524,7 @@ void describe('reactions to writes', () => {
           req.end();
         });
       };
+      assert.equal((await call('GET', '/api/v1/namespaces/%E0%A4%A/pods')).status, 400, 'a malformed path is a 400, not a crash');
       const nf = await call('GET', '/api/v1/widgets');
       assert.equal(nf.status, 404);
       assert.deepEqual([nf.body.kind, nf.body.reason, nf.body.code], ['Status', 'NotFound', 404]);
