@@ -12,7 +12,7 @@ import { createLogger, type Level, type Logger } from '../lib/log.ts';
 import { CsvHeaderError, METRIC_COLUMNS, MetricsCsvWriter, type MetricRow } from '../lib/metrics-csv.ts';
 import { SourceUnreachableError, type Collector } from './collector.ts';
 import { K8sCollector } from './k8s-collector.ts';
-import { parseExtraMetric, PrometheusCollector, type ExtraMetric } from './prometheus-collector.ts';
+import { parseExtraMetric, PrometheusCollector, WithExtraMetrics, type ExtraMetric } from './prometheus-collector.ts';
 
 export const HEARTBEAT_FILE = '.heartbeat-dataset-generator.json';
 
@@ -39,14 +39,14 @@ function parseArgs(argv: string[]) {
     .option('all-namespaces', { alias: 'A', type: 'boolean', default: false, describe: 'Collect every namespace' })
     .option('interval', { type: 'number', default: 5, describe: 'Seconds between collection ticks' })
     .option('output-file', { alias: 'o', type: 'string', default: 'data/pod_metrics.csv', describe: 'CSV file to append to' })
-    .option('prometheus-url', { type: 'string', describe: 'Prometheus base URL (with --source prometheus), e.g. http://localhost:9090' })
+    .option('prometheus-url', { type: 'string', describe: 'Prometheus base URL (for --source prometheus or --extra-metric), e.g. http://localhost:9090' })
     .option('prometheus-window', { type: 'string', default: '1m', describe: 'rate() window of the PromQL queries (span at least two scrapes)' })
     .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster); with --source prometheus it adds event columns' })
     .option('extra-metric', {
       type: 'string',
       array: true,
       default: [] as string[],
-      describe: "Extra per-pod column from PromQL, 'Column Name=PROMQL' (repeatable; needs Prometheus)",
+      describe: "Extra per-pod column from PromQL, 'Column Name=PROMQL' (repeatable; needs --prometheus-url, with either source)",
     })
     .option('once', { type: 'boolean', default: false, describe: 'Collect one tick, append it, and exit' })
     .option('ticks', { type: 'number', describe: 'Collect this many ticks, then exit' })
@@ -95,8 +95,11 @@ function makeCollector(args: Args, log: Logger): Collector {
       ...(events ? { events } : {}),
     });
   }
-  if (extra.length > 0) throw new UsageError('--extra-metric needs --source prometheus (the columns come from PromQL)');
-  return new K8sCollector(loadKubeConfig(args.kubeconfig), { namespace, logger: log });
+  const k8s = new K8sCollector(loadKubeConfig(args.kubeconfig), { namespace, logger: log });
+  if (extra.length === 0) return k8s;
+  if (!args['prometheus-url']) throw new UsageError('--extra-metric needs --prometheus-url (the columns come from PromQL)');
+  const prom = new PrometheusCollector({ url: args['prometheus-url'], namespace, extraMetrics: extra, logger: log });
+  return new WithExtraMetrics(k8s, prom, log);
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -139,6 +139,36 @@ export class PrometheusCollector implements Collector {
     return body.data.result as VectorSample[];
   }
 
+  /**
+   * The --extra-metric columns per pod ("namespace/pod" → column → value) at `timeSec`. A failing query
+   * leaves its column empty (logged once); an unreachable Prometheus throws SourceUnreachableError.
+   */
+  async extraValues(timeSec: number): Promise<Map<string, Record<string, number>>> {
+    const out = new Map<string, Record<string, number>>();
+    const results = await Promise.all(
+      this.extra.map((x) => this.query(x.query, timeSec).then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }))),
+    );
+    this.extra.forEach((x, i) => {
+      const r = results[i]!;
+      if (!r.ok) {
+        if (r.e instanceof SourceUnreachableError) throw r.e;
+        this.warnings.warn(`extra:${x.column}`, `--extra-metric "${x.column}" failed; the column stays empty: ${(r.e as Error).message}`);
+        return;
+      }
+      this.warnings.clear(`extra:${x.column}`, `--extra-metric "${x.column}" answers again`);
+      if (r.v.length > 0 && r.v.every((s) => !s.metric.pod)) {
+        this.warnings.warn(`extra-labels:${x.column}`, `--extra-metric "${x.column}" returns no series with a "pod" label; aggregate it with sum by (namespace, pod)`);
+      }
+      const values = perPod(r.v.filter((s) => !this.namespace || s.metric.namespace === this.namespace), (s) => Number(s.value[1]), true);
+      for (const [key, v] of values) {
+        let entry = out.get(key);
+        if (!entry) out.set(key, (entry = {}));
+        entry[x.column] = v;
+      }
+    });
+    return out;
+  }
+
   async collectOnce(): Promise<MetricRow[]> {
     const timeMs = Date.now();
     const timeSec = timeMs / 1000;
@@ -146,7 +176,7 @@ export class PrometheusCollector implements Collector {
     const settle = (p: Promise<VectorSample[]>) => p.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));
     const [standard, extras, events] = await Promise.all([
       Promise.all(names.map((n) => settle(this.query(this.queries[n], timeSec)))),
-      Promise.all(this.extra.map((x) => settle(this.query(x.query, timeSec)))),
+      this.extraValues(timeSec),
       this.events ? this.events.readWarningEvents().catch(() => undefined) : Promise.resolve(undefined),
     ]);
     const results = {} as Record<QueryName, VectorSample[]>;
@@ -183,20 +213,6 @@ export class PrometheusCollector implements Collector {
     const terminated = label('terminated', 'reason');
     const deleting = value('deleting');
 
-    const extraValues = this.extra.map((x, i) => {
-      const r = extras[i]!;
-      if (!r.ok) {
-        if (r.e instanceof SourceUnreachableError) throw r.e;
-        this.warnings.warn(`extra:${x.column}`, `--extra-metric "${x.column}" failed; the column stays empty: ${(r.e as Error).message}`);
-        return new Map<string, number>();
-      }
-      this.warnings.clear(`extra:${x.column}`, `--extra-metric "${x.column}" answers again`);
-      if (r.v.length > 0 && r.v.every((s) => !s.metric.pod)) {
-        this.warnings.warn(`extra-labels:${x.column}`, `--extra-metric "${x.column}" returns no series with a "pod" label; aggregate it with sum by (namespace, pod)`);
-      }
-      return perPod(r.v.filter((s) => !this.namespace || s.metric.namespace === this.namespace), (s) => Number(s.value[1]), true);
-    });
-
     // The pods: those kube-state-metrics knows, else those with usage series (no kube-state-metrics).
     let keys = new Set([...node.keys(), ...phase.keys()]);
     if (keys.size === 0) keys = new Set([...cpu.keys(), ...memory.keys()]);
@@ -209,11 +225,7 @@ export class PrometheusCollector implements Collector {
       const memBytes = memory.get(key) ?? NaN;
       const limit = unlimited.has(key) || !(memoryLimit.get(key)! > 0) ? allocatable.get(key) : memoryLimit.get(key);
       const event = events?.get(key);
-      const extra: Record<string, number> = {};
-      this.extra.forEach((x, i) => {
-        const v = extraValues[i]!.get(key);
-        if (v !== undefined) extra[x.column] = v;
-      });
+      const extra = extras.get(key) ?? {};
       rows.push(
         newMetricRow({
           timestamp,
@@ -290,4 +302,62 @@ function perPod<T>(samples: readonly VectorSample[], pick: (s: VectorSample) => 
     else if (sum && typeof prev === 'number' && typeof v === 'number') out.set(key, (prev + v) as T);
   }
   return out;
+}
+
+/**
+ * A collector whose rows get the --extra-metric columns from Prometheus: the Kubernetes collector with
+ * --prometheus-url. Prometheus being unreachable leaves the extra columns empty (logged once) rather
+ * than failing the tick: the Kubernetes API stays the source of the rows.
+ */
+export class WithExtraMetrics implements Collector {
+  readonly description: string;
+  readonly extraColumns: readonly string[];
+  private readonly base: Collector;
+  private readonly prom: PrometheusCollector;
+  private readonly warnings: WarnOnce;
+
+  constructor(base: Collector, prom: PrometheusCollector, log: Logger) {
+    this.base = base;
+    this.prom = prom;
+    this.extraColumns = prom.extraColumns;
+    this.description = `${base.description}, extra columns from ${prom.description}`;
+    this.warnings = new WarnOnce(log);
+  }
+
+  async collectOnce(): Promise<MetricRow[]> {
+    const [rows, extras] = await Promise.all([
+      this.base.collectOnce(),
+      this.prom.extraValues(Date.now() / 1000).then(
+        (v) => {
+          this.warnings.clear('prometheus', 'Prometheus answers the extra-metric queries again');
+          return v;
+        },
+        (err: unknown) => {
+          this.warnings.warn('prometheus', `extra-metric columns stay empty: ${(err as Error).message}`);
+          return new Map<string, Record<string, number>>();
+        },
+      ),
+    ]);
+    for (const row of rows) row.extra = { ...row.extra, ...extras.get(`${row.namespace}/${row.pod}`) };
+    return rows;
+  }
+
+  async probe(): Promise<ProbeReport> {
+    const report = await this.base.probe();
+    try {
+      const extras = await this.prom.extraValues(Date.now() / 1000);
+      for (const column of this.extraColumns) {
+        const n = [...extras.values()].filter((e) => column in e).length;
+        report.lines.push(`extra metric "${column}": ${n} pods`);
+      }
+    } catch (err) {
+      report.lines.push(`extra metrics: FAILED: ${(err as Error).message}`);
+    }
+    return report;
+  }
+
+  close(): void {
+    this.base.close?.();
+    this.prom.close();
+  }
 }

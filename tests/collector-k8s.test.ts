@@ -290,6 +290,14 @@ void test('dataset-generator: --test reports what it sees; ticks append to the C
       (err: Error) => err instanceof CsvHeaderError && /different header/.test(err.message),
     );
     assert.equal(readFileSync(other, 'utf8'), 'Timestamp,Namespace,Pod Name,Something Else\n');
+
+    // Usage errors are refused before anything is written.
+    const base = ['--kubeconfig', sim.kubeconfigPath, '--once', '-o', join(tmp, 'usage.csv'), '--log-dir', join(tmp, 'logs')];
+    await assert.rejects(main([...base, '-A', '--extra-metric', 'X=up']), /--extra-metric needs --prometheus-url/);
+    await assert.rejects(main([...base, '-A', '--extra-metric', 'no equals sign', '--prometheus-url', 'http://127.0.0.1:1']), /Column Name=PROMQL/);
+    await assert.rejects(main([...base, '-A', '--namespace', 'shop']), /not both/);
+    await assert.rejects(main([...base, '-A', '--interval', '0']), /--interval must be a positive/);
+    assert.equal(existsSync(join(tmp, 'usage.csv')), false);
   } finally {
     await sim.close();
   }

@@ -293,6 +293,30 @@ void test('dataset-generator --source prometheus appends rows with the extra col
   assert.equal(beat.rows_total, rows.length);
 });
 
+void test('dataset-generator --source k8s takes --extra-metric columns from Prometheus', async () => {
+  const csv = join(tmp, 'k8s-extra.csv');
+  const code = await main([
+    '--source', 'k8s', '--kubeconfig', sim.kubeconfigPath, '--prometheus-url', prom.url, '-n', 'shop', '--once',
+    '--output-file', csv, '--log-dir', join(tmp, 'logs'), '--log-level', 'error',
+    '--extra-metric', 'Memory Limit (MB)=sum by (namespace, pod) (container_spec_memory_limit_bytes{container!=""}) / 1048576',
+  ]);
+  assert.equal(code, 0);
+  const lines = readFileSync(csv, 'utf8').trimEnd().split('\n');
+  const schema = new MetricsCsvSchema(lines[0]!);
+  assert.deepEqual(schema.extraColumns, ['Memory Limit (MB)']);
+  const rows = lines.slice(1).map((l) => {
+    const r = schema.parseLine(l);
+    assert.ok(r.ok, r.ok ? '' : r.reason);
+    return r.row;
+  });
+  assert.equal(rows.length, 3);
+  for (const r of rows) {
+    assert.equal(r.namespace, 'shop');
+    assert.equal(r.extra['Memory Limit (MB)'], 256, 'the shop/web limit, from PromQL');
+    assert.ok(Number.isFinite(r.cpuPercent), 'the standard columns still come from the Kubernetes API');
+  }
+});
+
 void test('--test reports a live Prometheus; an unreachable one fails --once and --test with exit code 1', async () => {
   const dead = `http://127.0.0.1:${await freePort()}`;
   const args = ['--source', 'prometheus', '--prometheus-url', dead, '-A', '--log-dir', join(tmp, 'logs'), '--log-level', 'error'];
