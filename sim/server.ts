@@ -204,7 +204,7 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
   };
 
   return (req, res) => {
-    void (async () => {
+    (async () => {
       let url: URL;
       try {
         url = new URL(req.url ?? '/', 'https://sim.local');
@@ -259,7 +259,10 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
         'Audit-Id': `sim-${deps.requests.length}`,
       });
       res.end(text);
-    })();
+    })().catch(() => {
+      // Only a broken connection gets here (every API error became a Status above).
+      res.destroy();
+    });
   };
 
   // ------------------------------------------------------------------ routing
