@@ -21,7 +21,8 @@ export async function main(argv: string[]): Promise<number | void> {
     .option('speed', { type: 'number', default: 1, describe: 'Time acceleration: one tick every tick-seconds/speed real seconds' })
     .option('tick-seconds', { type: 'number', default: 5, describe: 'Simulated seconds per tick' })
     .option('truth-out', { type: 'string', describe: 'Write ground truth JSON (injected faults, first OOM kill...) here after every tick' })
-    .option('pods', { type: 'number', describe: 'Scale the scenario to about this many pods (benchmarks: 1000, 10000)' });
+    .option('pods', { type: 'number', describe: 'Scale the scenario to about this many pods (benchmarks: 1000, 10000)' })
+    .option('start-time', { type: 'string', describe: 'Simulated time of tick 0, ISO 8601 (default: now, rounded down to a tick)' });
   const args = await parser.parseAsync();
   if (helpShown(argv)) return 0;
   for (const k of ['port', 'metrics-port'] as const) {
@@ -31,6 +32,8 @@ export async function main(argv: string[]): Promise<number | void> {
   if (!(args.speed > 0)) throw new UsageError(`--speed must be positive (got ${args.speed})`);
   if (!(args['tick-seconds'] > 0)) throw new UsageError(`--tick-seconds must be positive (got ${args['tick-seconds']})`);
   if (args.pods !== undefined && !(Number.isInteger(args.pods) && args.pods > 0)) throw new UsageError(`--pods must be a positive integer (got ${args.pods})`);
+  const startTime = args['start-time'];
+  if (startTime !== undefined && Number.isNaN(new Date(startTime).getTime())) throw new UsageError(`--start-time must be an ISO 8601 time (got ${startTime})`);
   const log = createLogger('podsentinel-sim', { dir: args['log-dir'] as string | undefined, level: args['log-level'] as Level });
 
   let sim;
@@ -46,6 +49,7 @@ export async function main(argv: string[]): Promise<number | void> {
       tickSeconds: args['tick-seconds'],
       ...(args['truth-out'] ? { truthOut: args['truth-out'] } : {}),
       ...(args.pods !== undefined ? { pods: args.pods } : {}),
+      ...(startTime !== undefined ? { startTime } : {}),
     });
   } catch (err) {
     const msg = (err as Error).message;

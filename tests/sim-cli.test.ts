@@ -93,7 +93,7 @@ void test('bad options and unknown scenarios give one clear error and exit 2', a
   assert.equal(await badSpeed.exit, 2);
   assert.match(badSpeed.stderr(), /--speed must be positive/);
   const help = await run(process.execPath, ['--import', 'tsx', 'sim/cli.ts', '--help'], { cwd: ROOT });
-  for (const opt of ['--port', '--metrics-port', '--kubeconfig-out', '--scenario', '--seed', '--speed', '--tick-seconds', '--truth-out', '--pods']) {
+  for (const opt of ['--port', '--metrics-port', '--kubeconfig-out', '--scenario', '--seed', '--speed', '--tick-seconds', '--truth-out', '--pods', '--start-time']) {
     assert.ok(help.stdout.includes(opt), `--help lists ${opt}`);
   }
 });
