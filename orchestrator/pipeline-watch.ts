@@ -1,7 +1,36 @@
 // Follows pod_insights.json and pod_analysis.json for the status block and the event lines: a pod
 // newly flagged, a new analysis (root cause and recommended actions), an anomaly cleared.
 import { PodAnalysisFile, PodInsights, type PodAnalysis, type PodInsight } from '../lib/schemas.ts';
+import { statSync } from 'node:fs';
 import { readJsonFile } from '../lib/atomic-file.ts';
+
+/** Re-reads a file only when its size or modification time changed (large clusters: MB of JSON). */
+class CachedRead<T> {
+  private key = '';
+  private value: T | null = null;
+  private readonly path: string;
+  private readonly read: (path: string) => T | null;
+  constructor(path: string, read: (path: string) => T | null) {
+    this.path = path;
+    this.read = read;
+  }
+
+  /** The parsed file, or null when missing; `changed` when it was read anew. Throws on invalid content. */
+  get(): { value: T | null; changed: boolean } {
+    let key: string;
+    try {
+      const st = statSync(this.path);
+      key = `${st.mtimeMs}:${st.size}:${st.ino}`;
+    } catch {
+      key = 'missing';
+    }
+    if (key === this.key) return { value: this.value, changed: false };
+    const value = key === 'missing' ? null : this.read(this.path);
+    this.key = key;
+    this.value = value;
+    return { value, changed: true };
+  }
+}
 
 export interface PipelineSnapshot {
   pods: number | undefined;
@@ -45,15 +74,15 @@ function fmt(n: number): string {
 }
 
 export class PipelineWatch {
-  private readonly insightsFile: string;
-  private readonly analysisFile: string;
+  private readonly insights: CachedRead<PodInsights>;
+  private readonly analysis: CachedRead<PodAnalysisFile>;
   private flagged = new Set<string>();
   private seenAnalyses = new Set<string>();
   private firstRead = true;
   private lastError = '';
   constructor(insightsFile: string, analysisFile: string) {
-    this.insightsFile = insightsFile;
-    this.analysisFile = analysisFile;
+    this.insights = new CachedRead(insightsFile, (p) => readJsonFile(p, PodInsights));
+    this.analysis = new CachedRead(analysisFile, (p) => readJsonFile(p, PodAnalysisFile));
   }
 
   /** Reads both files; a missing or invalid file leaves its figures unknown (reported once). */
@@ -63,25 +92,27 @@ export class PipelineWatch {
     const snapshot: PipelineSnapshot = { pods: undefined, flagged: undefined, openAnalyses: undefined, rowsRead: undefined, analyses: [] };
     let error = '';
     try {
-      const ins = readJsonFile(this.insightsFile, PodInsights);
+      const { value: ins, changed } = this.insights.get();
       if (ins) {
         snapshot.pods = ins.pods.length;
         snapshot.rowsRead = ins.rows_read;
-        const now = new Set<string>();
-        for (const p of ins.pods) {
-          if (!p.predicted_anomaly) continue;
-          now.add(podKey(p));
-          if (!this.flagged.has(podKey(p))) lines.push(describeAnomaly(p));
+        if (changed) {
+          const now = new Set<string>();
+          for (const p of ins.pods) {
+            if (!p.predicted_anomaly) continue;
+            now.add(podKey(p));
+            if (!this.flagged.has(podKey(p))) lines.push(describeAnomaly(p));
+          }
+          for (const k of this.flagged) if (!now.has(k)) lines.push(`cleared ${k}: no longer anomalous`);
+          this.flagged = now;
         }
-        for (const k of this.flagged) if (!now.has(k)) lines.push(`cleared ${k}: no longer anomalous`);
-        this.flagged = now;
-        snapshot.flagged = now.size;
+        snapshot.flagged = this.flagged.size;
       }
     } catch (err) {
       error = (err as Error).message;
     }
     try {
-      const an = readJsonFile(this.analysisFile, PodAnalysisFile);
+      const { value: an } = this.analysis.get();
       if (an) {
         snapshot.analyses = an.analyses as PodAnalysis[];
         snapshot.openAnalyses = an.analyses.length;

@@ -2,13 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Supervisor } from '../orchestrator/supervisor.ts';
 import { acquireInstanceLock, InstanceLockedError, LOCK_FILE_NAME } from '../orchestrator/lock.ts';
 import { condense, runMonitoring, STATUS_FILE_NAME, type MonitorConfig } from '../orchestrator/monitor.ts';
 import { archiveEarlierDemo } from '../orchestrator/demo-reset.ts';
+import { PipelineWatch } from '../orchestrator/pipeline-watch.ts';
 import { renderStatus, StatusView } from '../orchestrator/status-view.ts';
 import { judgeHeartbeat, RateMeter } from '../orchestrator/heartbeat.ts';
 import { memoryLogger } from '../lib/log.ts';
@@ -354,4 +355,38 @@ void test('runMonitoring exits 1 with the reason shown when every child has been
   assert.match(printed, /ERROR dataset-generator crashed 2 times in 60s: not restarted/);
   assert.match(printed, /nothing left to supervise/);
   assert.equal(existsSync(join(cfg.dataDir, LOCK_FILE_NAME)), false, 'lock released');
+});
+
+void test('pipeline watch: a pod newly flagged, its analysis once, its clearing, and a broken file reported once', () => {
+  const dir = tmp();
+  const insights = join(dir, 'pod_insights.json');
+  const analysis = join(dir, 'pod_analysis.json');
+  const watch = new PipelineWatch(insights, analysis);
+  assert.deepEqual(watch.poll().events.lines, [], 'no files yet: nothing to say');
+  const pod = (anomalous: boolean) => ({
+    namespace: 'monitoring', pod: 'leaky-0', timestamp: '2026-11-25T05:00:00Z', anomaly_probability: anomalous ? 0.93 : 0.1,
+    predicted_anomaly: anomalous, anomaly_type: anomalous ? 'oom_risk' : 'none', since: null,
+    contributing_metrics: anomalous ? [{ metric: 'mem_pct', value: 97, expected: 60, deviation: 4 }] : [],
+  });
+  const writeInsights = (anomalous: boolean, t: number) => {
+    writeFileSync(insights, JSON.stringify({ generated_at: 'x', model: { name: 'lstm', version: '1', trained_at: null, backend: 'wasm' }, threshold: 0.7, rows_read: 10, rows_rejected: 0, pods: [pod(anomalous)] }));
+    utimesSync(insights, t, t); // distinct mtimes: the watch re-reads only changed files
+  };
+  writeInsights(true, 1000);
+  writeFileSync(analysis, JSON.stringify({ generated_at: 'x', resolved: [], analyses: [{ id: 'a1', namespace: 'monitoring', pod: 'leaky-0', owner: null, detected_at: 'x',
+    anomaly_probability: 0.93, anomaly_type: 'oom_risk', severity: 'high', root_cause: 'leak', explanation: '', evidence: ['OOMKilled'], recommended_actions: [], source: { type: 'rules' } }] }));
+  const first = watch.poll();
+  assert.deepEqual(first.events.lines.map((l) => l.split('\n')[0]), [
+    'ANOMALY monitoring/leaky-0: oom_risk probability 93% — mem_pct 97 (expected 60)',
+    'ANALYSIS monitoring/leaky-0 [high] oom_risk (rules, id a1)',
+  ]);
+  assert.equal(first.snapshot.flagged, 1);
+  assert.equal(first.events.newAnalyses.length, 1);
+  assert.deepEqual(watch.poll().events.lines, [], 'nothing new');
+  writeInsights(false, 2000);
+  assert.deepEqual(watch.poll().events.lines, ['cleared monitoring/leaky-0: no longer anomalous']);
+  writeFileSync(insights, '{ torn');
+  utimesSync(insights, 3000, 3000);
+  assert.match(watch.poll().events.lines.join('\n'), /warning: .*pod_insights.json is not valid JSON/);
+  assert.deepEqual(watch.poll().events.lines, [], 'the same problem is reported once');
 });
