@@ -127,6 +127,50 @@ function cadvisorBuffer(c: SimCluster, pods: Iterable<SimPod>, withNode: boolean
   return emitBuffer([cpu, ws, limit, rx, tx, rxd, txd, fr, fw]);
 }
 
+// A pod's kube-state-metrics lines only change with its state (resource version, readiness): kept
+// between scrapes, so a tick rebuilds only the pods that changed.
+const ksmCache = new WeakMap<SimPod, { key: string; lines: string[][] }>();
+
+/** The pod's lines per family, in the order of kubeStateBuffer's podFamilies. */
+function ksmLines(c: SimCluster, p: SimPod): string[][] {
+  const isReady = c.isReady(p);
+  const key = `${p.resourceVersion}|${isReady}|${p.stage}|${p.restarts}|${p.node ?? ''}|${p.containerSerial}`;
+  const hit = ksmCache.get(p);
+  if (hit && hit.key === key) return hit.lines;
+  const L = podLabels(c, p);
+  const node = esc(p.node ?? '');
+  const out: string[][] = Array.from({ length: 14 }, () => []);
+  out[0]!.push(
+    `kube_pod_info{${L.pod},host_ip="",pod_ip="${p.podIP ?? ''}",node="${node}",created_by_kind="ReplicaSet",created_by_name="${p.rsName}",priority_class="",host_network="false"} 1`,
+  );
+  out[1]!.push(`kube_pod_owner{${L.pod},owner_kind="ReplicaSet",owner_name="${p.rsName}",owner_is_controller="true"} 1`);
+  const ph = p.stage === 'unscheduled' || p.stage === 'creating' ? 'Pending' : 'Running';
+  for (const x of PHASES) out[2]!.push(`kube_pod_status_phase{${L.pod},phase="${x}"} ${x === ph ? 1 : 0}`);
+  out[3]!.push(`kube_pod_status_ready{${L.pod},condition="true"} ${isReady ? 1 : 0}`, `kube_pod_status_ready{${L.pod},condition="false"} ${isReady ? 0 : 1}`);
+  if (p.node) {
+    const cl = L.ctr;
+    out[4]!.push(`kube_pod_container_status_ready{${cl}} ${isReady ? 1 : 0}`);
+    out[5]!.push(`kube_pod_container_status_running{${cl}} ${p.stage === 'running' ? 1 : 0}`);
+    const waiting = p.stage === 'creating' ? 'ContainerCreating' : p.stage === 'backoff' ? 'CrashLoopBackOff' : undefined;
+    out[6]!.push(`kube_pod_container_status_waiting{${cl}} ${waiting ? 1 : 0}`);
+    if (waiting) out[7]!.push(`kube_pod_container_status_waiting_reason{${cl},reason="${waiting}"} 1`);
+    if (p.stage === 'oomkilled') out[8]!.push(`kube_pod_container_status_terminated_reason{${cl},reason="OOMKilled"} 1`);
+    if (p.lastTerm) {
+      out[9]!.push(`kube_pod_container_status_last_terminated_reason{${cl},reason="${p.lastTerm.reason}"} 1`);
+      out[10]!.push(`kube_pod_container_status_last_terminated_exitcode{${cl}} ${p.lastTerm.exitCode}`);
+    }
+    out[11]!.push(`kube_pod_container_status_restarts_total{${cl}} ${p.restarts}`);
+    out[12]!.push(`kube_pod_container_resource_limits{${cl},node="${node}",resource="cpu",unit="core"} ${num(p.container.cpuLimitCores)}`);
+    if (p.container.memLimitBytes) out[12]!.push(`kube_pod_container_resource_limits{${cl},node="${node}",resource="memory",unit="byte"} ${p.container.memLimitBytes}`);
+    out[13]!.push(
+      `kube_pod_container_resource_requests{${cl},node="${node}",resource="cpu",unit="core"} ${num(p.container.cpuRequestCores)}`,
+      `kube_pod_container_resource_requests{${cl},node="${node}",resource="memory",unit="byte"} ${p.container.memRequestBytes}`,
+    );
+  }
+  ksmCache.set(p, { key, lines: out });
+  return out;
+}
+
 /** kube-state-metrics series for every pod, deployment and node. */
 export function kubeStateText(c: SimCluster): string {
   return kubeStateBuffer(c).toString('utf8');
@@ -147,36 +191,10 @@ function kubeStateBuffer(c: SimCluster): Buffer {
   const restarts = family('kube_pod_container_status_restarts_total', 'counter', 'The number of container restarts per container.');
   const limits = family('kube_pod_container_resource_limits', 'gauge', 'The number of requested limit resource by a container.');
   const requests = family('kube_pod_container_resource_requests', 'gauge', 'The number of requested request resource by a container.');
+  const podFamilies = [info, owner, phase, ready, cReady, cRunning, cWaiting, waitingReason, terminatedReason, lastTerm, lastExit, restarts, limits, requests];
   for (const p of c.sortedPodList()) {
-    const L = podLabels(c, p);
-    const node = esc(p.node ?? '');
-    info.lines.push(
-      `kube_pod_info{${L.pod},host_ip="",pod_ip="${p.podIP ?? ''}",node="${node}",created_by_kind="ReplicaSet",created_by_name="${p.rsName}",priority_class="",host_network="false"} 1`,
-    );
-    owner.lines.push(`kube_pod_owner{${L.pod},owner_kind="ReplicaSet",owner_name="${p.rsName}",owner_is_controller="true"} 1`);
-    const ph = p.stage === 'unscheduled' || p.stage === 'creating' ? 'Pending' : 'Running';
-    for (const x of PHASES) phase.lines.push(`kube_pod_status_phase{${L.pod},phase="${x}"} ${x === ph ? 1 : 0}`);
-    const isReady = c.isReady(p);
-    ready.lines.push(`kube_pod_status_ready{${L.pod},condition="true"} ${isReady ? 1 : 0}`, `kube_pod_status_ready{${L.pod},condition="false"} ${isReady ? 0 : 1}`);
-    if (!p.node) continue;
-    const cl = L.ctr;
-    cReady.lines.push(`kube_pod_container_status_ready{${cl}} ${isReady ? 1 : 0}`);
-    cRunning.lines.push(`kube_pod_container_status_running{${cl}} ${p.stage === 'running' ? 1 : 0}`);
-    const waiting = p.stage === 'creating' ? 'ContainerCreating' : p.stage === 'backoff' ? 'CrashLoopBackOff' : undefined;
-    cWaiting.lines.push(`kube_pod_container_status_waiting{${cl}} ${waiting ? 1 : 0}`);
-    if (waiting) waitingReason.lines.push(`kube_pod_container_status_waiting_reason{${cl},reason="${waiting}"} 1`);
-    if (p.stage === 'oomkilled') terminatedReason.lines.push(`kube_pod_container_status_terminated_reason{${cl},reason="OOMKilled"} 1`);
-    if (p.lastTerm) {
-      lastTerm.lines.push(`kube_pod_container_status_last_terminated_reason{${cl},reason="${p.lastTerm.reason}"} 1`);
-      lastExit.lines.push(`kube_pod_container_status_last_terminated_exitcode{${cl}} ${p.lastTerm.exitCode}`);
-    }
-    restarts.lines.push(`kube_pod_container_status_restarts_total{${cl}} ${p.restarts}`);
-    limits.lines.push(`kube_pod_container_resource_limits{${cl},node="${node}",resource="cpu",unit="core"} ${num(p.container.cpuLimitCores)}`);
-    if (p.container.memLimitBytes) limits.lines.push(`kube_pod_container_resource_limits{${cl},node="${node}",resource="memory",unit="byte"} ${p.container.memLimitBytes}`);
-    requests.lines.push(
-      `kube_pod_container_resource_requests{${cl},node="${node}",resource="cpu",unit="core"} ${num(p.container.cpuRequestCores)}`,
-      `kube_pod_container_resource_requests{${cl},node="${node}",resource="memory",unit="byte"} ${p.container.memRequestBytes}`,
-    );
+    const lines = ksmLines(c, p);
+    for (let i = 0; i < podFamilies.length; i++) for (const line of lines[i]!) podFamilies[i]!.lines.push(line);
   }
   const depSpec = family('kube_deployment_spec_replicas', 'gauge', 'Number of desired pods for a deployment.');
   const depAvail = family('kube_deployment_status_replicas_available', 'gauge', 'The number of available replicas per deployment.');
