@@ -124,7 +124,18 @@ void describe('faults show in what is served', () => {
       const fresh = sim.cluster.pods().filter((p) => p.deployment === 'log-aggregator');
       assert.equal(fresh.length, 2);
       assert.ok(fresh.every((p) => p.name !== name && p.fault === undefined));
-      assert.ok(fresh.some((p) => p.status === 'ContainerCreating'));
+      const creating = fresh.find((p) => p.status === 'ContainerCreating');
+      assert.ok(creating);
+      let prom2 = parseProm(await metricsText(sim));
+      assert.equal(series(prom2, 'kube_pod_container_status_waiting_reason', creating.name, { reason: 'ContainerCreating' }), 1);
+      assert.equal(series(prom2, 'kube_pod_status_phase', creating.name, { phase: 'Pending' }), 1);
+      assert.equal(series(prom2, 'container_memory_working_set_bytes', creating.name), undefined, 'no cAdvisor series before the container runs');
+      sim.tick(4);
+      prom2 = parseProm(await metricsText(sim));
+      assert.equal(sim.cluster.truth('monitoring', creating.name)!.ready, true);
+      assert.equal(series(prom2, 'kube_pod_container_status_waiting_reason', creating.name, { reason: 'ContainerCreating' }), undefined);
+      assert.equal(series(prom2, 'kube_pod_container_status_ready', creating.name), 1);
+      assert.equal(series(prom2, 'kube_pod_status_phase', creating.name, { phase: 'Running' }), 1);
     });
   });
 
