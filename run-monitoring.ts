@@ -102,7 +102,15 @@ export function configFrom(argv: string[]): MonitorConfig | null {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const cfg = configFrom(argv);
+  let cfg: MonitorConfig | null;
+  try {
+    cfg = configFrom(argv);
+  } catch (err) {
+    // Handled here too, for the bin launcher (which calls main without runIfMain's error handling).
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`error: ${err.message}\nRun with --help for usage.\n`);
+    return 2;
+  }
   if (!cfg) return 0;
   const log = createLogger('run-monitoring', { dir: cfg.logDir, level: cfg.logLevel as 'info', console: 'none' });
   // The first SIGINT/SIGTERM stops gracefully. Ctrl-C reaches this process twice (from the terminal and

@@ -390,3 +390,16 @@ void test('pipeline watch: a pod newly flagged, its analysis once, its clearing,
   assert.match(watch.poll().events.lines.join('\n'), /warning: .*pod_insights.json is not valid JSON/);
   assert.deepEqual(watch.poll().events.lines, [], 'the same problem is reported once');
 });
+
+void test('run-monitoring usage errors: one clear line and exit 2', () => {
+  for (const [args, message] of [
+    [['--generator-only', '--anomaly-agent-only'], /choose at most one of --generator-only/],
+    [['--alert-threshold', '3'], /--alert-threshold must be between 0 and 1/],
+    [['--source', 'prometheus'], /--source prometheus needs --prometheus-url/],
+  ] as const) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', resolve('run-monitoring.ts'), ...args], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /at configFrom/, 'no stack trace');
+  }
+});
