@@ -28,6 +28,12 @@ export interface Verdict {
   contributing: ContributingMetric[];
   /** Epoch ms when the current anomalous stretch began, or null. */
   since: number | null;
+  /**
+   * Score (0..1) of a new alert starting at this observation: high when the evidence rises above its
+   * own recent peak, damped while an already-raised stretch continues. A streaming benchmark that
+   * counts every row above its threshold as a detection (NAB) scores this; undefined = probability.
+   */
+  onset?: number;
 }
 
 export interface Detector {

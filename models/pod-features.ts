@@ -30,21 +30,23 @@ export interface FeatureSpec {
   relFloor: number;
   /** Anomaly type when this feature leads. */
   type: AnomalyType;
+  /** Weight of downward level deviations (a pod's load falling, e.g. after a scale-out, matters less). */
+  downWeight: number;
 }
 
-const GENERIC: FeatureSpec = { kind: 'sequence', absFloor: 1e-9, relFloor: 0.002, type: 'unknown' };
+const GENERIC: FeatureSpec = { kind: 'sequence', absFloor: 1e-9, relFloor: 0.002, type: 'unknown', downWeight: 1 };
 
 export const FEATURE_SPECS: Record<string, FeatureSpec> = {
-  cpu_pct: { kind: 'sequence', absFloor: 1, relFloor: 0.03, type: 'resource_exhaustion' },
-  mem_pct: { kind: 'sequence', absFloor: 0.5, relFloor: 0.01, type: 'resource_exhaustion' },
-  mem_slope: { kind: 'info', absFloor: 0.05, relFloor: 0, type: 'oom_risk' },
-  restarts_delta: { kind: 'info', absFloor: 1, relFloor: 0, type: 'crash_loop' },
-  ready_ratio: { kind: 'info', absFloor: 0.1, relFloor: 0, type: 'unknown' },
-  net_rx: { kind: 'sequence', absFloor: 200, relFloor: 0.03, type: 'network_issue' },
-  net_tx: { kind: 'sequence', absFloor: 200, relFloor: 0.03, type: 'network_issue' },
-  net_drops: { kind: 'sequence', absFloor: 2, relFloor: 0.05, type: 'network_issue' },
-  fs_read_rate: { kind: 'sequence', absFloor: 0.05, relFloor: 0.03, type: 'io_pressure' },
-  fs_write_rate: { kind: 'sequence', absFloor: 0.05, relFloor: 0.03, type: 'io_pressure' },
+  cpu_pct: { kind: 'sequence', absFloor: 1, relFloor: 0.03, type: 'resource_exhaustion', downWeight: 0.5 },
+  mem_pct: { kind: 'sequence', absFloor: 0.5, relFloor: 0.01, type: 'resource_exhaustion', downWeight: 0.5 },
+  mem_slope: { kind: 'info', absFloor: 0.05, relFloor: 0, type: 'oom_risk', downWeight: 1 },
+  restarts_delta: { kind: 'info', absFloor: 1, relFloor: 0, type: 'crash_loop', downWeight: 1 },
+  ready_ratio: { kind: 'info', absFloor: 0.1, relFloor: 0, type: 'unknown', downWeight: 1 },
+  net_rx: { kind: 'sequence', absFloor: 200, relFloor: 0.03, type: 'network_issue', downWeight: 0.5 },
+  net_tx: { kind: 'sequence', absFloor: 200, relFloor: 0.03, type: 'network_issue', downWeight: 0.5 },
+  net_drops: { kind: 'sequence', absFloor: 2, relFloor: 0.05, type: 'network_issue', downWeight: 0.5 },
+  fs_read_rate: { kind: 'sequence', absFloor: 0.05, relFloor: 0.03, type: 'io_pressure', downWeight: 0.5 },
+  fs_write_rate: { kind: 'sequence', absFloor: 0.05, relFloor: 0.03, type: 'io_pressure', downWeight: 0.5 },
   value: GENERIC,
 };
 

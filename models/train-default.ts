@@ -13,10 +13,10 @@ export const DEFAULT_MODEL_DIR = 'models/artifacts/default';
 
 export async function main(argv: string[]): Promise<number> {
   const out = argv.includes('--model-dir') ? argv[argv.indexOf('--model-dir') + 1]! : DEFAULT_MODEL_DIR;
-  const ticks = 1500;
+  const ticks = 2000;
   const seed = 42;
   const useHealthy = existsSync(join(SCENARIO_DIR, 'healthy.json'));
-  const scenario = useHealthy ? loadScenario('healthy') : baseScenario({}, 4);
+  const scenario = useHealthy ? loadScenario('healthy') : baseScenario({ churn: [{ tick: 300, every: 500, namespace: 'jobs', deployment: 'worker', action: 'rollout' }] }, 6);
   const rows = simulate(scenario, ticks, seed);
   mkdirSync('data', { recursive: true });
   const csv = 'data/train-default.csv';

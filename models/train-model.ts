@@ -5,7 +5,9 @@ import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
 import { createLogger, type Level } from '../lib/log.ts';
 import { MetricsCsvSchema, type MetricRow } from '../lib/metrics-csv.ts';
 import { selectBackend } from './backend.ts';
-import { buildModel, loadSequenceModel, loadTfModel, saveModel, type ModelMeta } from './lstm/model.ts';
+import { buildModel, loadSequenceModel, loadTfModel, saveModel, type ModelMeta, type SequenceModel } from './lstm/model.ts';
+import { exceedanceTable, LstmDetector } from './lstm/detector.ts';
+import { PodScorer } from './pod-scorer.ts';
 import { calibrate, DEFAULT_TRAIN, fit, normalisedSequences, type TrainOptions } from './lstm/train.ts';
 import { initialFeatureState, POD_FEATURES, podFeatures, type PodFeatureState } from './pod-features.ts';
 
@@ -101,7 +103,7 @@ export async function trainModel(req: TrainRequest): Promise<ModelMeta> {
     window: opts.window,
     units: tmpMeta.units,
     input: 'robust-z (per series online median/MAD-like EW normaliser, clipped)',
-    calibration: { error_mean: 0.5, error_std: 0.5, level_mean: 0.45, level_std: 0.6, error_quantiles: {}, samples: 0 },
+    calibration: { error_scale: 1, level_scale: 3, error_mean: 0.1, error_std: 0.2, level_mean: 0.1, level_std: 0.2, error_quantiles: {}, samples: 0 },
     training_range: {
       from: new Date(Math.min(...times)).toISOString(),
       to: new Date(Math.max(...times)).toISOString(),
@@ -116,10 +118,25 @@ export async function trainModel(req: TrainRequest): Promise<ModelMeta> {
   await saveModel(tf, model, req.modelDir, meta);
   const fused = loadSequenceModel(req.modelDir);
   meta.calibration = calibrate(fused.weights, seqs);
+  const tables = measureExceedance({ ...fused, meta }, rows);
+  meta.calibration.table = tables.error;
+  meta.calibration.level_table = tables.level;
+  log(`calibration: exceedance tables down to 1e-${tables.error.at(-1)?.[1] ?? 0} per channel-tick`);
   await saveModel(tf, model, req.modelDir, meta);
   model.dispose();
   log(`saved ${req.modelDir} (version ${version}, loss ${loss.toFixed(5)}, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   return meta;
+}
+
+/** Runs the detector over the (normal) training rows and tabulates how often each raw statistic is reached. */
+function measureExceedance(model: SequenceModel, rows: readonly MetricRow[]): { error: Array<[number, number]>; level: Array<[number, number]> } {
+  const det = new LstmDetector({ features: POD_FEATURES, threshold: 0.7, model, uncalibrated: true });
+  det.collect = [];
+  det.collectLevel = [];
+  const scorer = new PodScorer(det);
+  const sorted = [...rows].sort((a, b) => a.time - b.time);
+  for (const row of sorted) scorer.score(row);
+  return { error: exceedanceTable(det.collect), level: exceedanceTable(det.collectLevel) };
 }
 
 function bumpVersion(v: string): string {

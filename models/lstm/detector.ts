@@ -29,25 +29,55 @@ export interface DetectorParams {
   /** Leak trend: rate of the EW regression, horizon (ticks) for projected time-to-limit. */
   leakRate: number;
   leakHorizon: number;
+  /** Ticks of regression (after start-up) before the leak test speaks. */
+  leakMinTicks: number;
   /** Hysteresis: leave the anomalous state after this many ticks below exitRatio·threshold. */
   exitRatio: number;
   exitTicks: number;
   /** Probability = S / (S + scoreScale), S = -log10(tail probability): never saturates, so rankings stay. */
   scoreScale: number;
+  /** Weight of the level test against the prediction-error test (0 = prediction error only). */
+  levelWeight: number;
+  /** Ticks a deviation must last, on the same side, to count (1 = every tick, 2 = sustained). */
+  persistTicks: number;
+  /** Rate of the short-term average of raw scores (1 = no averaging). */
+  shortRate: number;
+  /** Onset score: per-tick decay of the running peak of evidence; re-alarms below it are damped. */
+  onsetDecay: number;
+  onsetDamp: number;
+  /** Baseline adaptation is multiplied by this while the series is anomalous. */
+  anomalousRateFactor: number;
+  /** After a sibling appears, load deviations of the workload's pods are weighted by churnWeight for this long. */
+  churnWindowMs: number;
+  churnWeight: number;
+  /** The scale is at least slowWeight × a slower, unclipped deviation (rate slowRate × baseline rate). */
+  slowWeight: number;
+  slowRate: number;
 }
 
 export const DEFAULT_PARAMS: DetectorParams = {
-  baselineRate: 1 / 200,
+  baselineRate: 1 / 60,
   clip: 3,
   historyRate: 1 / 1000,
   priorCount: 50,
   grace: 12,
-  ramp: 24,
-  leakRate: 1 / 60,
-  leakHorizon: 200,
+  ramp: 200,
+  leakRate: 1 / 40,
+  leakHorizon: 240,
+  leakMinTicks: 30,
   exitRatio: 0.75,
   exitTicks: 3,
   scoreScale: 2,
+  levelWeight: 1,
+  persistTicks: 2,
+  shortRate: 1,
+  onsetDecay: 0.99,
+  onsetDamp: 0.5,
+  anomalousRateFactor: 0.1,
+  churnWindowMs: 15 * 60_000,
+  churnWeight: 0.5,
+  slowWeight: 0.6,
+  slowRate: 0.25,
 };
 
 export const LSTM_CLIP = 6;
@@ -59,33 +89,38 @@ const Z_CLIP = 50;
  */
 export function normaliseSeries(xs: ArrayLike<number>, spec: FeatureSpec, params: DetectorParams = DEFAULT_PARAMS): Float64Array {
   const out = new Float64Array(xs.length);
-  let m = 0, s = 1;
+  let m = 0, s = 1, slow = 1;
   for (let n = 0; n < xs.length; n++) {
     const x = xs[n]!;
     if (n === 0) {
       m = x;
       const floor = spec.absFloor + spec.relFloor * Math.abs(x);
       s = Math.max(floor, 0.1 * Math.abs(x));
+      slow = s;
       out[0] = 0;
       continue;
     }
-    const z = (x - m) / s;
+    const sEff = s > params.slowWeight * slow ? s : params.slowWeight * slow;
+    const z = (x - m) / sEff;
     out[n] = z > LSTM_CLIP ? LSTM_CLIP : z < -LSTM_CLIP ? -LSTM_CLIP : z;
     const a = Math.max(1 / (n + 1), params.baselineRate);
     const lim = params.clip * s;
     const r = x - m > lim ? lim : x - m < -lim ? -lim : x - m;
+    const dev = Math.abs(x - m);
     m += a * r;
-    s = Math.max(spec.absFloor + spec.relFloor * Math.abs(m), s + a * (1.2533 * Math.abs(r) - s));
+    const ar = Math.abs(r) < s ? Math.abs(r) : s;
+    s = Math.max(spec.absFloor + spec.relFloor * Math.abs(m), s + a * (1.2533 * ar - s));
+    slow += a * params.slowRate * (1.2533 * dev - slow);
   }
   return out;
 }
 // per-channel slots in SeriesState.f
-const N = 0, M = 1, S = 2, ZP = 3, EP = 4, PRED = 5, MUE = 6, VARE = 7, MUL = 8, VARL = 9, SC = 10, DEV = 11;
-const CH = 12;
+const N = 0, M = 1, S = 2, ZP = 3, EP = 4, PRED = 5, MUE = 6, VARE = 7, MUL = 8, VARL = 9, SC = 10, DEV = 11, RE = 12, RL = 13, SLOW = 14;
+const CH = 15;
 // per-series slots (after the channels)
 const T_N = 0, T_LAST = 1, T_ANOM = 2, T_SINCE = 3, T_BELOW = 4, T_NOTREADY = 5, T_RESTART_AGE = 6;
-const L_T = 7, L_X = 8, L_TT = 9, L_TX = 10, L_XX = 11, L_N = 12, T_PREVP = 13;
-const PER_SERIES = 14;
+const L_T = 7, L_X = 8, L_TT = 9, L_TX = 10, L_XX = 11, L_N = 12, T_PREVP = 13, T_PEAK = 14;
+const PER_SERIES = 15;
 
 interface SeriesState {
   f: Float64Array;
@@ -133,6 +168,44 @@ export interface LstmDetectorOptions {
   model: SequenceModel;
   params?: Partial<DetectorParams>;
   name?: string;
+  /** Ignore the model's exceedance table (used while measuring it). */
+  uncalibrated?: boolean;
+}
+
+/**
+ * Maps a raw channel statistic through the exceedance table measured on normal data: points
+ * [raw, -log10 P(raw statistic >= raw)], ascending; linear between points, slope 1 beyond the last.
+ */
+export function applyTable(table: ReadonlyArray<readonly [number, number]>, raw: number): number {
+  const n = table.length;
+  if (n === 0) return raw;
+  const first = table[0]!;
+  if (raw <= first[0]) return first[1] * Math.max(0, raw / (first[0] || 1));
+  for (let i = 1; i < n; i++) {
+    const [x1, y1] = table[i]!;
+    if (raw <= x1) {
+      const [x0, y0] = table[i - 1]!;
+      return x1 > x0 ? y0 + ((raw - x0) / (x1 - x0)) * (y1 - y0) : y1;
+    }
+  }
+  const last = table[n - 1]!;
+  return last[1] + (raw - last[0]);
+}
+
+/** The exceedance table of raw statistics gathered on normal data (see applyTable). */
+export function exceedanceTable(raws: number[]): Array<[number, number]> {
+  const sorted = Float64Array.from(raws).sort();
+  const n = sorted.length;
+  const out: Array<[number, number]> = [];
+  for (let k = 1; ; k++) {
+    const level = k / 4; // every quarter decade
+    const rank = Math.floor(n * (1 - Math.pow(10, -level)));
+    if (rank >= n - 3) break; // keep at least a few samples above the point
+    const x = sorted[rank]!;
+    if (out.length > 0 && x <= out[out.length - 1]![0]) continue;
+    out.push([x, level]);
+  }
+  return out;
 }
 
 export class LstmDetector implements Detector {
@@ -150,11 +223,21 @@ export class LstmDetector implements Detector {
   private readonly gates: Float64Array;
   private readonly units: number;
   private readonly stride: number;
+  private readonly kE: number;
+  /** A series' deviation history never claims less than half the spread seen on normal data. */
+  private readonly minVarE: number;
+  private readonly minVarL: number;
+  private readonly kL: number;
   private readonly priorMuE: number;
   private readonly priorVarE: number;
   private readonly priorMuL: number;
   private readonly priorVarL: number;
   private chScore: Float64Array;
+  private readonly table: ReadonlyArray<readonly [number, number]> | undefined;
+  private readonly levelTable: ReadonlyArray<readonly [number, number]> | undefined;
+  /** When set, every mature channel's raw statistics are appended (training-time calibration). */
+  collect: number[] | undefined;
+  collectLevel: number[] | undefined;
 
   constructor(opts: LstmDetectorOptions) {
     this.name = opts.name ?? 'lstm';
@@ -169,12 +252,17 @@ export class LstmDetector implements Detector {
     this.memIdx = this.features.indexOf('mem_pct');
     this.stride = PER_SERIES + CH * this.features.length;
     const cal = opts.model.meta.calibration;
+    this.kE = cal.error_scale;
+    this.kL = cal.level_scale;
     this.priorMuE = cal.error_mean;
     this.priorVarE = cal.error_std * cal.error_std;
-    this.priorMuL = cal.level_mean ?? 0.45;
-    const sdL = cal.level_std ?? 0.6;
-    this.priorVarL = sdL * sdL;
+    this.priorMuL = cal.level_mean;
+    this.priorVarL = cal.level_std * cal.level_std;
+    this.minVarE = this.priorVarE / 4;
+    this.minVarL = this.priorVarL / 4;
     this.chScore = new Float64Array(this.features.length);
+    this.table = opts.uncalibrated ? undefined : cal.table;
+    this.levelTable = opts.uncalibrated ? undefined : cal.level_table;
   }
 
   private newSeries(): SeriesState {
@@ -199,17 +287,20 @@ export class LstmDetector implements Detector {
 
   observe(obs: Observation): Verdict {
     let st = this.series.get(obs.key);
+    const group = obs.group ? this.groupPrior(obs.group) : undefined;
     if (!st) {
       st = this.newSeries();
       this.series.set(obs.key, st);
+      if (group) group[2 * this.features.length] = obs.time; // a sibling appeared: the workload is churning
     }
     const f = st.f;
     const p = this.params;
     const age = f[T_N]!;
     f[T_N] = age + 1;
     f[T_LAST] = obs.time;
-    const group = obs.group ? this.groupPrior(obs.group) : undefined;
     const values = obs.values;
+    // load moves between siblings while pods come and go (rollouts, scale-outs): damp load deviations then
+    const churning = group !== undefined && obs.time - group[2 * this.features.length]! < p.churnWindowMs;
     const chScore = this.chScore;
     chScore.fill(0);
     let best = 0;
@@ -231,6 +322,7 @@ export class LstmDetector implements Detector {
         const floor = spec.absFloor + spec.relFloor * Math.abs(x);
         f[o + S] = Number.isFinite(gls) ? Math.max(Math.exp(gls), floor) : Math.max(floor, 0.1 * Math.abs(x));
         if (Number.isFinite(gm) && Number.isFinite(gls) && Math.abs(x - gm) < 3 * Math.exp(gls)) f[o + M] = gm;
+        f[o + SLOW] = f[o + S]!;
         f[o + N] = 1;
         f[o + ZP] = 0;
         f[o + EP] = 0;
@@ -241,7 +333,10 @@ export class LstmDetector implements Detector {
       valid++;
       const m = f[o + M]!;
       const s = f[o + S]!;
-      let z = (x - m) / s;
+      // slow swings (daily cycles the baseline lags behind) widen the scale: SLOW tracks them
+      const slow = f[o + SLOW]!;
+      const sEff = s > p.slowWeight * slow ? s : p.slowWeight * slow;
+      let z = (x - m) / sEff;
       if (z > Z_CLIP) z = Z_CLIP;
       else if (z < -Z_CLIP) z = -Z_CLIP;
       const zin = z > LSTM_CLIP ? LSTM_CLIP : z < -LSTM_CLIP ? -LSTM_CLIP : z;
@@ -249,13 +344,30 @@ export class LstmDetector implements Detector {
       // sustained deviations: the smaller of this tick's and the previous tick's, when on the same side
       const zp = f[o + ZP]!;
       const ep = f[o + EP]!;
-      const dL = z * zp > 0 ? Math.min(Math.abs(z), Math.abs(zp)) : 0;
-      const dE = err * ep > 0 ? Math.min(Math.abs(err), Math.abs(ep)) : 0;
+      const sustained = p.persistTicks >= 2;
+      let wz = z < 0 ? spec.downWeight : 1; // falling load matters less than rising (scale-outs)
+      if (churning && spec.downWeight < 1) wz *= p.churnWeight;
+      const dL = wz * (sustained ? (z * zp > 0 ? Math.min(Math.abs(z), Math.abs(zp)) : 0) : Math.abs(z));
+      const dE = sustained ? (err * ep > 0 ? Math.min(Math.abs(err), Math.abs(ep)) : 0) : Math.abs(err);
       // tails against this series' own history of deviations (seeded by the training calibration)
       const muE = f[o + MUE]!, varE = f[o + VARE]!, muL = f[o + MUL]!, varL = f[o + VARL]!;
-      const sE = log10Tail((dE - muE) / Math.sqrt(varE));
-      const sL = log10Tail((dL - muL) / Math.sqrt(varL));
-      const sc = Math.max(sE, sL) - 0.30103; // two tests per channel
+      // bounded raw scores (as HTM's), then tails against this series' own history of them
+      const rE = f[o + RE]! + p.shortRate * (1 - Math.exp(-dE / this.kE) - f[o + RE]!);
+      const rL = f[o + RL]! + p.shortRate * (1 - Math.exp(-dL / this.kL) - f[o + RL]!);
+      f[o + RE] = rE;
+      f[o + RL] = rL;
+      const sE = log10Tail((rE - muE) / Math.sqrt(varE));
+      const sL = log10Tail((rL - muL) / Math.sqrt(varL));
+      // the level test is already in robust-scale units: calibrated directly by the level table
+      const sLw = p.levelWeight * (this.levelTable ? dL : sL);
+      if (this.collect && age >= p.grace + p.ramp) {
+        this.collect.push(sE);
+        this.collectLevel!.push(p.levelWeight * dL);
+      }
+      // calibrated: -log10 of how often normal channels reach each statistic; two tests per channel
+      const sc =
+        (this.table && this.levelTable ? Math.max(applyTable(this.table, sE), applyTable(this.levelTable, sLw)) : Math.max(sE, sLw)) -
+        0.30103;
       chScore[ch] = sc;
       f[o + SC] = sc;
       f[o + DEV] = z;
@@ -263,24 +375,27 @@ export class LstmDetector implements Detector {
         best = sc;
         bestCh = ch;
       }
-      // update history of deviations (clipped so an anomaly is not absorbed at once)
-      const hr = Math.max(1 / (n + p.priorCount), p.historyRate);
-      const cE = Math.min(dE, muE + 4 * Math.sqrt(varE));
-      const cL = Math.min(dL, muL + 4 * Math.sqrt(varL));
+      // the history learns from ordinary ticks only: clipped, and frozen while the series is anomalous
+      const hr = f[T_ANOM]! > 0 ? 0 : Math.max(1 / (n + p.priorCount), p.historyRate);
+      const cE = Math.min(rE, muE + 2 * Math.sqrt(varE));
+      const cL = Math.min(rL, muL + 2 * Math.sqrt(varL));
       const dMuE = cE - muE;
       f[o + MUE] = muE + hr * dMuE;
-      f[o + VARE] = Math.max(1e-4, (1 - hr) * (varE + hr * dMuE * dMuE));
+      f[o + VARE] = Math.max(this.minVarE, (1 - hr) * (varE + hr * dMuE * dMuE));
       const dMuL = cL - muL;
       f[o + MUL] = muL + hr * dMuL;
-      f[o + VARL] = Math.max(1e-4, (1 - hr) * (varL + hr * dMuL * dMuL));
+      f[o + VARL] = Math.max(this.minVarL, (1 - hr) * (varL + hr * dMuL * dMuL));
       // robust baseline update
-      const a = Math.max(1 / (n + 1), p.baselineRate);
+      // (slowed down while the series is anomalous, so a sustained fault is not learnt as normal)
+      const a = Math.max(1 / (n + 1), p.baselineRate) * (f[T_ANOM]! > 0 ? p.anomalousRateFactor : 1);
       const lim = p.clip * s;
       const r = x - m > lim ? lim : x - m < -lim ? -lim : x - m;
       const mNew = m + a * r;
       const floor = spec.absFloor + spec.relFloor * Math.abs(mNew);
       f[o + M] = mNew;
-      f[o + S] = Math.max(floor, s + a * (1.2533 * Math.abs(r) - s));
+      const ar = Math.abs(r) < s ? Math.abs(r) : s; // the scale grows slowly under a sustained shift
+      f[o + S] = Math.max(floor, s + a * (1.2533 * ar - s));
+      f[o + SLOW] = slow + a * p.slowRate * (1.2533 * Math.abs(x - m) - slow);
       f[o + N] = n + 1;
       f[o + ZP] = z;
       f[o + EP] = err;
@@ -302,7 +417,7 @@ export class LstmDetector implements Detector {
     if (bestCh >= 0 && bestCh === this.memIdx && (f[PER_SERIES + bestCh * CH + DEV]! > 0) && values[bestCh]! > 80) type = 'oom_risk';
 
     // memory leak: EW regression on mem_pct, projected ticks until the limit
-    if (this.memIdx >= 0) {
+    if (this.memIdx >= 0 && age >= p.grace + p.ramp) {
       const leak = this.leakScore(f, values[this.memIdx]!);
       if (leak > stat && age >= p.grace) {
         stat = leak;
@@ -355,6 +470,12 @@ export class LstmDetector implements Detector {
     }
     f[T_ANOM] = anomalous ? 1 : 0;
     f[T_PREVP] = prob;
+    // onset: evidence above its own recent peak starts a new alert; the rest of a stretch is damped
+    const ev = prob / (1 - prob + 1e-12);
+    const peak = f[T_PEAK]!;
+    const onsetEv = ev > peak ? ev : ev * p.onsetDamp;
+    f[T_PEAK] = Math.max(ev, peak * p.onsetDecay);
+    const onset = onsetEv / (1 + onsetEv);
 
     return {
       probability: prob,
@@ -362,6 +483,7 @@ export class LstmDetector implements Detector {
       type: prob >= this.threshold * p.exitRatio || anomalous ? type : 'none',
       contributing: this.contributing(f, values),
       since: anomalous ? f[T_SINCE]! : null,
+      onset,
     };
   }
 
@@ -371,15 +493,16 @@ export class LstmDetector implements Detector {
     const b = 1 - a;
     // ages: the newest point has age 0, older ones age by one each tick
     const t = f[L_T]!, sx = f[L_X]!, tt = f[L_TT]!, tx = f[L_TX]!;
-    f[L_TT] = b * (tt + 2 * t + 1);
+    const mass = 1 - Math.pow(b, f[L_N]!); // weight held by the older points (sums are unnormalised)
+    f[L_TT] = b * (tt + 2 * t + mass);
     f[L_TX] = b * (tx + sx);
-    f[L_T] = b * (t + 1);
+    f[L_T] = b * (t + mass);
     f[L_X] = b * sx + a * x;
     f[L_XX] = b * f[L_XX]! + a * x * x;
     const n = f[L_N]! + 1;
     f[L_N] = n;
     const w = 1 - Math.pow(b, n); // weight mass so far (bias correction while young)
-    if (n < 40) return 0;
+    if (n < this.params.leakMinTicks) return 0;
     const mt = f[L_T]! / w, mx = f[L_X]! / w;
     const vt = f[L_TT]! / w - mt * mt;
     const cov = f[L_TX]! / w - mt * mx;
@@ -388,7 +511,7 @@ export class LstmDetector implements Detector {
     if (slope <= 0) return 0;
     const vx = f[L_XX]! / w - mx * mx;
     const resVar = Math.max(1e-9, vx - (cov * cov) / vt);
-    const neff = 2 / a;
+    const neff = Math.min(n, 2 / a);
     const tstat = slope / Math.sqrt(resVar / (neff * vt));
     if (tstat < 4) return 0;
     const fit = mx + slope * mt; // fitted level now (age 0)
@@ -396,7 +519,7 @@ export class LstmDetector implements Detector {
     const ttl = Math.max(0, (100 - peak) / slope);
     const H = this.params.leakHorizon;
     if (ttl >= H) return 0;
-    return 10 * (1 - ttl / H) + 2;
+    return 12 * (1 - ttl / H);
   }
 
   private hardProbability(hard: readonly HardSignal[], age: number, f: Float64Array): { p: number; type: AnomalyType } | null {
@@ -450,7 +573,7 @@ export class LstmDetector implements Detector {
   private groupPrior(group: string): Float64Array {
     let g = this.groups.get(group);
     if (!g) {
-      g = new Float64Array(2 * this.features.length).fill(NaN);
+      g = new Float64Array(2 * this.features.length + 1).fill(NaN);
       this.groups.set(group, g);
     }
     return g;

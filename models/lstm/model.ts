@@ -10,14 +10,25 @@ import type { LstmWeights } from './cell.ts';
 
 /** Distribution of the detector's per-channel statistics on normal data (training set). */
 export interface Calibration {
-  /** Mean and standard deviation of |prediction error| (normalised units) on normal data. */
+  /**
+   * Scales turning the sustained prediction error and the sustained level deviation (normalised units)
+   * into bounded raw scores r = 1 - exp(-d / scale).
+   */
+  error_scale: number;
+  level_scale: number;
+  /** Mean and standard deviation of those raw scores on normal data (the detector's prior). */
   error_mean: number;
   error_std: number;
-  /** Quantiles of |prediction error|: q50, q90, q99, q999. */
-  error_quantiles: Record<string, number>;
-  /** Mean and standard deviation of the sustained level deviation (two ticks, robust z) on normal data. */
   level_mean: number;
   level_std: number;
+  /**
+   * Exceedance tables of the per-channel raw statistics on normal data, [raw, -log10 P(≥ raw)]:
+   * prediction error (table) and level (level_table).
+   */
+  table?: Array<[number, number]>;
+  level_table?: Array<[number, number]>;
+  /** Quantiles of |prediction error|: q50, q90, q99, q999. */
+  error_quantiles: Record<string, number>;
   /** Number of channel-steps the figures come from. */
   samples: number;
 }

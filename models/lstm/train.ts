@@ -96,28 +96,43 @@ function quantile(sorted: Float64Array, q: number): number {
 }
 
 /** The detector's deviation statistics on normal data, measured with the fused step. */
-export function calibrate(w: LstmWeights, seqs: readonly Float64Array[]): Calibration {
+export function calibrate(w: LstmWeights, seqs: readonly Float64Array[], levelScale = 6): Calibration {
   const errs: number[] = [];
-  let sE = 0, sE2 = 0, sL = 0, sL2 = 0, n = 0;
+  const dEs: number[] = [];
+  const dLs: number[] = [];
   for (const z of seqs) {
     const pred = runSequence(w, z);
     for (let t = 2; t < z.length; t++) {
       const e = z[t]! - pred[t - 1]!;
       const ep = z[t - 1]! - pred[t - 2]!;
-      const dE = e * ep > 0 ? Math.min(Math.abs(e), Math.abs(ep)) : 0;
-      const dL = z[t]! * z[t - 1]! > 0 ? Math.min(Math.abs(z[t]!), Math.abs(z[t - 1]!)) : 0;
+      dEs.push(e * ep > 0 ? Math.min(Math.abs(e), Math.abs(ep)) : 0);
+      dLs.push(z[t]! * z[t - 1]! > 0 ? Math.min(Math.abs(z[t]!), Math.abs(z[t - 1]!)) : 0);
       errs.push(Math.abs(e));
-      sE += dE; sE2 += dE * dE; sL += dL; sL2 += dL * dL; n++;
     }
   }
   const sorted = Float64Array.from(errs).sort();
-  const mE = sE / n, mL = sL / n;
+  const sortedE = Float64Array.from(dEs).sort();
+  const errorScale = Math.max(0.05, quantile(sortedE, 0.99));
+  const stats = (ds: number[], k: number) => {
+    let s = 0, s2 = 0;
+    for (const d of ds) {
+      const r = 1 - Math.exp(-d / k);
+      s += r;
+      s2 += r * r;
+    }
+    const m = s / ds.length;
+    return [m, Math.sqrt(Math.max(1e-6, s2 / ds.length - m * m))] as const;
+  };
+  const [mE, sdE] = stats(dEs, errorScale);
+  const [mL, sdL] = stats(dLs, levelScale);
   return {
+    error_scale: errorScale,
+    level_scale: levelScale,
     error_mean: mE,
-    error_std: Math.sqrt(Math.max(1e-6, sE2 / n - mE * mE)),
+    error_std: sdE,
     level_mean: mL,
-    level_std: Math.sqrt(Math.max(1e-6, sL2 / n - mL * mL)),
+    level_std: sdL,
     error_quantiles: { q50: quantile(sorted, 0.5), q90: quantile(sorted, 0.9), q99: quantile(sorted, 0.99), q999: quantile(sorted, 0.999) },
-    samples: n,
+    samples: errs.length,
   };
 }
