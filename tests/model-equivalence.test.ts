@@ -32,7 +32,7 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-test('fused step equals TensorFlow.js on random weights and inputs', async () => {
+void test('fused step equals TensorFlow.js on random weights and inputs', async () => {
   const { tf } = await selectBackend(() => {});
   const dir = mkdtempSync(join(tmpdir(), 'equiv-'));
   try {
@@ -52,7 +52,7 @@ test('fused step equals TensorFlow.js on random weights and inputs', async () =>
   }
 });
 
-test('fused step equals TensorFlow.js on the shipped model, stepping with carried state', async () => {
+void test('fused step equals TensorFlow.js on the shipped model, stepping with carried state', async () => {
   const xs = randomInputs(500, 11);
   const want = await tfPredictions(DEFAULT_MODEL_DIR, xs);
   const w = loadSequenceModel(DEFAULT_MODEL_DIR).weights;

@@ -24,13 +24,22 @@ export interface DetectorParams {
   priorCount: number;
   /** Ticks after a series appears during which only hard signals count (start-up). */
   grace: number;
-  /** Ticks after the grace over which statistical evidence is phased in. */
+  /** Ticks after the grace over which statistical evidence is phased in, for a pod first seen starting. */
   ramp: number;
+  /** The same for a series first seen already running (its history predates the detector). */
+  matureRamp: number;
+  /** A series first seen this long after the detector's first observation is a new pod (start-up ramp). */
+  newSeriesAfterMs: number;
   /** Leak trend: rate of the EW regression, horizon (ticks) for projected time-to-limit. */
   leakRate: number;
   leakHorizon: number;
   /** Ticks of regression (after start-up) before the leak test speaks. */
   leakMinTicks: number;
+  /** CPU creep: flagged when the fitted climb would add creepGrowth × the level (at least creepMinLevel) within creepHorizon ticks. */
+  creepHorizon: number;
+  creepGrowth: number;
+  creepMinLevel: number;
+  creepPoints: number;
   /** Hysteresis: leave the anomalous state after this many ticks below exitRatio·threshold. */
   exitRatio: number;
   exitTicks: number;
@@ -47,6 +56,8 @@ export interface DetectorParams {
   onsetDamp: number;
   /** Baseline adaptation is multiplied by this while the series is anomalous. */
   anomalousRateFactor: number;
+  /** A series whose last probability reached suspectRatio·threshold also learns slowly. */
+  suspectRatio: number;
   /** After a sibling appears, load deviations of the workload's pods are weighted by churnWeight for this long. */
   churnWindowMs: number;
   churnWeight: number;
@@ -62,9 +73,15 @@ export const DEFAULT_PARAMS: DetectorParams = {
   priorCount: 50,
   grace: 12,
   ramp: 200,
+  matureRamp: 12,
+  newSeriesAfterMs: 5 * 60_000,
   leakRate: 1 / 40,
-  leakHorizon: 240,
-  leakMinTicks: 30,
+  leakHorizon: 150,
+  leakMinTicks: 15,
+  creepHorizon: 60,
+  creepGrowth: 0.5,
+  creepMinLevel: 20,
+  creepPoints: 30,
   exitRatio: 0.75,
   exitTicks: 3,
   scoreScale: 2,
@@ -74,6 +91,7 @@ export const DEFAULT_PARAMS: DetectorParams = {
   onsetDecay: 0.99,
   onsetDamp: 0.5,
   anomalousRateFactor: 0.1,
+  suspectRatio: 0.6,
   churnWindowMs: 15 * 60_000,
   churnWeight: 0.5,
   slowWeight: 0.6,
@@ -119,8 +137,8 @@ const N = 0, M = 1, S = 2, ZP = 3, EP = 4, PRED = 5, MUE = 6, VARE = 7, MUL = 8,
 const CH = 15;
 // per-series slots (after the channels)
 const T_N = 0, T_LAST = 1, T_ANOM = 2, T_SINCE = 3, T_BELOW = 4, T_NOTREADY = 5, T_RESTART_AGE = 6;
-const L_T = 7, L_X = 8, L_TT = 9, L_TX = 10, L_XX = 11, L_N = 12, T_PREVP = 13, T_PEAK = 14;
-const PER_SERIES = 15;
+const L_T = 7, L_X = 8, L_TT = 9, L_TX = 10, L_XX = 11, L_N = 12, T_PREVP = 13, T_PEAK = 14, T_RAMP = 15, C_T = 16;
+const PER_SERIES = 22;
 
 interface SeriesState {
   f: Float64Array;
@@ -217,6 +235,7 @@ export class LstmDetector implements Detector {
   private readonly specs: FeatureSpec[];
   private readonly seqIdx: number[];
   private readonly memIdx: number;
+  private readonly cpuIdx: number;
   private readonly series = new Map<string, SeriesState>();
   /** Workload priors: per channel EW of baseline level and log scale over mature siblings. */
   private readonly groups = new Map<string, Float64Array>();
@@ -238,6 +257,8 @@ export class LstmDetector implements Detector {
   /** When set, every mature channel's raw statistics are appended (training-time calibration). */
   collect: number[] | undefined;
   collectLevel: number[] | undefined;
+  /** Time of the first observation this detector saw (series appearing long after it are new pods). */
+  private clockStart = NaN;
 
   constructor(opts: LstmDetectorOptions) {
     this.name = opts.name ?? 'lstm';
@@ -250,6 +271,7 @@ export class LstmDetector implements Detector {
     this.specs = this.features.map(featureSpec);
     this.seqIdx = this.specs.flatMap((s, i) => (s.kind === 'sequence' ? [i] : []));
     this.memIdx = this.features.indexOf('mem_pct');
+    this.cpuIdx = this.features.indexOf('cpu_pct');
     this.stride = PER_SERIES + CH * this.features.length;
     const cal = opts.model.meta.calibration;
     this.kE = cal.error_scale;
@@ -296,9 +318,22 @@ export class LstmDetector implements Detector {
     const f = st.f;
     const p = this.params;
     const age = f[T_N]!;
+    if (age === 0) {
+      // a pod first seen while starting (no metrics yet, or not ready) gets the long start-up ramp; one
+      // already running when the detector meets it is judged after a short warm-up, from priors
+      let anyValue = false;
+      for (const ch of this.seqIdx) if (Number.isFinite(obs.values[ch]!)) anyValue = true;
+      // a series appearing once the detector has been watching for a while is a new pod starting
+      if (!Number.isFinite(this.clockStart)) this.clockStart = obs.time;
+      const starting = !anyValue || (obs.hard?.length ?? 0) > 0 || obs.time - this.clockStart > p.newSeriesAfterMs;
+      f[T_RAMP] = starting ? p.ramp : p.matureRamp;
+    }
+    const ramp = f[T_RAMP]!;
     f[T_N] = age + 1;
     f[T_LAST] = obs.time;
     const values = obs.values;
+    // while anomalous or close to it, the baseline learns slowly so a sustained fault is not absorbed
+    const suspicious = f[T_ANOM]! > 0 || f[T_PREVP]! >= this.threshold * p.suspectRatio;
     // load moves between siblings while pods come and go (rollouts, scale-outs): damp load deviations then
     const churning = group !== undefined && obs.time - group[2 * this.features.length]! < p.churnWindowMs;
     const chScore = this.chScore;
@@ -360,7 +395,7 @@ export class LstmDetector implements Detector {
       const sL = log10Tail((rL - muL) / Math.sqrt(varL));
       // the level test is already in robust-scale units: calibrated directly by the level table
       const sLw = p.levelWeight * (this.levelTable ? dL : sL);
-      if (this.collect && age >= p.grace + p.ramp) {
+      if (this.collect && age >= p.grace + ramp) {
         this.collect.push(sE);
         this.collectLevel!.push(p.levelWeight * dL);
       }
@@ -387,7 +422,7 @@ export class LstmDetector implements Detector {
       f[o + VARL] = Math.max(this.minVarL, (1 - hr) * (varL + hr * dMuL * dMuL));
       // robust baseline update
       // (slowed down while the series is anomalous, so a sustained fault is not learnt as normal)
-      const a = Math.max(1 / (n + 1), p.baselineRate) * (f[T_ANOM]! > 0 ? p.anomalousRateFactor : 1);
+      const a = Math.max(1 / (n + 1), p.baselineRate) * (suspicious ? p.anomalousRateFactor : 1);
       const lim = p.clip * s;
       const r = x - m > lim ? lim : x - m < -lim ? -lim : x - m;
       const mNew = m + a * r;
@@ -411,17 +446,25 @@ export class LstmDetector implements Detector {
     let stat = valid > 1 ? best - Math.log10(valid) : best;
     // start-up: statistics phased in after the grace period
     if (age < p.grace) stat = 0;
-    else if (age < p.grace + p.ramp) stat *= (age - p.grace + 1) / (p.ramp + 1);
+    else if (age < p.grace + ramp) stat *= (age - p.grace + 1) / (ramp + 1);
 
     let type: AnomalyType = bestCh >= 0 ? this.specs[bestCh]!.type : 'unknown';
     if (bestCh >= 0 && bestCh === this.memIdx && (f[PER_SERIES + bestCh * CH + DEV]! > 0) && values[bestCh]! > 80) type = 'oom_risk';
 
     // memory leak: EW regression on mem_pct, projected ticks until the limit
-    if (this.memIdx >= 0 && age >= p.grace + p.ramp) {
+    if (this.memIdx >= 0 && age >= p.grace + (ramp > p.matureRamp ? ramp : 0)) {
       const leak = this.leakScore(f, values[this.memIdx]!);
       if (leak > stat && age >= p.grace) {
         stat = leak;
         type = 'oom_risk';
+      }
+    }
+    // CPU creep: a steady climb on cpu_pct
+    if (this.cpuIdx >= 0) {
+      const creep = this.creepScore(f, values[this.cpuIdx]!);
+      if (creep > stat && age >= p.grace + (ramp > p.matureRamp ? ramp : 0)) {
+        stat = creep;
+        type = 'resource_exhaustion';
       }
     }
     let prob = stat > 0 ? stat / (stat + p.scoreScale) : 0;
@@ -487,39 +530,59 @@ export class LstmDetector implements Detector {
     };
   }
 
-  private leakScore(f: Float64Array, x: number): number {
-    if (!Number.isFinite(x)) return 0;
+  /**
+   * EW linear regression of one channel against time (ticks), in six slots from `base`: returns the
+   * slope per tick, its t statistic, the fitted level now and the residual spread, or null while young.
+   */
+  private trend(f: Float64Array, base: number, x: number): { slope: number; tstat: number; fit: number; resSd: number } | null {
+    if (!Number.isFinite(x)) return null;
     const a = this.params.leakRate;
     const b = 1 - a;
     // ages: the newest point has age 0, older ones age by one each tick
-    const t = f[L_T]!, sx = f[L_X]!, tt = f[L_TT]!, tx = f[L_TX]!;
-    const mass = 1 - Math.pow(b, f[L_N]!); // weight held by the older points (sums are unnormalised)
-    f[L_TT] = b * (tt + 2 * t + mass);
-    f[L_TX] = b * (tx + sx);
-    f[L_T] = b * (t + mass);
-    f[L_X] = b * sx + a * x;
-    f[L_XX] = b * f[L_XX]! + a * x * x;
-    const n = f[L_N]! + 1;
-    f[L_N] = n;
+    const t = f[base]!, sx = f[base + 1]!, tt = f[base + 2]!, tx = f[base + 3]!;
+    const mass = 1 - Math.pow(b, f[base + 5]!); // weight held by the older points (sums are unnormalised)
+    f[base + 2] = b * (tt + 2 * t + mass);
+    f[base + 3] = b * (tx + sx);
+    f[base] = b * (t + mass);
+    f[base + 1] = b * sx + a * x;
+    f[base + 4] = b * f[base + 4]! + a * x * x;
+    const n = f[base + 5]! + 1;
+    f[base + 5] = n;
     const w = 1 - Math.pow(b, n); // weight mass so far (bias correction while young)
-    if (n < this.params.leakMinTicks) return 0;
-    const mt = f[L_T]! / w, mx = f[L_X]! / w;
-    const vt = f[L_TT]! / w - mt * mt;
-    const cov = f[L_TX]! / w - mt * mx;
-    if (vt <= 0) return 0;
+    if (n < this.params.leakMinTicks) return null;
+    const mt = f[base]! / w, mx = f[base + 1]! / w;
+    const vt = f[base + 2]! / w - mt * mt;
+    const cov = f[base + 3]! / w - mt * mx;
+    if (vt <= 0) return null;
     const slope = -cov / vt; // per tick, forward in time
-    if (slope <= 0) return 0;
-    const vx = f[L_XX]! / w - mx * mx;
+    const vx = f[base + 4]! / w - mx * mx;
     const resVar = Math.max(1e-9, vx - (cov * cov) / vt);
     const neff = Math.min(n, 2 / a);
-    const tstat = slope / Math.sqrt(resVar / (neff * vt));
-    if (tstat < 4) return 0;
-    const fit = mx + slope * mt; // fitted level now (age 0)
-    const peak = fit + 1.8 * Math.sqrt(resVar);
-    const ttl = Math.max(0, (100 - peak) / slope);
+    return { slope, tstat: slope / Math.sqrt(resVar / (neff * vt)), fit: mx + slope * mt, resSd: Math.sqrt(resVar) };
+  }
+
+  /** Memory leak: rising working set (troughs and peaks of a GC sawtooth alike), projected time to the limit. */
+  private leakScore(f: Float64Array, x: number): number {
+    const r = this.trend(f, L_T, x);
+    if (!r || r.slope <= 0 || r.tstat < 4) return 0;
+    const peak = r.fit + 1.8 * r.resSd;
+    const ttl = Math.max(0, (100 - peak) / r.slope);
     const H = this.params.leakHorizon;
     if (ttl >= H) return 0;
     return 12 * (1 - ttl / H);
+  }
+
+  /** CPU creep: a steady climb that would add creepGrowth of the current level within creepHorizon ticks. */
+  private creepScore(f: Float64Array, x: number): number {
+    const r = this.trend(f, C_T, x);
+    if (!r || r.slope <= 0 || r.tstat < 6) return 0;
+    const p = this.params;
+    const level = Math.max(r.fit, p.creepMinLevel);
+    // the climb that counts: half the level for small pods, creepPoints (or a fifth of the level) for big ones
+    const needed = Math.min(p.creepGrowth * level, Math.max(p.creepPoints, 0.2 * level));
+    const climb = r.slope * p.creepHorizon;
+    if (climb < needed) return 0;
+    return Math.min(12, 6 * (climb / needed));
   }
 
   private hardProbability(hard: readonly HardSignal[], age: number, f: Float64Array): { p: number; type: AnomalyType } | null {
@@ -593,7 +656,7 @@ export class LstmDetector implements Detector {
     for (const [k, s] of this.series) series[k] = [b64(s.f), b64(s.h), b64(s.c)];
     const groups: Record<string, string> = {};
     for (const [k, g] of this.groups) groups[k] = b64(g);
-    return { v: 1, detector: this.name, features: this.features, units: this.units, series, groups };
+    return { v: 1, detector: this.name, features: this.features, units: this.units, clockStart: Number.isFinite(this.clockStart) ? this.clockStart : null, series, groups };
   }
 
   restore(state: unknown): void {
@@ -603,6 +666,7 @@ export class LstmDetector implements Detector {
       units?: number;
       series?: Record<string, [string, string, string]>;
       groups?: Record<string, string>;
+      clockStart?: number | null;
     };
     if (!s || s.v !== 1 || !s.series || JSON.stringify(s.features) !== JSON.stringify(this.features) || s.units !== this.units) {
       throw new Error('detector snapshot does not match this detector (features, model units or format differ)');
@@ -617,5 +681,6 @@ export class LstmDetector implements Detector {
       this.series.set(k, st);
     }
     for (const [k, g] of Object.entries(s.groups ?? {})) this.groups.set(k, fromB64F64(g));
+    this.clockStart = typeof s.clockStart === 'number' ? s.clockStart : NaN;
   }
 }
