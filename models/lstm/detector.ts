@@ -137,7 +137,8 @@ const N = 0, M = 1, S = 2, ZP = 3, EP = 4, PRED = 5, MUE = 6, VARE = 7, MUL = 8,
 const CH = 15;
 // per-series slots (after the channels)
 const T_N = 0, T_LAST = 1, T_ANOM = 2, T_SINCE = 3, T_BELOW = 4, T_NOTREADY = 5, T_RESTART_AGE = 6;
-const L_T = 7, L_X = 8, L_TT = 9, L_TX = 10, L_XX = 11, L_N = 12, T_PREVP = 13, T_PEAK = 14, T_RAMP = 15, C_T = 16;
+// L_T..+5: memory trend regression (see trend()), C_T..+5: CPU trend regression
+const L_T = 7, T_PREVP = 13, T_PEAK = 14, T_RAMP = 15, C_T = 16;
 const PER_SERIES = 22;
 
 interface SeriesState {
