@@ -29,5 +29,6 @@ if (!file) {
   process.exit(2);
 }
 register();
+const { runMain } = await import(pathToFileURL(join(root, 'lib/cli.ts')).href);
 const mod = await import(pathToFileURL(join(root, file)).href);
-process.exitCode = (await mod.main(args)) ?? process.exitCode ?? 0;
+await runMain(mod.main, args);

@@ -70,21 +70,23 @@ export function isMain(moduleUrl: string): boolean {
 }
 
 /**
- * Runs a command's main when its file is executed directly; prints errors as one clear line
- * (usage errors also show the hint) and sets the exit code.
+ * Runs a command's main with the shared error handling: errors print as one clear line (usage errors
+ * also show the hint) and set the exit code (2 for usage, 1 otherwise).
  */
+export async function runMain(main: (argv: string[]) => Promise<number | void>, argv: string[]): Promise<void> {
+  try {
+    const code = await main(argv);
+    if (typeof code === 'number') process.exitCode = code;
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error)?.message ?? String(err)}\n`);
+    if (err instanceof UsageError) process.stderr.write('Run with --help for usage.\n');
+    process.exitCode = err instanceof UsageError ? 2 : 1;
+  }
+}
+
+/** Runs a command's main when its file is executed directly (`npx tsx file.ts`). */
 export function runIfMain(moduleUrl: string, main: (argv: string[]) => Promise<number | void>): void {
-  if (!isMain(moduleUrl)) return;
-  main(process.argv.slice(2)).then(
-    (code) => {
-      if (typeof code === 'number') process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`error: ${(err as Error)?.message ?? String(err)}\n`);
-      if (err instanceof UsageError) process.stderr.write('Run with --help for usage.\n');
-      process.exitCode = err instanceof UsageError ? 2 : 1;
-    },
-  );
+  if (isMain(moduleUrl)) void runMain(main, process.argv.slice(2));
 }
 
 /** yargs with exitProcess(false) returns after --help; commands check this and return 0. */
