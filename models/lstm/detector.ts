@@ -73,7 +73,7 @@ export const DEFAULT_PARAMS: DetectorParams = {
   priorCount: 50,
   grace: 12,
   ramp: 200,
-  matureRamp: 12,
+  matureRamp: 4,
   newSeriesAfterMs: 5 * 60_000,
   leakRate: 1 / 40,
   leakHorizon: 150,
