@@ -207,7 +207,8 @@ export function jsonReport(runs: DetectorRun[], corpusDir: string): unknown {
   return { corpus: corpusDir, generated_at: new Date().toISOString(), detectors };
 }
 
-function writeResults(dir: string, name: string, corpus: NabCorpus, scores: Float64Array[]): void {
+function writeResults(dir: string, detector: string, corpus: NabCorpus, scores: Float64Array[]): void {
+  const name = detector.replace(/[^A-Za-z0-9._-]/g, '-'); // "lstm:probability" → "lstm-probability" (portable paths)
   corpus.files.forEach((f, k) => {
     const base = f.name.split('/')[1]!;
     const path = join(dir, name, f.category, `${name}_${base}`);
