@@ -54,6 +54,8 @@ export interface DetectorParams {
   /** Onset score: per-tick decay of the running peak of evidence; re-alarms below it are damped. */
   onsetDecay: number;
   onsetDamp: number;
+  /** Evidence above onsetRatio × the decayed peak counts as a new alert. */
+  onsetRatio: number;
   /** Baseline adaptation is multiplied by this while the series is anomalous. */
   anomalousRateFactor: number;
   /** A series whose last probability reached suspectRatio·threshold also learns slowly. */
@@ -90,6 +92,7 @@ export const DEFAULT_PARAMS: DetectorParams = {
   shortRate: 1,
   onsetDecay: 0.9995,
   onsetDamp: 0.1,
+  onsetRatio: 1,
   anomalousRateFactor: 0.1,
   suspectRatio: 0.6,
   churnWindowMs: 15 * 60_000,
@@ -517,7 +520,7 @@ export class LstmDetector implements Detector {
     // onset: evidence above its own recent peak starts a new alert; the rest of a stretch is damped
     const ev = prob / (1 - prob + 1e-12);
     const peak = f[T_PEAK]!;
-    const onsetEv = ev > peak ? ev : ev * p.onsetDamp;
+    const onsetEv = ev > peak * p.onsetRatio ? ev : ev * p.onsetDamp;
     f[T_PEAK] = Math.max(ev, peak * p.onsetDecay);
     const onset = onsetEv / (1 + onsetEv);
 
