@@ -121,6 +121,7 @@ export async function main(argv: string[]): Promise<number> {
     ['range novelty alone (tol 0.05)', zero.map((z, k) => rangeNovelty(corpus.files[k]!, z, 0.05))],
     ['range novelty alone (tol 0.02)', zero.map((z, k) => rangeNovelty(corpus.files[k]!, z, 0.02))],
     ['empirical calibration + range novelty (tol 0.05)', emp.map((z, k) => rangeNovelty(corpus.files[k]!, z, 0.05))],
+    ['as measured + range novelty (tol 0.02)', scores.map((z, k) => rangeNovelty(corpus.files[k]!, z, 0.02))],
   ];
   process.stdout.write(`${args.detector}: NAB after post-processing (standard / reward_low_FP_rate / reward_low_FN_rate)\n`);
   for (const [label, s] of variants) {
