@@ -67,6 +67,8 @@ export class K8sCollector implements Collector {
   private readonly nodeConcurrency: number;
   private readonly warnings: WarnOnce;
   private readonly rates = new CounterRates();
+  /** Each pod's last written sample time: a sample is written once, however often we poll. */
+  private lastSample = new Map<string, string>();
   private readonly server: string;
 
   constructor(kc: KubeConfig, opts: K8sCollectorOptions = {}) {
@@ -154,6 +156,8 @@ export class K8sCollector implements Collector {
     for (const [node, samples] of cadvisorPages) cadvisor.set(node, this.aggregateCadvisor(samples, sampleTime));
     const rows: MetricRow[] = [];
     let skipped = 0;
+    let repeated = 0;
+    const written = new Map<string, string>();
     for (const pod of pods) {
       const { namespace, name, node } = pod;
       if (!name) continue;
@@ -168,6 +172,14 @@ export class K8sCollector implements Collector {
         continue;
       }
       const timestamp = u?.timestamp ?? tickTimestamp;
+      // metrics-server refreshes every 15-60 s on real clusters (once per simulated tick in the sim): a
+      // poll that finds the same sample again would only write a duplicate row, which readers reject.
+      if (this.lastSample.get(key) === timestamp) {
+        written.set(key, timestamp);
+        repeated++;
+        continue;
+      }
+      written.set(key, timestamp);
       const limit = pod.memoryLimitBytes ?? nodes?.get(node);
       const memoryBytes = u?.memoryBytes ?? NaN;
       const event = events?.get(key);
@@ -204,6 +216,8 @@ export class K8sCollector implements Collector {
       );
     }
     if (skipped > 0) this.log.debug('skipped pods that vanished between the pod list and the metrics reads', { skipped });
+    if (repeated > 0) this.log.debug('skipped pods whose metrics sample has not changed since the last tick', { repeated });
+    this.lastSample = written; // pods gone from the list are forgotten
     this.rates.sweep();
     return rows;
   }

@@ -1,6 +1,8 @@
 // Prometheus text exposition (format 0.0.4) of the simulated cluster: cAdvisor series (as the kubelet's
 // /metrics/cadvisor serves them, plus a `node` label as the usual scrape relabelling adds) and
-// kube-state-metrics series. No sample timestamps: Prometheus stamps them at scrape time.
+// kube-state-metrics series. No sample timestamps on /metrics: Prometheus stamps them at scrape time.
+// The node-proxy page carries them, as a kubelet's does, so a reader can time counters exactly even
+// when a tick falls between two of its reads.
 import type { SimCluster, SimPod } from './cluster.ts';
 
 function esc(v: string): string {
@@ -124,7 +126,12 @@ function cadvisorBuffer(c: SimCluster, pods: Iterable<SimPod>, withNode: boolean
     rxd.lines.push(`container_network_receive_packets_dropped_total{${nl}} ${Math.round(k.netRxDropped)}`);
     txd.lines.push(`container_network_transmit_packets_dropped_total{${nl}} ${Math.round(k.netTxDropped)}`);
   }
-  return emitBuffer([cpu, ws, limit, rx, tx, rxd, txd, fr, fw]);
+  const families = [cpu, ws, limit, rx, tx, rxd, txd, fr, fw];
+  if (!withNode) {
+    const ts = ` ${c.now().getTime()}`;
+    for (const f of families) f.lines = f.lines.map((line) => line + ts);
+  }
+  return emitBuffer(families);
 }
 
 // A pod's kube-state-metrics lines only change with its state (resource version, readiness): kept

@@ -253,8 +253,11 @@ function runCli(args: string[], opts: { killAfter?: (out: { stdout: string; stde
     child.stdout.on('data', (d: Buffer) => ((out.stdout += d.toString()), check()));
     child.stderr.on('data', (d: Buffer) => ((out.stderr += d.toString()), check()));
     const timer = setInterval(check, 100);
+    // Bounded: a run that never meets its stop condition fails with what it printed instead of hanging.
+    const limit = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.on('close', (code) => {
       clearInterval(timer);
+      clearTimeout(limit);
       resolve({ code, ...out });
     });
   });
@@ -271,12 +274,16 @@ void test('dataset-generator: --test reports what it sees; ticks append to the C
 
     const csv = join(tmp, 'cli', 'pod_metrics.csv');
     const heartbeat = join(tmp, 'cli', '.heartbeat-dataset-generator.json');
+    // The simulated clock moves on while the collector polls faster than it: each sample is written once.
+    const clock = setInterval(() => sim.tick(1), 300);
     const run = await runCli(['--kubeconfig', sim.kubeconfigPath, '-A', '--interval', '0.2', '-o', csv, '--log-dir', join(tmp, 'logs')], {
       killAfter: () => existsSync(heartbeat) && (JSON.parse(readFileSync(heartbeat, 'utf8')) as { rows_total: number }).rows_total >= 16,
-    });
+    }).finally(() => clearInterval(clock));
     assert.equal(run.code, 0, run.stderr);
     const rows = readCsv(csv);
     assert.ok(rows.length >= 16 && rows.length % 8 === 0, `whole ticks of 8 rows: ${rows.length}`);
+    const samples = rows.map((r) => `${r.namespace}/${r.pod}@${r.timestamp}`);
+    assert.equal(new Set(samples).size, samples.length, 'a metrics sample is written once, however often the collector polls');
     const beat = JSON.parse(readFileSync(heartbeat, 'utf8')) as Record<string, unknown>;
     assert.deepEqual(Object.keys(beat).sort(), ['last_tick_ms', 'pid', 'pods', 'rows_total', 'time']);
     assert.equal(beat.pods, 8);
