@@ -66,6 +66,11 @@ export interface DetectorParams {
   /** The scale is at least slowWeight × a slower, unclipped deviation (rate slowRate × baseline rate). */
   slowWeight: number;
   slowRate: number;
+  /** Range novelty (HTM's "spatial anomaly"): a value beyond the channel's own min/max so far by more
+   * than noveltyMargin × that range, after noveltyWarm values, scores noveltyOnset on the onset score. */
+  noveltyMargin: number;
+  noveltyWarm: number;
+  noveltyOnset: number;
 }
 
 export const DEFAULT_PARAMS: DetectorParams = {
@@ -99,6 +104,9 @@ export const DEFAULT_PARAMS: DetectorParams = {
   churnWeight: 0.5,
   slowWeight: 0.6,
   slowRate: 0.25,
+  noveltyMargin: 0.02,
+  noveltyWarm: 100,
+  noveltyOnset: 0.99,
 };
 
 export const LSTM_CLIP = 6;
@@ -136,8 +144,8 @@ export function normaliseSeries(xs: ArrayLike<number>, spec: FeatureSpec, params
   return out;
 }
 // per-channel slots in SeriesState.f
-const N = 0, M = 1, S = 2, ZP = 3, EP = 4, PRED = 5, MUE = 6, VARE = 7, MUL = 8, VARL = 9, SC = 10, DEV = 11, RE = 12, RL = 13, SLOW = 14;
-const CH = 15;
+const N = 0, M = 1, S = 2, ZP = 3, EP = 4, PRED = 5, MUE = 6, VARE = 7, MUL = 8, VARL = 9, SC = 10, DEV = 11, RE = 12, RL = 13, SLOW = 14, LO = 15, HI = 16;
+const CH = 17;
 // per-series slots (after the channels)
 const T_N = 0, T_LAST = 1, T_ANOM = 2, T_SINCE = 3, T_BELOW = 4, T_NOTREADY = 5, T_RESTART_AGE = 6;
 // L_T..+5: memory trend regression (see trend()), C_T..+5: CPU trend regression
@@ -345,6 +353,7 @@ export class LstmDetector implements Detector {
     let best = 0;
     let bestCh = -1;
     let valid = 0;
+    let novel = false;
 
     for (const ch of this.seqIdx) {
       const x = values[ch]!;
@@ -362,6 +371,8 @@ export class LstmDetector implements Detector {
         f[o + S] = Number.isFinite(gls) ? Math.max(Math.exp(gls), floor) : Math.max(floor, 0.1 * Math.abs(x));
         if (Number.isFinite(gm) && Number.isFinite(gls) && Math.abs(x - gm) < 3 * Math.exp(gls)) f[o + M] = gm;
         f[o + SLOW] = f[o + S]!;
+        f[o + LO] = x;
+        f[o + HI] = x;
         f[o + N] = 1;
         f[o + ZP] = 0;
         f[o + EP] = 0;
@@ -370,6 +381,12 @@ export class LstmDetector implements Detector {
         continue;
       }
       valid++;
+      // range novelty: beyond anything this channel has shown, by a margin of its own range
+      const lo = f[o + LO]!, hi = f[o + HI]!;
+      const margin = p.noveltyMargin * (hi - lo);
+      if (n >= p.noveltyWarm && hi > lo && (x > hi + margin || x < lo - margin)) novel = true;
+      if (x < lo) f[o + LO] = x;
+      if (x > hi) f[o + HI] = x;
       const m = f[o + M]!;
       const s = f[o + S]!;
       // slow swings (daily cycles the baseline lags behind) widen the scale: SLOW tracks them
@@ -522,7 +539,8 @@ export class LstmDetector implements Detector {
     const peak = f[T_PEAK]!;
     const onsetEv = ev > peak * p.onsetRatio ? ev : ev * p.onsetDamp;
     f[T_PEAK] = Math.max(ev, peak * p.onsetDecay);
-    const onset = onsetEv / (1 + onsetEv);
+    let onset = onsetEv / (1 + onsetEv);
+    if (novel && age >= p.grace + ramp && onset < p.noveltyOnset) onset = p.noveltyOnset;
 
     return {
       probability: prob,
