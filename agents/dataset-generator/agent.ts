@@ -5,6 +5,7 @@
 // Counters: rows_read = rows that parsed; rows_rejected = malformed lines, plus parsed rows the scorer
 // dropped (a duplicate, or a timestamp going backwards for its pod).
 import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../lib/log.ts';
 import type { MetricRow } from '../../lib/metrics-csv.ts';
 import { CsvTailer, type TailPosition } from '../../lib/csv-tailer.ts';
@@ -75,10 +76,38 @@ interface AgentState {
 
 export const HEARTBEAT_NAME = '.heartbeat-dataset-generator-agent.json';
 
+/**
+ * Where the agent's time goes (milliseconds, cumulative), reported in the heartbeat for `npm run bench:perf`.
+ * parse_ms: reading, decoding and parsing the CSV (the tailer); score_ms: features, detector and the
+ * agent's per-row bookkeeping, alerts and score lines; insights/checkpoint: the periodic writes.
+ */
+export interface AgentPerf {
+  parse_ms: number;
+  score_ms: number;
+  rows_scored: number;
+  insights_writes: number;
+  insights_write_ms: number;
+  insights_write_last_ms: number;
+  insights_write_max_ms: number;
+  checkpoint_write_ms: number;
+  checkpoint_write_last_ms: number;
+}
+
 export class DatasetAgent {
   readonly cfg: AgentConfig;
   rowsRead = 0;
   rowsRejected = 0;
+  readonly perf: AgentPerf = {
+    parse_ms: 0,
+    score_ms: 0,
+    rows_scored: 0,
+    insights_writes: 0,
+    insights_write_ms: 0,
+    insights_write_last_ms: 0,
+    insights_write_max_ms: 0,
+    checkpoint_write_ms: 0,
+    checkpoint_write_last_ms: 0,
+  };
   private readonly log: Logger;
   private scorer: RowScorer;
   private readonly freshScorer: (() => Promise<RowScorer>) | undefined;
@@ -154,8 +183,12 @@ export class DatasetAgent {
     const end = Date.now() + budgetMs;
     let rows = 0;
     let drained = false;
+    const perf = this.perf;
     for (;;) {
+      const t0 = performance.now();
       const batch = this.tailer.read(1024 * 1024);
+      const t1 = performance.now();
+      perf.parse_ms += t1 - t0;
       if (batch.rows.length === 0 && batch.rejected === 0) {
         drained = true;
         break;
@@ -164,6 +197,11 @@ export class DatasetAgent {
       this.rowsRead += batch.rows.length;
       rows += batch.rows.length;
       for (const row of batch.rows) this.handle(row);
+      // Score lines reach the file after every batch (fsync waits for the checkpoint), so a reader of
+      // the scores file sees a row within one batch of its append, not one watch interval.
+      this.scores?.writeBuffered();
+      perf.score_ms += performance.now() - t1;
+      perf.rows_scored += batch.rows.length;
       if (Date.now() >= end) break;
     }
     if (drained && this.learning) {
@@ -254,7 +292,9 @@ export class DatasetAgent {
   writeOutputs(): void {
     this.forgetStale();
     const scoresBytes = this.scores ? this.scores.flush() : null;
+    const perf = this.perf;
     if (this.cfg.checkpointFile) {
+      const t0 = performance.now();
       const state: AgentState = { scorer: this.scorer.snapshot(), pods: [...this.pods], newestTime: Number.isFinite(this.newestTime) ? this.newestTime : 0, learning: this.learning };
       saveCheckpoint(this.cfg.checkpointFile, {
         version: CHECKPOINT_VERSION,
@@ -266,7 +306,10 @@ export class DatasetAgent {
         counters: { rows_read: this.rowsRead, rows_rejected: this.rowsRejected },
         state,
       });
+      perf.checkpoint_write_last_ms = performance.now() - t0;
+      perf.checkpoint_write_ms += perf.checkpoint_write_last_ms;
     }
+    const t0 = performance.now();
     const pods = [...this.pods.values()].map((e) => e.insight).sort((a, b) => (a.namespace + '/' + a.pod).localeCompare(b.namespace + '/' + b.pod));
     writeJsonAtomic(
       this.cfg.insightsFile,
@@ -280,6 +323,10 @@ export class DatasetAgent {
       },
       PodInsights,
     );
+    perf.insights_write_last_ms = performance.now() - t0;
+    perf.insights_write_ms += perf.insights_write_last_ms;
+    perf.insights_write_max_ms = Math.max(perf.insights_write_max_ms, perf.insights_write_last_ms);
+    perf.insights_writes++;
     writeJsonAtomic(join(dirname(this.cfg.insightsFile), HEARTBEAT_NAME), {
       pid: process.pid,
       time: new Date().toISOString(),
@@ -288,6 +335,7 @@ export class DatasetAgent {
       lag_bytes: this.tailer.lagBytes(),
       pods: pods.length,
       anomalies: pods.filter((p) => p.predicted_anomaly).length,
+      perf: { ...perf, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) },
     });
   }
 

@@ -63,6 +63,11 @@ export class ScoresFile {
     return this.size;
   }
 
+  /** Writes buffered lines without fsync (readers see them; the checkpoint's flush makes them durable). */
+  writeBuffered(): void {
+    this.write();
+  }
+
   close(): void {
     if (this.fd < 0) return;
     this.flush();

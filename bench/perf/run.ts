@@ -1,0 +1,507 @@
+// npm run bench:perf — throughput, latency and memory of ONE dataset-generator agent (the real process,
+// pinned to one core when `taskset` exists) for N pods at a 5-second cadence, with the TensorFlow.js
+// per-window path measured in the same run as the reference, and the k8s collector's tick time.
+// Per N:
+//   throughput: a generated CSV (N pods × ticks) scored by `agent --once --from-start`; the agent's own
+//     heartbeat counters split CSV parse time from scoring time and give the insights-write time and
+//     peak RSS; bytes of state per pod = checkpoint size / N.
+//   latency: the agent follows a CSV holding one tick of history (learned, not scored); the bench then
+//     appends rows at --rate rows/s in 10 ms batches with their append time known and reads the scores
+//     file as it grows: latency = time a row's score line is seen − time its batch was appended.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
+import { formatRows, MetricsCsvWriter, METRIC_COLUMNS, newMetricRow, type MetricRow } from '../../lib/metrics-csv.ts';
+import { HEARTBEAT_NAME, type AgentPerf } from '../../agents/dataset-generator/agent.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const AGENT = join(ROOT, 'agents/dataset-generator-agent.ts');
+const CADENCE_MS = 5000;
+/** LSTM series stepped per row (one univariate LSTM step per pod feature). */
+const STEPS_PER_ROW = 10;
+
+export interface PerfResult {
+  pods: number;
+  rows: number;
+  rows_per_second: number;
+  parse_rows_per_second: number;
+  score_rows_per_second: number;
+  parse_ms: number;
+  score_ms: number;
+  wall_seconds: number;
+  p50_ms: number;
+  p99_ms: number;
+  latency_rate: number;
+  latency_rows: number;
+  insights_write_ms: number;
+  insights_bytes: number;
+  checkpoint_write_ms: number;
+  peak_rss_mb: number;
+  bytes_per_pod: number;
+  reference_tfjs_windows_per_second: number;
+  speedup_vs_tfjs_per_window: number;
+}
+
+export interface PerfReport {
+  machine: { cpus: number; model: string; node: string; pinned: boolean };
+  reference: { backend: string; window: number; per_call_windows_per_second: number; batched_windows_per_second: number; batch: number; steps_per_row: number } | null;
+  results: PerfResult[];
+  collector: Array<{ pods: number; median_ms: number; cpu_ms_median: number; requests_per_tick: number }>;
+}
+
+function parse(argv: string[]) {
+  return cli('bench:perf', argv, 'Throughput, append-to-score latency and memory of one dataset-generator agent for N pods, with the TensorFlow.js per-window reference and the collector tick time.')
+    .option('pods', { type: 'string', default: '1000,10000,50000,150000', describe: 'Comma-separated pod counts' })
+    .option('rows', { type: 'number', default: 300000, describe: 'Rows per throughput run (at least --min-ticks ticks of every pod)' })
+    .option('min-ticks', { type: 'number', default: 3, describe: 'Fewest ticks per pod in a throughput run' })
+    .option('rate', { type: 'number', default: 10000, describe: 'Rows/s appended in the latency run' })
+    .option('latency-seconds', { type: 'number', default: 12, describe: 'Length of the latency run (0 skips it)' })
+    .option('reference-seconds', { type: 'number', default: 2, describe: 'Seconds per TensorFlow.js reference measurement (0 skips it)' })
+    .option('collector-pods', { type: 'string', default: '1000,10000', describe: 'Pod counts for the collector tick (empty skips it)' })
+    .option('collector-ticks', { type: 'number', default: 3 })
+    .option('cpu', { type: 'number', default: 0, describe: 'Core the agent is pinned to (taskset); the bench itself runs on the other one' })
+    .option('out-dir', { type: 'string', default: '.bench-out/perf', describe: 'Generated CSVs and agent outputs' })
+    .option('json', { type: 'string', describe: 'Write the results as JSON to this file' })
+    .check((a) => {
+      if (!(a.rate > 0)) throw new UsageError('--rate must be positive');
+      if (!(a.rows > 0)) throw new UsageError('--rows must be positive');
+      return true;
+    })
+    .parseSync();
+}
+
+const progress = (msg: string) => process.stderr.write(`[bench:perf ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+const round = (x: number, d = 1) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : NaN);
+
+// ---------------------------------------------------------------------------------------------------
+// Synthetic cluster: N pods in deployments of 10, namespaces of 500, gently noisy healthy metrics.
+
+interface PodSpec {
+  namespace: string;
+  pod: string;
+  node: string;
+  cpu: number;
+  mem: number;
+  memMb: number;
+  rx: number;
+  tx: number;
+  fsR: number;
+  fsW: number;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function makePods(n: number, seed = 1): PodSpec[] {
+  const rnd = mulberry32(seed);
+  const pods: PodSpec[] = [];
+  for (let i = 0; i < n; i++) {
+    const dep = Math.floor(i / 10);
+    pods.push({
+      namespace: `ns-${Math.floor(i / 500)}`,
+      pod: `svc-${dep}-6d4f8b7c9-${(i % 10).toString(36)}${(dep % 1296).toString(36).padStart(2, '0')}x${i.toString(36)}`,
+      node: `node-${i % Math.max(1, Math.ceil(n / 100))}`,
+      cpu: 5 + rnd() * 40,
+      mem: 20 + rnd() * 40,
+      memMb: 100 + rnd() * 400,
+      rx: rnd() * 1e6,
+      tx: rnd() * 1e6,
+      fsR: rnd() * 100,
+      fsW: rnd() * 100,
+    });
+  }
+  return pods;
+}
+
+export function tickRows(pods: readonly PodSpec[], tick: number, rnd: () => number, from = 0, to = pods.length): MetricRow[] {
+  const timestamp = new Date(Date.UTC(2026, 0, 1) + tick * CADENCE_MS).toISOString();
+  const rows: MetricRow[] = [];
+  for (let i = from; i < to; i++) {
+    const p = pods[i]!;
+    p.rx += 2000 + rnd() * 500;
+    p.tx += 1500 + rnd() * 400;
+    p.fsR += rnd() * 0.5;
+    p.fsW += rnd() * 0.5;
+    rows.push(
+      newMetricRow({
+        timestamp,
+        namespace: p.namespace,
+        pod: p.pod,
+        node: p.node,
+        status: 'Running',
+        readyContainers: 1,
+        totalContainers: 1,
+        restarts: 0,
+        cpuPercent: p.cpu * (0.9 + rnd() * 0.2),
+        memoryPercent: p.mem * (0.98 + rnd() * 0.04),
+        memoryMb: p.memMb * (0.98 + rnd() * 0.04),
+        netRxBytes: p.rx,
+        netTxBytes: p.tx,
+        fsReadsMb: p.fsR,
+        fsWritesMb: p.fsW,
+        netRxDropped: 0,
+        netTxDropped: 0,
+        eventReason: '',
+        eventMessage: '',
+        eventAgeMinutes: NaN,
+        eventCount: 0,
+      }),
+    );
+  }
+  return rows;
+}
+
+/** Writes `ticks` ticks of every pod through the shared CSV writer; returns the rows written. */
+export function generateCsv(path: string, pods: PodSpec[], ticks: number, seed = 2): number {
+  rmSync(path, { force: true });
+  const w = MetricsCsvWriter.open(path);
+  const rnd = mulberry32(seed);
+  const CHUNK = 20000;
+  let rows = 0;
+  for (let t = 0; t < ticks; t++) {
+    for (let from = 0; from < pods.length; from += CHUNK) {
+      const batch = tickRows(pods, t, rnd, from, Math.min(pods.length, from + CHUNK));
+      w.append(batch);
+      rows += batch.length;
+    }
+  }
+  w.close();
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The agent as a child process.
+
+let taskset: string | null | undefined;
+function tasksetPath(): string | null {
+  if (taskset === undefined) taskset = ['/usr/bin/taskset', '/bin/taskset'].find((p) => existsSync(p)) ?? null;
+  return taskset;
+}
+
+function spawnAgent(args: string[], cpu: number): ChildProcess {
+  const node = [process.execPath, '--import', 'tsx', AGENT, ...args];
+  const ts = tasksetPath();
+  const [cmd, ...rest] = ts ? [ts, '-c', String(cpu), ...node] : node;
+  return spawn(cmd!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function waitExit(child: ChildProcess, stderrTail: () => string): Promise<void> {
+  return new Promise((res, rej) => {
+    child.on('error', rej);
+    child.on('close', (code) => (code === 0 ? res() : rej(new Error(`agent exited with ${code}: ${stderrTail()}`))));
+  });
+}
+
+function collect(child: ChildProcess, onErrLine: (line: string) => void = () => {}): () => string {
+  let tail = '';
+  let buf = '';
+  child.stdout?.resume();
+  child.stderr?.on('data', (d: Buffer) => {
+    tail = (tail + d.toString()).slice(-4000);
+    buf += d.toString();
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      onErrLine(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+    }
+  });
+  return () => tail;
+}
+
+interface Heartbeat {
+  rows_read: number;
+  pods: number;
+  perf?: AgentPerf & { max_rss_mb: number };
+}
+
+function agentFiles(dir: string) {
+  return {
+    insights: join(dir, 'pod_insights.json'),
+    scores: join(dir, 'scores.csv'),
+    checkpoint: join(dir, 'checkpoint.json'),
+    heartbeat: join(dir, HEARTBEAT_NAME),
+    logs: join(dir, 'logs'),
+  };
+}
+
+async function throughputRun(csv: string, dir: string, cpu: number) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const f = agentFiles(dir);
+  const t0 = performance.now();
+  const child = spawnAgent(
+    ['--once', '--from-start', '--input-file', csv, '--insights-file', f.insights, '--scores-file', f.scores, '--checkpoint-file', f.checkpoint, '--log-dir', f.logs, '--log-level', 'warn'],
+    cpu,
+  );
+  await waitExit(child, collect(child));
+  const wall = (performance.now() - t0) / 1000;
+  const hb = JSON.parse(readFileSync(f.heartbeat, 'utf8')) as Heartbeat;
+  if (!hb.perf) throw new Error('the agent heartbeat has no perf counters');
+  return { hb, perf: hb.perf, wall, checkpointBytes: statSync(f.checkpoint).size, insightsBytes: statSync(f.insights).size };
+}
+
+async function latencyRun(pods: PodSpec[], dir: string, cpu: number, rate: number, seconds: number): Promise<{ latencies: number[]; rows: number }> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const f = agentFiles(dir);
+  const csv = join(dir, 'pod_metrics.csv');
+  generateCsv(csv, pods, 1, 3);
+  // Pre-format every batch, so the timed phase only appends.
+  const BATCH_MS = 10;
+  const perBatch = Math.max(1, Math.round((rate * BATCH_MS) / 1000));
+  const nBatches = Math.max(1, Math.round((seconds * 1000) / BATCH_MS));
+  const rnd = mulberry32(4);
+  const batches: string[] = [];
+  let cursor = 0;
+  let tick = 1;
+  for (let b = 0; b < nBatches; b++) {
+    const rows: MetricRow[] = [];
+    while (rows.length < perBatch) {
+      const to = Math.min(pods.length, cursor + (perBatch - rows.length));
+      rows.push(...tickRows(pods, tick, rnd, cursor, to));
+      cursor = to;
+      if (cursor >= pods.length) {
+        cursor = 0;
+        tick++;
+      }
+    }
+    batches.push(formatRows(rows, METRIC_COLUMNS));
+  }
+  const total = nBatches * perBatch;
+
+  let learned!: () => void;
+  const ready = new Promise<void>((res) => (learned = res));
+  const child = spawnAgent(['--input-file', csv, '--insights-file', f.insights, '--scores-file', f.scores, '--checkpoint-file', f.checkpoint, '--log-dir', f.logs], cpu);
+  const tail = collect(child, (line) => {
+    if (/learned from \d+ existing rows/.test(line)) learned();
+  });
+  const exited = waitExit(child, tail);
+  await Promise.race([ready, exited.then(() => Promise.reject(new Error('agent exited before learning')))]);
+
+  const appendAt = new Float64Array(nBatches);
+  const latencies: number[] = [];
+  let seen = -1; // the header line
+  let offset = 0;
+  let partial = 0;
+  const buf = Buffer.alloc(4 << 20);
+  const fd = openSync(f.scores, 'r');
+  const readScores = () => {
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, offset);
+      if (n <= 0) return;
+      offset += n;
+      const now = performance.now();
+      for (let i = 0; i < n; i++) {
+        if (buf[i] !== 10) continue;
+        partial = 0;
+        if (seen >= 0) {
+          const b = Math.floor(seen / perBatch);
+          if (b < nBatches && appendAt[b]! > 0) latencies.push(now - appendAt[b]!);
+        }
+        seen++;
+      }
+      if (n < buf.length) return;
+    }
+  };
+  void partial;
+  const start = performance.now();
+  let next = 0;
+  while (next < nBatches || seen < total) {
+    const now = performance.now();
+    while (next < nBatches && now - start >= next * BATCH_MS) {
+      appendFileSync(csv, batches[next]!);
+      appendAt[next] = performance.now();
+      next++;
+    }
+    readScores();
+    if (next >= nBatches && now - start > seconds * 1000 + 60000) break; // the agent fell far behind
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  readScores();
+  closeSync(fd);
+  child.kill('SIGTERM');
+  await exited;
+  return { latencies, rows: total };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// TensorFlow.js reference: the trained model, one window per predict call and batched.
+
+async function tfjsReference(seconds: number) {
+  const { selectBackend } = await import('../../models/backend.ts');
+  const { loadTfModel } = await import('../../models/lstm/model.ts');
+  const { DEFAULT_MODEL_DIR } = await import('../../models/lstm/index.ts');
+  const { tf, backend } = await selectBackend(() => {});
+  const { model, meta } = await loadTfModel(tf, DEFAULT_MODEL_DIR);
+  const window = Number((meta as { window?: number }).window ?? 30);
+  const rate = (batch: number) => {
+    const data = new Float32Array(batch * window).map((_, i) => Math.sin(i / 7));
+    const once = () => {
+      const x = tf.tensor3d(data, [batch, window, 1]);
+      const y = model.predict(x) as InstanceType<typeof tf.Tensor>;
+      y.dataSync();
+      x.dispose();
+      y.dispose();
+    };
+    for (let i = 0; i < 3; i++) once();
+    const t0 = performance.now();
+    let n = 0;
+    while (performance.now() - t0 < seconds * 1000) {
+      once();
+      n += batch;
+    }
+    return n / ((performance.now() - t0) / 1000);
+  };
+  const perCall = rate(1);
+  const BATCH = 256;
+  const batched = rate(BATCH);
+  model.dispose();
+  return { backend, window, per_call_windows_per_second: round(perCall), batched_windows_per_second: round(batched), batch: BATCH, steps_per_row: STEPS_PER_ROW };
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+export async function main(argv: string[]): Promise<number> {
+  const args = parse(argv);
+  if (helpShown(argv)) return 0;
+  const podsList = String(args.pods)
+    .split(',')
+    .map((s) => Number(s.trim()))
+    .filter((n) => n > 0);
+  if (podsList.length === 0 || podsList.some((n) => !Number.isInteger(n))) throw new UsageError('--pods must list positive integers');
+  const outDir = resolve(args['out-dir']);
+  mkdirSync(outDir, { recursive: true });
+  const cpus = (await import('node:os')).cpus();
+  const pinned = tasksetPath() !== null && cpus.length > 1;
+  if (pinned) {
+    // The bench (appender, reader, reference) stays off the agent's core.
+    try {
+      execFileSync(tasksetPath()!, ['-p', '-c', String(args.cpu === 0 ? 1 : 0), String(process.pid)], { stdio: 'ignore' });
+    } catch {
+      /* not fatal */
+    }
+  }
+  const report: PerfReport = {
+    machine: { cpus: cpus.length, model: cpus[0]?.model ?? 'unknown', node: process.version, pinned },
+    reference: null,
+    results: [],
+    collector: [],
+  };
+
+  if (args['reference-seconds'] > 0) {
+    progress('TensorFlow.js reference (per-window predict, one window per call and batched)');
+    report.reference = await tfjsReference(args['reference-seconds']);
+    progress(`  ${report.reference.backend}: ${report.reference.per_call_windows_per_second} windows/s per call, ${report.reference.batched_windows_per_second} windows/s in batches of ${report.reference.batch}`);
+  }
+  const refRowsPerSecond = report.reference ? report.reference.per_call_windows_per_second / STEPS_PER_ROW : NaN;
+
+  for (const n of podsList) {
+    const ticks = Math.max(args['min-ticks'], Math.ceil(args.rows / n));
+    const csv = join(outDir, `pods-${n}.csv`);
+    progress(`N=${n}: generating ${ticks} ticks (${n * ticks} rows)`);
+    const tg = performance.now();
+    const rows = generateCsv(csv, makePods(n), ticks);
+    progress(`N=${n}: generated in ${((performance.now() - tg) / 1000).toFixed(1)} s; throughput run (agent --once --from-start${pinned ? `, pinned to cpu ${args.cpu}` : ''})`);
+    const tp = await throughputRun(csv, join(outDir, `run-${n}`), args.cpu);
+    const p = tp.perf;
+    const rps = p.rows_scored / ((p.parse_ms + p.score_ms) / 1000);
+    progress(`N=${n}: ${Math.round(rps)} rows/s (parse ${Math.round(p.parse_ms)} ms, score ${Math.round(p.score_ms)} ms), insights write ${Math.round(p.insights_write_last_ms)} ms, peak RSS ${p.max_rss_mb} MB`);
+    rmSync(csv, { force: true });
+    let lat = { latencies: [] as number[], rows: 0 };
+    if (args['latency-seconds'] > 0) {
+      progress(`N=${n}: latency run (${args.rate} rows/s appended for ${args['latency-seconds']} s)`);
+      lat = await latencyRun(makePods(n), join(outDir, `latency-${n}`), args.cpu, args.rate, args['latency-seconds']);
+    }
+    const sorted = lat.latencies.sort((a, b) => a - b);
+    const r: PerfResult = {
+      pods: n,
+      rows,
+      rows_per_second: round(rps, 0),
+      parse_rows_per_second: round(p.rows_scored / (p.parse_ms / 1000), 0),
+      score_rows_per_second: round(p.rows_scored / (p.score_ms / 1000), 0),
+      parse_ms: round(p.parse_ms, 0),
+      score_ms: round(p.score_ms, 0),
+      wall_seconds: round(tp.wall, 2),
+      p50_ms: round(percentile(sorted, 50)),
+      p99_ms: round(percentile(sorted, 99)),
+      latency_rate: args.rate,
+      latency_rows: sorted.length,
+      insights_write_ms: round(p.insights_write_last_ms),
+      insights_bytes: tp.insightsBytes,
+      checkpoint_write_ms: round(p.checkpoint_write_last_ms),
+      peak_rss_mb: p.max_rss_mb,
+      bytes_per_pod: round(tp.checkpointBytes / n, 0),
+      reference_tfjs_windows_per_second: report.reference?.per_call_windows_per_second ?? NaN,
+      speedup_vs_tfjs_per_window: round(rps / refRowsPerSecond),
+    };
+    if (args['latency-seconds'] > 0) progress(`N=${n}: append→score p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms over ${r.latency_rows} rows`);
+    report.results.push(r);
+  }
+
+  const collectorPods = String(args['collector-pods'] ?? '')
+    .split(',')
+    .map((s) => Number(s.trim()))
+    .filter((x) => x > 0);
+  if (collectorPods.length) {
+    const { benchCollectorTick } = await import('../../collectors/bench-collector.ts');
+    for (const n of collectorPods) {
+      progress(`collector tick at ${n} pods (${args['collector-ticks']} ticks)`);
+      const c = await benchCollectorTick(n, { ticks: args['collector-ticks'] });
+      report.collector.push({ pods: n, median_ms: round(c.median_ms), cpu_ms_median: round(c.cpu_ms_median), requests_per_tick: c.requests_per_tick });
+      progress(`  median ${round(c.median_ms)} ms (cpu ${round(c.cpu_ms_median)} ms), ${c.requests_per_tick} requests/tick`);
+    }
+  }
+
+  printTable(report);
+  if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2) + '\n');
+  return 0;
+}
+
+function printTable(r: PerfReport): void {
+  const out: string[] = [];
+  out.push(`machine: ${r.machine.cpus} × ${r.machine.model}, node ${r.machine.node}, agent ${r.machine.pinned ? 'pinned to one core' : 'not pinned'}`);
+  if (r.reference) {
+    out.push(
+      `TensorFlow.js (${r.reference.backend}) reference, window ${r.reference.window}: ${r.reference.per_call_windows_per_second} windows/s one per call, ${r.reference.batched_windows_per_second} windows/s batched ×${r.reference.batch} (a row needs ${r.reference.steps_per_row} windows)`,
+    );
+  }
+  out.push('pods     rows/s  parse r/s  score r/s  p50 ms  p99 ms  insights ms  insights MB  RSS MB  B/pod  ×tfjs');
+  for (const x of r.results) {
+    out.push(
+      [
+        String(x.pods).padEnd(7),
+        String(x.rows_per_second).padStart(7),
+        String(x.parse_rows_per_second).padStart(10),
+        String(x.score_rows_per_second).padStart(10),
+        String(x.p50_ms).padStart(7),
+        String(x.p99_ms).padStart(7),
+        String(x.insights_write_ms).padStart(12),
+        (x.insights_bytes / 1e6).toFixed(1).padStart(12),
+        String(x.peak_rss_mb).padStart(7),
+        String(x.bytes_per_pod).padStart(6),
+        String(x.speedup_vs_tfjs_per_window).padStart(6),
+      ].join(' '),
+    );
+  }
+  for (const c of r.collector) out.push(`collector ${c.pods} pods: median tick ${c.median_ms} ms (cpu ${c.cpu_ms_median} ms), ${c.requests_per_tick} requests/tick`);
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+runIfMain(import.meta.url, main);
