@@ -10,6 +10,7 @@ import type { AnomalyType, ContributingMetric } from '../../lib/schemas.ts';
 import type { Detector, HardSignal, Observation, Verdict } from '../detector-api.ts';
 import { featureSpec, type FeatureSpec } from '../pod-features.ts';
 import { lstmStep } from './cell.ts';
+import { newSeasonalState, SEASONAL_SIZE, seasonalStep } from './seasonal.ts';
 import type { SequenceModel } from './model.ts';
 
 /** Tunables: one set for every cluster and for NAB (no per-file tuning). */
@@ -71,6 +72,8 @@ export interface DetectorParams {
   noveltyMargin: number;
   noveltyWarm: number;
   noveltyOnset: number;
+  /** Weight of the seasonal member (time-of-day/week expectation; 0 = off). */
+  seasonalWeight: number;
 }
 
 export const DEFAULT_PARAMS: DetectorParams = {
@@ -107,6 +110,7 @@ export const DEFAULT_PARAMS: DetectorParams = {
   noveltyMargin: 0.02,
   noveltyWarm: 100,
   noveltyOnset: 0.99,
+  seasonalWeight: 3,
 };
 
 export const LSTM_CLIP = 6;
@@ -249,6 +253,8 @@ export class LstmDetector implements Detector {
   private readonly memIdx: number;
   private readonly cpuIdx: number;
   private readonly series = new Map<string, SeriesState>();
+  /** Seasonal member state per series, one vector per sequence channel (see seasonal.ts). */
+  private readonly seasonal = new Map<string, Float64Array[]>();
   /** Workload priors: per channel EW of baseline level and log scale over mature siblings. */
   private readonly groups = new Map<string, Float64Array>();
   private readonly gates: Float64Array;
@@ -381,6 +387,21 @@ export class LstmDetector implements Detector {
         continue;
       }
       valid++;
+      if (p.seasonalWeight > 0) {
+        let ss = this.seasonal.get(obs.key);
+        if (!ss) {
+          ss = this.features.map(() => newSeasonalState());
+          this.seasonal.set(obs.key, ss);
+        }
+        const zs = seasonalStep(ss[ch]!, obs.time, x);
+        if (zs !== 0) {
+          const sS = p.seasonalWeight * log10Tail(Math.abs(zs)) - 0.30103;
+          if (sS > best) {
+            best = sS;
+            bestCh = ch;
+          }
+        }
+      }
       // range novelty: beyond anything this channel has shown, by a margin of its own range
       const lo = f[o + LO]!, hi = f[o + HI]!;
       const margin = p.noveltyMargin * (hi - lo);
@@ -671,6 +692,7 @@ export class LstmDetector implements Detector {
 
   forget(key: string): void {
     this.series.delete(key);
+    this.seasonal.delete(key);
   }
 
   snapshot(): unknown {
@@ -678,7 +700,9 @@ export class LstmDetector implements Detector {
     for (const [k, s] of this.series) series[k] = [b64(s.f), b64(s.h), b64(s.c)];
     const groups: Record<string, string> = {};
     for (const [k, g] of this.groups) groups[k] = b64(g);
-    return { v: 1, detector: this.name, features: this.features, units: this.units, clockStart: Number.isFinite(this.clockStart) ? this.clockStart : null, series, groups };
+    const seasonal: Record<string, string[]> = {};
+    for (const [k, ss] of this.seasonal) seasonal[k] = ss.map(b64);
+    return { v: 1, detector: this.name, features: this.features, units: this.units, clockStart: Number.isFinite(this.clockStart) ? this.clockStart : null, series, groups, seasonal };
   }
 
   restore(state: unknown): void {
@@ -688,6 +712,7 @@ export class LstmDetector implements Detector {
       units?: number;
       series?: Record<string, [string, string, string]>;
       groups?: Record<string, string>;
+      seasonal?: Record<string, string[]>;
       clockStart?: number | null;
     };
     if (!s || s.v !== 1 || !s.series || JSON.stringify(s.features) !== JSON.stringify(this.features) || s.units !== this.units) {
@@ -695,6 +720,7 @@ export class LstmDetector implements Detector {
     }
     this.series.clear();
     this.groups.clear();
+    this.seasonal.clear();
     for (const [k, [f, h, c]] of Object.entries(s.series)) {
       const st = { f: fromB64F64(f), h: fromB64F32(h), c: fromB64F32(c) };
       if (st.f.length !== this.stride || st.h.length !== this.features.length * this.units) {
@@ -703,6 +729,14 @@ export class LstmDetector implements Detector {
       this.series.set(k, st);
     }
     for (const [k, g] of Object.entries(s.groups ?? {})) this.groups.set(k, fromB64F64(g));
+    // older snapshots have no seasonal state: those series simply learn their profiles again
+    for (const [k, ss] of Object.entries(s.seasonal ?? {})) {
+      const vs = ss.map(fromB64F64);
+      if (vs.length !== this.features.length || vs.some((v) => v.length !== SEASONAL_SIZE)) {
+        throw new Error(`detector snapshot seasonal entry ${k} has the wrong size`);
+      }
+      this.seasonal.set(k, vs);
+    }
     this.clockStart = typeof s.clockStart === 'number' ? s.clockStart : NaN;
   }
 }
