@@ -25,15 +25,15 @@ async function withSim(opts: Parameters<typeof startSim>[0], fn: (sim: SimHandle
 }
 
 /** Prometheus text → map "name{labels}" → value, plus a lookup by metric name and pod. */
-function parseProm(text: string): { name: string; labels: Record<string, string>; value: number }[] {
-  const out: { name: string; labels: Record<string, string>; value: number }[] = [];
+function parseProm(text: string): { name: string; labels: Record<string, string>; value: number; timestampMs?: number }[] {
+  const out: { name: string; labels: Record<string, string>; value: number; timestampMs?: number }[] = [];
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)(?: (-?\d+))?$/.exec(line);
     assert.ok(m, `bad exposition line: ${line}`);
     const labels: Record<string, string> = {};
     for (const lm of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[lm[1]!] = lm[2]!;
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
+    out.push({ name: m[1]!, labels, value: Number(m[3]), ...(m[4] ? { timestampMs: Number(m[4]) } : {}) });
   }
   return out;
 }
@@ -317,6 +317,9 @@ void describe('served values agree with the truth', () => {
       for (const s of samples.filter((x) => x.name === 'container_memory_working_set_bytes')) {
         assert.equal(s.value, sim.cluster.truth(s.labels.namespace!, s.labels.pod!)!.memoryBytes);
       }
+      // As a kubelet's page does, every sample carries its time (the simulated sample time), so a reader
+      // can time counters exactly even when a tick falls between two of its reads.
+      assert.ok(samples.length > 0 && samples.every((s) => s.timestampMs === sim.now().getTime()));
     });
   });
 
