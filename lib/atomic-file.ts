@@ -42,8 +42,8 @@ export function writeJsonAtomic<T>(path: string, value: T, schema?: z.ZodType<T>
 
 export class ContractError extends Error {}
 
-/** Reads and validates a JSON file; null when it does not exist. */
-export function readJsonFile<S extends z.ZodType>(path: string, schema: S): z.infer<S> | null {
+/** Reads and parses a JSON file; null when it does not exist, ContractError when it is not JSON. */
+export function readJsonText(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -51,12 +51,17 @@ export function readJsonFile<S extends z.ZodType>(path: string, schema: S): z.in
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
-  let data: unknown;
   try {
-    data = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new ContractError(`${path} is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+/** Reads and validates a JSON file; null when it does not exist. */
+export function readJsonFile<S extends z.ZodType>(path: string, schema: S): z.infer<S> | null {
+  const data = readJsonText(path);
+  if (data === null) return null;
   const result = schema.safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0];

@@ -38,7 +38,7 @@ export function kubeClients(kc: KubeConfig): KubeClients {
 export function kubeErrorMessage(err: unknown): string {
   const e = err as { code?: number; body?: unknown; message?: string; cause?: { code?: string } };
   if (typeof e?.code === 'number') {
-    let reason = '';
+    let reason: string;
     try {
       const body = typeof e.body === 'string' ? JSON.parse(e.body) : e.body;
       reason = (body as { message?: string })?.message ?? '';

@@ -1,8 +1,8 @@
 // Reads pod_analysis.json leniently: one malformed analysis or action must not hide the others.
 // Analyses that do not match the contract are skipped (and named); actions are kept as they are,
 // because the engine validates every action against the allow-list and records a refusal for a bad one.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { readJsonText } from '../lib/atomic-file.ts';
 import { PodAnalysis } from '../lib/schemas.ts';
 import type { PodAnalysis as PodAnalysisT } from '../lib/schemas.ts';
 
@@ -23,19 +23,8 @@ export interface AnalysesRead {
 
 /** null when the file does not exist; throws (with the file name) when it is not an analysis file at all. */
 export function readAnalyses(path: string): AnalysesRead | null {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
-  }
+  const data = readJsonText(path);
+  if (data === null) return null;
   const file = LooseFile.safeParse(data);
   if (!file.success) throw new Error(`${path} is not an analysis file: ${file.error.issues[0]?.path.join('.') || '(root)'}: ${file.error.issues[0]?.message}`);
   const analyses: PodAnalysisT[] = [];

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDetector, detectorNames } from '../models/registry.ts';
-import { prng, toProbability } from '../models/baselines/common.ts';
+import { toProbability } from '../models/baselines/common.ts';
+import { mulberry32 as prng } from '../lib/prng.ts';
 import type { Detector, Verdict } from '../models/detector-api.ts';
 
 const FEATURES = ['cpu_percent', 'memory_percent', 'net_rx_bytes'];

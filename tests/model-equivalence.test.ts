@@ -9,7 +9,7 @@ import { selectBackend } from '../models/backend.ts';
 import { runSequence, lstmStep } from '../models/lstm/cell.ts';
 import { buildModel, loadSequenceModel, loadTfModel, saveModel, type ModelMeta } from '../models/lstm/model.ts';
 import { DEFAULT_MODEL_DIR } from '../models/lstm/index.ts';
-import { rng } from '../models/lstm/train.ts';
+import { mulberry32 as rng } from '../lib/prng.ts';
 
 function randomInputs(n: number, seed: number): Float32Array {
   const r = rng(seed);

@@ -12,20 +12,11 @@ import { CsvTailer, type TailPosition } from '../../lib/csv-tailer.ts';
 import { CHECKPOINT_VERSION, loadCheckpoint, saveCheckpoint } from '../../lib/checkpoint.ts';
 import { writeJsonAtomic } from '../../lib/atomic-file.ts';
 import { PodInsights, type ModelInfo, type PodInsight } from '../../lib/schemas.ts';
-import type { Verdict } from '../../models/detector-api.ts';
+import type { PodScore } from '../../models/pod-scorer.ts';
 import { ScoresFile } from './scores-file.ts';
 
-/** What the agent needs from the pod scorer (models/pod-scorer.ts PodScorer). */
-export interface ScoredRow {
-  namespace: string;
-  pod: string;
-  timestamp: string;
-  time: number;
-  status: string;
-  node: string;
-  workload?: string | undefined;
-  verdict: Verdict;
-}
+/** What the agent needs from the pod scorer: its results, and the state it checkpoints. */
+export type ScoredRow = PodScore;
 export interface RowScorer {
   score(row: MetricRow): ScoredRow | null;
   forget(namespace: string, pod: string): void;

@@ -1,19 +1,7 @@
-// Shared pieces of the baseline detectors: a seeded PRNG, the raw-score → probability map, the
+// Shared pieces of the baseline detectors: the raw-score → probability map, the
 // anomaly type guessed from a feature's name, and the per-series "since" bookkeeping.
 import type { AnomalyType, ContributingMetric } from '../../lib/schemas.ts';
 import type { Verdict } from '../detector-api.ts';
-
-/** mulberry32: small, fast, deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The probability a raw score reaching `alertAt` maps to (the product's default threshold). */
 export const REFERENCE_PROBABILITY = 0.7;

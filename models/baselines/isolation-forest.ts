@@ -4,7 +4,8 @@
 // widened range, so far-out values score high instead of like the training extremes). The raw score 2^(-E[h]/c(n)) is scaled by its 99.5th percentile over the warm-up
 // rows, so "more isolated than all but 1 in 200 warm-up rows" maps to probability 0.7.
 import type { Detector, Observation, Verdict } from '../detector-api.ts';
-import { SinceTracker, prng, toProbability, topContributors } from './common.ts';
+import { mulberry32 } from '../../lib/prng.ts';
+import { SinceTracker, toProbability, topContributors } from './common.ts';
 
 export interface IsolationForestOptions {
   features: readonly string[];
@@ -121,7 +122,7 @@ export class IsolationForestDetector implements Detector {
       scale.push(1.4826 * (dev.length ? dev[dev.length >> 1]! : 0) + Math.max(1e-3, 0.01 * Math.abs(med)));
     }
     const rows = data.map((r) => Float64Array.from(r, (v, i) => (Number.isFinite(v) ? v : median[i]!)));
-    const rand = prng(this.seed);
+    const rand = mulberry32(this.seed);
     const psi = Math.min(this.sampleSize, rows.length);
     const maxDepth = Math.ceil(Math.log2(Math.max(2, psi)));
     const trees: Tree[] = [];

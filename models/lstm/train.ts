@@ -7,6 +7,7 @@ import { featureSpec } from '../pod-features.ts';
 import { runSequence, type LstmWeights } from './cell.ts';
 import { DEFAULT_PARAMS, normaliseSeries } from './detector.ts';
 import type { Calibration } from './model.ts';
+import { mulberry32 } from '../../lib/prng.ts';
 
 export interface TrainOptions {
   window: number;
@@ -27,25 +28,13 @@ export function normalisedSequences(channels: ReadonlyArray<{ feature: string; v
     .map((c) => normaliseSeries(c.values, featureSpec(c.feature)).subarray(DEFAULT_PARAMS.grace));
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Input/target windows (target = next step) sampled deterministically from the sequences. */
 export function makeWindows(seqs: readonly Float64Array[], o: TrainOptions): { xs: Float32Array; ys: Float32Array; count: number } {
   const starts: Array<[number, number]> = [];
   seqs.forEach((s, k) => {
     for (let i = 0; i + o.window + 1 <= s.length; i += o.stride) starts.push([k, i]);
   });
-  const rand = rng(o.seed);
+  const rand = mulberry32(o.seed);
   for (let i = starts.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [starts[i], starts[j]] = [starts[j]!, starts[i]!];
