@@ -42,6 +42,8 @@ export interface PerfResult {
   bytes_per_pod: number;
   reference_tfjs_windows_per_second: number;
   speedup_vs_tfjs_per_window: number;
+  /** Set when a run failed (the agent crashed or was stopped by the memory guard); its figures are null. */
+  error?: string;
 }
 
 export interface PerfReport {
@@ -61,7 +63,9 @@ function parse(argv: string[]) {
     .option('reference-seconds', { type: 'number', default: 2, describe: 'Seconds per TensorFlow.js reference measurement (0 skips it)' })
     .option('collector-pods', { type: 'string', default: '1000,10000', describe: 'Pod counts for the collector tick (empty skips it)' })
     .option('collector-ticks', { type: 'number', default: 3 })
+    .option('pin', { type: 'boolean', default: true, describe: 'Pin the agent to --cpu and the bench to another core (needs taskset)' })
     .option('cpu', { type: 'number', default: 0, describe: 'Core the agent is pinned to (taskset); the bench itself runs on the other one' })
+    .option('rss-limit-mb', { type: 'number', default: 6000, describe: 'Kill (and report) an agent whose resident set exceeds this' })
     .option('out-dir', { type: 'string', default: '.bench-out/perf', describe: 'Generated CSVs and agent outputs' })
     .option('json', { type: 'string', describe: 'Write the results as JSON to this file' })
     .check((a) => {
@@ -195,17 +199,50 @@ function tasksetPath(): string | null {
   return taskset;
 }
 
-function spawnAgent(args: string[], cpu: number): ChildProcess {
+function spawnAgent(args: string[], cpu: number | null): ChildProcess {
   const node = [process.execPath, '--import', 'tsx', AGENT, ...args];
-  const ts = tasksetPath();
+  const ts = cpu === null ? null : tasksetPath();
   const [cmd, ...rest] = ts ? [ts, '-c', String(cpu), ...node] : node;
   return spawn(cmd!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/** Resident set (VmRSS) and its peak (VmHWM) of a live process, MB; null once it is gone. */
+function rssOf(pid: number): { rss: number; hwm: number } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/** Memory guard: the bench shares the machine, so an agent above `limitMb` is killed (and reported). */
+export let rssLimitMb = 6000;
+/** Peak resident set of the last agent run, MB, as sampled from /proc (also when it crashed). */
+let lastPeakMb = NaN;
+
 function waitExit(child: ChildProcess, stderrTail: () => string): Promise<void> {
+  const note = { peakMb: 0, killed: false };
+  lastPeakMb = NaN;
+  const timer = setInterval(() => {
+    const m = child.pid ? rssOf(child.pid) : null;
+    if (!m) return;
+    note.peakMb = Math.max(note.peakMb, m.hwm);
+    lastPeakMb = note.peakMb;
+    if (m.rss > rssLimitMb && !note.killed) {
+      note.killed = true;
+      child.kill('SIGKILL');
+    }
+  }, 100);
   return new Promise((res, rej) => {
     child.on('error', rej);
-    child.on('close', (code) => (code === 0 ? res() : rej(new Error(`agent exited with ${code}: ${stderrTail()}`))));
+    child.on('close', (code, signal) => {
+      clearInterval(timer);
+      if (note.killed) rej(new Error(`agent killed by the bench's memory guard: resident set above ${rssLimitMb} MB (--rss-limit-mb)`));
+      else if (code === 0 || (signal === 'SIGTERM' && code === null)) res();
+      else rej(new Error(`agent exited with ${code ?? signal}: ${stderrTail().trim().split('\n').slice(-2).join(' | ')}`));
+    });
   });
 }
 
@@ -241,7 +278,7 @@ function agentFiles(dir: string) {
   };
 }
 
-async function throughputRun(csv: string, dir: string, cpu: number) {
+async function throughputRun(csv: string, dir: string, cpu: number | null) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const f = agentFiles(dir);
@@ -257,7 +294,7 @@ async function throughputRun(csv: string, dir: string, cpu: number) {
   return { hb, perf: hb.perf, wall, checkpointBytes: statSync(f.checkpoint).size, insightsBytes: statSync(f.insights).size };
 }
 
-async function latencyRun(pods: PodSpec[], dir: string, cpu: number, rate: number, seconds: number): Promise<{ latencies: number[]; rows: number }> {
+async function latencyRun(pods: PodSpec[], dir: string, cpu: number | null, rate: number, seconds: number): Promise<{ latencies: number[]; rows: number }> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const f = agentFiles(dir);
@@ -293,7 +330,9 @@ async function latencyRun(pods: PodSpec[], dir: string, cpu: number, rate: numbe
     if (/learned from \d+ existing rows/.test(line)) learned();
   });
   const exited = waitExit(child, tail);
-  await Promise.race([ready, exited.then(() => Promise.reject(new Error('agent exited before learning')))]);
+  const early = exited.then(() => Promise.reject(new Error('agent exited before learning')));
+  early.catch(() => {}); // only matters while waiting for "learned"
+  await Promise.race([ready, early]);
 
   const appendAt = new Float64Array(nBatches);
   const latencies: number[] = [];
@@ -386,10 +425,12 @@ export async function main(argv: string[]): Promise<number> {
     .map((s) => Number(s.trim()))
     .filter((n) => n > 0);
   if (podsList.length === 0 || podsList.some((n) => !Number.isInteger(n))) throw new UsageError('--pods must list positive integers');
+  rssLimitMb = args['rss-limit-mb'];
   const outDir = resolve(args['out-dir']);
   mkdirSync(outDir, { recursive: true });
   const cpus = (await import('node:os')).cpus();
-  const pinned = tasksetPath() !== null && cpus.length > 1;
+  const pinned = args.pin && tasksetPath() !== null && cpus.length > 1;
+  const cpu = pinned ? args.cpu : null;
   if (pinned) {
     // The bench (appender, reader, reference) stays off the agent's core.
     try {
@@ -419,39 +460,46 @@ export async function main(argv: string[]): Promise<number> {
     const tg = performance.now();
     const rows = generateCsv(csv, makePods(n), ticks);
     progress(`N=${n}: generated in ${((performance.now() - tg) / 1000).toFixed(1)} s; throughput run (agent --once --from-start${pinned ? `, pinned to cpu ${args.cpu}` : ''})`);
-    const tp = await throughputRun(csv, join(outDir, `run-${n}`), args.cpu);
-    const p = tp.perf;
-    const rps = p.rows_scored / ((p.parse_ms + p.score_ms) / 1000);
-    progress(`N=${n}: ${Math.round(rps)} rows/s (parse ${Math.round(p.parse_ms)} ms, score ${Math.round(p.score_ms)} ms), insights write ${Math.round(p.insights_write_last_ms)} ms, peak RSS ${p.max_rss_mb} MB`);
+    const r = failedResult(n, rows, report.reference?.per_call_windows_per_second ?? NaN, args.rate);
+    try {
+      const tp = await throughputRun(csv, join(outDir, `run-${n}`), cpu);
+      const p = tp.perf;
+      const rps = p.rows_scored / ((p.parse_ms + p.score_ms) / 1000);
+      progress(`N=${n}: ${Math.round(rps)} rows/s (parse ${Math.round(p.parse_ms)} ms, score ${Math.round(p.score_ms)} ms), insights write ${Math.round(p.insights_write_last_ms)} ms, peak RSS ${p.max_rss_mb} MB`);
+      Object.assign(r, {
+        rows_per_second: round(rps, 0),
+        parse_rows_per_second: round(p.rows_scored / (p.parse_ms / 1000), 0),
+        score_rows_per_second: round(p.rows_scored / (p.score_ms / 1000), 0),
+        parse_ms: round(p.parse_ms, 0),
+        score_ms: round(p.score_ms, 0),
+        wall_seconds: round(tp.wall, 2),
+        insights_write_ms: round(p.insights_write_last_ms),
+        insights_bytes: tp.insightsBytes,
+        checkpoint_write_ms: round(p.checkpoint_write_last_ms),
+        peak_rss_mb: p.max_rss_mb,
+        bytes_per_pod: round(tp.checkpointBytes / n, 0),
+        speedup_vs_tfjs_per_window: round(rps / refRowsPerSecond),
+      });
+    } catch (err) {
+      r.error = `throughput run: ${(err as Error).message}`;
+      r.peak_rss_mb = round(lastPeakMb, 0);
+      progress(`N=${n}: FAILED ${r.error} (peak RSS ${r.peak_rss_mb} MB)`);
+    }
     rmSync(csv, { force: true });
-    let lat = { latencies: [] as number[], rows: 0 };
     if (args['latency-seconds'] > 0) {
       progress(`N=${n}: latency run (${args.rate} rows/s appended for ${args['latency-seconds']} s)`);
-      lat = await latencyRun(makePods(n), join(outDir, `latency-${n}`), args.cpu, args.rate, args['latency-seconds']);
+      try {
+        const lat = await latencyRun(makePods(n), join(outDir, `latency-${n}`), cpu, args.rate, args['latency-seconds']);
+        const sorted = lat.latencies.sort((a, b) => a - b);
+        r.p50_ms = round(percentile(sorted, 50));
+        r.p99_ms = round(percentile(sorted, 99));
+        r.latency_rows = sorted.length;
+        progress(`N=${n}: append→score p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms over ${r.latency_rows} of ${lat.rows} rows`);
+      } catch (err) {
+        r.error = `${r.error ? r.error + '; ' : ''}latency run: ${(err as Error).message}`;
+        progress(`N=${n}: latency run FAILED: ${(err as Error).message}`);
+      }
     }
-    const sorted = lat.latencies.sort((a, b) => a - b);
-    const r: PerfResult = {
-      pods: n,
-      rows,
-      rows_per_second: round(rps, 0),
-      parse_rows_per_second: round(p.rows_scored / (p.parse_ms / 1000), 0),
-      score_rows_per_second: round(p.rows_scored / (p.score_ms / 1000), 0),
-      parse_ms: round(p.parse_ms, 0),
-      score_ms: round(p.score_ms, 0),
-      wall_seconds: round(tp.wall, 2),
-      p50_ms: round(percentile(sorted, 50)),
-      p99_ms: round(percentile(sorted, 99)),
-      latency_rate: args.rate,
-      latency_rows: sorted.length,
-      insights_write_ms: round(p.insights_write_last_ms),
-      insights_bytes: tp.insightsBytes,
-      checkpoint_write_ms: round(p.checkpoint_write_last_ms),
-      peak_rss_mb: p.max_rss_mb,
-      bytes_per_pod: round(tp.checkpointBytes / n, 0),
-      reference_tfjs_windows_per_second: report.reference?.per_call_windows_per_second ?? NaN,
-      speedup_vs_tfjs_per_window: round(rps / refRowsPerSecond),
-    };
-    if (args['latency-seconds'] > 0) progress(`N=${n}: append→score p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms over ${r.latency_rows} rows`);
     report.results.push(r);
   }
 
@@ -472,6 +520,30 @@ export async function main(argv: string[]): Promise<number> {
   printTable(report);
   if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2) + '\n');
   return 0;
+}
+
+function failedResult(pods: number, rows: number, reference: number, rate: number): PerfResult {
+  return {
+    pods,
+    rows,
+    rows_per_second: NaN,
+    parse_rows_per_second: NaN,
+    score_rows_per_second: NaN,
+    parse_ms: NaN,
+    score_ms: NaN,
+    wall_seconds: NaN,
+    p50_ms: NaN,
+    p99_ms: NaN,
+    latency_rate: rate,
+    latency_rows: 0,
+    insights_write_ms: NaN,
+    insights_bytes: NaN,
+    checkpoint_write_ms: NaN,
+    peak_rss_mb: NaN,
+    bytes_per_pod: NaN,
+    reference_tfjs_windows_per_second: reference,
+    speedup_vs_tfjs_per_window: NaN,
+  };
 }
 
 function printTable(r: PerfReport): void {
@@ -500,6 +572,7 @@ function printTable(r: PerfReport): void {
       ].join(' '),
     );
   }
+  for (const x of r.results) if (x.error) out.push(`N=${x.pods}: ${x.error}`);
   for (const c of r.collector) out.push(`collector ${c.pods} pods: median tick ${c.median_ms} ms (cpu ${c.cpu_ms_median} ms), ${c.requests_per_tick} requests/tick`);
   process.stdout.write(out.join('\n') + '\n');
 }
