@@ -150,6 +150,8 @@ export function normaliseSeries(xs: ArrayLike<number>, spec: FeatureSpec, params
 // per-channel slots in SeriesState.f
 const N = 0, M = 1, S = 2, ZP = 3, EP = 4, PRED = 5, MUE = 6, VARE = 7, MUL = 8, VARL = 9, SC = 10, DEV = 11, RE = 12, RL = 13, SLOW = 14, LO = 15, HI = 16;
 const CH = 17;
+/** Slots per channel in snapshots written before range novelty (migrated on restore). */
+const CH_V1 = 15;
 // per-series slots (after the channels)
 const T_N = 0, T_LAST = 1, T_ANOM = 2, T_SINCE = 3, T_BELOW = 4, T_NOTREADY = 5, T_RESTART_AGE = 6;
 // L_T..+5: memory trend regression (see trend()), C_T..+5: CPU trend regression
@@ -685,6 +687,24 @@ export class LstmDetector implements Detector {
     return g;
   }
 
+  /**
+   * Per-series state written before the range slots existed (CH_V1 slots per channel): copied into the
+   * current layout, with the channel's range starting at its baseline (novelty speaks once it has grown).
+   */
+  private migrate(old: Float64Array): Float64Array {
+    const nf = this.features.length;
+    if (old.length !== PER_SERIES + CH_V1 * nf) return old;
+    const f = new Float64Array(this.stride);
+    f.set(old.subarray(0, PER_SERIES));
+    for (let ch = 0; ch < nf; ch++) {
+      const o = PER_SERIES + ch * CH;
+      f.set(old.subarray(PER_SERIES + ch * CH_V1, PER_SERIES + (ch + 1) * CH_V1), o);
+      f[o + LO] = f[o + M]!;
+      f[o + HI] = f[o + M]!;
+    }
+    return f;
+  }
+
   /** Number of series with state (for memory accounting). */
   get size(): number {
     return this.series.size;
@@ -722,7 +742,7 @@ export class LstmDetector implements Detector {
     this.groups.clear();
     this.seasonal.clear();
     for (const [k, [f, h, c]] of Object.entries(s.series)) {
-      const st = { f: fromB64F64(f), h: fromB64F32(h), c: fromB64F32(c) };
+      const st = { f: this.migrate(fromB64F64(f)), h: fromB64F32(h), c: fromB64F32(c) };
       if (st.f.length !== this.stride || st.h.length !== this.features.length * this.units) {
         throw new Error(`detector snapshot entry ${k} has the wrong size`);
       }

@@ -1,0 +1,87 @@
+// The detector's members beyond the LSTM: range novelty lifts the onset score only for values beyond the
+// series' own range; the seasonal member flags a day that breaks the daily pattern without leaving the
+// range, and stays silent on a series too young to know its days; snapshots keep (and migrate) the state.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LstmDetector } from '../models/lstm/detector.ts';
+import { sequenceModel } from '../models/lstm/index.ts';
+import { newSeasonalState, seasonalStep } from '../models/lstm/seasonal.ts';
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 0, 5); // a Monday, midnight
+
+function detector(params = {}): LstmDetector {
+  return new LstmDetector({ features: ['value'], threshold: 0.7, model: sequenceModel(), params });
+}
+
+/** A deterministic noisy series in [90, 110]. */
+function noisy(i: number): number {
+  return 100 + 10 * Math.sin(i * 1.7) * Math.cos(i * 0.37);
+}
+
+void test('range novelty: a value beyond the seen range starts an alert on the onset score', () => {
+  const d = detector({ seasonalWeight: 0 });
+  const onsets: number[] = [];
+  for (let i = 0; i < 400; i++) {
+    const x = i === 300 ? 125 : noisy(i); // 25 % of the range above the maximum
+    onsets.push(d.observe({ key: 's', time: T0 + i * 300_000, values: Float64Array.of(x) }).onset ?? 0);
+  }
+  assert.ok(onsets[300]! >= 0.99, `onset at the novelty ${onsets[300]}`);
+  const before = Math.max(...onsets.slice(150, 300));
+  assert.ok(before < 0.99, `ordinary rows reach ${before}`);
+  // the same series without the novelty stays below it
+  const e = detector({ seasonalWeight: 0, noveltyMargin: 1e9 });
+  let o = 0;
+  for (let i = 0; i <= 300; i++) o = e.observe({ key: 's', time: T0 + i * 300_000, values: Float64Array.of(i === 300 ? 125 : noisy(i)) }).onset ?? 0;
+  assert.ok(o < 0.99, `without novelty the spike's onset is ${o}`);
+});
+
+/** A daily cycle sampled every 30 minutes: high by day, low by night, small noise. */
+function daily(i: number): number {
+  const hour = (i / 2) % 24;
+  return (hour >= 8 && hour < 20 ? 200 : 50) + 5 * Math.sin(i * 2.3);
+}
+
+void test('seasonal member: a day that breaks the daily pattern inside the range is flagged', () => {
+  const s = newSeasonalState();
+  const days = 20;
+  const out: number[] = [];
+  for (let i = 0; i < days * 48; i++) {
+    const day = Math.floor(i / 48);
+    // day 18 stays at the night level all day (a holiday): every value is inside the usual range
+    const x = day === 18 ? 50 + 5 * Math.sin(i * 2.3) : daily(i);
+    out.push(seasonalStep(s, T0 + i * 0.5 * HOUR, x));
+  }
+  assert.deepEqual(out.slice(0, 96).filter((z) => z !== 0), [], 'silent during the first two days');
+  const normalPeak = Math.max(...out.slice(14 * 48, 18 * 48).map(Math.abs));
+  const holiday = Math.min(...out.slice(18 * 48 + 18, 18 * 48 + 38)); // daytime of the holiday
+  assert.ok(holiday < -5, `holiday deviation ${holiday}`);
+  assert.ok(normalPeak < 4, `ordinary days reach ${normalPeak}`);
+});
+
+void test('seasonal member: silent on a series without a daily pattern', () => {
+  const s = newSeasonalState();
+  let worst = 0;
+  for (let i = 0; i < 20 * 48; i++) worst = Math.max(worst, Math.abs(seasonalStep(s, T0 + i * 0.5 * HOUR, noisy(i))));
+  assert.equal(worst, 0);
+});
+
+void test('snapshots carry the seasonal state, and pre-novelty snapshots are migrated', () => {
+  const a = detector();
+  const b = detector();
+  const obs = (i: number) => ({ key: 's', time: T0 + i * 0.5 * HOUR, values: Float64Array.of(daily(i)) });
+  for (let i = 0; i < 300; i++) a.observe(obs(i));
+  b.restore(JSON.parse(JSON.stringify(a.snapshot())));
+  for (let i = 300; i < 400; i++) assert.deepEqual(b.observe(obs(i)), a.observe(obs(i)));
+  // a snapshot of the older layout (15 slots per channel, no range, no seasonal state) still restores
+  const snap = a.snapshot() as { series: Record<string, [string, string, string]>; seasonal?: unknown };
+  const f = new Float64Array(Buffer.from(snap.series.s![0], 'base64').buffer.slice(0));
+  const old = new Float64Array(22 + 15);
+  old.set(f.subarray(0, 22 + 15));
+  snap.series.s![0] = Buffer.from(old.buffer).toString('base64');
+  delete snap.seasonal;
+  const c = detector();
+  c.restore(snap);
+  const v = c.observe(obs(400));
+  assert.ok(Number.isFinite(v.probability) && Number.isFinite(v.onset!));
+});
