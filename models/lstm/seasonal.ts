@@ -6,9 +6,10 @@
 
 const DAY = 86_400_000;
 const WEEK = 7 * DAY;
-const BINS_DAY = 48; // half-hour bins
+const BINS_DAY = 24; // hourly bins
 const BIN = DAY / BINS_DAY;
-const BINS_WEEK = 7 * BINS_DAY;
+const BINS_WEEK = 7 * BINS_DAY; // hourly bins over the week
+const WBIN = WEEK / BINS_WEEK;
 
 /** Tunables of the seasonal member (one set for every series). */
 export interface SeasonalParams {
@@ -64,7 +65,7 @@ export function seasonalStep(s: Float64Array, time: number, x: number, p: Season
   const n = s[N]! + 1;
   s[N] = n;
   const di = DAY_OFF + 2 * Math.floor(mod(time, DAY) / BIN);
-  const wi = WEEK_OFF + 2 * Math.floor(mod(time, WEEK) / BIN);
+  const wi = WEEK_OFF + 2 * Math.floor(mod(time, WEEK) / WBIN);
   const dMean = s[di]!, dCount = s[di + 1]!, wMean = s[wi]!, wCount = s[wi + 1]!;
   // residual sizes of the three expectations: plain level, daily profile, weekly profile
   const rr = Math.max(p.resRate, 1 / n);
