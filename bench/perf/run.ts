@@ -227,7 +227,7 @@ function waitExit(child: ChildProcess, stderrTail: () => string): Promise<void> 
   lastPeakMb = NaN;
   const timer = setInterval(() => {
     const m = child.pid ? rssOf(child.pid) : null;
-    if (!m) return;
+    if (!m || !Number.isFinite(m.hwm)) return; // gone, or a zombie without memory lines
     note.peakMb = Math.max(note.peakMb, m.hwm);
     lastPeakMb = note.peakMb;
     if (m.rss > rssLimitMb && !note.killed) {
@@ -294,7 +294,13 @@ async function throughputRun(csv: string, dir: string, cpu: number | null) {
   return { hb, perf: hb.perf, wall, checkpointBytes: statSync(f.checkpoint).size, insightsBytes: statSync(f.insights).size };
 }
 
-async function latencyRun(pods: PodSpec[], dir: string, cpu: number | null, rate: number, seconds: number): Promise<{ latencies: number[]; rows: number }> {
+async function latencyRun(
+  pods: PodSpec[],
+  dir: string,
+  cpu: number | null,
+  rate: number,
+  seconds: number,
+): Promise<{ latencies: number[]; rows: number; exitError?: string }> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const f = agentFiles(dir);
@@ -376,8 +382,12 @@ async function latencyRun(pods: PodSpec[], dir: string, cpu: number | null, rate
   readScores();
   closeSync(fd);
   child.kill('SIGTERM');
-  await exited;
-  return { latencies, rows: total };
+  // The rows were scored and seen: a failure in the agent's final write is reported beside the figures.
+  const exitError = await exited.then(
+    () => undefined,
+    (err: Error) => err.message,
+  );
+  return { latencies, rows: total, ...(exitError ? { exitError } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -494,6 +504,7 @@ export async function main(argv: string[]): Promise<number> {
         r.p50_ms = round(percentile(sorted, 50));
         r.p99_ms = round(percentile(sorted, 99));
         r.latency_rows = sorted.length;
+        if (lat.exitError) r.error = `${r.error ? r.error + '; ' : ''}latency run (figures kept): ${lat.exitError}`;
         progress(`N=${n}: append→score p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms over ${r.latency_rows} of ${lat.rows} rows`);
       } catch (err) {
         r.error = `${r.error ? r.error + '; ' : ''}latency run: ${(err as Error).message}`;
