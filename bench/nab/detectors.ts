@@ -6,8 +6,9 @@
 //     used to check the harness end to end. It is not the project's detector.
 // NAB's rules: a detector sees one row at a time in time order (key = file, values = [value]) and never
 // the labels. The anomaly_score of a row is the verdict's alert-onset score when the detector reports one
-// (Verdict.onset: high when a new alert starts, damped while a raised one continues; the same logic the agent
-// alerts with), else Verdict.probability; `--score probability` forces the latter.
+// (Verdict.onset: high when a new alert starts, damped while a raised one continues), else
+// Verdict.probability; `--score probability` forces the latter. Caveat: the agent does not yet alert on
+// onset (it alerts on probability/anomalous), so the `:probability` row is what the agent acts on today.
 import { join } from 'node:path';
 import type { Detector, Observation, Verdict } from '../../models/detector-api.ts';
 import { createDetector, detectorNames } from '../../models/registry.ts';
