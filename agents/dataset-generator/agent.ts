@@ -14,6 +14,7 @@ import { writeJsonAtomic } from '../../lib/atomic-file.ts';
 import { PodInsights, type ModelInfo, type PodInsight } from '../../lib/schemas.ts';
 import type { PodScore } from '../../models/pod-scorer.ts';
 import { ScoresFile } from './scores-file.ts';
+import { removeOldSpills, spillState, unspillState } from './state-spill.ts';
 
 /** What the agent needs from the pod scorer: its results, and the state it checkpoints. */
 export type ScoredRow = PodScore;
@@ -138,7 +139,13 @@ export class DatasetAgent {
       if (cp.input_file !== resolve(cfg.inputFile) || cp.detector !== cfg.detectorName) {
         this.log.warn(`ignoring the checkpoint ${cfg.checkpointFile}: it belongs to ${cp.input_file} with detector ${cp.detector}`);
       } else {
-        const st = (cp.state ?? {}) as Partial<AgentState>;
+        let st: Partial<AgentState>;
+        try {
+          st = unspillState(cfg.checkpointFile!, cp.state ?? {}) as Partial<AgentState>;
+        } catch (err) {
+          this.log.warn(`the checkpoint's state file cannot be read: ${(err as Error).message}`);
+          st = { scorer: null }; // restoring it fails: fresh state below
+        }
         try {
           this.scorer.restore(st.scorer);
           this.pods = new Map(st.pods ?? []);
@@ -287,6 +294,8 @@ export class DatasetAgent {
     if (this.cfg.checkpointFile) {
       const t0 = performance.now();
       const state: AgentState = { scorer: this.scorer.snapshot(), pods: [...this.pods], newestTime: Number.isFinite(this.newestTime) ? this.newestTime : 0, learning: this.learning };
+      // Large per-pod state goes to a sidecar (fsynced first); the checkpoint then names it.
+      const stored = spillState(this.cfg.checkpointFile, state);
       saveCheckpoint(this.cfg.checkpointFile, {
         version: CHECKPOINT_VERSION,
         saved_at: new Date().toISOString(),
@@ -295,8 +304,9 @@ export class DatasetAgent {
         position: this.tailer.position(),
         scores_bytes: scoresBytes,
         counters: { rows_read: this.rowsRead, rows_rejected: this.rowsRejected },
-        state,
+        state: stored,
       });
+      removeOldSpills(this.cfg.checkpointFile, stored);
       perf.checkpoint_write_last_ms = performance.now() - t0;
       perf.checkpoint_write_ms += perf.checkpoint_write_last_ms;
     }
