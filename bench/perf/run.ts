@@ -9,7 +9,7 @@
 //     appends rows at --rate rows/s in 10 ms batches with their append time known and reads the scores
 //     file as it grows: latency = time a row's score line is seen − time its batch was appended.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
@@ -291,7 +291,11 @@ async function throughputRun(csv: string, dir: string, cpu: number | null) {
   const wall = (performance.now() - t0) / 1000;
   const hb = JSON.parse(readFileSync(f.heartbeat, 'utf8')) as Heartbeat;
   if (!hb.perf) throw new Error('the agent heartbeat has no perf counters');
-  return { hb, perf: hb.perf, wall, checkpointBytes: statSync(f.checkpoint).size, insightsBytes: statSync(f.insights).size };
+  // per-pod state: the checkpoint plus the sidecar it names (large states are spilled beside it)
+  const checkpointBytes = readdirSync(dir)
+    .filter((n) => n === 'checkpoint.json' || n.startsWith('checkpoint.json.state-'))
+    .reduce((sum, n) => sum + statSync(join(dir, n)).size, 0);
+  return { hb, perf: hb.perf, wall, checkpointBytes, insightsBytes: statSync(f.insights).size };
 }
 
 async function latencyRun(
