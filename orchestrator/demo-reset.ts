@@ -20,7 +20,12 @@ export function archiveEarlierDemo(dataDir: string, extraFiles: string[] = [], n
   if (!existsSync(dataDir)) return null;
   const extra = new Set(extraFiles.map((f) => basename(f)));
   const names = readdirSync(dataDir).filter(
-    (n) => PIPELINE_FILES.has(n) || extra.has(n) || /^\.heartbeat-.*\.json$/.test(n),
+    (n) =>
+      PIPELINE_FILES.has(n) ||
+      extra.has(n) ||
+      /^\.heartbeat-.*\.json$/.test(n) ||
+      // a large checkpoint's state sidecars (agents/dataset-generator/state-spill.ts) go with it
+      n.startsWith('.dataset-agent.checkpoint.json.state-'),
   );
   if (names.length === 0) return null;
   const dir = join(dataDir, 'demo-archive', now.toISOString().replace(/[:.]/g, '-'));

@@ -314,11 +314,20 @@ void test('heartbeat health and rows-per-minute meter', () => {
 
 void test('a demo moves an earlier demo\'s files to an archive and leaves other files alone', () => {
   const dir = tmp();
-  for (const f of ['pod_metrics.csv', 'pod_analysis.json', 'remediation_history.jsonl', '.heartbeat-dataset-generator.json', 'notes.txt', 'scores.csv'])
+  const sidecar = '.dataset-agent.checkpoint.json.state-1-2-0.ndjson';
+  for (const f of ['pod_metrics.csv', 'pod_analysis.json', 'remediation_history.jsonl', '.heartbeat-dataset-generator.json', '.dataset-agent.checkpoint.json', sidecar, 'notes.txt', 'scores.csv'])
     writeFileSync(join(dir, f), f);
   const archive = archiveEarlierDemo(dir, [join(dir, 'scores.csv')], new Date('2026-11-25T05:00:00Z'));
   assert.equal(archive, join(dir, 'demo-archive', '2026-11-25T05-00-00-000Z'));
-  assert.deepEqual(readdirSync(archive!).sort(), ['.heartbeat-dataset-generator.json', 'pod_analysis.json', 'pod_metrics.csv', 'remediation_history.jsonl', 'scores.csv']);
+  assert.deepEqual(readdirSync(archive!).sort(), [
+    '.dataset-agent.checkpoint.json',
+    sidecar,
+    '.heartbeat-dataset-generator.json',
+    'pod_analysis.json',
+    'pod_metrics.csv',
+    'remediation_history.jsonl',
+    'scores.csv',
+  ]);
   assert.equal(readFileSync(join(archive!, 'remediation_history.jsonl'), 'utf8'), 'remediation_history.jsonl');
   assert.deepEqual(readdirSync(dir).sort(), ['demo-archive', 'notes.txt']);
   assert.equal(archiveEarlierDemo(dir), null, 'nothing left to archive');
