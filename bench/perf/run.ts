@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
 import { formatRows, MetricsCsvWriter, METRIC_COLUMNS, newMetricRow, type MetricRow } from '../../lib/metrics-csv.ts';
 import { HEARTBEAT_NAME, type AgentPerf } from '../../agents/dataset-generator/agent.ts';
+import { mulberry32 } from '../../lib/prng.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const AGENT = join(ROOT, 'agents/dataset-generator-agent.ts');
@@ -100,17 +101,6 @@ interface PodSpec {
   tx: number;
   fsR: number;
   fsW: number;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function makePods(n: number, seed = 1): PodSpec[] {

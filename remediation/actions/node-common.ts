@@ -2,6 +2,7 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { kubeErrorMessage } from '../../lib/kube.ts';
 import { Refusal, type ActionContext, type KubeOp, type VerifyHint } from './types.ts';
+import { analysedPodHint } from './verify-hint.ts';
 
 export async function readNode(ctx: ActionContext, name: string): Promise<V1Node> {
   try {
@@ -16,11 +17,5 @@ export function unschedulableOp(node: string, value: boolean): KubeOp {
 }
 
 export function nodeVerifyHint(ctx: ActionContext, what: string): VerifyHint {
-  const owner = ctx.analysis.owner?.name;
-  return {
-    namespace: ctx.analysis.namespace,
-    pods: [ctx.analysis.pod],
-    ...(owner ? { workloadPrefix: `${owner}-` } : {}),
-    description: `pod ${ctx.analysis.pod} no longer anomalous after ${what}`,
-  };
+  return analysedPodHint(ctx, `pod ${ctx.analysis.pod} no longer anomalous after ${what}`);
 }

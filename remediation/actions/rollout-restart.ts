@@ -3,6 +3,7 @@
 import { runOps } from './ops.ts';
 import { describeWorkload, PATCH_TARGET, readWorkload } from './workload.ts';
 import type { Plan, RemediationAction } from './types.ts';
+import { analysedPodHint } from './verify-hint.ts';
 
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 
@@ -32,13 +33,5 @@ export const rolloutRestart: RemediationAction<'rollout_restart'> = {
   },
   dryRun: (plan, ctx) => runOps(ctx.clients, plan.ops, true),
   apply: (plan, ctx) => runOps(ctx.clients, plan.ops, false),
-  verifyHint(_plan, _applied, ctx) {
-    const owner = ctx.analysis.owner?.name;
-    return {
-      namespace: ctx.analysis.namespace,
-      pods: [ctx.analysis.pod],
-      ...(owner ? { workloadPrefix: `${owner}-` } : {}),
-      description: `the rolled pods of ${owner ?? ctx.analysis.pod} no longer anomalous`,
-    };
-  },
+  verifyHint: (_plan, _applied, ctx) => analysedPodHint(ctx, `the rolled pods of ${ctx.analysis.owner?.name ?? ctx.analysis.pod} no longer anomalous`),
 };

@@ -3,6 +3,7 @@
 import { kubeErrorMessage } from '../../lib/kube.ts';
 import { runOps } from './ops.ts';
 import { Refusal, type Plan, type RemediationAction } from './types.ts';
+import { analysedPodHint } from './verify-hint.ts';
 
 export const scale: RemediationAction<'scale'> = {
   kind: 'scale',
@@ -46,13 +47,5 @@ export const scale: RemediationAction<'scale'> = {
   },
   dryRun: (plan, ctx) => runOps(ctx.clients, plan.ops, true),
   apply: (plan, ctx) => runOps(ctx.clients, plan.ops, false),
-  verifyHint(_plan, _applied, ctx) {
-    const owner = ctx.analysis.owner?.name;
-    return {
-      namespace: ctx.analysis.namespace,
-      pods: [ctx.analysis.pod],
-      ...(owner ? { workloadPrefix: `${owner}-` } : {}),
-      description: `pod ${ctx.analysis.pod} no longer anomalous once load spreads`,
-    };
-  },
+  verifyHint: (_plan, _applied, ctx) => analysedPodHint(ctx, `pod ${ctx.analysis.pod} no longer anomalous once load spreads`),
 };

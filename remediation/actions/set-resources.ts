@@ -4,6 +4,7 @@ import { parseQuantity } from '../quantity.ts';
 import { runOps } from './ops.ts';
 import { describeWorkload, PATCH_TARGET, readWorkload } from './workload.ts';
 import { Refusal, type Change, type Plan, type RemediationAction } from './types.ts';
+import { analysedPodHint } from './verify-hint.ts';
 
 type Res = { cpu?: string; memory?: string };
 
@@ -67,13 +68,5 @@ export const setResources: RemediationAction<'set_resources'> = {
   },
   dryRun: (plan, ctx) => runOps(ctx.clients, plan.ops, true),
   apply: (plan, ctx) => runOps(ctx.clients, plan.ops, false),
-  verifyHint(_plan, _applied, ctx) {
-    const owner = ctx.analysis.owner?.name;
-    return {
-      namespace: ctx.analysis.namespace,
-      pods: [ctx.analysis.pod],
-      ...(owner ? { workloadPrefix: `${owner}-` } : {}),
-      description: `the pods of ${owner ?? ctx.analysis.pod} no longer anomalous with the new resources`,
-    };
-  },
+  verifyHint: (_plan, _applied, ctx) => analysedPodHint(ctx, `the pods of ${ctx.analysis.owner?.name ?? ctx.analysis.pod} no longer anomalous with the new resources`),
 };
