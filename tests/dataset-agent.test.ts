@@ -8,49 +8,20 @@ import { main } from '../agents/dataset-generator-agent.ts';
 import { DatasetAgent } from '../agents/dataset-generator/agent.ts';
 import { readJsonFile } from '../lib/atomic-file.ts';
 import { memoryLogger } from '../lib/log.ts';
-import { METRIC_COLUMNS, formatHeader, formatRows, newMetricRow, type MetricRow } from '../lib/metrics-csv.ts';
+import { METRIC_COLUMNS, formatHeader, formatRows, type MetricRow } from '../lib/metrics-csv.ts';
 import { PodInsights } from '../lib/schemas.ts';
 import { createDetector } from '../models/registry.ts';
 import { POD_FEATURES } from '../models/pod-features.ts';
 import { PodScorer } from '../models/pod-scorer.ts';
 import { DEFAULT_MODEL_DIR } from '../models/lstm/index.ts';
+import { syntheticTicks, T0 } from './helpers/synthetic-rows.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const AGENT = join(ROOT, 'agents/dataset-generator-agent.ts');
-const T0 = Date.UTC(2026, 0, 1);
 const PODS = 4;
 
 /** Ticks [from, to) of PODS pods; pod 1's CPU jumps from tick `shiftAt`. */
-function ticks(from: number, to: number, shiftAt = Infinity): MetricRow[] {
-  const rows: MetricRow[] = [];
-  for (let t = from; t < to; t++) {
-    for (let p = 0; p < PODS; p++) {
-      rows.push(
-        newMetricRow({
-          timestamp: new Date(T0 + t * 5000).toISOString(),
-          namespace: 'shop',
-          pod: `web-5d8f7c9b4-x${p}k2q`,
-          node: 'node-1',
-          status: 'Running',
-          readyContainers: 1,
-          totalContainers: 1,
-          restarts: 0,
-          cpuPercent: 20 + 3 * p + 2 * Math.sin(t * 0.9 + p) + (p === 1 && t >= shiftAt ? 70 : 0),
-          memoryPercent: 40 + Math.cos(t * 0.3 + p),
-          memoryMb: 300,
-          netRxBytes: 50_000 + 2_000 * Math.sin(t * 1.3 + p),
-          netTxBytes: 40_000 + 1_500 * Math.cos(t * 1.1 + p),
-          fsReadsMb: t * 0.01,
-          fsWritesMb: t * 0.04,
-          netRxDropped: 0,
-          netTxDropped: 0,
-          eventCount: 0,
-        }),
-      );
-    }
-  }
-  return rows;
-}
+const ticks = (from: number, to: number, shiftAt = Infinity): MetricRow[] => syntheticTicks(from, to, { pods: PODS, shiftAt });
 const csv = (rows: MetricRow[]) => formatRows(rows, METRIC_COLUMNS);
 
 function tmp(): { dir: string; file: (n: string) => string; done: () => void } {

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeOldSpills, spillLimit, spillState, unspillState } from '../agents/dataset-generator/state-spill.ts';
 import { main } from '../agents/dataset-generator-agent.ts';
-import { formatHeader, formatRows, METRIC_COLUMNS, newMetricRow, type MetricRow } from '../lib/metrics-csv.ts';
+import { formatHeader, formatRows, METRIC_COLUMNS, type MetricRow } from '../lib/metrics-csv.ts';
+import { syntheticTicks } from './helpers/synthetic-rows.ts';
 
 function withLimit<T>(n: number, f: () => Promise<T> | T): Promise<T> {
   const old = spillLimit.entries;
@@ -58,37 +59,7 @@ void test('spill round trip: large collections to the sidecar, the rest inline, 
   }
 });
 
-const T0 = Date.UTC(2026, 0, 1);
-function ticks(from: number, to: number): MetricRow[] {
-  const rows: MetricRow[] = [];
-  for (let t = from; t < to; t++) {
-    for (let p = 0; p < 5; p++) {
-      rows.push(
-        newMetricRow({
-          timestamp: new Date(T0 + t * 5000).toISOString(),
-          namespace: 'shop',
-          pod: `web-5d8f7c9b4-x${p}k2q`,
-          node: 'node-1',
-          status: 'Running',
-          readyContainers: 1,
-          totalContainers: 1,
-          restarts: 0,
-          cpuPercent: 20 + 3 * p + 2 * Math.sin(t * 0.9 + p) + (p === 1 && t >= 25 ? 70 : 0),
-          memoryPercent: 40 + Math.cos(t * 0.3 + p),
-          memoryMb: 300,
-          netRxBytes: 50_000 + 2_000 * Math.sin(t * 1.3 + p),
-          netTxBytes: 40_000 + 1_500 * Math.cos(t * 1.1 + p),
-          fsReadsMb: t * 0.01,
-          fsWritesMb: t * 0.04,
-          netRxDropped: 0,
-          netTxDropped: 0,
-          eventCount: 0,
-        }),
-      );
-    }
-  }
-  return rows;
-}
+const ticks = (from: number, to: number): MetricRow[] => syntheticTicks(from, to, { pods: 5, shiftAt: 25 });
 
 /** Learns ticks 0..20 (--once), then resumes from the checkpoint and scores ticks 20..40; returns the scores. */
 async function learnThenResume(dir: string): Promise<{ scores: string; checkpoint: { state: unknown } }> {
