@@ -159,6 +159,9 @@ void test('e2e: approving a restart replaces the leaking pod, verification recor
       const changed = after.deployments.filter((d) => JSON.stringify(d.annotations) !== JSON.stringify(before.deployments.find((b) => b.name === d.name)?.annotations));
       assert.equal(changed.length, 1, 'one workload got the restartedAt annotation');
     }
+    // Output that arrives while a prompt is open (here the verification result) is held until that prompt
+    // is answered (remediation/engine.ts): decline any other proposal of this approval step, then look.
+    for (let p = await prompts.nextInStep(PROMPT_TIMEOUT_MS); p; p = await prompts.nextInStep(PROMPT_TIMEOUT_MS)) await prompts.answer(p, 'n');
     assert.match(s.text(), /RESOLVED/, 'the person sees the verification result');
     assert.equal(await s.stop(), 0);
   } finally {
