@@ -530,14 +530,7 @@ export class SimCluster {
           pod.restarts++;
           this.startContainer(pod, 1);
         } else {
-          this.event(
-            this.podRef(pod, true),
-            'BackOff',
-            `Back-off restarting failed container ${pod.container.name} in pod ${pod.name}_${pod.namespace}(${pod.uid})`,
-            'Warning',
-            'kubelet',
-            pod.node,
-          );
+          this.backOffEvent(pod);
         }
         return;
       case 'running': {
@@ -602,14 +595,7 @@ export class SimCluster {
     pod.stageTick = this.tickCount;
     pod.backoffUntilTick = this.tickCount + Math.max(1, Math.ceil(backoff / this.tickSeconds));
     this.touch(pod);
-    this.event(
-      this.podRef(pod, true),
-      'BackOff',
-      `Back-off restarting failed container ${pod.container.name} in pod ${pod.name}_${pod.namespace}(${pod.uid})`,
-      'Warning',
-      'kubelet',
-      pod.node,
-    );
+    this.backOffEvent(pod);
   }
 
   private oomKill(pod: SimPod, f: SimFault | undefined): void {
@@ -785,6 +771,18 @@ export class SimCluster {
       apiVersion: 'v1',
       ...(container ? { fieldPath: `spec.containers{${pod.container.name}}` } : {}),
     };
+  }
+
+  /** The kubelet's warning while a crashed container waits out its back-off. */
+  private backOffEvent(pod: SimPod): void {
+    this.event(
+      this.podRef(pod, true),
+      'BackOff',
+      `Back-off restarting failed container ${pod.container.name} in pod ${pod.name}_${pod.namespace}(${pod.uid})`,
+      'Warning',
+      'kubelet',
+      pod.node,
+    );
   }
 
   private event(

@@ -2,6 +2,7 @@
 // nodes, PDBs, events, and the ground-truth and inspection views the programmatic API returns.
 import type { Json } from './patch.ts';
 import type { Rng } from './prng.ts';
+import type { UsageRates } from './usage.ts';
 import type { FaultKind, FaultSpec, Workload } from './scenario.ts';
 
 type Obj = { [k: string]: Json };
@@ -16,16 +17,8 @@ export interface ContainerSpec {
 }
 
 /** Usage served for one pod at the current tick (rates per second; totals are the container's counters). */
-export interface Sample {
+export interface Sample extends UsageRates {
   running: boolean;
-  cpuCores: number;
-  memoryBytes: number;
-  netRxBytesPerSec: number;
-  netTxBytesPerSec: number;
-  netRxDroppedPerSec: number;
-  netTxDroppedPerSec: number;
-  fsReadBytesPerSec: number;
-  fsWriteBytesPerSec: number;
 }
 
 export interface Counters {

@@ -23,7 +23,8 @@ export interface UsageInput {
   advance: boolean;
 }
 
-export interface Usage {
+/** A pod's resource usage this tick (rates per second), as metrics.k8s.io and cAdvisor serve it. */
+export interface UsageRates {
   cpuCores: number;
   memoryBytes: number;
   netRxBytesPerSec: number;
@@ -32,6 +33,9 @@ export interface Usage {
   netTxDroppedPerSec: number;
   fsReadBytesPerSec: number;
   fsWriteBytesPerSec: number;
+}
+
+export interface Usage extends UsageRates {
   burst: boolean;
   leakBytes: number;
   /** network_drops: a readiness probe timed out this tick. */

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { STATUS_FILE_NAME } from '../orchestrator/monitor.ts';
+import { pidAlive } from '../orchestrator/lock.ts';
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Za-z0-9]|\x1b[=>78]|\r/g;
@@ -17,14 +18,6 @@ export interface StatusFile {
   children: Array<{ name: string; pid: number | null; state: string; restarts: number }>;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export class MonitorSession {
   readonly dataDir: string;
@@ -127,7 +120,7 @@ export class MonitorSession {
   async stop(timeoutMs = 30_000): Promise<number | null> {
     if (this.exitCode !== undefined) return this.exitCode;
     const st = this.status();
-    if (st && alive(st.pid)) process.kill(st.pid, 'SIGTERM');
+    if (st && pidAlive(st.pid)) process.kill(st.pid, 'SIGTERM');
     else this.proc.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     const code = await Promise.race([this.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)))]);
@@ -142,8 +135,8 @@ export class MonitorSession {
   /** Last resort in a finally block: nothing of this session may outlive the test. */
   forceKill(): void {
     const st = this.status();
-    for (const c of st?.children ?? []) if (c.pid && alive(c.pid)) process.kill(c.pid, 'SIGKILL');
-    if (st && alive(st.pid)) process.kill(st.pid, 'SIGKILL');
+    for (const c of st?.children ?? []) if (c.pid && pidAlive(c.pid)) process.kill(c.pid, 'SIGKILL');
+    if (st && pidAlive(st.pid)) process.kill(st.pid, 'SIGKILL');
     this.proc.kill('SIGKILL');
   }
 }

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Supervisor } from '../orchestrator/supervisor.ts';
-import { acquireInstanceLock, InstanceLockedError, LOCK_FILE_NAME } from '../orchestrator/lock.ts';
+import { pidAlive, acquireInstanceLock, InstanceLockedError, LOCK_FILE_NAME } from '../orchestrator/lock.ts';
 import { condense, runMonitoring, STATUS_FILE_NAME, type MonitorConfig } from '../orchestrator/monitor.ts';
 import { archiveEarlierDemo } from '../orchestrator/demo-reset.ts';
 import { PipelineWatch } from '../orchestrator/pipeline-watch.ts';
@@ -16,14 +16,6 @@ import { memoryLogger } from '../lib/log.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'podsentinel-orch-'));
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function until<T>(what: string | (() => string), fn: () => T | undefined | null | false, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -60,7 +52,7 @@ void test('supervisor restarts a crashing child with growing backoff, gives up a
     assert.ok(delays[1]! >= 40 && delays[1]! <= 80, `second delay ${delays[1]}`);
     const st = sup.get('steady');
     assert.equal(st?.state, 'running');
-    assert.ok(st?.pid && alive(st.pid), 'the healthy child is still running');
+    assert.ok(st?.pid && pidAlive(st.pid), 'the healthy child is still running');
     assert.equal(st?.restarts, 0);
     assert.match(readFileSync(join(dir, 'crasher.log'), 'utf8'), /supervisor: starting crasher \(restart #2\)/);
   } finally {
@@ -86,7 +78,7 @@ void test('supervisor.stop forwards SIGTERM, waits, and SIGKILLs a child that ig
   const killed = await sup.stop('SIGTERM', 800);
   assert.deepEqual(killed, ['stubborn']);
   assert.equal(readFileSync(join(dir, 'polite-done'), 'utf8'), 'ok', 'the polite child handled SIGTERM');
-  for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} is gone`);
+  for (const pid of pids) assert.equal(pidAlive(pid), false, `pid ${pid} is gone`);
   assert.deepEqual(
     sup.status().map((s) => [s.name, s.state, s.lastExit?.signal ?? null]),
     [
@@ -221,7 +213,7 @@ void test('runMonitoring starts the pipeline, shows status and the analysis, run
     assert.throws(() => acquireInstanceLock(cfg.dataDir, process.pid + 1), InstanceLockedError);
     stop('SIGTERM');
     assert.equal(await running, 0);
-    for (const c of status.children) assert.equal(alive(c.pid), false, `${c.name} exited`);
+    for (const c of status.children) assert.equal(pidAlive(c.pid), false, `${c.name} exited`);
     for (const name of ['dataset-generator', 'dataset-generator-agent', 'anomaly-detection-agent']) assert.match(events(), new RegExp(`^${name} SIGTERM$`, 'm'));
     assert.equal(existsSync(join(cfg.dataDir, LOCK_FILE_NAME)), false, 'lock released');
     assert.match(printed, /run-monitoring stopped; all children exited/);
@@ -264,7 +256,7 @@ process.exitCode = await runMonitoring(cfg, { out: process.stdout, log: memoryLo
   await new Promise((r) => setTimeout(r, 1000)); // their SIGTERM handlers are installed
   proc.kill('SIGTERM');
   assert.equal(await exited, 0, output);
-  for (const pid of pids) assert.equal(alive(pid), false, `child ${pid} exited`);
+  for (const pid of pids) assert.equal(pidAlive(pid), false, `child ${pid} exited`);
   assert.equal(readFileSync(join(dir, 'events'), 'utf8').match(/SIGTERM/g)?.length, 3);
 });
 
