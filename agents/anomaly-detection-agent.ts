@@ -7,7 +7,7 @@ import { readJsonFile, writeJsonAtomic } from '../lib/atomic-file.ts';
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
 import { kubeClients, loadKubeConfig, type KubeClients } from '../lib/kube.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
-import { PodInsights } from '../lib/schemas.ts';
+import { insightsPodCount, PodInsights } from '../lib/schemas.ts';
 import { formatAnalysisBlock } from './analysis/console.ts';
 import { AnalysisEngine } from './analysis/engine.ts';
 import { API_KEY_ENV, apiKeyFromEnv, DEFAULT_LLM_BASE_URL, DEFAULT_LLM_MODEL, LlmClient } from './analysis/llm-client.ts';
@@ -156,7 +156,7 @@ export async function main(argv: string[]): Promise<number> {
       log.info('no insights file yet', { file: a['insights-file'] });
       engine.write();
     } else if (insights) {
-      if (insights.generated_at !== lastInsights) log.debug('insights', { generated_at: insights.generated_at, pods: insights.pods.length });
+      if (insights.generated_at !== lastInsights) log.debug('insights', { generated_at: insights.generated_at, pods: insightsPodCount(insights) });
       lastInsights = insights.generated_at;
       const r = await engine.cycle(insights);
       if (r.analysed > 0 || r.resolved > 0) log.info('cycle', { ...r });

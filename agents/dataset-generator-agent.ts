@@ -10,7 +10,7 @@ import { createDetector, detectorNames } from '../models/registry.ts';
 import type { Detector } from '../models/detector-api.ts';
 import { POD_FEATURES } from '../models/pod-features.ts';
 import { PodScorer } from '../models/pod-scorer.ts';
-import { DatasetAgent } from './dataset-generator/agent.ts';
+import { DatasetAgent, INSIGHTS_DETAIL_MAX } from './dataset-generator/agent.ts';
 
 const COMMAND = 'dataset-generator-agent';
 
@@ -32,6 +32,11 @@ function parse(argv: string[]) {
     .option('model-dir', { type: 'string', describe: 'Model artifact directory (default models/artifacts/default)' })
     .option('checkpoint-file', { type: 'string', default: 'data/.dataset-agent.checkpoint.json', describe: 'Checkpoint of position and per-pod state' })
     .option('forget-after', { type: 'number', default: 600, describe: 'Seconds without a row after which a pod is forgotten' })
+    .option('insights-detail-max', {
+      type: 'number',
+      default: INSIGHTS_DETAIL_MAX,
+      describe: 'Beyond this many pods, pod_insights.json details only pods at or above half the threshold (every anomalous pod) and lists the rest compactly in other_pods',
+    })
     .option('shard', {
       type: 'string',
       describe: 'K/N: score only the pods whose name hashes to shard K of N (run N agents, each with its own insights and checkpoint files)',
@@ -40,6 +45,7 @@ function parse(argv: string[]) {
       if (!(a['alert-threshold'] >= 0 && a['alert-threshold'] <= 1)) throw new UsageError('--alert-threshold must be within 0..1');
       if (!(a['watch-interval'] > 0)) throw new UsageError('--watch-interval must be positive');
       if (!(a['forget-after'] > 0)) throw new UsageError('--forget-after must be positive');
+      if (!(a['insights-detail-max'] >= 0)) throw new UsageError('--insights-detail-max must be 0 or more');
       if (a.shard !== undefined) parseShard(a.shard);
       return true;
     })
@@ -131,6 +137,7 @@ export async function main(argv: string[]): Promise<number> {
       detectorName: args.detector,
       model,
       shard: args.shard !== undefined ? parseShard(args.shard) : undefined,
+      insightsDetailMax: args['insights-detail-max'],
     },
     new PodScorer(detector),
     log,
@@ -141,7 +148,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await agent.open();
     if (args.once) {
-      agent.runOnce();
+      await agent.runOnce();
       await agent.close();
     } else {
       const stop = new AbortController();

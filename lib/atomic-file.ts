@@ -1,6 +1,7 @@
 // Atomic JSON output and schema-checked input: a reader never sees a half-written file, and a file
 // that does not match its contract gives an error naming the file and the field.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, appendFileSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
@@ -30,6 +31,39 @@ export function writeFileAtomic(path: string, text: string | Buffer): void {
     const dfd = openSync(dir, 'r');
     fsyncSync(dfd);
     closeSync(dfd);
+  } catch {
+    // Directory fsync is not supported everywhere; the rename is still atomic.
+  }
+}
+
+/**
+ * writeFileAtomic with the write, fsync, rename and directory fsync done in the thread pool, so that a
+ * large file does not stall the caller's thread. Same guarantees; concurrent calls for one path must be
+ * serialised by the caller (the last rename wins).
+ */
+export async function writeFileAtomicAsync(path: string, text: string | Buffer): Promise<void> {
+  const dir = dirname(path);
+  await fsp.mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fh = await fsp.open(tmp, 'w');
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => {});
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  try {
+    await fsp.rename(tmp, path);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+  try {
+    const dh = await fsp.open(dir, 'r');
+    await dh.sync().finally(() => dh.close());
   } catch {
     // Directory fsync is not supported everywhere; the rename is still atomic.
   }

@@ -2,12 +2,26 @@
 // and its detector state, written atomically so a restart (even after SIGKILL) resumes exactly.
 import { z } from 'zod';
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from './atomic-file.ts';
+import { writeFileAtomic, writeFileAtomicAsync } from './atomic-file.ts';
 
-export const CHECKPOINT_VERSION = 1;
+/**
+ * 2: the per-pod state is in a binary state file beside the checkpoint (`state` is a BinaryStateRef).
+ * 1: the state is JSON inside the checkpoint (or its ndjson sidecar); still read, and migrated by the next
+ * checkpoint written.
+ */
+export const CHECKPOINT_VERSION = 2;
+
+/** What a version-2 checkpoint's `state` holds: the name, length and pod count of its state file. */
+export const BinaryStateRef = z.object({
+  format: z.literal('podsentinel-state/1'),
+  file: z.string().min(1),
+  bytes: z.number().int().positive(),
+  pods: z.number().int().nonnegative(),
+});
+export type BinaryStateRef = z.infer<typeof BinaryStateRef>;
 
 export const Checkpoint = z.object({
-  version: z.literal(CHECKPOINT_VERSION),
+  version: z.union([z.literal(1), z.literal(CHECKPOINT_VERSION)]),
   saved_at: z.string(),
   /** The input it belongs to (a checkpoint of another file is ignored). */
   input_file: z.string(),
@@ -50,4 +64,9 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
 export function saveCheckpoint(path: string, cp: Checkpoint): void {
   // NaN/Infinity in detector state would become null in JSON: the detectors store them explicitly.
   writeFileAtomic(path, JSON.stringify(cp));
+}
+
+/** saveCheckpoint with the write, fsync and rename in the thread pool (off the scoring thread). */
+export function saveCheckpointAsync(path: string, cp: Checkpoint): Promise<void> {
+  return writeFileAtomicAsync(path, JSON.stringify(cp));
 }

@@ -48,15 +48,46 @@ export const ModelInfo = z.object({
 });
 export type ModelInfo = z.infer<typeof ModelInfo>;
 
+/**
+ * A pod in brief, in a large cluster's insights: [namespace, pod, timestamp, anomaly_probability]. Such a
+ * pod is not anomalous (its probability is below half the threshold); it has no contributing metrics.
+ */
+export const PodScoreSummary = z.tuple([z.string(), z.string(), z.string(), z.number().min(0).max(1)]);
+export type PodScoreSummary = z.infer<typeof PodScoreSummary>;
+
 export const PodInsights = z.object({
   generated_at: z.string(),
   model: ModelInfo,
   threshold: z.number().min(0).max(1),
   rows_read: z.number().int().nonnegative(),
   rows_rejected: z.number().int().nonnegative(),
+  /** Full entries: every pod, or (when other_pods is present) every pod at or above half the threshold. */
   pods: z.array(PodInsight),
+  /**
+   * Present beyond the agent's --insights-detail-max pods (default 5,000): the other pods in brief, so that
+   * the file stays small and quick to write at 150,000 pods. Every anomalous pod is in `pods`.
+   */
+  other_pods: z.array(PodScoreSummary).optional(),
 });
 export type PodInsights = z.infer<typeof PodInsights>;
+
+/** Number of pods an insights document covers (full entries and brief ones). */
+export function insightsPodCount(ins: PodInsights): number {
+  return ins.pods.length + (ins.other_pods?.length ?? 0);
+}
+
+/**
+ * Every pod of an insights document as a PodInsight: the full entries, then the brief ones expanded
+ * (not anomalous, type none, no contributing metrics). For readers that look at normal pods too.
+ */
+export function allPodInsights(ins: PodInsights): PodInsight[] {
+  if (!ins.other_pods?.length) return ins.pods;
+  const out = ins.pods.slice();
+  for (const [namespace, pod, timestamp, p] of ins.other_pods) {
+    out.push({ namespace, pod, timestamp, anomaly_probability: p, predicted_anomaly: false, anomaly_type: 'none', contributing_metrics: [], since: null });
+  }
+  return out;
+}
 
 // ---- Remediation allow-list: action names and their typed parameters ----
 const k8sName = z

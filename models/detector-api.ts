@@ -48,4 +48,14 @@ export interface Detector {
   /** Serialisable state of every series, for checkpoints; restore() resumes exactly. */
   snapshot(): unknown;
   restore(state: unknown): void;
+  /**
+   * Optional per-series access for binary checkpoints (the agent writes them in slices, off the scoring
+   * thread): the state shared by all series (small, JSON-serialisable), and each series' state as its live
+   * typed arrays (copied by the caller before the next observe()). restoreShared() clears every series;
+   * restoreSeries() may keep the arrays it is given.
+   */
+  snapshotShared?(): unknown;
+  restoreShared?(state: unknown): void;
+  seriesState?(key: string): ReadonlyArray<Float64Array | Float32Array> | null;
+  restoreSeries?(key: string, arrays: ReadonlyArray<Float64Array | Float32Array>): void;
 }

@@ -21,6 +21,8 @@ export interface PodScorerOptions {
   groupByWorkload?: boolean;
 }
 
+type StateArrays = ReadonlyArray<Float64Array | Float32Array>;
+
 const num = (v: number): number | null => (Number.isFinite(v) ? v : null);
 const unnum = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 
@@ -113,5 +115,46 @@ export class PodScorer {
       this.pods.set(k, { time: unnum(a[0]), restarts: unnum(a[1]), fsReads: unnum(a[2]), fsWrites: unnum(a[3]), mem: unnum(a[4]) });
     }
     if (s.stats) Object.assign(this.stats, s.stats);
+  }
+
+  // ---- Binary checkpoints (agents/dataset-generator/state-file.ts) ----
+
+  /** State that is not per pod; with a detector lacking per-series access, its whole snapshot. */
+  snapshotShared(): unknown {
+    const d = this.detector;
+    const perSeries = !!(d.snapshotShared && d.seriesState && d.restoreShared && d.restoreSeries);
+    return { v: 2, stats: { ...this.stats }, perSeries, detector: perSeries ? d.snapshotShared!() : d.snapshot() };
+  }
+
+  /** Clears every pod and restores the shared state; the pods follow through restorePod(). */
+  restoreShared(state: unknown): void {
+    const s = state as { v?: number; stats?: PodScorer['stats']; perSeries?: boolean; detector?: unknown };
+    if (!s || s.v !== 2 || typeof s.perSeries !== 'boolean') throw new Error('pod scorer snapshot has an unknown format');
+    const d = this.detector;
+    if (s.perSeries) {
+      if (!d.restoreShared) throw new Error(`detector ${d.name} cannot restore per-series state`);
+      d.restoreShared(s.detector);
+    } else d.restore(s.detector);
+    this.pods.clear();
+    if (s.stats) Object.assign(this.stats, s.stats);
+  }
+
+  /** A pod's state as live arrays: its feature state (copied), then the detector's arrays; null if unknown. */
+  podState(key: string): StateArrays | null {
+    const st = this.pods.get(key);
+    if (!st) return null;
+    const feat = Float64Array.of(st.time, st.restarts, st.fsReads, st.fsWrites, st.mem);
+    const det = this.detector.seriesState?.(key);
+    return det ? [feat, ...det] : [feat];
+  }
+
+  restorePod(key: string, arrays: StateArrays): void {
+    const [feat, ...det] = arrays;
+    if (!(feat instanceof Float64Array) || feat.length !== 5) throw new Error(`pod scorer snapshot entry ${key} is malformed`);
+    this.pods.set(key, { time: feat[0]!, restarts: feat[1]!, fsReads: feat[2]!, fsWrites: feat[3]!, mem: feat[4]! });
+    if (det.length > 0) {
+      if (!this.detector.restoreSeries) throw new Error(`detector ${this.detector.name} cannot restore per-series state`);
+      this.detector.restoreSeries(key, det);
+    }
   }
 }

@@ -1,6 +1,6 @@
 // Follows pod_insights.json and pod_analysis.json for the status block and the event lines: a pod
 // newly flagged, a new analysis (root cause and recommended actions), an anomaly cleared.
-import { PodAnalysisFile, PodInsights, type PodAnalysis, type PodInsight } from '../lib/schemas.ts';
+import { insightsPodCount, PodAnalysisFile, PodInsights, type PodAnalysis, type PodInsight } from '../lib/schemas.ts';
 import { statSync } from 'node:fs';
 import { readJsonFile } from '../lib/atomic-file.ts';
 
@@ -94,7 +94,7 @@ export class PipelineWatch {
     try {
       const { value: ins, changed } = this.insights.get();
       if (ins) {
-        snapshot.pods = ins.pods.length;
+        snapshot.pods = insightsPodCount(ins);
         snapshot.rowsRead = ins.rows_read;
         if (changed) {
           const now = new Set<string>();

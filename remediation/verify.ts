@@ -2,7 +2,7 @@
 // (or, for a restart, its replacement in the same workload). Only an insights file written after the
 // action counts as evidence; with none, or with the pod still anomalous, the action is marked FAILED.
 import { readJsonFile } from '../lib/atomic-file.ts';
-import { PodInsights, type PodInsight } from '../lib/schemas.ts';
+import { allPodInsights, PodInsights, type PodInsight } from '../lib/schemas.ts';
 import type { VerifyHint } from './actions/types.ts';
 
 export type VerifyResult = { result: 'RESOLVED' | 'FAILED'; reason: string; stale: boolean; checked: string[] };
@@ -18,7 +18,7 @@ export function evaluateInsights(insights: PodInsights | null, hint: VerifyHint,
     return { result: 'FAILED', reason: `pod insights not updated since the action (generated_at ${insights.generated_at})`, stale: true, checked: [] };
   }
   const exclude = new Set(hint.excludePods ?? []);
-  const inNs = insights.pods.filter((p) => p.namespace === hint.namespace && !exclude.has(p.pod) && (!live || live.has(p.pod)));
+  const inNs = allPodInsights(insights).filter((p) => p.namespace === hint.namespace && !exclude.has(p.pod) && (!live || live.has(p.pod)));
   let candidates: PodInsight[] = inNs.filter((p) => hint.pods.includes(p.pod));
   // Exact pods (a restart's known replacement) wait for their own insight; otherwise the workload's pods count.
   if (candidates.length === 0 && hint.workloadPrefix && !(hint.exact && hint.pods.length)) {

@@ -1,15 +1,21 @@
-// Large checkpoint state spilled to a sidecar (agents/dataset-generator/state-spill.ts): the round trip is
-// exact, small states stay inline, old sidecars are removed, and an agent resumed from a spilled checkpoint
-// scores exactly as one resumed from an inline checkpoint.
+// Version-1 checkpoints (JSON state, large collections spilled to an ndjson sidecar by
+// agents/dataset-generator/state-spill.ts), which the agent still reads: the round trip is exact, small states
+// stay inline, old sidecars are removed, and an agent resumed from one scores exactly as one resumed from a
+// binary (version-2) checkpoint, then writes the binary format.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeOldSpills, spillLimit, spillState, unspillState } from '../agents/dataset-generator/state-spill.ts';
 import { main } from '../agents/dataset-generator-agent.ts';
 import { formatHeader, formatRows, METRIC_COLUMNS, type MetricRow } from '../lib/metrics-csv.ts';
 import { syntheticTicks } from './helpers/synthetic-rows.ts';
+import { readStateFile } from '../agents/dataset-generator/state-file.ts';
+import { saveCheckpoint, type Checkpoint } from '../lib/checkpoint.ts';
+import { createDetector } from '../models/registry.ts';
+import { POD_FEATURES } from '../models/pod-features.ts';
+import { PodScorer } from '../models/pod-scorer.ts';
 
 function withLimit<T>(n: number, f: () => Promise<T> | T): Promise<T> {
   const old = spillLimit.entries;
@@ -62,7 +68,7 @@ void test('spill round trip: large collections to the sidecar, the rest inline, 
 const ticks = (from: number, to: number): MetricRow[] => syntheticTicks(from, to, { pods: 5, shiftAt: 25 });
 
 /** Learns ticks 0..20 (--once), then resumes from the checkpoint and scores ticks 20..40; returns the scores. */
-async function learnThenResume(dir: string): Promise<{ scores: string; checkpoint: { state: unknown } }> {
+async function learnThenResume(dir: string, between?: () => Promise<void>): Promise<{ scores: string; checkpoint: { state: unknown } }> {
   const csv = join(dir, 'm.csv');
   writeFileSync(csv, formatHeader(METRIC_COLUMNS) + formatRows(ticks(0, 20), METRIC_COLUMNS));
   const args = ['--once', '--input-file', csv, '--insights-file', join(dir, 'i.json'), '--scores-file', join(dir, 's.csv'), '--checkpoint-file', join(dir, 'cp.json'), '--log-dir', join(dir, 'logs'), '--log-level', 'error'];
@@ -70,6 +76,7 @@ async function learnThenResume(dir: string): Promise<{ scores: string; checkpoin
   process.stdout.write = () => true; // alerts
   try {
     assert.equal(await main(args), 0);
+    await between?.();
     appendFileSync(csv, formatRows(ticks(20, 40), METRIC_COLUMNS));
     assert.equal(await main(args), 0);
   } finally {
@@ -78,19 +85,46 @@ async function learnThenResume(dir: string): Promise<{ scores: string; checkpoin
   return { scores: readFileSync(join(dir, 's.csv'), 'utf8'), checkpoint: JSON.parse(readFileSync(join(dir, 'cp.json'), 'utf8')) as { state: unknown } };
 }
 
-void test('an agent resumed from a spilled checkpoint scores exactly like one resumed from an inline checkpoint', async () => {
+/**
+ * Rewrites the version-2 checkpoint in `dir` (binary state file) as the version-1 checkpoint an older agent
+ * wrote: the same state as JSON, spilled to an ndjson sidecar.
+ */
+async function downgradeToV1(dir: string): Promise<void> {
+  const cpPath = join(dir, 'cp.json');
+  const cp = JSON.parse(readFileSync(cpPath, 'utf8')) as Checkpoint & { state: { file: string } };
+  assert.equal(cp.version, 2);
+  const scorer = new PodScorer(await createDetector('lstm', { features: POD_FEATURES, threshold: 0.7 }));
+  let agent = { newestTime: 0, learning: false };
+  const pods: Array<[string, unknown]> = [];
+  readStateFile(join(dir, cp.state.file), {
+    shared: (v) => {
+      const sh = v as { agent: typeof agent; scorer: unknown };
+      agent = sh.agent;
+      scorer.restoreShared(sh.scorer);
+    },
+    pod: (key, json, arrays) => {
+      const [lastTime, insight] = JSON.parse(json) as [number, unknown];
+      pods.push([key, { insight, lastTime }]);
+      scorer.restorePod(key, arrays);
+    },
+  });
+  const state = { scorer: scorer.snapshot(), pods, newestTime: agent.newestTime, learning: agent.learning };
+  const stored = await withLimit(2, () => spillState(cpPath, state));
+  saveCheckpoint(cpPath, { ...cp, version: 1, state: stored });
+  rmSync(join(dir, cp.state.file));
+}
+
+void test('an agent resumed from a version-1 checkpoint (JSON state, spilled) scores exactly like one resumed from a binary one, and migrates it', async () => {
   const a = mkdtempSync(join(tmpdir(), 'spill-agent-a-'));
   const b = mkdtempSync(join(tmpdir(), 'spill-agent-b-'));
   try {
-    const inline = await learnThenResume(a);
-    const spilled = await withLimit(2, () => learnThenResume(b));
-    assert.ok(!JSON.stringify(inline.checkpoint.state).includes('$spill_file'));
-    const file = (spilled.checkpoint.state as { $spill_file?: string }).$spill_file;
-    assert.equal(typeof file, 'string', 'the spilled run stored a sidecar');
-    assert.ok(existsSync(join(b, file!)));
-    assert.equal(readdirSync(b).filter((n) => n.includes('.state-')).length, 1, 'only the current sidecar is kept');
-    assert.equal(spilled.scores.split('\n').length, 1 + 20 * 5 + 1); // header, 20 ticks × 5 pods, final newline
-    assert.equal(spilled.scores, inline.scores);
+    const binary = await learnThenResume(a);
+    const migrated = await learnThenResume(b, () => downgradeToV1(b));
+    assert.equal(migrated.scores.split('\n').length, 1 + 20 * 5 + 1); // header, 20 ticks × 5 pods, final newline
+    assert.equal(migrated.scores, binary.scores);
+    const cp = migrated.checkpoint as unknown as { version: number; state: { file: string } };
+    assert.equal(cp.version, 2, 'the next checkpoint is written in the binary format');
+    assert.deepEqual(readdirSync(b).filter((n) => n.includes('.state-')), [cp.state.file], 'the version-1 sidecar is removed');
   } finally {
     rmSync(a, { recursive: true, force: true });
     rmSync(b, { recursive: true, force: true });

@@ -1,28 +1,42 @@
 // The dataset-generator agent's engine: tail the CSV, score each row through the pod scorer, print
 // alerts, append the scores file, and every interval write pod_insights.json, the checkpoint and the
-// heartbeat. Output order per interval is scores (fsync) → checkpoint → insights → heartbeat, so the
-// checkpoint never points past rows whose scores are not on disk.
+// heartbeat. None of the periodic writes stalls scoring for long (the p99 append-to-score latency):
+// - the checkpoint is taken at a position between two read batches (position, counters, scores length,
+//   shared state), then its per-pod state is copied into a binary state file in slices between batches;
+//   a pod about to change before its slice is copied first (copy on write), so the file holds every pod
+//   as it was at the position. Writes, fsyncs and the rename run in the libuv thread pool, in the order
+//   state file (fsync) → scores file (fsync) → checkpoint (atomic), so the checkpoint never points past
+//   rows whose scores are not on disk, nor names a state file that is not on disk.
+// - pod_insights.json is built on the thread (compact beyond --insights-detail-max pods) and written in
+//   the thread pool.
 // Counters: rows_read = rows that parsed; rows_rejected = malformed lines, plus parsed rows the scorer
 // dropped (a duplicate, or a timestamp going backwards for its pod).
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../lib/log.ts';
 import type { MetricRow } from '../../lib/metrics-csv.ts';
 import { CsvTailer, type TailPosition } from '../../lib/csv-tailer.ts';
-import { CHECKPOINT_VERSION, loadCheckpoint, saveCheckpoint } from '../../lib/checkpoint.ts';
-import { writeJsonAtomic } from '../../lib/atomic-file.ts';
-import { PodInsights, type ModelInfo, type PodInsight } from '../../lib/schemas.ts';
+import { BinaryStateRef, CHECKPOINT_VERSION, loadCheckpoint, saveCheckpointAsync, type Checkpoint } from '../../lib/checkpoint.ts';
+import { writeFileAtomicAsync, writeJsonAtomic } from '../../lib/atomic-file.ts';
+import { PodInsights, type ModelInfo, type PodInsight, type PodScoreSummary } from '../../lib/schemas.ts';
 import type { PodScore } from '../../models/pod-scorer.ts';
 import { ScoresFile } from './scores-file.ts';
-import { removeOldSpills, spillState, unspillState } from './state-spill.ts';
+import { removeOldSpills, unspillState } from './state-spill.ts';
+import { readStateFile, StateFileWriter, type StateArray } from './state-file.ts';
 
 /** What the agent needs from the pod scorer: its results, and the state it checkpoints. */
 export type ScoredRow = PodScore;
 export interface RowScorer {
   score(row: MetricRow): ScoredRow | null;
   forget(namespace: string, pod: string): void;
-  snapshot(): unknown;
+  /** Version-1 checkpoints (JSON state): still restored, never written. */
   restore(state: unknown): void;
+  /** Version-2 checkpoints: shared state, then each pod's typed arrays (see PodScorer). */
+  snapshotShared(): unknown;
+  restoreShared(state: unknown): void;
+  podState(key: string): readonly StateArray[] | null;
+  restorePod(key: string, arrays: readonly StateArray[]): void;
 }
 
 export interface AgentConfig {
@@ -40,7 +54,19 @@ export interface AgentConfig {
   model: ModelInfo;
   /** Score only the pods of this hash shard (several agents share one input); default all. */
   shard?: { index: number; count: number } | undefined;
+  /**
+   * Up to this many pods, pod_insights.json has a full entry for every pod; beyond it, full entries only
+   * for pods at or above half the threshold (every anomalous pod) and a compact `other_pods` list for the
+   * rest. Default INSIGHTS_DETAIL_MAX.
+   */
+  insightsDetailMax?: number | undefined;
 }
+
+export const INSIGHTS_DETAIL_MAX = 5000;
+/** Bytes of a state file handed to writes and not yet written, beyond which the slices wait. */
+const STATE_IN_FLIGHT_MAX = 64 << 20;
+/** Checkpoint slices: pods copied between two checks of the time budget, and the budget (tests lower them). */
+export const checkpointSlicing = { pods: 256, budgetMs: 8 };
 
 /** FNV-1a of "namespace/pod": the shard a pod belongs to, stable across processes and restarts. */
 export function shardOf(namespace: string, pod: string, count: number): number {
@@ -58,12 +84,34 @@ interface PodEntry {
   lastTime: number;
 }
 
+/** Version-1 checkpoint state (JSON), still restored. */
 interface AgentState {
   scorer: unknown;
   pods: Array<[string, PodEntry]>;
   newestTime: number;
   /** Still reading the history present at the first start (no alerts, no score lines yet). */
   learning?: boolean;
+}
+
+/** The shared record of a version-2 state file. */
+interface SharedState {
+  agent: { newestTime: number; learning: boolean };
+  scorer: unknown;
+}
+
+/** A checkpoint being written: taken at one position, its pods copied in slices. */
+interface CheckpointJob {
+  meta: Omit<Checkpoint, 'state'>;
+  writer: StateFileWriter;
+  name: string;
+  entries: Array<[string, PodEntry]>;
+  index: Map<string, number>;
+  written: Uint8Array;
+  cursor: number;
+  started: number;
+  /** Milliseconds spent on the scoring thread (capture and slices). */
+  threadMs: number;
+  finishing: Promise<void> | null;
 }
 
 export const HEARTBEAT_NAME = '.heartbeat-dataset-generator-agent.json';
@@ -81,8 +129,18 @@ export interface AgentPerf {
   insights_write_ms: number;
   insights_write_last_ms: number;
   insights_write_max_ms: number;
+  /** Building and serialising the last pod_insights.json on the scoring thread (the write itself is not). */
+  insights_build_last_ms: number;
   checkpoint_write_ms: number;
   checkpoint_write_last_ms: number;
+  /** Of those, time on the scoring thread (taking the checkpoint and copying its pods). */
+  checkpoint_thread_ms: number;
+  checkpoint_thread_last_ms: number;
+  checkpoints: number;
+  /** Intervals whose checkpoint was not started because the previous one was still being written. */
+  checkpoints_skipped: number;
+  /** Largest single stall of the scoring thread by a periodic write (insights build, checkpoint start or slice). */
+  output_stall_max_ms: number;
 }
 
 export class DatasetAgent {
@@ -97,8 +155,14 @@ export class DatasetAgent {
     insights_write_ms: 0,
     insights_write_last_ms: 0,
     insights_write_max_ms: 0,
+    insights_build_last_ms: 0,
     checkpoint_write_ms: 0,
     checkpoint_write_last_ms: 0,
+    checkpoint_thread_ms: 0,
+    checkpoint_thread_last_ms: 0,
+    checkpoints: 0,
+    checkpoints_skipped: 0,
+    output_stall_max_ms: 0,
   };
   private readonly log: Logger;
   private scorer: RowScorer;
@@ -113,6 +177,9 @@ export class DatasetAgent {
   private behindMax = -Infinity;
   /** True while the rows present at start-up are read to warm the state (no alerts, no score lines). */
   private learning = false;
+  private job: CheckpointJob | null = null;
+  private insightsWrite: Promise<void> | null = null;
+  private stateSeq = 0;
 
   /**
    * `freshScorer` builds a new scorer when the checkpoint's state cannot be restored (e.g. written by
@@ -139,21 +206,16 @@ export class DatasetAgent {
       if (cp.input_file !== resolve(cfg.inputFile) || cp.detector !== cfg.detectorName) {
         this.log.warn(`ignoring the checkpoint ${cfg.checkpointFile}: it belongs to ${cp.input_file} with detector ${cp.detector}`);
       } else {
-        let st: Partial<AgentState>;
+        let st: { newestTime?: number; learning?: boolean };
         try {
-          st = unspillState(cfg.checkpointFile!, cp.state ?? {}) as Partial<AgentState>;
-        } catch (err) {
-          this.log.warn(`the checkpoint's state file cannot be read: ${(err as Error).message}`);
-          st = { scorer: null }; // restoring it fails: fresh state below
-        }
-        try {
-          this.scorer.restore(st.scorer);
-          this.pods = new Map(st.pods ?? []);
+          st = cp.version === 1 ? this.restoreV1(cp.state) : this.restoreV2(cp.state);
+          if (cp.version === 1) this.log.info('migrating a version-1 checkpoint (JSON state): the next checkpoint is written in the binary format');
         } catch (err) {
           if (!this.freshScorer) throw err;
           this.log.warn(`the checkpoint's per-pod state cannot be restored (${(err as Error).message}); continuing from its position with fresh state`);
           this.scorer = await this.freshScorer();
           this.pods = new Map();
+          st = {};
         }
         this.newestTime = st.newestTime ?? -Infinity;
         position = cp.position;
@@ -171,6 +233,43 @@ export class DatasetAgent {
       this.scores = file;
       if (note) this.log.info(note);
     }
+  }
+
+  /** Version-1 state: JSON inline or in its ndjson sidecar (state-spill.ts). */
+  private restoreV1(stored: unknown): { newestTime?: number; learning?: boolean } {
+    const st = unspillState(this.cfg.checkpointFile!, stored ?? {}) as Partial<AgentState>;
+    this.scorer.restore(st.scorer);
+    this.pods = new Map(st.pods ?? []);
+    return st;
+  }
+
+  /** Version-2 state: the binary state file the checkpoint names (its length and pod count checked). */
+  private restoreV2(stored: unknown): { newestTime?: number; learning?: boolean } {
+    const ref = BinaryStateRef.safeParse(stored);
+    if (!ref.success) throw new Error('the checkpoint does not name a state file');
+    const file = join(dirname(this.cfg.checkpointFile!), basename(ref.data.file));
+    let shared: SharedState | null = null;
+    const pods = new Map<string, PodEntry>();
+    const { pods: n } = readStateFile(
+      file,
+      {
+        shared: (v) => {
+          shared = v as SharedState;
+          this.scorer.restoreShared(shared.scorer);
+        },
+        pod: (key, json, arrays) => {
+          if (!shared) throw new Error(`${file}: pod record before the shared record`);
+          const [lastTime, insight] = JSON.parse(json) as [number, PodInsight];
+          pods.set(key, { insight, lastTime });
+          if (arrays.length > 0) this.scorer.restorePod(key, arrays);
+        },
+      },
+      ref.data.bytes,
+    );
+    if (n !== ref.data.pods) throw new Error(`${file} holds ${n} pods, the checkpoint says ${ref.data.pods}`);
+    this.pods = pods;
+    const sh = shared as SharedState | null;
+    return sh ? { newestTime: sh.agent.newestTime, learning: sh.agent.learning } : {};
   }
 
   /**
@@ -200,6 +299,7 @@ export class DatasetAgent {
       this.scores?.writeBuffered();
       perf.score_ms += performance.now() - t1;
       perf.rows_scored += batch.rows.length;
+      this.checkpointSlice();
       if (Date.now() >= end) break;
     }
     if (drained && this.learning) {
@@ -240,9 +340,11 @@ export class DatasetAgent {
       // Far behind its last row: another incarnation of the pod name, not a late row. Start it afresh
       // instead of rejecting its rows as "backwards" until the clock catches up.
       this.log.debug(`${row.namespace}/${row.pod}: timestamp ${row.timestamp} is far before its last row (${known.insight.timestamp}); treating it as a new pod`);
+      this.beforeChange(`${row.namespace}/${row.pod}`);
       this.scorer.forget(row.namespace, row.pod);
       this.pods.delete(`${row.namespace}/${row.pod}`);
     }
+    if (this.job) this.beforeChange(`${row.namespace}/${row.pod}`);
     const s = this.scorer.score(row);
     if (!s) {
       this.rowsRejected++; // a duplicate, or a timestamp going backwards (counted by the scorer too)
@@ -279,6 +381,7 @@ export class DatasetAgent {
     const gap = this.cfg.forgetAfter * 1000;
     for (const [key, e] of this.pods) {
       if (e.lastTime < this.newestTime - gap || e.lastTime > this.newestTime + gap) {
+        this.beforeChange(key);
         this.scorer.forget(e.insight.namespace, e.insight.pod);
         this.pods.delete(key);
         this.log.debug(`forgot ${key}: no row since ${e.insight.timestamp}`);
@@ -286,64 +389,232 @@ export class DatasetAgent {
     }
   }
 
-  /** Scores (fsync) → checkpoint → insights → heartbeat. */
-  writeOutputs(): void {
-    this.forgetStale();
-    const scoresBytes = this.scores ? this.scores.flush() : null;
-    const perf = this.perf;
-    if (this.cfg.checkpointFile) {
-      const t0 = performance.now();
-      const state: AgentState = { scorer: this.scorer.snapshot(), pods: [...this.pods], newestTime: Number.isFinite(this.newestTime) ? this.newestTime : 0, learning: this.learning };
-      // Large per-pod state goes to a sidecar (fsynced first); the checkpoint then names it.
-      const stored = spillState(this.cfg.checkpointFile, state);
-      saveCheckpoint(this.cfg.checkpointFile, {
+  // ---- Checkpoints ----
+
+  /**
+   * Takes a checkpoint at the current position (between two read batches): the position, counters, scores
+   * length and shared state now; the pods' state in slices after (checkpointSlice). False when one is still
+   * being written.
+   */
+  startCheckpoint(): boolean {
+    const cpPath = this.cfg.checkpointFile;
+    if (!cpPath) return false;
+    if (this.job) {
+      this.perf.checkpoints_skipped++;
+      return false;
+    }
+    const t0 = performance.now();
+    this.scores?.writeBuffered();
+    const name = `${basename(cpPath)}.state-${Date.now()}-${process.pid}-${this.stateSeq++}.bin`;
+    mkdirSync(dirname(cpPath), { recursive: true });
+    const writer = new StateFileWriter(join(dirname(cpPath), name));
+    const shared: SharedState = { agent: { newestTime: Number.isFinite(this.newestTime) ? this.newestTime : 0, learning: this.learning }, scorer: this.scorer.snapshotShared() };
+    writer.addShared(shared);
+    const entries = [...this.pods];
+    const index = new Map<string, number>();
+    for (let i = 0; i < entries.length; i++) index.set(entries[i]![0], i);
+    this.job = {
+      meta: {
         version: CHECKPOINT_VERSION,
         saved_at: new Date().toISOString(),
         input_file: resolve(this.cfg.inputFile),
         detector: this.cfg.detectorName,
         position: this.tailer.position(),
-        scores_bytes: scoresBytes,
+        scores_bytes: this.scores ? this.scores.length : null,
         counters: { rows_read: this.rowsRead, rows_rejected: this.rowsRejected },
-        state: stored,
-      });
-      removeOldSpills(this.cfg.checkpointFile, stored);
-      perf.checkpoint_write_last_ms = performance.now() - t0;
-      perf.checkpoint_write_ms += perf.checkpoint_write_last_ms;
-    }
-    const t0 = performance.now();
-    const pods = [...this.pods.values()].map((e) => e.insight).sort((a, b) => (a.namespace + '/' + a.pod).localeCompare(b.namespace + '/' + b.pod));
-    writeJsonAtomic(
-      this.cfg.insightsFile,
-      {
-        generated_at: new Date().toISOString(),
-        model: this.cfg.model,
-        threshold: this.cfg.threshold,
-        rows_read: this.rowsRead,
-        rows_rejected: this.rowsRejected,
-        pods,
       },
-      PodInsights,
-    );
-    perf.insights_write_last_ms = performance.now() - t0;
-    perf.insights_write_ms += perf.insights_write_last_ms;
-    perf.insights_write_max_ms = Math.max(perf.insights_write_max_ms, perf.insights_write_last_ms);
-    perf.insights_writes++;
-    writeJsonAtomic(join(dirname(this.cfg.insightsFile), HEARTBEAT_NAME), {
-      pid: process.pid,
-      time: new Date().toISOString(),
+      writer,
+      name,
+      entries,
+      index,
+      written: new Uint8Array(entries.length),
+      cursor: 0,
+      started: t0,
+      threadMs: 0,
+      finishing: null,
+    };
+    this.stalled(t0, this.job);
+    return true;
+  }
+
+  /** Copies a pod into the checkpoint being written before its state changes (copy on write). */
+  private beforeChange(key: string): void {
+    const job = this.job;
+    if (!job || job.finishing) return;
+    const i = job.index.get(key);
+    if (i !== undefined && job.written[i] === 0) this.copyPod(job, i);
+  }
+
+  private copyPod(job: CheckpointJob, i: number): void {
+    const [key, e] = job.entries[i]!;
+    job.writer.addPod(key, JSON.stringify([e.lastTime, e.insight]), this.scorer.podState(key) ?? []);
+    job.written[i] = 1;
+  }
+
+  /**
+   * Copies the next pods of the checkpoint being written, for at most `budgetMs` on this thread; once every
+   * pod is copied, finishes it in the thread pool: state file (fsync) → scores (fsync) → checkpoint.
+   */
+  private checkpointSlice(budgetMs = checkpointSlicing.budgetMs): void {
+    const job = this.job;
+    if (!job || job.finishing) return;
+    const t0 = performance.now();
+    const n = job.entries.length;
+    while (job.cursor < n) {
+      if (job.writer.inFlight > STATE_IN_FLIGHT_MAX) break; // the disk is behind: let it catch up
+      const stop = Math.min(n, job.cursor + Math.max(1, checkpointSlicing.pods));
+      for (; job.cursor < stop; job.cursor++) if (job.written[job.cursor] === 0) this.copyPod(job, job.cursor);
+      if (performance.now() - t0 >= budgetMs) break;
+    }
+    if (job.cursor >= n) job.finishing = this.finishCheckpoint(job);
+    this.stalled(t0, job);
+  }
+
+  private async finishCheckpoint(job: CheckpointJob): Promise<void> {
+    const cpPath = this.cfg.checkpointFile!;
+    job.entries = [];
+    job.index = new Map();
+    try {
+      const bytes = await job.writer.finish();
+      await this.scores?.syncAsync();
+      const state: BinaryStateRef = { format: 'podsentinel-state/1', file: job.name, bytes, pods: job.writer.pods };
+      await saveCheckpointAsync(cpPath, { ...job.meta, state });
+      removeOldSpills(cpPath, job.name);
+      const perf = this.perf;
+      perf.checkpoints++;
+      perf.checkpoint_write_last_ms = performance.now() - job.started;
+      perf.checkpoint_write_ms += perf.checkpoint_write_last_ms;
+      perf.checkpoint_thread_last_ms = job.threadMs;
+      perf.checkpoint_thread_ms += job.threadMs;
+    } catch (err) {
+      // e.g. a full disk: keep scoring; the checkpoint did not advance, so nothing is lost.
+      this.log.error(`cannot write the checkpoint: ${(err as Error).message}; retrying next interval`);
+      await job.writer.abort();
+    } finally {
+      this.job = null;
+    }
+  }
+
+  /** Copies what is left of the checkpoint being written and waits until it is on disk. */
+  async completeCheckpoint(): Promise<void> {
+    const job = this.job;
+    if (!job) return;
+    if (!job.finishing) {
+      while (job.cursor < job.entries.length) this.copyPod(job, job.cursor++);
+      job.finishing = this.finishCheckpoint(job);
+    }
+    await job.finishing;
+  }
+
+  private stalled(t0: number, job?: CheckpointJob): void {
+    const ms = performance.now() - t0;
+    if (job) job.threadMs += ms;
+    if (ms > this.perf.output_stall_max_ms) this.perf.output_stall_max_ms = ms;
+  }
+
+  // ---- pod_insights.json and the heartbeat ----
+
+  /**
+   * The insights document: every pod in full up to insightsDetailMax pods; beyond, full entries for pods at
+   * or above half the threshold (every anomalous one among them) and [namespace, pod, timestamp, probability]
+   * for the rest.
+   */
+  private buildInsights(): { doc: PodInsights; anomalies: number } {
+    const max = this.cfg.insightsDetailMax ?? INSIGHTS_DETAIL_MAX;
+    const compact = this.pods.size > max;
+    const detailFrom = this.cfg.threshold / 2;
+    const pods: PodInsight[] = [];
+    const others: PodScoreSummary[] = [];
+    let anomalies = 0;
+    for (const e of this.pods.values()) {
+      const i = e.insight;
+      if (i.predicted_anomaly) anomalies++;
+      if (!compact || i.predicted_anomaly || i.anomaly_probability >= detailFrom) pods.push(i);
+      else others.push([i.namespace, i.pod, i.timestamp, i.anomaly_probability]);
+    }
+    pods.sort((a, b) => cmpPod(a.namespace, a.pod, b.namespace, b.pod));
+    others.sort((a, b) => cmpPod(a[0], a[1], b[0], b[1]));
+    const doc: PodInsights = {
+      generated_at: new Date().toISOString(),
+      model: this.cfg.model,
+      threshold: this.cfg.threshold,
       rows_read: this.rowsRead,
       rows_rejected: this.rowsRejected,
-      lag_bytes: this.tailer.lagBytes(),
-      pods: pods.length,
-      anomalies: pods.filter((p) => p.predicted_anomaly).length,
-      perf: { ...perf, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) },
-    });
+      pods,
+      ...(compact ? { other_pods: others } : {}),
+    };
+    return { doc, anomalies };
+  }
+
+  /** Builds pod_insights.json now and writes it in the thread pool (skipped while the last one is in flight). */
+  private startInsights(): { pods: number; anomalies: number } | null {
+    if (this.insightsWrite) return null;
+    const t0 = performance.now();
+    const { doc, anomalies } = this.buildInsights();
+    // The schema check covers the header and every full entry; the compact list is built from them.
+    PodInsights.parse({ ...doc, other_pods: undefined });
+    const text = JSON.stringify(doc, null, doc.other_pods ? undefined : 2) + '\n';
+    const built = performance.now() - t0;
+    this.stalled(t0);
+    const pods = this.pods.size;
+    this.insightsWrite = writeFileAtomicAsync(this.cfg.insightsFile, text)
+      .then(() => {
+        const perf = this.perf;
+        perf.insights_write_last_ms = performance.now() - t0;
+        perf.insights_write_ms += perf.insights_write_last_ms;
+        perf.insights_write_max_ms = Math.max(perf.insights_write_max_ms, perf.insights_write_last_ms);
+        perf.insights_writes++;
+        perf.insights_build_last_ms = built;
+      })
+      .catch((err: unknown) => this.log.error(`cannot write ${this.cfg.insightsFile}: ${(err as Error).message}; retrying next interval`))
+      .finally(() => {
+        this.insightsWrite = null;
+      });
+    return { pods, anomalies };
+  }
+
+  private writeHeartbeat(counts: { pods: number; anomalies: number }): void {
+    try {
+      writeJsonAtomic(join(dirname(this.cfg.insightsFile), HEARTBEAT_NAME), {
+        pid: process.pid,
+        time: new Date().toISOString(),
+        rows_read: this.rowsRead,
+        rows_rejected: this.rowsRejected,
+        lag_bytes: this.tailer.lagBytes(),
+        pods: counts.pods,
+        anomalies: counts.anomalies,
+        perf: { ...this.perf, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) },
+      });
+    } catch (err) {
+      this.log.error(`cannot write the heartbeat: ${(err as Error).message}`);
+    }
+  }
+
+  /** The periodic outputs: forget stale pods, take a checkpoint, write insights and the heartbeat; never waits. */
+  private periodicOutputs(): void {
+    this.forgetStale();
+    this.startCheckpoint();
+    this.checkpointSlice();
+    const counts = this.startInsights();
+    if (counts) this.writeHeartbeat(counts);
+  }
+
+  /** Every output at the current position, waiting until each is on disk (--once, and at a stop). */
+  async writeOutputs(): Promise<void> {
+    this.forgetStale();
+    await this.completeCheckpoint(); // one taken earlier: finish it, then one at the end
+    await this.insightsWrite;
+    if (this.startCheckpoint()) await this.completeCheckpoint();
+    else this.scores?.flush();
+    const counts = this.startInsights();
+    await this.insightsWrite;
+    if (counts) this.writeHeartbeat(counts);
   }
 
   /** --once: everything in the file now, then the outputs. */
-  runOnce(): void {
+  async runOnce(): Promise<void> {
     this.processAvailable();
-    this.writeOutputs();
+    await this.writeOutputs();
   }
 
   /** Follows the input until `signal` aborts; then reads what is left, writes the outputs and returns. */
@@ -362,15 +633,16 @@ export class DatasetAgent {
         const { drained } = this.processAvailable(Math.min(1000, this.cfg.watchInterval * 1000));
         const now = Date.now();
         if (now - lastWrite >= this.cfg.watchInterval * 1000) {
-          try {
-            this.writeOutputs();
-          } catch (err) {
-            // e.g. a full disk: keep scoring; the checkpoint did not advance, so nothing is lost.
-            this.log.error(`cannot write the outputs: ${(err as Error).message}; retrying next interval`);
-          }
+          this.periodicOutputs();
           lastWrite = now;
         }
         if (!drained) continue; // a backlog: keep reading
+        if (this.job && !this.job.finishing) {
+          // Idle: copy the checkpoint's pods, yielding to I/O between slices.
+          this.checkpointSlice();
+          await new Promise<void>((res) => setImmediate(res));
+          continue;
+        }
         const waitMs = Math.max(10, lastWrite + this.cfg.watchInterval * 1000 - Date.now());
         await new Promise<void>((res) => {
           const timer = setTimeout(res, waitMs);
@@ -382,13 +654,15 @@ export class DatasetAgent {
         });
       }
       this.processAvailable();
-      this.writeOutputs();
+      await this.writeOutputs();
     } finally {
       await this.close();
     }
   }
 
   async close(): Promise<void> {
+    await this.job?.finishing?.catch(() => {});
+    await this.insightsWrite;
     this.scores?.close();
     this.scores = null;
     await this.tailer?.close();
@@ -399,6 +673,10 @@ export class DatasetAgent {
     for (const e of this.pods.values()) if (e.insight.predicted_anomaly) anomalies++;
     return { rows_read: this.rowsRead, rows_rejected: this.rowsRejected, pods: this.pods.size, anomalies, lag_bytes: this.tailer.lagBytes() };
   }
+}
+
+function cmpPod(ns1: string, pod1: string, ns2: string, pod2: string): number {
+  return ns1 < ns2 ? -1 : ns1 > ns2 ? 1 : pod1 < pod2 ? -1 : pod1 > pod2 ? 1 : 0;
 }
 
 function alertLine(i: PodInsight, threshold: number): string {

@@ -1,7 +1,7 @@
 // The --scores-file: one line per scored row, appended in order. Its length is checkpointed with the
 // tailer position; on resume it is cut back to that length, so rows scored after the last checkpoint
 // (and scored again after a crash) appear exactly once.
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export const SCORES_HEADER = 'timestamp,namespace,pod,anomaly_probability,predicted_anomaly,anomaly_type\n';
@@ -61,6 +61,18 @@ export class ScoresFile {
     this.write();
     fsyncSync(this.fd);
     return this.size;
+  }
+
+  /** Bytes written so far (after writeBuffered(): every line added). */
+  get length(): number {
+    return this.size;
+  }
+
+  /** fsync in the thread pool: everything written before the call is on disk when it resolves. */
+  syncAsync(): Promise<void> {
+    const fd = this.fd;
+    if (fd < 0) return Promise.resolve();
+    return new Promise((res, rej) => fsync(fd, (err) => (err ? rej(err) : res())));
   }
 
   /** Writes buffered lines without fsync (readers see them; the checkpoint's flush makes them durable). */

@@ -3,6 +3,8 @@
 // every collection larger than `spillLimit.entries` goes to a sidecar file, one entry per line, written in
 // chunks and fsynced before the checkpoint that names it is renamed into place; the checkpoint keeps a
 // skeleton with markers. Small states (tests, small clusters) stay inline, exactly as before.
+// This is the version-1 checkpoint format: the agent now writes binary state files (state-file.ts) and
+// only reads this one, to migrate a checkpoint written by an older agent.
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -114,9 +116,13 @@ export function unspillState(checkpointPath: string, stored: unknown): unknown {
   return rebuild(stored.skeleton);
 }
 
-/** Deletes the sidecars of `checkpointPath` other than `keep` (the one its checkpoint now names). */
+/**
+ * Deletes the state files of `checkpointPath` (ndjson sidecars of version 1, binary state files of version 2,
+ * and partial ones of a crashed write) other than `keep`: the stored state whose sidecar the checkpoint now
+ * names, or the name of its state file.
+ */
 export function removeOldSpills(checkpointPath: string, stored: unknown): void {
-  const keep = isPlainObject(stored) && typeof stored.$spill_file === 'string' ? stored.$spill_file : null;
+  const keep = typeof stored === 'string' ? stored : isPlainObject(stored) && typeof stored.$spill_file === 'string' ? stored.$spill_file : null;
   const prefix = `${basename(checkpointPath)}.state-`;
   let names: string[];
   try {
@@ -124,5 +130,5 @@ export function removeOldSpills(checkpointPath: string, stored: unknown): void {
   } catch {
     return;
   }
-  for (const n of names) if (n.startsWith(prefix) && n.endsWith('.ndjson') && n !== keep) rmSync(join(dirname(checkpointPath), n), { force: true });
+  for (const n of names) if (n.startsWith(prefix) && (n.endsWith('.ndjson') || n.endsWith('.bin')) && n !== keep) rmSync(join(dirname(checkpointPath), n), { force: true });
 }
