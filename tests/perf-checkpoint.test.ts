@@ -1,0 +1,212 @@
+// Binary checkpoints and compact insights (issue 7): the state file round trip is exact and a damaged one
+// is refused; a checkpoint whose pods change while it is being copied (copy on write) resumes exactly; the
+// compact pod_insights.json keeps every anomalous pod in full and its readers still see every pod.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readStateFile, StateFileWriter, type StateArray } from '../agents/dataset-generator/state-file.ts';
+import { checkpointSlicing, DatasetAgent } from '../agents/dataset-generator/agent.ts';
+import { main } from '../agents/dataset-generator-agent.ts';
+import { readJsonFile } from '../lib/atomic-file.ts';
+import { memoryLogger } from '../lib/log.ts';
+import { formatHeader, formatRows, METRIC_COLUMNS, type MetricRow } from '../lib/metrics-csv.ts';
+import { allPodInsights, insightsPodCount, PodInsights } from '../lib/schemas.ts';
+import { createDetector } from '../models/registry.ts';
+import { POD_FEATURES } from '../models/pod-features.ts';
+import { PodScorer } from '../models/pod-scorer.ts';
+import { DEFAULT_MODEL_DIR } from '../models/lstm/index.ts';
+import { evaluateInsights } from '../remediation/verify.ts';
+import { PipelineWatch } from '../orchestrator/pipeline-watch.ts';
+import { syntheticTicks } from './helpers/synthetic-rows.ts';
+
+const PODS = 5;
+const ticks = (from: number, to: number, shiftAt = Infinity): MetricRow[] => syntheticTicks(from, to, { pods: PODS, shiftAt });
+const csv = (rows: MetricRow[]) => formatRows(rows, METRIC_COLUMNS);
+
+function tmp(): { file: (n: string) => string; done: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'perf-cp-'));
+  return { file: (n) => join(dir, n), done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function quiet<T>(f: () => Promise<T>): Promise<T> {
+  const w1 = process.stdout.write;
+  const w2 = process.stderr.write;
+  process.stdout.write = () => true;
+  process.stderr.write = () => true;
+  try {
+    return await f();
+  } finally {
+    process.stdout.write = w1;
+    process.stderr.write = w2;
+  }
+}
+
+void test('state file: records round trip bit for bit; truncated, extended or mislabelled files are refused', async () => {
+  const t = tmp();
+  try {
+    const path = t.file('s.bin');
+    const w = new StateFileWriter(path);
+    w.addShared({ agent: { newestTime: 12, learning: false }, note: 'ünïcode' });
+    const pods: Array<[string, string, StateArray[]]> = [];
+    for (let i = 0; i < 300; i++) {
+      const f = new Float64Array(7 + (i % 3)).map((_, j) => i * 10 + j / 3);
+      f[0] = NaN;
+      f[1] = Infinity;
+      f[2] = -0;
+      const h = new Float32Array(3 + (i % 2)).map((_, j) => j - 0.1 * i); // odd lengths: padding
+      pods.push([`ns-${i % 4}/pod-${i}-ß`, JSON.stringify([i, { x: i }]), i % 5 === 0 ? [] : [f, h]]);
+    }
+    // a record larger than a chunk goes in one piece
+    pods.push(['big/one', '[]', [new Float64Array(700_000).map((_, j) => j)]]);
+    for (const [k, j, a] of pods) w.addPod(k, j, a);
+    const bytes = await w.finish();
+    assert.equal(statSync(path).size, bytes);
+
+    const got: Array<[string, string, StateArray[]]> = [];
+    let shared: unknown;
+    const r = readStateFile(path, { shared: (v) => (shared = v), pod: (k, j, a) => got.push([k, j, a]) }, bytes);
+    assert.equal(r.pods, pods.length);
+    assert.deepEqual(shared, { agent: { newestTime: 12, learning: false }, note: 'ünïcode' });
+    assert.equal(got.length, pods.length);
+    for (let i = 0; i < pods.length; i++) {
+      const [k, j, a] = pods[i]!;
+      const [k2, j2, a2] = got[i]!;
+      assert.equal(k2, k);
+      assert.equal(j2, j);
+      assert.equal(a2.length, a.length);
+      for (let n = 0; n < a.length; n++) {
+        assert.equal(a2[n]!.constructor, a[n]!.constructor);
+        assert.deepEqual(Buffer.from(a2[n]!.buffer, a2[n]!.byteOffset, a2[n]!.byteLength), Buffer.from(a[n]!.buffer, a[n]!.byteOffset, a[n]!.byteLength));
+      }
+    }
+
+    const full = readFileSync(path);
+    const noop = { shared: () => {}, pod: () => {} };
+    assert.throws(() => readStateFile(path, noop, bytes + 8), /the checkpoint says/);
+    writeFileSync(path, full.subarray(0, full.length - 16)); // no end record
+    assert.throws(() => readStateFile(path, noop), /truncated/);
+    writeFileSync(path, full.subarray(0, 5000));
+    assert.throws(() => readStateFile(path, noop), /truncated/);
+    writeFileSync(path, Buffer.concat([full, Buffer.alloc(8)]));
+    assert.throws(() => readStateFile(path, noop), /after the end record/);
+    writeFileSync(path, '{"version": 1}');
+    assert.throws(() => readStateFile(path, noop), /not a podsentinel state file/);
+  } finally {
+    t.done();
+  }
+});
+
+void test('LSTM detector: per-series binary state restores into a fresh detector and scores identically', async () => {
+  const a = new PodScorer(await createDetector('lstm', { features: POD_FEATURES, threshold: 0.7 }));
+  const rows = ticks(0, 40, 25);
+  for (const r of rows.slice(0, 30 * PODS)) a.score(r);
+  const b = new PodScorer(await createDetector('lstm', { features: POD_FEATURES, threshold: 0.7 }));
+  b.restoreShared(JSON.parse(JSON.stringify(a.snapshotShared())));
+  for (let p = 0; p < PODS; p++) {
+    const key = `shop/web-5d8f7c9b4-x${p}k2q`;
+    const arrays = a.podState(key)!;
+    assert.ok(arrays.length >= 4, 'feature state, then the series arrays');
+    b.restorePod(key, arrays.map((x) => x.slice()));
+  }
+  for (const r of rows.slice(30 * PODS)) assert.deepEqual(b.score(r), a.score(r));
+  assert.throws(() => b.detector.restoreShared!({ v: 2, features: ['x'], units: 1, stride: 1 }), /does not match/);
+  assert.throws(() => b.restorePod('shop/x', [new Float64Array(5), new Float64Array(3)]), /wrong size/);
+});
+
+void test('a checkpoint whose pods change while it is copied (copy on write) resumes exactly like an uninterrupted run', async () => {
+  const t = tmp();
+  const ref = tmp();
+  const old = { ...checkpointSlicing };
+  try {
+    cpSync(DEFAULT_MODEL_DIR, t.file('model'), { recursive: true });
+    const all = ticks(0, 60, 40);
+    writeFileSync(t.file('m.csv'), formatHeader(METRIC_COLUMNS) + csv(all.slice(0, 30 * PODS)));
+    const detector = await createDetector('lstm', { features: POD_FEATURES, threshold: 0.7, modelDir: t.file('model') });
+    const cfg = {
+      inputFile: t.file('m.csv'),
+      insightsFile: t.file('out/insights.json'),
+      scoresFile: t.file('scores.csv'),
+      checkpointFile: t.file('cp.json'),
+      watchInterval: 3600,
+      threshold: 0.7,
+      fromStart: true,
+      forgetAfter: 600,
+      detectorName: 'lstm',
+      model: { name: 'lstm', version: 'test', trained_at: null, backend: 'js' },
+    };
+    checkpointSlicing.pods = 1; // one pod per slice: most pods change before their slice
+    checkpointSlicing.budgetMs = 0;
+    const agent = new DatasetAgent(cfg, new PodScorer(detector), memoryLogger(), () => {});
+    await agent.open();
+    agent.processAvailable();
+    assert.ok(agent.startCheckpoint(), 'a checkpoint at tick 30');
+    assert.ok(!agent.startCheckpoint(), 'one at a time');
+    for (let k = 30; k < 45; k++) {
+      appendFileSync(t.file('m.csv'), csv(all.slice(k * PODS, (k + 1) * PODS)));
+      agent.processAvailable(); // scores the tick, then copies one more pod
+    }
+    await agent.completeCheckpoint();
+    await agent.close(); // as if killed here: the checkpoint is at tick 30, the scores file at tick 45
+    const cp = JSON.parse(readFileSync(t.file('cp.json'), 'utf8')) as { version: number; state: { pods: number } };
+    assert.equal(cp.version, 2);
+    assert.equal(cp.state.pods, PODS);
+
+    appendFileSync(t.file('m.csv'), csv(all.slice(45 * PODS)));
+    const base = ['--insights-file', 'x', '--log-level', 'error', '--detector', 'lstm', '--model-dir', t.file('model')];
+    const resumeArgs = ['--once', '--input-file', t.file('m.csv'), '--scores-file', t.file('scores.csv'), '--checkpoint-file', t.file('cp.json'), '--log-dir', t.file('logs'), ...base];
+    resumeArgs[resumeArgs.indexOf('x')] = t.file('out/insights.json');
+    assert.equal(await quiet(() => main(resumeArgs)), 0);
+
+    writeFileSync(ref.file('m.csv'), readFileSync(t.file('m.csv')));
+    const refArgs = ['--once', '--from-start', '--input-file', ref.file('m.csv'), '--scores-file', ref.file('scores.csv'), '--checkpoint-file', ref.file('cp.json'), '--log-dir', ref.file('logs'), ...base];
+    refArgs[refArgs.indexOf('x')] = ref.file('insights.json');
+    assert.equal(await quiet(() => main(refArgs)), 0);
+    const reference = readFileSync(ref.file('scores.csv'), 'utf8');
+    assert.equal(reference.trimEnd().split('\n').length, 1 + 60 * PODS);
+    assert.equal(readFileSync(t.file('scores.csv'), 'utf8'), reference);
+  } finally {
+    Object.assign(checkpointSlicing, old);
+    t.done();
+    ref.done();
+  }
+});
+
+void test('compact pod_insights.json beyond --insights-detail-max: anomalous pods in full, the rest in other_pods, readers see every pod', async () => {
+  const t = tmp();
+  try {
+    writeFileSync(t.file('m.csv'), formatHeader(METRIC_COLUMNS) + csv(ticks(0, 120, 118)));
+    const args = ['--once', '--from-start', '--input-file', t.file('m.csv'), '--insights-file', t.file('i.json'), '--checkpoint-file', t.file('cp.json'), '--log-dir', t.file('logs'), '--detector', 'zscore'];
+    assert.equal(await quiet(() => main([...args, '--insights-detail-max', '2'])), 0);
+    const ins = readJsonFile(t.file('i.json'), PodInsights)!;
+    assert.ok(ins.other_pods, 'compact beyond 2 pods');
+    assert.equal(insightsPodCount(ins), PODS);
+    const shifted = ins.pods.find((p) => p.pod === 'web-5d8f7c9b4-x1k2q');
+    assert.ok(shifted?.predicted_anomaly, 'the anomalous pod has a full entry');
+    assert.ok(shifted.contributing_metrics.length > 0);
+    assert.ok(ins.other_pods.length > 0 && ins.other_pods.every(([, , , p]) => p < ins.threshold / 2));
+    const every = allPodInsights(ins);
+    assert.deepEqual(every.map((p) => p.pod).sort(), Array.from({ length: PODS }, (_, p) => `web-5d8f7c9b4-x${p}k2q`));
+
+    // verification finds a pod listed in brief (not anomalous: resolved) and the anomalous one in full
+    const brief = ins.other_pods[0]![1];
+    const hint = (pod: string) => ({ namespace: 'shop', pods: [pod], description: pod });
+    const past = new Date(Date.parse(ins.generated_at) - 1000);
+    assert.equal(evaluateInsights(ins, hint(brief), past).result, 'RESOLVED');
+    assert.equal(evaluateInsights(ins, hint('web-5d8f7c9b4-x1k2q'), past).result, 'FAILED');
+    // the status view counts every pod and flags the anomalous one
+    const watch = new PipelineWatch(t.file('i.json'), t.file('none.json'));
+    const { snapshot } = watch.poll();
+    assert.equal(snapshot.pods, PODS);
+    assert.equal(snapshot.flagged, 1);
+
+    // at or below the limit: every pod in full, no other_pods (the format small clusters always had)
+    assert.equal(await quiet(() => main([...args, '--insights-detail-max', String(PODS)])), 0);
+    const full = readJsonFile(t.file('i.json'), PodInsights)!;
+    assert.equal(full.other_pods, undefined);
+    assert.equal(full.pods.length, PODS);
+  } finally {
+    t.done();
+  }
+});
