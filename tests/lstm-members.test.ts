@@ -19,14 +19,25 @@ function noisy(i: number): number {
   return 100 + 10 * Math.sin(i * 1.7) * Math.cos(i * 0.37);
 }
 
-void test('range novelty: a value beyond the seen range starts an alert on the onset score', () => {
+void test('range novelty: a value beyond the seen range opens an alert, once the range spans a day', () => {
   const d = detector({ seasonalWeight: 0 });
   const onsets: number[] = [];
+  const opened: number[] = [];
+  let was = false;
   for (let i = 0; i < 400; i++) {
-    const x = i === 300 ? 125 : noisy(i); // 25 % of the range above the maximum
-    onsets.push(d.observe({ key: 's', time: T0 + i * 300_000, values: Float64Array.of(x) }).onset ?? 0);
+    const x = i === 300 ? 125 : noisy(i); // 25 % of the range above the maximum, 25 hours in
+    const v = d.observe({ key: 's', time: T0 + i * 300_000, values: Float64Array.of(x) });
+    onsets.push(v.onset ?? 0);
+    if (v.anomalous && !was) opened.push(i);
+    was = v.anomalous;
   }
   assert.ok(onsets[300]! >= 0.99, `onset at the novelty ${onsets[300]}`);
+  assert.deepEqual(opened, [300], 'the agent\'s alert (the anomalous stretch) opens at the novel value, and only there');
+  // the same value within the series' first day is not news: its range does not span a daily cycle yet
+  const young = detector({ seasonalWeight: 0 });
+  let yo = 0;
+  for (let i = 0; i <= 200; i++) yo = young.observe({ key: 's', time: T0 + i * 300_000, values: Float64Array.of(i === 200 ? 125 : noisy(i)) }).onset ?? 0;
+  assert.ok(yo < 0.99, `a novelty 16 hours in scores ${yo}`);
   const before = Math.max(...onsets.slice(150, 300));
   assert.ok(before < 0.99, `ordinary rows reach ${before}`);
   // the same series without the novelty stays below it
@@ -50,7 +61,7 @@ void test('seasonal member: a day that breaks the daily pattern inside the range
     const day = Math.floor(i / 48);
     // day 18 stays at the night level all day (a holiday): every value is inside the usual range
     const x = day === 18 ? 50 + 5 * Math.sin(i * 2.3) : daily(i);
-    out.push(seasonalStep(s, T0 + i * 0.5 * HOUR, x));
+    out.push(seasonalStep(s, 0, T0 + i * 0.5 * HOUR, x));
   }
   assert.deepEqual(out.slice(0, 96).filter((z) => z !== 0), [], 'silent during the first two days');
   const normalPeak = Math.max(...out.slice(14 * 48, 18 * 48).map(Math.abs));
@@ -62,7 +73,7 @@ void test('seasonal member: a day that breaks the daily pattern inside the range
 void test('seasonal member: silent on a series without a daily pattern', () => {
   const s = newSeasonalState();
   let worst = 0;
-  for (let i = 0; i < 20 * 48; i++) worst = Math.max(worst, Math.abs(seasonalStep(s, T0 + i * 0.5 * HOUR, noisy(i))));
+  for (let i = 0; i < 20 * 48; i++) worst = Math.max(worst, Math.abs(seasonalStep(s, 0, T0 + i * 0.5 * HOUR, noisy(i))));
   assert.equal(worst, 0);
 });
 

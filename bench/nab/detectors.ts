@@ -5,10 +5,11 @@
 //   - windowed-gaussian-reference: NAB's own windowedGaussian baseline re-implemented in bench/ only,
 //     used to check the harness end to end. It is not the project's detector.
 // NAB's rules: a detector sees one row at a time in time order (key = file, values = [value]) and never
-// the labels. The anomaly_score of a row is the verdict's alert-onset score when the detector reports one
-// (Verdict.onset: high when a new alert starts, damped while a raised one continues), else
-// Verdict.probability; `--score probability` forces the latter. Caveat: the agent does not yet alert on
-// onset (it alerts on probability/anomalous), so the `:probability` row is what the agent acts on today.
+// the labels. The anomaly_score of a row is the verdict's alert score when the detector reports one
+// (Verdict.onset: the score whose crossing of the alert threshold opens the agent's alert, damped while a
+// raised one continues), else Verdict.probability; `--score probability` forces the latter, and
+// `--score alerts` scores exactly the agent's alerts at the detector's --alert-threshold (1 on the row where
+// an anomalous stretch opens, else 0).
 import { join } from 'node:path';
 import type { Detector, Observation, Verdict } from '../../models/detector-api.ts';
 import { createDetector, detectorNames } from '../../models/registry.ts';
@@ -40,11 +41,15 @@ export function nabDetectors(): NabDetectorInfo[] {
 
 export class NabDetectorError extends Error {}
 
-/** Which verdict field becomes NAB's anomaly_score: 'auto' = onset when reported, else probability. */
-export type ScoreField = 'auto' | 'probability';
+/**
+ * Which verdict field becomes NAB's anomaly_score: 'auto' = onset when reported, else probability;
+ * 'alerts' = 1 where an anomalous stretch opens (what the agent prints as ANOMALY), else 0.
+ */
+export type ScoreField = 'auto' | 'probability' | 'alerts';
 
-export function verdictScore(v: Verdict, field: ScoreField = 'auto'): number {
-  const onset = (v as Verdict & { onset?: number }).onset;
+export function verdictScore(v: Verdict, field: ScoreField = 'auto', wasAnomalous = false): number {
+  if (field === 'alerts') return v.anomalous && !wasAnomalous ? 1 : 0;
+  const onset = v.onset;
   return field === 'probability' || onset === undefined ? v.probability : onset;
 }
 
@@ -60,16 +65,22 @@ export async function streamSeries(detector: Detector, file: NabFile, batch = 1,
     if (!Number.isFinite(p)) throw new NabDetectorError(`${detector.name} gave score ${p} for ${file.name} row ${i}`);
     return p;
   };
+  let was = false;
+  const score = (v: Verdict, i: number): number => {
+    const p = check(verdictScore(v, field, was), i);
+    was = v.anomalous;
+    return p;
+  };
   if (batch > 1 && detector.observeBatch) {
     for (let start = 0; start < n; start += batch) {
       const chunk: Observation[] = [];
       for (let i = start; i < Math.min(n, start + batch); i++) chunk.push(obs(i));
       const verdicts = detector.observeBatch(chunk);
       if (verdicts.length !== chunk.length) throw new NabDetectorError(`${detector.name}.observeBatch returned ${verdicts.length} verdicts for ${chunk.length}`);
-      verdicts.forEach((v, k) => (out[start + k] = check(verdictScore(v, field), start + k)));
+      verdicts.forEach((v, k) => (out[start + k] = score(v, start + k)));
     }
   } else {
-    for (let i = 0; i < n; i++) out[i] = check(verdictScore(detector.observe(obs(i)), field), i);
+    for (let i = 0; i < n; i++) out[i] = score(detector.observe(obs(i)), i);
   }
   detector.forget(file.name);
   // Yield between files so progress output and IPC stay responsive.

@@ -10,7 +10,7 @@ import type { AnomalyType, ContributingMetric } from '../../lib/schemas.ts';
 import type { Detector, HardSignal, Observation, Verdict } from '../detector-api.ts';
 import { featureSpec, type FeatureSpec } from '../pod-features.ts';
 import { lstmStep } from './cell.ts';
-import { newSeasonalState, SEASONAL_SIZE, seasonalStep } from './seasonal.ts';
+import { newSeasonalState, SEASONAL_LAYOUT, SEASONAL_SIZE, seasonalStep } from './seasonal.ts';
 import type { SequenceModel } from './model.ts';
 
 /** Tunables: one set for every cluster and for NAB (no per-file tuning). */
@@ -71,6 +71,8 @@ export interface DetectorParams {
    * than noveltyMargin × that range, after noveltyWarm values, scores noveltyOnset on the onset score. */
   noveltyMargin: number;
   noveltyWarm: number;
+  /** ... and only once the series has been watched this long (a daily cycle: ranges need one to mean anything). */
+  noveltySpanMs: number;
   noveltyOnset: number;
   /** Weight of the seasonal member (time-of-day/week expectation; 0 = off). */
   seasonalWeight: number;
@@ -109,6 +111,7 @@ export const DEFAULT_PARAMS: DetectorParams = {
   slowRate: 0.25,
   noveltyMargin: 0.02,
   noveltyWarm: 100,
+  noveltySpanMs: 86_400_000,
   noveltyOnset: 0.99,
   seasonalWeight: 3,
 };
@@ -150,13 +153,14 @@ export function normaliseSeries(xs: ArrayLike<number>, spec: FeatureSpec, params
 // per-channel slots in SeriesState.f
 const N = 0, M = 1, S = 2, ZP = 3, EP = 4, PRED = 5, MUE = 6, VARE = 7, MUL = 8, VARL = 9, SC = 10, DEV = 11, RE = 12, RL = 13, SLOW = 14, LO = 15, HI = 16;
 const CH = 17;
-/** Slots per channel in snapshots written before range novelty (migrated on restore). */
+/** Slots per channel, and per series, in snapshots of older layouts (migrated on restore). */
 const CH_V1 = 15;
+const PER_SERIES_V1 = 22;
 // per-series slots (after the channels)
 const T_N = 0, T_LAST = 1, T_ANOM = 2, T_SINCE = 3, T_BELOW = 4, T_NOTREADY = 5, T_RESTART_AGE = 6;
 // L_T..+5: memory trend regression (see trend()), C_T..+5: CPU trend regression
-const L_T = 7, T_PREVP = 13, T_PEAK = 14, T_RAMP = 15, C_T = 16;
-const PER_SERIES = 22;
+const L_T = 7, T_PREVP = 13, T_PEAK = 14, T_RAMP = 15, C_T = 16, T_FIRST = 22;
+const PER_SERIES = 23;
 
 interface SeriesState {
   f: Float64Array;
@@ -255,8 +259,8 @@ export class LstmDetector implements Detector {
   private readonly memIdx: number;
   private readonly cpuIdx: number;
   private readonly series = new Map<string, SeriesState>();
-  /** Seasonal member state per series, one vector per sequence channel (see seasonal.ts). */
-  private readonly seasonal = new Map<string, Float64Array[]>();
+  /** Seasonal member state per series: one array, SEASONAL_SIZE slots per sequence channel (see seasonal.ts). */
+  private readonly seasonal = new Map<string, Float32Array>();
   /** Workload priors: per channel EW of baseline level and log scale over mature siblings. */
   private readonly groups = new Map<string, Float64Array>();
   private readonly gates: Float64Array;
@@ -311,6 +315,7 @@ export class LstmDetector implements Detector {
     const f = new Float64Array(this.stride);
     f[T_SINCE] = NaN;
     f[T_LAST] = NaN;
+    f[T_FIRST] = NaN;
     f[T_RESTART_AGE] = Infinity;
     for (let ch = 0; ch < this.features.length; ch++) {
       const o = PER_SERIES + ch * CH;
@@ -351,6 +356,7 @@ export class LstmDetector implements Detector {
     const ramp = f[T_RAMP]!;
     f[T_N] = age + 1;
     f[T_LAST] = obs.time;
+    if (!Number.isFinite(f[T_FIRST]!)) f[T_FIRST] = obs.time;
     const values = obs.values;
     // while anomalous or close to it, the baseline learns slowly so a sustained fault is not absorbed
     const suspicious = f[T_ANOM]! > 0 || f[T_PREVP]! >= this.threshold * p.suspectRatio;
@@ -362,8 +368,12 @@ export class LstmDetector implements Detector {
     let bestCh = -1;
     let valid = 0;
     let novel = false;
+    let novelCh = -1;
+    // a range means something only once it spans a whole daily cycle (a young pod's first evening peak is not news)
+    const established = obs.time - f[T_FIRST]! >= p.noveltySpanMs;
 
-    for (const ch of this.seqIdx) {
+    for (let k = 0; k < this.seqIdx.length; k++) {
+      const ch = this.seqIdx[k]!;
       const x = values[ch]!;
       chScore[ch] = 0;
       if (!Number.isFinite(x)) continue;
@@ -392,10 +402,10 @@ export class LstmDetector implements Detector {
       if (p.seasonalWeight > 0) {
         let ss = this.seasonal.get(obs.key);
         if (!ss) {
-          ss = this.features.map(() => newSeasonalState());
+          ss = newSeasonalState(this.seqIdx.length);
           this.seasonal.set(obs.key, ss);
         }
-        const zs = seasonalStep(ss[ch]!, obs.time, x);
+        const zs = seasonalStep(ss, k * SEASONAL_SIZE, obs.time, x);
         if (zs !== 0) {
           const sS = p.seasonalWeight * log10Tail(Math.abs(zs)) - 0.30103;
           if (sS > best) {
@@ -407,7 +417,10 @@ export class LstmDetector implements Detector {
       // range novelty: beyond anything this channel has shown, by a margin of its own range
       const lo = f[o + LO]!, hi = f[o + HI]!;
       const margin = p.noveltyMargin * (hi - lo);
-      if (n >= p.noveltyWarm && hi > lo && (x > hi + margin || x < lo - margin)) novel = true;
+      if (n >= p.noveltyWarm && established && hi > lo && (x > hi + margin || x < lo - margin)) {
+        novel = true;
+        if (novelCh < 0) novelCh = ch;
+      }
       if (x < lo) f[o + LO] = x;
       if (x > hi) f[o + HI] = x;
       const m = f[o + M]!;
@@ -513,16 +526,17 @@ export class LstmDetector implements Detector {
     }
     let prob = stat > 0 ? stat / (stat + p.scoreScale) : 0;
 
-    // hard signals reported by Kubernetes
+    // hard signals reported by Kubernetes: facts, so they open an alert even when one was raised before
     const hard = obs.hard;
     f[T_RESTART_AGE] = f[T_RESTART_AGE]! + 1;
     const ri = this.features.indexOf('restarts_delta');
     const restarted = ri >= 0 && values[ri]! > 0;
+    let hardP = 0;
     if (hard && hard.length > 0) {
       const r = this.hardProbability(hard, age, f);
-      if (r && r.p > prob) {
-        prob = r.p;
-        type = r.type;
+      if (r) {
+        hardP = r.p;
+        if (r.p > prob) type = r.type;
       }
     } else {
       f[T_NOTREADY] = 0;
@@ -531,20 +545,34 @@ export class LstmDetector implements Detector {
       const again = f[T_RESTART_AGE]! < 60;
       f[T_RESTART_AGE] = 0;
       const pr = again ? 0.93 : 0.75;
-      if (pr > prob) {
-        prob = pr;
-        type = 'crash_loop';
+      if (pr > hardP) {
+        hardP = pr;
+        if (pr > prob) type = 'crash_loop';
       }
     }
+    if (hardP > prob) prob = hardP;
     if (prob > 1) prob = 1;
 
-    // hysteresis: enter at the threshold, leave after exitTicks below exitRatio·threshold
+    // onset, the alert score: statistical evidence above its own recent peak opens a new alert, while the
+    // rest of a raised stretch (and a repeat of it soon after) is damped, so one fault is one alert
+    const ev = stat > 0 ? stat / p.scoreScale : 0; // = p/(1-p) of the statistical probability
+    const peak = f[T_PEAK]!;
+    const onsetEv = ev > peak * p.onsetRatio ? ev : ev * p.onsetDamp;
+    f[T_PEAK] = Math.max(ev, peak * p.onsetDecay);
+    let onset = onsetEv / (1 + onsetEv);
+    if (novel && age >= p.grace + ramp && onset < p.noveltyOnset) onset = p.noveltyOnset;
+    if (hardP > onset) onset = hardP;
+
+    // the stretch opens when the alert score reaches the threshold, and lasts until the probability has
+    // stayed below exitRatio·threshold for exitTicks
     let anomalous = f[T_ANOM]! > 0;
     if (!anomalous) {
-      if (prob >= this.threshold) {
+      if (onset >= this.threshold) {
         anomalous = true;
         f[T_SINCE] = obs.time;
         f[T_BELOW] = 0;
+        // a novel value opens the stretch on its own: its type comes from the channel that left its range
+        if (prob < onset && novelCh >= 0 && hardP < onset) type = this.specs[novelCh]!.type;
       }
     } else if (prob < this.threshold * p.exitRatio) {
       f[T_BELOW] = f[T_BELOW]! + 1;
@@ -557,13 +585,6 @@ export class LstmDetector implements Detector {
     }
     f[T_ANOM] = anomalous ? 1 : 0;
     f[T_PREVP] = prob;
-    // onset: evidence above its own recent peak starts a new alert; the rest of a stretch is damped
-    const ev = prob / (1 - prob + 1e-12);
-    const peak = f[T_PEAK]!;
-    const onsetEv = ev > peak * p.onsetRatio ? ev : ev * p.onsetDamp;
-    f[T_PEAK] = Math.max(ev, peak * p.onsetDecay);
-    let onset = onsetEv / (1 + onsetEv);
-    if (novel && age >= p.grace + ramp && onset < p.noveltyOnset) onset = p.noveltyOnset;
 
     return {
       probability: prob,
@@ -688,19 +709,24 @@ export class LstmDetector implements Detector {
   }
 
   /**
-   * Per-series state written before the range slots existed (CH_V1 slots per channel): copied into the
-   * current layout, with the channel's range starting at its baseline (novelty speaks once it has grown).
+   * Per-series state of an older layout, copied into the current one: before the range slots (CH_V1 slots
+   * per channel) a channel's range starts at its baseline; before T_FIRST the series counts as first seen
+   * at its last observation (novelty waits noveltySpanMs from there).
    */
   private migrate(old: Float64Array): Float64Array {
     const nf = this.features.length;
-    if (old.length !== PER_SERIES + CH_V1 * nf) return old;
+    const ch = old.length === PER_SERIES_V1 + CH_V1 * nf ? CH_V1 : old.length === PER_SERIES_V1 + CH * nf ? CH : 0;
+    if (ch === 0) return old;
     const f = new Float64Array(this.stride);
-    f.set(old.subarray(0, PER_SERIES));
-    for (let ch = 0; ch < nf; ch++) {
-      const o = PER_SERIES + ch * CH;
-      f.set(old.subarray(PER_SERIES + ch * CH_V1, PER_SERIES + (ch + 1) * CH_V1), o);
-      f[o + LO] = f[o + M]!;
-      f[o + HI] = f[o + M]!;
+    f.set(old.subarray(0, PER_SERIES_V1));
+    f[T_FIRST] = old[T_LAST]!;
+    for (let c = 0; c < nf; c++) {
+      const o = PER_SERIES + c * CH;
+      f.set(old.subarray(PER_SERIES_V1 + c * ch, PER_SERIES_V1 + (c + 1) * ch), o);
+      if (ch === CH_V1) {
+        f[o + LO] = f[o + M]!;
+        f[o + HI] = f[o + M]!;
+      }
     }
     return f;
   }
@@ -720,9 +746,9 @@ export class LstmDetector implements Detector {
     for (const [k, s] of this.series) series[k] = [b64(s.f), b64(s.h), b64(s.c)];
     const groups: Record<string, string> = {};
     for (const [k, g] of this.groups) groups[k] = b64(g);
-    const seasonal: Record<string, string[]> = {};
-    for (const [k, ss] of this.seasonal) seasonal[k] = ss.map(b64);
-    return { v: 1, detector: this.name, features: this.features, units: this.units, clockStart: Number.isFinite(this.clockStart) ? this.clockStart : null, series, groups, seasonal };
+    const seasonal: Record<string, string> = {};
+    for (const [k, ss] of this.seasonal) seasonal[k] = b64(ss);
+    return { v: 1, seasonalLayout: SEASONAL_LAYOUT, detector: this.name, features: this.features, units: this.units, clockStart: Number.isFinite(this.clockStart) ? this.clockStart : null, series, groups, seasonal };
   }
 
   restore(state: unknown): void {
@@ -732,7 +758,8 @@ export class LstmDetector implements Detector {
       units?: number;
       series?: Record<string, [string, string, string]>;
       groups?: Record<string, string>;
-      seasonal?: Record<string, string[]>;
+      seasonal?: Record<string, unknown>;
+      seasonalLayout?: string;
       clockStart?: number | null;
     };
     if (!s || s.v !== 1 || !s.series || JSON.stringify(s.features) !== JSON.stringify(this.features) || s.units !== this.units) {
@@ -749,13 +776,13 @@ export class LstmDetector implements Detector {
       this.series.set(k, st);
     }
     for (const [k, g] of Object.entries(s.groups ?? {})) this.groups.set(k, fromB64F64(g));
-    // older snapshots have no seasonal state: those series simply learn their profiles again
-    for (const [k, ss] of Object.entries(s.seasonal ?? {})) {
-      const vs = ss.map(fromB64F64);
-      if (vs.length !== this.features.length || vs.some((v) => v.length !== SEASONAL_SIZE)) {
-        throw new Error(`detector snapshot seasonal entry ${k} has the wrong size`);
+    // snapshots without seasonal state, or of another layout, leave the series to learn their profiles again
+    if (s.seasonalLayout === SEASONAL_LAYOUT) {
+      for (const [k, ss] of Object.entries(s.seasonal ?? {})) {
+        const v = typeof ss === 'string' ? fromB64F32(ss) : undefined;
+        if (!v || v.length !== this.seqIdx.length * SEASONAL_SIZE) throw new Error(`detector snapshot seasonal entry ${k} has the wrong size`);
+        this.seasonal.set(k, v);
       }
-      this.seasonal.set(k, vs);
     }
     this.clockStart = typeof s.clockStart === 'number' ? s.clockStart : NaN;
   }

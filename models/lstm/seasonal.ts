@@ -8,7 +8,7 @@ const DAY = 86_400_000;
 const WEEK = 7 * DAY;
 const BINS_DAY = 24; // hourly bins
 const BIN = DAY / BINS_DAY;
-const BINS_WEEK = 7 * BINS_DAY; // hourly bins over the week
+const BINS_WEEK = 7 * 12; // two-hour bins over the week
 const WBIN = WEEK / BINS_WEEK;
 
 /** Tunables of the seasonal member (one set for every series). */
@@ -36,13 +36,19 @@ export const DEFAULT_SEASONAL: SeasonalParams = {
 // slots of the state vector
 const FIRST = 0, N = 1, LEVEL = 2, RES_B = 3, RES_D = 4, RES_W = 5, AVG = 6, VAR = 7, HN = 8;
 const HEAD = 9;
-const DAY_OFF = HEAD; // BINS_DAY × (mean, count)
-const WEEK_OFF = HEAD + 2 * BINS_DAY; // BINS_WEEK × (mean, count)
-export const SEASONAL_SIZE = WEEK_OFF + 2 * BINS_WEEK;
+const DAY_OFF = HEAD; // BINS_DAY bin means (NaN: not visited yet)
+const WEEK_OFF = HEAD + BINS_DAY; // BINS_WEEK bin means
+export const SEASONAL_SIZE = WEEK_OFF + BINS_WEEK;
+/** Names the state layout in snapshots (a snapshot of another layout is not restored: the profiles are relearnt). */
+export const SEASONAL_LAYOUT = `f32:${HEAD}+${BINS_DAY}+${BINS_WEEK}`;
 
-export function newSeasonalState(): Float64Array {
-  const s = new Float64Array(SEASONAL_SIZE);
-  s[FIRST] = NaN;
+/**
+ * State for `channels` channels in one Float32Array (SEASONAL_SIZE slots each, channel k at k·SEASONAL_SIZE):
+ * Float32 is ample for bin means and residual sizes, and one array per series keeps per-pod overhead low.
+ */
+export function newSeasonalState(channels = 1): Float32Array {
+  const s = new Float32Array(channels * SEASONAL_SIZE).fill(NaN);
+  for (let o = 0; o < s.length; o += SEASONAL_SIZE) s.fill(0, o + N, o + HEAD);
   return s;
 }
 
@@ -55,61 +61,61 @@ function mod(a: number, b: number): number {
  * Feeds one value; returns the standardised, briefly averaged deviation from the seasonal expectation
  * in units of its own normal spread (0 while the member is silent). Signed: below expectation < 0.
  */
-export function seasonalStep(s: Float64Array, time: number, x: number, p: SeasonalParams = DEFAULT_SEASONAL): number {
+export function seasonalStep(s: Float32Array, o: number, time: number, x: number, p: SeasonalParams = DEFAULT_SEASONAL): number {
   if (!Number.isFinite(x) || !Number.isFinite(time)) return 0;
-  if (!Number.isFinite(s[FIRST]!)) {
-    s[FIRST] = time;
-    s[LEVEL] = x;
+  if (!Number.isFinite(s[o + FIRST]!)) {
+    s[o + FIRST] = time;
+    s[o + LEVEL] = x;
   }
-  const span = time - s[FIRST]!;
-  const n = s[N]! + 1;
-  s[N] = n;
-  const di = DAY_OFF + 2 * Math.floor(mod(time, DAY) / BIN);
-  const wi = WEEK_OFF + 2 * Math.floor(mod(time, WEEK) / WBIN);
-  const dMean = s[di]!, dCount = s[di + 1]!, wMean = s[wi]!, wCount = s[wi + 1]!;
+  const span = time - s[o + FIRST]!;
+  const n = s[o + N]! + 1;
+  s[o + N] = n;
+  const di = o + DAY_OFF + Math.floor(mod(time, DAY) / BIN);
+  const wi = o + WEEK_OFF + Math.floor(mod(time, WEEK) / WBIN);
+  const dMean = s[di]!, wMean = s[wi]!;
   // residual sizes of the three expectations: plain level, daily profile, weekly profile
   const rr = Math.max(p.resRate, 1 / n);
-  const level = s[LEVEL]!;
-  s[RES_B] = s[RES_B]! + rr * (Math.abs(x - level) - s[RES_B]!);
-  const dayReady = span >= 2 * DAY && dCount > 0;
-  const weekReady = span >= 2 * WEEK && wCount > 0;
-  if (dayReady) s[RES_D] = s[RES_D]! + (s[RES_D] === 0 ? 1 : p.resRate) * (Math.abs(x - dMean) - s[RES_D]!);
-  if (weekReady) s[RES_W] = s[RES_W]! + (s[RES_W] === 0 ? 1 : p.resRate) * (Math.abs(x - wMean) - s[RES_W]!);
+  const level = s[o + LEVEL]!;
+  s[o + RES_B] = s[o + RES_B]! + rr * (Math.abs(x - level) - s[o + RES_B]!);
+  const dayReady = span >= 2 * DAY && dMean === dMean;
+  const weekReady = span >= 2 * WEEK && wMean === wMean;
+  if (dayReady) s[o + RES_D] = s[o + RES_D]! + (s[o + RES_D] === 0 ? 1 : p.resRate) * (Math.abs(x - dMean) - s[o + RES_D]!);
+  if (weekReady) s[o + RES_W] = s[o + RES_W]! + (s[o + RES_W] === 0 ? 1 : p.resRate) * (Math.abs(x - wMean) - s[o + RES_W]!);
   // the better fitting profile, when it beats the plain level clearly
   let expect = NaN;
   let res = Infinity;
-  if (dayReady && s[RES_D]! < res) {
+  if (dayReady && s[o + RES_D]! < res) {
     expect = dMean;
-    res = s[RES_D]!;
+    res = s[o + RES_D]!;
   }
-  if (weekReady && s[RES_W]! < res) {
+  if (weekReady && s[o + RES_W]! < res) {
     expect = wMean;
-    res = s[RES_W]!;
+    res = s[o + RES_W]!;
   }
   let out = 0;
-  const seasonal = Number.isFinite(expect) && res < p.fitRatio * s[RES_B]!;
+  const seasonal = Number.isFinite(expect) && res < p.fitRatio * s[o + RES_B]!;
   const floor = 1e-3 * Math.abs(level) + 1e-9;
   const z = Number.isFinite(expect) ? (x - expect) / Math.max(1.2533 * res, floor) : 0;
   const zc = z > 20 ? 20 : z < -20 ? -20 : z;
-  const avg = s[AVG]! + p.avgRate * (zc - s[AVG]!);
-  s[AVG] = avg;
+  const avg = s[o + AVG]! + p.avgRate * (zc - s[o + AVG]!);
+  s[o + AVG] = avg;
   if (Number.isFinite(expect)) {
-    const hn = s[HN]! + 1;
-    s[HN] = hn;
-    const v = s[VAR]!;
+    const hn = s[o + HN]! + 1;
+    s[o + HN] = hn;
+    const v = s[o + VAR]!;
     const sd = Math.sqrt(v) || 1;
     if (seasonal && hn > 1 / p.histRate / 4) out = avg / Math.max(sd, 0.05);
     // the history learns from ordinary deviations only (clipped)
     const a2 = Math.min(avg * avg, 9 * (v || avg * avg));
-    s[VAR] = v + Math.max(1 / hn, p.histRate) * (a2 - v);
+    s[o + VAR] = v + Math.max(1 / hn, p.histRate) * (a2 - v);
   }
   // learn the profiles and the level (clipped so one outlier does not bend a bin)
-  const lim = 4 * Math.max(s[RES_B]!, floor);
+  const lim = 4 * Math.max(s[o + RES_B]!, floor);
   const clip = (d: number): number => (d > lim ? lim : d < -lim ? -lim : d);
-  s[LEVEL] = level + Math.max(1 / n, p.resRate) * clip(x - level);
-  s[di] = dCount === 0 ? x : dMean + Math.max(1 / (dCount + 1), p.binRate) * clip(x - dMean);
-  s[di + 1] = dCount + 1;
-  s[wi] = wCount === 0 ? x : wMean + Math.max(1 / (wCount + 1), p.binRate) * clip(x - wMean);
-  s[wi + 1] = wCount + 1;
+  s[o + LEVEL] = level + Math.max(1 / n, p.resRate) * clip(x - level);
+  // a bin averages its first visits exactly; its visits so far are estimated from the row count (regular
+  // sampling assumed), which saves storing a count per bin
+  s[di] = dMean !== dMean ? x : dMean + Math.max(BINS_DAY / n, p.binRate) * clip(x - dMean);
+  s[wi] = wMean !== wMean ? x : wMean + Math.max(BINS_WEEK / n, p.binRate) * clip(x - wMean);
   return out;
 }
