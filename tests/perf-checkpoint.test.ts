@@ -107,7 +107,7 @@ void test('LSTM detector: per-series binary state restores into a fresh detector
   for (let p = 0; p < PODS; p++) {
     const key = `shop/web-5d8f7c9b4-x${p}k2q`;
     const arrays = a.podState(key)!;
-    assert.ok(arrays.length >= 4, 'feature state, then the series arrays');
+    assert.equal(arrays.length, 5, 'feature state, then f, h, c and the seasonal state');
     b.restorePod(key, arrays.map((x) => x.slice()));
   }
   for (const r of rows.slice(30 * PODS)) assert.deepEqual(b.score(r), a.score(r));

@@ -789,14 +789,26 @@ export class LstmDetector implements Detector {
 
   // ---- Binary checkpoints (see Detector.seriesState): raw arrays, no base64 ----
 
+  /** Whether the shared state being restored has this build's seasonal layout (else profiles are learnt again). */
+  private restoreSeasonal = true;
+
   snapshotShared(): unknown {
     const groups: Record<string, string> = {};
     for (const [k, g] of this.groups) groups[k] = b64(g);
-    return { v: 2, detector: this.name, features: this.features, units: this.units, stride: this.stride, clockStart: Number.isFinite(this.clockStart) ? this.clockStart : null, groups };
+    return {
+      v: 2,
+      seasonalLayout: SEASONAL_LAYOUT,
+      detector: this.name,
+      features: this.features,
+      units: this.units,
+      stride: this.stride,
+      clockStart: Number.isFinite(this.clockStart) ? this.clockStart : null,
+      groups,
+    };
   }
 
   restoreShared(state: unknown): void {
-    const s = state as { v?: number; features?: string[]; units?: number; stride?: number; groups?: Record<string, string>; clockStart?: number | null };
+    const s = state as { v?: number; features?: string[]; units?: number; stride?: number; groups?: Record<string, string>; clockStart?: number | null; seasonalLayout?: string };
     if (!s || s.v !== 2 || JSON.stringify(s.features) !== JSON.stringify(this.features) || s.units !== this.units || s.stride !== this.stride) {
       throw new Error('detector snapshot does not match this detector (features, model units or format differ)');
     }
@@ -805,27 +817,28 @@ export class LstmDetector implements Detector {
     this.seasonal.clear();
     for (const [k, g] of Object.entries(s.groups ?? {})) this.groups.set(k, fromB64F64(g));
     this.clockStart = typeof s.clockStart === 'number' ? s.clockStart : NaN;
+    this.restoreSeasonal = s.seasonalLayout === SEASONAL_LAYOUT;
   }
 
-  /** [f, h, c, ...seasonal vectors] of a series (the live arrays), or null when it has no state. */
+  /** [f, h, c] or [f, h, c, seasonal] of a series (the live arrays), or null when it has no state. */
   seriesState(key: string): ReadonlyArray<Float64Array | Float32Array> | null {
     const s = this.series.get(key);
     if (!s) return null;
     const ss = this.seasonal.get(key);
-    return ss ? [s.f, s.h, s.c, ...ss] : [s.f, s.h, s.c];
+    return ss ? [s.f, s.h, s.c, ss] : [s.f, s.h, s.c];
   }
 
   restoreSeries(key: string, arrays: ReadonlyArray<Float64Array | Float32Array>): void {
-    const [f, h, c, ...ss] = arrays;
+    const [f, h, c, ss] = arrays;
     const n = this.features.length * this.units;
-    if (!(f instanceof Float64Array) || f.length !== this.stride || !(h instanceof Float32Array) || h.length !== n || !(c instanceof Float32Array) || c.length !== n) {
+    if (!(f instanceof Float64Array) || f.length !== this.stride || !(h instanceof Float32Array) || h.length !== n || !(c instanceof Float32Array) || c.length !== n || arrays.length > 4) {
       throw new Error(`detector snapshot entry ${key} has the wrong size`);
     }
     this.series.set(key, { f, h, c });
-    if (ss.length === 0) return;
-    if (ss.length !== this.features.length || ss.some((v) => !(v instanceof Float64Array) || v.length !== SEASONAL_SIZE)) {
+    if (!ss || !this.restoreSeasonal) return; // another seasonal layout: the series learns its profiles again
+    if (!(ss instanceof Float32Array) || ss.length !== this.seqIdx.length * SEASONAL_SIZE) {
       throw new Error(`detector snapshot seasonal entry ${key} has the wrong size`);
     }
-    this.seasonal.set(key, ss as Float64Array[]);
+    this.seasonal.set(key, ss);
   }
 }
