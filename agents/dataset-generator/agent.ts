@@ -259,6 +259,7 @@ export class DatasetAgent {
         },
         pod: (key, json, arrays) => {
           if (!shared) throw new Error(`${file}: pod record before the shared record`);
+          if (pods.has(key)) throw new Error(`${file}: two records for ${key}`);
           const [lastTime, insight] = JSON.parse(json) as [number, PodInsight];
           pods.set(key, { insight, lastTime });
           if (arrays.length > 0) this.scorer.restorePod(key, arrays);
@@ -500,7 +501,12 @@ export class DatasetAgent {
     const job = this.job;
     if (!job) return;
     if (!job.finishing) {
-      while (job.cursor < job.entries.length) this.copyPod(job, job.cursor++);
+      while (job.cursor < job.entries.length) {
+        // Bounded memory: never more than STATE_IN_FLIGHT_MAX bytes of the file waiting for the disk.
+        if (job.writer.inFlight > STATE_IN_FLIGHT_MAX) await job.writer.drain();
+        if (job.written[job.cursor] === 0) this.copyPod(job, job.cursor);
+        job.cursor++;
+      }
       job.finishing = this.finishCheckpoint(job);
     }
     await job.finishing;
@@ -638,9 +644,11 @@ export class DatasetAgent {
         }
         if (!drained) continue; // a backlog: keep reading
         if (this.job && !this.job.finishing) {
-          // Idle: copy the checkpoint's pods, yielding to I/O between slices.
+          // Idle: copy the checkpoint's pods, yielding to I/O between slices (and waiting a little while
+          // the disk is behind, instead of spinning).
           this.checkpointSlice();
-          await new Promise<void>((res) => setImmediate(res));
+          if (this.job && this.job.writer.inFlight > STATE_IN_FLIGHT_MAX) await new Promise<void>((res) => setTimeout(res, 2));
+          else await new Promise<void>((res) => setImmediate(res));
           continue;
         }
         const waitMs = Math.max(10, lastWrite + this.cfg.watchInterval * 1000 - Date.now());

@@ -117,6 +117,11 @@ export class StateFileWriter {
     return this.fileBytes;
   }
 
+  /** Resolves when every chunk handed to a write so far is written. */
+  drain(): Promise<void> {
+    return this.tail;
+  }
+
   /** Gives up: closes and removes the partial file. */
   async abort(): Promise<void> {
     await this.tail.catch(() => {});
