@@ -12,6 +12,7 @@ import { main } from '../agents/dataset-generator-agent.ts';
 import { formatHeader, formatRows, METRIC_COLUMNS, type MetricRow } from '../lib/metrics-csv.ts';
 import { syntheticTicks } from './helpers/synthetic-rows.ts';
 import { readStateFile } from '../agents/dataset-generator/state-file.ts';
+import { Interner, PodEntry } from '../agents/dataset-generator/pod-entry.ts';
 import { saveCheckpoint, type Checkpoint } from '../lib/checkpoint.ts';
 import { createDetector } from '../models/registry.ts';
 import { POD_FEATURES } from '../models/pod-features.ts';
@@ -103,8 +104,8 @@ async function downgradeToV1(dir: string): Promise<void> {
       scorer.restoreShared(sh.scorer);
     },
     pod: (key, json, arrays) => {
-      const [lastTime, insight] = JSON.parse(json) as [number, unknown];
-      pods.push([key, { insight, lastTime }]);
+      const e = PodEntry.fromRecord(json, new Interner());
+      pods.push([key, { insight: e.toInsight(), lastTime: e.lastTime }]);
       scorer.restorePod(key, arrays);
     },
   });

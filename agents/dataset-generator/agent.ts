@@ -24,6 +24,7 @@ import type { PodScore } from '../../models/pod-scorer.ts';
 import { ScoresFile } from './scores-file.ts';
 import { removeOldSpills, unspillState } from './state-spill.ts';
 import { readStateFile, StateFileWriter, type StateArray } from './state-file.ts';
+import { Interner, PodEntry } from './pod-entry.ts';
 
 /** What the agent needs from the pod scorer: its results, and the state it checkpoints. */
 export type ScoredRow = PodScore;
@@ -64,7 +65,7 @@ export interface AgentConfig {
 
 export const INSIGHTS_DETAIL_MAX = 5000;
 /** Bytes of a state file handed to writes and not yet written, beyond which the slices wait. */
-const STATE_IN_FLIGHT_MAX = 64 << 20;
+const STATE_IN_FLIGHT_MAX = 16 << 20;
 /** Checkpoint slices: pods copied between two checks of the time budget, and the budget (tests lower them). */
 export const checkpointSlicing = { pods: 256, budgetMs: 8 };
 
@@ -79,15 +80,11 @@ export function shardOf(namespace: string, pod: string, count: number): number {
   return (h >>> 0) % count;
 }
 
-interface PodEntry {
-  insight: PodInsight;
-  lastTime: number;
-}
 
 /** Version-1 checkpoint state (JSON), still restored. */
 interface AgentState {
   scorer: unknown;
-  pods: Array<[string, PodEntry]>;
+  pods: Array<[string, { insight: PodInsight; lastTime: number }]>;
   newestTime: number;
   /** Still reading the history present at the first start (no alerts, no score lines yet). */
   learning?: boolean;
@@ -178,6 +175,10 @@ export class DatasetAgent {
   /** True while the rows present at start-up are read to warm the state (no alerts, no score lines). */
   private learning = false;
   private job: CheckpointJob | null = null;
+  private readonly intern = new Interner();
+  /** pod_insights.json details every pod up to this many, else only pods at or above detailFrom. */
+  private readonly detailMax: number;
+  private readonly detailFrom: number;
   private insightsWrite: Promise<void> | null = null;
   private stateSeq = 0;
 
@@ -187,6 +188,8 @@ export class DatasetAgent {
    */
   constructor(cfg: AgentConfig, scorer: RowScorer, log: Logger, print: (line: string) => void, freshScorer?: () => Promise<RowScorer>) {
     this.cfg = cfg;
+    this.detailMax = cfg.insightsDetailMax ?? INSIGHTS_DETAIL_MAX;
+    this.detailFrom = cfg.threshold / 2;
     this.scorer = scorer;
     this.freshScorer = freshScorer;
     this.log = log;
@@ -239,7 +242,7 @@ export class DatasetAgent {
   private restoreV1(stored: unknown): { newestTime?: number; learning?: boolean } {
     const st = unspillState(this.cfg.checkpointFile!, stored ?? {}) as Partial<AgentState>;
     this.scorer.restore(st.scorer);
-    this.pods = new Map(st.pods ?? []);
+    this.pods = new Map((st.pods ?? []).map(([k, p]) => [k, PodEntry.fromInsight(p.insight, p.lastTime, this.intern)]));
     return st;
   }
 
@@ -260,8 +263,7 @@ export class DatasetAgent {
         pod: (key, json, arrays) => {
           if (!shared) throw new Error(`${file}: pod record before the shared record`);
           if (pods.has(key)) throw new Error(`${file}: two records for ${key}`);
-          const [lastTime, insight] = JSON.parse(json) as [number, PodInsight];
-          pods.set(key, { insight, lastTime });
+          pods.set(key, PodEntry.fromRecord(json, this.intern));
           if (arrays.length > 0) this.scorer.restorePod(key, arrays);
         },
       },
@@ -336,45 +338,49 @@ export class DatasetAgent {
     const shard = this.cfg.shard;
     if (shard && shard.count > 1 && shardOf(row.namespace, row.pod, shard.count) !== shard.index) return;
     this.followClockJump(row);
-    const known = this.pods.get(`${row.namespace}/${row.pod}`);
-    if (known && row.time < known.lastTime - this.cfg.forgetAfter * 1000) {
+    const key = `${row.namespace}/${row.pod}`;
+    let e = this.pods.get(key);
+    if (this.job) this.beforeChange(key);
+    if (e && row.time < e.lastTime - this.cfg.forgetAfter * 1000) {
       // Far behind its last row: another incarnation of the pod name, not a late row. Start it afresh
       // instead of rejecting its rows as "backwards" until the clock catches up.
-      this.log.debug(`${row.namespace}/${row.pod}: timestamp ${row.timestamp} is far before its last row (${known.insight.timestamp}); treating it as a new pod`);
-      this.beforeChange(`${row.namespace}/${row.pod}`);
+      this.log.debug(`${key}: timestamp ${row.timestamp} is far before its last row (${e.timestamp}); treating it as a new pod`);
       this.scorer.forget(row.namespace, row.pod);
-      this.pods.delete(`${row.namespace}/${row.pod}`);
+      this.pods.delete(key);
+      e = undefined;
     }
-    if (this.job) this.beforeChange(`${row.namespace}/${row.pod}`);
     const s = this.scorer.score(row);
     if (!s) {
       this.rowsRejected++; // a duplicate, or a timestamp going backwards (counted by the scorer too)
       return;
     }
     const v = s.verdict;
-    const key = `${s.namespace}/${s.pod}`;
-    const prev = this.pods.get(key);
+    const intern = this.intern;
+    const was = e?.anomalous ?? false;
+    if (!e) {
+      e = new PodEntry(intern.get(s.namespace), s.pod, s.timestamp, s.time);
+      this.pods.set(key, e);
+    }
     const probability = Math.min(1, Math.max(0, Number.isFinite(v.probability) ? v.probability : 0));
-    const insight: PodInsight = {
-      namespace: s.namespace,
-      pod: s.pod,
-      timestamp: s.timestamp,
-      anomaly_probability: Math.round(probability * 1e4) / 1e4,
-      predicted_anomaly: v.anomalous,
-      anomaly_type: v.anomalous ? v.type : 'none',
-      contributing_metrics: v.contributing.filter((c) => Number.isFinite(c.value) && Number.isFinite(c.expected) && Number.isFinite(c.deviation)),
-      since: v.since !== null && Number.isFinite(v.since) ? new Date(v.since).toISOString() : null,
-      status: s.status,
-      node: s.node,
-      ...(s.workload ? { workload: s.workload } : {}),
-    };
-    this.pods.set(key, { insight, lastTime: s.time });
+    e.timestamp = intern.timestamp(s.timestamp);
+    e.lastTime = s.time;
+    e.probability = Math.round(probability * 1e4) / 1e4;
+    e.anomalous = v.anomalous;
+    e.type = v.anomalous ? v.type : 'none';
+    e.since = v.since !== null && Number.isFinite(v.since) ? v.since : NaN;
+    if (e.status !== s.status) e.status = intern.get(s.status);
+    if (e.node !== s.node) e.node = intern.get(s.node);
+    if (e.workload !== s.workload) e.workload = s.workload === undefined ? undefined : intern.get(s.workload);
+    // Contributing metrics only for pods pod_insights.json details (see buildInsights).
+    e.contributing =
+      this.pods.size <= this.detailMax || e.anomalous || e.probability >= this.detailFrom
+        ? v.contributing.filter((c) => Number.isFinite(c.value) && Number.isFinite(c.expected) && Number.isFinite(c.deviation))
+        : null;
     if (s.time > this.newestTime) this.newestTime = s.time;
     if (this.learning) return;
-    this.scores?.add({ timestamp: s.timestamp, namespace: s.namespace, pod: s.pod, probability, anomalous: v.anomalous, type: insight.anomaly_type });
-    const was = prev?.insight.predicted_anomaly ?? false;
-    if (v.anomalous && !was) this.print(alertLine(insight, this.cfg.threshold));
-    else if (!v.anomalous && was) this.print(`${s.timestamp} cleared  ${key} (p=${insight.anomaly_probability.toFixed(2)})`);
+    this.scores?.add({ timestamp: s.timestamp, namespace: s.namespace, pod: s.pod, probability, anomalous: v.anomalous, type: e.type });
+    if (v.anomalous && !was) this.print(alertLine(e, this.cfg.threshold));
+    else if (!v.anomalous && was) this.print(`${s.timestamp} cleared  ${key} (p=${e.probability.toFixed(2)})`);
   }
 
   /** Forgets pods without a row for `forgetAfter` seconds of row time (or left ahead of a clock jump). */
@@ -383,9 +389,9 @@ export class DatasetAgent {
     for (const [key, e] of this.pods) {
       if (e.lastTime < this.newestTime - gap || e.lastTime > this.newestTime + gap) {
         this.beforeChange(key);
-        this.scorer.forget(e.insight.namespace, e.insight.pod);
+        this.scorer.forget(e.namespace, e.pod);
         this.pods.delete(key);
-        this.log.debug(`forgot ${key}: no row since ${e.insight.timestamp}`);
+        this.log.debug(`forgot ${key}: no row since ${e.timestamp}`);
       }
     }
   }
@@ -448,7 +454,7 @@ export class DatasetAgent {
 
   private copyPod(job: CheckpointJob, i: number): void {
     const [key, e] = job.entries[i]!;
-    job.writer.addPod(key, JSON.stringify([e.lastTime, e.insight]), this.scorer.podState(key) ?? []);
+    job.writer.addPod(key, e.toRecord(), this.scorer.podState(key) ?? []);
     job.written[i] = 1;
   }
 
@@ -526,17 +532,14 @@ export class DatasetAgent {
    * for the rest.
    */
   private buildInsights(): { doc: PodInsights; anomalies: number } {
-    const max = this.cfg.insightsDetailMax ?? INSIGHTS_DETAIL_MAX;
-    const compact = this.pods.size > max;
-    const detailFrom = this.cfg.threshold / 2;
+    const compact = this.pods.size > this.detailMax;
     const pods: PodInsight[] = [];
     const others: PodScoreSummary[] = [];
     let anomalies = 0;
     for (const e of this.pods.values()) {
-      const i = e.insight;
-      if (i.predicted_anomaly) anomalies++;
-      if (!compact || i.predicted_anomaly || i.anomaly_probability >= detailFrom) pods.push(i);
-      else others.push([i.namespace, i.pod, i.timestamp, i.anomaly_probability]);
+      if (e.anomalous) anomalies++;
+      if (!compact || e.anomalous || e.probability >= this.detailFrom) pods.push(e.toInsight());
+      else others.push([e.namespace, e.pod, e.timestamp, e.probability]);
     }
     pods.sort((a, b) => cmpPod(a.namespace, a.pod, b.namespace, b.pod));
     others.sort((a, b) => cmpPod(a[0], a[1], b[0], b[1]));
@@ -678,7 +681,7 @@ export class DatasetAgent {
 
   status(): { rows_read: number; rows_rejected: number; pods: number; anomalies: number; lag_bytes: number } {
     let anomalies = 0;
-    for (const e of this.pods.values()) if (e.insight.predicted_anomaly) anomalies++;
+    for (const e of this.pods.values()) if (e.anomalous) anomalies++;
     return { rows_read: this.rowsRead, rows_rejected: this.rowsRejected, pods: this.pods.size, anomalies, lag_bytes: this.tailer.lagBytes() };
   }
 }
@@ -687,12 +690,12 @@ function cmpPod(ns1: string, pod1: string, ns2: string, pod2: string): number {
   return ns1 < ns2 ? -1 : ns1 > ns2 ? 1 : pod1 < pod2 ? -1 : pod1 > pod2 ? 1 : 0;
 }
 
-function alertLine(i: PodInsight, threshold: number): string {
-  const top = i.contributing_metrics
+function alertLine(i: PodEntry, threshold: number): string {
+  const top = (i.contributing ?? [])
     .slice(0, 2)
     .map((c) => `${c.metric}=${fmt(c.value)} (expected ${fmt(c.expected)})`)
     .join(', ');
-  return `${i.timestamp} ANOMALY  ${i.namespace}/${i.pod} ${i.anomaly_type} p=${i.anomaly_probability.toFixed(2)} >= ${threshold}${top ? ` :: ${top}` : ''}`;
+  return `${i.timestamp} ANOMALY  ${i.namespace}/${i.pod} ${i.type} p=${i.probability.toFixed(2)} >= ${threshold}${top ? ` :: ${top}` : ''}`;
 }
 
 function fmt(x: number): string {

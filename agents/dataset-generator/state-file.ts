@@ -20,6 +20,9 @@ const FORMAT = 1;
 const KIND_SHARED = 1, KIND_POD = 2, KIND_END = 3;
 const TAG_F64 = 1, TAG_F32 = 2;
 const CHUNK = 4 << 20;
+/** Chunks written and kept for the next ones (no allocation churn per checkpoint). */
+const spare: Buffer[] = [];
+const SPARE_MAX = 6;
 
 const pad8 = (n: number): number => (n + 7) & ~7;
 
@@ -32,7 +35,7 @@ export class StateFileWriter {
   readonly path: string;
   pods = 0;
   private fh: FileHandle | null = null;
-  private buf = Buffer.allocUnsafe(CHUNK);
+  private buf = spare.pop() ?? Buffer.allocUnsafe(CHUNK);
   private pos = 0;
   private fileBytes = 0;
   private tail: Promise<void>;
@@ -114,6 +117,7 @@ export class StateFileWriter {
     await fh.sync();
     await fh.close();
     this.fh = null;
+    if (this.buf.length === CHUNK && spare.length < SPARE_MAX) spare.push(this.buf);
     return this.fileBytes;
   }
 
@@ -150,11 +154,12 @@ export class StateFileWriter {
 
   private ship(): void {
     if (this.pos === 0) return;
-    const chunk = this.buf.subarray(0, this.pos);
+    const whole = this.buf;
+    const chunk = whole.subarray(0, this.pos);
     const at = this.fileBytes;
     this.fileBytes += this.pos;
     this.inFlight += chunk.length;
-    this.buf = Buffer.allocUnsafe(CHUNK);
+    this.buf = spare.pop() ?? Buffer.allocUnsafe(CHUNK);
     this.pos = 0;
     this.tail = this.tail.then(async () => {
       if (this.failed) return;
@@ -165,6 +170,7 @@ export class StateFileWriter {
         this.failed ??= err as Error;
       } finally {
         this.inFlight -= chunk.length;
+        if (whole.length === CHUNK && spare.length < SPARE_MAX) spare.push(whole);
       }
     });
   }

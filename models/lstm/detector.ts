@@ -312,7 +312,8 @@ export class LstmDetector implements Detector {
   }
 
   private newSeries(): SeriesState {
-    const f = new Float64Array(this.stride);
+    const st = this.allocSeries();
+    const f = st.f;
     f[T_SINCE] = NaN;
     f[T_LAST] = NaN;
     f[T_FIRST] = NaN;
@@ -324,8 +325,17 @@ export class LstmDetector implements Detector {
       f[o + MUL] = this.priorMuL;
       f[o + VARL] = this.priorVarL;
     }
+    return st;
+  }
+
+  /**
+   * f, h and c of a series as views of one buffer (zeroed): one allocation per series instead of three,
+   * which at 150,000 pods saves ~60 MB of per-buffer overhead and keeps a series' state together.
+   */
+  private allocSeries(): SeriesState {
     const n = this.features.length * this.units;
-    return { f, h: new Float32Array(n), c: new Float32Array(n) };
+    const buf = new ArrayBuffer(this.stride * 8 + 2 * n * 4);
+    return { f: new Float64Array(buf, 0, this.stride), h: new Float32Array(buf, this.stride * 8, n), c: new Float32Array(buf, this.stride * 8 + n * 4, n) };
   }
 
   observeBatch(batch: readonly Observation[]): Verdict[] {
@@ -834,7 +844,11 @@ export class LstmDetector implements Detector {
     if (!(f instanceof Float64Array) || f.length !== this.stride || !(h instanceof Float32Array) || h.length !== n || !(c instanceof Float32Array) || c.length !== n || arrays.length > 4) {
       throw new Error(`detector snapshot entry ${key} has the wrong size`);
     }
-    this.series.set(key, { f, h, c });
+    const st = this.allocSeries();
+    st.f.set(f);
+    st.h.set(h);
+    st.c.set(c);
+    this.series.set(key, st);
     if (!ss || !this.restoreSeasonal) return; // another seasonal layout: the series learns its profiles again
     if (!(ss instanceof Float32Array) || ss.length !== this.seqIdx.length * SEASONAL_SIZE) {
       throw new Error(`detector snapshot seasonal entry ${key} has the wrong size`);
