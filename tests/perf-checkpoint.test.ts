@@ -211,3 +211,12 @@ void test('compact pod_insights.json beyond --insights-detail-max: anomalous pod
     t.done();
   }
 });
+
+void test('LSTM detector: a forgotten series\' state, reused for a new series, starts from zero', async () => {
+  const rows = (ns: string) => ticks(0, 30, 20).filter((r) => r.pod === 'web-5d8f7c9b4-x1k2q').map((r) => ({ ...r, namespace: ns }));
+  const a = new PodScorer(await createDetector('lstm', { features: POD_FEATURES, threshold: 0.7 }));
+  for (const r of rows('first')) a.score(r);
+  a.forget('first', 'web-5d8f7c9b4-x1k2q');
+  const b = new PodScorer(await createDetector('lstm', { features: POD_FEATURES, threshold: 0.7 }));
+  for (const r of rows('second')) assert.deepEqual(a.score(r), b.score(r));
+});
