@@ -4,7 +4,7 @@
 // Per N:
 //   throughput: a generated CSV (N pods × ticks) scored by `agent --once --from-start`; the agent's own
 //     heartbeat counters split CSV parse time from scoring time and give the insights-write time and
-//     peak RSS; bytes of state per pod = checkpoint size / N.
+//     peak RSS; bytes of state per pod = (checkpoint + its state file) size / N.
 //   latency: the agent follows a CSV holding one tick of history (learned, not scored); the bench then
 //     appends rows at --rate rows/s in 10 ms batches with their append time known and reads the scores
 //     file as it grows: latency = time a row's score line is seen − time its batch was appended.
@@ -39,6 +39,15 @@ export interface PerfResult {
   insights_write_ms: number;
   insights_bytes: number;
   checkpoint_write_ms: number;
+  /**
+   * From the latency run (the agent following the input): the longest stall of scoring by a periodic
+   * write (insights build, taking a checkpoint, one slice of copying it), the last checkpoint's time on the
+   * scoring thread and its time until on disk (the rest runs in the thread pool), and that run's peak RSS.
+   */
+  follow_stall_max_ms: number;
+  follow_checkpoint_thread_ms: number;
+  follow_checkpoint_wall_ms: number;
+  follow_peak_rss_mb: number;
   peak_rss_mb: number;
   bytes_per_pod: number;
   reference_tfjs_windows_per_second: number;
@@ -294,7 +303,7 @@ async function latencyRun(
   cpu: number | null,
   rate: number,
   seconds: number,
-): Promise<{ latencies: number[]; rows: number; exitError?: string }> {
+): Promise<{ latencies: number[]; rows: number; exitError?: string; perf?: Heartbeat['perf'] }> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const f = agentFiles(dir);
@@ -381,7 +390,13 @@ async function latencyRun(
     () => undefined,
     (err: Error) => err.message,
   );
-  return { latencies, rows: total, ...(exitError ? { exitError } : {}) };
+  let perf: Heartbeat['perf'];
+  try {
+    perf = (JSON.parse(readFileSync(f.heartbeat, 'utf8')) as Heartbeat).perf;
+  } catch {
+    perf = undefined;
+  }
+  return { latencies, rows: total, ...(exitError ? { exitError } : {}), ...(perf ? { perf } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -498,8 +513,14 @@ export async function main(argv: string[]): Promise<number> {
         r.p50_ms = round(percentile(sorted, 50));
         r.p99_ms = round(percentile(sorted, 99));
         r.latency_rows = sorted.length;
+        if (lat.perf) {
+          r.follow_stall_max_ms = round(lat.perf.output_stall_max_ms);
+          r.follow_checkpoint_thread_ms = round(lat.perf.checkpoint_thread_last_ms);
+          r.follow_checkpoint_wall_ms = round(lat.perf.checkpoint_write_last_ms);
+          r.follow_peak_rss_mb = lat.perf.max_rss_mb;
+        }
         if (lat.exitError) r.error = `${r.error ? r.error + '; ' : ''}latency run (figures kept): ${lat.exitError}`;
-        progress(`N=${n}: append→score p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms over ${r.latency_rows} of ${lat.rows} rows`);
+        progress(`N=${n}: append→score p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms over ${r.latency_rows} of ${lat.rows} rows; longest scoring stall by a periodic write ${r.follow_stall_max_ms} ms; checkpoint ${r.follow_checkpoint_thread_ms} ms on the thread, ${r.follow_checkpoint_wall_ms} ms to disk`);
       } catch (err) {
         r.error = `${r.error ? r.error + '; ' : ''}latency run: ${(err as Error).message}`;
         progress(`N=${n}: latency run FAILED: ${(err as Error).message}`);
@@ -544,6 +565,10 @@ function failedResult(pods: number, rows: number, reference: number, rate: numbe
     insights_write_ms: NaN,
     insights_bytes: NaN,
     checkpoint_write_ms: NaN,
+    follow_stall_max_ms: NaN,
+    follow_checkpoint_thread_ms: NaN,
+    follow_checkpoint_wall_ms: NaN,
+    follow_peak_rss_mb: NaN,
     peak_rss_mb: NaN,
     bytes_per_pod: NaN,
     reference_tfjs_windows_per_second: reference,
@@ -559,7 +584,7 @@ function printTable(r: PerfReport): void {
       `TensorFlow.js (${r.reference.backend}) reference, window ${r.reference.window}: ${r.reference.per_call_windows_per_second} windows/s one per call, ${r.reference.batched_windows_per_second} windows/s batched ×${r.reference.batch} (a row needs ${r.reference.steps_per_row} windows)`,
     );
   }
-  out.push('pods     rows/s  parse r/s  score r/s  p50 ms  p99 ms  insights ms  insights MB  RSS MB  B/pod  ×tfjs');
+  out.push('pods     rows/s  parse r/s  score r/s  p50 ms  p99 ms  insights ms  insights MB  RSS MB  B/pod  ×tfjs  stall ms  cp thread ms  cp disk ms');
   for (const x of r.results) {
     out.push(
       [
@@ -574,6 +599,9 @@ function printTable(r: PerfReport): void {
         String(x.peak_rss_mb).padStart(7),
         String(x.bytes_per_pod).padStart(6),
         String(x.speedup_vs_tfjs_per_window).padStart(6),
+        String(x.follow_stall_max_ms).padStart(9),
+        String(x.follow_checkpoint_thread_ms).padStart(13),
+        String(x.follow_checkpoint_wall_ms).padStart(11),
       ].join(' '),
     );
   }
