@@ -576,7 +576,15 @@ export class LstmDetector implements Detector {
       const d = onsetEv / (1 + p.episodeWeight * this.episodes(f, ev, p.episodeFloor, p.onsetDecay));
       onset = d / (1 + d);
     }
-    if (novel && age >= p.grace + ramp && onset < p.noveltyOnset) onset = p.noveltyOnset;
+    // a value beyond the series' established range is strong evidence by itself: it opens an alert and its
+    // probability says so (so an alert always opens at probability >= threshold)
+    if (novel && age >= p.grace + ramp && onset < p.noveltyOnset) {
+      onset = p.noveltyOnset;
+      if (prob < onset) {
+        prob = onset;
+        if (hardP < onset) type = this.specs[novelCh]!.type;
+      }
+    }
     if (hardP > onset) onset = hardP;
 
     // the stretch opens when the alert score reaches the threshold, and lasts until the probability has
@@ -587,8 +595,6 @@ export class LstmDetector implements Detector {
         anomalous = true;
         f[T_SINCE] = obs.time;
         f[T_BELOW] = 0;
-        // a novel value opens the stretch on its own: its type comes from the channel that left its range
-        if (prob < onset && novelCh >= 0 && hardP < onset) type = this.specs[novelCh]!.type;
       }
     } else if (prob < this.threshold * p.exitRatio) {
       f[T_BELOW] = f[T_BELOW]! + 1;
