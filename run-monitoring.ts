@@ -25,7 +25,7 @@ export function parseArgs(argv: string[]) {
     .option('generator-interval', { type: 'number', describe: 'Seconds between collection ticks (default 5; with --demo one simulated tick, 5/speed)' })
     .option('output-file', { type: 'string', describe: 'Metrics CSV (default: <data-dir>/pod_metrics.csv)' })
     .option('watch-interval', { type: 'number', describe: 'Seconds between agent cycles (default 10; with --demo 2)' })
-    .option('alert-threshold', { type: 'number', default: 0.7, describe: 'Anomaly probability that raises an alert (0..1)' })
+    .option('alert-threshold', { type: 'number', default: 0.7, describe: 'Alert score (0..1) at which a pod becomes anomalous and an alert is raised' })
     .option('source', { choices: ['k8s', 'prometheus'] as const, default: 'k8s' as const, describe: 'Where the collector reads metrics' })
     .option('kubeconfig', { type: 'string', describe: 'Kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)' })
     .option('data-dir', { type: 'string', default: 'data', describe: 'Directory of the pipeline files (one run-monitoring per directory)' })

@@ -19,7 +19,7 @@ function parse(argv: string[]) {
     .option('input-file', { type: 'string', default: 'data/pod_metrics.csv', describe: 'Metrics CSV to tail' })
     .option('insights-file', { type: 'string', default: 'data/pod_insights.json', describe: 'Insights JSON, written atomically' })
     .option('watch-interval', { type: 'number', default: 10, describe: 'Seconds between insights/checkpoint writes' })
-    .option('alert-threshold', { type: 'number', default: 0.7, describe: 'Anomaly probability (0..1) at which a pod is anomalous and an alert is printed' })
+    .option('alert-threshold', { type: 'number', default: 0.7, describe: 'Alert score (0..1) at which a pod becomes anomalous and an alert is printed; it stays anomalous until its probability has stayed below 3/4 of this for 3 ticks' })
     .option('scores-file', { type: 'string', describe: 'Append one line per scored row (timestamp,namespace,pod,anomaly_probability,predicted_anomaly,anomaly_type)' })
     .option('once', { type: 'boolean', default: false, describe: 'Read the whole file, score it, write the outputs and exit' })
     .option('from-start', {

@@ -96,3 +96,25 @@ void test('snapshots carry the seasonal state, and pre-novelty snapshots are mig
   const v = c.observe(obs(400));
   assert.ok(Number.isFinite(v.probability) && Number.isFinite(v.onset!));
 });
+
+void test('episode history: a spike like earlier ones is less news than the first, a larger one still is', () => {
+  const d = detector({ seasonalWeight: 0, noveltyMargin: 1e9 });
+  const spikeAt = new Map<number, number>([[400, 160], [700, 160], [1000, 160], [1300, 160], [1600, 160], [1900, 400]]);
+  const peakOnset = new Map<number, number>();
+  for (let i = 0; i < 2000; i++) {
+    const x = spikeAt.get(i) ?? spikeAt.get(i - 1) ?? noisy(i); // two-row spikes (the level test needs two)
+    const v = d.observe({ key: 's', time: T0 + i * 300_000, values: Float64Array.of(x) });
+    for (const s of spikeAt.keys()) if (i >= s && i <= s + 2) peakOnset.set(s, Math.max(peakOnset.get(s) ?? 0, v.onset ?? 0));
+  }
+  const first = peakOnset.get(400)!, fifth = peakOnset.get(1600)!, larger = peakOnset.get(1900)!;
+  assert.ok(fifth < first, `the fifth like spike scores ${fifth}, the first ${first}`);
+  assert.ok(larger > fifth, `a larger spike scores ${larger}, the fifth like one ${fifth}`);
+  // without the history the repeats are damped only by the decayed peak
+  const e = detector({ seasonalWeight: 0, noveltyMargin: 1e9, episodeWeight: 0 });
+  let fifthNoHistory = 0;
+  for (let i = 0; i < 1603; i++) {
+    const v = e.observe({ key: 's', time: T0 + i * 300_000, values: Float64Array.of(spikeAt.get(i) ?? spikeAt.get(i - 1) ?? noisy(i)) });
+    if (i >= 1600) fifthNoHistory = Math.max(fifthNoHistory, v.onset ?? 0);
+  }
+  assert.ok(fifth < fifthNoHistory, `with the history ${fifth}, without ${fifthNoHistory}`);
+});

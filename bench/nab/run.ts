@@ -240,7 +240,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('json', { type: 'string', describe: 'Write the scores as JSON to this file' })
     .option('jobs', { type: 'number', default: Math.min(2, availableParallelism()), describe: 'Files scored in parallel (child processes)' })
     .option('batch', { type: 'number', default: 256, describe: 'Rows per observeBatch() call when a detector has it (1 = observe() per row)' })
-    .option('alert-threshold', { type: 'number', default: 0.5, describe: 'Alert threshold given to project detectors (the NAB sweep thresholds the probability itself)' })
+    .option('alert-threshold', { type: 'number', default: 0.7, describe: 'Alert threshold given to project detectors, as the agent\'s --alert-threshold (default: the agent\'s). It shapes their state (a baseline learns slowly while an alert is open); the sweep then thresholds the scores themselves' })
     .option('score', { choices: ['auto', 'probability', 'alerts'] as const, default: 'auto' as const, describe: 'Verdict field scored: auto = the alert score (onset) when the detector reports it, else probability; alerts = 1 where the agent would open an alert at --alert-threshold' })
     .option('model-dir', { type: 'string', describe: 'Model artifact directory for the LSTM detector' })
     .option('detail', { type: 'number', default: 8, describe: 'Per project detector, list the N files losing most points (0 = none)' })

@@ -76,6 +76,12 @@ export interface DetectorParams {
   noveltyOnset: number;
   /** Weight of the seasonal member (time-of-day/week expectation; 0 = off). */
   seasonalWeight: number;
+  /**
+   * Episode history: the onset evidence is divided by 1 + episodeWeight × (how many earlier episodes of the
+   * series, decayed by onsetDecay per row, peaked at least as high); an episode is a run of evidence above episodeFloor.
+   */
+  episodeWeight: number;
+  episodeFloor: number;
 }
 
 export const DEFAULT_PARAMS: DetectorParams = {
@@ -114,6 +120,8 @@ export const DEFAULT_PARAMS: DetectorParams = {
   noveltySpanMs: 86_400_000,
   noveltyOnset: 0.99,
   seasonalWeight: 3,
+  episodeWeight: 0.5,
+  episodeFloor: 0.5,
 };
 
 export const LSTM_CLIP = 6;
@@ -162,7 +170,10 @@ const PER_SERIES_V1 = 22;
 const T_N = 0, T_LAST = 1, T_ANOM = 2, T_SINCE = 3, T_BELOW = 4, T_NOTREADY = 5, T_RESTART_AGE = 6;
 // L_T..+5: memory trend regression (see trend()), C_T..+5: CPU trend regression
 const L_T = 7, T_PREVP = 13, T_PEAK = 14, T_RAMP = 15, C_T = 16, T_FIRST = 22;
-const PER_SERIES = 23;
+// episode history (see observe): open episode's peak, rows since the history was last decayed, then the bins
+const T_EP_PEAK = 23, T_EP_AGE = 24, T_EP_BINS = 25;
+const EP_BINS = 16;
+const PER_SERIES = T_EP_BINS + EP_BINS;
 
 interface SeriesState {
   f: Float64Array;
@@ -590,7 +601,20 @@ export class LstmDetector implements Detector {
     const onsetEv = ev > peak * p.onsetRatio ? ev : ev * p.onsetDamp;
     f[T_PEAK] = Math.max(ev, peak * p.onsetDecay);
     let onset = onsetEv / (1 + onsetEv);
-    if (novel && age >= p.grace + ramp && onset < p.noveltyOnset) onset = p.noveltyOnset;
+    // ... and evidence that earlier episodes of this series already reached is less news (spiky series)
+    if (p.episodeWeight > 0) {
+      const d = onsetEv / (1 + p.episodeWeight * this.episodes(f, ev, p.episodeFloor, p.onsetDecay));
+      onset = d / (1 + d);
+    }
+    // a value beyond the series' established range is strong evidence by itself: it opens an alert and its
+    // probability says so (so an alert always opens at probability >= threshold)
+    if (novel && age >= p.grace + ramp && onset < p.noveltyOnset) {
+      onset = p.noveltyOnset;
+      if (prob < onset) {
+        prob = onset;
+        if (hardP < onset) type = this.specs[novelCh]!.type;
+      }
+    }
     if (hardP > onset) onset = hardP;
 
     // the stretch opens when the alert score reaches the threshold, and lasts until the probability has
@@ -601,8 +625,6 @@ export class LstmDetector implements Detector {
         anomalous = true;
         f[T_SINCE] = obs.time;
         f[T_BELOW] = 0;
-        // a novel value opens the stretch on its own: its type comes from the channel that left its range
-        if (prob < onset && novelCh >= 0 && hardP < onset) type = this.specs[novelCh]!.type;
       }
     } else if (prob < this.threshold * p.exitRatio) {
       f[T_BELOW] = f[T_BELOW]! + 1;
@@ -624,6 +646,34 @@ export class LstmDetector implements Detector {
       since: anomalous ? f[T_SINCE]! : null,
       onset,
     };
+  }
+
+  /**
+   * Episode history: the peaks of past stretches of evidence (ev above `floor`) in log2 half-step bins,
+   * decayed by `decay` per row. Returns how many past episodes (decayed) reached at least `ev`.
+   */
+  private episodes(f: Float64Array, ev: number, floor: number, decay: number): number {
+    const bin = (e: number): number => {
+      const b = Math.floor(2 * Math.log2(e) + 4);
+      return b < 0 ? 0 : b >= EP_BINS ? EP_BINS - 1 : b;
+    };
+    const age = f[T_EP_AGE]! + 1;
+    f[T_EP_AGE] = age;
+    if (ev > floor) {
+      if (ev > f[T_EP_PEAK]!) f[T_EP_PEAK] = ev;
+      let n = 0;
+      for (let b = bin(ev); b < EP_BINS; b++) n += f[T_EP_BINS + b]!;
+      return n * Math.pow(decay, age);
+    }
+    if (f[T_EP_PEAK]! > 0) {
+      // an episode ended: decay the history to now, then record its peak
+      const d = Math.pow(decay, age);
+      for (let b = 0; b < EP_BINS; b++) f[T_EP_BINS + b] = f[T_EP_BINS + b]! * d;
+      f[T_EP_BINS + bin(f[T_EP_PEAK]!)] = f[T_EP_BINS + bin(f[T_EP_PEAK]!)]! + 1;
+      f[T_EP_PEAK] = 0;
+      f[T_EP_AGE] = 0;
+    }
+    return 0;
   }
 
   /**
