@@ -47,7 +47,7 @@ void test('bench:perf at 200 pods writes a complete JSON report', async () => {
     assert.ok(r.bytes_per_pod > 100, 'the checkpoint holds per-pod state');
     assert.ok(r.parse_ms > 0 && r.score_ms > 0);
     // the follow-mode figures come from the latency run's heartbeat (its final checkpoint at the stop)
-    for (const k of ['follow_stall_max_ms', 'follow_checkpoint_thread_ms', 'follow_checkpoint_wall_ms', 'follow_peak_rss_mb'] as const) {
+    for (const k of ['follow_stall_max_ms', 'follow_gc_pause_max_ms', 'follow_checkpoint_thread_ms', 'follow_checkpoint_wall_ms', 'follow_peak_rss_mb'] as const) {
       assert.ok(Number.isFinite(r[k]) && r[k] >= 0, `${k} = ${r[k]}`);
     }
     assert.ok(r.follow_checkpoint_wall_ms >= r.follow_checkpoint_thread_ms);

@@ -13,7 +13,7 @@
 // dropped (a duplicate, or a timestamp going backwards for its pod).
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import type { Logger } from '../../lib/log.ts';
 import type { MetricRow } from '../../lib/metrics-csv.ts';
 import { CsvTailer, type TailPosition } from '../../lib/csv-tailer.ts';
@@ -138,6 +138,9 @@ export interface AgentPerf {
   checkpoints_skipped: number;
   /** Largest single stall of the scoring thread by a periodic write (insights build, checkpoint start or slice). */
   output_stall_max_ms: number;
+  /** Garbage-collection pauses of the scoring thread (V8 'gc' performance entries). */
+  gc_pause_max_ms: number;
+  gc_pause_ms: number;
 }
 
 export class DatasetAgent {
@@ -160,7 +163,10 @@ export class DatasetAgent {
     checkpoints: 0,
     checkpoints_skipped: 0,
     output_stall_max_ms: 0,
+    gc_pause_max_ms: 0,
+    gc_pause_ms: 0,
   };
+  private gcObserver: PerformanceObserver | null = null;
   private readonly log: Logger;
   private scorer: RowScorer;
   private readonly freshScorer: (() => Promise<RowScorer>) | undefined;
@@ -199,6 +205,13 @@ export class DatasetAgent {
   /** Resumes from the checkpoint (unless --from-start) and opens the input and the scores file. */
   async open(): Promise<void> {
     const cfg = this.cfg;
+    this.gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        this.perf.gc_pause_ms += e.duration;
+        if (e.duration > this.perf.gc_pause_max_ms) this.perf.gc_pause_max_ms = e.duration;
+      }
+    });
+    this.gcObserver.observe({ entryTypes: ['gc'] });
     let position: TailPosition | undefined;
     let scoresBytes: number | null = null;
     let learning = !cfg.fromStart;
@@ -507,12 +520,18 @@ export class DatasetAgent {
     const job = this.job;
     if (!job) return;
     if (!job.finishing) {
+      let t0 = performance.now();
       while (job.cursor < job.entries.length) {
         // Bounded memory: never more than STATE_IN_FLIGHT_MAX bytes of the file waiting for the disk.
-        if (job.writer.inFlight > STATE_IN_FLIGHT_MAX) await job.writer.drain();
+        if (job.writer.inFlight > STATE_IN_FLIGHT_MAX) {
+          job.threadMs += performance.now() - t0;
+          await job.writer.drain();
+          t0 = performance.now();
+        }
         if (job.written[job.cursor] === 0) this.copyPod(job, job.cursor);
         job.cursor++;
       }
+      job.threadMs += performance.now() - t0;
       job.finishing = this.finishCheckpoint(job);
     }
     await job.finishing;
@@ -674,6 +693,8 @@ export class DatasetAgent {
   async close(): Promise<void> {
     await this.job?.finishing?.catch(() => {});
     await this.insightsWrite;
+    this.gcObserver?.disconnect();
+    this.gcObserver = null;
     this.scores?.close();
     this.scores = null;
     await this.tailer?.close();

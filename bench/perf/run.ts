@@ -45,6 +45,8 @@ export interface PerfResult {
    * scoring thread and its time until on disk (the rest runs in the thread pool), and that run's peak RSS.
    */
   follow_stall_max_ms: number;
+  /** Latency run: the longest garbage-collection pause of the agent's thread. */
+  follow_gc_pause_max_ms: number;
   follow_checkpoint_thread_ms: number;
   follow_checkpoint_wall_ms: number;
   follow_peak_rss_mb: number;
@@ -515,12 +517,13 @@ export async function main(argv: string[]): Promise<number> {
         r.latency_rows = sorted.length;
         if (lat.perf) {
           r.follow_stall_max_ms = round(lat.perf.output_stall_max_ms);
+          r.follow_gc_pause_max_ms = round(lat.perf.gc_pause_max_ms);
           r.follow_checkpoint_thread_ms = round(lat.perf.checkpoint_thread_last_ms);
           r.follow_checkpoint_wall_ms = round(lat.perf.checkpoint_write_last_ms);
           r.follow_peak_rss_mb = lat.perf.max_rss_mb;
         }
         if (lat.exitError) r.error = `${r.error ? r.error + '; ' : ''}latency run (figures kept): ${lat.exitError}`;
-        progress(`N=${n}: append→score p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms over ${r.latency_rows} of ${lat.rows} rows; longest scoring stall by a periodic write ${r.follow_stall_max_ms} ms; checkpoint ${r.follow_checkpoint_thread_ms} ms on the thread, ${r.follow_checkpoint_wall_ms} ms to disk`);
+        progress(`N=${n}: append→score p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms over ${r.latency_rows} of ${lat.rows} rows; longest scoring stall by a periodic write ${r.follow_stall_max_ms} ms, by GC ${r.follow_gc_pause_max_ms} ms; checkpoint ${r.follow_checkpoint_thread_ms} ms on the thread, ${r.follow_checkpoint_wall_ms} ms to disk`);
       } catch (err) {
         r.error = `${r.error ? r.error + '; ' : ''}latency run: ${(err as Error).message}`;
         progress(`N=${n}: latency run FAILED: ${(err as Error).message}`);
@@ -566,6 +569,7 @@ function failedResult(pods: number, rows: number, reference: number, rate: numbe
     insights_bytes: NaN,
     checkpoint_write_ms: NaN,
     follow_stall_max_ms: NaN,
+    follow_gc_pause_max_ms: NaN,
     follow_checkpoint_thread_ms: NaN,
     follow_checkpoint_wall_ms: NaN,
     follow_peak_rss_mb: NaN,
@@ -584,7 +588,7 @@ function printTable(r: PerfReport): void {
       `TensorFlow.js (${r.reference.backend}) reference, window ${r.reference.window}: ${r.reference.per_call_windows_per_second} windows/s one per call, ${r.reference.batched_windows_per_second} windows/s batched ×${r.reference.batch} (a row needs ${r.reference.steps_per_row} windows)`,
     );
   }
-  out.push('pods     rows/s  parse r/s  score r/s  p50 ms  p99 ms  insights ms  insights MB  RSS MB  B/pod  ×tfjs  stall ms  cp thread ms  cp disk ms');
+  out.push('pods     rows/s  parse r/s  score r/s  p50 ms  p99 ms  insights ms  insights MB  RSS MB  B/pod  ×tfjs  stall ms  gc ms  cp thread ms  cp disk ms');
   for (const x of r.results) {
     out.push(
       [
@@ -600,6 +604,7 @@ function printTable(r: PerfReport): void {
         String(x.bytes_per_pod).padStart(6),
         String(x.speedup_vs_tfjs_per_window).padStart(6),
         String(x.follow_stall_max_ms).padStart(9),
+        String(x.follow_gc_pause_max_ms).padStart(6),
         String(x.follow_checkpoint_thread_ms).padStart(13),
         String(x.follow_checkpoint_wall_ms).padStart(11),
       ].join(' '),
