@@ -104,7 +104,7 @@ async function downgradeToV1(dir: string): Promise<void> {
       scorer.restoreShared(sh.scorer);
     },
     pod: (key, json, arrays) => {
-      const e = PodEntry.fromRecord(json, new Interner());
+      const e = PodEntry.fromRecord(key, json, new Interner());
       pods.push([key, { insight: e.toInsight(), lastTime: e.lastTime }]);
       scorer.restorePod(key, arrays);
     },

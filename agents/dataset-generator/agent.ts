@@ -24,7 +24,7 @@ import type { PodScore } from '../../models/pod-scorer.ts';
 import { ScoresFile } from './scores-file.ts';
 import { removeOldSpills, unspillState } from './state-spill.ts';
 import { readStateFile, StateFileWriter, type StateArray } from './state-file.ts';
-import { Interner, PodEntry } from './pod-entry.ts';
+import { detached, Interner, PodEntry } from './pod-entry.ts';
 
 /** What the agent needs from the pod scorer: its results, and the state it checkpoints. */
 export type ScoredRow = PodScore;
@@ -101,9 +101,9 @@ interface CheckpointJob {
   meta: Omit<Checkpoint, 'state'>;
   writer: StateFileWriter;
   name: string;
-  entries: Array<[string, PodEntry]>;
-  index: Map<string, number>;
-  written: Uint8Array;
+  /** Marks the pods still to copy: PodEntry.cp === id. */
+  id: number;
+  entries: PodEntry[];
   cursor: number;
   started: number;
   /** Milliseconds spent on the scoring thread (capture and slices). */
@@ -181,6 +181,7 @@ export class DatasetAgent {
   /** True while the rows present at start-up are read to warm the state (no alerts, no score lines). */
   private learning = false;
   private job: CheckpointJob | null = null;
+  private jobSeq = 0;
   private readonly intern = new Interner();
   /** pod_insights.json details every pod up to this many, else only pods at or above detailFrom. */
   private readonly detailMax: number;
@@ -255,7 +256,7 @@ export class DatasetAgent {
   private restoreV1(stored: unknown): { newestTime?: number; learning?: boolean } {
     const st = unspillState(this.cfg.checkpointFile!, stored ?? {}) as Partial<AgentState>;
     this.scorer.restore(st.scorer);
-    this.pods = new Map((st.pods ?? []).map(([k, p]) => [k, PodEntry.fromInsight(p.insight, p.lastTime, this.intern)]));
+    this.pods = new Map((st.pods ?? []).map(([k, p]) => [k, PodEntry.fromInsight(k, p.insight, p.lastTime, this.intern)]));
     return st;
   }
 
@@ -276,7 +277,7 @@ export class DatasetAgent {
         pod: (key, json, arrays) => {
           if (!shared) throw new Error(`${file}: pod record before the shared record`);
           if (pods.has(key)) throw new Error(`${file}: two records for ${key}`);
-          pods.set(key, PodEntry.fromRecord(json, this.intern));
+          pods.set(key, PodEntry.fromRecord(key, json, this.intern));
           if (arrays.length > 0) this.scorer.restorePod(key, arrays);
         },
       },
@@ -353,7 +354,7 @@ export class DatasetAgent {
     this.followClockJump(row);
     const key = `${row.namespace}/${row.pod}`;
     let e = this.pods.get(key);
-    if (this.job) this.beforeChange(key);
+    if (e && this.job) this.beforeChange(e);
     if (e && row.time < e.lastTime - this.cfg.forgetAfter * 1000) {
       // Far behind its last row: another incarnation of the pod name, not a late row. Start it afresh
       // instead of rejecting its rows as "backwards" until the clock catches up.
@@ -371,7 +372,7 @@ export class DatasetAgent {
     const intern = this.intern;
     const was = e?.anomalous ?? false;
     if (!e) {
-      e = new PodEntry(intern.get(s.namespace), s.pod, s.timestamp, s.time);
+      e = new PodEntry(key, intern.get(s.namespace), detached(s.pod), s.timestamp, s.time);
       this.pods.set(key, e);
     }
     const probability = Math.min(1, Math.max(0, Number.isFinite(v.probability) ? v.probability : 0));
@@ -401,7 +402,7 @@ export class DatasetAgent {
     const gap = this.cfg.forgetAfter * 1000;
     for (const [key, e] of this.pods) {
       if (e.lastTime < this.newestTime - gap || e.lastTime > this.newestTime + gap) {
-        this.beforeChange(key);
+        this.beforeChange(e);
         this.scorer.forget(e.namespace, e.pod);
         this.pods.delete(key);
         this.log.debug(`forgot ${key}: no row since ${e.timestamp}`);
@@ -430,9 +431,13 @@ export class DatasetAgent {
     const writer = new StateFileWriter(join(dirname(cpPath), name));
     const shared: SharedState = { agent: { newestTime: Number.isFinite(this.newestTime) ? this.newestTime : 0, learning: this.learning }, scorer: this.scorer.snapshotShared() };
     writer.addShared(shared);
-    const entries = [...this.pods];
-    const index = new Map<string, number>();
-    for (let i = 0; i < entries.length; i++) index.set(entries[i]![0], i);
+    const id = ++this.jobSeq;
+    const entries: PodEntry[] = new Array<PodEntry>(this.pods.size);
+    let i = 0;
+    for (const e of this.pods.values()) {
+      e.cp = id;
+      entries[i++] = e;
+    }
     this.job = {
       meta: {
         version: CHECKPOINT_VERSION,
@@ -446,8 +451,7 @@ export class DatasetAgent {
       writer,
       name,
       entries,
-      index,
-      written: new Uint8Array(entries.length),
+      id,
       cursor: 0,
       started: t0,
       threadMs: 0,
@@ -458,17 +462,15 @@ export class DatasetAgent {
   }
 
   /** Copies a pod into the checkpoint being written before its state changes (copy on write). */
-  private beforeChange(key: string): void {
+  private beforeChange(e: PodEntry): void {
     const job = this.job;
-    if (!job || job.finishing) return;
-    const i = job.index.get(key);
-    if (i !== undefined && job.written[i] === 0) this.copyPod(job, i);
+    if (job && e.cp === job.id) this.copyPod(job, e);
   }
 
-  private copyPod(job: CheckpointJob, i: number): void {
-    const [key, e] = job.entries[i]!;
-    job.writer.addPod(key, e.toRecord(), this.scorer.podState(key) ?? []);
-    job.written[i] = 1;
+  private copyPod(job: CheckpointJob, e: PodEntry): void {
+    if (e.cp !== job.id) return; // copied already (before a change)
+    job.writer.addPod(e.key, e.toRecord(), this.scorer.podState(e.key) ?? []);
+    e.cp = 0;
   }
 
   /**
@@ -483,7 +485,7 @@ export class DatasetAgent {
     while (job.cursor < n) {
       if (job.writer.inFlight > STATE_IN_FLIGHT_MAX) break; // the disk is behind: let it catch up
       const stop = Math.min(n, job.cursor + Math.max(1, checkpointSlicing.pods));
-      for (; job.cursor < stop; job.cursor++) if (job.written[job.cursor] === 0) this.copyPod(job, job.cursor);
+      for (; job.cursor < stop; job.cursor++) this.copyPod(job, job.entries[job.cursor]!);
       if (performance.now() - t0 >= budgetMs) break;
     }
     if (job.cursor >= n) job.finishing = this.finishCheckpoint(job);
@@ -493,7 +495,6 @@ export class DatasetAgent {
   private async finishCheckpoint(job: CheckpointJob): Promise<void> {
     const cpPath = this.cfg.checkpointFile!;
     job.entries = [];
-    job.index = new Map();
     try {
       const bytes = await job.writer.finish();
       await this.scores?.syncAsync();
@@ -528,8 +529,7 @@ export class DatasetAgent {
           await job.writer.drain();
           t0 = performance.now();
         }
-        if (job.written[job.cursor] === 0) this.copyPod(job, job.cursor);
-        job.cursor++;
+        this.copyPod(job, job.entries[job.cursor++]!);
       }
       job.threadMs += performance.now() - t0;
       job.finishing = this.finishCheckpoint(job);

@@ -4,6 +4,14 @@
 // (namespace, node, status, workload, the tick's timestamp) are shared through an Interner.
 import type { AnomalyType, ContributingMetric, PodInsight } from '../../lib/schemas.ts';
 
+/**
+ * A copy of `s` that does not keep alive the string it was cut from. Fields parsed from the CSV are slices
+ * of a 1 MB decoded chunk: a kept pod name or timestamp would keep the whole chunk.
+ */
+export function detached(s: string): string {
+  return `${s} `.slice(0, -1);
+}
+
 /** One instance per distinct string value, for strings that repeat across pods and rows. */
 export class Interner {
   private readonly map = new Map<string, string>();
@@ -13,19 +21,24 @@ export class Interner {
     const v = this.map.get(s);
     if (v !== undefined) return v;
     if (this.map.size >= 1 << 20) this.map.clear(); // pod churn over months: stay bounded
-    this.map.set(s, s);
-    return s;
+    const own = detached(s);
+    this.map.set(own, own);
+    return own;
   }
 
   /** Timestamps: rows of one tick share theirs, and consecutive rows are usually of one tick. */
   timestamp(s: string): string {
     if (s === this.lastTs) return this.lastTs;
-    this.lastTs = s;
-    return s;
+    this.lastTs = detached(s);
+    return this.lastTs;
   }
 }
 
 export class PodEntry {
+  /** "namespace/pod", the key of the agent's and the scorer's maps. */
+  readonly key: string;
+  /** Id of the checkpoint that still has to copy this pod (0: none; see DatasetAgent.startCheckpoint). */
+  cp = 0;
   namespace: string;
   pod: string;
   /** The latest row's timestamp (ISO 8601) and its epoch ms. */
@@ -43,7 +56,8 @@ export class PodEntry {
   /** Kept only while the pod is detailed in pod_insights.json (see DatasetAgent). */
   contributing: ContributingMetric[] | null = null;
 
-  constructor(namespace: string, pod: string, timestamp: string, lastTime: number) {
+  constructor(key: string, namespace: string, pod: string, timestamp: string, lastTime: number) {
+    this.key = key;
     this.namespace = namespace;
     this.pod = pod;
     this.timestamp = timestamp;
@@ -85,12 +99,12 @@ export class PodEntry {
     ]);
   }
 
-  static fromRecord(json: string, intern: Interner): PodEntry {
+  static fromRecord(key: string, json: string, intern: Interner): PodEntry {
     const a = JSON.parse(json) as unknown[];
     if (!Array.isArray(a) || a.length !== 12 || typeof a[0] !== 'number' || typeof a[1] !== 'string' || typeof a[2] !== 'string' || typeof a[3] !== 'string') {
       throw new Error('malformed pod record');
     }
-    const e = new PodEntry(intern.get(a[1]), a[2], intern.timestamp(a[3]), a[0]);
+    const e = new PodEntry(key, intern.get(a[1]), a[2], intern.timestamp(a[3]), a[0]);
     e.probability = Number(a[4]);
     e.anomalous = a[5] === true;
     e.type = a[6] as AnomalyType;
@@ -103,8 +117,8 @@ export class PodEntry {
   }
 
   /** From a version-1 checkpoint's entry. */
-  static fromInsight(i: PodInsight, lastTime: number, intern: Interner): PodEntry {
-    const e = new PodEntry(intern.get(i.namespace), i.pod, i.timestamp, lastTime);
+  static fromInsight(key: string, i: PodInsight, lastTime: number, intern: Interner): PodEntry {
+    const e = new PodEntry(key, intern.get(i.namespace), i.pod, i.timestamp, lastTime);
     e.probability = i.anomaly_probability;
     e.anomalous = i.predicted_anomaly;
     e.type = i.anomaly_type;
