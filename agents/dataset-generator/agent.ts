@@ -620,11 +620,20 @@ export class DatasetAgent {
 
   /** The periodic outputs: forget stale pods, take a checkpoint, write insights and the heartbeat; never waits. */
   private periodicOutputs(): void {
-    this.forgetStale();
-    this.startCheckpoint();
-    this.checkpointSlice();
-    const counts = this.startInsights();
-    if (counts) this.writeHeartbeat(counts);
+    try {
+      this.forgetStale();
+      if (this.cfg.checkpointFile) {
+        this.startCheckpoint();
+        this.checkpointSlice();
+      } else {
+        this.scores?.syncAsync().catch((err: unknown) => this.log.error(`cannot sync ${this.scores?.path}: ${(err as Error).message}`));
+      }
+      const counts = this.startInsights();
+      if (counts) this.writeHeartbeat(counts);
+    } catch (err) {
+      // e.g. a full disk or a missing directory: keep scoring; the checkpoint did not advance, so nothing is lost.
+      this.log.error(`cannot write the outputs: ${(err as Error).message}; retrying next interval`);
+    }
   }
 
   /** Every output at the current position, waiting until each is on disk (--once, and at a stop). */
@@ -691,7 +700,13 @@ export class DatasetAgent {
   }
 
   async close(): Promise<void> {
-    await this.job?.finishing?.catch(() => {});
+    const job = this.job;
+    if (job && !job.finishing) {
+      // stopped by an error while copying: the previous checkpoint stays; drop the partial state file
+      this.job = null;
+      await job.writer.abort();
+    }
+    await job?.finishing?.catch(() => {});
     await this.insightsWrite;
     this.gcObserver?.disconnect();
     this.gcObserver = null;
