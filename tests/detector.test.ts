@@ -15,6 +15,7 @@ import { POD_FEATURES, workloadOf } from '../models/pod-features.ts';
 import { loadSequenceModel } from '../models/lstm/model.ts';
 import { selectBackend } from '../models/backend.ts';
 import { MetricsCsvWriter } from '../lib/metrics-csv.ts';
+import { longLivedRun } from '../bench/detect/long-lived.ts';
 import { main as trainMain } from '../models/train-model.ts';
 
 const THRESHOLD = 0.7;
@@ -238,4 +239,13 @@ void test('train-model trains, saves a loadable model with metadata, and --updat
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+void test('healthy pods watched for ten days raise at most one alert per 20 pod-hours (seasonal profiles and range novelty speak by then)', async () => {
+  const r = await longLivedRun('lstm', { days: 10, tickSeconds: 120, seed: 4, threshold: THRESHOLD });
+  assert.equal(r.pods, 7);
+  assert.ok(r.falsePer20PodHours <= 1, `alerts per day ${r.alertsPerDay.join(' ')}: ${r.falsePer20PodHours.toFixed(2)} per 20 pod-hours`);
+  // the same run without the day-per-channel wait before range novelty is noisy: the check has teeth
+  const eager = await longLivedRun('lstm', { days: 10, tickSeconds: 120, seed: 4, threshold: THRESHOLD, params: { noveltySpanMs: 3_600_000 } });
+  assert.ok(eager.falsePer20PodHours > r.falsePer20PodHours, `eager novelty ${eager.falsePer20PodHours}, as shipped ${r.falsePer20PodHours}`);
 });

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cli, helpShown, runIfMain } from '../../lib/cli.ts';
 import { scenarioNames } from '../../sim/scenario.ts';
+import { longLivedRun, type LongLivedResult } from './long-lived.ts';
 import { combine, evaluate, median, readScores, thresholdForFullRecall, type Evaluation, type ScenarioTruth, type ScoresByPod } from './evaluate.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -36,6 +37,7 @@ function parse(argv: string[]) {
     .option('window', { type: 'number', default: 360, describe: 'A fault counts as found when flagged within this many ticks of its start' })
     .option('jobs', { type: 'number', default: 2, describe: 'Child processes at once' })
     .option('out-dir', { type: 'string', default: '.bench-out/detect', describe: 'Generated CSVs, truth and scores' })
+    .option('long-days', { type: 'number', default: 10, describe: 'Days of the long-lived healthy run (60 s ticks, a 24-hour cycle; 0 skips it)' })
     .option('reuse', { type: 'boolean', default: false, describe: 'Reuse generated scenario data when seed and ticks match' })
     .option('json', { type: 'string', describe: 'Also write the results as JSON to this file' })
     .parseSync();
@@ -136,6 +138,17 @@ export async function main(argv: string[]): Promise<number> {
     log(`${scenario}/${detector}: ${ev.found}/${ev.injected} found, ${ev.falseEpisodes} false-alarm episodes (${seconds.toFixed(1)} s)`);
   });
 
+  // 2b. Long-lived healthy pods (the scenario runs are too short for the members that need days of history).
+  const longLived = new Map<string, LongLivedResult>();
+  if (args['long-days'] > 0) {
+    for (const detector of detectors) {
+      const t0 = Date.now();
+      const r = await longLivedRun(detector, { days: args['long-days'], tickSeconds: 60, seed: args.seed, threshold: args.threshold });
+      longLived.set(detector, r);
+      log(`long-lived/${detector}: ${r.pods} healthy pods × ${r.days} days, alerts per day ${r.alertsPerDay.join(' ')} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    }
+  }
+
   // 3. Summaries per detector.
   const summary = detectors.map((detector) => {
     const mine = scenarios.map((s) => runs.find((r) => r.scenario === s && r.detector === detector)!);
@@ -165,6 +178,7 @@ export async function main(argv: string[]): Promise<number> {
       startupFalseAlarms: all.startupFalseAlarms,
       fullRecall: { threshold: fullRecallAt, falseEpisodes: atFull?.falseEpisodes ?? null, falsePerPodHour: atFull && atFull.healthyPodHours > 0 ? atFull.falseEpisodes / atFull.healthyPodHours : null },
       rowsPerSecond: seconds > 0 ? rows / seconds : null,
+      longLived: longLived.get(detector) ?? null,
     };
   });
 
@@ -185,6 +199,10 @@ export async function main(argv: string[]): Promise<number> {
   row('leak flagged before 1st OOMKilled', summary.map((x) => x.leakLeadBeforeOom.map((l) => fmt(l)).join('/') || '–'), '≥ 30');
   row('false-alarm episodes (healthy)', summary.map((x) => `${x.falseEpisodes} in ${fmt(x.healthyPodHours, 1)} pod-h`));
   row('  per 20 healthy pod-hours', summary.map((x) => fmt(x.falsePerPodHour === null ? null : x.falsePerPodHour * 20, 2)), '≤ 1');
+  if (longLived.size > 0) {
+    row(`long-lived healthy pods (${args['long-days']} days): alerts`, summary.map((x) => (x.longLived ? `${x.longLived.alertsPerDay.reduce((a, b) => a + b, 0)} in ${fmt((x.longLived.rows * x.longLived.tickSeconds) / 3600, 0)} pod-h` : '–')));
+    row('  per 20 healthy pod-hours', summary.map((x) => fmt(x.longLived?.falsePer20PodHours ?? null, 2)), '≤ 1');
+  }
   row('start-up false alarms', summary.map((x) => String(x.startupFalseAlarms)), '0');
   row('at 100% recall: threshold', summary.map((x) => fmt(x.fullRecall.threshold, 3)));
   row('  false-alarm episodes / 20 pod-h', summary.map((x) => fmt(x.fullRecall.falsePerPodHour === null ? null : x.fullRecall.falsePerPodHour * 20, 2)), 'LSTM lowest');
@@ -197,7 +215,8 @@ export async function main(argv: string[]): Promise<number> {
     `\nbench:detect — ${scenarios.length} scenarios × ${args.ticks} ticks of 5 s, seed ${args.seed}, churn on, ${totalPods} pods in all, threshold ${args.threshold}, fault window ${args.window} ticks\n\n${md}\n\n` +
       `Delays in ticks from the fault's start to the first flagged row of an affected pod. A false-alarm episode is a maximal run of\n` +
       `flagged rows on a healthy pod (no fault, or before its fault began); 720 ticks = 1 pod-hour. "At 100% recall": the highest\n` +
-      `threshold on the probability at which every fault is still found, and the false alarms there.\n` +
+      `threshold on the probability at which every fault is still found, and the false alarms there. Long-lived: the healthy base\n` +
+      `cluster (7 pods) for --long-days days at 60 s ticks with a 24-hour cycle, rows from the sim's truth through the PodScorer.\n` +
       `Total time ${((Date.now() - started) / 1000).toFixed(0)} s.\n`,
   );
   if (args.json) {

@@ -71,7 +71,7 @@ export interface DetectorParams {
    * than noveltyMargin × that range, after noveltyWarm values, scores noveltyOnset on the onset score. */
   noveltyMargin: number;
   noveltyWarm: number;
-  /** ... and only once the series has been watched this long (a daily cycle: ranges need one to mean anything). */
+  /** ... and only once the series has been watched this long per channel tested (see `established` in observe). */
   noveltySpanMs: number;
   noveltyOnset: number;
   /** Weight of the seasonal member (time-of-day/week expectation; 0 = off). */
@@ -410,8 +410,11 @@ export class LstmDetector implements Detector {
     let valid = 0;
     let novel = false;
     let novelCh = -1;
-    // a range means something only once it spans a whole daily cycle (a young pod's first evening peak is not news)
-    const established = obs.time - f[T_FIRST]! >= p.noveltySpanMs;
+    // a range means something only once it spans a whole daily cycle (a young pod's first evening peak is not
+    // news), and a value beyond it is only a record: for iid noise the n-th value is one with probability 1/n
+    // in each channel. Waiting noveltySpanMs per channel tested keeps a pod's chance of a record in any of
+    // its channels no higher than a single series' (Bonferroni, as for the other tests).
+    const established = obs.time - f[T_FIRST]! >= p.noveltySpanMs * this.seqIdx.length;
 
     for (let k = 0; k < this.seqIdx.length; k++) {
       const ch = this.seqIdx[k]!;
