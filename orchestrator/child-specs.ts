@@ -2,6 +2,7 @@
 // lines of the simulated cluster, the collector and the two agents.
 import { join, resolve } from 'node:path';
 import type { ChildSpec } from './supervisor.ts';
+import { AGENT_NODE_ARGS } from '../agents/dataset-generator/node-args.ts';
 
 export type Mode = 'all' | 'generator' | 'dataset-agent' | 'anomaly-agent';
 
@@ -97,6 +98,7 @@ export function datasetAgentChild(o: PipelineOptions, files: PipelineFiles): Sup
     spec: {
       name: 'dataset-generator-agent',
       script: join(o.root, 'agents/dataset-generator-agent.ts'),
+      nodeArgs: AGENT_NODE_ARGS,
       args: [...args, ...common(o)],
       output: logFile(o, 'dataset-generator-agent'),
       cwd: o.root,

@@ -24,7 +24,7 @@ export function archiveEarlierDemo(dataDir: string, extraFiles: string[] = [], n
       PIPELINE_FILES.has(n) ||
       extra.has(n) ||
       /^\.heartbeat-.*\.json$/.test(n) ||
-      // a large checkpoint's state sidecars (agents/dataset-generator/state-spill.ts) go with it
+      // the checkpoint's state files (agents/dataset-generator/state-file.ts; old ndjson sidecars) go with it
       n.startsWith('.dataset-agent.checkpoint.json.state-'),
   );
   if (names.length === 0) return null;

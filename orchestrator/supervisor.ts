@@ -18,6 +18,8 @@ export interface ChildSpec {
   /** Script run by Node with tsx loaded (.ts, .mjs or .js). */
   script: string;
   args: string[];
+  /** Node options before the script (e.g. V8 heap sizes). */
+  nodeArgs?: readonly string[];
   env?: Record<string, string>;
   cwd?: string;
   /** Where the child's stdout and stderr are appended; 'inherit' gives it the terminal. */
@@ -147,7 +149,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     let child: ChildProcess;
     try {
-      child = spawn(this.opts.nodePath, ['--import', TSX_IMPORT, spec.script, ...spec.args], {
+      child = spawn(this.opts.nodePath, [...(spec.nodeArgs ?? []), '--import', TSX_IMPORT, spec.script, ...spec.args], {
         cwd: spec.cwd,
         env: { ...process.env, ...spec.env },
         stdio,

@@ -19,6 +19,8 @@ import { PodScorer } from '../models/pod-scorer.ts';
 import { DEFAULT_MODEL_DIR } from '../models/lstm/index.ts';
 import { evaluateInsights } from '../remediation/verify.ts';
 import { PipelineWatch } from '../orchestrator/pipeline-watch.ts';
+import { Supervisor } from '../orchestrator/supervisor.ts';
+import { AGENT_NODE_ARGS } from '../agents/dataset-generator/node-args.ts';
 import { syntheticTicks } from './helpers/synthetic-rows.ts';
 
 const PODS = 5;
@@ -219,4 +221,21 @@ void test('LSTM detector: a forgotten series\' state, reused for a new series, s
   a.forget('first', 'web-5d8f7c9b4-x1k2q');
   const b = new PodScorer(await createDetector('lstm', { features: POD_FEATURES, threshold: 0.7 }));
   for (const r of rows('second')) assert.deepEqual(a.score(r), b.score(r));
+});
+
+void test('the supervisor starts a child with its Node options (the agent runs with AGENT_NODE_ARGS)', async () => {
+  const t = tmp();
+  const sup = new Supervisor();
+  try {
+    const script = t.file('argv.mjs');
+    writeFileSync(script, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(t.file('argv.json'))}, JSON.stringify(process.execArgv));\n`);
+    sup.add({ name: 'argv', script, args: [], nodeArgs: AGENT_NODE_ARGS, restart: 'never', output: { logFile: t.file('argv.log') } });
+    const st = await sup.waitSettled('argv');
+    assert.equal(st?.lastExit?.code, 0);
+    const execArgv = JSON.parse(readFileSync(t.file('argv.json'), 'utf8')) as string[];
+    assert.deepEqual(execArgv.slice(0, AGENT_NODE_ARGS.length), [...AGENT_NODE_ARGS]);
+  } finally {
+    await sup.stop('SIGTERM', 3000);
+    t.done();
+  }
 });

@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
 import { formatRows, MetricsCsvWriter, METRIC_COLUMNS, newMetricRow, type MetricRow } from '../../lib/metrics-csv.ts';
 import { HEARTBEAT_NAME, type AgentPerf } from '../../agents/dataset-generator/agent.ts';
+import { AGENT_NODE_ARGS } from '../../agents/dataset-generator/node-args.ts';
 import { mulberry32 } from '../../lib/prng.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -201,7 +202,8 @@ function tasksetPath(): string | null {
 }
 
 function spawnAgent(args: string[], cpu: number | null): ChildProcess {
-  const node = [process.execPath, '--import', 'tsx', AGENT, ...args];
+  // The agent's Node options are those run-monitoring starts it with.
+  const node = [process.execPath, ...AGENT_NODE_ARGS, '--import', 'tsx', AGENT, ...args];
   const ts = cpu === null ? null : tasksetPath();
   const [cmd, ...rest] = ts ? [ts, '-c', String(cpu), ...node] : node;
   return spawn(cmd!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
