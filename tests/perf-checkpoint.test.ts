@@ -27,7 +27,7 @@ const PODS = 5;
 const ticks = (from: number, to: number, shiftAt = Infinity): MetricRow[] => syntheticTicks(from, to, { pods: PODS, shiftAt });
 const csv = (rows: MetricRow[]) => formatRows(rows, METRIC_COLUMNS);
 
-function tmp(): { file: (n: string) => string; done: () => void } {
+function tmp(): { file: (n: string) => string; done: () => void; onDone?: () => Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'perf-cp-'));
   return { file: (n) => join(dir, n), done: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -236,6 +236,59 @@ void test('the supervisor starts a child with its Node options (the agent runs w
     assert.deepEqual(execArgv.slice(0, AGENT_NODE_ARGS.length), [...AGENT_NODE_ARGS]);
   } finally {
     await sup.stop('SIGTERM', 3000);
+    t.done();
+  }
+});
+
+void test('following the input, compact insights are built in slices between batches and stay complete', async () => {
+  const t = tmp();
+  const old = { ...checkpointSlicing };
+  try {
+    writeFileSync(t.file('m.csv'), formatHeader(METRIC_COLUMNS) + csv(ticks(0, 100, 117)));
+    const agent = new DatasetAgent(
+      {
+        inputFile: t.file('m.csv'),
+        insightsFile: t.file('out/i.json'),
+        checkpointFile: t.file('cp.json'),
+        watchInterval: 0.02,
+        threshold: 0.7,
+        fromStart: true,
+        forgetAfter: 600,
+        detectorName: 'zscore',
+        model: { name: 'zscore', version: 'baseline', trained_at: null, backend: 'js' },
+        insightsDetailMax: 2,
+      },
+      new PodScorer(await createDetector('zscore', { features: POD_FEATURES, threshold: 0.7 })),
+      memoryLogger(),
+      () => {},
+    );
+    Object.assign(checkpointSlicing, { pods: 1, insightsPods: 1, budgetMs: 0 });
+    await agent.open();
+    const stop = new AbortController();
+    const done = agent.follow(stop.signal);
+    const stopped = async () => {
+      stop.abort();
+      await done;
+    };
+    t.onDone = stopped;
+    for (let k = 100; k < 120; k++) {
+      appendFileSync(t.file('m.csv'), csv(ticks(k, k + 1, 117)));
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    for (let i = 0; i < 200 && agent.perf.insights_writes < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(agent.perf.insights_writes >= 3, 'periodic insights were written while following');
+    const periodic = readJsonFile(t.file('out/i.json'), PodInsights)!;
+    assert.equal(insightsPodCount(periodic), PODS);
+    assert.ok(periodic.other_pods!.every(([, , , p]) => p < 0.35));
+    assert.ok(periodic.pods.every((p) => p.anomaly_probability >= 0.35 || p.predicted_anomaly));
+    await stopped();
+    const last = readJsonFile(t.file('out/i.json'), PodInsights)!;
+    assert.equal(last.rows_read, 120 * PODS);
+    assert.equal(insightsPodCount(last), PODS);
+    assert.ok(last.pods.some((p) => p.pod === 'web-5d8f7c9b4-x1k2q' && p.predicted_anomaly && p.contributing_metrics.length > 0));
+  } finally {
+    await t.onDone?.();
+    Object.assign(checkpointSlicing, old);
     t.done();
   }
 });

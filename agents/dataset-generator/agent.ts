@@ -18,8 +18,8 @@ import type { Logger } from '../../lib/log.ts';
 import type { MetricRow } from '../../lib/metrics-csv.ts';
 import { CsvTailer, type TailPosition } from '../../lib/csv-tailer.ts';
 import { BinaryStateRef, CHECKPOINT_VERSION, loadCheckpoint, saveCheckpointAsync, type Checkpoint } from '../../lib/checkpoint.ts';
-import { writeFileAtomicAsync, writeJsonAtomic } from '../../lib/atomic-file.ts';
-import { PodInsights, type ModelInfo, type PodInsight, type PodScoreSummary } from '../../lib/schemas.ts';
+import { writeFileAtomicAsync } from '../../lib/atomic-file.ts';
+import { PodInsights, type ModelInfo, type PodInsight } from '../../lib/schemas.ts';
 import type { PodScore } from '../../models/pod-scorer.ts';
 import { ScoresFile } from './scores-file.ts';
 import { removeOldSpills, unspillState } from './state-spill.ts';
@@ -66,8 +66,11 @@ export interface AgentConfig {
 export const INSIGHTS_DETAIL_MAX = 5000;
 /** Bytes of a state file handed to writes and not yet written, beyond which the slices wait. */
 const STATE_IN_FLIGHT_MAX = 16 << 20;
-/** Checkpoint slices: pods copied between two checks of the time budget, and the budget (tests lower them). */
-export const checkpointSlicing = { pods: 256, budgetMs: 8 };
+/**
+ * Slices of the periodic outputs between read batches: pods copied into a checkpoint, and pods added to the
+ * insights, between two checks of the time budget; the budget (tests lower them).
+ */
+export const checkpointSlicing = { pods: 256, insightsPods: 1024, budgetMs: 8 };
 
 /** FNV-1a of "namespace/pod": the shard a pod belongs to, stable across processes and restarts. */
 export function shardOf(namespace: string, pod: string, count: number): number {
@@ -94,6 +97,20 @@ interface AgentState {
 interface SharedState {
   agent: { newestTime: number; learning: boolean };
   scorer: unknown;
+}
+
+/** pod_insights.json being built in slices (beyond insightsDetailMax pods). */
+interface InsightsJob {
+  header: Omit<PodInsights, 'pods' | 'other_pods'>;
+  compact: boolean;
+  entries: PodEntry[];
+  cursor: number;
+  full: PodInsight[];
+  /** other_pods entries as JSON text. */
+  brief: string[];
+  anomalies: number;
+  started: number;
+  threadMs: number;
 }
 
 /** A checkpoint being written: taken at one position, its pods copied in slices. */
@@ -187,6 +204,7 @@ export class DatasetAgent {
   private readonly detailMax: number;
   private readonly detailFrom: number;
   private insightsWrite: Promise<void> | null = null;
+  private insights: InsightsJob | null = null;
   private stateSeq = 0;
 
   /**
@@ -317,6 +335,7 @@ export class DatasetAgent {
       perf.score_ms += performance.now() - t1;
       perf.rows_scored += batch.rows.length;
       this.checkpointSlice();
+      this.insightsSlice();
       if (Date.now() >= end) break;
     }
     if (drained && this.learning) {
@@ -537,7 +556,7 @@ export class DatasetAgent {
     await job.finishing;
   }
 
-  private stalled(t0: number, job?: CheckpointJob): void {
+  private stalled(t0: number, job?: { threadMs: number }): void {
     const ms = performance.now() - t0;
     if (job) job.threadMs += ms;
     if (ms > this.perf.output_stall_max_ms) this.perf.output_stall_max_ms = ms;
@@ -546,73 +565,100 @@ export class DatasetAgent {
   // ---- pod_insights.json and the heartbeat ----
 
   /**
-   * The insights document: every pod in full up to insightsDetailMax pods; beyond, full entries for pods at
-   * or above half the threshold (every anomalous one among them) and [namespace, pod, timestamp, probability]
-   * for the rest, in the order the agent first saw them.
+   * Starts pod_insights.json: every pod in full up to insightsDetailMax pods (built now); beyond, full
+   * entries for pods at or above half the threshold (every anomalous one among them) and
+   * [namespace, pod, timestamp, probability] for the rest, in the order the agent first saw them, built in
+   * slices between read batches (insightsSlice). Skipped while the previous one is being built or written.
    */
-  private buildInsights(): { doc: PodInsights; anomalies: number } {
-    const compact = this.pods.size > this.detailMax;
-    const pods: PodInsight[] = [];
-    const others: PodScoreSummary[] = [];
-    let anomalies = 0;
-    for (const e of this.pods.values()) {
-      if (e.anomalous) anomalies++;
-      if (!compact || e.anomalous || e.probability >= this.detailFrom) pods.push(e.toInsight());
-      else others.push([e.namespace, e.pod, e.timestamp, e.probability]);
-    }
-    // Full entries sorted by pod; the brief ones in the agent's order (first seen), not worth a sort of 150,000.
-    pods.sort((a, b) => cmpPod(a.namespace, a.pod, b.namespace, b.pod));
-    const doc: PodInsights = {
-      generated_at: new Date().toISOString(),
-      model: this.cfg.model,
-      threshold: this.cfg.threshold,
-      rows_read: this.rowsRead,
-      rows_rejected: this.rowsRejected,
-      pods,
-      ...(compact ? { other_pods: others } : {}),
+  private startInsights(): boolean {
+    if (this.insightsWrite || this.insights) return false;
+    const t0 = performance.now();
+    const entries = [...this.pods.values()];
+    this.insights = {
+      header: {
+        generated_at: new Date().toISOString(),
+        model: this.cfg.model,
+        threshold: this.cfg.threshold,
+        rows_read: this.rowsRead,
+        rows_rejected: this.rowsRejected,
+      },
+      compact: entries.length > this.detailMax,
+      entries,
+      cursor: 0,
+      full: [],
+      brief: [],
+      anomalies: 0,
+      started: t0,
+      threadMs: 0,
     };
-    return { doc, anomalies };
+    this.stalled(t0, this.insights);
+    if (!this.insights.compact) this.insightsSlice(Infinity); // small: at once
+    return true;
   }
 
-  /** Builds pod_insights.json now and writes it in the thread pool (skipped while the last one is in flight). */
-  private startInsights(): { pods: number; anomalies: number } | null {
-    if (this.insightsWrite) return null;
+  private insightsSlice(budgetMs = checkpointSlicing.budgetMs): void {
+    const job = this.insights;
+    if (!job) return;
     const t0 = performance.now();
-    const { doc, anomalies } = this.buildInsights();
-    // The schema check covers the header and every full entry; the compact list is built from them.
-    PodInsights.parse({ ...doc, other_pods: undefined });
-    const text = JSON.stringify(doc, null, doc.other_pods ? undefined : 2) + '\n';
-    const built = performance.now() - t0;
-    this.stalled(t0);
-    const pods = this.pods.size;
+    const { entries, full, brief } = job;
+    const n = entries.length;
+    while (job.cursor < n) {
+      const stop = Math.min(n, job.cursor + Math.max(1, checkpointSlicing.insightsPods));
+      for (; job.cursor < stop; job.cursor++) {
+        const e = entries[job.cursor]!;
+        if (e.anomalous) job.anomalies++;
+        if (!job.compact || e.anomalous || e.probability >= this.detailFrom) full.push(e.toInsight());
+        else brief.push(`[${JSON.stringify(e.namespace)},${JSON.stringify(e.pod)},${JSON.stringify(e.timestamp)},${e.probability}]`);
+      }
+      if (performance.now() - t0 >= budgetMs) break;
+    }
+    if (job.cursor >= n) this.finishInsights(job);
+    this.stalled(t0, job);
+  }
+
+  private finishInsights(job: InsightsJob): void {
+    this.insights = null;
+    // Full entries sorted by pod; the brief ones in the agent's order (a sort of 150,000 is not worth it).
+    job.full.sort((a, b) => cmpPod(a.namespace, a.pod, b.namespace, b.pod));
+    const doc: PodInsights = { ...job.header, pods: job.full };
+    PodInsights.parse(doc); // the header and every full entry; the brief ones are built from typed fields
+    let text: string;
+    if (job.compact) {
+      const head = JSON.stringify(doc);
+      text = `${head.slice(0, -1)},"other_pods":[${job.brief.join(',')}]}\n`;
+    } else text = JSON.stringify(doc, null, 2) + '\n';
+    const counts = { pods: job.entries.length, anomalies: job.anomalies };
+    const built = job.threadMs;
     this.insightsWrite = writeFileAtomicAsync(this.cfg.insightsFile, text)
       .then(() => {
         const perf = this.perf;
-        perf.insights_write_last_ms = performance.now() - t0;
+        perf.insights_write_last_ms = performance.now() - job.started;
         perf.insights_write_ms += perf.insights_write_last_ms;
         perf.insights_write_max_ms = Math.max(perf.insights_write_max_ms, perf.insights_write_last_ms);
         perf.insights_writes++;
         perf.insights_build_last_ms = built;
+        return this.writeHeartbeat(counts);
       })
       .catch((err: unknown) => this.log.error(`cannot write ${this.cfg.insightsFile}: ${(err as Error).message}; retrying next interval`))
       .finally(() => {
         this.insightsWrite = null;
       });
-    return { pods, anomalies };
   }
 
-  private writeHeartbeat(counts: { pods: number; anomalies: number }): void {
+  /** The heartbeat, after the insights it describes (in the thread pool: a sync fsync can wait on other writes). */
+  private async writeHeartbeat(counts: { pods: number; anomalies: number }): Promise<void> {
+    const hb = {
+      pid: process.pid,
+      time: new Date().toISOString(),
+      rows_read: this.rowsRead,
+      rows_rejected: this.rowsRejected,
+      lag_bytes: this.tailer.lagBytes(),
+      pods: counts.pods,
+      anomalies: counts.anomalies,
+      perf: { ...this.perf, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) },
+    };
     try {
-      writeJsonAtomic(join(dirname(this.cfg.insightsFile), HEARTBEAT_NAME), {
-        pid: process.pid,
-        time: new Date().toISOString(),
-        rows_read: this.rowsRead,
-        rows_rejected: this.rowsRejected,
-        lag_bytes: this.tailer.lagBytes(),
-        pods: counts.pods,
-        anomalies: counts.anomalies,
-        perf: { ...this.perf, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) },
-      });
+      await writeFileAtomicAsync(join(dirname(this.cfg.insightsFile), HEARTBEAT_NAME), JSON.stringify(hb, null, 2) + '\n');
     } catch (err) {
       this.log.error(`cannot write the heartbeat: ${(err as Error).message}`);
     }
@@ -628,8 +674,8 @@ export class DatasetAgent {
       } else {
         this.scores?.syncAsync().catch((err: unknown) => this.log.error(`cannot sync ${this.scores?.path}: ${(err as Error).message}`));
       }
-      const counts = this.startInsights();
-      if (counts) this.writeHeartbeat(counts);
+      this.startInsights();
+      this.insightsSlice();
     } catch (err) {
       // e.g. a full disk or a missing directory: keep scoring; the checkpoint did not advance, so nothing is lost.
       this.log.error(`cannot write the outputs: ${(err as Error).message}; retrying next interval`);
@@ -643,9 +689,10 @@ export class DatasetAgent {
     await this.insightsWrite;
     if (this.startCheckpoint()) await this.completeCheckpoint();
     else this.scores?.flush();
-    const counts = this.startInsights();
+    this.insights = null; // one started earlier: this one is newer
+    this.startInsights();
+    this.insightsSlice(Infinity);
     await this.insightsWrite;
-    if (counts) this.writeHeartbeat(counts);
   }
 
   /** --once: everything in the file now, then the outputs. */
@@ -674,10 +721,11 @@ export class DatasetAgent {
           lastWrite = now;
         }
         if (!drained) continue; // a backlog: keep reading
-        if (this.job && !this.job.finishing) {
-          // Idle: copy the checkpoint's pods, yielding to I/O between slices (and waiting a little while
-          // the disk is behind, instead of spinning).
+        if ((this.job && !this.job.finishing) || this.insights) {
+          // Idle: copy the checkpoint's pods and build the insights, yielding to I/O between slices (and
+          // waiting a little while the disk is behind, instead of spinning).
           this.checkpointSlice();
+          this.insightsSlice();
           if (this.job && this.job.writer.inFlight > STATE_IN_FLIGHT_MAX) await new Promise<void>((res) => setTimeout(res, 2));
           else await new Promise<void>((res) => setImmediate(res));
           continue;

@@ -162,8 +162,8 @@ export class StateFileWriter {
     this.buf = spare.pop() ?? Buffer.allocUnsafe(CHUNK);
     this.pos = 0;
     this.tail = this.tail.then(async () => {
-      if (this.failed) return;
       try {
+        if (this.failed) return; // (finally still counts the chunk out)
         let off = 0;
         while (off < chunk.length) off += (await this.fh!.write(chunk, off, chunk.length - off, at + off)).bytesWritten;
       } catch (err) {
