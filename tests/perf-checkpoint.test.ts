@@ -7,7 +7,7 @@ import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readStateFile, StateFileWriter, type StateArray } from '../agents/dataset-generator/state-file.ts';
-import { checkpointSlicing, DatasetAgent } from '../agents/dataset-generator/agent.ts';
+import { checkpointSlicing, DatasetAgent, jsonString } from '../agents/dataset-generator/agent.ts';
 import { main } from '../agents/dataset-generator-agent.ts';
 import { readJsonFile } from '../lib/atomic-file.ts';
 import { memoryLogger } from '../lib/log.ts';
@@ -291,4 +291,8 @@ void test('following the input, compact insights are built in slices between bat
     Object.assign(checkpointSlicing, old);
     t.done();
   }
+});
+
+void test('brief insights entries: names and timestamps as JSON strings, escaped when needed', () => {
+  for (const x of ['web-5d8f7c9b4-x1k2q', '2026-01-01T00:00:00.000Z', 'a"b', 'back\\slash', 'tab\there', 'ünï', '']) assert.equal(JSON.parse(jsonString(x)), x);
 });
