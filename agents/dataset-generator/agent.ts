@@ -106,7 +106,7 @@ interface InsightsJob {
   entries: PodEntry[];
   cursor: number;
   full: PodInsight[];
-  /** other_pods entries as JSON text. */
+  /** other_pods entries as JSON text, comma-separated runs of entries. */
   brief: string[];
   anomalies: number;
   started: number;
@@ -476,7 +476,7 @@ export class DatasetAgent {
       threadMs: 0,
       finishing: null,
     };
-    this.stalled(t0, this.job);
+    this.stalled(t0, 'taking a checkpoint', this.job);
     return true;
   }
 
@@ -508,7 +508,7 @@ export class DatasetAgent {
       if (performance.now() - t0 >= budgetMs) break;
     }
     if (job.cursor >= n) job.finishing = this.finishCheckpoint(job);
-    this.stalled(t0, job);
+    this.stalled(t0, 'copying a checkpoint', job);
   }
 
   private async finishCheckpoint(job: CheckpointJob): Promise<void> {
@@ -556,10 +556,13 @@ export class DatasetAgent {
     await job.finishing;
   }
 
-  private stalled(t0: number, job?: { threadMs: number }): void {
+  private stalled(t0: number, what: string, job?: { threadMs: number }): void {
     const ms = performance.now() - t0;
     if (job) job.threadMs += ms;
-    if (ms > this.perf.output_stall_max_ms) this.perf.output_stall_max_ms = ms;
+    if (ms > this.perf.output_stall_max_ms) {
+      this.perf.output_stall_max_ms = ms;
+      if (ms > 50) this.log.debug(`scoring stalled ${Math.round(ms)} ms ${what}`);
+    }
   }
 
   // ---- pod_insights.json and the heartbeat ----
@@ -591,7 +594,7 @@ export class DatasetAgent {
       started: t0,
       threadMs: 0,
     };
-    this.stalled(t0, this.insights);
+    this.stalled(t0, 'starting the insights', this.insights);
     if (!this.insights.compact) this.insightsSlice(Infinity); // small: at once
     return true;
   }
@@ -605,16 +608,18 @@ export class DatasetAgent {
     const n = entries.length;
     while (job.cursor < n) {
       const stop = Math.min(n, job.cursor + Math.max(1, checkpointSlicing.insightsPods));
+      let text = '';
       for (; job.cursor < stop; job.cursor++) {
         const e = entries[job.cursor]!;
         if (e.anomalous) job.anomalies++;
         if (!job.compact || e.anomalous || e.probability >= this.detailFrom) full.push(e.toInsight());
-        else brief.push(`[${jsonString(e.namespace)},${jsonString(e.pod)},${jsonString(e.timestamp)},${e.probability}]`);
+        else text += `${text ? ',' : ''}[${jsonString(e.namespace)},${jsonString(e.pod)},${jsonString(e.timestamp)},${e.probability}]`;
       }
+      if (text) brief.push(text); // one string per step: the final join is over a few hundred
       if (performance.now() - t0 >= budgetMs) break;
     }
     if (job.cursor >= n) this.finishInsights(job);
-    if (budgetMs !== Infinity || !job.compact) this.stalled(t0, job);
+    if (budgetMs !== Infinity || !job.compact) this.stalled(t0, 'building the insights', job);
     else job.threadMs += performance.now() - t0; // at a stop: not a stall of scoring
   }
 
