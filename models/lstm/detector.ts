@@ -120,7 +120,7 @@ export const DEFAULT_PARAMS: DetectorParams = {
   noveltySpanMs: 86_400_000,
   noveltyOnset: 0.99,
   seasonalWeight: 3,
-  episodeWeight: 0.5,
+  episodeWeight: 1,
   episodeFloor: 0.5,
 };
 

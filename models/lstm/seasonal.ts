@@ -20,11 +20,13 @@ export interface SeasonalParams {
   /**
    * The profile is used only when its residual is below this fraction of the plain level's: clearly seasonal
    * series only (at 0.7, healthy sim pods with a mild daily swing raised about one alert per pod-day once
-   * their profiles spoke, on one-tick bursts against a profile that barely beat the level).
+   * their profiles spoke, against a profile that barely beat the level).
    */
   fitRatio: number;
   /** Rate of the short average of the standardised residual (a contextual anomaly lasts). */
   avgRate: number;
+  /** Residuals are clipped to this many scales before averaging: a one-tick burst is not a context change. */
+  zClip: number;
   /** Rate of the history of that average's size (its own normal spread). */
   histRate: number;
 }
@@ -32,8 +34,9 @@ export interface SeasonalParams {
 export const DEFAULT_SEASONAL: SeasonalParams = {
   binRate: 0.1,
   resRate: 0.01,
-  fitRatio: 0.4,
+  fitRatio: 0.55,
   avgRate: 0.2,
+  zClip: 4,
   histRate: 0.0005,
 };
 
@@ -100,7 +103,7 @@ export function seasonalStep(s: Float32Array, o: number, time: number, x: number
   const seasonal = Number.isFinite(expect) && res < p.fitRatio * s[o + RES_B]!;
   const floor = 1e-3 * Math.abs(level) + 1e-9;
   const z = Number.isFinite(expect) ? (x - expect) / Math.max(1.2533 * res, floor) : 0;
-  const zc = z > 20 ? 20 : z < -20 ? -20 : z;
+  const zc = z > p.zClip ? p.zClip : z < -p.zClip ? -p.zClip : z;
   const avg = s[o + AVG]! + p.avgRate * (zc - s[o + AVG]!);
   s[o + AVG] = avg;
   if (Number.isFinite(expect)) {
