@@ -22,7 +22,7 @@ import { writeFileAtomicAsync } from '../../lib/atomic-file.ts';
 import { PodInsights, type ModelInfo, type PodInsight } from '../../lib/schemas.ts';
 import type { PodScore } from '../../models/pod-scorer.ts';
 import { ScoresFile } from './scores-file.ts';
-import { removeOldSpills, unspillState } from './state-spill.ts';
+import { removeOldSpillsAsync, unspillState } from './state-spill.ts';
 import { readStateFile, StateFileWriter, type StateArray } from './state-file.ts';
 import { detached, Interner, PodEntry } from './pod-entry.ts';
 
@@ -518,8 +518,9 @@ export class DatasetAgent {
       const bytes = await job.writer.finish();
       await this.scores?.syncAsync();
       const state: BinaryStateRef = { format: 'podsentinel-state/1', file: job.name, bytes, pods: job.writer.pods };
-      await saveCheckpointAsync(cpPath, { ...job.meta, state });
-      removeOldSpills(cpPath, job.name);
+      await saveCheckpointAsync(cpPath, { ...job.meta, state }); // throws only when not renamed into place
+      // The checkpoint now names this state file: a failure from here on must not remove it.
+      await removeOldSpillsAsync(cpPath, job.name).catch((err: unknown) => this.log.warn(`cannot remove old checkpoint state files: ${(err as Error).message}`));
       const perf = this.perf;
       perf.checkpoints++;
       perf.checkpoint_write_last_ms = performance.now() - job.started;

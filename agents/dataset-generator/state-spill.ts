@@ -6,6 +6,7 @@
 // This is the version-1 checkpoint format: the agent now writes binary state files (state-file.ts) and
 // only reads this one, to migrate a checkpoint written by an older agent.
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Collections with more entries than this are spilled (tests lower it). */
@@ -131,4 +132,16 @@ export function removeOldSpills(checkpointPath: string, stored: unknown): void {
     return;
   }
   for (const n of names) if (n.startsWith(prefix) && (n.endsWith('.ndjson') || n.endsWith('.bin')) && n !== keep) rmSync(join(dirname(checkpointPath), n), { force: true });
+}
+
+/** removeOldSpills in the thread pool: unlinking a 1 GB state file can take tens of milliseconds. */
+export async function removeOldSpillsAsync(checkpointPath: string, keep: string): Promise<void> {
+  const prefix = `${basename(checkpointPath)}.state-`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(checkpointPath));
+  } catch {
+    return;
+  }
+  for (const n of names) if (n.startsWith(prefix) && (n.endsWith('.ndjson') || n.endsWith('.bin')) && n !== keep) await rm(join(dirname(checkpointPath), n), { force: true });
 }
