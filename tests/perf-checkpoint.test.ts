@@ -3,7 +3,7 @@
 // compact pod_insights.json keeps every anomalous pod in full and its readers still see every pod.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readStateFile, StateFileWriter, type StateArray } from '../agents/dataset-generator/state-file.ts';
@@ -295,4 +295,27 @@ void test('following the input, compact insights are built in slices between bat
 
 void test('brief insights entries: names and timestamps as JSON strings, escaped when needed', () => {
   for (const x of ['web-5d8f7c9b4-x1k2q', '2026-01-01T00:00:00.000Z', 'a"b', 'back\\slash', 'tab\there', 'ünï', '']) assert.equal(JSON.parse(jsonString(x)), x);
+});
+
+void test('a checkpoint that cannot be written is logged, scoring goes on, and its partial state file is removed', async () => {
+  const t = tmp();
+  try {
+    writeFileSync(t.file('m.csv'), formatHeader(METRIC_COLUMNS) + csv(ticks(0, 20)));
+    mkdirSync(t.file('cp.json')); // the rename into place fails
+    let err = '';
+    const w = process.stderr.write;
+    process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+    let code: number;
+    try {
+      code = await main(['--once', '--from-start', '--input-file', t.file('m.csv'), '--insights-file', t.file('i.json'), '--scores-file', t.file('s.csv'), '--checkpoint-file', t.file('cp.json'), '--log-dir', t.file('logs'), '--detector', 'zscore']);
+    } finally {
+      process.stderr.write = w;
+    }
+    assert.equal(code, 0);
+    assert.match(err, /cannot write the checkpoint/);
+    assert.equal(readFileSync(t.file('s.csv'), 'utf8').trimEnd().split('\n').length, 1 + 20 * PODS);
+    assert.deepEqual(readdirSync(t.file('.')).filter((n) => n.includes('.state-')), []);
+  } finally {
+    t.done();
+  }
 });
