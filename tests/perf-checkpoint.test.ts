@@ -240,7 +240,7 @@ void test('the supervisor starts a child with its Node options (the agent runs w
   }
 });
 
-void test('following the input, compact insights are built in slices between batches and stay complete', async () => {
+void test('following the input, compact insights are built in slices between batches and stay complete; checkpoints follow --checkpoint-interval', async () => {
   const t = tmp();
   const old = { ...checkpointSlicing };
   try {
@@ -257,6 +257,7 @@ void test('following the input, compact insights are built in slices between bat
         detectorName: 'zscore',
         model: { name: 'zscore', version: 'baseline', trained_at: null, backend: 'js' },
         insightsDetailMax: 2,
+        checkpointInterval: 3600, // one checkpoint when following starts, one at the stop
       },
       new PodScorer(await createDetector('zscore', { features: POD_FEATURES, threshold: 0.7 })),
       memoryLogger(),
@@ -277,11 +278,15 @@ void test('following the input, compact insights are built in slices between bat
     }
     for (let i = 0; i < 200 && agent.perf.insights_writes < 3; i++) await new Promise((r) => setTimeout(r, 10));
     assert.ok(agent.perf.insights_writes >= 3, 'periodic insights were written while following');
+    assert.ok(agent.perf.checkpoints <= 1, `${agent.perf.checkpoints} checkpoints with --checkpoint-interval 3600`);
+    assert.equal(agent.perf.checkpoints_skipped, 0);
     const periodic = readJsonFile(t.file('out/i.json'), PodInsights)!;
     assert.equal(insightsPodCount(periodic), PODS);
     assert.ok(periodic.other_pods!.every(([, , , p]) => p < 0.35));
     assert.ok(periodic.pods.every((p) => p.anomaly_probability >= 0.35 || p.predicted_anomaly));
     await stopped();
+    const cp = JSON.parse(readFileSync(t.file('cp.json'), 'utf8')) as { counters: { rows_read: number } };
+    assert.equal(cp.counters.rows_read, 120 * PODS, 'the checkpoint at the stop');
     const last = readJsonFile(t.file('out/i.json'), PodInsights)!;
     assert.equal(last.rows_read, 120 * PODS);
     assert.equal(insightsPodCount(last), PODS);

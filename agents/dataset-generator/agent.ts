@@ -47,6 +47,12 @@ export interface AgentConfig {
   checkpointFile?: string | undefined;
   /** Seconds between insights/checkpoint writes. */
   watchInterval: number;
+  /**
+   * Seconds between checkpoints while following (default: watchInterval). A checkpoint copies every pod's
+   * state (1 GB at 150,000 pods: ~0.8 s of the scoring thread and 1 GB written), so a large cluster may take one
+   * less often; a restart then scores again the rows since the last one (never loses or repeats a score line).
+   */
+  checkpointInterval?: number | undefined;
   threshold: number;
   fromStart: boolean;
   /** Seconds (of row time) without a row after which a pod is forgotten. */
@@ -199,6 +205,7 @@ export class DatasetAgent {
   private learning = false;
   private job: CheckpointJob | null = null;
   private jobSeq = 0;
+  private lastCheckpointAt = 0;
   private readonly intern = new Interner();
   /** pod_insights.json details every pod up to this many, else only pods at or above detailFrom. */
   private readonly detailMax: number;
@@ -676,8 +683,9 @@ export class DatasetAgent {
   private periodicOutputs(): void {
     try {
       this.forgetStale();
+      const now = Date.now();
       if (this.cfg.checkpointFile) {
-        this.startCheckpoint();
+        if (now - this.lastCheckpointAt >= (this.cfg.checkpointInterval ?? this.cfg.watchInterval) * 1000 && this.startCheckpoint()) this.lastCheckpointAt = now;
         this.checkpointSlice();
       } else {
         this.scores?.syncAsync().catch((err: unknown) => this.log.error(`cannot sync ${this.scores?.path}: ${(err as Error).message}`));
