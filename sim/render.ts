@@ -1,5 +1,5 @@
 // The simulator's state in the real Kubernetes response shapes (core/v1 Pod, Node, Event, Namespace;
-// apps/v1 Deployment, ReplicaSet; autoscaling/v1 Scale; policy/v1 PodDisruptionBudget;
+// apps/v1 Deployment, ReplicaSet, StatefulSet; autoscaling/v1 Scale; policy/v1 PodDisruptionBudget;
 // metrics.k8s.io/v1beta1 PodMetrics, NodeMetrics).
 import type { SimCluster, SimDeployment, SimEvent, SimNode, SimPdb, SimPod, SimReplicaSet } from './cluster.ts';
 import { clone } from './patch.ts';
@@ -87,12 +87,23 @@ export function renderPod(c: SimCluster, p: SimPod, deleting = false): Obj {
       ]
     : [cond('PodScheduled', false, { reason: 'Unschedulable', message: '0 nodes are available: node(s) were unschedulable.' })];
   const node = p.node ? c.getNode(p.node) : undefined;
+  const sts = p.dep.kind === 'StatefulSet';
+  const owner = sts
+    ? { apiVersion: 'apps/v1', kind: 'StatefulSet', name: p.dep.name, uid: p.dep.uid, controller: true, blockOwnerDeletion: true }
+    : {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        name: p.rsName,
+        uid: p.dep.replicaSets.find((r) => r.name === p.rsName)?.uid ?? p.dep.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      };
   return {
     kind: 'Pod',
     apiVersion: 'v1',
     metadata: {
       name: p.name,
-      generateName: `${p.rsName}-`,
+      generateName: `${sts ? p.dep.name : p.rsName}-`,
       namespace: p.namespace,
       uid: p.uid,
       resourceVersion: String(p.resourceVersion),
@@ -100,16 +111,7 @@ export function renderPod(c: SimCluster, p: SimPod, deleting = false): Obj {
       ...(deleting ? { deletionTimestamp: iso(c.now()), deletionGracePeriodSeconds: 30 } : {}),
       labels: { ...p.labels },
       ...(Object.keys(p.annotations).length ? { annotations: { ...p.annotations } } : {}),
-      ownerReferences: [
-        {
-          apiVersion: 'apps/v1',
-          kind: 'ReplicaSet',
-          name: p.rsName,
-          uid: p.dep.replicaSets.find((r) => r.name === p.rsName)?.uid ?? p.dep.uid,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [owner],
     },
     spec: {
       containers: [
@@ -131,6 +133,8 @@ export function renderPod(c: SimCluster, p: SimPod, deleting = false): Obj {
       serviceAccountName: 'default',
       serviceAccount: 'default',
       ...(p.node ? { nodeName: p.node } : {}),
+      // A StatefulSet pod's stable network identity: <pod>.<serviceName>.
+      ...(sts ? { hostname: p.name, subdomain: String(p.dep.obj.spec.serviceName ?? p.dep.name) } : {}),
       securityContext: {},
       schedulerName: 'default-scheduler',
       tolerations: [
@@ -263,6 +267,46 @@ export function renderDeployment(c: SimCluster, d: SimDeployment): Obj {
     },
     spec: clone(d.obj.spec),
     status: depStatus(c, d),
+  };
+}
+
+function stsStatus(c: SimCluster, d: SimDeployment): Obj {
+  const replicas = d.pods.length;
+  const updated = d.pods.filter((p) => p.templateHash === d.templateHash).length;
+  const ready = d.pods.filter((p) => c.isReady(p)).length;
+  const updateRevision = `${d.name}-${d.templateHash}`;
+  // currentRevision moves to the update revision once every pod runs it (as the controller reports).
+  const current = d.pods.find((p) => p.templateHash !== d.templateHash);
+  const currentRevision = current ? `${d.name}-${current.templateHash}` : updateRevision;
+  return {
+    observedGeneration: d.generation,
+    replicas,
+    readyReplicas: ready,
+    currentReplicas: current ? replicas - updated : replicas,
+    updatedReplicas: updated,
+    currentRevision,
+    updateRevision,
+    collisionCount: 0,
+    availableReplicas: ready,
+  };
+}
+
+export function renderStatefulSet(c: SimCluster, d: SimDeployment): Obj {
+  return {
+    kind: 'StatefulSet',
+    apiVersion: 'apps/v1',
+    metadata: {
+      name: d.name,
+      namespace: d.namespace,
+      uid: d.uid,
+      resourceVersion: String(d.resourceVersion),
+      generation: d.generation,
+      creationTimestamp: iso(d.createdAt),
+      labels: { ...d.obj.metadata.labels },
+      ...(Object.keys(d.obj.metadata.annotations).length ? { annotations: { ...d.obj.metadata.annotations } } : {}),
+    },
+    spec: clone(d.obj.spec),
+    status: stsStatus(c, d),
   };
 }
 

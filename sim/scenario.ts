@@ -20,7 +20,12 @@ export const NodeSpecSchema = z.object({
   zone: z.string().optional(),
 });
 
+export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet'] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
 export const WorkloadSchema = z.object({
+  /** The controller: a Deployment (pods via a ReplicaSet) or a StatefulSet (pods <name>-<ordinal>). */
+  kind: z.enum(WORKLOAD_KINDS).default('Deployment'),
   namespace: name,
   name,
   replicas: z.number().int().min(0).default(2),

@@ -19,6 +19,7 @@ import {
   renderPod,
   renderPodMetrics,
   renderReplicaSet,
+  renderStatefulSet,
   renderScale,
 } from './render.ts';
 import { fieldMatcher, labelMatcher } from './selectors.ts';
@@ -697,19 +698,48 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
 
   function apps(ctx: Ctx, tail: string[]): Reply {
     const { ns, resource, name, sub } = scope(tail);
-    if (resource === 'deployments') {
+    if (resource === 'deployments' || resource === 'statefulsets') {
+      // Deployments and StatefulSets share the routes; only the lookup, the shape and the columns differ.
+      const sts = resource === 'statefulsets';
+      const render = sts ? renderStatefulSet : renderDeployment;
+      const lookup = (namespace: string, n: string) => (sts ? c.getStatefulSet(namespace, n) : c.getDeployment(namespace, n));
+      const patch = (namespace: string, n: string, replace: boolean) =>
+        sts
+          ? c.patchStatefulSet(namespace, n, ctx.contentType, ctx.body, ctx.dryRun, replace)
+          : c.patchDeployment(namespace, n, ctx.contentType, ctx.body, ctx.dryRun, replace);
       if (!name) {
         checkNoWatch(ctx);
         const labelOk = labelMatcher(ctx.query.labelSelector);
         const fieldOk = fieldMatcher(ctx.query.fieldSelector, ['metadata.name', 'metadata.namespace']);
-        const items = c
-          .deploymentList()
+        const items = (sts ? c.statefulSetList() : c.deploymentList())
           .filter((d) => !ns || d.namespace === ns)
           .filter((d) => labelOk(d.obj.metadata.labels))
-          .map((d) => renderDeployment(c, d))
+          .map((d) => render(c, d))
           .filter((o) => fieldOk(o));
         const rv = rvString();
         const { page, cont, remaining } = paginate(items, (o) => listKey(String((o.metadata as Obj).namespace), String((o.metadata as Obj).name)), ctx.query, rv);
+        if (sts && wantsTable(ctx)) {
+          const now = c.now();
+          return get(ctx, () =>
+            table(
+              [
+                { name: 'Name', type: 'string', format: 'name' },
+                { name: 'Ready', type: 'string' },
+                { name: 'Age', type: 'string' },
+              ],
+              page.map((o) => {
+                const meta = o.metadata as Obj;
+                return {
+                  cells: [meta.name, `${Number((o.status as Obj).readyReplicas ?? 0)}/${Number((o.spec as Obj).replicas)}`, age(now, new Date(String(meta.creationTimestamp)))],
+                  object: o,
+                };
+              }),
+              ctx.query.includeObject ?? 'Metadata',
+              rv,
+              cont,
+            ),
+          );
+        }
         if (wantsTable(ctx)) {
           const now = c.now();
           return get(ctx, () =>
@@ -736,21 +766,21 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
             ),
           );
         }
-        return get(ctx, () => listOf('DeploymentList', 'apps/v1', page, rv, cont, remaining));
+        return get(ctx, () => listOf(sts ? 'StatefulSetList' : 'DeploymentList', 'apps/v1', page, rv, cont, remaining));
       }
       if (!ns) throw notFoundPath(ctx);
-      const dep = c.getDeployment(ns, name);
+      const dep = lookup(ns, name);
       if (sub.length === 0) {
         if (ctx.method === 'GET') {
-          if (!dep) throw notFound('deployments', name, 'apps');
-          return ok(renderDeployment(c, dep));
+          if (!dep) throw notFound(resource, name, 'apps');
+          return ok(render(c, dep));
         }
-        if (ctx.method === 'PATCH') return ok(renderDeployment(c, c.patchDeployment(ns, name, ctx.contentType, ctx.body, ctx.dryRun)));
-        if (ctx.method === 'PUT') return ok(renderDeployment(c, c.patchDeployment(ns, name, ctx.contentType, ctx.body, ctx.dryRun, true)));
+        if (ctx.method === 'PATCH') return ok(render(c, patch(ns, name, false)));
+        if (ctx.method === 'PUT') return ok(render(c, patch(ns, name, true)));
         throw methodNotAllowed();
       }
       if (sub[0] === 'scale' && sub.length === 1) {
-        if (!dep) throw notFound('deployments', name, 'apps');
+        if (!dep) throw notFound(resource, name, 'apps');
         if (ctx.method === 'GET') return ok(renderScale(dep));
         if (ctx.method === 'PUT' || ctx.method === 'PATCH') {
           let replicas: unknown;
@@ -765,8 +795,8 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
         throw methodNotAllowed();
       }
       if (sub[0] === 'status' && sub.length === 1) {
-        if (!dep) throw notFound('deployments', name, 'apps');
-        return get(ctx, () => renderDeployment(c, dep));
+        if (!dep) throw notFound(resource, name, 'apps');
+        return get(ctx, () => render(c, dep));
       }
       throw notFoundPath(ctx);
     }
