@@ -199,7 +199,8 @@ export class SimCluster {
           createdAt: dep.createdAt,
         });
       }
-      for (let i = 0; i < w.replicas; i++) this.createPod(dep, true);
+      if (dep.kind === 'DaemonSet') for (const n of this.nodesByName.values()) this.createPod(dep, true, undefined, n);
+      else for (let i = 0; i < w.replicas; i++) this.createPod(dep, true);
     }
     for (const dep of this.deploymentsByKey.values()) this.updateReadyCount(dep);
     for (const pod of this.podsByKey.values()) this.samplePod(pod, false);
@@ -247,7 +248,14 @@ export class SimCluster {
       obj: {
         metadata: { labels: { ...labels }, annotations: {} },
         spec:
-          w.kind === 'StatefulSet'
+          w.kind === 'DaemonSet'
+            ? {
+                selector: { matchLabels: { app: w.name } },
+                template,
+                updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
+                revisionHistoryLimit: 10,
+              }
+            : w.kind === 'StatefulSet'
             ? {
                 replicas: w.replicas,
                 selector: { matchLabels: { app: w.name } },
@@ -272,7 +280,7 @@ export class SimCluster {
       revision: 0,
       replicaSets: [],
       pods: [],
-      initialReplicas: Math.max(1, w.replicas),
+      initialReplicas: Math.max(1, w.kind === 'DaemonSet' ? this.nodesByName.size : w.replicas),
       cyclePhase: this.rng.next() * Math.PI * 0.5,
       createdAt,
       resourceVersion: this.nextRv(),
@@ -327,22 +335,28 @@ export class SimCluster {
     };
   }
 
-  /** A new pod of the controller's current template; a StatefulSet pod takes the given (or lowest free) ordinal. */
-  private createPod(dep: SimDeployment, initial: boolean, ordinal?: number): SimPod {
+  /**
+   * A new pod of the controller's current template; a StatefulSet pod takes the given (or lowest free)
+   * ordinal, a DaemonSet pod goes on the given node (whatever the scheduler would say).
+   */
+  private createPod(dep: SimDeployment, initial: boolean, ordinal?: number, daemonNode?: SimNode): SimPod {
     const rs = dep.replicaSets.find((r) => r.hash === dep.templateHash)!;
     const sts = dep.kind === 'StatefulSet';
+    const ds = dep.kind === 'DaemonSet';
     let name: string;
     if (sts) {
       if (ordinal === undefined) for (ordinal = 0; dep.pods.some((p) => p.ordinal === ordinal); ordinal++);
       name = `${dep.name}-${ordinal}`;
     } else {
-      do name = `${rs.name}-${this.rng.suffix(5)}`;
+      do name = `${ds ? dep.name : rs.name}-${this.rng.suffix(5)}`;
       while (this.podsByKey.has(`${dep.namespace}/${name}`));
     }
-    // A StatefulSet pod carries its revision and identity labels instead of pod-template-hash.
+    // StatefulSet and DaemonSet pods carry their revision (and identity) labels instead of pod-template-hash.
     const ownLabels: Record<string, string> = sts
       ? { 'apps.kubernetes.io/pod-index': String(ordinal), 'controller-revision-hash': rs.name, 'statefulset.kubernetes.io/pod-name': name }
-      : { 'pod-template-hash': rs.hash };
+      : ds
+        ? { 'controller-revision-hash': rs.hash, 'pod-template-generation': String(dep.generation) }
+        : { 'pod-template-hash': rs.hash };
     const tick = this.tickCount;
     const createdAt = initial ? new Date(this.startTime.getTime() - (3600 + this.rng.int(4 * 86400)) * 1000) : this.now();
     const templateMeta = (rs.template.metadata ?? {}) as Obj;
@@ -385,7 +399,8 @@ export class SimCluster {
     dep.pods.push(pod);
     this.sortedPods = undefined;
     this.version++;
-    this.schedule(pod);
+    if (daemonNode) this.place(pod, daemonNode);
+    else this.schedule(pod);
     if (pod.node) {
       if (initial) {
         // Pods that exist when the simulation starts have been running for a while.
@@ -404,6 +419,14 @@ export class SimCluster {
             `create Pod ${name} in StatefulSet ${dep.name} successful`,
             'Normal',
             'statefulset-controller',
+          );
+        } else if (ds) {
+          this.event(
+            { kind: 'DaemonSet', name: dep.name, namespace: dep.namespace, uid: dep.uid, apiVersion: 'apps/v1' },
+            'SuccessfulCreate',
+            `Created pod: ${name}`,
+            'Normal',
+            'daemonset-controller',
           );
         }
         this.event(this.podRef(pod), 'Scheduled', `Successfully assigned ${pod.namespace}/${pod.name} to ${pod.node}`, 'Normal', 'default-scheduler');
@@ -429,9 +452,13 @@ export class SimCluster {
       );
       return;
     }
-    best.podCount++;
-    pod.node = best.name;
-    pod.podIP = `10.244.${best.index % 256}.${(this.podIpSeq++ % 250) + 2}`;
+    this.place(pod, best);
+  }
+
+  private place(pod: SimPod, node: SimNode): void {
+    node.podCount++;
+    pod.node = node.name;
+    pod.podIP = `10.244.${node.index % 256}.${(this.podIpSeq++ % 250) + 2}`;
     pod.stageTick = this.tickCount;
     this.touch(pod);
   }
@@ -751,6 +778,10 @@ export class SimCluster {
       this.reconcileStatefulSet(dep);
       return;
     }
+    if (dep.kind === 'DaemonSet') {
+      this.reconcileDaemonSet(dep);
+      return;
+    }
     const want = Math.max(0, Number(dep.obj.spec.replicas ?? 1));
     const cur = dep.pods.filter((p) => p.templateHash === dep.templateHash);
     const old = dep.pods.filter((p) => p.templateHash !== dep.templateHash);
@@ -791,6 +822,19 @@ export class SimCluster {
       else if (p.templateHash !== dep.templateHash) this.removePod(p, 'rolling update');
     }
     for (let i = 0; i < want; i++) if (!dep.pods.some((p) => p.ordinal === i)) this.createPod(dep, false, i);
+  }
+
+  /**
+   * The DaemonSet controller, simplified: one pod of the current revision on every node (cordoned ones
+   * too: DaemonSet pods tolerate unschedulable); pods of an old revision are replaced at once.
+   */
+  private reconcileDaemonSet(dep: SimDeployment): void {
+    const seen = new Set<string>();
+    for (const p of [...dep.pods]) {
+      if (p.templateHash !== dep.templateHash || !p.node || seen.has(p.node)) this.removePod(p, p.templateHash !== dep.templateHash ? 'rolling update' : 'misscheduled');
+      else seen.add(p.node);
+    }
+    for (const n of this.nodesByName.values()) if (!seen.has(n.name)) this.createPod(dep, false, undefined, n);
   }
 
   /** The ReplicaSet controller's preference: unscheduled, then not running, then not ready, then newest. */
@@ -919,6 +963,10 @@ export class SimCluster {
     return this.controllerList('StatefulSet');
   }
 
+  daemonSetList(): SimDeployment[] {
+    return this.controllerList('DaemonSet');
+  }
+
   private controllerList(kind: SimDeployment['kind']): SimDeployment[] {
     return [...this.deploymentsByKey.values()].filter((d) => d.kind === kind).sort((a, b) => (a.namespace === b.namespace ? (a.name < b.name ? -1 : 1) : a.namespace < b.namespace ? -1 : 1));
   }
@@ -931,6 +979,11 @@ export class SimCluster {
   getStatefulSet(namespace: string, name: string): SimDeployment | undefined {
     const d = this.deploymentsByKey.get(`${namespace}/${name}`);
     return d?.kind === 'StatefulSet' ? d : undefined;
+  }
+
+  getDaemonSet(namespace: string, name: string): SimDeployment | undefined {
+    const d = this.deploymentsByKey.get(`${namespace}/${name}`);
+    return d?.kind === 'DaemonSet' ? d : undefined;
   }
 
   /** PodDisruptionBudgets in namespace/name order. */
@@ -1093,6 +1146,22 @@ export class SimCluster {
     });
   }
 
+  daemonSets(): { namespace: string; name: string; desired: number; ready: number; revision: number; image: string; memoryLimitBytes: number; cpuLimitCores: number }[] {
+    return this.daemonSetList().map((d) => {
+      const c = this.containerFromTemplate(d);
+      return {
+        namespace: d.namespace,
+        name: d.name,
+        desired: this.nodesByName.size,
+        ready: d.readyCount,
+        revision: d.revision,
+        image: c.image,
+        memoryLimitBytes: c.memLimitBytes,
+        cpuLimitCores: c.cpuLimitCores,
+      };
+    });
+  }
+
   pdbs(): { namespace: string; name: string; minAvailable?: number | string; maxUnavailable?: number | string; currentHealthy: number; desiredHealthy: number; disruptionsAllowed: number }[] {
     return this.pdbList.map((p) => ({
       namespace: p.namespace,
@@ -1201,6 +1270,13 @@ export class SimCluster {
     const dep = this.getDeployment(namespace, name);
     if (!dep) throw notFound('deployments', name, 'apps');
     return this.patchController(dep, contentType, body, dryRun, replace);
+  }
+
+  /** Patches (or, with replace, puts) a DaemonSet; returns the (would-be) DaemonSet. */
+  patchDaemonSet(namespace: string, name: string, contentType: string | undefined, body: unknown, dryRun: boolean, replace = false): SimDeployment {
+    const ds = this.getDaemonSet(namespace, name);
+    if (!ds) throw notFound('daemonsets', name, 'apps');
+    return this.patchController(ds, contentType, body, dryRun, replace);
   }
 
   /** Patches (or, with replace, puts) a StatefulSet; returns the (would-be) StatefulSet. */

@@ -55,7 +55,7 @@ export interface SimPod {
   name: string;
   namespace: string;
   dep: SimDeployment;
-  /** The owning ReplicaSet's name ('' for a StatefulSet pod). */
+  /** The owning ReplicaSet's name ('' for a StatefulSet or DaemonSet pod). */
   rsName: string;
   /** A StatefulSet pod's ordinal (its name is <statefulset>-<ordinal>). */
   ordinal: number | undefined;
@@ -98,7 +98,7 @@ export interface SimReplicaSet {
   resourceVersion: number;
 }
 
-/** A workload controller: a Deployment, or a StatefulSet (then replicaSets hold its controller revisions). */
+/** A workload controller: a Deployment, or a StatefulSet / DaemonSet (then replicaSets hold its controller revisions). */
 export interface SimDeployment {
   kind: WorkloadKind;
   key: string;

@@ -1,5 +1,5 @@
 // The simulator's state in the real Kubernetes response shapes (core/v1 Pod, Node, Event, Namespace;
-// apps/v1 Deployment, ReplicaSet, StatefulSet; autoscaling/v1 Scale; policy/v1 PodDisruptionBudget;
+// apps/v1 Deployment, ReplicaSet, StatefulSet, DaemonSet; autoscaling/v1 Scale; policy/v1 PodDisruptionBudget;
 // metrics.k8s.io/v1beta1 PodMetrics, NodeMetrics).
 import type { SimCluster, SimDeployment, SimEvent, SimNode, SimPdb, SimPod, SimReplicaSet } from './cluster.ts';
 import { clone } from './patch.ts';
@@ -88,8 +88,9 @@ export function renderPod(c: SimCluster, p: SimPod, deleting = false): Obj {
     : [cond('PodScheduled', false, { reason: 'Unschedulable', message: '0 nodes are available: node(s) were unschedulable.' })];
   const node = p.node ? c.getNode(p.node) : undefined;
   const sts = p.dep.kind === 'StatefulSet';
-  const owner = sts
-    ? { apiVersion: 'apps/v1', kind: 'StatefulSet', name: p.dep.name, uid: p.dep.uid, controller: true, blockOwnerDeletion: true }
+  const ds = p.dep.kind === 'DaemonSet';
+  const owner = sts || ds
+    ? { apiVersion: 'apps/v1', kind: p.dep.kind, name: p.dep.name, uid: p.dep.uid, controller: true, blockOwnerDeletion: true }
     : {
         apiVersion: 'apps/v1',
         kind: 'ReplicaSet',
@@ -103,7 +104,7 @@ export function renderPod(c: SimCluster, p: SimPod, deleting = false): Obj {
     apiVersion: 'v1',
     metadata: {
       name: p.name,
-      generateName: `${sts ? p.dep.name : p.rsName}-`,
+      generateName: `${sts || ds ? p.dep.name : p.rsName}-`,
       namespace: p.namespace,
       uid: p.uid,
       resourceVersion: String(p.resourceVersion),
@@ -135,12 +136,25 @@ export function renderPod(c: SimCluster, p: SimPod, deleting = false): Obj {
       ...(p.node ? { nodeName: p.node } : {}),
       // A StatefulSet pod's stable network identity: <pod>.<serviceName>.
       ...(sts ? { hostname: p.name, subdomain: String(p.dep.obj.spec.serviceName ?? p.dep.name) } : {}),
+      // The DaemonSet controller pins its pod to the node by affinity.
+      ...(ds && p.node
+        ? { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [p.node] }] }] } } } }
+        : {}),
       securityContext: {},
       schedulerName: 'default-scheduler',
-      tolerations: [
-        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-      ],
+      tolerations: ds
+        ? [
+            { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+            { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+            { key: 'node.kubernetes.io/disk-pressure', operator: 'Exists', effect: 'NoSchedule' },
+            { key: 'node.kubernetes.io/memory-pressure', operator: 'Exists', effect: 'NoSchedule' },
+            { key: 'node.kubernetes.io/pid-pressure', operator: 'Exists', effect: 'NoSchedule' },
+            { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' },
+          ]
+        : [
+            { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+            { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+          ],
       priority: 0,
       enableServiceLinks: true,
       preemptionPolicy: 'PreemptLowerPriority',
@@ -307,6 +321,37 @@ export function renderStatefulSet(c: SimCluster, d: SimDeployment): Obj {
     },
     spec: clone(d.obj.spec),
     status: stsStatus(c, d),
+  };
+}
+
+export function renderDaemonSet(c: SimCluster, d: SimDeployment): Obj {
+  const desired = c.nodeList().length;
+  const ready = d.pods.filter((p) => c.isReady(p)).length;
+  const updated = d.pods.filter((p) => p.templateHash === d.templateHash).length;
+  return {
+    kind: 'DaemonSet',
+    apiVersion: 'apps/v1',
+    metadata: {
+      name: d.name,
+      namespace: d.namespace,
+      uid: d.uid,
+      resourceVersion: String(d.resourceVersion),
+      generation: d.generation,
+      creationTimestamp: iso(d.createdAt),
+      labels: { ...d.obj.metadata.labels },
+      annotations: { 'deprecated.daemonset.template.generation': String(d.generation), ...d.obj.metadata.annotations },
+    },
+    spec: clone(d.obj.spec),
+    status: {
+      currentNumberScheduled: d.pods.filter((p) => p.node).length,
+      numberMisscheduled: 0,
+      desiredNumberScheduled: desired,
+      numberReady: ready,
+      observedGeneration: d.generation,
+      updatedNumberScheduled: updated,
+      numberAvailable: ready,
+      ...(desired - ready > 0 ? { numberUnavailable: desired - ready } : {}),
+    },
   };
 }
 

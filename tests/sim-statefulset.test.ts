@@ -1,13 +1,16 @@
-// StatefulSets in the simulated cluster, through the real @kubernetes/client-node and the real remediation
-// actions: the API shapes and owner chain, scale (dry run, then apply; pods follow by ordinal),
-// rollout_restart and set_resources (pods replaced under the same names), restart_pod (the pod comes back
-// under its own name and verification follows it), and the analysis owner chain naming the StatefulSet.
+// StatefulSets and DaemonSets in the simulated cluster, through the real @kubernetes/client-node and the
+// real remediation actions: the API shapes and owner chain, scale (dry run, then apply; pods follow by
+// ordinal), rollout_restart and set_resources (pods replaced under the same names), restart_pod (the pod
+// comes back under its own name and verification follows it), the analysis owner chain naming the
+// StatefulSet; DaemonSets: one pod per node, rollout_restart / set_resources / restart_pod, no scale, and
+// drain_node leaving their pods alone.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
-import { startSim, type SimHandle } from '../sim/index.ts';
+import { SimCluster, startSim, type SimHandle } from '../sim/index.ts';
 import { parseScenario } from '../sim/scenario.ts';
 import { kubeClients, loadKubeConfig, type KubeClients } from '../lib/kube.ts';
 import { buildContext } from '../agents/analysis/context.ts';
@@ -19,7 +22,7 @@ import { insight } from './helpers/analysis-fixtures.ts';
 let sim: SimHandle;
 let k: KubeClients;
 
-const workload = (name: string, replicas: number, kind?: 'StatefulSet') => ({
+const workload = (name: string, replicas: number, kind?: 'StatefulSet' | 'DaemonSet') => ({
   ...(kind ? { kind } : {}),
   namespace: 'data',
   name,
@@ -39,7 +42,13 @@ before(async () => {
     JSON.stringify({
       name: 'statefulsets',
       nodes: [{ name: 'node-a' }, { name: 'node-b' }],
-      workloads: [workload('db', 3, 'StatefulSet'), workload('cache', 2, 'StatefulSet'), workload('queue', 1, 'StatefulSet'), workload('web', 2)],
+      workloads: [
+        workload('db', 3, 'StatefulSet'),
+        workload('cache', 2, 'StatefulSet'),
+        workload('queue', 1, 'StatefulSet'),
+        workload('web', 2),
+        workload('agent', 0, 'DaemonSet'),
+      ],
     }),
   );
   sim = await startSim({ scenario: file, seed: 11, manualClock: true });
@@ -52,6 +61,20 @@ after(async () => {
 
 const approve = async () => 'approve' as const;
 
+function rawGet(path: string, accept = 'application/json'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(path, sim.apiUrl);
+    const headers = { Authorization: `Bearer ${sim.token}`, Accept: accept };
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'GET', ca: sim.caPem, headers }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 async function podsOf(name: string): Promise<V1Pod[]> {
   const list = await k.core.listNamespacedPod({ namespace: 'data', labelSelector: `app=${name}` });
   return list.items;
@@ -59,10 +82,28 @@ async function podsOf(name: string): Promise<V1Pod[]> {
 const names = (pods: V1Pod[]) => pods.map((p) => p.metadata!.name!).sort();
 const uids = (pods: V1Pod[]) => new Map(pods.map((p) => [p.metadata!.name!, p.metadata!.uid!]));
 
-void test('scenario kind: Deployment by default, StatefulSet when declared; other values refused', () => {
-  const s = parseScenario({ name: 'x', nodes: [{ name: 'n' }], workloads: [workload('a', 1), workload('b', 1, 'StatefulSet')] }, 'inline');
-  assert.deepEqual(s.workloads.map((w) => w.kind), ['Deployment', 'StatefulSet']);
+void test('scenario kind: Deployment by default, StatefulSet / DaemonSet when declared; other values refused', () => {
+  const s = parseScenario({ name: 'x', nodes: [{ name: 'n' }], workloads: [workload('a', 1), workload('b', 1, 'StatefulSet'), workload('c', 1, 'DaemonSet')] }, 'inline');
+  assert.deepEqual(s.workloads.map((w) => w.kind), ['Deployment', 'StatefulSet', 'DaemonSet']);
   assert.throws(() => parseScenario({ name: 'x', nodes: [{ name: 'n' }], workloads: [{ ...workload('a', 1), kind: 'CronJob' }] }, 'inline'), /workloads\.0\.kind/);
+  const churn = [{ tick: 5, namespace: 'data', deployment: 'c', action: 'scale', replicas: 3 }];
+  assert.throws(() => parseScenario({ name: 'x', nodes: [{ name: 'n' }], workloads: [workload('c', 1, 'DaemonSet')], churn }, 'inline'), /scales DaemonSet/);
+});
+
+void test('deterministic: the same scenario and seed give the same StatefulSet and DaemonSet pods, ticks and all', () => {
+  const scenario = parseScenario(
+    { name: 'det', nodes: [{ name: 'n1' }, { name: 'n2' }], workloads: [workload('db', 2, 'StatefulSet'), workload('agent', 0, 'DaemonSet'), workload('web', 2)] },
+    'inline',
+  );
+  const run = () => {
+    const c = new SimCluster({ scenario, seed: 5, tickSeconds: 5, startTime: new Date('2026-11-25T00:00:00Z') });
+    c.deletePod('data', 'db-0', false);
+    c.tick(4);
+    return c.pods().map((p) => [p.name, p.uid, p.node, p.status, c.truth(p.namespace, p.name)!.cpuCores]);
+  };
+  const a = run();
+  assert.deepEqual(run(), a);
+  assert.deepEqual(a.filter((p) => String(p[0]).startsWith('db-')).map((p) => p[0]), ['db-0', 'db-1']);
 });
 
 void test('client-node lists and reads StatefulSets; their pods are <name>-<ordinal> owned by the StatefulSet', async () => {
@@ -107,6 +148,12 @@ void test('client-node lists and reads StatefulSets; their pods are <name>-<ordi
   const scale = await k.apps.readNamespacedStatefulSetScale({ namespace: 'data', name: 'db' });
   assert.deepEqual([scale.kind, scale.spec?.replicas, scale.status?.replicas, scale.status?.selector], ['Scale', 3, 3, 'app=db']);
   await assert.rejects(k.apps.readNamespacedStatefulSet({ namespace: 'data', name: 'web' }), (e: { code?: number }) => e.code === 404);
+  const table = JSON.parse((await rawGet('/apis/apps/v1/namespaces/data/statefulsets', 'application/json;as=Table;v=v1;g=meta.k8s.io')).body) as {
+    columnDefinitions: { name: string }[];
+    rows: { cells: unknown[] }[];
+  };
+  assert.deepEqual(table.columnDefinitions.map((c) => c.name), ['Name', 'Ready', 'Age']);
+  assert.deepEqual(table.rows.map((r) => r.cells.slice(0, 2)), [['cache', '2/2'], ['db', '3/3'], ['queue', '1/1']]);
 });
 
 void test('patch routes: merge, strategic merge and JSON patch, with dry run; bad replicas refused with 422', async () => {
@@ -265,4 +312,110 @@ void test('analysis owner chain: a StatefulSet pod resolves to the StatefulSet (
   const ctx = await buildContext(k, insight({ namespace: 'data', pod: 'db-2' }), { logLines: 10, maxEvents: 5, timeoutMs: 3000 });
   assert.equal(ctx.cluster, 'ok');
   assert.deepEqual(ctx.ownerChain, [{ kind: 'StatefulSet', name: 'db', replicas: 3 }]);
+});
+
+// ---------------------------------------------------------------- DaemonSets
+
+const dsPods = async () => (await podsOf('agent')).sort((a, b) => (a.spec!.nodeName! < b.spec!.nodeName! ? -1 : 1));
+const byNode = (pods: V1Pod[]) => new Map(pods.map((p) => [p.spec!.nodeName!, p.metadata!.name!]));
+
+void test('DaemonSet: one pod per node, <name>-<5 chars>, owned by the DaemonSet; no scale subresource', async () => {
+  const all = await k.apps.listDaemonSetForAllNamespaces();
+  assert.equal(all.kind, 'DaemonSetList');
+  assert.deepEqual(all.items.map((d) => d.metadata?.name), ['agent']);
+  const ds = await k.apps.readNamespacedDaemonSet({ namespace: 'data', name: 'agent' });
+  assert.equal(ds.kind, 'DaemonSet');
+  assert.equal((ds.spec as { replicas?: number }).replicas, undefined);
+  assert.equal(ds.spec?.updateStrategy?.type, 'RollingUpdate');
+  assert.deepEqual(
+    [ds.status?.desiredNumberScheduled, ds.status?.currentNumberScheduled, ds.status?.numberReady, ds.status?.updatedNumberScheduled, ds.status?.numberMisscheduled],
+    [2, 2, 2, 2, 0],
+  );
+  const pods = await dsPods();
+  assert.deepEqual(pods.map((p) => p.spec?.nodeName), ['node-a', 'node-b']);
+  for (const p of pods) {
+    assert.match(p.metadata!.name!, /^agent-[a-z0-9]{5}$/);
+    const ref = p.metadata?.ownerReferences?.[0];
+    assert.deepEqual([ref?.kind, ref?.name, ref?.uid, ref?.controller], ['DaemonSet', 'agent', ds.metadata?.uid, true]);
+    assert.ok(p.spec?.tolerations?.some((t) => t.key === 'node.kubernetes.io/unschedulable'));
+    assert.equal(p.metadata?.labels?.['pod-template-hash'], undefined);
+  }
+  // client-node has no DaemonSet scale call (there is no such subresource): ask the path directly.
+  assert.equal((await rawGet('/apis/apps/v1/namespaces/data/daemonsets/agent/scale')).status, 404);
+  const table = await rawGet('/apis/apps/v1/namespaces/data/daemonsets', 'application/json;as=Table;v=v1;g=meta.k8s.io');
+  assert.equal(table.status, 200);
+  assert.deepEqual(
+    (JSON.parse(table.body) as { columnDefinitions: { name: string }[] }).columnDefinitions.map((c) => c.name),
+    ['Name', 'Desired', 'Current', 'Ready', 'Up-to-date', 'Available', 'Age'],
+  );
+});
+
+void test('DaemonSet rollout_restart and set_resources (real actions): each node gets a new pod of the new template', async () => {
+  const pod = sim.cluster.pods().find((p) => p.deployment === 'agent')!;
+  const owner = { owner: { kind: 'DaemonSet', name: 'agent' } };
+  const before = byNode(await dsPods());
+  const fx = engineFixture(sim, tempDir(), approve, { verifyDelayMs: 0 });
+  let mark = sim.requests.length;
+  await processAnalyses({ analyses: [analysisFor(pod, [act('rollout_restart', { namespace: 'data', kind: 'DaemonSet', name: 'agent' })], owner)] }, fx.opts);
+  assert.deepEqual(writesSince(sim, mark).map((w) => [w.path, w.dryRun]), [
+    ['/apis/apps/v1/namespaces/data/daemonsets/agent', true],
+    ['/apis/apps/v1/namespaces/data/daemonsets/agent', false],
+  ]);
+  const restarted = await dsPods();
+  assert.deepEqual(restarted.map((p) => p.spec?.nodeName), ['node-a', 'node-b']);
+  for (const p of restarted) {
+    assert.notEqual(p.metadata?.name, before.get(p.spec!.nodeName!), 'a new pod on each node');
+    assert.ok(p.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']);
+  }
+  sim.tick(3);
+
+  const pod2 = sim.cluster.pods().find((p) => p.deployment === 'agent')!;
+  const fx2 = engineFixture(sim, tempDir(), approve, { verifyDelayMs: 0 });
+  mark = sim.requests.length;
+  await processAnalyses(
+    { analyses: [analysisFor(pod2, [act('set_resources', { namespace: 'data', kind: 'DaemonSet', name: 'agent', container: 'app', limits: { cpu: '2' } })], owner)] },
+    fx2.opts,
+  );
+  assert.equal(writesSince(sim, mark).length, 2);
+  const resized = await dsPods();
+  assert.equal(resized.length, 2);
+  for (const p of resized) assert.equal(p.spec?.containers[0]?.resources?.limits?.cpu, '2');
+  assert.equal(sim.cluster.daemonSets()[0]!.cpuLimitCores, 2);
+  sim.tick(3);
+});
+
+void test('DaemonSet restart_pod (real action): a replacement on the same node; verification follows it', async () => {
+  const [victim] = await dsPods();
+  const node = victim!.spec!.nodeName!;
+  const view = sim.cluster.pods().find((p) => p.name === victim!.metadata!.name)!;
+  const fx = engineFixture(sim, tempDir(), approve);
+  const session = new RemediationSession(fx.opts);
+  await session.processAnalyses({ analyses: [analysisFor(view, [act('restart_pod', { namespace: 'data', pod: view.name })], { owner: { kind: 'DaemonSet', name: 'agent' } })] });
+  const now = byNode(await dsPods());
+  const replacement = now.get(node)!;
+  assert.ok(replacement && replacement !== view.name, 'a new pod on the same node');
+  const execution = fx.audit.all().find((r) => r.event === 'execution');
+  assert.deepEqual((execution?.detail as { facts: { replacements: string[] } }).facts.replacements, [replacement]);
+  writeInsights(fx.opts.insightsFile, [
+    { namespace: 'data', pod: view.name, anomalous: true },
+    { namespace: 'data', pod: replacement, anomalous: false },
+  ]);
+  const [v] = await session.settle();
+  assert.equal(v?.result, 'RESOLVED', v?.reason);
+  assert.deepEqual(v?.checked, [replacement]);
+  sim.tick(3);
+});
+
+void test('drain_node leaves the DaemonSet pod on the node; cordon does not move it', async () => {
+  const dsOnA = byNode(await dsPods()).get('node-a')!;
+  const onA = sim.cluster.pods().filter((p) => p.node === 'node-a');
+  const fx = engineFixture(sim, tempDir(), approve, { verifyDelayMs: 0 });
+  const mark = sim.requests.length;
+  await processAnalyses({ analyses: [analysisFor(onA.find((p) => p.deployment === 'web') ?? onA[0]!, [act('drain_node', { node: 'node-a' })])] }, fx.opts);
+  const evicted = writesSince(sim, mark).filter((w) => w.path.endsWith('/eviction') && !w.dryRun).map((w) => w.path.split('/')[6]);
+  assert.ok(!evicted.includes(dsOnA), 'the DaemonSet pod is not evicted');
+  assert.deepEqual(evicted.sort(), onA.filter((p) => p.deployment !== 'agent').map((p) => p.name).sort());
+  assert.equal(sim.cluster.nodes().find((n) => n.name === 'node-a')!.unschedulable, true);
+  const left = sim.cluster.pods().filter((p) => p.node === 'node-a');
+  assert.deepEqual(left.map((p) => p.name), [dsOnA], 'only the DaemonSet pod stays on the cordoned node');
 });
