@@ -14,6 +14,8 @@ import { SimCluster, startSim, type SimHandle } from '../sim/index.ts';
 import { parseScenario } from '../sim/scenario.ts';
 import { kubeClients, loadKubeConfig, type KubeClients } from '../lib/kube.ts';
 import { buildContext } from '../agents/analysis/context.ts';
+import { ruleJudgement } from '../agents/analysis/rules.ts';
+import { RecommendedAction } from '../lib/schemas.ts';
 import { workloadOf } from '../models/pod-features.ts';
 import { RemediationSession, processAnalyses } from '../remediation/engine.ts';
 import { act, analysisFor, auditEvents, engineFixture, tempDir, writeInsights, writesSince } from './helpers/remediation-fixtures.ts';
@@ -312,6 +314,48 @@ void test('analysis owner chain: a StatefulSet pod resolves to the StatefulSet (
   const ctx = await buildContext(k, insight({ namespace: 'data', pod: 'db-2' }), { logLines: 10, maxEvents: 5, timeoutMs: 3000 });
   assert.equal(ctx.cluster, 'ok');
   assert.deepEqual(ctx.ownerChain, [{ kind: 'StatefulSet', name: 'db', replicas: 3 }]);
+});
+
+void test('end to end: a crash loop in a StatefulSet → rules propose rollout_restart of the StatefulSet → applied, the fault clears', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'sts-crash.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'sts-crash',
+      nodes: [{ name: 'node-a' }],
+      workloads: [workload('ledger', 2, 'StatefulSet')],
+      faults: [{ kind: 'crash_loop', namespace: 'data', deployment: 'ledger', scope: 'deployment', clearedBy: 'template-change', startTick: 2 }],
+    }),
+  );
+  const crashSim = await startSim({ scenario: file, seed: 2, manualClock: true });
+  try {
+    crashSim.tick(30);
+    assert.equal(crashSim.cluster.truth('data', 'ledger-0')!.status, 'CrashLoopBackOff');
+    const clients = kubeClients(loadKubeConfig(crashSim.kubeconfigPath));
+    const ctx = await buildContext(clients, insight({ namespace: 'data', pod: 'ledger-0', anomaly_type: 'crash_loop' }), { logLines: 20, maxEvents: 5, timeoutMs: 3000 });
+    assert.deepEqual(ctx.ownerChain.map((l) => [l.kind, l.name]), [['StatefulSet', 'ledger']]);
+    const judged = ruleJudgement(ctx);
+    assert.equal(judged.anomaly_type, 'crash_loop');
+    const actions = judged.recommended_actions.map((a) => RecommendedAction.parse(a) as RecommendedAction);
+    const rollout = actions.find((a) => a.action === 'rollout_restart');
+    assert.deepEqual(rollout?.params, { namespace: 'data', kind: 'StatefulSet', name: 'ledger' });
+
+    const view = crashSim.cluster.pods().find((p) => p.name === 'ledger-0')!;
+    const fx = engineFixture(crashSim, dir, approve, { verifyDelayMs: 0 });
+    await processAnalyses({ analyses: [analysisFor(view, [rollout!], { owner: { kind: 'StatefulSet', name: 'ledger' }, anomaly_type: 'crash_loop' })] }, fx.opts);
+    assert.deepEqual(auditEvents(fx.audit).slice(0, 4), ['proposal:proposed', 'dry_run:ok', 'decision:approved', 'execution:ok']);
+    const fault = crashSim.cluster.faults()[0]!;
+    assert.equal(fault.active, false);
+    assert.equal(fault.endedAt?.reason, 'pod template changed');
+    crashSim.tick(3);
+    for (const name of ['ledger-0', 'ledger-1']) {
+      const t = crashSim.cluster.truth('data', name)!;
+      assert.deepEqual([t.status, t.ready, t.restarts], ['Running', true, 0], name);
+    }
+  } finally {
+    await crashSim.close();
+  }
 });
 
 // ---------------------------------------------------------------- DaemonSets
