@@ -1045,6 +1045,7 @@ export class SimCluster {
         ready: this.isReady(p),
         restarts: p.restarts,
         deployment: p.dep.name,
+        kind: p.dep.kind,
         replicaSet: p.rsName,
         createdAt: p.createdAt.toISOString(),
         memoryLimitBytes: p.container.memLimitBytes,

@@ -246,7 +246,10 @@ export interface PodView {
   reason: string | undefined;
   ready: boolean;
   restarts: number;
+  /** The owning workload's name (whatever its kind) and kind. */
   deployment: string;
+  kind: WorkloadKind;
+  /** The owning ReplicaSet ('' for StatefulSet and DaemonSet pods). */
   replicaSet: string;
   createdAt: string;
   memoryLimitBytes: number;

@@ -144,6 +144,8 @@ void test('client-node lists and reads StatefulSets; their pods are <name>-<ordi
     assert.equal(p.spec?.subdomain, 'db');
     assert.equal(workloadOf('data', p.metadata!.name!), 'data/StatefulSet/db', 'the metrics side maps the pod to the same workload');
   }
+  const view = sim.cluster.pods().find((p) => p.name === 'db-0')!;
+  assert.deepEqual([view.deployment, view.kind, view.replicaSet], ['db', 'StatefulSet', '']);
   const rs = await k.apps.listNamespacedReplicaSet({ namespace: 'data' });
   assert.ok(rs.items.every((r) => r.metadata?.ownerReferences?.[0]?.name === 'web'), 'no ReplicaSets for StatefulSets');
 
