@@ -365,7 +365,7 @@ export class SimCluster {
       name,
       namespace: dep.namespace,
       dep,
-      rsName: sts ? '' : rs.name,
+      rsName: sts || ds ? '' : rs.name,
       ordinal: sts ? ordinal : undefined,
       templateHash: rs.hash,
       labels: { ...((templateMeta.labels ?? {}) as Record<string, string>), ...ownLabels },

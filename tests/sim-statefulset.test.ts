@@ -385,6 +385,8 @@ void test('DaemonSet: one pod per node, <name>-<5 chars>, owned by the DaemonSet
     assert.deepEqual([ref?.kind, ref?.name, ref?.uid, ref?.controller], ['DaemonSet', 'agent', ds.metadata?.uid, true]);
     assert.ok(p.spec?.tolerations?.some((t) => t.key === 'node.kubernetes.io/unschedulable'));
     assert.equal(p.metadata?.labels?.['pod-template-hash'], undefined);
+    const view = sim.cluster.pods().find((v) => v.name === p.metadata?.name)!;
+    assert.deepEqual([view.deployment, view.kind, view.replicaSet], ['agent', 'DaemonSet', '']);
   }
   // client-node has no DaemonSet scale call (there is no such subresource): ask the path directly.
   assert.equal((await rawGet('/apis/apps/v1/namespaces/data/daemonsets/agent/scale')).status, 404);
