@@ -1,6 +1,7 @@
 // anomaly-detection-agent: watches pod_insights.json and writes pod_analysis.json, explaining each
 // anomalous pod through an OpenAI-compatible LLM (NVIDIA's Nemotron by default) or the rule-based
 // analyser, with every recommended action vetted against the remediation allow-list.
+import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import chokidar from 'chokidar';
 import { readJsonFile, writeJsonAtomic } from '../lib/atomic-file.ts';
@@ -190,8 +191,27 @@ export async function main(argv: string[]): Promise<number> {
       running = null;
     });
   };
+  // A cycle runs when the insights file is new: another inode, size or mtime. Watch events only prompt that
+  // check, so events that change nothing (our own writes beside the file, a directory that went away) cost a
+  // stat, not a cycle; a stat poll backs up the watch, which can miss a rename under load.
+  let seen = '';
+  const check = () => {
+    let id = 'missing';
+    try {
+      const st = statSync(a['insights-file']);
+      id = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      // no file (yet): nothing new to analyse
+    }
+    if (id === seen) return;
+    const first = seen === '';
+    seen = id;
+    if (!first && id !== 'missing') trigger();
+  };
+  check();
   const watcher = chokidar.watch(a['insights-file'], { ignoreInitial: true, awaitWriteFinish: false });
-  watcher.on('add', trigger).on('change', trigger).on('error', (err) => log.warn('watch error', { reason: String(err) }));
+  watcher.on('add', check).on('change', check).on('error', (err) => log.warn('watch error', { reason: String(err) }));
+  const poll = setInterval(check, 1000);
   const timer = setInterval(trigger, a.interval * 1000);
   // Liveness apart from cycles: a cycle waiting on a slow LLM must not look like a hung agent.
   const beat = setInterval(heartbeat, Math.max(1, Math.min(a.interval, 10)) * 1000);
@@ -210,6 +230,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   clearInterval(timer);
   clearInterval(beat);
+  clearInterval(poll);
   await watcher.close();
   if (running) await running;
   engine.write();

@@ -199,7 +199,8 @@ export class SimCluster {
           createdAt: dep.createdAt,
         });
       }
-      for (let i = 0; i < w.replicas; i++) this.createPod(dep, true);
+      if (dep.kind === 'DaemonSet') for (const n of this.nodesByName.values()) this.createPod(dep, true, undefined, n);
+      else for (let i = 0; i < w.replicas; i++) this.createPod(dep, true);
     }
     for (const dep of this.deploymentsByKey.values()) this.updateReadyCount(dep);
     for (const pod of this.podsByKey.values()) this.samplePod(pod, false);
@@ -238,6 +239,7 @@ export class SimCluster {
     };
     const createdAt = new Date(this.startTime.getTime() - (2 + this.rng.int(20)) * 86400_000);
     const dep: SimDeployment = {
+      kind: w.kind,
       key: `${w.namespace}/${w.name}`,
       namespace: w.namespace,
       name: w.name,
@@ -245,21 +247,40 @@ export class SimCluster {
       workload: w,
       obj: {
         metadata: { labels: { ...labels }, annotations: {} },
-        spec: {
-          replicas: w.replicas,
-          selector: { matchLabels: { app: w.name } },
-          template,
-          strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
-          revisionHistoryLimit: 10,
-          progressDeadlineSeconds: 600,
-        },
+        spec:
+          w.kind === 'DaemonSet'
+            ? {
+                selector: { matchLabels: { app: w.name } },
+                template,
+                updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
+                revisionHistoryLimit: 10,
+              }
+            : w.kind === 'StatefulSet'
+            ? {
+                replicas: w.replicas,
+                selector: { matchLabels: { app: w.name } },
+                template,
+                serviceName: w.name,
+                podManagementPolicy: 'OrderedReady',
+                updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0 } },
+                revisionHistoryLimit: 10,
+                persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+              }
+            : {
+                replicas: w.replicas,
+                selector: { matchLabels: { app: w.name } },
+                template,
+                strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+                revisionHistoryLimit: 10,
+                progressDeadlineSeconds: 600,
+              },
       },
       generation: 1,
       templateHash: '',
       revision: 0,
       replicaSets: [],
       pods: [],
-      initialReplicas: Math.max(1, w.replicas),
+      initialReplicas: Math.max(1, w.kind === 'DaemonSet' ? this.nodesByName.size : w.replicas),
       cyclePhase: this.rng.next() * Math.PI * 0.5,
       createdAt,
       resourceVersion: this.nextRv(),
@@ -291,7 +312,7 @@ export class SimCluster {
       });
       if (dep.replicaSets.length > 4) dep.replicaSets.splice(0, dep.replicaSets.length - 4);
     }
-    dep.obj.metadata.annotations['deployment.kubernetes.io/revision'] = String(dep.revision);
+    if (dep.kind === 'Deployment') dep.obj.metadata.annotations['deployment.kubernetes.io/revision'] = String(dep.revision);
   }
 
   private containerFromTemplate(dep: SimDeployment): ContainerSpec {
@@ -314,11 +335,28 @@ export class SimCluster {
     };
   }
 
-  private createPod(dep: SimDeployment, initial: boolean): SimPod {
+  /**
+   * A new pod of the controller's current template; a StatefulSet pod takes the given (or lowest free)
+   * ordinal, a DaemonSet pod goes on the given node (whatever the scheduler would say).
+   */
+  private createPod(dep: SimDeployment, initial: boolean, ordinal?: number, daemonNode?: SimNode): SimPod {
     const rs = dep.replicaSets.find((r) => r.hash === dep.templateHash)!;
+    const sts = dep.kind === 'StatefulSet';
+    const ds = dep.kind === 'DaemonSet';
     let name: string;
-    do name = `${rs.name}-${this.rng.suffix(5)}`;
-    while (this.podsByKey.has(`${dep.namespace}/${name}`));
+    if (sts) {
+      if (ordinal === undefined) for (ordinal = 0; dep.pods.some((p) => p.ordinal === ordinal); ordinal++);
+      name = `${dep.name}-${ordinal}`;
+    } else {
+      do name = `${ds ? dep.name : rs.name}-${this.rng.suffix(5)}`;
+      while (this.podsByKey.has(`${dep.namespace}/${name}`));
+    }
+    // StatefulSet and DaemonSet pods carry their revision (and identity) labels instead of pod-template-hash.
+    const ownLabels: Record<string, string> = sts
+      ? { 'apps.kubernetes.io/pod-index': String(ordinal), 'controller-revision-hash': rs.name, 'statefulset.kubernetes.io/pod-name': name }
+      : ds
+        ? { 'controller-revision-hash': rs.hash, 'pod-template-generation': String(dep.generation) }
+        : { 'pod-template-hash': rs.hash };
     const tick = this.tickCount;
     const createdAt = initial ? new Date(this.startTime.getTime() - (3600 + this.rng.int(4 * 86400)) * 1000) : this.now();
     const templateMeta = (rs.template.metadata ?? {}) as Obj;
@@ -327,9 +365,10 @@ export class SimCluster {
       name,
       namespace: dep.namespace,
       dep,
-      rsName: rs.name,
+      rsName: sts || ds ? '' : rs.name,
+      ordinal: sts ? ordinal : undefined,
       templateHash: rs.hash,
-      labels: { ...((templateMeta.labels ?? {}) as Record<string, string>), 'pod-template-hash': rs.hash },
+      labels: { ...((templateMeta.labels ?? {}) as Record<string, string>), ...ownLabels },
       annotations: { ...((templateMeta.annotations ?? {}) as Record<string, string>) },
       container: this.containerFromTemplate(dep),
       node: undefined,
@@ -360,7 +399,8 @@ export class SimCluster {
     dep.pods.push(pod);
     this.sortedPods = undefined;
     this.version++;
-    this.schedule(pod);
+    if (daemonNode) this.place(pod, daemonNode);
+    else this.schedule(pod);
     if (pod.node) {
       if (initial) {
         // Pods that exist when the simulation starts have been running for a while.
@@ -372,6 +412,23 @@ export class SimCluster {
         pod.counters.cpuSeconds = ((tick - -1000) * this.tickSeconds * dep.workload.cpu.baseCores) / 4;
       } else {
         pod.stage = 'creating';
+        if (sts) {
+          this.event(
+            { kind: 'StatefulSet', name: dep.name, namespace: dep.namespace, uid: dep.uid, apiVersion: 'apps/v1' },
+            'SuccessfulCreate',
+            `create Pod ${name} in StatefulSet ${dep.name} successful`,
+            'Normal',
+            'statefulset-controller',
+          );
+        } else if (ds) {
+          this.event(
+            { kind: 'DaemonSet', name: dep.name, namespace: dep.namespace, uid: dep.uid, apiVersion: 'apps/v1' },
+            'SuccessfulCreate',
+            `Created pod: ${name}`,
+            'Normal',
+            'daemonset-controller',
+          );
+        }
         this.event(this.podRef(pod), 'Scheduled', `Successfully assigned ${pod.namespace}/${pod.name} to ${pod.node}`, 'Normal', 'default-scheduler');
       }
     }
@@ -395,9 +452,13 @@ export class SimCluster {
       );
       return;
     }
-    best.podCount++;
-    pod.node = best.name;
-    pod.podIP = `10.244.${best.index % 256}.${(this.podIpSeq++ % 250) + 2}`;
+    this.place(pod, best);
+  }
+
+  private place(pod: SimPod, node: SimNode): void {
+    node.podCount++;
+    pod.node = node.name;
+    pod.podIP = `10.244.${node.index % 256}.${(this.podIpSeq++ % 250) + 2}`;
     pod.stageTick = this.tickCount;
     this.touch(pod);
   }
@@ -713,6 +774,14 @@ export class SimCluster {
 
   /** The Deployment + ReplicaSet controllers: rolling update (25% surge / 25% unavailable), scale up and down. */
   private reconcile(dep: SimDeployment): void {
+    if (dep.kind === 'StatefulSet') {
+      this.reconcileStatefulSet(dep);
+      return;
+    }
+    if (dep.kind === 'DaemonSet') {
+      this.reconcileDaemonSet(dep);
+      return;
+    }
     const want = Math.max(0, Number(dep.obj.spec.replicas ?? 1));
     const cur = dep.pods.filter((p) => p.templateHash === dep.templateHash);
     const old = dep.pods.filter((p) => p.templateHash !== dep.templateHash);
@@ -738,6 +807,34 @@ export class SimCluster {
     }
     const curNow = dep.pods.filter((p) => p.templateHash === dep.templateHash);
     if (curNow.length > want) for (const p of this.deletionOrder(curNow).slice(0, curNow.length - want)) this.removePod(p, 'scaled down');
+  }
+
+  /**
+   * The StatefulSet controller, simplified: ordinals 0..replicas-1 exist (a deleted pod comes back under
+   * the same name), higher ordinals go, and pods of an old revision are replaced at once (the real
+   * controller replaces them one at a time from the highest ordinal, waiting for each to be ready).
+   */
+  private reconcileStatefulSet(dep: SimDeployment): void {
+    const want = Math.max(0, Number(dep.obj.spec.replicas ?? 1));
+    const byHighest = [...dep.pods].sort((a, b) => (b.ordinal ?? 0) - (a.ordinal ?? 0));
+    for (const p of byHighest) {
+      if ((p.ordinal ?? 0) >= want) this.removePod(p, 'scaled down');
+      else if (p.templateHash !== dep.templateHash) this.removePod(p, 'rolling update');
+    }
+    for (let i = 0; i < want; i++) if (!dep.pods.some((p) => p.ordinal === i)) this.createPod(dep, false, i);
+  }
+
+  /**
+   * The DaemonSet controller, simplified: one pod of the current revision on every node (cordoned ones
+   * too: DaemonSet pods tolerate unschedulable); pods of an old revision are replaced at once.
+   */
+  private reconcileDaemonSet(dep: SimDeployment): void {
+    const seen = new Set<string>();
+    for (const p of [...dep.pods]) {
+      if (p.templateHash !== dep.templateHash || !p.node || seen.has(p.node)) this.removePod(p, p.templateHash !== dep.templateHash ? 'rolling update' : 'misscheduled');
+      else seen.add(p.node);
+    }
+    for (const n of this.nodesByName.values()) if (!seen.has(n.name)) this.createPod(dep, false, undefined, n);
   }
 
   /** The ReplicaSet controller's preference: unscheduled, then not running, then not ready, then newest. */
@@ -859,11 +956,34 @@ export class SimCluster {
   }
 
   deploymentList(): SimDeployment[] {
-    return [...this.deploymentsByKey.values()].sort((a, b) => (a.namespace === b.namespace ? (a.name < b.name ? -1 : 1) : a.namespace < b.namespace ? -1 : 1));
+    return this.controllerList('Deployment');
+  }
+
+  statefulSetList(): SimDeployment[] {
+    return this.controllerList('StatefulSet');
+  }
+
+  daemonSetList(): SimDeployment[] {
+    return this.controllerList('DaemonSet');
+  }
+
+  private controllerList(kind: SimDeployment['kind']): SimDeployment[] {
+    return [...this.deploymentsByKey.values()].filter((d) => d.kind === kind).sort((a, b) => (a.namespace === b.namespace ? (a.name < b.name ? -1 : 1) : a.namespace < b.namespace ? -1 : 1));
   }
 
   getDeployment(namespace: string, name: string): SimDeployment | undefined {
-    return this.deploymentsByKey.get(`${namespace}/${name}`);
+    const d = this.deploymentsByKey.get(`${namespace}/${name}`);
+    return d?.kind === 'Deployment' ? d : undefined;
+  }
+
+  getStatefulSet(namespace: string, name: string): SimDeployment | undefined {
+    const d = this.deploymentsByKey.get(`${namespace}/${name}`);
+    return d?.kind === 'StatefulSet' ? d : undefined;
+  }
+
+  getDaemonSet(namespace: string, name: string): SimDeployment | undefined {
+    const d = this.deploymentsByKey.get(`${namespace}/${name}`);
+    return d?.kind === 'DaemonSet' ? d : undefined;
   }
 
   /** PodDisruptionBudgets in namespace/name order. */
@@ -925,6 +1045,7 @@ export class SimCluster {
         ready: this.isReady(p),
         restarts: p.restarts,
         deployment: p.dep.name,
+        kind: p.dep.kind,
         replicaSet: p.rsName,
         createdAt: p.createdAt.toISOString(),
         memoryLimitBytes: p.container.memLimitBytes,
@@ -1001,6 +1122,39 @@ export class SimCluster {
         name: d.name,
         replicas: Number(d.obj.spec.replicas),
         readyReplicas: d.readyCount,
+        revision: d.revision,
+        image: c.image,
+        memoryLimitBytes: c.memLimitBytes,
+        cpuLimitCores: c.cpuLimitCores,
+      };
+    });
+  }
+
+  statefulSets(): { namespace: string; name: string; replicas: number; readyReplicas: number; revision: number; updateRevision: string; image: string; memoryLimitBytes: number; cpuLimitCores: number }[] {
+    return this.statefulSetList().map((d) => {
+      const c = this.containerFromTemplate(d);
+      return {
+        namespace: d.namespace,
+        name: d.name,
+        replicas: Number(d.obj.spec.replicas),
+        readyReplicas: d.readyCount,
+        revision: d.revision,
+        updateRevision: `${d.name}-${d.templateHash}`,
+        image: c.image,
+        memoryLimitBytes: c.memLimitBytes,
+        cpuLimitCores: c.cpuLimitCores,
+      };
+    });
+  }
+
+  daemonSets(): { namespace: string; name: string; desired: number; ready: number; revision: number; image: string; memoryLimitBytes: number; cpuLimitCores: number }[] {
+    return this.daemonSetList().map((d) => {
+      const c = this.containerFromTemplate(d);
+      return {
+        namespace: d.namespace,
+        name: d.name,
+        desired: this.nodesByName.size,
+        ready: d.readyCount,
         revision: d.revision,
         image: c.image,
         memoryLimitBytes: c.memLimitBytes,
@@ -1116,16 +1270,36 @@ export class SimCluster {
   patchDeployment(namespace: string, name: string, contentType: string | undefined, body: unknown, dryRun: boolean, replace = false): SimDeployment {
     const dep = this.getDeployment(namespace, name);
     if (!dep) throw notFound('deployments', name, 'apps');
+    return this.patchController(dep, contentType, body, dryRun, replace);
+  }
+
+  /** Patches (or, with replace, puts) a DaemonSet; returns the (would-be) DaemonSet. */
+  patchDaemonSet(namespace: string, name: string, contentType: string | undefined, body: unknown, dryRun: boolean, replace = false): SimDeployment {
+    const ds = this.getDaemonSet(namespace, name);
+    if (!ds) throw notFound('daemonsets', name, 'apps');
+    return this.patchController(ds, contentType, body, dryRun, replace);
+  }
+
+  /** Patches (or, with replace, puts) a StatefulSet; returns the (would-be) StatefulSet. */
+  patchStatefulSet(namespace: string, name: string, contentType: string | undefined, body: unknown, dryRun: boolean, replace = false): SimDeployment {
+    const sts = this.getStatefulSet(namespace, name);
+    if (!sts) throw notFound('statefulsets', name, 'apps');
+    return this.patchController(sts, contentType, body, dryRun, replace);
+  }
+
+  private patchController(dep: SimDeployment, contentType: string | undefined, body: unknown, dryRun: boolean, replace: boolean): SimDeployment {
+    const name = dep.name;
+    const isDeployment = dep.kind === 'Deployment';
     let patched: Obj;
     if (replace) {
-      if (!isObj(body)) throw new ApiError(400, 'BadRequest', 'the body must be a Deployment object');
+      if (!isObj(body)) throw new ApiError(400, 'BadRequest', `the body must be a ${dep.kind} object`);
       patched = body;
     } else {
       patched = applyPatch(contentType, { metadata: dep.obj.metadata, spec: dep.obj.spec } as unknown as Json, body) as Obj;
     }
     const meta = isObj(patched.metadata) ? patched.metadata : {};
     const spec = isObj(patched.spec) ? patched.spec : {};
-    this.validateDeploymentSpec(name, spec);
+    this.validateDeploymentSpec(`${dep.kind}.apps`, name, spec);
     // A template copied back from a ReplicaSet (a rollback) carries its pod-template-hash label: drop it.
     const tmplLabels = isObj(spec.template) && isObj(spec.template.metadata) ? spec.template.metadata.labels : undefined;
     if (isObj(tmplLabels)) delete tmplLabels['pod-template-hash'];
@@ -1140,6 +1314,7 @@ export class SimCluster {
     const specChanged = templateChanged || nextObj.spec.replicas !== dep.obj.spec.replicas;
     if (dryRun) {
       const preview: SimDeployment = { ...dep, obj: nextObj, generation: dep.generation + (specChanged ? 1 : 0) };
+      if (!isDeployment) return preview;
       if (templateChanged) preview.obj.metadata.annotations['deployment.kubernetes.io/revision'] = String(dep.revision + 1);
       else preview.obj.metadata.annotations['deployment.kubernetes.io/revision'] = String(dep.revision);
       return preview;
@@ -1147,41 +1322,41 @@ export class SimCluster {
     const oldTemplate = dep.obj.spec.template;
     const revisionAnnotation = dep.obj.metadata.annotations['deployment.kubernetes.io/revision'];
     dep.obj = nextObj;
-    if (revisionAnnotation) dep.obj.metadata.annotations['deployment.kubernetes.io/revision'] = revisionAnnotation;
+    if (revisionAnnotation && isDeployment) dep.obj.metadata.annotations['deployment.kubernetes.io/revision'] = revisionAnnotation;
     if (specChanged) dep.generation++;
     dep.resourceVersion = this.nextRv();
     this.deploymentChanged(dep, { replicas: nextObj.spec.replicas as number, template: oldTemplate });
     return dep;
   }
 
-  private validateDeploymentSpec(name: string, spec: Obj): void {
+  private validateDeploymentSpec(kind: string, name: string, spec: Obj): void {
     const replicas = spec.replicas;
     if (replicas !== undefined && (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)) {
-      throw invalid('Deployment.apps', name, 'spec.replicas', 'must be a non-negative integer');
+      throw invalid(kind, name, 'spec.replicas', 'must be a non-negative integer');
     }
     const tmpl = spec.template;
     if (tmpl === undefined) return;
     const pspec = isObj(tmpl) && isObj(tmpl.spec) ? tmpl.spec : undefined;
     const containers = pspec?.containers;
-    if (!Array.isArray(containers) || containers.length === 0) throw invalid('Deployment.apps', name, 'spec.template.spec.containers', 'Required value');
+    if (!Array.isArray(containers) || containers.length === 0) throw invalid(kind, name, 'spec.template.spec.containers', 'Required value');
     containers.forEach((c, i) => {
       const field = `spec.template.spec.containers[${i}]`;
-      if (!isObj(c) || typeof c.name !== 'string' || !c.name) throw invalid('Deployment.apps', name, `${field}.name`, 'Required value');
-      if (typeof c.image !== 'string' || !c.image) throw invalid('Deployment.apps', name, `${field}.image`, 'Required value');
+      if (!isObj(c) || typeof c.name !== 'string' || !c.name) throw invalid(kind, name, `${field}.name`, 'Required value');
+      if (typeof c.image !== 'string' || !c.image) throw invalid(kind, name, `${field}.image`, 'Required value');
       const res = c.resources;
       if (res === undefined) return;
-      if (!isObj(res)) throw invalid('Deployment.apps', name, `${field}.resources`, 'must be an object');
+      if (!isObj(res)) throw invalid(kind, name, `${field}.resources`, 'must be an object');
       const values: Record<string, Record<string, number>> = {};
       for (const kind of ['limits', 'requests'] as const) {
         const m = res[kind];
         if (m === undefined || m === null) continue;
-        if (!isObj(m)) throw invalid('Deployment.apps', name, `${field}.resources.${kind}`, 'must be an object');
+        if (!isObj(m)) throw invalid(kind, name, `${field}.resources.${kind}`, 'must be an object');
         values[kind] = {};
         for (const [r, v] of Object.entries(m)) {
           try {
             values[kind][r] = parseQuantity(v as string | number);
           } catch {
-            throw invalid('Deployment.apps', name, `${field}.resources.${kind}[${r}]`, `Invalid value: "${String(v)}": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
+            throw invalid(kind, name, `${field}.resources.${kind}[${r}]`, `Invalid value: "${String(v)}": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
           }
         }
       }
@@ -1189,7 +1364,7 @@ export class SimCluster {
         const req = values.requests?.[r];
         const lim = values.limits?.[r];
         if (req !== undefined && lim !== undefined && req > lim) {
-          throw invalid('Deployment.apps', name, `${field}.resources.requests`, `Invalid value: "${r}": must be less than or equal to ${r} limit`);
+          throw invalid(kind, name, `${field}.resources.requests`, `Invalid value: "${r}": must be less than or equal to ${r} limit`);
         }
       }
     });
@@ -1207,7 +1382,7 @@ export class SimCluster {
       }
       this.newRevision(dep, this.now());
       const rs = dep.replicaSets.find((r) => r.hash === dep.templateHash)!;
-      this.event(
+      if (dep.kind === 'Deployment') this.event(
         { kind: 'Deployment', name: dep.name, namespace: dep.namespace, uid: dep.uid, apiVersion: 'apps/v1' },
         'ScalingReplicaSet',
         `Scaled up replica set ${rs.name} to 1`,
@@ -1215,7 +1390,7 @@ export class SimCluster {
         'deployment-controller',
       );
     }
-    if (before.replicas !== dep.obj.spec.replicas && !templateChanged) {
+    if (before.replicas !== dep.obj.spec.replicas && !templateChanged && dep.kind === 'Deployment') {
       const rs = dep.replicaSets.find((r) => r.hash === dep.templateHash)!;
       const up = Number(dep.obj.spec.replicas) > before.replicas;
       this.event(

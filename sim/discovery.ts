@@ -1,5 +1,5 @@
 // API discovery documents (legacy, non-aggregated form): enough for kubectl and client libraries to
-// find pods, nodes, events, namespaces, deployments (+scale), replicasets, PDBs and metrics.k8s.io.
+// find pods, nodes, events, namespaces, deployments and statefulsets (+scale), daemonsets, replicasets, PDBs and metrics.k8s.io.
 
 interface Resource {
   name: string;
@@ -36,6 +36,9 @@ export const GROUPS: Record<string, Resource[]> = {
     R('deployments', '', true, 'Deployment', ['get', 'list', 'patch', 'update'], { shortNames: ['deploy'], categories: ['all'] }),
     R('deployments/scale', '', true, 'Scale', ['get', 'patch', 'update'], { group: 'autoscaling', version: 'v1' }),
     R('replicasets', '', true, 'ReplicaSet', ['get', 'list'], { shortNames: ['rs'], categories: ['all'] }),
+    R('statefulsets', '', true, 'StatefulSet', ['get', 'list', 'patch', 'update'], { shortNames: ['sts'], categories: ['all'] }),
+    R('statefulsets/scale', '', true, 'Scale', ['get', 'patch', 'update'], { group: 'autoscaling', version: 'v1' }),
+    R('daemonsets', '', true, 'DaemonSet', ['get', 'list', 'patch', 'update'], { shortNames: ['ds'], categories: ['all'] }),
   ],
   'policy/v1': [R('poddisruptionbudgets', '', true, 'PodDisruptionBudget', ['get', 'list'], { shortNames: ['pdb'] })],
   'metrics.k8s.io/v1beta1': [R('nodes', '', false, 'NodeMetrics', ['get', 'list']), R('pods', '', true, 'PodMetrics', ['get', 'list'])],

@@ -3,7 +3,7 @@
 import type { Json } from './patch.ts';
 import type { Rng } from './prng.ts';
 import type { UsageRates } from './usage.ts';
-import type { FaultKind, FaultSpec, Workload } from './scenario.ts';
+import type { FaultKind, FaultSpec, Workload, WorkloadKind } from './scenario.ts';
 
 type Obj = { [k: string]: Json };
 
@@ -55,7 +55,10 @@ export interface SimPod {
   name: string;
   namespace: string;
   dep: SimDeployment;
+  /** The owning ReplicaSet's name ('' for a StatefulSet or DaemonSet pod). */
   rsName: string;
+  /** A StatefulSet pod's ordinal (its name is <statefulset>-<ordinal>). */
+  ordinal: number | undefined;
   templateHash: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
@@ -95,7 +98,9 @@ export interface SimReplicaSet {
   resourceVersion: number;
 }
 
+/** A workload controller: a Deployment, or a StatefulSet / DaemonSet (then replicaSets hold its controller revisions). */
 export interface SimDeployment {
+  kind: WorkloadKind;
   key: string;
   namespace: string;
   name: string;
@@ -241,7 +246,10 @@ export interface PodView {
   reason: string | undefined;
   ready: boolean;
   restarts: number;
+  /** The owning workload's name (whatever its kind) and kind. */
   deployment: string;
+  kind: WorkloadKind;
+  /** The owning ReplicaSet ('' for StatefulSet and DaemonSet pods). */
   replicaSet: string;
   createdAt: string;
   memoryLimitBytes: number;

@@ -147,10 +147,11 @@ function ksmLines(c: SimCluster, p: SimPod): string[][] {
   const L = podLabels(c, p);
   const node = esc(p.node ?? '');
   const out: string[][] = Array.from({ length: 14 }, () => []);
+  const [ownerKind, ownerName] = p.dep.kind === 'Deployment' ? ['ReplicaSet', p.rsName] : [p.dep.kind, p.dep.name];
   out[0]!.push(
-    `kube_pod_info{${L.pod},host_ip="",pod_ip="${p.podIP ?? ''}",node="${node}",created_by_kind="ReplicaSet",created_by_name="${p.rsName}",priority_class="",host_network="false"} 1`,
+    `kube_pod_info{${L.pod},host_ip="",pod_ip="${p.podIP ?? ''}",node="${node}",created_by_kind="${ownerKind}",created_by_name="${ownerName}",priority_class="",host_network="false"} 1`,
   );
-  out[1]!.push(`kube_pod_owner{${L.pod},owner_kind="ReplicaSet",owner_name="${p.rsName}",owner_is_controller="true"} 1`);
+  out[1]!.push(`kube_pod_owner{${L.pod},owner_kind="${ownerKind}",owner_name="${ownerName}",owner_is_controller="true"} 1`);
   const ph = p.stage === 'unscheduled' || p.stage === 'creating' ? 'Pending' : 'Running';
   for (const x of PHASES) out[2]!.push(`kube_pod_status_phase{${L.pod},phase="${x}"} ${x === ph ? 1 : 0}`);
   out[3]!.push(`kube_pod_status_ready{${L.pod},condition="true"} ${isReady ? 1 : 0}`, `kube_pod_status_ready{${L.pod},condition="false"} ${isReady ? 0 : 1}`);

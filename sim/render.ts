@@ -1,5 +1,5 @@
 // The simulator's state in the real Kubernetes response shapes (core/v1 Pod, Node, Event, Namespace;
-// apps/v1 Deployment, ReplicaSet; autoscaling/v1 Scale; policy/v1 PodDisruptionBudget;
+// apps/v1 Deployment, ReplicaSet, StatefulSet, DaemonSet; autoscaling/v1 Scale; policy/v1 PodDisruptionBudget;
 // metrics.k8s.io/v1beta1 PodMetrics, NodeMetrics).
 import type { SimCluster, SimDeployment, SimEvent, SimNode, SimPdb, SimPod, SimReplicaSet } from './cluster.ts';
 import { clone } from './patch.ts';
@@ -87,12 +87,24 @@ export function renderPod(c: SimCluster, p: SimPod, deleting = false): Obj {
       ]
     : [cond('PodScheduled', false, { reason: 'Unschedulable', message: '0 nodes are available: node(s) were unschedulable.' })];
   const node = p.node ? c.getNode(p.node) : undefined;
+  const sts = p.dep.kind === 'StatefulSet';
+  const ds = p.dep.kind === 'DaemonSet';
+  const owner = sts || ds
+    ? { apiVersion: 'apps/v1', kind: p.dep.kind, name: p.dep.name, uid: p.dep.uid, controller: true, blockOwnerDeletion: true }
+    : {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        name: p.rsName,
+        uid: p.dep.replicaSets.find((r) => r.name === p.rsName)?.uid ?? p.dep.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      };
   return {
     kind: 'Pod',
     apiVersion: 'v1',
     metadata: {
       name: p.name,
-      generateName: `${p.rsName}-`,
+      generateName: `${sts || ds ? p.dep.name : p.rsName}-`,
       namespace: p.namespace,
       uid: p.uid,
       resourceVersion: String(p.resourceVersion),
@@ -100,16 +112,7 @@ export function renderPod(c: SimCluster, p: SimPod, deleting = false): Obj {
       ...(deleting ? { deletionTimestamp: iso(c.now()), deletionGracePeriodSeconds: 30 } : {}),
       labels: { ...p.labels },
       ...(Object.keys(p.annotations).length ? { annotations: { ...p.annotations } } : {}),
-      ownerReferences: [
-        {
-          apiVersion: 'apps/v1',
-          kind: 'ReplicaSet',
-          name: p.rsName,
-          uid: p.dep.replicaSets.find((r) => r.name === p.rsName)?.uid ?? p.dep.uid,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [owner],
     },
     spec: {
       containers: [
@@ -131,12 +134,27 @@ export function renderPod(c: SimCluster, p: SimPod, deleting = false): Obj {
       serviceAccountName: 'default',
       serviceAccount: 'default',
       ...(p.node ? { nodeName: p.node } : {}),
+      // A StatefulSet pod's stable network identity: <pod>.<serviceName>.
+      ...(sts ? { hostname: p.name, subdomain: String(p.dep.obj.spec.serviceName ?? p.dep.name) } : {}),
+      // The DaemonSet controller pins its pod to the node by affinity.
+      ...(ds && p.node
+        ? { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [p.node] }] }] } } } }
+        : {}),
       securityContext: {},
       schedulerName: 'default-scheduler',
-      tolerations: [
-        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-      ],
+      tolerations: ds
+        ? [
+            { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+            { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+            { key: 'node.kubernetes.io/disk-pressure', operator: 'Exists', effect: 'NoSchedule' },
+            { key: 'node.kubernetes.io/memory-pressure', operator: 'Exists', effect: 'NoSchedule' },
+            { key: 'node.kubernetes.io/pid-pressure', operator: 'Exists', effect: 'NoSchedule' },
+            { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' },
+          ]
+        : [
+            { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+            { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+          ],
       priority: 0,
       enableServiceLinks: true,
       preemptionPolicy: 'PreemptLowerPriority',
@@ -263,6 +281,77 @@ export function renderDeployment(c: SimCluster, d: SimDeployment): Obj {
     },
     spec: clone(d.obj.spec),
     status: depStatus(c, d),
+  };
+}
+
+function stsStatus(c: SimCluster, d: SimDeployment): Obj {
+  const replicas = d.pods.length;
+  const updated = d.pods.filter((p) => p.templateHash === d.templateHash).length;
+  const ready = d.pods.filter((p) => c.isReady(p)).length;
+  const updateRevision = `${d.name}-${d.templateHash}`;
+  // currentRevision moves to the update revision once every pod runs it (as the controller reports).
+  const current = d.pods.find((p) => p.templateHash !== d.templateHash);
+  const currentRevision = current ? `${d.name}-${current.templateHash}` : updateRevision;
+  return {
+    observedGeneration: d.generation,
+    replicas,
+    readyReplicas: ready,
+    currentReplicas: current ? replicas - updated : replicas,
+    updatedReplicas: updated,
+    currentRevision,
+    updateRevision,
+    collisionCount: 0,
+    availableReplicas: ready,
+  };
+}
+
+export function renderStatefulSet(c: SimCluster, d: SimDeployment): Obj {
+  return {
+    kind: 'StatefulSet',
+    apiVersion: 'apps/v1',
+    metadata: {
+      name: d.name,
+      namespace: d.namespace,
+      uid: d.uid,
+      resourceVersion: String(d.resourceVersion),
+      generation: d.generation,
+      creationTimestamp: iso(d.createdAt),
+      labels: { ...d.obj.metadata.labels },
+      ...(Object.keys(d.obj.metadata.annotations).length ? { annotations: { ...d.obj.metadata.annotations } } : {}),
+    },
+    spec: clone(d.obj.spec),
+    status: stsStatus(c, d),
+  };
+}
+
+export function renderDaemonSet(c: SimCluster, d: SimDeployment): Obj {
+  const desired = c.nodeList().length;
+  const ready = d.pods.filter((p) => c.isReady(p)).length;
+  const updated = d.pods.filter((p) => p.templateHash === d.templateHash).length;
+  return {
+    kind: 'DaemonSet',
+    apiVersion: 'apps/v1',
+    metadata: {
+      name: d.name,
+      namespace: d.namespace,
+      uid: d.uid,
+      resourceVersion: String(d.resourceVersion),
+      generation: d.generation,
+      creationTimestamp: iso(d.createdAt),
+      labels: { ...d.obj.metadata.labels },
+      annotations: { 'deprecated.daemonset.template.generation': String(d.generation), ...d.obj.metadata.annotations },
+    },
+    spec: clone(d.obj.spec),
+    status: {
+      currentNumberScheduled: d.pods.filter((p) => p.node).length,
+      numberMisscheduled: 0,
+      desiredNumberScheduled: desired,
+      numberReady: ready,
+      observedGeneration: d.generation,
+      updatedNumberScheduled: updated,
+      numberAvailable: ready,
+      ...(desired - ready > 0 ? { numberUnavailable: desired - ready } : {}),
+    },
   };
 }
 

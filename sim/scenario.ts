@@ -20,7 +20,12 @@ export const NodeSpecSchema = z.object({
   zone: z.string().optional(),
 });
 
+export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
 export const WorkloadSchema = z.object({
+  /** The controller: a Deployment (pods via a ReplicaSet), a StatefulSet (pods <name>-<ordinal>) or a DaemonSet (one pod per node; replicas ignored). */
+  kind: z.enum(WORKLOAD_KINDS).default('Deployment'),
   namespace: name,
   name,
   replicas: z.number().int().min(0).default(2),
@@ -147,6 +152,10 @@ export function parseScenario(data: unknown, source: string): Scenario {
     const key = `${f.namespace}/${f.deployment}`;
     if (!keys.has(key)) throw new Error(`invalid scenario ${source}: ${'kind' in f ? 'fault' : 'churn'} names unknown workload ${key}`);
   }
+  for (const c of s.churn) {
+    const w = s.workloads.find((x) => x.namespace === c.namespace && x.name === c.deployment);
+    if (c.action === 'scale' && w?.kind === 'DaemonSet') throw new Error(`invalid scenario ${source}: churn scales DaemonSet ${c.namespace}/${c.deployment} (one pod per node)`);
+  }
   const nodeNames = new Set(s.nodes.map((n) => n.name));
   if (nodeNames.size !== s.nodes.length) throw new Error(`invalid scenario ${source}: duplicate node names`);
   return s;
@@ -169,7 +178,7 @@ export function loadScenario(nameOrPath: string): Scenario {
 }
 
 export function totalReplicas(s: Scenario): number {
-  return s.workloads.reduce((n, w) => n + w.replicas, 0);
+  return s.workloads.reduce((n, w) => n + (w.kind === 'DaemonSet' ? s.nodes.length : w.replicas), 0);
 }
 
 /**
@@ -180,7 +189,7 @@ export function totalReplicas(s: Scenario): number {
 export function scaleScenario(s: Scenario, pods: number): Scenario {
   const current = totalReplicas(s);
   if (pods <= current) return s;
-  const apps = s.workloads.filter((w) => w.namespace !== 'kube-system' && w.replicas > 0);
+  const apps = s.workloads.filter((w) => w.namespace !== 'kube-system' && w.replicas > 0 && w.kind !== 'DaemonSet');
   if (apps.length === 0) throw new Error(`scenario ${s.name} has no application workloads to scale`);
   const workloads = [...s.workloads];
   let remaining = pods - current;

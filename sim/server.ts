@@ -19,6 +19,8 @@ import {
   renderPod,
   renderPodMetrics,
   renderReplicaSet,
+  renderStatefulSet,
+  renderDaemonSet,
   renderScale,
 } from './render.ts';
 import { fieldMatcher, labelMatcher } from './selectors.ts';
@@ -697,19 +699,79 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
 
   function apps(ctx: Ctx, tail: string[]): Reply {
     const { ns, resource, name, sub } = scope(tail);
-    if (resource === 'deployments') {
+    if (resource === 'deployments' || resource === 'statefulsets' || resource === 'daemonsets') {
+      // The three controllers share the routes; only the lookup, the shape and the columns differ
+      // (and a DaemonSet has no scale subresource).
+      const sts = resource === 'statefulsets';
+      const ds = resource === 'daemonsets';
+      const render = sts ? renderStatefulSet : ds ? renderDaemonSet : renderDeployment;
+      const lookup = (namespace: string, n: string) => (sts ? c.getStatefulSet(namespace, n) : ds ? c.getDaemonSet(namespace, n) : c.getDeployment(namespace, n));
+      const patch = (namespace: string, n: string, replace: boolean) =>
+        sts
+          ? c.patchStatefulSet(namespace, n, ctx.contentType, ctx.body, ctx.dryRun, replace)
+          : ds
+            ? c.patchDaemonSet(namespace, n, ctx.contentType, ctx.body, ctx.dryRun, replace)
+            : c.patchDeployment(namespace, n, ctx.contentType, ctx.body, ctx.dryRun, replace);
       if (!name) {
         checkNoWatch(ctx);
         const labelOk = labelMatcher(ctx.query.labelSelector);
         const fieldOk = fieldMatcher(ctx.query.fieldSelector, ['metadata.name', 'metadata.namespace']);
-        const items = c
-          .deploymentList()
+        const items = (sts ? c.statefulSetList() : ds ? c.daemonSetList() : c.deploymentList())
           .filter((d) => !ns || d.namespace === ns)
           .filter((d) => labelOk(d.obj.metadata.labels))
-          .map((d) => renderDeployment(c, d))
+          .map((d) => render(c, d))
           .filter((o) => fieldOk(o));
         const rv = rvString();
         const { page, cont, remaining } = paginate(items, (o) => listKey(String((o.metadata as Obj).namespace), String((o.metadata as Obj).name)), ctx.query, rv);
+        if (ds && wantsTable(ctx)) {
+          const now = c.now();
+          return get(ctx, () =>
+            table(
+              [
+                { name: 'Name', type: 'string', format: 'name' },
+                { name: 'Desired', type: 'integer' },
+                { name: 'Current', type: 'integer' },
+                { name: 'Ready', type: 'integer' },
+                { name: 'Up-to-date', type: 'integer' },
+                { name: 'Available', type: 'integer' },
+                { name: 'Age', type: 'string' },
+              ],
+              page.map((o) => {
+                const st = o.status as Obj;
+                const meta = o.metadata as Obj;
+                return {
+                  cells: [meta.name, st.desiredNumberScheduled, st.currentNumberScheduled, st.numberReady, st.updatedNumberScheduled, st.numberAvailable, age(now, new Date(String(meta.creationTimestamp)))],
+                  object: o,
+                };
+              }),
+              ctx.query.includeObject ?? 'Metadata',
+              rv,
+              cont,
+            ),
+          );
+        }
+        if (sts && wantsTable(ctx)) {
+          const now = c.now();
+          return get(ctx, () =>
+            table(
+              [
+                { name: 'Name', type: 'string', format: 'name' },
+                { name: 'Ready', type: 'string' },
+                { name: 'Age', type: 'string' },
+              ],
+              page.map((o) => {
+                const meta = o.metadata as Obj;
+                return {
+                  cells: [meta.name, `${Number((o.status as Obj).readyReplicas ?? 0)}/${Number((o.spec as Obj).replicas)}`, age(now, new Date(String(meta.creationTimestamp)))],
+                  object: o,
+                };
+              }),
+              ctx.query.includeObject ?? 'Metadata',
+              rv,
+              cont,
+            ),
+          );
+        }
         if (wantsTable(ctx)) {
           const now = c.now();
           return get(ctx, () =>
@@ -736,21 +798,21 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
             ),
           );
         }
-        return get(ctx, () => listOf('DeploymentList', 'apps/v1', page, rv, cont, remaining));
+        return get(ctx, () => listOf(sts ? 'StatefulSetList' : ds ? 'DaemonSetList' : 'DeploymentList', 'apps/v1', page, rv, cont, remaining));
       }
       if (!ns) throw notFoundPath(ctx);
-      const dep = c.getDeployment(ns, name);
+      const dep = lookup(ns, name);
       if (sub.length === 0) {
         if (ctx.method === 'GET') {
-          if (!dep) throw notFound('deployments', name, 'apps');
-          return ok(renderDeployment(c, dep));
+          if (!dep) throw notFound(resource, name, 'apps');
+          return ok(render(c, dep));
         }
-        if (ctx.method === 'PATCH') return ok(renderDeployment(c, c.patchDeployment(ns, name, ctx.contentType, ctx.body, ctx.dryRun)));
-        if (ctx.method === 'PUT') return ok(renderDeployment(c, c.patchDeployment(ns, name, ctx.contentType, ctx.body, ctx.dryRun, true)));
+        if (ctx.method === 'PATCH') return ok(render(c, patch(ns, name, false)));
+        if (ctx.method === 'PUT') return ok(render(c, patch(ns, name, true)));
         throw methodNotAllowed();
       }
-      if (sub[0] === 'scale' && sub.length === 1) {
-        if (!dep) throw notFound('deployments', name, 'apps');
+      if (sub[0] === 'scale' && sub.length === 1 && !ds) {
+        if (!dep) throw notFound(resource, name, 'apps');
         if (ctx.method === 'GET') return ok(renderScale(dep));
         if (ctx.method === 'PUT' || ctx.method === 'PATCH') {
           let replicas: unknown;
@@ -765,8 +827,8 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
         throw methodNotAllowed();
       }
       if (sub[0] === 'status' && sub.length === 1) {
-        if (!dep) throw notFound('deployments', name, 'apps');
-        return get(ctx, () => renderDeployment(c, dep));
+        if (!dep) throw notFound(resource, name, 'apps');
+        return get(ctx, () => render(c, dep));
       }
       throw notFoundPath(ctx);
     }

@@ -113,10 +113,10 @@ void test('watch mode: a new insights file is analysed; SIGTERM exits 0 with the
   const dir = tempDir();
   const insightsFile = join(dir, 'pod_insights.json');
   const analysisFile = join(dir, 'pod_analysis.json');
+  writeJsonAtomic(insightsFile, insights([insight({ anomaly_type: 'crash_loop' })]));
+  const p = run(['--no-llm', '--kubeconfig', join(dir, 'missing'), '--interval', '60', '--insights-file', insightsFile,
+    '--analysis-file', analysisFile, '--log-dir', join(dir, 'logs')]);
   try {
-    writeJsonAtomic(insightsFile, insights([insight({ anomaly_type: 'crash_loop' })]));
-    const p = run(['--no-llm', '--kubeconfig', join(dir, 'missing'), '--interval', '60', '--insights-file', insightsFile,
-      '--analysis-file', analysisFile, '--log-dir', join(dir, 'logs')]);
     const count = () => (existsSync(analysisFile) ? readJsonFile(analysisFile, PodAnalysisFile)!.analyses.length : 0);
     await until(() => count() === 1, 'the first analysis');
     writeJsonAtomic(insightsFile, insights([insight({ anomaly_type: 'crash_loop' }), insight({ pod: 'api-6c7b8d9f5-abcde', anomaly_type: 'resource_exhaustion' })]));
@@ -127,6 +127,32 @@ void test('watch mode: a new insights file is analysed; SIGTERM exits 0 with the
     assert.deepEqual(f.analyses.map((a) => a.anomaly_type).sort(), ['crash_loop', 'resource_exhaustion']);
     assert.ok(!readdirSync(dir).some((n) => n.endsWith('.tmp')), 'no temp file left behind');
   } finally {
+    // a failed wait must not leave the agent running (the test runner would wait for it)
+    p.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('watch mode: only a new insights file starts a cycle; its directory vanishing does not spin the agent', async () => {
+  const dir = tempDir();
+  const insightsFile = join(dir, 'pod_insights.json');
+  // the agent writes its analysis, heartbeat and logs beside the watched file: none of that may start a cycle
+  const p = run(['--no-llm', '--kubeconfig', join(dir, 'missing'), '--interval', '60', '--insights-file', insightsFile,
+    '--analysis-file', join(dir, 'pod_analysis.json'), '--log-dir', join(dir, 'logs')]);
+  const cycles = () => p.err().split('no insights file yet').length - 1;
+  try {
+    await until(() => p.err().includes('watching'), 'the agent to start watching');
+    await until(() => cycles() >= 1, 'the first cycle');
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(cycles(), 1, 'its own writes beside the file started cycles');
+    rmSync(dir, { recursive: true, force: true });
+    // chokidar notices a vanished directory after a few seconds; the old agent then ran about 60 cycles a second
+    await new Promise((r) => setTimeout(r, 7000));
+    assert.equal(cycles(), 1, 'the directory going away started cycles');
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exit, 0, p.err());
+  } finally {
+    p.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 });

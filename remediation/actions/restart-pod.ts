@@ -24,9 +24,9 @@ export function workloadPrefix(pod: V1Pod, ownerName?: string): string | undefin
   return `${name}-`;
 }
 
-async function podsOfController(ctx: ActionContext, namespace: string, uid: string): Promise<string[]> {
+async function podsOfController(ctx: ActionContext, namespace: string, uid: string): Promise<{ name: string; uid: string }[]> {
   const list = await ctx.clients.core.listNamespacedPod({ namespace });
-  return list.items.filter((p) => controllerOf(p)?.uid === uid).map((p) => p.metadata?.name ?? '');
+  return list.items.filter((p) => controllerOf(p)?.uid === uid).map((p) => ({ name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '' }));
 }
 
 export const restartPod: RemediationAction<'restart_pod'> = {
@@ -43,6 +43,7 @@ export const restartPod: RemediationAction<'restart_pod'> = {
     if (!controller) {
       throw new Refusal('unsafe', `pod ${params.namespace}/${params.pod} has no controller: deleting it would not bring it back`);
     }
+    const before = await podsOfController(ctx, params.namespace, controller.uid);
     const phase = pod.status?.phase ?? 'Unknown';
     const restarts = (pod.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
     return {
@@ -59,7 +60,8 @@ export const restartPod: RemediationAction<'restart_pod'> = {
       facts: {
         controller,
         workloadPrefix: workloadPrefix(pod, ctx.analysis.owner?.name),
-        podsBefore: await podsOfController(ctx, params.namespace, controller.uid),
+        podsBefore: before.map((p) => p.name),
+        podUidsBefore: before.map((p) => p.uid),
       },
       notes: [],
     };
@@ -70,11 +72,12 @@ export const restartPod: RemediationAction<'restart_pod'> = {
     if (!out.ok) return out;
     // The controller's new pods are the replacement: verification follows them.
     const controller = plan.facts.controller as { uid: string };
-    const before = new Set(plan.facts.podsBefore as string[]);
+    // By uid: a StatefulSet recreates the pod under the same name, and that new pod is the replacement.
+    const before = new Set(plan.facts.podUidsBefore as string[]);
     const ns = (plan.ops[0] as { namespace: string }).namespace;
     try {
       const after = await podsOfController(ctx, ns, controller.uid);
-      const replacements = after.filter((n) => !before.has(n));
+      const replacements = after.filter((p) => !before.has(p.uid)).map((p) => p.name);
       return { ...out, summary: `${out.summary}; replacement: ${replacements.join(', ') || '(not yet created)'}`, facts: { replacements } };
     } catch {
       return out;
@@ -88,7 +91,8 @@ export const restartPod: RemediationAction<'restart_pod'> = {
       // The deleted pod's last insight predates the restart: only its replacement counts.
       pods: replacements,
       ...(prefix ? { workloadPrefix: prefix } : {}),
-      excludePods: [ctx.analysis.pod],
+      // A replacement under the deleted pod's own name (StatefulSet) is the evidence, not stale.
+      excludePods: replacements.includes(ctx.analysis.pod) ? [] : [ctx.analysis.pod],
       exact: replacements.length > 0,
       description: `pod ${ctx.analysis.pod} or its replacement${replacements.length ? ` (${replacements.join(', ')})` : ''} no longer anomalous`,
     };

@@ -66,7 +66,7 @@ export function analysisFor(pod: PodView, actions: RecommendedAction[], over: Pa
     id: `anomaly-${pod.namespace}-${pod.name}`,
     namespace: pod.namespace,
     pod: pod.name,
-    owner: { kind: 'Deployment', name: pod.deployment },
+    owner: { kind: pod.kind, name: pod.deployment },
     detected_at: new Date().toISOString(),
     anomaly_probability: 0.92,
     anomaly_type: 'oom_risk',
