@@ -118,3 +118,18 @@ void test('episode history: a spike like earlier ones is less news than the firs
   }
   assert.ok(fifth < fifthNoHistory, `with the history ${fifth}, without ${fifthNoHistory}`);
 });
+
+void test('a forgotten series\' seasonal state, reused for a new series, starts fresh', () => {
+  // 5-minute rows of a daily square wave: after two days (and its history) the seasonal member speaks
+  const x = (i: number, phaseHours: number) => {
+    const hour = (i / 12 + phaseHours) % 24;
+    return (hour >= 8 && hour < 20 ? 200 : 50) + 5 * Math.sin(i * 2.3) + (i % 301 === 150 ? 60 : 0);
+  };
+  const obs = (key: string, i: number, phase: number) => ({ key, time: T0 + i * 300_000, values: Float64Array.of(x(i, phase)) });
+  const a = detector({ noveltyMargin: 1e9 });
+  for (let i = 0; i < 5 * 288; i++) a.observe(obs('first', i, 0));
+  a.forget('first');
+  const b = detector({ noveltyMargin: 1e9 });
+  // another phase, so profiles left over from the first series would show
+  for (let i = 0; i < 5 * 288; i++) assert.deepEqual(a.observe(obs('second', i, 6)), b.observe(obs('second', i, 6)), `row ${i}`);
+});

@@ -10,7 +10,7 @@ import type { AnomalyType, ContributingMetric } from '../../lib/schemas.ts';
 import type { Detector, HardSignal, Observation, Verdict } from '../detector-api.ts';
 import { featureSpec, type FeatureSpec } from '../pod-features.ts';
 import { lstmStep } from './cell.ts';
-import { newSeasonalState, SEASONAL_LAYOUT, SEASONAL_SIZE, seasonalStep } from './seasonal.ts';
+import { newSeasonalState, resetSeasonalState, SEASONAL_LAYOUT, SEASONAL_SIZE, seasonalStep } from './seasonal.ts';
 import type { SequenceModel } from './model.ts';
 
 /** Tunables: one set for every cluster and for NAB (no per-file tuning). */
@@ -174,6 +174,11 @@ const L_T = 7, T_PREVP = 13, T_PEAK = 14, T_RAMP = 15, C_T = 16, T_FIRST = 22;
 const T_EP_PEAK = 23, T_EP_AGE = 24, T_EP_BINS = 25;
 const EP_BINS = 16;
 const PER_SERIES = T_EP_BINS + EP_BINS;
+/** Episode-history bin of an evidence value: half-steps of log2, from 2^-2. */
+function epBin(e: number): number {
+  const b = Math.floor(2 * Math.log2(e) + 4);
+  return b < 0 ? 0 : b >= EP_BINS ? EP_BINS - 1 : b;
+}
 
 interface SeriesState {
   f: Float64Array;
@@ -366,6 +371,23 @@ export class LstmDetector implements Detector {
 
   private slab: ArrayBuffer | null = null;
   private slabUsed = 0;
+
+  /** Seasonal state of a new series: a view of a slab initialised once for SLAB_SERIES series, or a forgotten one's. */
+  private allocSeasonal(): Float32Array {
+    const reuse = this.spareSeasonal.pop();
+    if (reuse) return resetSeasonalState(reuse);
+    const size = this.seqIdx.length * SEASONAL_SIZE;
+    if (!this.seasonalSlab || this.seasonalSlabUsed === SLAB_SERIES) {
+      this.seasonalSlab = newSeasonalState(this.seqIdx.length * SLAB_SERIES);
+      this.seasonalSlabUsed = 0;
+    }
+    const o = size * this.seasonalSlabUsed++;
+    return this.seasonalSlab.subarray(o, o + size);
+  }
+
+  private seasonalSlab: Float32Array | null = null;
+  private seasonalSlabUsed = 0;
+  private spareSeasonal: Float32Array[] = [];
   /** States of forgotten series, reused by allocSeries (a slab is freed only when none of its views lives). */
   private spareSeries: SeriesState[] = [];
 
@@ -446,7 +468,7 @@ export class LstmDetector implements Detector {
       if (p.seasonalWeight > 0) {
         let ss = this.seasonal.get(obs.key);
         if (!ss) {
-          ss = newSeasonalState(this.seqIdx.length);
+          ss = this.allocSeasonal();
           this.seasonal.set(obs.key, ss);
         }
         const zs = seasonalStep(ss, k * SEASONAL_SIZE, obs.time, x);
@@ -656,23 +678,19 @@ export class LstmDetector implements Detector {
    * decayed by `decay` per row. Returns how many past episodes (decayed) reached at least `ev`.
    */
   private episodes(f: Float64Array, ev: number, floor: number, decay: number): number {
-    const bin = (e: number): number => {
-      const b = Math.floor(2 * Math.log2(e) + 4);
-      return b < 0 ? 0 : b >= EP_BINS ? EP_BINS - 1 : b;
-    };
     const age = f[T_EP_AGE]! + 1;
     f[T_EP_AGE] = age;
     if (ev > floor) {
       if (ev > f[T_EP_PEAK]!) f[T_EP_PEAK] = ev;
       let n = 0;
-      for (let b = bin(ev); b < EP_BINS; b++) n += f[T_EP_BINS + b]!;
+      for (let b = epBin(ev); b < EP_BINS; b++) n += f[T_EP_BINS + b]!;
       return n * Math.pow(decay, age);
     }
     if (f[T_EP_PEAK]! > 0) {
       // an episode ended: decay the history to now, then record its peak
       const d = Math.pow(decay, age);
       for (let b = 0; b < EP_BINS; b++) f[T_EP_BINS + b] = f[T_EP_BINS + b]! * d;
-      f[T_EP_BINS + bin(f[T_EP_PEAK]!)] = f[T_EP_BINS + bin(f[T_EP_PEAK]!)]! + 1;
+      f[T_EP_BINS + epBin(f[T_EP_PEAK]!)] = f[T_EP_BINS + epBin(f[T_EP_PEAK]!)]! + 1;
       f[T_EP_PEAK] = 0;
       f[T_EP_AGE] = 0;
     }
@@ -822,6 +840,8 @@ export class LstmDetector implements Detector {
   forget(key: string): void {
     const st = this.series.get(key);
     if (st && this.spareSeries.length < SLAB_SERIES) this.spareSeries.push(st);
+    const ss = this.seasonal.get(key);
+    if (ss && this.spareSeasonal.length < SLAB_SERIES && ss.length === this.seqIdx.length * SEASONAL_SIZE) this.spareSeasonal.push(ss);
     this.series.delete(key);
     this.seasonal.delete(key);
   }
@@ -852,6 +872,7 @@ export class LstmDetector implements Detector {
     }
     this.series.clear();
     this.spareSeries = [];
+    this.spareSeasonal = [];
     this.groups.clear();
     this.seasonal.clear();
     for (const [k, [f, h, c]] of Object.entries(s.series)) {
@@ -900,6 +921,7 @@ export class LstmDetector implements Detector {
     }
     this.series.clear();
     this.spareSeries = [];
+    this.spareSeasonal = [];
     this.groups.clear();
     this.seasonal.clear();
     for (const [k, g] of Object.entries(s.groups ?? {})) this.groups.set(k, fromB64F64(g));

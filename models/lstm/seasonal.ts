@@ -54,9 +54,18 @@ export const SEASONAL_LAYOUT = `f32:${HEAD}+${BINS_DAY}+${BINS_WEEK}`;
  * Float32 is ample for bin means and residual sizes, and one array per series keeps per-pod overhead low.
  */
 export function newSeasonalState(channels = 1): Float32Array {
-  const s = new Float32Array(channels * SEASONAL_SIZE).fill(NaN);
+  return resetSeasonalState(new Float32Array(channels * SEASONAL_SIZE));
+}
+
+/** Puts every channel of `s` back to its initial state (nothing seen yet); returns `s`. */
+export function resetSeasonalState(s: Float32Array): Float32Array {
+  s.fill(NaN);
   for (let o = 0; o < s.length; o += SEASONAL_SIZE) s.fill(0, o + N, o + HEAD);
   return s;
+}
+
+function clip(d: number, lim: number): number {
+  return d > lim ? lim : d < -lim ? -lim : d;
 }
 
 function mod(a: number, b: number): number {
@@ -118,11 +127,10 @@ export function seasonalStep(s: Float32Array, o: number, time: number, x: number
   }
   // learn the profiles and the level (clipped so one outlier does not bend a bin)
   const lim = 4 * Math.max(s[o + RES_B]!, floor);
-  const clip = (d: number): number => (d > lim ? lim : d < -lim ? -lim : d);
-  s[o + LEVEL] = level + Math.max(1 / n, p.resRate) * clip(x - level);
+  s[o + LEVEL] = level + Math.max(1 / n, p.resRate) * clip(x - level, lim);
   // a bin averages its first visits exactly; its visits so far are estimated from the row count (regular
   // sampling assumed), which saves storing a count per bin
-  s[di] = dMean !== dMean ? x : dMean + Math.max(BINS_DAY / n, p.binRate) * clip(x - dMean);
-  s[wi] = wMean !== wMean ? x : wMean + Math.max(BINS_WEEK / n, p.binRate) * clip(x - wMean);
+  s[di] = dMean !== dMean ? x : dMean + Math.max(BINS_DAY / n, p.binRate) * clip(x - dMean, lim);
+  s[wi] = wMean !== wMean ? x : wMean + Math.max(BINS_WEEK / n, p.binRate) * clip(x - wMean, lim);
   return out;
 }
