@@ -1114,37 +1114,27 @@ export class SimCluster {
     return this.nodeList().map((n) => ({ name: n.name, unschedulable: n.obj.spec.unschedulable === true, pods: n.podCount }));
   }
 
+  /** What deployments() and statefulSets() report of a workload. */
+  private workloadSummary(d: SimDeployment): { namespace: string; name: string; replicas: number; readyReplicas: number; revision: number; image: string; memoryLimitBytes: number; cpuLimitCores: number } {
+    const c = this.containerFromTemplate(d);
+    return {
+      namespace: d.namespace,
+      name: d.name,
+      replicas: Number(d.obj.spec.replicas),
+      readyReplicas: d.readyCount,
+      revision: d.revision,
+      image: c.image,
+      memoryLimitBytes: c.memLimitBytes,
+      cpuLimitCores: c.cpuLimitCores,
+    };
+  }
+
   deployments(): { namespace: string; name: string; replicas: number; readyReplicas: number; revision: number; image: string; memoryLimitBytes: number; cpuLimitCores: number }[] {
-    return this.deploymentList().map((d) => {
-      const c = this.containerFromTemplate(d);
-      return {
-        namespace: d.namespace,
-        name: d.name,
-        replicas: Number(d.obj.spec.replicas),
-        readyReplicas: d.readyCount,
-        revision: d.revision,
-        image: c.image,
-        memoryLimitBytes: c.memLimitBytes,
-        cpuLimitCores: c.cpuLimitCores,
-      };
-    });
+    return this.deploymentList().map((d) => this.workloadSummary(d));
   }
 
   statefulSets(): { namespace: string; name: string; replicas: number; readyReplicas: number; revision: number; updateRevision: string; image: string; memoryLimitBytes: number; cpuLimitCores: number }[] {
-    return this.statefulSetList().map((d) => {
-      const c = this.containerFromTemplate(d);
-      return {
-        namespace: d.namespace,
-        name: d.name,
-        replicas: Number(d.obj.spec.replicas),
-        readyReplicas: d.readyCount,
-        revision: d.revision,
-        updateRevision: `${d.name}-${d.templateHash}`,
-        image: c.image,
-        memoryLimitBytes: c.memLimitBytes,
-        cpuLimitCores: c.cpuLimitCores,
-      };
-    });
+    return this.statefulSetList().map((d) => ({ ...this.workloadSummary(d), updateRevision: `${d.name}-${d.templateHash}` }));
   }
 
   daemonSets(): { namespace: string; name: string; desired: number; ready: number; revision: number; image: string; memoryLimitBytes: number; cpuLimitCores: number }[] {

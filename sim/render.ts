@@ -265,20 +265,25 @@ function depStatus(c: SimCluster, d: SimDeployment): Obj {
   };
 }
 
+/** The metadata of a Deployment, StatefulSet or DaemonSet; `annotations` undefined leaves the field out. */
+function workloadMeta(d: SimDeployment, annotations: Record<string, string> | undefined): Obj {
+  return {
+    name: d.name,
+    namespace: d.namespace,
+    uid: d.uid,
+    resourceVersion: String(d.resourceVersion),
+    generation: d.generation,
+    creationTimestamp: iso(d.createdAt),
+    labels: { ...d.obj.metadata.labels },
+    ...(annotations ? { annotations } : {}),
+  };
+}
+
 export function renderDeployment(c: SimCluster, d: SimDeployment): Obj {
   return {
     kind: 'Deployment',
     apiVersion: 'apps/v1',
-    metadata: {
-      name: d.name,
-      namespace: d.namespace,
-      uid: d.uid,
-      resourceVersion: String(d.resourceVersion),
-      generation: d.generation,
-      creationTimestamp: iso(d.createdAt),
-      labels: { ...d.obj.metadata.labels },
-      annotations: { ...d.obj.metadata.annotations },
-    },
+    metadata: workloadMeta(d, { ...d.obj.metadata.annotations }),
     spec: clone(d.obj.spec),
     status: depStatus(c, d),
   };
@@ -309,16 +314,7 @@ export function renderStatefulSet(c: SimCluster, d: SimDeployment): Obj {
   return {
     kind: 'StatefulSet',
     apiVersion: 'apps/v1',
-    metadata: {
-      name: d.name,
-      namespace: d.namespace,
-      uid: d.uid,
-      resourceVersion: String(d.resourceVersion),
-      generation: d.generation,
-      creationTimestamp: iso(d.createdAt),
-      labels: { ...d.obj.metadata.labels },
-      ...(Object.keys(d.obj.metadata.annotations).length ? { annotations: { ...d.obj.metadata.annotations } } : {}),
-    },
+    metadata: workloadMeta(d, Object.keys(d.obj.metadata.annotations).length ? { ...d.obj.metadata.annotations } : undefined),
     spec: clone(d.obj.spec),
     status: stsStatus(c, d),
   };
@@ -331,16 +327,7 @@ export function renderDaemonSet(c: SimCluster, d: SimDeployment): Obj {
   return {
     kind: 'DaemonSet',
     apiVersion: 'apps/v1',
-    metadata: {
-      name: d.name,
-      namespace: d.namespace,
-      uid: d.uid,
-      resourceVersion: String(d.resourceVersion),
-      generation: d.generation,
-      creationTimestamp: iso(d.createdAt),
-      labels: { ...d.obj.metadata.labels },
-      annotations: { 'deprecated.daemonset.template.generation': String(d.generation), ...d.obj.metadata.annotations },
-    },
+    metadata: workloadMeta(d, { 'deprecated.daemonset.template.generation': String(d.generation), ...d.obj.metadata.annotations }),
     spec: clone(d.obj.spec),
     status: {
       currentNumberScheduled: d.pods.filter((p) => p.node).length,

@@ -870,11 +870,7 @@ export class LstmDetector implements Detector {
     if (!s || s.v !== 1 || !s.series || JSON.stringify(s.features) !== JSON.stringify(this.features) || s.units !== this.units) {
       throw new Error('detector snapshot does not match this detector (features, model units or format differ)');
     }
-    this.series.clear();
-    this.spareSeries = [];
-    this.spareSeasonal = [];
-    this.groups.clear();
-    this.seasonal.clear();
+    this.clearState();
     for (const [k, [f, h, c]] of Object.entries(s.series)) {
       const st = { f: this.migrate(fromB64F64(f)), h: fromB64F32(h), c: fromB64F32(c) };
       if (st.f.length !== this.stride || st.h.length !== this.features.length * this.units) {
@@ -914,16 +910,21 @@ export class LstmDetector implements Detector {
     };
   }
 
-  restoreShared(state: unknown): void {
-    const s = state as { v?: number; features?: string[]; units?: number; stride?: number; groups?: Record<string, string>; clockStart?: number | null; seasonalLayout?: string };
-    if (!s || s.v !== 2 || JSON.stringify(s.features) !== JSON.stringify(this.features) || s.units !== this.units || s.stride !== this.stride) {
-      throw new Error('detector snapshot does not match this detector (features, model units or format differ)');
-    }
+  /** Drops every series, workload prior and spare state (before a restore). */
+  private clearState(): void {
     this.series.clear();
     this.spareSeries = [];
     this.spareSeasonal = [];
     this.groups.clear();
     this.seasonal.clear();
+  }
+
+  restoreShared(state: unknown): void {
+    const s = state as { v?: number; features?: string[]; units?: number; stride?: number; groups?: Record<string, string>; clockStart?: number | null; seasonalLayout?: string };
+    if (!s || s.v !== 2 || JSON.stringify(s.features) !== JSON.stringify(this.features) || s.units !== this.units || s.stride !== this.stride) {
+      throw new Error('detector snapshot does not match this detector (features, model units or format differ)');
+    }
+    this.clearState();
     for (const [k, g] of Object.entries(s.groups ?? {})) this.groups.set(k, fromB64F64(g));
     this.clockStart = typeof s.clockStart === 'number' ? s.clockStart : NaN;
     this.restoreSeasonal = s.seasonalLayout === SEASONAL_LAYOUT;
