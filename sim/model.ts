@@ -205,7 +205,7 @@ export interface SimFault {
 }
 
 /** What the simulator last served for a pod (see SimCluster.truth). */
-export interface PodTruth {
+export interface PodTruth extends UsageRates {
   namespace: string;
   pod: string;
   node: string | undefined;
@@ -214,16 +214,8 @@ export interface PodTruth {
   time: string;
   /** False when the container is not running: metrics.k8s.io and cAdvisor then serve nothing for it. */
   metricsServed: boolean;
-  cpuCores: number;
   cpuLimitCores: number;
-  memoryBytes: number;
   memoryLimitBytes: number;
-  netRxBytesPerSec: number;
-  netTxBytesPerSec: number;
-  netRxDroppedPerSec: number;
-  netTxDroppedPerSec: number;
-  fsReadBytesPerSec: number;
-  fsWriteBytesPerSec: number;
   cpuSecondsTotal: number;
   fsReadBytesTotal: number;
   fsWriteBytesTotal: number;
