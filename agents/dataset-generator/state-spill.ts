@@ -124,24 +124,27 @@ export function unspillState(checkpointPath: string, stored: unknown): unknown {
  */
 export function removeOldSpills(checkpointPath: string, stored: unknown): void {
   const keep = typeof stored === 'string' ? stored : isPlainObject(stored) && typeof stored.$spill_file === 'string' ? stored.$spill_file : null;
-  const prefix = `${basename(checkpointPath)}.state-`;
   let names: string[];
   try {
     names = readdirSync(dirname(checkpointPath));
   } catch {
     return;
   }
-  for (const n of names) if (n.startsWith(prefix) && (n.endsWith('.ndjson') || n.endsWith('.bin')) && n !== keep) rmSync(join(dirname(checkpointPath), n), { force: true });
+  for (const n of names) if (isOldStateFile(checkpointPath, n, keep)) rmSync(join(dirname(checkpointPath), n), { force: true });
+}
+
+/** Whether `name` (in the checkpoint's directory) is one of its state files other than `keep`. */
+function isOldStateFile(checkpointPath: string, name: string, keep: string | null): boolean {
+  return name.startsWith(`${basename(checkpointPath)}.state-`) && (name.endsWith('.ndjson') || name.endsWith('.bin')) && name !== keep;
 }
 
 /** removeOldSpills in the thread pool: unlinking a 1 GB state file can take tens of milliseconds. */
 export async function removeOldSpillsAsync(checkpointPath: string, keep: string): Promise<void> {
-  const prefix = `${basename(checkpointPath)}.state-`;
   let names: string[];
   try {
     names = await readdir(dirname(checkpointPath));
   } catch {
     return;
   }
-  for (const n of names) if (n.startsWith(prefix) && (n.endsWith('.ndjson') || n.endsWith('.bin')) && n !== keep) await rm(join(dirname(checkpointPath), n), { force: true });
+  for (const n of names) if (isOldStateFile(checkpointPath, n, keep)) await rm(join(dirname(checkpointPath), n), { force: true });
 }

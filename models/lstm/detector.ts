@@ -276,6 +276,7 @@ export class LstmDetector implements Detector {
   private readonly seqIdx: number[];
   private readonly memIdx: number;
   private readonly cpuIdx: number;
+  private readonly restartIdx: number;
   private readonly series = new Map<string, SeriesState>();
   /** Seasonal member state per series: one array, SEASONAL_SIZE slots per sequence channel (see seasonal.ts). */
   private readonly seasonal = new Map<string, Float32Array>();
@@ -314,6 +315,7 @@ export class LstmDetector implements Detector {
     this.seqIdx = this.specs.flatMap((s, i) => (s.kind === 'sequence' ? [i] : []));
     this.memIdx = this.features.indexOf('mem_pct');
     this.cpuIdx = this.features.indexOf('cpu_pct');
+    this.restartIdx = this.features.indexOf('restarts_delta');
     this.stride = PER_SERIES + CH * this.features.length;
     const cal = opts.model.meta.calibration;
     this.kE = cal.error_scale;
@@ -595,8 +597,7 @@ export class LstmDetector implements Detector {
     // hard signals reported by Kubernetes: facts, so they open an alert even when one was raised before
     const hard = obs.hard;
     f[T_RESTART_AGE] = f[T_RESTART_AGE]! + 1;
-    const ri = this.features.indexOf('restarts_delta');
-    const restarted = ri >= 0 && values[ri]! > 0;
+    const restarted = this.restartIdx >= 0 && values[this.restartIdx]! > 0;
     let hardP = 0;
     if (hard && hard.length > 0) {
       const r = this.hardProbability(hard, age, f);
@@ -690,7 +691,8 @@ export class LstmDetector implements Detector {
       // an episode ended: decay the history to now, then record its peak
       const d = Math.pow(decay, age);
       for (let b = 0; b < EP_BINS; b++) f[T_EP_BINS + b] = f[T_EP_BINS + b]! * d;
-      f[T_EP_BINS + epBin(f[T_EP_PEAK]!)] = f[T_EP_BINS + epBin(f[T_EP_PEAK]!)]! + 1;
+      const b = T_EP_BINS + epBin(f[T_EP_PEAK]!);
+      f[b] = f[b]! + 1;
       f[T_EP_PEAK] = 0;
       f[T_EP_AGE] = 0;
     }

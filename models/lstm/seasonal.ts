@@ -112,7 +112,7 @@ export function seasonalStep(s: Float32Array, o: number, time: number, x: number
   const seasonal = Number.isFinite(expect) && res < p.fitRatio * s[o + RES_B]!;
   const floor = 1e-3 * Math.abs(level) + 1e-9;
   const z = Number.isFinite(expect) ? (x - expect) / Math.max(1.2533 * res, floor) : 0;
-  const zc = z > p.zClip ? p.zClip : z < -p.zClip ? -p.zClip : z;
+  const zc = clip(z, p.zClip);
   const avg = s[o + AVG]! + p.avgRate * (zc - s[o + AVG]!);
   s[o + AVG] = avg;
   if (Number.isFinite(expect)) {
