@@ -1,5 +1,5 @@
 // The detector's members beyond the LSTM: range novelty lifts the onset score only for values beyond the
-// series' own range; the seasonal member flags a day that breaks the daily pattern without leaving the
+// series' own range, gap novelty for values inside it but far from any seen before; the seasonal member flags a day that breaks the daily pattern without leaving the
 // range, and stays silent on a series too young to know its days; snapshots keep (and migrate) the state.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,6 +45,55 @@ void test('range novelty: a value beyond the seen range opens an alert, once the
   let o = 0;
   for (let i = 0; i <= 300; i++) o = e.observe({ key: 's', time: T0 + i * 300_000, values: Float64Array.of(i === 300 ? 125 : noisy(i)) }).onset ?? 0;
   assert.ok(o < 0.99, `without novelty the spike's onset is ${o}`);
+});
+
+/** 5-minute rows around 100 with a one-row spike to 200 every 50 rows, and `odd` values at some rows. */
+function spiky(i: number, odd: ReadonlyMap<number, number>): number {
+  return odd.get(i) ?? (i % 50 === 25 ? 200 : noisy(i));
+}
+
+/** Runs rows [from, to) of spiky() through d; returns the rows where an alert opened and the onset scores. */
+function run(d: LstmDetector, from: number, to: number, odd: Record<number, number> = {}): { opened: number[]; onset: number[] } {
+  const rows = new Map(Object.entries(odd).map(([k, v]) => [Number(k), v]));
+  const opened: number[] = [];
+  const onset: number[] = [];
+  let was = false;
+  for (let i = from; i < to; i++) {
+    const v = d.observe({ key: 's', time: T0 + i * 300_000, values: Float64Array.of(spiky(i, rows)) });
+    if (v.anomalous && !was && i > from) opened.push(i);
+    was = v.anomalous;
+    onset[i] = v.onset ?? 0;
+  }
+  return { opened, onset };
+}
+
+void test('gap novelty: a value inside the range but far from every value seen opens an alert, once the range spans a day', () => {
+  // 150 lies halfway between the usual level (90-110) and the regular spikes (200): seen never before
+  const { opened, onset } = run(detector({ seasonalWeight: 0 }), 0, 700, { 400: 150, 600: 150 });
+  assert.deepEqual(opened, [400], 'the alert opens at the value in the gap; the second such value is no news');
+  assert.ok(onset[400]! >= 0.99, `onset ${onset[400]}`);
+  // without the gap test the same row is ordinary news (one row, below the earlier spikes)
+  const off = run(detector({ seasonalWeight: 0, gapReach: 0 }), 0, 500, { 400: 150 });
+  assert.deepEqual(off.opened, []);
+  assert.ok(off.onset[400]! < 0.5, `onset without gap novelty ${off.onset[400]}`);
+  // 16 hours in, the range does not span a daily cycle yet: not news
+  assert.deepEqual(run(detector({ seasonalWeight: 0 }), 0, 300, { 200: 150 }).opened, []);
+});
+
+void test('a snapshot without range maps restores: novelty waits a whole day again while the map relearns', () => {
+  const a = detector({ seasonalWeight: 0 });
+  run(a, 0, 350);
+  const snap = a.snapshot() as { series: Record<string, string[]>; rangeMapLayout?: string };
+  const b = detector({ seasonalWeight: 0 });
+  b.restore(JSON.parse(JSON.stringify(snap)));
+  assert.deepEqual(run(b, 350, 500, { 400: 150 }), run(a, 350, 500, { 400: 150 }), 'with its maps it resumes exactly');
+  delete snap.rangeMapLayout;
+  for (const v of Object.values(snap.series)) v.length = 3; // [f, h, c], as before range maps
+  const c = detector({ seasonalWeight: 0 });
+  c.restore(snap);
+  assert.deepEqual(run(c, 350, 500, { 400: 150 }).opened, [], 'an empty map does not make every value news');
+  // a day after the restore the map has learnt the series, and a value in a gap counts again
+  assert.deepEqual(run(c, 500, 700, { 660: 170 }).opened, [660]);
 });
 
 /** A daily cycle sampled every 30 minutes: high by day, low by night, small noise. */

@@ -109,11 +109,22 @@ void test('LSTM detector: per-series binary state restores into a fresh detector
   for (let p = 0; p < PODS; p++) {
     const key = `shop/web-5d8f7c9b4-x${p}k2q`;
     const arrays = a.podState(key)!;
-    assert.equal(arrays.length, 5, 'feature state, then f, h, c and the seasonal state');
+    assert.equal(arrays.length, 6, 'feature state, then f, h, c, the range maps and the seasonal state');
     b.restorePod(key, arrays.map((x) => x.slice()));
   }
   for (const r of rows.slice(30 * PODS)) assert.deepEqual(b.score(r), a.score(r));
   assert.throws(() => b.detector.restoreShared!({ v: 2, features: ['x'], units: 1, stride: 1 }), /does not match/);
+  // a checkpoint from before range maps ([f, h, c, seasonal] per pod) still restores; the maps start empty
+  const shared = JSON.parse(JSON.stringify(a.snapshotShared())) as { detector: { rangeMapLayout?: string } };
+  delete shared.detector.rangeMapLayout;
+  const c = new PodScorer(await createDetector('lstm', { features: POD_FEATURES, threshold: 0.7 }));
+  c.restoreShared(shared);
+  const key = 'shop/web-5d8f7c9b4-x0k2q';
+  const [feat, f, h, cc, map, ss] = a.podState(key)!;
+  assert.ok(map instanceof Float32Array && ss instanceof Float32Array);
+  c.restorePod(key, [feat!, f!, h!, cc!, ss].map((x) => x.slice()));
+  for (const r of ticks(40, 41)) assert.ok(Number.isFinite(c.score(r)!.verdict.probability));
+  assert.equal(c.podState(key)!.length, 6, 'and it checkpoints with its map from then on');
   assert.throws(() => b.restorePod('shop/x', [new Float64Array(5), new Float64Array(3)]), /wrong size/);
 });
 

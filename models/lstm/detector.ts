@@ -4,7 +4,8 @@
 // into tail probabilities against the series' own recent history, seeded by the calibration measured
 // on normal training data (the anomaly-likelihood idea of Numenta's HTM). A trend test on memory
 // projects the time to the limit (leaks inside GC sawtooths), hard signals from Kubernetes raise the
-// probability directly, and hysteresis decides the anomalous stretch. Features ['value'] serve a
+// probability directly, and hysteresis decides the anomalous stretch. Novelty (a value beyond the series'
+// established range, or inside it but far from every value seen: range-map.ts) opens an alert by itself. Features ['value'] serve a
 // single series (NAB) with the same class and parameters.
 import type { AnomalyType, ContributingMetric } from '../../lib/schemas.ts';
 import type { Detector, HardSignal, Observation, Verdict } from '../detector-api.ts';
@@ -12,6 +13,7 @@ import { featureSpec, type FeatureSpec } from '../pod-features.ts';
 import { lstmStep } from './cell.ts';
 import { newSeasonalState, resetSeasonalState, SEASONAL_LAYOUT, SEASONAL_SIZE, seasonalStep } from './seasonal.ts';
 import type { SequenceModel } from './model.ts';
+import { inGap, RANGE_MAP_LAYOUT, RANGE_MAP_SIZE, resetRangeMap, visit } from './range-map.ts';
 
 /** Tunables: one set for every cluster and for NAB (no per-file tuning). */
 export interface DetectorParams {
@@ -74,6 +76,12 @@ export interface DetectorParams {
   /** ... and only once the series has been watched this long per channel tested (see `established` in observe). */
   noveltySpanMs: number;
   noveltyOnset: number;
+  /**
+   * Gap novelty: a value inside the range with no earlier value within gapReach × the range is novel too
+   * (same conditions as range novelty; 0 = off). NAB, standard profile: 68.10 without, 71.7-72.8 for
+   * 0.02-0.05, 70.1-71.4 for 0.06-0.1 (docs/BENCHMARKS.md).
+   */
+  gapReach: number;
   /** Weight of the seasonal member (time-of-day/week expectation; 0 = off). */
   seasonalWeight: number;
   /**
@@ -119,6 +127,7 @@ export const DEFAULT_PARAMS: DetectorParams = {
   noveltyWarm: 100,
   noveltySpanMs: 86_400_000,
   noveltyOnset: 0.99,
+  gapReach: 0.05,
   seasonalWeight: 3,
   episodeWeight: 1,
   episodeFloor: 0.5,
@@ -184,6 +193,8 @@ interface SeriesState {
   f: Float64Array;
   h: Float32Array;
   c: Float32Array;
+  /** Range maps of the sequence channels (gap novelty; RANGE_MAP_SIZE slots each, see range-map.ts). */
+  r: Float32Array;
 }
 
 /** Standard normal upper tail, as -log10(Q(x)), accurate far into the tail. */
@@ -359,16 +370,24 @@ export class LstmDetector implements Detector {
       reuse.f.fill(0);
       reuse.h.fill(0);
       reuse.c.fill(0);
+      resetRangeMap(reuse.r);
       return reuse;
     }
     const n = this.features.length * this.units;
-    const bytes = this.stride * 8 + 2 * n * 4; // a multiple of 8: the next series' f stays aligned
+    const nr = this.seqIdx.length * RANGE_MAP_SIZE;
+    const bytes = this.stride * 8 + 2 * n * 4 + nr * 4 + ((nr & 1) << 2); // a multiple of 8: the next series' f stays aligned
     if (!this.slab || this.slabUsed === SLAB_SERIES) {
       this.slab = new ArrayBuffer(bytes * SLAB_SERIES);
       this.slabUsed = 0;
     }
     const o = bytes * this.slabUsed++;
-    return { f: new Float64Array(this.slab, o, this.stride), h: new Float32Array(this.slab, o + this.stride * 8, n), c: new Float32Array(this.slab, o + this.stride * 8 + n * 4, n) };
+    const oh = o + this.stride * 8;
+    return {
+      f: new Float64Array(this.slab, o, this.stride),
+      h: new Float32Array(this.slab, oh, n),
+      c: new Float32Array(this.slab, oh + n * 4, n),
+      r: resetRangeMap(new Float32Array(this.slab, oh + 2 * n * 4, nr)),
+    };
   }
 
   private slab: ArrayBuffer | null = null;
@@ -463,6 +482,7 @@ export class LstmDetector implements Detector {
         f[o + ZP] = 0;
         f[o + EP] = 0;
         f[o + PRED] = lstmStep(this.model.weights, 0, st.h, st.c, ch * this.units, this.gates);
+        visit(st.r, k * RANGE_MAP_SIZE, x);
         valid++;
         continue;
       }
@@ -489,6 +509,13 @@ export class LstmDetector implements Detector {
         novel = true;
         if (novelCh < 0) novelCh = ch;
       }
+      // gap novelty: inside the range, but far from every value seen (the map learns every value)
+      const ro = k * RANGE_MAP_SIZE;
+      if (p.gapReach > 0 && !novel && n >= p.noveltyWarm && established && x > lo && x < hi && inGap(st.r, ro, x, p.gapReach * (hi - lo))) {
+        novel = true;
+        novelCh = ch;
+      }
+      visit(st.r, ro, x);
       if (x < lo) f[o + LO] = x;
       if (x > hi) f[o + HI] = x;
       const m = f[o + M]!;
@@ -849,13 +876,13 @@ export class LstmDetector implements Detector {
   }
 
   snapshot(): unknown {
-    const series: Record<string, [string, string, string]> = {};
-    for (const [k, s] of this.series) series[k] = [b64(s.f), b64(s.h), b64(s.c)];
+    const series: Record<string, [string, string, string, string]> = {};
+    for (const [k, s] of this.series) series[k] = [b64(s.f), b64(s.h), b64(s.c), b64(s.r)];
     const groups: Record<string, string> = {};
     for (const [k, g] of this.groups) groups[k] = b64(g);
     const seasonal: Record<string, string> = {};
     for (const [k, ss] of this.seasonal) seasonal[k] = b64(ss);
-    return { v: 1, seasonalLayout: SEASONAL_LAYOUT, detector: this.name, features: this.features, units: this.units, clockStart: Number.isFinite(this.clockStart) ? this.clockStart : null, series, groups, seasonal };
+    return { v: 1, seasonalLayout: SEASONAL_LAYOUT, rangeMapLayout: RANGE_MAP_LAYOUT, detector: this.name, features: this.features, units: this.units, clockStart: Number.isFinite(this.clockStart) ? this.clockStart : null, series, groups, seasonal };
   }
 
   restore(state: unknown): void {
@@ -863,22 +890,21 @@ export class LstmDetector implements Detector {
       v?: number;
       features?: string[];
       units?: number;
-      series?: Record<string, [string, string, string]>;
+      series?: Record<string, string[]>;
       groups?: Record<string, string>;
       seasonal?: Record<string, unknown>;
       seasonalLayout?: string;
+      rangeMapLayout?: string;
       clockStart?: number | null;
     };
     if (!s || s.v !== 1 || !s.series || JSON.stringify(s.features) !== JSON.stringify(this.features) || s.units !== this.units) {
       throw new Error('detector snapshot does not match this detector (features, model units or format differ)');
     }
     this.clearState();
-    for (const [k, [f, h, c]] of Object.entries(s.series)) {
-      const st = { f: this.migrate(fromB64F64(f)), h: fromB64F32(h), c: fromB64F32(c) };
-      if (st.f.length !== this.stride || st.h.length !== this.features.length * this.units) {
-        throw new Error(`detector snapshot entry ${k} has the wrong size`);
-      }
-      this.series.set(k, st);
+    const maps = s.rangeMapLayout === RANGE_MAP_LAYOUT;
+    for (const [k, [f, h, c, r]] of Object.entries(s.series)) {
+      if (f === undefined || h === undefined || c === undefined) throw new Error(`detector snapshot entry ${k} is malformed`);
+      this.restoreSeries(k, maps && r !== undefined ? [this.migrate(fromB64F64(f)), fromB64F32(h), fromB64F32(c), fromB64F32(r)] : [this.migrate(fromB64F64(f)), fromB64F32(h), fromB64F32(c)], maps);
     }
     for (const [k, g] of Object.entries(s.groups ?? {})) this.groups.set(k, fromB64F64(g));
     // snapshots without seasonal state, or of another layout, leave the series to learn their profiles again
@@ -896,6 +922,8 @@ export class LstmDetector implements Detector {
 
   /** Whether the shared state being restored has this build's seasonal layout (else profiles are learnt again). */
   private restoreSeasonal = true;
+  /** Whether its series carry range maps (after f, h, c), and of this build's layout. */
+  private restoreMaps: 'none' | 'ours' | 'other' = 'ours';
 
   snapshotShared(): unknown {
     const groups: Record<string, string> = {};
@@ -907,6 +935,7 @@ export class LstmDetector implements Detector {
       features: this.features,
       units: this.units,
       stride: this.stride,
+      rangeMapLayout: RANGE_MAP_LAYOUT,
       clockStart: Number.isFinite(this.clockStart) ? this.clockStart : null,
       groups,
     };
@@ -922,7 +951,7 @@ export class LstmDetector implements Detector {
   }
 
   restoreShared(state: unknown): void {
-    const s = state as { v?: number; features?: string[]; units?: number; stride?: number; groups?: Record<string, string>; clockStart?: number | null; seasonalLayout?: string };
+    const s = state as { v?: number; features?: string[]; units?: number; stride?: number; groups?: Record<string, string>; clockStart?: number | null; seasonalLayout?: string; rangeMapLayout?: string };
     if (!s || s.v !== 2 || JSON.stringify(s.features) !== JSON.stringify(this.features) || s.units !== this.units || s.stride !== this.stride) {
       throw new Error('detector snapshot does not match this detector (features, model units or format differ)');
     }
@@ -930,26 +959,42 @@ export class LstmDetector implements Detector {
     for (const [k, g] of Object.entries(s.groups ?? {})) this.groups.set(k, fromB64F64(g));
     this.clockStart = typeof s.clockStart === 'number' ? s.clockStart : NaN;
     this.restoreSeasonal = s.seasonalLayout === SEASONAL_LAYOUT;
+    this.restoreMaps = s.rangeMapLayout === undefined ? 'none' : s.rangeMapLayout === RANGE_MAP_LAYOUT ? 'ours' : 'other';
   }
 
-  /** [f, h, c] or [f, h, c, seasonal] of a series (the live arrays), or null when it has no state. */
+  /** [f, h, c, range maps] or [f, h, c, range maps, seasonal] of a series (the live arrays), or null when it has no state. */
   seriesState(key: string): ReadonlyArray<Float64Array | Float32Array> | null {
     const s = this.series.get(key);
     if (!s) return null;
     const ss = this.seasonal.get(key);
-    return ss ? [s.f, s.h, s.c, ss] : [s.f, s.h, s.c];
+    return ss ? [s.f, s.h, s.c, s.r, ss] : [s.f, s.h, s.c, s.r];
   }
 
-  restoreSeries(key: string, arrays: ReadonlyArray<Float64Array | Float32Array>): void {
-    const [f, h, c, ss] = arrays;
+  /**
+   * Restores a series from seriesState()'s arrays, or from an older build's ([f, h, c, seasonal?] before
+   * range maps; `maps` tells, by default from the shared state being restored).
+   */
+  restoreSeries(key: string, arrays: ReadonlyArray<Float64Array | Float32Array>, maps: boolean | 'none' | 'ours' | 'other' = this.restoreMaps): void {
+    const withMaps = maps === true || maps === 'ours' || maps === 'other';
+    const [f, h, c] = arrays;
+    const r = withMaps ? arrays[3] : undefined;
+    const ss = arrays[withMaps ? 4 : 3];
     const n = this.features.length * this.units;
-    if (!(f instanceof Float64Array) || f.length !== this.stride || !(h instanceof Float32Array) || h.length !== n || !(c instanceof Float32Array) || c.length !== n || arrays.length > 4) {
+    const nr = this.seqIdx.length * RANGE_MAP_SIZE;
+    if (!(f instanceof Float64Array) || f.length !== this.stride || !(h instanceof Float32Array) || h.length !== n || !(c instanceof Float32Array) || c.length !== n || arrays.length > (withMaps ? 5 : 4)) {
       throw new Error(`detector snapshot entry ${key} has the wrong size`);
     }
     const st = this.allocSeries();
     st.f.set(f);
     st.h.set(h);
     st.c.set(c);
+    if (maps === true || maps === 'ours') {
+      if (!(r instanceof Float32Array) || r.length !== nr) throw new Error(`detector snapshot range map ${key} has the wrong size`);
+      st.r.set(r);
+    } else {
+      // no map (or one of another layout): it learns again, and novelty waits a whole established span from now
+      st.f[T_FIRST] = st.f[T_LAST]!;
+    }
     this.series.set(key, st);
     if (!ss || !this.restoreSeasonal) return; // another seasonal layout: the series learns its profiles again
     if (!(ss instanceof Float32Array) || ss.length !== this.seqIdx.length * SEASONAL_SIZE) {
