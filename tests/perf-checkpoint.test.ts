@@ -14,7 +14,7 @@ import { memoryLogger } from '../lib/log.ts';
 import { formatHeader, formatRows, METRIC_COLUMNS, type MetricRow } from '../lib/metrics-csv.ts';
 import { allPodInsights, insightsPodCount, PodInsights } from '../lib/schemas.ts';
 import { createDetector } from '../models/registry.ts';
-import { POD_FEATURES } from '../models/pod-features.ts';
+import { featureSpec, POD_FEATURES } from '../models/pod-features.ts';
 import { PodScorer } from '../models/pod-scorer.ts';
 import { DEFAULT_MODEL_DIR } from '../models/lstm/index.ts';
 import { evaluateInsights } from '../remediation/verify.ts';
@@ -126,6 +126,35 @@ void test('LSTM detector: per-series binary state restores into a fresh detector
   for (const r of ticks(40, 41)) assert.ok(Number.isFinite(c.score(r)!.verdict.probability));
   assert.equal(c.podState(key)!.length, 6, 'and it checkpoints with its map from then on');
   assert.throws(() => b.restorePod('shop/x', [new Float64Array(5), new Float64Array(3)]), /wrong size/);
+});
+
+void test('LSTM detector: state of the per-feature layout (slots for info features too, up to 285727b) migrates and scores identically', async () => {
+  const a = new PodScorer(await createDetector('lstm', { features: POD_FEATURES, threshold: 0.7 }));
+  const rows = ticks(0, 40, 25);
+  for (const r of rows.slice(0, 30 * PODS)) a.score(r);
+  // that layout: 41 per-series slots, then 17 per feature; h and c with `units` floats per feature
+  const HEAD = 41, CH = 17, nf = POD_FEATURES.length;
+  const seq = POD_FEATURES.flatMap((name, i) => (featureSpec(name).kind === 'sequence' ? [i] : []));
+  const shared = JSON.parse(JSON.stringify(a.snapshotShared())) as { detector: { stride: number } };
+  assert.equal(shared.detector.stride, HEAD + CH * seq.length, 'slots for the sequence channels only');
+  shared.detector.stride = HEAD + CH * nf;
+  const b = new PodScorer(await createDetector('lstm', { features: POD_FEATURES, threshold: 0.7 }));
+  b.restoreShared(shared);
+  for (let p = 0; p < PODS; p++) {
+    const key = `shop/web-5d8f7c9b4-x${p}k2q`;
+    const [feat, f, h, c, ...rest] = a.podState(key)!;
+    const u = h!.length / seq.length;
+    const of = new Float64Array(HEAD + CH * nf), oh = new Float32Array(nf * u), oc = new Float32Array(nf * u);
+    of.set(f!.subarray(0, HEAD));
+    seq.forEach((i, k) => {
+      of.set(f!.subarray(HEAD + k * CH, HEAD + (k + 1) * CH), HEAD + i * CH);
+      oh.set(h!.subarray(k * u, (k + 1) * u), i * u);
+      oc.set(c!.subarray(k * u, (k + 1) * u), i * u);
+    });
+    b.restorePod(key, [feat!.slice(), of, oh, oc, ...rest.map((x) => x.slice())]);
+    assert.equal(b.podState(key)![1]!.length, HEAD + CH * seq.length);
+  }
+  for (const r of rows.slice(30 * PODS)) assert.deepEqual(b.score(r), a.score(r));
 });
 
 void test('a checkpoint whose pods change while it is copied (copy on write) resumes exactly like an uninterrupted run', async () => {

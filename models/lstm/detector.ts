@@ -286,6 +286,8 @@ export class LstmDetector implements Detector {
   private readonly specs: FeatureSpec[];
   private readonly seqIdx: number[];
   private readonly memIdx: number;
+  /** Position of mem_pct among the sequence channels (its slots in f), or -1. */
+  private readonly memSlot: number;
   private readonly cpuIdx: number;
   private readonly restartIdx: number;
   private readonly series = new Map<string, SeriesState>();
@@ -327,7 +329,9 @@ export class LstmDetector implements Detector {
     this.memIdx = this.features.indexOf('mem_pct');
     this.cpuIdx = this.features.indexOf('cpu_pct');
     this.restartIdx = this.features.indexOf('restarts_delta');
-    this.stride = PER_SERIES + CH * this.features.length;
+    // slots for sequence channels only (info features are carried for explanations, never modelled)
+    this.stride = PER_SERIES + CH * this.seqIdx.length;
+    this.memSlot = this.seqIdx.indexOf(this.memIdx);
     const cal = opts.model.meta.calibration;
     this.kE = cal.error_scale;
     this.kL = cal.level_scale;
@@ -349,8 +353,8 @@ export class LstmDetector implements Detector {
     f[T_LAST] = NaN;
     f[T_FIRST] = NaN;
     f[T_RESTART_AGE] = Infinity;
-    for (let ch = 0; ch < this.features.length; ch++) {
-      const o = PER_SERIES + ch * CH;
+    for (let k = 0; k < this.seqIdx.length; k++) {
+      const o = PER_SERIES + k * CH;
       f[o + MUE] = this.priorMuE;
       f[o + VARE] = this.priorVarE;
       f[o + MUL] = this.priorMuL;
@@ -373,7 +377,7 @@ export class LstmDetector implements Detector {
       resetRangeMap(reuse.r);
       return reuse;
     }
-    const n = this.features.length * this.units;
+    const n = this.seqIdx.length * this.units;
     const nr = this.seqIdx.length * RANGE_MAP_SIZE;
     const bytes = this.stride * 8 + 2 * n * 4 + nr * 4 + ((nr & 1) << 2); // a multiple of 8: the next series' f stays aligned
     if (!this.slab || this.slabUsed === SLAB_SERIES) {
@@ -464,7 +468,7 @@ export class LstmDetector implements Detector {
       const x = values[ch]!;
       chScore[ch] = 0;
       if (!Number.isFinite(x)) continue;
-      const o = PER_SERIES + ch * CH;
+      const o = PER_SERIES + k * CH;
       const spec = this.specs[ch]!;
       const n = f[o + N]!;
       if (n === 0) {
@@ -481,7 +485,7 @@ export class LstmDetector implements Detector {
         f[o + N] = 1;
         f[o + ZP] = 0;
         f[o + EP] = 0;
-        f[o + PRED] = lstmStep(this.model.weights, 0, st.h, st.c, ch * this.units, this.gates);
+        f[o + PRED] = lstmStep(this.model.weights, 0, st.h, st.c, k * this.units, this.gates);
         visit(st.r, k * RANGE_MAP_SIZE, x);
         valid++;
         continue;
@@ -586,7 +590,7 @@ export class LstmDetector implements Detector {
       f[o + N] = n + 1;
       f[o + ZP] = z;
       f[o + EP] = err;
-      f[o + PRED] = lstmStep(this.model.weights, zin, st.h, st.c, ch * this.units, this.gates);
+      f[o + PRED] = lstmStep(this.model.weights, zin, st.h, st.c, k * this.units, this.gates);
       if (group && n >= 60) {
         // mature series teach their workload's prior
         group[2 * ch] = Number.isFinite(group[2 * ch]!) ? group[2 * ch]! + 0.02 * (mNew - group[2 * ch]!) : mNew;
@@ -601,7 +605,7 @@ export class LstmDetector implements Detector {
     else if (age < p.grace + ramp) stat *= (age - p.grace + 1) / (ramp + 1);
 
     let type: AnomalyType = bestCh >= 0 ? this.specs[bestCh]!.type : 'unknown';
-    if (bestCh >= 0 && bestCh === this.memIdx && (f[PER_SERIES + bestCh * CH + DEV]! > 0) && values[bestCh]! > 80) type = 'oom_risk';
+    if (bestCh >= 0 && bestCh === this.memIdx && (f[PER_SERIES + this.memSlot * CH + DEV]! > 0) && values[bestCh]! > 80) type = 'oom_risk';
 
     // memory leak: EW regression on mem_pct, projected ticks until the limit
     if (this.memIdx >= 0 && age >= p.grace + (ramp > p.matureRamp ? ramp : 0)) {
@@ -806,20 +810,21 @@ export class LstmDetector implements Detector {
 
   private contributing(f: Float64Array, values: Float64Array): ContributingMetric[] {
     // top three channels by |deviation| from their baseline (robust scale units)
-    const top: number[] = [];
-    for (const ch of this.seqIdx) {
-      const o = PER_SERIES + ch * CH;
-      if (f[o + N]! < 2 || !Number.isFinite(values[ch]!)) continue;
+    const top: number[] = []; // sequence channel positions
+    for (let k = 0; k < this.seqIdx.length; k++) {
+      const o = PER_SERIES + k * CH;
+      if (f[o + N]! < 2 || !Number.isFinite(values[this.seqIdx[k]!]!)) continue;
       const d = Math.abs(f[o + DEV]!);
       let i = top.length;
       while (i > 0 && Math.abs(f[PER_SERIES + top[i - 1]! * CH + DEV]!) < d) i--;
       if (i < 3) {
-        top.splice(i, 0, ch);
+        top.splice(i, 0, k);
         if (top.length > 3) top.pop();
       }
     }
-    return top.map((ch) => {
-      const o = PER_SERIES + ch * CH;
+    return top.map((k) => {
+      const o = PER_SERIES + k * CH;
+      const ch = this.seqIdx[k]!;
       return {
         metric: this.features[ch]!,
         value: values[ch]!,
@@ -839,26 +844,31 @@ export class LstmDetector implements Detector {
   }
 
   /**
-   * Per-series state of an older layout, copied into the current one: before the range slots (CH_V1 slots
-   * per channel) a channel's range starts at its baseline; before T_FIRST the series counts as first seen
-   * at its last observation (novelty waits noveltySpanMs from there).
+   * Per-series state of an older layout, copied into the current one. Older layouts kept slots (in f, h and c)
+   * for every feature, info features included; before the range slots (CH_V1 slots per channel) a channel's
+   * range starts at its baseline; before T_FIRST (PER_SERIES_V1 per-series slots) the series counts as first
+   * seen at its last observation (novelty waits noveltySpanMs from there). Returns null for an unknown size.
    */
-  private migrate(old: Float64Array): Float64Array {
-    const nf = this.features.length;
-    const ch = old.length === PER_SERIES_V1 + CH_V1 * nf ? CH_V1 : old.length === PER_SERIES_V1 + CH * nf ? CH : 0;
-    if (ch === 0) return old;
-    const f = new Float64Array(this.stride);
-    f.set(old.subarray(0, PER_SERIES_V1));
-    f[T_FIRST] = old[T_LAST]!;
-    for (let c = 0; c < nf; c++) {
-      const o = PER_SERIES + c * CH;
-      f.set(old.subarray(PER_SERIES_V1 + c * ch, PER_SERIES_V1 + (c + 1) * ch), o);
+  private migrate(f: Float64Array, h: Float32Array, c: Float32Array): { f: Float64Array; h: Float32Array; c: Float32Array } | null {
+    const nf = this.features.length, u = this.units, n = this.seqIdx.length * u;
+    if (f.length === this.stride && h.length === n && c.length === n) return { f, h, c };
+    const layout = ([[PER_SERIES_V1, CH_V1], [PER_SERIES_V1, CH], [PER_SERIES, CH]] as const).find(([head, ch]) => f.length === head + ch * nf);
+    if (!layout || h.length !== nf * u || c.length !== nf * u) return null;
+    const [head, ch] = layout;
+    const out = { f: new Float64Array(this.stride), h: new Float32Array(n), c: new Float32Array(n) };
+    out.f.set(f.subarray(0, head));
+    if (head === PER_SERIES_V1) out.f[T_FIRST] = f[T_LAST]!;
+    this.seqIdx.forEach((i, k) => {
+      const o = PER_SERIES + k * CH;
+      out.f.set(f.subarray(head + i * ch, head + (i + 1) * ch), o);
       if (ch === CH_V1) {
-        f[o + LO] = f[o + M]!;
-        f[o + HI] = f[o + M]!;
+        out.f[o + LO] = out.f[o + M]!;
+        out.f[o + HI] = out.f[o + M]!;
       }
-    }
-    return f;
+      out.h.set(h.subarray(i * u, (i + 1) * u), k * u);
+      out.c.set(c.subarray(i * u, (i + 1) * u), k * u);
+    });
+    return out;
   }
 
   /** Number of series with state (for memory accounting). */
@@ -904,7 +914,8 @@ export class LstmDetector implements Detector {
     const maps = s.rangeMapLayout === RANGE_MAP_LAYOUT;
     for (const [k, [f, h, c, r]] of Object.entries(s.series)) {
       if (f === undefined || h === undefined || c === undefined) throw new Error(`detector snapshot entry ${k} is malformed`);
-      this.restoreSeries(k, maps && r !== undefined ? [this.migrate(fromB64F64(f)), fromB64F32(h), fromB64F32(c), fromB64F32(r)] : [this.migrate(fromB64F64(f)), fromB64F32(h), fromB64F32(c)], maps);
+      const fhc = [fromB64F64(f), fromB64F32(h), fromB64F32(c)];
+      this.restoreSeries(k, maps && r !== undefined ? [...fhc, fromB64F32(r)] : fhc, maps);
     }
     for (const [k, g] of Object.entries(s.groups ?? {})) this.groups.set(k, fromB64F64(g));
     // snapshots without seasonal state, or of another layout, leave the series to learn their profiles again
@@ -952,7 +963,7 @@ export class LstmDetector implements Detector {
 
   restoreShared(state: unknown): void {
     const s = state as { v?: number; features?: string[]; units?: number; stride?: number; groups?: Record<string, string>; clockStart?: number | null; seasonalLayout?: string; rangeMapLayout?: string };
-    if (!s || s.v !== 2 || JSON.stringify(s.features) !== JSON.stringify(this.features) || s.units !== this.units || s.stride !== this.stride) {
+    if (!s || s.v !== 2 || JSON.stringify(s.features) !== JSON.stringify(this.features) || s.units !== this.units || (s.stride !== this.stride && s.stride !== PER_SERIES + CH * this.features.length)) {
       throw new Error('detector snapshot does not match this detector (features, model units or format differ)');
     }
     this.clearState();
@@ -976,18 +987,16 @@ export class LstmDetector implements Detector {
    */
   restoreSeries(key: string, arrays: ReadonlyArray<Float64Array | Float32Array>, maps: boolean | 'none' | 'ours' | 'other' = this.restoreMaps): void {
     const withMaps = maps === true || maps === 'ours' || maps === 'other';
-    const [f, h, c] = arrays;
+    const [f0, h0, c0] = arrays;
     const r = withMaps ? arrays[3] : undefined;
     const ss = arrays[withMaps ? 4 : 3];
-    const n = this.features.length * this.units;
     const nr = this.seqIdx.length * RANGE_MAP_SIZE;
-    if (!(f instanceof Float64Array) || f.length !== this.stride || !(h instanceof Float32Array) || h.length !== n || !(c instanceof Float32Array) || c.length !== n || arrays.length > (withMaps ? 5 : 4)) {
-      throw new Error(`detector snapshot entry ${key} has the wrong size`);
-    }
+    const fhc = f0 instanceof Float64Array && h0 instanceof Float32Array && c0 instanceof Float32Array && arrays.length <= (withMaps ? 5 : 4) ? this.migrate(f0, h0, c0) : null;
+    if (!fhc) throw new Error(`detector snapshot entry ${key} has the wrong size`);
     const st = this.allocSeries();
-    st.f.set(f);
-    st.h.set(h);
-    st.c.set(c);
+    st.f.set(fhc.f);
+    st.h.set(fhc.h);
+    st.c.set(fhc.c);
     if (maps === true || maps === 'ours') {
       if (!(r instanceof Float32Array) || r.length !== nr) throw new Error(`detector snapshot range map ${key} has the wrong size`);
       st.r.set(r);
