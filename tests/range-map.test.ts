@@ -59,3 +59,13 @@ void test('against the values themselves: never a gap within reach of a seen val
     }
   }
 });
+
+void test('values a Float32 frame cannot hold are not mapped, and never hang the doubling', () => {
+  const m = newRangeMap();
+  for (const x of [1, 2, NaN, Infinity, -Infinity, 1e300, -1e300]) visit(m, 0, x);
+  assert.equal(inGap(m, 0, 1.5, 0.1), true, 'the map still knows 1 and 2, and nothing between');
+  assert.equal(inGap(m, 0, 1e300, 1), false);
+  visit(m, 0, 9e37); // the frame doubles up to float32's largest magnitudes
+  assert.equal(inGap(m, 0, 1.5, 0.1), false, 'bins are now far wider than 1..2');
+  assert.equal(inGap(m, 0, 4.5e37, 1e36), true);
+});

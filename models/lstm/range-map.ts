@@ -50,7 +50,7 @@ function binOf(x: number, start: number, width: number): number {
  */
 export function inGap(s: Float32Array, o: number, x: number, reach: number): boolean {
   const width = s[o + WIDTH]!;
-  if (!(width > 0)) return false;
+  if (!(width > 0 && width < Infinity) || !(x > -F32_SAFE && x < F32_SAFE)) return false;
   // bins overlapping [x - reach, x + reach], inside the frame (nothing was seen outside it)
   const start = s[o + START]!;
   const b0 = Math.floor(((x - reach - start) / width) * MAP_BINS);
@@ -59,9 +59,12 @@ export function inGap(s: Float32Array, o: number, x: number, reach: number): boo
   return true;
 }
 
+/** Values the map can place: a Float32 frame holds magnitudes up to ~3.4e38 (beyond, a value is not mapped). */
+const F32_SAFE = 1e38;
+
 /** Records a visit of x (call after inGap for the same value). */
 export function visit(s: Float32Array, o: number, x: number): void {
-  if (!Number.isFinite(x)) return;
+  if (!(x > -F32_SAFE && x < F32_SAFE)) return; // NaN, infinities and magnitudes a Float32 frame cannot hold
   let start = s[o + START]!;
   let width = s[o + WIDTH]!;
   if (start !== start) {
