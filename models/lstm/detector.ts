@@ -5,8 +5,8 @@
 // on normal training data (the anomaly-likelihood idea of Numenta's HTM). A trend test on memory
 // projects the time to the limit (leaks inside GC sawtooths), hard signals from Kubernetes raise the
 // probability directly, and hysteresis decides the anomalous stretch. Novelty (a value beyond the series'
-// established range, or inside it but far from every value seen: range-map.ts) opens an alert by itself. Features ['value'] serve a
-// single series (NAB) with the same class and parameters.
+// established range, or inside it but far from every value seen: range-map.ts) opens an alert by itself.
+// Features ['value'] serve a single series (NAB) with the same class and parameters.
 import type { AnomalyType, ContributingMetric } from '../../lib/schemas.ts';
 import type { Detector, HardSignal, Observation, Verdict } from '../detector-api.ts';
 import { featureSpec, type FeatureSpec } from '../pod-features.ts';
