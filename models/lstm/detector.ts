@@ -911,11 +911,12 @@ export class LstmDetector implements Detector {
       throw new Error('detector snapshot does not match this detector (features, model units or format differ)');
     }
     this.clearState();
-    const maps = s.rangeMapLayout === RANGE_MAP_LAYOUT;
+    const ours = s.rangeMapLayout === RANGE_MAP_LAYOUT;
     for (const [k, [f, h, c, r]] of Object.entries(s.series)) {
       if (f === undefined || h === undefined || c === undefined) throw new Error(`detector snapshot entry ${k} is malformed`);
       const fhc = [fromB64F64(f), fromB64F32(h), fromB64F32(c)];
-      this.restoreSeries(k, maps && r !== undefined ? [...fhc, fromB64F32(r)] : fhc, maps);
+      if (ours && r !== undefined) this.restoreSeries(k, [...fhc, fromB64F32(r)], 'ours');
+      else this.restoreSeries(k, fhc, 'none');
     }
     for (const [k, g] of Object.entries(s.groups ?? {})) this.groups.set(k, fromB64F64(g));
     // snapshots without seasonal state, or of another layout, leave the series to learn their profiles again
@@ -985,8 +986,8 @@ export class LstmDetector implements Detector {
    * Restores a series from seriesState()'s arrays, or from an older build's ([f, h, c, seasonal?] before
    * range maps; `maps` tells, by default from the shared state being restored).
    */
-  restoreSeries(key: string, arrays: ReadonlyArray<Float64Array | Float32Array>, maps: boolean | 'none' | 'ours' | 'other' = this.restoreMaps): void {
-    const withMaps = maps === true || maps === 'ours' || maps === 'other';
+  restoreSeries(key: string, arrays: ReadonlyArray<Float64Array | Float32Array>, maps: 'none' | 'ours' | 'other' = this.restoreMaps): void {
+    const withMaps = maps !== 'none';
     const [f0, h0, c0] = arrays;
     const r = withMaps ? arrays[3] : undefined;
     const ss = arrays[withMaps ? 4 : 3];
@@ -997,7 +998,7 @@ export class LstmDetector implements Detector {
     st.f.set(fhc.f);
     st.h.set(fhc.h);
     st.c.set(fhc.c);
-    if (maps === true || maps === 'ours') {
+    if (maps === 'ours') {
       if (!(r instanceof Float32Array) || r.length !== nr) throw new Error(`detector snapshot range map ${key} has the wrong size`);
       st.r.set(r);
     } else {
