@@ -29,8 +29,13 @@ export function newRangeMap(channels = 1): Float32Array {
   return resetRangeMap(new Float32Array(channels * RANGE_MAP_SIZE));
 }
 
+/** Bit b of the words starting at s[w]. */
+function bitAt(s: Float32Array, w: number, b: number): boolean {
+  return ((s[w + (b >> 4)]! >> (b & 15)) & 1) === 1;
+}
+
 function bit(s: Float32Array, o: number, b: number): boolean {
-  return ((s[o + BITS + (b >> 4)]! >> (b & 15)) & 1) === 1;
+  return bitAt(s, o + BITS, b);
 }
 
 function setBit(s: Float32Array, o: number, b: number): void {
@@ -92,7 +97,7 @@ export function visit(s: Float32Array, o: number, x: number): void {
     s.fill(0, o + BITS, o + BITS + WORDS);
     const shift = left ? MAP_BINS / 2 : 0;
     for (let j = 0; j < MAP_BINS; j++) {
-      if (((old[j >> 4]! >> (j & 15)) & 1) === 1) setBit(s, o, shift + (j >> 1));
+      if (bitAt(old, 0, j)) setBit(s, o, shift + (j >> 1));
     }
     if (left) s[o + START] = start - width;
     s[o + WIDTH] = 2 * width;
