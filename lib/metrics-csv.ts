@@ -1,5 +1,6 @@
-// The pod_metrics.csv contract (ARCHITECTURE.md): the one place that knows its header, parses its rows
-// and writes them. Readers select columns by name, ignore unknown ones and default missing optional ones.
+// The pod_metrics.csv contract (writer and readers in docs/ARCHITECTURE.md): the one place that knows its
+// header, parses its rows and writes them. Readers select columns by name, ignore unknown ones and default
+// missing optional ones.
 import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readSync, writeSync, fsyncSync } from 'node:fs';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';

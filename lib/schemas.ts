@@ -1,4 +1,4 @@
-// Schemas of the JSON contracts between processes (ARCHITECTURE.md). Writers validate before writing,
+// Schemas of the JSON contracts between processes (docs/ARCHITECTURE.md). Writers validate before writing,
 // readers parse through these, so a contract is defined once and checked at every boundary.
 import { z } from 'zod';
 

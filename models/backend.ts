@@ -1,4 +1,4 @@
-// TensorFlow.js backend choice (ARCHITECTURE.md): @tensorflow/tfjs-node when it loads (an optional
+// TensorFlow.js backend choice (docs/ARCHITECTURE.md, models/): @tensorflow/tfjs-node when it loads (an optional
 // dependency that cannot install without general internet), else @tensorflow/tfjs with the WebAssembly
 // backend (its .wasm binaries ship inside the npm package, so no network), else the CPU backend.
 import { createRequire } from 'node:module';

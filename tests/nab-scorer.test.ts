@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  defaultNabDir,
   falsePositiveEpisodes,
   loadCorpus,
   normalizeScore,
@@ -25,7 +26,8 @@ import {
   type NabFile,
 } from '../bench/nab/scorer.ts';
 
-const NAB = process.env.NAB_DIR ?? join(import.meta.dirname, '..', '..', 'shared', 'benchmarks', 'nab');
+// The vendored corpus (or NAB_DIR); a missing corpus fails these tests.
+const NAB = defaultNabDir();
 const corpus = loadCorpus(NAB);
 const numenta = corpus.files.map((f) =>
   readResultScores(join(NAB, 'results', 'numenta', f.category, `numenta_${f.name.split('/')[1]}`), f),

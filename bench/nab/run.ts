@@ -8,13 +8,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
 import { writeJsonAtomic } from '../../lib/atomic-file.ts';
-import { falsePositiveEpisodes, loadCorpus, PROFILE_NAMES, scoreAtThreshold, scoreDetector, type NabCorpus, type ProfileName, type ProfileResult } from './scorer.ts';
+import { defaultNabDir, falsePositiveEpisodes, loadCorpus, PROFILE_NAMES, scoreAtThreshold, scoreDetector, type NabCorpus, type ProfileName, type ProfileResult } from './scorer.ts';
 import { checkStreaming, nabDetectors, PROBABILITY_SUFFIX, PUBLISHED, scoreSeriesWith, type RunOptions } from './detectors.ts';
 import type { WorkerReply, WorkerRequest } from './worker.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = resolve(HERE, '..', '..');
-export const DEFAULT_NAB_DIR = resolve(REPO, '..', 'shared', 'benchmarks', 'nab');
 
 /** The published scoreboard rows shown next to ours: [label, key in results/final_results.json]. */
 export const SCOREBOARD: Array<[string, string]> = [
@@ -235,7 +233,7 @@ export async function main(argv: string[]): Promise<number> {
       '(in "all", that row is shown only when the two differ).',
   )
     .option('detector', { type: 'string', array: true, default: ['all'], describe: 'Detector to run (repeatable); "all" runs every one' })
-    .option('nab-dir', { type: 'string', default: process.env.NAB_DIR ?? DEFAULT_NAB_DIR, describe: 'NAB corpus directory (data/, labels/, config/, results/)' })
+    .option('nab-dir', { type: 'string', default: defaultNabDir(), describe: 'NAB corpus directory (data/, labels/, config/, results/); default NAB_DIR, else the vendored bench/nab/corpus' })
     .option('results-dir', { type: 'string', describe: 'Write per-row scores in NAB\'s layout: DIR/<detector>/<category>/<detector>_<file>.csv' })
     .option('json', { type: 'string', describe: 'Write the scores as JSON to this file' })
     .option('jobs', { type: 'number', default: Math.min(2, availableParallelism()), describe: 'Files scored in parallel (child processes)' })
@@ -257,7 +255,7 @@ export async function main(argv: string[]): Promise<number> {
   if (!Number.isInteger(args.batch) || args.batch < 1) throw new UsageError('--batch must be a positive integer');
   const nabRoot = resolve(args['nab-dir']);
   if (!existsSync(join(nabRoot, 'labels', 'combined_windows.json'))) {
-    throw new UsageError(`no NAB corpus at ${nabRoot} (set --nab-dir or NAB_DIR; NAB is github.com/numenta/NAB)`);
+    throw new UsageError(`no NAB corpus at ${nabRoot} (the vendored corpus is bench/nab/corpus; --nab-dir or NAB_DIR select another checkout of github.com/numenta/NAB)`);
   }
   const corpus = loadCorpus(nabRoot);
   const published = JSON.parse(readFileSync(join(nabRoot, 'results', 'final_results.json'), 'utf8')) as Record<string, Record<string, number>>;

@@ -16,6 +16,7 @@
 //   detector's raw total is -fnWeight·windows and the perfect one tpWeight·windows.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const PROFILE_NAMES = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
@@ -102,6 +103,14 @@ export function windowsToRows(name: string, times: Float64Array, limits: Readonl
     if (rows[k]![0] <= rows[k - 1]![1]) throw new NabDataError(`${name}: overlapping windows`);
   }
   return rows;
+}
+
+/** The vendored corpus, bench/nab/corpus (see its SOURCE.md), located from this file rather than the cwd. */
+export const VENDORED_NAB_DIR = fileURLToPath(new URL('corpus', import.meta.url));
+
+/** The corpus read by default: NAB_DIR when set (another NAB checkout, same layout), else the vendored one. */
+export function defaultNabDir(): string {
+  return process.env.NAB_DIR || VENDORED_NAB_DIR;
 }
 
 /** Loads the corpus under `root` (data/, labels/combined_windows.json, config/profiles.json). */

@@ -5,10 +5,9 @@
 //   npx tsx bench/nab/whatif.ts --detector lstm
 import { join } from 'node:path';
 import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
-import { loadCorpus, scoreDetector, type NabFile } from './scorer.ts';
+import { defaultNabDir, loadCorpus, scoreDetector, type NabFile } from './scorer.ts';
 import { nabDetectors, scoreSeriesWith } from './detectors.ts';
 import { erfc } from './reference-detectors.ts';
-import { DEFAULT_NAB_DIR } from './run.ts';
 
 /** The deviation S behind a probability p = S/(S + 2) (the LSTM's mapping); monotone, so ranks are kept. */
 const toS = (p: number): number => (p >= 1 ? 1e6 : (2 * p) / (1 - p));
@@ -98,7 +97,7 @@ export function rangeNovelty(file: NabFile, base: Float64Array, tol = 0.05, warm
 export async function main(argv: string[]): Promise<number> {
   const args = await cli('bench-nab-whatif', argv, 'NAB analysis: re-scores a detector after causal post-processing variants (not detectors).')
     .option('detector', { type: 'string', default: 'lstm', describe: 'Detector to analyse' })
-    .option('nab-dir', { type: 'string', default: process.env.NAB_DIR ?? DEFAULT_NAB_DIR, describe: 'NAB corpus directory' })
+    .option('nab-dir', { type: 'string', default: defaultNabDir(), describe: 'NAB corpus directory (default NAB_DIR, else the vendored bench/nab/corpus)' })
     .parseAsync();
   if (helpShown(argv)) return 0;
   if (!nabDetectors().some((d) => d.name === args.detector)) throw new UsageError(`unknown detector "${args.detector}"`);
