@@ -116,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
   if (!cfg) return 0;
   const log = createLogger('run-monitoring', { dir: cfg.logDir, level: cfg.logLevel as 'info', console: 'none' });
   // The first SIGINT/SIGTERM stops gracefully. Ctrl-C reaches this process twice (from the terminal and
-  // relayed by npm/tsx), so a repeat within a second is the same request; a later one SIGKILLs the
+  // relayed by npm), so a repeat within a second is the same request; a later one SIGKILLs the
   // children, and a third exits at once.
   let first = 0;
   let repeats = 0;
