@@ -10,10 +10,16 @@ export const PARENT_GONE_GRACE_MS = 3_000;
 /** Installs the watch when this process has an IPC channel to its parent; returns whether it did. */
 export function exitWithParent(graceMs = PARENT_GONE_GRACE_MS): boolean {
   if (!process.channel) return false;
-  process.once('disconnect', () => {
+  const parentGone = () => {
     setTimeout(() => process.exit(1), graceMs).unref();
     process.kill(process.pid, 'SIGTERM');
-  });
+  };
+  // The parent may have died while this process was starting, before the listener existed.
+  if (!process.connected) {
+    parentGone();
+    return true;
+  }
+  process.once('disconnect', parentGone);
   // A 'disconnect' listener holds the channel, which would keep a finished command alive: let go.
   process.channel.unref();
   return true;

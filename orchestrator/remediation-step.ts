@@ -43,6 +43,11 @@ export class RemediationStep {
     return this.child !== null;
   }
 
+  /** The running child's pid, or null. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
   /** Queues analyses that carry actions and were not offered yet in this session. */
   offer(analyses: PodAnalysis[]): void {
     for (const a of analyses) {
