@@ -183,7 +183,7 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
     const children: SupervisedChild[] = pipelineChildren(opts);
     for (const c of children) supervisor.add(c.spec);
     const files = pipelineFiles(opts);
-    const watch = new PipelineWatch(files.insights, files.analysis);
+    const watch = new PipelineWatch(files.insights, files.analysis, files.audit);
     const rowsMeter = new RateMeter(60_000);
 
     const remediation =
