@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli, helpShown, runIfMain, UsageError } from './lib/cli.ts';
 import { createLogger } from './lib/log.ts';
+import { guardedStdio } from './lib/stdio.ts';
 import type { Mode } from './orchestrator/child-specs.ts';
 import { InstanceLockedError } from './orchestrator/lock.ts';
 import { runMonitoring, type MonitorConfig } from './orchestrator/monitor.ts';
@@ -102,19 +103,20 @@ export function configFrom(argv: string[]): MonitorConfig | null {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const stdio = guardedStdio();
   let cfg: MonitorConfig | null;
   try {
     cfg = configFrom(argv);
   } catch (err) {
     // Handled here too, for the bin launcher (which calls main without runIfMain's error handling).
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`error: ${err.message}\nRun with --help for usage.\n`);
+    stdio.err.write(`error: ${err.message}\nRun with --help for usage.\n`);
     return 2;
   }
   if (!cfg) return 0;
   const log = createLogger('run-monitoring', { dir: cfg.logDir, level: cfg.logLevel as 'info', console: 'none' });
   // The first SIGINT/SIGTERM stops gracefully. Ctrl-C reaches this process twice (from the terminal and
-  // relayed by npm/tsx), so a repeat within a second is the same request; a later one SIGKILLs the
+  // relayed by npm), so a repeat within a second is the same request; a later one SIGKILLs the
   // children, and a third exits at once.
   let first = 0;
   let repeats = 0;
@@ -132,18 +134,24 @@ export async function main(argv: string[]): Promise<number> {
     if (now - first < 1000) return;
     repeats++;
     if (repeats === 1) {
-      process.stderr.write(`\n${sig} again: killing the children now (once more exits at once)\n`);
+      stdio.err.write(`\n${sig} again: killing the children now (once more exits at once)\n`);
       resolveForce();
     } else process.exit(130);
   };
   // SIGHUP too: the terminal went away, and the children (own process groups) would not hear of it.
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const sig of signals) process.on(sig, onSignal);
+  // Nobody reads the output any more (`| head` exited, the terminal closed): a monitor that cannot be
+  // seen stops, cleanly, children first; a pipeline's other commands expect no less.
+  stdio.out.onClosed((code) => {
+    log.warn('stdout closed; stopping', { code });
+    resolveStop(`output closed, ${code}`);
+  });
   try {
-    return await runMonitoring(cfg, { out: process.stdout, log, stopSignal, forceStop });
+    return await runMonitoring(cfg, { out: stdio.out, log, stopSignal, forceStop });
   } catch (err) {
     if (err instanceof InstanceLockedError) {
-      process.stderr.write(`error: ${err.message}\n`);
+      stdio.err.write(`error: ${err.message}\n`);
       return 3;
     }
     throw err;

@@ -8,6 +8,7 @@ import { watch } from 'chokidar';
 import { cli, helpShown, runIfMain, UsageError } from './lib/cli.ts';
 import { loadKubeConfig, kubeClients } from './lib/kube.ts';
 import { createLogger, type Level } from './lib/log.ts';
+import { guardedStdio } from './lib/stdio.ts';
 import { readAnalyses } from './remediation/analysis-file.ts';
 import { AuditLog } from './remediation/audit.ts';
 import { loadPolicy, PolicyError, DEFAULT_POLICY_FILE } from './remediation/config.ts';
@@ -88,7 +89,8 @@ export async function main(argv: string[]): Promise<number> {
   const abort = new AbortController();
   // A signal during the prompt closes it (answered as quit), so SIGTERM never waits for a person.
   const prompt: PromptFn | null = interactive ? inquirerPrompt({ signal: abort.signal }) : null;
-  const print = (text: string) => process.stdout.write(text + '\n');
+  const stdout = guardedStdio().out;
+  const print = (text: string) => stdout.write(text + '\n');
   const session = new RemediationSession({
     clients,
     policy,
@@ -158,6 +160,9 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  process.once('SIGHUP', onSignal);
+  // The terminal or pipe is gone: nobody can answer or read, so stop as on SIGTERM.
+  stdout.onClosed(() => onSignal('SIGTERM'));
   // 130 (as a shell reports Ctrl-C) tells run-monitoring the person wants everything to stop.
   const exitCode = (ok: boolean) => (sigint || session.interrupted ? 130 : ok ? 0 : 1);
   try {
@@ -204,6 +209,7 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
     log.info('stopped', { ...session.counts });
   }
 }

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
+import { guardedStdio } from './stdio.ts';
 
 export const DEFAULT_CONFIG_FILE = 'config/podsentinel.json';
 
@@ -74,12 +75,14 @@ export function isMain(moduleUrl: string): boolean {
  * also show the hint) and set the exit code (2 for usage, 1 otherwise).
  */
 export async function runMain(main: (argv: string[]) => Promise<number | void>, argv: string[]): Promise<void> {
+  // A closed pipe or terminal on stdout/stderr is never a crash; commands that care ask guardedStdio().
+  const { err: stderr } = guardedStdio();
   try {
     const code = await main(argv);
     if (typeof code === 'number') process.exitCode = code;
   } catch (err) {
-    process.stderr.write(`error: ${(err as Error)?.message ?? String(err)}\n`);
-    if (err instanceof UsageError) process.stderr.write('Run with --help for usage.\n');
+    stderr.write(`error: ${(err as Error)?.message ?? String(err)}\n`);
+    if (err instanceof UsageError) stderr.write('Run with --help for usage.\n');
     process.exitCode = err instanceof UsageError ? 2 : 1;
   }
 }

@@ -117,8 +117,23 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
     wake();
     supervisor.killAll();
   });
-  supervisor.on('spawn', (name, pid) => log.info('child started', { child: name, pid }));
+  // The lock names every process that writes to the data directory (see lock.ts).
+  let remediationPid: () => number | null = () => null;
+  const recordChildren = () => {
+    const kids = supervisor.status().flatMap((c) => (c.pid ? [{ name: c.name, pid: c.pid }] : []));
+    const rem = remediationPid();
+    try {
+      lock.recordChildren(rem ? [...kids, { name: 'run-remediation', pid: rem }] : kids);
+    } catch (err) {
+      log.warn('cannot record the children in the lock file', { err: err as Error });
+    }
+  };
+  supervisor.on('spawn', (name, pid) => {
+    log.info('child started', { child: name, pid });
+    recordChildren();
+  });
   supervisor.on('exit', (name, code, signal, expected) => {
+    recordChildren();
     log[expected ? 'info' : 'warn']('child exited', { child: name, code, signal });
     if (!expected) {
       const logFile = resolve(cfg.logDir, `${name}.out.log`);
@@ -168,7 +183,7 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
     const children: SupervisedChild[] = pipelineChildren(opts);
     for (const c of children) supervisor.add(c.spec);
     const files = pipelineFiles(opts);
-    const watch = new PipelineWatch(files.insights, files.analysis);
+    const watch = new PipelineWatch(files.insights, files.analysis, files.audit);
     const rowsMeter = new RateMeter(60_000);
 
     const remediation =
@@ -201,6 +216,7 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
             },
           })
         : null;
+    if (remediation) remediationPid = () => remediation.pid;
 
     const childLines = (): ChildLine[] => {
       const lines: ChildLine[] = [];
@@ -279,8 +295,10 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
       if (remediation) {
         remediation.offer(events.newAnalyses);
         const run = remediation.maybeRun();
+        if (run) recordChildren();
         if (run)
           void run.then((r) => {
+            recordChildren();
             if (r.interrupted && !stopReason) {
               stopReason = 'SIGINT (from the approval prompt)';
               wake();
@@ -304,6 +322,7 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
     return exitCode;
   } finally {
     view.resume();
+    log.info('stopping', { reason: stopReason });
     view.event(`stopping${stopReason ? ` (${stopReason})` : ''}: waiting for children to exit...`);
     // The pipeline first, then the simulated cluster it talks to.
     const pipeline = supervisor.status().map((c) => c.name).filter((n) => n !== 'podsentinel-sim');
@@ -321,6 +340,7 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
     view.close();
     out.write('run-monitoring stopped; all children exited.\n');
     lock.release();
+    log.info('stopped', { killed });
   }
 }
 

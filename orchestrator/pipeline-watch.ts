@@ -1,8 +1,10 @@
 // Follows pod_insights.json and pod_analysis.json for the status block and the event lines: a pod
-// newly flagged, a new analysis (root cause and recommended actions), an anomaly cleared.
-import { insightsPodCount, PodAnalysisFile, PodInsights, type PodAnalysis, type PodInsight } from '../lib/schemas.ts';
+// newly flagged, a new analysis (root cause and recommended actions), an anomaly cleared. The audit
+// log tells which open analyses a verified fix has already resolved: they no longer count as open,
+// though the anomaly agent keeps them until the old pod's insight is forgotten.
+import { AuditRecord, insightsPodCount, PodAnalysisFile, PodInsights, type PodAnalysis, type PodInsight } from '../lib/schemas.ts';
 import { statSync } from 'node:fs';
-import { readJsonFile } from '../lib/atomic-file.ts';
+import { readJsonFile, readJsonLines } from '../lib/atomic-file.ts';
 
 /** Re-reads a file only when its size or modification time changed (large clusters: MB of JSON). */
 class CachedRead<T> {
@@ -76,13 +78,22 @@ function fmt(n: number): string {
 export class PipelineWatch {
   private readonly insights: CachedRead<PodInsights>;
   private readonly analysis: CachedRead<PodAnalysisFile>;
+  /** Ids of analyses whose remediation was verified RESOLVED. */
+  private readonly verified: CachedRead<Set<string>> | null;
   private flagged = new Set<string>();
   private seenAnalyses = new Set<string>();
   private firstRead = true;
   private lastError = '';
-  constructor(insightsFile: string, analysisFile: string) {
+  constructor(insightsFile: string, analysisFile: string, auditFile?: string) {
     this.insights = new CachedRead(insightsFile, (p) => readJsonFile(p, PodInsights));
     this.analysis = new CachedRead(analysisFile, (p) => readJsonFile(p, PodAnalysisFile));
+    this.verified = auditFile
+      ? new CachedRead(auditFile, (p) => {
+          const ids = new Set<string>();
+          for (const r of readJsonLines(p, AuditRecord).records) if (r.event === 'verification' && r.result === 'RESOLVED') ids.add(r.analysis_id);
+          return ids;
+        })
+      : null;
   }
 
   /** Reads both files; a missing or invalid file leaves its figures unknown (reported once). */
@@ -115,7 +126,8 @@ export class PipelineWatch {
       const { value: an } = this.analysis.get();
       if (an) {
         snapshot.analyses = an.analyses as PodAnalysis[];
-        snapshot.openAnalyses = an.analyses.length;
+        const verified = this.verified?.get().value;
+        snapshot.openAnalyses = an.analyses.filter((a) => !verified?.has(a.id)).length;
         for (const a of an.analyses as PodAnalysis[]) {
           if (this.seenAnalyses.has(a.id)) continue;
           this.seenAnalyses.add(a.id);

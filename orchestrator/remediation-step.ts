@@ -3,7 +3,7 @@
 // while the status view is paused. One run at a time; analyses that arrive meanwhile wait for the next.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { PodAnalysis } from '../lib/schemas.ts';
-import { TSX_IMPORT } from './supervisor.ts';
+import { CHILD_IMPORTS } from './supervisor.ts';
 
 export interface RemediationStepOptions {
   script: string;
@@ -43,6 +43,11 @@ export class RemediationStep {
     return this.child !== null;
   }
 
+  /** The running child's pid, or null. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
   /** Queues analyses that carry actions and were not offered yet in this session. */
   offer(analyses: PodAnalysis[]): void {
     for (const a of analyses) {
@@ -60,11 +65,13 @@ export class RemediationStep {
     this.queued.clear();
     this.runs++;
     this.opts.onStart?.(ids);
-    const child = spawn(this.opts.nodePath ?? process.execPath, ['--import', TSX_IMPORT, this.opts.script, ...this.opts.args], {
-      stdio: 'inherit',
+    const child = spawn(this.opts.nodePath ?? process.execPath, [...CHILD_IMPORTS, this.opts.script, ...this.opts.args], {
+      // The IPC channel makes it exit with run-monitoring (lib/exit-with-parent.ts).
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
       cwd: this.opts.cwd,
       env: { ...process.env, ...this.opts.env },
     });
+    child.channel?.unref();
     this.child = child;
     this.running = new Promise((resolve) => {
       let done = false;

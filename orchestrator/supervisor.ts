@@ -1,6 +1,8 @@
 // Supervises child processes: spawns each with the project's own Node and tsx, sends its output to a
 // log file, restarts it with exponential backoff when it dies, and gives up on a child that keeps
 // crashing (reported; the others go on). stop() forwards a signal, waits, then SIGKILLs stragglers.
+// Every child has an IPC channel and preloads lib/exit-with-parent.ts, so it stops when this process
+// ends, even by SIGKILL; signals go to a detached child's whole process group.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
@@ -9,6 +11,22 @@ import { Backoff } from '../lib/backoff.ts';
 
 /** tsx's ESM loader, resolved from this file so children start from any working directory. */
 export const TSX_IMPORT: string = typeof import.meta.resolve === 'function' ? import.meta.resolve('tsx') : 'tsx';
+
+/** Node options that load tsx and make the child exit with its parent (it needs the IPC channel). */
+export const CHILD_IMPORTS: readonly string[] = ['--import', TSX_IMPORT, '--import', new URL('../lib/exit-with-parent.ts', import.meta.url).href];
+
+/** Sends `sig` to a child, to its whole process group when it leads one; false when it is gone. */
+export function signalChild(child: ChildProcess, sig: NodeJS.Signals, group: boolean): boolean {
+  if (group && child.pid !== undefined) {
+    try {
+      process.kill(-child.pid, sig);
+      return true;
+    } catch {
+      // no such group (already gone): try the process itself
+    }
+  }
+  return child.kill(sig);
+}
 
 export type RestartPolicy = 'always' | 'on-failure' | 'never';
 
@@ -138,22 +156,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   private launch(entry: Entry): void {
     const { spec } = entry;
-    let stdio: ('ignore' | 'inherit' | number)[];
+    let stdio: ('ignore' | 'inherit' | 'ipc' | number)[];
     let fd: number | null = null;
-    if (spec.output === 'inherit') stdio = ['inherit', 'inherit', 'inherit'];
+    if (spec.output === 'inherit') stdio = ['inherit', 'inherit', 'inherit', 'ipc'];
     else {
       mkdirSync(dirname(spec.output.logFile), { recursive: true });
       fd = openSync(spec.output.logFile, 'a');
       writeSync(fd, `--- ${new Date().toISOString()} supervisor: starting ${spec.name} (restart #${entry.status.restarts})\n`);
-      stdio = ['ignore', fd, fd];
+      stdio = ['ignore', fd, fd, 'ipc'];
     }
     let child: ChildProcess;
     try {
-      child = spawn(this.opts.nodePath, [...(spec.nodeArgs ?? []), '--import', TSX_IMPORT, spec.script, ...spec.args], {
+      child = spawn(this.opts.nodePath, [...(spec.nodeArgs ?? []), ...CHILD_IMPORTS, spec.script, ...spec.args], {
         cwd: spec.cwd,
         env: { ...process.env, ...spec.env },
         stdio,
-        detached: spec.detached ?? spec.output !== 'inherit',
+        detached: this.detached(spec),
       });
     } catch (err) {
       if (fd !== null) closeSync(fd);
@@ -162,6 +180,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       return;
     }
     if (fd !== null) closeSync(fd); // the child holds its own copy
+    // Messages are not used; the channel only tells the child when this process is gone.
+    child.channel?.unref();
     const started = Date.now();
     entry.child = child;
     entry.status.state = 'running';
@@ -185,6 +205,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       });
     });
     if (child.pid !== undefined) this.emit('spawn', spec.name, child.pid);
+  }
+
+  private detached(spec: ChildSpec): boolean {
+    return spec.detached ?? spec.output !== 'inherit';
   }
 
   private onExit(entry: Entry, code: number | null, signal: NodeJS.Signals | null, started: number): void {
@@ -246,7 +270,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }
       if (e.child && e.exited) live.push(e);
     }
-    for (const e of live) e.child?.kill(signal);
+    for (const e of live) if (e.child) signalChild(e.child, signal, this.detached(e.spec));
     const all = Promise.all(live.map((e) => e.exited));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -259,7 +283,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       for (const e of live) {
         if (e.child) {
           killed.push(e.spec.name);
-          e.child.kill('SIGKILL');
+          signalChild(e.child, 'SIGKILL', this.detached(e.spec));
         }
       }
       await all;
@@ -276,13 +300,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         e.timer = null;
         e.status.state = 'stopped';
       }
-      e.child?.kill('SIGKILL');
+      if (e.child) signalChild(e.child, 'SIGKILL', this.detached(e.spec));
     }
   }
 
   /** Sends a signal to one child (tests and operators); false when it is not running. */
   signal(name: string, sig: NodeJS.Signals): boolean {
     const e = this.entries.get(name);
-    return e?.child ? e.child.kill(sig) : false;
+    return e?.child ? signalChild(e.child, sig, this.detached(e.spec)) : false;
   }
 }

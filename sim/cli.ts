@@ -1,5 +1,6 @@
 // podsentinel-sim: the simulated Kubernetes cluster as a command. Prints one ready line with the API
-// URL, the metrics URL and the kubeconfig path, then runs until SIGINT/SIGTERM.
+// URL, the metrics URL and the kubeconfig path, then runs until SIGINT/SIGTERM/SIGHUP (or, under
+// run-monitoring, until run-monitoring is gone: lib/exit-with-parent.ts). It starts no processes.
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
 import { createLogger, type Level } from '../lib/log.ts';
 import { scenarioNames, startSim } from './index.ts';
@@ -74,6 +75,7 @@ export async function main(argv: string[]): Promise<number | void> {
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGHUP', () => stop('SIGHUP')); // its terminal closed
   });
   clearInterval(keepAlive);
   await sim.close();

@@ -253,7 +253,9 @@ process.exitCode = await runMonitoring(cfg, { out: process.stdout, log: memoryLo
       return null;
     }
   });
-  await new Promise((r) => setTimeout(r, 1000)); // their SIGTERM handlers are installed
+  // Each stand-in records its start in the same tick that installs its SIGTERM handler.
+  const eventsFile = join(dir, 'events');
+  await until('three children started', () => existsSync(eventsFile) && readFileSync(eventsFile, 'utf8').match(/ start /g)?.length === 3);
   proc.kill('SIGTERM');
   assert.equal(await exited, 0, output);
   for (const pid of pids) assert.equal(pidAlive(pid), false, `child ${pid} exited`);

@@ -5,6 +5,7 @@
 import type { AnomalyType, RecommendedAction, Severity } from '../../lib/schemas.ts';
 import { podNode, topOwner, type ContainerFacts, type PodContext } from './context-types.ts';
 import { cpuMillis, formatCpuMillis, formatMemoryMi, memoryBytes } from './quantity.ts';
+import { metricLines, typeFacts } from './type-facts.ts';
 
 export interface Judgement {
   anomaly_type: AnomalyType;
@@ -100,7 +101,7 @@ function classify(ctx: PodContext, s: Signals): { type: AnomalyType; why: string
   if (s.oomSeen) return { type: 'oom_risk', why: 'the container was OOM-killed' };
   if (s.crashLoop) return { type: 'crash_loop', why: 'the container is in CrashLoopBackOff' };
   const t = ctx.insight.anomaly_type;
-  if (t !== 'unknown' && t !== 'none') return { type: t, why: `the detector classified it as ${t}` };
+  if (t !== 'unknown' && t !== 'none') return { type: t, why: `the detector flagged it as ${t} (probability ${ctx.insight.anomaly_probability.toFixed(2)})` };
   if (s.logHits.oom.length > 0) return { type: 'oom_risk', why: 'the logs report memory exhaustion' };
   const mem = moved(ctx, 'Memory Usage (%)');
   if (mem && mem.to >= 85 && mem.to > mem.from) return { type: 'oom_risk', why: 'memory use is near its limit and rising' };
@@ -140,15 +141,18 @@ function severityOf(type: AnomalyType, s: Signals, ctx: PodContext, o: RulesOpti
   }
 }
 
-function evidenceOf(ctx: PodContext, s: Signals): string[] {
+function evidenceOf(type: AnomalyType, ctx: PodContext, s: Signals): string[] {
   const ev: string[] = [];
   ev.push(`detector: probability ${ctx.insight.anomaly_probability.toFixed(2)}, type ${ctx.insight.anomaly_type}${ctx.insight.since ? `, since ${ctx.insight.since}` : ''}`);
+  // The metric that drove the type comes next: the status screen shows the first few lines only.
+  const metrics = metricLines(type, ctx);
+  for (const line of metrics.driving.slice(0, 2)) ev.push(`metric ${line}`);
   for (const c of ctx.containers) {
     const last = c.lastTerminationReason ? `, last terminated: ${c.lastTerminationReason}${c.lastExitCode !== undefined ? ` (exit ${c.lastExitCode})` : ''}` : '';
     ev.push(`container ${c.name}: ${c.state}, restarts ${c.restartCount}${last}`);
   }
   for (const e of ctx.events.slice(0, 3)) ev.push(`event ${e.reason} ×${e.count}: ${e.message.slice(0, 200)}`);
-  for (const line of ctx.metrics.summary.slice(0, 4)) ev.push(`metric ${line}`);
+  for (const line of metrics.others.slice(0, Math.max(0, 4 - Math.min(2, metrics.driving.length)))) ev.push(`metric ${line}`);
   const hits = [...s.logHits.oom, ...s.logHits.crash, ...s.logHits.net, ...s.logHits.io, ...s.logHits.cpu];
   for (const l of [...new Set(hits)].slice(0, 3)) ev.push(`log: ${l.slice(0, 200)}`);
   for (const n of ctx.notes) ev.push(`note: ${n}`);
@@ -270,9 +274,13 @@ export function ruleJudgement(ctx: PodContext, opts: RulesOptions = DEFAULT_RULE
   let root = CAUSES[type];
   if (type === 'oom_risk' && s.oomKills >= opts.repeatedOomKills) root = `Repeated OOM kills (${s.oomKills}): ${root}`;
   if (type === 'crash_loop' && s.logHits.crash[0]) root = `${root} Last error: ${s.logHits.crash[s.logHits.crash.length - 1]!.slice(0, 160)}`;
-  const parts = [`Classified as ${type} because ${why}.`];
+  // Name the figures behind the type, not just the type (the detector's type alone explains nothing).
+  const facts = typeFacts(type, ctx, s);
+  const detectorOnly = why.startsWith('the detector');
+  const support = facts.length ? `: ${facts.join(', ')}` : detectorOnly ? '; nothing in the metric window or the container state confirms it' : '';
+  const parts = [`Classified as ${type} because ${why}${support}.`];
   if (type === 'crash_loop') parts.push('Inspect the previous container\'s logs (kubectl logs --previous); if the crashes started with a rollout, roll back.');
   if (type === 'io_pressure') parts.push('Investigate the volume, the node\'s disk and noisy neighbours before restarting.');
   if (ctx.cluster !== 'ok') parts.push(`Cluster facts unavailable (${ctx.cluster}); analysed from the detector's insight alone.`);
-  return { anomaly_type: type, severity, root_cause: root, explanation: parts.join(' '), evidence: evidenceOf(ctx, s), recommended_actions: actions };
+  return { anomaly_type: type, severity, root_cause: root, explanation: parts.join(' '), evidence: evidenceOf(type, ctx, s), recommended_actions: actions };
 }
