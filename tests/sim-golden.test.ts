@@ -17,7 +17,7 @@ import { K8sCollector } from '../collectors/k8s-collector.ts';
 import { loadKubeConfig } from '../lib/kube.ts';
 import { memoryLogger } from '../lib/log.ts';
 import { formatHeader, formatRows, METRIC_COLUMNS, MetricsCsvWriter } from '../lib/metrics-csv.ts';
-import { rowsFromTruth } from '../models/sim-data.ts';
+import { rowsFromTruth } from '../bench/sim-data/rows.ts';
 import { SimCluster, startSim, type SimHandle } from '../sim/index.ts';
 import { loadScenario, scaleScenario, scenarioNames } from '../sim/scenario.ts';
 
