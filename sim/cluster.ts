@@ -4,7 +4,7 @@
 // (views.ts) and writes (writes.ts). Time moves only through tick(); the HTTP layer (sim/api/) reads
 // and writes through the methods here.
 import type { FaultKind } from './scenario.ts';
-import type { FaultTruth, PodTruth, PodView, SimDeployment, SimEvent, SimNode, SimPdb, SimPod } from './model.ts';
+import type { FaultTruth, PodTruth, PodView, SimWorkload, SimEvent, SimNode, SimPdb, SimPod } from './model.ts';
 import { buildInitial } from './cluster/build.ts';
 import { setReplicas } from './cluster/controllers.ts';
 import { containerId, isReady, podStatus } from './cluster/pods.ts';
@@ -13,7 +13,7 @@ import { step } from './cluster/tick.ts';
 import * as views from './cluster/views.ts';
 import * as writes from './cluster/writes.ts';
 import { notFound } from './errors.ts';
-export type { ContainerSpec, Sample, Counters, PodStage, Termination, LogTick, SimPod, SimReplicaSet, SimDeployment, SimNode, SimPdb, SimEvent, SimTime, FaultTruth, PodTruth, PodView } from './model.ts';
+export type { ContainerSpec, Sample, Counters, PodStage, Termination, LogTick, SimPod, SimReplicaSet, SimWorkload, SimNode, SimPdb, SimEvent, SimTime, FaultTruth, PodTruth, PodView } from './model.ts';
 export type { ClusterOptions } from './cluster/state.ts';
 
 export class SimCluster {
@@ -93,28 +93,28 @@ export class SimCluster {
     return this.s.nodesByName.get(name);
   }
 
-  deploymentList(): SimDeployment[] {
-    return views.controllerList(this.s, 'Deployment');
+  deploymentList(): SimWorkload[] {
+    return views.workloadList(this.s, 'Deployment');
   }
 
-  statefulSetList(): SimDeployment[] {
-    return views.controllerList(this.s, 'StatefulSet');
+  statefulSetList(): SimWorkload[] {
+    return views.workloadList(this.s, 'StatefulSet');
   }
 
-  daemonSetList(): SimDeployment[] {
-    return views.controllerList(this.s, 'DaemonSet');
+  daemonSetList(): SimWorkload[] {
+    return views.workloadList(this.s, 'DaemonSet');
   }
 
-  getDeployment(namespace: string, name: string): SimDeployment | undefined {
-    return views.getController(this.s, 'Deployment', namespace, name);
+  getDeployment(namespace: string, name: string): SimWorkload | undefined {
+    return views.getWorkload(this.s, 'Deployment', namespace, name);
   }
 
-  getStatefulSet(namespace: string, name: string): SimDeployment | undefined {
-    return views.getController(this.s, 'StatefulSet', namespace, name);
+  getStatefulSet(namespace: string, name: string): SimWorkload | undefined {
+    return views.getWorkload(this.s, 'StatefulSet', namespace, name);
   }
 
-  getDaemonSet(namespace: string, name: string): SimDeployment | undefined {
-    return views.getController(this.s, 'DaemonSet', namespace, name);
+  getDaemonSet(namespace: string, name: string): SimWorkload | undefined {
+    return views.getWorkload(this.s, 'DaemonSet', namespace, name);
   }
 
   /** PodDisruptionBudgets in namespace/name order. */
@@ -214,28 +214,28 @@ export class SimCluster {
   }
 
   /** Patches (or, with replace, puts) a deployment; returns the (would-be) deployment. */
-  patchDeployment(namespace: string, name: string, contentType: string | undefined, body: unknown, dryRun: boolean, replace = false): SimDeployment {
-    const dep = this.getDeployment(namespace, name);
-    if (!dep) throw notFound('deployments', name, 'apps');
-    return writes.patchController(this.s, dep, contentType, body, dryRun, replace);
+  patchDeployment(namespace: string, name: string, contentType: string | undefined, body: unknown, dryRun: boolean, replace = false): SimWorkload {
+    const wl = this.getDeployment(namespace, name);
+    if (!wl) throw notFound('deployments', name, 'apps');
+    return writes.patchWorkload(this.s, wl, contentType, body, dryRun, replace);
   }
 
   /** Patches (or, with replace, puts) a DaemonSet; returns the (would-be) DaemonSet. */
-  patchDaemonSet(namespace: string, name: string, contentType: string | undefined, body: unknown, dryRun: boolean, replace = false): SimDeployment {
+  patchDaemonSet(namespace: string, name: string, contentType: string | undefined, body: unknown, dryRun: boolean, replace = false): SimWorkload {
     const ds = this.getDaemonSet(namespace, name);
     if (!ds) throw notFound('daemonsets', name, 'apps');
-    return writes.patchController(this.s, ds, contentType, body, dryRun, replace);
+    return writes.patchWorkload(this.s, ds, contentType, body, dryRun, replace);
   }
 
   /** Patches (or, with replace, puts) a StatefulSet; returns the (would-be) StatefulSet. */
-  patchStatefulSet(namespace: string, name: string, contentType: string | undefined, body: unknown, dryRun: boolean, replace = false): SimDeployment {
+  patchStatefulSet(namespace: string, name: string, contentType: string | undefined, body: unknown, dryRun: boolean, replace = false): SimWorkload {
     const sts = this.getStatefulSet(namespace, name);
     if (!sts) throw notFound('statefulsets', name, 'apps');
-    return writes.patchController(this.s, sts, contentType, body, dryRun, replace);
+    return writes.patchWorkload(this.s, sts, contentType, body, dryRun, replace);
   }
 
   /** The scale subresource. */
-  setReplicas(dep: SimDeployment, replicas: number, dryRun = false): SimDeployment {
-    return setReplicas(this.s, dep, replicas, dryRun);
+  setReplicas(wl: SimWorkload, replicas: number, dryRun = false): SimWorkload {
+    return setReplicas(this.s, wl, replicas, dryRun);
   }
 }

@@ -88,34 +88,34 @@ function workloads(resource: Resource): ResourceRoute['handle'] {
       return get(ctx, () => listOf(LIST_KIND[resource], 'apps/v1', page, rv, cont, remaining));
     }
     if (!ns) throw notFoundPath(ctx);
-    const dep = lookup(ns, name);
+    const wl = lookup(ns, name);
     if (sub.length === 0) {
       if (ctx.method === 'GET') {
-        if (!dep) throw notFound(resource, name, 'apps');
-        return ok(render(c, dep));
+        if (!wl) throw notFound(resource, name, 'apps');
+        return ok(render(c, wl));
       }
       if (ctx.method === 'PATCH') return ok(render(c, patch(ns, name, false)));
       if (ctx.method === 'PUT') return ok(render(c, patch(ns, name, true)));
       throw methodNotAllowed();
     }
     if (sub[0] === 'scale' && sub.length === 1 && !ds) {
-      if (!dep) throw notFound(resource, name, 'apps');
-      if (ctx.method === 'GET') return ok(renderScale(dep));
+      if (!wl) throw notFound(resource, name, 'apps');
+      if (ctx.method === 'GET') return ok(renderScale(wl));
       if (ctx.method === 'PUT' || ctx.method === 'PATCH') {
         let replicas: unknown;
         if (ctx.method === 'PUT') replicas = ((ctx.body as Obj | undefined)?.spec as Obj | undefined)?.replicas;
         else {
-          const patched = applyScalePatch(ctx, renderScale(dep));
+          const patched = applyScalePatch(ctx, renderScale(wl));
           replicas = (patched.spec as Obj | undefined)?.replicas;
         }
         if (typeof replicas !== 'number') throw new ApiError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Required value`);
-        return ok(renderScale(c.setReplicas(dep, replicas, ctx.dryRun)));
+        return ok(renderScale(c.setReplicas(wl, replicas, ctx.dryRun)));
       }
       throw methodNotAllowed();
     }
     if (sub[0] === 'status' && sub.length === 1) {
-      if (!dep) throw notFound(resource, name, 'apps');
-      return get(ctx, () => render(c, dep));
+      if (!wl) throw notFound(resource, name, 'apps');
+      return get(ctx, () => render(c, wl));
     }
     throw notFoundPath(ctx);
   };

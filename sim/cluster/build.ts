@@ -6,7 +6,7 @@ import { samplePod } from './lifecycle.ts';
 import { createPod } from './pods.ts';
 import { randomUUIDFrom, type ClusterState } from './state.ts';
 import { activateScheduled } from './tick.ts';
-import { makeDeployment } from './workloads.ts';
+import { makeWorkload } from './workloads.ts';
 
 export function buildInitial(s: ClusterState): void {
   const sc = s.scenario;
@@ -40,23 +40,23 @@ export function buildInitial(s: ClusterState): void {
   });
   for (const w of sc.workloads) {
     s.namespaceSet.add(w.namespace);
-    const dep = makeDeployment(s, w);
-    s.deploymentsByKey.set(dep.key, dep);
+    const wl = makeWorkload(s, w);
+    s.workloadsByKey.set(wl.key, wl);
     if (w.pdb) {
       s.pdbList.push({
         name: w.name,
         namespace: w.namespace,
         uid: randomUUIDFrom(s.rng),
-        dep,
+        workload: wl,
         minAvailable: w.pdb.minAvailable,
         maxUnavailable: w.pdb.maxUnavailable,
-        createdAt: dep.createdAt,
+        createdAt: wl.createdAt,
       });
     }
-    if (dep.kind === 'DaemonSet') for (const n of s.nodesByName.values()) createPod(s, dep, true, undefined, n);
-    else for (let i = 0; i < w.replicas; i++) createPod(s, dep, true);
+    if (wl.kind === 'DaemonSet') for (const n of s.nodesByName.values()) createPod(s, wl, true, undefined, n);
+    else for (let i = 0; i < w.replicas; i++) createPod(s, wl, true);
   }
-  for (const dep of s.deploymentsByKey.values()) updateReadyCount(s, dep);
+  for (const wl of s.workloadsByKey.values()) updateReadyCount(s, wl);
   for (const pod of s.podsByKey.values()) samplePod(s, pod, false);
   activateScheduled(s, 0);
 }

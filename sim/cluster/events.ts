@@ -68,8 +68,8 @@ export function scheduledEvent(s: ClusterState, pod: SimPod): void {
 }
 
 /** A workload controller's event (SuccessfulCreate, ScalingReplicaSet). */
-export function workloadRef(dep: { kind: string; name: string; namespace: string; uid: string }): Involved {
-  return { kind: dep.kind, name: dep.name, namespace: dep.namespace, uid: dep.uid, apiVersion: 'apps/v1' };
+export function workloadRef(wl: { kind: string; name: string; namespace: string; uid: string }): Involved {
+  return { kind: wl.kind, name: wl.name, namespace: wl.namespace, uid: wl.uid, apiVersion: 'apps/v1' };
 }
 
 /** Events live one simulated hour (as the API server's default TTL), and at most a bounded number. */

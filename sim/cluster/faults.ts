@@ -7,19 +7,19 @@ import type { ClusterState } from './state.ts';
 import { containerFromTemplate } from './workloads.ts';
 
 export function startFault(s: ClusterState, spec: FaultSpec): void {
-  const dep = s.deploymentsByKey.get(`${spec.namespace}/${spec.deployment}`)!;
+  const wl = s.workloadsByKey.get(`${spec.namespace}/${spec.deployment}`)!;
   // Replica index counts from the oldest pod (ties by name), as the scenario documents.
-  const live = [...dep.pods].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.name < b.name ? -1 : 1));
+  const live = [...wl.pods].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.name < b.name ? -1 : 1));
   const target = live.length ? live[spec.replica % live.length] : undefined;
-  const c = target?.container ?? containerFromTemplate(dep);
-  const w = dep.workload;
+  const c = target?.container ?? containerFromTemplate(wl);
+  const w = wl.entry;
   const limit = c.memLimitBytes || w.memory.limitMiB * MiB;
   const base = w.memory.baseMiB * MiB + w.memory.gcSawtoothMiB * MiB;
   const leakPerTick = spec.leakMiBPerTick !== undefined ? spec.leakMiBPerTick * MiB : Math.max(MiB / 4, (limit - base) / spec.oomAfterTicks);
   const fault: SimFault = {
     id: `f${s.faultList.length + 1}-${spec.kind}`,
     spec,
-    dep,
+    workload: wl,
     podUid: spec.scope === 'pod' ? target?.uid : undefined,
     podName: target?.name ?? '',
     pods: new Set(target ? [target.name] : []),
@@ -50,7 +50,7 @@ export function endFault(s: ClusterState, f: SimFault, reason: string): void {
 export function faultOf(s: ClusterState, pod: SimPod): SimFault | undefined {
   for (const f of s.faultList) {
     if (!f.active) continue;
-    if (f.podUid === pod.uid || (f.spec.scope === 'deployment' && f.dep === pod.dep)) {
+    if (f.podUid === pod.uid || (f.spec.scope === 'deployment' && f.workload === pod.workload)) {
       if (!f.pods.has(pod.name)) f.pods.add(pod.name);
       return f;
     }

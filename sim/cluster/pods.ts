@@ -1,6 +1,6 @@
 // Pods: creation from a workload's current template (names, labels, the container), scheduling onto the
 // least-loaded schedulable node, removal, and the state the API and views read (ready, status, ids).
-import type { SimDeployment, SimNode, SimPod } from '../model.ts';
+import type { SimWorkload, SimNode, SimPod } from '../model.ts';
 import { Rng, hashSeed } from '../prng.ts';
 import { event, podRef, scheduledEvent, workloadRef } from './events.ts';
 import { endFault, faultOf } from './faults.ts';
@@ -11,23 +11,23 @@ import { containerFromTemplate } from './workloads.ts';
  * A new pod of the controller's current template; a StatefulSet pod takes the given (or lowest free)
  * ordinal, a DaemonSet pod goes on the given node (whatever the scheduler would say).
  */
-export function createPod(s: ClusterState, dep: SimDeployment, initial: boolean, ordinal?: number, daemonNode?: SimNode): SimPod {
-  const rs = dep.replicaSets.find((r) => r.hash === dep.templateHash)!;
-  const sts = dep.kind === 'StatefulSet';
-  const ds = dep.kind === 'DaemonSet';
+export function createPod(s: ClusterState, wl: SimWorkload, initial: boolean, ordinal?: number, daemonNode?: SimNode): SimPod {
+  const rs = wl.replicaSets.find((r) => r.hash === wl.templateHash)!;
+  const sts = wl.kind === 'StatefulSet';
+  const ds = wl.kind === 'DaemonSet';
   let name: string;
   if (sts) {
-    if (ordinal === undefined) for (ordinal = 0; dep.pods.some((p) => p.ordinal === ordinal); ordinal++);
-    name = `${dep.name}-${ordinal}`;
+    if (ordinal === undefined) for (ordinal = 0; wl.pods.some((p) => p.ordinal === ordinal); ordinal++);
+    name = `${wl.name}-${ordinal}`;
   } else {
-    do name = `${ds ? dep.name : rs.name}-${s.rng.suffix(5)}`;
-    while (s.podsByKey.has(`${dep.namespace}/${name}`));
+    do name = `${ds ? wl.name : rs.name}-${s.rng.suffix(5)}`;
+    while (s.podsByKey.has(`${wl.namespace}/${name}`));
   }
   // StatefulSet and DaemonSet pods carry their revision (and identity) labels instead of pod-template-hash.
   const ownLabels: Record<string, string> = sts
     ? { 'apps.kubernetes.io/pod-index': String(ordinal), 'controller-revision-hash': rs.name, 'statefulset.kubernetes.io/pod-name': name }
     : ds
-      ? { 'controller-revision-hash': rs.hash, 'pod-template-generation': String(dep.generation) }
+      ? { 'controller-revision-hash': rs.hash, 'pod-template-generation': String(wl.generation) }
       : { 'pod-template-hash': rs.hash };
   const tick = s.tickCount;
   const createdAt = initial ? new Date(s.startTime.getTime() - (3600 + s.rng.int(4 * 86400)) * 1000) : s.now();
@@ -35,14 +35,14 @@ export function createPod(s: ClusterState, dep: SimDeployment, initial: boolean,
   const pod: SimPod = {
     uid: randomUUIDFrom(s.rng),
     name,
-    namespace: dep.namespace,
-    dep,
+    namespace: wl.namespace,
+    workload: wl,
     rsName: sts || ds ? '' : rs.name,
     ordinal: sts ? ordinal : undefined,
     templateHash: rs.hash,
     labels: { ...((templateMeta.labels ?? {}) as Record<string, string>), ...ownLabels },
     annotations: { ...((templateMeta.annotations ?? {}) as Record<string, string>) },
-    container: containerFromTemplate(dep),
+    container: containerFromTemplate(wl),
     node: undefined,
     podIP: undefined,
     createdAt,
@@ -60,7 +60,7 @@ export function createPod(s: ClusterState, dep: SimDeployment, initial: boolean,
     leakBytes: 0,
     counters: zeroCounters(),
     sample: zeroSample(),
-    rng: new Rng(hashSeed('pod', s.seed, dep.key, name)),
+    rng: new Rng(hashSeed('pod', s.seed, wl.key, name)),
     hist: [],
     prevHist: [],
     prevEnd: undefined,
@@ -68,7 +68,7 @@ export function createPod(s: ClusterState, dep: SimDeployment, initial: boolean,
     resourceVersion: s.nextRv(),
   };
   s.podsByKey.set(`${pod.namespace}/${pod.name}`, pod);
-  dep.pods.push(pod);
+  wl.pods.push(pod);
   s.sortedPods = undefined;
   s.version++;
   if (daemonNode) place(s, pod, daemonNode);
@@ -81,13 +81,13 @@ export function createPod(s: ClusterState, dep: SimDeployment, initial: boolean,
       pod.containerStartedTick = -1000;
       pod.readyAtTick = -1000;
       pod.containerSerial = 1;
-      pod.counters.cpuSeconds = ((tick - -1000) * s.tickSeconds * dep.workload.cpu.baseCores) / 4;
+      pod.counters.cpuSeconds = ((tick - -1000) * s.tickSeconds * wl.entry.cpu.baseCores) / 4;
     } else {
       pod.stage = 'creating';
       if (sts) {
-        event(s, workloadRef(dep), 'SuccessfulCreate', `create Pod ${name} in StatefulSet ${dep.name} successful`, 'Normal', 'statefulset-controller');
+        event(s, workloadRef(wl), 'SuccessfulCreate', `create Pod ${name} in StatefulSet ${wl.name} successful`, 'Normal', 'statefulset-controller');
       } else if (ds) {
-        event(s, workloadRef(dep), 'SuccessfulCreate', `Created pod: ${name}`, 'Normal', 'daemonset-controller');
+        event(s, workloadRef(wl), 'SuccessfulCreate', `Created pod: ${name}`, 'Normal', 'daemonset-controller');
       }
       scheduledEvent(s, pod);
     }
@@ -129,7 +129,7 @@ function place(s: ClusterState, pod: SimPod, node: SimNode): void {
 export function removePod(s: ClusterState, pod: SimPod, why: string): void {
   const key = `${pod.namespace}/${pod.name}`;
   if (!s.podsByKey.delete(key)) return;
-  pod.dep.pods = pod.dep.pods.filter((p) => p !== pod);
+  pod.workload.pods = pod.workload.pods.filter((p) => p !== pod);
   if (pod.node) {
     const n = s.nodesByName.get(pod.node);
     if (n) n.podCount--;

@@ -4,7 +4,7 @@
 import type { Json } from '../patch.ts';
 import { Rng, hashSeed } from '../prng.ts';
 import type { Scenario } from '../scenario.ts';
-import type { Counters, Sample, SimDeployment, SimEvent, SimFault, SimNode, SimPdb, SimPod, SimTime } from '../model.ts';
+import type { Counters, Sample, SimWorkload, SimEvent, SimFault, SimNode, SimPdb, SimPod, SimTime } from '../model.ts';
 
 export type Obj = { [k: string]: Json };
 
@@ -26,7 +26,7 @@ export class ClusterState {
   rv = 1000;
   readonly rng: Rng;
   readonly nodesByName = new Map<string, SimNode>();
-  readonly deploymentsByKey = new Map<string, SimDeployment>();
+  readonly workloadsByKey = new Map<string, SimWorkload>();
   readonly podsByKey = new Map<string, SimPod>();
   readonly pdbList: SimPdb[] = [];
   readonly eventsByKey = new Map<string, SimEvent>();

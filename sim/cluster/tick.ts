@@ -2,7 +2,7 @@
 // controllers, ready counts, and a usage sample for every running container.
 import { clone } from '../patch.ts';
 import type { ChurnSpec } from '../scenario.ts';
-import { deploymentChanged, reconcile, setReplicas, updateReadyCount } from './controllers.ts';
+import { workloadChanged, reconcile, setReplicas, updateReadyCount } from './controllers.ts';
 import { trimEvents } from './events.ts';
 import { endFault, startFault } from './faults.ts';
 import { samplePod, stepPod } from './lifecycle.ts';
@@ -13,8 +13,8 @@ export function step(s: ClusterState): void {
   const t = s.tickCount;
   activateScheduled(s, t);
   for (const pod of s.podsByKey.values()) stepPod(s, pod);
-  for (const dep of s.deploymentsByKey.values()) reconcile(s, dep);
-  for (const dep of s.deploymentsByKey.values()) updateReadyCount(s, dep);
+  for (const wl of s.workloadsByKey.values()) reconcile(s, wl);
+  for (const wl of s.workloadsByKey.values()) updateReadyCount(s, wl);
   for (const pod of s.podsByKey.values()) samplePod(s, pod, true);
   if (t % 10 === 0) trimEvents(s);
   s.version++;
@@ -34,17 +34,17 @@ export function activateScheduled(s: ClusterState, t: number): void {
 }
 
 function runChurn(s: ClusterState, c: ChurnSpec): void {
-  const dep = s.deploymentsByKey.get(`${c.namespace}/${c.deployment}`);
-  if (!dep) return;
+  const wl = s.workloadsByKey.get(`${c.namespace}/${c.deployment}`);
+  if (!wl) return;
   if (c.action === 'rollout') {
-    const before = clone(dep.obj.spec.template);
-    const tmpl = dep.obj.spec.template as Obj;
+    const before = clone(wl.obj.spec.template);
+    const tmpl = wl.obj.spec.template as Obj;
     const meta = (tmpl.metadata ?? (tmpl.metadata = {})) as Obj;
     const ann = (meta.annotations ?? (meta.annotations = {})) as Obj;
     ann['kubectl.kubernetes.io/restartedAt'] = s.now().toISOString();
-    dep.generation++;
-    deploymentChanged(s, dep, { replicas: dep.obj.spec.replicas as number, template: before });
+    wl.generation++;
+    workloadChanged(s, wl, { replicas: wl.obj.spec.replicas as number, template: before });
   } else if (c.replicas !== undefined) {
-    setReplicas(s, dep, c.replicas);
+    setReplicas(s, wl, c.replicas);
   }
 }

@@ -1,7 +1,7 @@
 // Reading the cluster: sorted lists and lookups the API layer renders, and the inspection views of the
 // programmatic API (pods, truth, faults, workloads, PDBs, events).
 import type { FaultKind } from '../scenario.ts';
-import type { FaultTruth, PodTruth, PodView, SimDeployment, SimPdb, SimPod } from '../model.ts';
+import type { FaultTruth, PodTruth, PodView, SimWorkload, SimPdb, SimPod } from '../model.ts';
 import { faultOf } from './faults.ts';
 import { isReady, podStatus } from './pods.ts';
 import type { ClusterState } from './state.ts';
@@ -17,12 +17,12 @@ export function sortedPodList(s: ClusterState): SimPod[] {
 }
 
 /** The workloads of one kind in namespace/name order. */
-export function controllerList(s: ClusterState, kind: SimDeployment['kind']): SimDeployment[] {
-  return [...s.deploymentsByKey.values()].filter((d) => d.kind === kind).sort(byNamespaceThenName);
+export function workloadList(s: ClusterState, kind: SimWorkload['kind']): SimWorkload[] {
+  return [...s.workloadsByKey.values()].filter((d) => d.kind === kind).sort(byNamespaceThenName);
 }
 
-export function getController(s: ClusterState, kind: SimDeployment['kind'], namespace: string, name: string): SimDeployment | undefined {
-  const d = s.deploymentsByKey.get(`${namespace}/${name}`);
+export function getWorkload(s: ClusterState, kind: SimWorkload['kind'], namespace: string, name: string): SimWorkload | undefined {
+  const d = s.workloadsByKey.get(`${namespace}/${name}`);
   return d?.kind === kind ? d : undefined;
 }
 
@@ -44,7 +44,7 @@ function resolveIntOrPercent(v: number | string, total: number): number {
 }
 
 export function pdbStatus(s: ClusterState, p: SimPdb): { expectedPods: number; currentHealthy: number; desiredHealthy: number; disruptionsAllowed: number } {
-  const pods = p.dep.pods;
+  const pods = p.workload.pods;
   const expected = pods.length;
   const healthy = pods.filter((x) => isReady(s, x)).length;
   const desired =
@@ -70,8 +70,8 @@ export function podViews(s: ClusterState): PodView[] {
       reason: status === 'Running' || status === 'Pending' ? undefined : status,
       ready: isReady(s, p),
       restarts: p.restarts,
-      deployment: p.dep.name,
-      kind: p.dep.kind,
+      deployment: p.workload.name,
+      kind: p.workload.kind,
       replicaSet: p.rsName,
       createdAt: p.createdAt.toISOString(),
       memoryLimitBytes: p.container.memLimitBytes,
@@ -91,7 +91,7 @@ export function podTruth(s: ClusterState, namespace: string, name: string): PodT
     namespace,
     pod: name,
     node: p.node,
-    deployment: p.dep.name,
+    deployment: p.workload.name,
     tick: s.tickCount,
     time: s.now().toISOString(),
     metricsServed: sample.running,
@@ -123,8 +123,8 @@ export function faultTruths(s: ClusterState): FaultTruth[] {
     id: f.id,
     kind: f.spec.kind,
     scope: f.spec.scope,
-    namespace: f.dep.namespace,
-    deployment: f.dep.name,
+    namespace: f.workload.namespace,
+    deployment: f.workload.name,
     pod: f.podName || ([...f.pods][0] ?? ''),
     pods: [...f.pods],
     active: f.active,
@@ -152,7 +152,7 @@ export interface WorkloadSummary {
 }
 
 /** What deployments() and statefulSets() report of a workload. */
-export function workloadSummary(d: SimDeployment): WorkloadSummary {
+export function workloadSummary(d: SimWorkload): WorkloadSummary {
   const c = containerFromTemplate(d);
   return {
     namespace: d.namespace,
@@ -167,7 +167,7 @@ export function workloadSummary(d: SimDeployment): WorkloadSummary {
 }
 
 export function daemonSetViews(s: ClusterState): { namespace: string; name: string; desired: number; ready: number; revision: number; image: string; memoryLimitBytes: number; cpuLimitCores: number }[] {
-  return controllerList(s, 'DaemonSet').map((d) => {
+  return workloadList(s, 'DaemonSet').map((d) => {
     const c = containerFromTemplate(d);
     return {
       namespace: d.namespace,

@@ -4,10 +4,10 @@
 import { clone, type Json } from '../patch.ts';
 import { formatCpu, formatMemory, MiB, parseQuantity } from '../quantity.ts';
 import type { Workload } from '../scenario.ts';
-import type { ContainerSpec, SimDeployment } from '../model.ts';
+import type { ContainerSpec, SimWorkload } from '../model.ts';
 import { hashString, randomUUIDFrom, type ClusterState, type Obj } from './state.ts';
 
-export function makeDeployment(s: ClusterState, w: Workload): SimDeployment {
+export function makeWorkload(s: ClusterState, w: Workload): SimWorkload {
   const container = w.container ?? w.name;
   const labels = { app: w.name, ...w.labels };
   const template: Obj = {
@@ -38,13 +38,13 @@ export function makeDeployment(s: ClusterState, w: Workload): SimDeployment {
     },
   };
   const createdAt = new Date(s.startTime.getTime() - (2 + s.rng.int(20)) * 86400_000);
-  const dep: SimDeployment = {
+  const wl: SimWorkload = {
     kind: w.kind,
     key: `${w.namespace}/${w.name}`,
     namespace: w.namespace,
     name: w.name,
     uid: randomUUIDFrom(s.rng),
-    workload: w,
+    entry: w,
     obj: {
       metadata: { labels: { ...labels }, annotations: {} },
       spec:
@@ -86,43 +86,43 @@ export function makeDeployment(s: ClusterState, w: Workload): SimDeployment {
     resourceVersion: s.nextRv(),
     readyCount: 0,
   };
-  newRevision(s, dep, createdAt);
-  return dep;
+  newRevision(s, wl, createdAt);
+  return wl;
 }
 
-/** A new ReplicaSet for the deployment's current template (or the old one when the template returns to it). */
-export function newRevision(s: ClusterState, dep: SimDeployment, at: Date): void {
-  const template = dep.obj.spec.template as Obj;
+/** A new revision (ReplicaSet) for the workload's current template (or the old one when the template returns to it). */
+export function newRevision(s: ClusterState, wl: SimWorkload, at: Date): void {
+  const template = wl.obj.spec.template as Obj;
   const hash = hashString(template);
-  dep.templateHash = hash;
-  dep.revision += 1;
-  const existing = dep.replicaSets.find((rs) => rs.hash === hash);
+  wl.templateHash = hash;
+  wl.revision += 1;
+  const existing = wl.replicaSets.find((rs) => rs.hash === hash);
   if (existing) {
-    existing.revision = dep.revision;
+    existing.revision = wl.revision;
     existing.resourceVersion = s.nextRv();
   } else {
-    dep.replicaSets.push({
-      name: `${dep.name}-${hash}`,
+    wl.replicaSets.push({
+      name: `${wl.name}-${hash}`,
       uid: randomUUIDFrom(s.rng),
       hash,
-      revision: dep.revision,
+      revision: wl.revision,
       template: clone(template),
       createdAt: at,
       resourceVersion: s.nextRv(),
     });
-    if (dep.replicaSets.length > 4) dep.replicaSets.splice(0, dep.replicaSets.length - 4);
+    if (wl.replicaSets.length > 4) wl.replicaSets.splice(0, wl.replicaSets.length - 4);
   }
-  if (dep.kind === 'Deployment') dep.obj.metadata.annotations['deployment.kubernetes.io/revision'] = String(dep.revision);
+  if (wl.kind === 'Deployment') wl.obj.metadata.annotations['deployment.kubernetes.io/revision'] = String(wl.revision);
 }
 
-export function containerFromTemplate(dep: SimDeployment): ContainerSpec {
-  const spec = (dep.obj.spec.template as Obj).spec as Obj;
+export function containerFromTemplate(wl: SimWorkload): ContainerSpec {
+  const spec = (wl.obj.spec.template as Obj).spec as Obj;
   const c = (spec.containers as Obj[])[0]!;
   const res = (c.resources ?? {}) as Obj;
   const limits = (res.limits ?? {}) as Obj;
   const requests = (res.requests ?? {}) as Obj;
   const q = (v: Json | undefined, fallback: number) => (v === undefined || v === null ? fallback : parseQuantity(v as string | number));
-  const w = dep.workload;
+  const w = wl.entry;
   const cpuLimit = q(limits.cpu, Math.max(w.cpu.baseCores * 4, 1));
   const memLimit = q(limits.memory, 0);
   return {

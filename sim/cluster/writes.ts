@@ -4,8 +4,8 @@
 import { ApiError, invalid, notFound } from '../errors.ts';
 import { applyPatch, type Json } from '../patch.ts';
 import { parseQuantity } from '../quantity.ts';
-import type { SimDeployment, SimNode, SimPod } from '../model.ts';
-import { deploymentChanged, reconcile, updateReadyCount } from './controllers.ts';
+import type { SimWorkload, SimNode, SimPod } from '../model.ts';
+import { workloadChanged, reconcile, updateReadyCount } from './controllers.ts';
 import { event } from './events.ts';
 import { isReady, removePod } from './pods.ts';
 import { canonical, isObj, type ClusterState, type Obj } from './state.ts';
@@ -16,8 +16,8 @@ export function deletePod(s: ClusterState, namespace: string, name: string, dryR
   if (!pod) throw notFound('pods', name);
   if (!dryRun) {
     removePod(s, pod, 'deleted');
-    reconcile(s, pod.dep);
-    updateReadyCount(s, pod.dep);
+    reconcile(s, pod.workload);
+    updateReadyCount(s, pod.workload);
   }
   return pod;
 }
@@ -28,7 +28,7 @@ export function evictPod(s: ClusterState, namespace: string, name: string, dryRu
   if (!pod) throw notFound('pods', name);
   if (isReady(s, pod)) {
     for (const pdb of s.pdbList) {
-      if (pdb.dep !== pod.dep) continue;
+      if (pdb.workload !== pod.workload) continue;
       const st = pdbStatus(s, pdb);
       if (st.disruptionsAllowed < 1) {
         throw new ApiError(429, 'TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", {
@@ -81,46 +81,46 @@ export function patchNode(s: ClusterState, name: string, contentType: string | u
 }
 
 /** Patches (or, with replace, puts) a workload of any kind; returns the (would-be) workload. */
-export function patchController(s: ClusterState, dep: SimDeployment, contentType: string | undefined, body: unknown, dryRun: boolean, replace: boolean): SimDeployment {
-  const name = dep.name;
-  const isDeployment = dep.kind === 'Deployment';
+export function patchWorkload(s: ClusterState, wl: SimWorkload, contentType: string | undefined, body: unknown, dryRun: boolean, replace: boolean): SimWorkload {
+  const name = wl.name;
+  const isDeployment = wl.kind === 'Deployment';
   let patched: Obj;
   if (replace) {
-    if (!isObj(body)) throw new ApiError(400, 'BadRequest', `the body must be a ${dep.kind} object`);
+    if (!isObj(body)) throw new ApiError(400, 'BadRequest', `the body must be a ${wl.kind} object`);
     patched = body;
   } else {
-    patched = applyPatch(contentType, { metadata: dep.obj.metadata, spec: dep.obj.spec } as unknown as Json, body) as Obj;
+    patched = applyPatch(contentType, { metadata: wl.obj.metadata, spec: wl.obj.spec } as unknown as Json, body) as Obj;
   }
   const meta = isObj(patched.metadata) ? patched.metadata : {};
   const spec = isObj(patched.spec) ? patched.spec : {};
-  validateWorkloadSpec(`${dep.kind}.apps`, name, spec);
+  validateWorkloadSpec(`${wl.kind}.apps`, name, spec);
   // A template copied back from a ReplicaSet (a rollback) carries its pod-template-hash label: drop it.
   const tmplLabels = isObj(spec.template) && isObj(spec.template.metadata) ? spec.template.metadata.labels : undefined;
   if (isObj(tmplLabels)) delete tmplLabels['pod-template-hash'];
-  const nextObj: SimDeployment['obj'] = {
+  const nextObj: SimWorkload['obj'] = {
     metadata: {
-      labels: (meta.labels ?? dep.obj.metadata.labels) as Record<string, string>,
+      labels: (meta.labels ?? wl.obj.metadata.labels) as Record<string, string>,
       annotations: { ...((meta.annotations ?? {}) as Record<string, string>) },
     },
-    spec: { ...dep.obj.spec, ...spec, selector: dep.obj.spec.selector as Json },
+    spec: { ...wl.obj.spec, ...spec, selector: wl.obj.spec.selector as Json },
   };
-  const templateChanged = canonical(nextObj.spec.template) !== canonical(dep.obj.spec.template);
-  const specChanged = templateChanged || nextObj.spec.replicas !== dep.obj.spec.replicas;
+  const templateChanged = canonical(nextObj.spec.template) !== canonical(wl.obj.spec.template);
+  const specChanged = templateChanged || nextObj.spec.replicas !== wl.obj.spec.replicas;
   if (dryRun) {
-    const preview: SimDeployment = { ...dep, obj: nextObj, generation: dep.generation + (specChanged ? 1 : 0) };
+    const preview: SimWorkload = { ...wl, obj: nextObj, generation: wl.generation + (specChanged ? 1 : 0) };
     if (!isDeployment) return preview;
-    if (templateChanged) preview.obj.metadata.annotations['deployment.kubernetes.io/revision'] = String(dep.revision + 1);
-    else preview.obj.metadata.annotations['deployment.kubernetes.io/revision'] = String(dep.revision);
+    if (templateChanged) preview.obj.metadata.annotations['deployment.kubernetes.io/revision'] = String(wl.revision + 1);
+    else preview.obj.metadata.annotations['deployment.kubernetes.io/revision'] = String(wl.revision);
     return preview;
   }
-  const oldTemplate = dep.obj.spec.template;
-  const revisionAnnotation = dep.obj.metadata.annotations['deployment.kubernetes.io/revision'];
-  dep.obj = nextObj;
-  if (revisionAnnotation && isDeployment) dep.obj.metadata.annotations['deployment.kubernetes.io/revision'] = revisionAnnotation;
-  if (specChanged) dep.generation++;
-  dep.resourceVersion = s.nextRv();
-  deploymentChanged(s, dep, { replicas: nextObj.spec.replicas as number, template: oldTemplate });
-  return dep;
+  const oldTemplate = wl.obj.spec.template;
+  const revisionAnnotation = wl.obj.metadata.annotations['deployment.kubernetes.io/revision'];
+  wl.obj = nextObj;
+  if (revisionAnnotation && isDeployment) wl.obj.metadata.annotations['deployment.kubernetes.io/revision'] = revisionAnnotation;
+  if (specChanged) wl.generation++;
+  wl.resourceVersion = s.nextRv();
+  workloadChanged(s, wl, { replicas: nextObj.spec.replicas as number, template: oldTemplate });
+  return wl;
 }
 
 function validateWorkloadSpec(kind: string, name: string, spec: Obj): void {
