@@ -3,7 +3,7 @@
 // returns a handle to drive its clock and inspect its state. See sim/README.md.
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Server as HttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +12,7 @@ import { SimCluster } from './cluster.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { MetricsPage } from './prometheus.ts';
 import { loadScenario, scaleScenario } from './scenario.ts';
-import { createApiHandler, type RecordedRequest } from './server.ts';
+import { createApiServer, type RecordedRequest } from './server.ts';
 import { makeTls } from './tls.ts';
 
 export type { RecordedRequest } from './server.ts';
@@ -107,7 +107,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   const token = randomBytes(24).toString('hex');
   const requests: RecordedRequest[] = [];
   let apiPort = 0;
-  const api = createHttpsServer({ key: tls.keyPem, cert: tls.certPem }, createApiHandler({ cluster, token, requests, serverAddress: () => `${urlHost(host)}:${apiPort}` }));
+  const api = createApiServer(tls, { cluster, token, requests, serverAddress: () => `${urlHost(host)}:${apiPort}` });
   const page = new MetricsPage(cluster);
   const metrics = createHttpServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

@@ -124,7 +124,7 @@ function crashLines(pod: SimPod, at: Date): Line[] {
 
 function linesFor(c: SimCluster, pod: SimPod, hist: LogTick[], startedTick: number, startedAt: Date | undefined): Line[] {
   const out: Line[] = [];
-  const profile = pod.dep.workload.profile;
+  const profile = pod.workload.entry.profile;
   if (startedTick >= 0 && startedAt && (hist.length === 0 || hist[0]!.tick <= startedTick + 1)) out.push(...startupLines(pod, startedAt));
   else {
     // Before the recorded history: a few ordinary lines so a fresh simulation has something to show.

@@ -1,5 +1,6 @@
-// The simulated cluster's object model: pods with their container state, deployments, replica sets,
-// nodes, PDBs, events, and the ground-truth and inspection views the programmatic API returns.
+// The simulated cluster's object model: pods with their container state, workloads (Deployments,
+// StatefulSets, DaemonSets) with their revisions, nodes, PDBs, events, and the ground-truth and
+// inspection views the programmatic API returns.
 import type { Json } from './patch.ts';
 import type { Rng } from './prng.ts';
 import type { UsageRates } from './usage.ts';
@@ -54,7 +55,7 @@ export interface SimPod {
   uid: string;
   name: string;
   namespace: string;
-  dep: SimDeployment;
+  workload: SimWorkload;
   /** The owning ReplicaSet's name ('' for a StatefulSet or DaemonSet pod). */
   rsName: string;
   /** A StatefulSet pod's ordinal (its name is <statefulset>-<ordinal>). */
@@ -99,13 +100,14 @@ export interface SimReplicaSet {
 }
 
 /** A workload controller: a Deployment, or a StatefulSet / DaemonSet (then replicaSets hold its controller revisions). */
-export interface SimDeployment {
+export interface SimWorkload {
   kind: WorkloadKind;
   key: string;
   namespace: string;
   name: string;
   uid: string;
-  workload: Workload;
+  /** Its scenario entry: normal behaviour, log profile, the image and limits it started with. */
+  entry: Workload;
   /** The patchable part: metadata labels/annotations and spec, in API shape. */
   obj: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: Obj };
   generation: number;
@@ -137,7 +139,7 @@ export interface SimPdb {
   name: string;
   namespace: string;
   uid: string;
-  dep: SimDeployment;
+  workload: SimWorkload;
   minAvailable: number | string | undefined;
   maxUnavailable: number | string | undefined;
   createdAt: Date;
@@ -187,7 +189,7 @@ export interface FaultTruth {
 export interface SimFault {
   id: string;
   spec: FaultSpec;
-  dep: SimDeployment;
+  workload: SimWorkload;
   podUid: string | undefined;
   podName: string;
   pods: Set<string>;

@@ -147,7 +147,7 @@ function ksmLines(c: SimCluster, p: SimPod): string[][] {
   const L = podLabels(c, p);
   const node = esc(p.node ?? '');
   const out: string[][] = Array.from({ length: 14 }, () => []);
-  const [ownerKind, ownerName] = p.dep.kind === 'Deployment' ? ['ReplicaSet', p.rsName] : [p.dep.kind, p.dep.name];
+  const [ownerKind, ownerName] = p.workload.kind === 'Deployment' ? ['ReplicaSet', p.rsName] : [p.workload.kind, p.workload.name];
   out[0]!.push(
     `kube_pod_info{${L.pod},host_ip="",pod_ip="${p.podIP ?? ''}",node="${node}",created_by_kind="${ownerKind}",created_by_name="${ownerName}",priority_class="",host_network="false"} 1`,
   );

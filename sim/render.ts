@@ -1,7 +1,7 @@
 // The simulator's state in the real Kubernetes response shapes (core/v1 Pod, Node, Event, Namespace;
 // apps/v1 Deployment, ReplicaSet, StatefulSet, DaemonSet; autoscaling/v1 Scale; policy/v1 PodDisruptionBudget;
 // metrics.k8s.io/v1beta1 PodMetrics, NodeMetrics).
-import type { SimCluster, SimDeployment, SimEvent, SimNode, SimPdb, SimPod, SimReplicaSet } from './cluster.ts';
+import type { SimCluster, SimWorkload, SimEvent, SimNode, SimPdb, SimPod, SimReplicaSet } from './cluster.ts';
 import { clone } from './patch.ts';
 import { formatCpu, formatKi, formatMemory, formatNanocores } from './quantity.ts';
 
@@ -87,15 +87,15 @@ export function renderPod(c: SimCluster, p: SimPod, deleting = false): Obj {
       ]
     : [cond('PodScheduled', false, { reason: 'Unschedulable', message: '0 nodes are available: node(s) were unschedulable.' })];
   const node = p.node ? c.getNode(p.node) : undefined;
-  const sts = p.dep.kind === 'StatefulSet';
-  const ds = p.dep.kind === 'DaemonSet';
+  const sts = p.workload.kind === 'StatefulSet';
+  const ds = p.workload.kind === 'DaemonSet';
   const owner = sts || ds
-    ? { apiVersion: 'apps/v1', kind: p.dep.kind, name: p.dep.name, uid: p.dep.uid, controller: true, blockOwnerDeletion: true }
+    ? { apiVersion: 'apps/v1', kind: p.workload.kind, name: p.workload.name, uid: p.workload.uid, controller: true, blockOwnerDeletion: true }
     : {
         apiVersion: 'apps/v1',
         kind: 'ReplicaSet',
         name: p.rsName,
-        uid: p.dep.replicaSets.find((r) => r.name === p.rsName)?.uid ?? p.dep.uid,
+        uid: p.workload.replicaSets.find((r) => r.name === p.rsName)?.uid ?? p.workload.uid,
         controller: true,
         blockOwnerDeletion: true,
       };
@@ -104,7 +104,7 @@ export function renderPod(c: SimCluster, p: SimPod, deleting = false): Obj {
     apiVersion: 'v1',
     metadata: {
       name: p.name,
-      generateName: `${sts || ds ? p.dep.name : p.rsName}-`,
+      generateName: `${sts || ds ? p.workload.name : p.rsName}-`,
       namespace: p.namespace,
       uid: p.uid,
       resourceVersion: String(p.resourceVersion),
@@ -135,7 +135,7 @@ export function renderPod(c: SimCluster, p: SimPod, deleting = false): Obj {
       serviceAccount: 'default',
       ...(p.node ? { nodeName: p.node } : {}),
       // A StatefulSet pod's stable network identity: <pod>.<serviceName>.
-      ...(sts ? { hostname: p.name, subdomain: String(p.dep.obj.spec.serviceName ?? p.dep.name) } : {}),
+      ...(sts ? { hostname: p.name, subdomain: String(p.workload.obj.spec.serviceName ?? p.workload.name) } : {}),
       // The DaemonSet controller pins its pod to the node by affinity.
       ...(ds && p.node
         ? { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [p.node] }] }] } } } }
@@ -233,7 +233,7 @@ export function renderNode(c: SimCluster, n: SimNode): Obj {
   };
 }
 
-function depStatus(c: SimCluster, d: SimDeployment): Obj {
+function depStatus(c: SimCluster, d: SimWorkload): Obj {
   const replicas = d.pods.length;
   const updated = d.pods.filter((p) => p.templateHash === d.templateHash).length;
   const ready = d.pods.filter((p) => c.isReady(p)).length;
@@ -266,7 +266,7 @@ function depStatus(c: SimCluster, d: SimDeployment): Obj {
 }
 
 /** The metadata of a Deployment, StatefulSet or DaemonSet; `annotations` undefined leaves the field out. */
-function workloadMeta(d: SimDeployment, annotations: Record<string, string> | undefined): Obj {
+function workloadMeta(d: SimWorkload, annotations: Record<string, string> | undefined): Obj {
   return {
     name: d.name,
     namespace: d.namespace,
@@ -279,7 +279,7 @@ function workloadMeta(d: SimDeployment, annotations: Record<string, string> | un
   };
 }
 
-export function renderDeployment(c: SimCluster, d: SimDeployment): Obj {
+export function renderDeployment(c: SimCluster, d: SimWorkload): Obj {
   return {
     kind: 'Deployment',
     apiVersion: 'apps/v1',
@@ -289,7 +289,7 @@ export function renderDeployment(c: SimCluster, d: SimDeployment): Obj {
   };
 }
 
-function stsStatus(c: SimCluster, d: SimDeployment): Obj {
+function stsStatus(c: SimCluster, d: SimWorkload): Obj {
   const replicas = d.pods.length;
   const updated = d.pods.filter((p) => p.templateHash === d.templateHash).length;
   const ready = d.pods.filter((p) => c.isReady(p)).length;
@@ -310,7 +310,7 @@ function stsStatus(c: SimCluster, d: SimDeployment): Obj {
   };
 }
 
-export function renderStatefulSet(c: SimCluster, d: SimDeployment): Obj {
+export function renderStatefulSet(c: SimCluster, d: SimWorkload): Obj {
   return {
     kind: 'StatefulSet',
     apiVersion: 'apps/v1',
@@ -320,7 +320,7 @@ export function renderStatefulSet(c: SimCluster, d: SimDeployment): Obj {
   };
 }
 
-export function renderDaemonSet(c: SimCluster, d: SimDeployment): Obj {
+export function renderDaemonSet(c: SimCluster, d: SimWorkload): Obj {
   const desired = c.nodeList().length;
   const ready = d.pods.filter((p) => c.isReady(p)).length;
   const updated = d.pods.filter((p) => p.templateHash === d.templateHash).length;
@@ -342,7 +342,7 @@ export function renderDaemonSet(c: SimCluster, d: SimDeployment): Obj {
   };
 }
 
-export function renderScale(d: SimDeployment): Obj {
+export function renderScale(d: SimWorkload): Obj {
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
@@ -358,7 +358,7 @@ export function renderScale(d: SimDeployment): Obj {
   };
 }
 
-export function renderReplicaSet(c: SimCluster, d: SimDeployment, rs: SimReplicaSet): Obj {
+export function renderReplicaSet(c: SimCluster, d: SimWorkload, rs: SimReplicaSet): Obj {
   const pods = d.pods.filter((p) => p.templateHash === rs.hash);
   const current = rs.hash === d.templateHash;
   const ready = pods.filter((p) => c.isReady(p)).length;
@@ -433,7 +433,7 @@ export function renderPdb(c: SimCluster, p: SimPdb): Obj {
     spec: {
       ...(p.minAvailable !== undefined ? { minAvailable: p.minAvailable } : {}),
       ...(p.maxUnavailable !== undefined ? { maxUnavailable: p.maxUnavailable } : {}),
-      selector: { matchLabels: { app: p.dep.name } },
+      selector: { matchLabels: { app: p.workload.name } },
     },
     status: {
       observedGeneration: 1,

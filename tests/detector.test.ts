@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimCluster } from '../sim/cluster.ts';
 import type { FaultKind } from '../sim/scenario.ts';
-import { baseScenario, rowsFromTruth, simulate } from '../models/sim-data.ts';
+import { baseScenario, rowsFromTruth, simulate } from '../bench/sim-data/rows.ts';
 import { PodScorer, type PodScore } from '../models/pod-scorer.ts';
 import { createDetector } from '../models/registry.ts';
 import { POD_FEATURES, workloadOf } from '../models/pod-features.ts';

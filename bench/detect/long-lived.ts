@@ -4,7 +4,7 @@
 // Rows come from the sim's own truth (no HTTP: days of collector ticks would take too long) and go through
 // the agent's PodScorer with the named detector, so the detector's code path is the agent's.
 import { SimCluster } from '../../sim/cluster.ts';
-import { baseScenario, rowsFromTruth } from '../../models/sim-data.ts';
+import { baseScenario, rowsFromTruth } from '../sim-data/rows.ts';
 import { PodScorer } from '../../models/pod-scorer.ts';
 import { createDetector } from '../../models/registry.ts';
 import { POD_FEATURES } from '../../models/pod-features.ts';

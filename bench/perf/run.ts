@@ -539,7 +539,7 @@ export async function main(argv: string[]): Promise<number> {
     .map((s) => Number(s.trim()))
     .filter((x) => x > 0);
   if (collectorPods.length) {
-    const { benchCollectorTick } = await import('../../collectors/bench-collector.ts');
+    const { benchCollectorTick } = await import('./collector-tick.ts');
     for (const n of collectorPods) {
       progress(`collector tick at ${n} pods (${args['collector-ticks']} ticks)`);
       const c = await benchCollectorTick(n, { ticks: args['collector-ticks'] });

@@ -6,15 +6,15 @@
 // SimCluster.truth() instead (no HTTP; for machines where the simulator cannot listen).
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { runIfMain } from '../lib/cli.ts';
-import { loadKubeConfig } from '../lib/kube.ts';
-import { createLogger } from '../lib/log.ts';
-import { MetricsCsvWriter } from '../lib/metrics-csv.ts';
-import { K8sCollector } from '../collectors/k8s-collector.ts';
-import { startSim } from '../sim/index.ts';
-import { loadScenario, SCENARIO_DIR } from '../sim/scenario.ts';
-import { baseScenario, simulate } from './sim-data.ts';
-import { trainModel } from './train-model.ts';
+import { runIfMain } from '../../lib/cli.ts';
+import { loadKubeConfig } from '../../lib/kube.ts';
+import { createLogger } from '../../lib/log.ts';
+import { MetricsCsvWriter } from '../../lib/metrics-csv.ts';
+import { K8sCollector } from '../../collectors/k8s-collector.ts';
+import { startSim } from '../../sim/index.ts';
+import { loadScenario, SCENARIO_DIR } from '../../sim/scenario.ts';
+import { baseScenario, simulate } from './rows.ts';
+import { trainModel } from '../../models/train-model.ts';
 
 export const DEFAULT_MODEL_DIR = 'models/artifacts/default';
 const TICKS = 2000;

@@ -1,9 +1,9 @@
 // Rows from the simulated cluster for training the default model and for detector tests. Rows come
 // from SimCluster.truth(), shaped as the collector writes them (CPU % of one core, memory % of the
 // limit, rates per second, FS totals in MB; metrics unknown while the container is not running).
-import { newMetricRow, type MetricRow } from '../lib/metrics-csv.ts';
-import { SimCluster } from '../sim/cluster.ts';
-import { parseScenario, type Scenario } from '../sim/scenario.ts';
+import { newMetricRow, type MetricRow } from '../../lib/metrics-csv.ts';
+import { SimCluster } from '../../sim/cluster.ts';
+import { parseScenario, type Scenario } from '../../sim/scenario.ts';
 
 const MB = 1024 * 1024;
 
@@ -77,6 +77,6 @@ export function baseScenario(extra: Partial<Pick<Scenario, 'faults' | 'churn'>> 
       ],
       ...extra,
     },
-    'models/sim-data.ts',
+    'bench/sim-data/rows.ts',
   );
 }

@@ -3,14 +3,14 @@
 // list, one cAdvisor page per node). The simulator runs in a child process, as an API server runs on
 // another machine, so its own rendering does not count against the collector; on a 2-core machine the
 // two still share the cores. `npm run bench:perf` calls benchCollectorTick; standalone:
-//   npx tsx collectors/bench-collector.ts --pods 1000,10000 [--ticks 5]
+//   npx tsx bench/perf/collector-tick.ts --pods 1000,10000 [--ticks 5]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { loadKubeConfig } from '../lib/kube.ts';
-import { memoryLogger } from '../lib/log.ts';
-import { isMain } from '../lib/cli.ts';
-import { K8sCollector } from './k8s-collector.ts';
+import { loadKubeConfig } from '../../lib/kube.ts';
+import { memoryLogger } from '../../lib/log.ts';
+import { isMain } from '../../lib/cli.ts';
+import { K8sCollector } from '../../collectors/k8s-collector.ts';
 
 export interface CollectorTickResult {
   pods: number;
@@ -110,7 +110,7 @@ export async function benchCollectorTick(pods: number, opts: { ticks?: number; s
 
 /** The child side: start the sim, print its kubeconfig path, then obey "tick" / "requests" lines. */
 async function simChild(pods: number, seed: number): Promise<void> {
-  const { startSim } = await import('../sim/index.ts');
+  const { startSim } = await import('../../sim/index.ts');
   const sim = await startSim({ scenario: 'healthy', pods, seed, manualClock: true });
   process.stdout.write(`${JSON.stringify({ kubeconfigPath: sim.kubeconfigPath })}\n`);
   for await (const line of createInterface({ input: process.stdin })) {
