@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli, helpShown, runIfMain, UsageError } from './lib/cli.ts';
 import { createLogger } from './lib/log.ts';
+import { PIPELINE_FILE_NAMES, pipelineFile } from './lib/pipeline-files.ts';
 import type { Mode } from './orchestrator/child-specs.ts';
 import { InstanceLockedError } from './orchestrator/lock.ts';
 import { runMonitoring, type MonitorConfig } from './orchestrator/monitor.ts';
@@ -23,7 +24,7 @@ export function parseArgs(argv: string[]) {
     .option('prometheus-url', { type: 'string', describe: 'Prometheus base URL (with --source prometheus)' })
     .option('namespace', { type: 'string', describe: 'Namespace to watch (default: all namespaces)' })
     .option('generator-interval', { type: 'number', describe: 'Seconds between collection ticks (default 5; with --demo one simulated tick, 5/speed)' })
-    .option('output-file', { type: 'string', describe: 'Metrics CSV (default: <data-dir>/pod_metrics.csv)' })
+    .option('output-file', { type: 'string', describe: `Metrics CSV (default: <data-dir>/${PIPELINE_FILE_NAMES.metrics})` })
     .option('watch-interval', { type: 'number', describe: 'Seconds between agent cycles (default 10; with --demo 2)' })
     .option('alert-threshold', { type: 'number', default: 0.7, describe: 'Alert score (0..1) at which a pod becomes anomalous and an alert is raised' })
     .option('source', { choices: ['k8s', 'prometheus'] as const, default: 'k8s' as const, describe: 'Where the collector reads metrics' })
@@ -76,7 +77,7 @@ export function configFrom(argv: string[]): MonitorConfig | null {
     dataDir,
     logDir: resolve(String(a['log-dir'] ?? 'logs')),
     logLevel: String(a['log-level'] ?? 'info'),
-    outputFile: resolve(a['output-file'] ?? resolve(dataDir, 'pod_metrics.csv')),
+    outputFile: resolve(a['output-file'] ?? pipelineFile(dataDir, 'metrics')),
     source: a.source,
     namespace: a.namespace,
     kubeconfig: a.kubeconfig,

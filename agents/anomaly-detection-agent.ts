@@ -2,12 +2,12 @@
 // anomalous pod through an OpenAI-compatible LLM (NVIDIA's Nemotron by default) or the rule-based
 // analyser, with every recommended action vetted against the remediation allow-list.
 import { statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import chokidar from 'chokidar';
 import { readJsonFile, writeJsonAtomic } from '../lib/atomic-file.ts';
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
 import { kubeClients, loadKubeConfig, type KubeClients } from '../lib/kube.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
+import { defaultPipelineFile, heartbeatPath } from '../lib/pipeline-files.ts';
 import { insightsPodCount, PodInsights } from '../lib/schemas.ts';
 import { formatAnalysisBlock } from './analysis/console.ts';
 import { AnalysisEngine } from './analysis/engine.ts';
@@ -33,9 +33,9 @@ const ENV_HELP = [
 
 function parse(argv: string[]) {
   return cli(COMMAND, argv, 'Explains anomalous pods from pod_insights.json (LLM or rules) into pod_analysis.json.')
-    .option('insights-file', { type: 'string', default: 'data/pod_insights.json', describe: 'pod_insights.json to watch (written by dataset-generator-agent)' })
-    .option('analysis-file', { type: 'string', default: 'data/pod_analysis.json', describe: 'pod_analysis.json to write (atomically)' })
-    .option('input-file', { type: 'string', default: 'data/pod_metrics.csv', describe: 'pod_metrics.csv for the recent metric window of each pod' })
+    .option('insights-file', { type: 'string', default: defaultPipelineFile('insights'), describe: 'pod_insights.json to watch (written by dataset-generator-agent)' })
+    .option('analysis-file', { type: 'string', default: defaultPipelineFile('analysis'), describe: 'pod_analysis.json to write (atomically)' })
+    .option('input-file', { type: 'string', default: defaultPipelineFile('metrics'), describe: 'pod_metrics.csv for the recent metric window of each pod' })
     .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)' })
     .option('llm', { type: 'boolean', default: true, describe: 'Use the LLM; --no-llm: rule-based analysis only' })
     .option('llm-base-url', { type: 'string', default: DEFAULT_LLM_BASE_URL, describe: 'OpenAI-compatible endpoint' })
@@ -126,7 +126,7 @@ export async function main(argv: string[]): Promise<number> {
     onAnalysis: (an, why) => process.stdout.write(formatAnalysisBlock(an, why)),
   });
   engine.load();
-  const heartbeatFile = join(dirname(a['analysis-file']), `.heartbeat-${COMMAND}.json`);
+  const heartbeatFile = heartbeatPath(a['analysis-file'], COMMAND);
   const heartbeat = () => {
     try {
       writeJsonAtomic(heartbeatFile, {

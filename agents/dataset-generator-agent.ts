@@ -5,6 +5,7 @@ import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { createLogger, type Level } from '../lib/log.ts';
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
 import { MetricsCsvSchema } from '../lib/metrics-csv.ts';
+import { defaultPipelineFile } from '../lib/pipeline-files.ts';
 import type { ModelInfo } from '../lib/schemas.ts';
 import { createDetector, detectorNames } from '../models/registry.ts';
 import type { Detector } from '../models/detector-api.ts';
@@ -16,8 +17,8 @@ const COMMAND = 'dataset-generator-agent';
 
 function parse(argv: string[]) {
   return cli(COMMAND, argv, 'Tails the metrics CSV, scores each pod with the anomaly detector, and writes pod_insights.json.')
-    .option('input-file', { type: 'string', default: 'data/pod_metrics.csv', describe: 'Metrics CSV to tail' })
-    .option('insights-file', { type: 'string', default: 'data/pod_insights.json', describe: 'Insights JSON, written atomically' })
+    .option('input-file', { type: 'string', default: defaultPipelineFile('metrics'), describe: 'Metrics CSV to tail' })
+    .option('insights-file', { type: 'string', default: defaultPipelineFile('insights'), describe: 'Insights JSON, written atomically' })
     .option('watch-interval', { type: 'number', default: 10, describe: 'Seconds between insights/checkpoint writes' })
     .option('alert-threshold', { type: 'number', default: 0.7, describe: 'Alert score (0..1) at which a pod becomes anomalous and an alert is printed; it stays anomalous until its probability has stayed below 3/4 of this for 3 ticks' })
     .option('scores-file', { type: 'string', describe: 'Append one line per scored row (timestamp,namespace,pod,anomaly_probability,predicted_anomaly,anomaly_type)' })
@@ -30,7 +31,7 @@ function parse(argv: string[]) {
     .option('test', { type: 'boolean', default: false, describe: 'Check that the model loads and the input is readable, print a summary, exit' })
     .option('detector', { type: 'string', default: 'lstm', describe: `Detector (${detectorNames().join(', ') || 'lstm'}); baselines are for benchmarks` })
     .option('model-dir', { type: 'string', describe: 'Model artifact directory (default models/artifacts/default)' })
-    .option('checkpoint-file', { type: 'string', default: 'data/.dataset-agent.checkpoint.json', describe: 'Checkpoint of position and per-pod state' })
+    .option('checkpoint-file', { type: 'string', default: defaultPipelineFile('datasetCheckpoint'), describe: 'Checkpoint of position and per-pod state' })
     .option('forget-after', { type: 'number', default: 600, describe: 'Seconds without a row after which a pod is forgotten' })
     .option('checkpoint-interval', {
       type: 'number',

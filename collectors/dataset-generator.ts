@@ -3,8 +3,9 @@
 // then writes a heartbeat file for the orchestrator. An unreachable source is one clear error line and
 // a retry with backoff; with --once or --test it is a non-zero exit.
 import { mkdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { writeJsonAtomic } from '../lib/atomic-file.ts';
+import { defaultPipelineFile, heartbeatPath } from '../lib/pipeline-files.ts';
 import { Backoff, sleep } from '../lib/backoff.ts';
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
 import { loadKubeConfig } from '../lib/kube.ts';
@@ -14,7 +15,6 @@ import { SourceUnreachableError, type Collector } from './collector.ts';
 import { K8sCollector } from './k8s-collector.ts';
 import { parseExtraMetric, PrometheusCollector, WithExtraMetrics, type ExtraMetric } from './prometheus-collector.ts';
 
-export const HEARTBEAT_FILE = '.heartbeat-dataset-generator.json';
 
 export interface Heartbeat {
   pid: number;
@@ -24,9 +24,6 @@ export interface Heartbeat {
   pods: number;
 }
 
-export function heartbeatPath(outputFile: string): string {
-  return join(dirname(outputFile), HEARTBEAT_FILE);
-}
 
 const DESCRIPTION =
   'Collects one row per pod per tick from the Kubernetes API (metrics.k8s.io, events, cAdvisor through the node proxy) ' +
@@ -38,7 +35,7 @@ function parseArgs(argv: string[]) {
     .option('namespace', { alias: 'n', type: 'string', describe: 'Namespace to collect (default: "default")' })
     .option('all-namespaces', { alias: 'A', type: 'boolean', default: false, describe: 'Collect every namespace' })
     .option('interval', { type: 'number', default: 5, describe: 'Seconds between collection ticks' })
-    .option('output-file', { alias: 'o', type: 'string', default: 'data/pod_metrics.csv', describe: 'CSV file to append to' })
+    .option('output-file', { alias: 'o', type: 'string', default: defaultPipelineFile('metrics'), describe: 'CSV file to append to' })
     .option('prometheus-url', { type: 'string', describe: 'Prometheus base URL (for --source prometheus or --extra-metric), e.g. http://localhost:9090' })
     .option('prometheus-window', { type: 'string', default: '1m', describe: 'rate() window of the PromQL queries (span at least two scrapes)' })
     .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster); with --source prometheus it adds event columns' })
@@ -214,7 +211,7 @@ interface LoopOptions {
 /** Collects, appends and heartbeats on a fixed cadence; returns the exit code. */
 export async function runLoop(o: LoopOptions): Promise<number> {
   const backoff = new Backoff({ initialMs: 1000, maxMs: 60_000 });
-  const heartbeat = heartbeatPath(o.output);
+  const heartbeat = heartbeatPath(o.output, 'dataset-generator');
   let rowsTotal = 0;
   let ticks = 0;
   let failing = false;

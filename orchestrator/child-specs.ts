@@ -2,6 +2,13 @@
 // lines of the simulated cluster, the collector and the two agents.
 import { join, resolve } from 'node:path';
 import type { ChildSpec } from './supervisor.ts';
+import {
+  childLogFile,
+  heartbeatPath,
+  pipelineFile,
+  pipelineFiles as pipelineFilesIn,
+  type PipelineFiles,
+} from '../lib/pipeline-files.ts';
 import { AGENT_NODE_ARGS } from '../agents/dataset-generator/node-args.ts';
 
 export type Mode = 'all' | 'generator' | 'dataset-agent' | 'anomaly-agent';
@@ -28,25 +35,10 @@ export interface PipelineOptions {
   configFile?: string | undefined;
 }
 
-export interface PipelineFiles {
-  csv: string;
-  insights: string;
-  analysis: string;
-  audit: string;
-}
+export type { PipelineFiles };
 
 export function pipelineFiles(o: Pick<PipelineOptions, 'dataDir' | 'outputFile'>): PipelineFiles {
-  return {
-    csv: resolve(o.outputFile),
-    insights: resolve(o.dataDir, 'pod_insights.json'),
-    analysis: resolve(o.dataDir, 'pod_analysis.json'),
-    audit: resolve(o.dataDir, 'remediation_history.jsonl'),
-  };
-}
-
-/** A child's heartbeat file: `.heartbeat-<name>.json` beside the file it writes. */
-export function heartbeatPath(outputFile: string, name: string): string {
-  return join(resolve(outputFile, '..'), `.heartbeat-${name}.json`);
+  return pipelineFilesIn(o.dataDir, o.outputFile);
 }
 
 export interface SupervisedChild {
@@ -63,7 +55,7 @@ const common = (o: PipelineOptions): string[] => [
   ...(o.configFile ? ['--config', resolve(o.configFile)] : []),
 ];
 const kube = (o: PipelineOptions): string[] => (o.kubeconfig ? ['--kubeconfig', resolve(o.kubeconfig)] : []);
-const logFile = (o: PipelineOptions, name: string) => ({ logFile: resolve(o.logDir, `${name}.out.log`) });
+const logFile = (o: PipelineOptions, name: string) => ({ logFile: childLogFile(o.logDir, name) });
 // Stale after three missed beats, never sooner than 15 s (model loading, a slow API call).
 const staleAfter = (intervalS: number) => Math.max(15_000, intervalS * 3_000);
 
@@ -91,7 +83,7 @@ export function datasetAgentChild(o: PipelineOptions, files: PipelineFiles): Sup
     '--watch-interval', String(o.watchInterval),
     '--alert-threshold', String(o.alertThreshold),
     // Its checkpoint lives with the data it describes, so a restart resumes where the last one stopped.
-    '--checkpoint-file', resolve(o.dataDir, '.dataset-agent.checkpoint.json'),
+    '--checkpoint-file', resolve(pipelineFile(o.dataDir, 'datasetCheckpoint')),
   ];
   if (o.scoresFile) args.push('--scores-file', resolve(o.scoresFile));
   return {
@@ -156,8 +148,8 @@ export interface SimOptions {
 }
 
 export function simChild(o: SimOptions): { spec: ChildSpec; kubeconfigOut: string; logFile: string } {
-  const kubeconfigOut = resolve(o.dataDir, 'sim-kubeconfig');
-  const logFile = resolve(o.logDir, 'podsentinel-sim.out.log');
+  const kubeconfigOut = resolve(pipelineFile(o.dataDir, 'simKubeconfig'));
+  const logFile = childLogFile(o.logDir, 'podsentinel-sim');
   const args = [
     '--port', '0',
     '--metrics-port', '0',

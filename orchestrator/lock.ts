@@ -2,8 +2,9 @@
 // A lock left by a process that no longer exists (crash, SIGKILL) is taken over.
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { PIPELINE_FILE_NAMES } from '../lib/pipeline-files.ts';
 
-export const LOCK_FILE_NAME = '.run-monitoring.lock';
+export const LOCK_FILE_NAME = PIPELINE_FILE_NAMES.lock;
 
 export class InstanceLockedError extends Error {
   readonly pid: number;

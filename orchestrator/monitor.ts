@@ -5,6 +5,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeJsonAtomic } from '../lib/atomic-file.ts';
 import type { Logger } from '../lib/log.ts';
+import { childLogFile, PIPELINE_FILE_NAMES } from '../lib/pipeline-files.ts';
 import {
   parseSimReady,
   pipelineChildren,
@@ -37,7 +38,7 @@ export interface MonitorConfig extends PipelineOptions {
   stopTimeout: number;
 }
 
-export const STATUS_FILE_NAME = '.run-monitoring-status.json';
+export const STATUS_FILE_NAME = PIPELINE_FILE_NAMES.status;
 
 export interface MonitorIO {
   out: Output;
@@ -121,7 +122,7 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
   supervisor.on('exit', (name, code, signal, expected) => {
     log[expected ? 'info' : 'warn']('child exited', { child: name, code, signal });
     if (!expected) {
-      const logFile = resolve(cfg.logDir, `${name}.out.log`);
+      const logFile = childLogFile(cfg.logDir, name);
       const last = lastLine(logFile);
       view.event(`${name} exited (${signal ?? `code ${code}`})${last ? `: ${last}` : ''} — see ${logFile}`);
     }
@@ -132,7 +133,7 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
   });
   supervisor.on('gave-up', (name, crashes, windowMs) => {
     log.error('child keeps crashing; gave up', { child: name, crashes, windowMs });
-    view.event(`ERROR ${name} crashed ${crashes} times in ${Math.round(windowMs / 1000)}s: not restarted; the rest go on. See ${resolve(cfg.logDir, `${name}.out.log`)}`);
+    view.event(`ERROR ${name} crashed ${crashes} times in ${Math.round(windowMs / 1000)}s: not restarted; the rest go on. See ${childLogFile(cfg.logDir, name)}`);
   });
   supervisor.on('error', (name, err) => log.error('child error', { child: name, err }));
 
@@ -341,7 +342,7 @@ export function condense(lines: string[], maxAnomalies = 5, maxAnalyses = 3): st
     else out.push(l);
   }
   if (moreAnomalies.length) out.push(`... and ${moreAnomalies.length} more anomalies: ${moreAnomalies.join(', ')}`);
-  if (moreAnalyses.length) out.push(`... and ${moreAnalyses.length} more analyses: ${moreAnalyses.join(', ')} (see pod_analysis.json)`);
+  if (moreAnalyses.length) out.push(`... and ${moreAnalyses.length} more analyses: ${moreAnalyses.join(', ')} (see ${PIPELINE_FILE_NAMES.analysis})`);
   return out;
 }
 

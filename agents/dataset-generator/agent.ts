@@ -19,6 +19,7 @@ import type { MetricRow } from '../../lib/metrics-csv.ts';
 import { CsvTailer, type TailPosition } from '../../lib/csv-tailer.ts';
 import { BinaryStateRef, CHECKPOINT_VERSION, loadCheckpoint, saveCheckpointAsync, type Checkpoint } from '../../lib/checkpoint.ts';
 import { writeFileAtomicAsync } from '../../lib/atomic-file.ts';
+import { checkpointStateFileName, heartbeatFileName, heartbeatPath } from '../../lib/pipeline-files.ts';
 import { PodInsights, type ModelInfo, type PodInsight } from '../../lib/schemas.ts';
 import type { PodScore } from '../../models/pod-scorer.ts';
 import { ScoresFile } from './scores-file.ts';
@@ -134,7 +135,7 @@ interface CheckpointJob {
   finishing: Promise<void> | null;
 }
 
-export const HEARTBEAT_NAME = '.heartbeat-dataset-generator-agent.json';
+export const HEARTBEAT_NAME = heartbeatFileName('dataset-generator-agent');
 
 /**
  * Where the agent's time goes (milliseconds, cumulative), reported in the heartbeat for `npm run bench:perf`.
@@ -452,7 +453,7 @@ export class DatasetAgent {
     }
     const t0 = performance.now();
     this.scores?.writeBuffered();
-    const name = `${basename(cpPath)}.state-${Date.now()}-${process.pid}-${this.stateSeq++}.bin`;
+    const name = checkpointStateFileName(cpPath, process.pid, this.stateSeq++, 'bin');
     mkdirSync(dirname(cpPath), { recursive: true });
     const writer = new StateFileWriter(join(dirname(cpPath), name));
     const shared: SharedState = { agent: { newestTime: Number.isFinite(this.newestTime) ? this.newestTime : 0, learning: this.learning }, scorer: this.scorer.snapshotShared() };
@@ -673,7 +674,7 @@ export class DatasetAgent {
       perf: { ...this.perf, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) },
     };
     try {
-      await writeFileAtomicAsync(join(dirname(this.cfg.insightsFile), HEARTBEAT_NAME), JSON.stringify(hb, null, 2) + '\n');
+      await writeFileAtomicAsync(heartbeatPath(this.cfg.insightsFile, 'dataset-generator-agent'), JSON.stringify(hb, null, 2) + '\n');
     } catch (err) {
       this.log.error(`cannot write the heartbeat: ${(err as Error).message}`);
     }
