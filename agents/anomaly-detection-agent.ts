@@ -3,7 +3,8 @@
 // analyser, with every recommended action vetted against the remediation allow-list.
 import { statSync } from 'node:fs';
 import chokidar from 'chokidar';
-import { readJsonFile, writeJsonAtomic } from '../lib/atomic-file.ts';
+import { readJsonFile } from '../lib/atomic-file.ts';
+import { heartbeat as makeHeartbeat, writeHeartbeat } from '../lib/heartbeat.ts';
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
 import { kubeClients, loadKubeConfig, type KubeClients } from '../lib/kube.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
@@ -127,16 +128,11 @@ export async function main(argv: string[]): Promise<number> {
   });
   engine.load();
   const heartbeatFile = heartbeatPath(a['analysis-file'], COMMAND);
+  let finished = false;
   const heartbeat = () => {
     try {
-      writeJsonAtomic(heartbeatFile, {
-        pid: process.pid,
-        time: new Date().toISOString(),
-        open: engine.open.size,
-        analysed_total: engine.analysedTotal,
-        llm_calls: llm?.stats.calls ?? 0,
-        llm_failures: llm?.stats.failures ?? 0,
-      });
+      const counters = { open: engine.open.size, analysed_total: engine.analysedTotal, llm_calls: llm?.stats.calls ?? 0, llm_failures: llm?.stats.failures ?? 0 };
+      writeHeartbeat(heartbeatFile, makeHeartbeat(COMMAND, counters, finished ? 'stopped' : 'running'));
     } catch (err) {
       log.warn('heartbeat not written', { reason: (err as Error).message });
     }
@@ -166,7 +162,10 @@ export async function main(argv: string[]): Promise<number> {
     return ok;
   };
 
-  if (a.once) return (await cycle()) ? 0 : 1;
+  if (a.once) {
+    finished = true; // its one heartbeat is its last
+    return (await cycle()) ? 0 : 1;
+  }
 
   // Cycles never overlap: a change during a cycle runs one more cycle after it.
   let running: Promise<void> | null = null;
@@ -234,6 +233,7 @@ export async function main(argv: string[]): Promise<number> {
   await watcher.close();
   if (running) await running;
   engine.write();
+  finished = true;
   heartbeat();
   return 0;
 }

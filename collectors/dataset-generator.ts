@@ -4,7 +4,7 @@
 // a retry with backoff; with --once or --test it is a non-zero exit.
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { writeJsonAtomic } from '../lib/atomic-file.ts';
+import { heartbeat as beat, writeHeartbeat } from '../lib/heartbeat.ts';
 import { defaultPipelineFile, heartbeatPath } from '../lib/pipeline-files.ts';
 import { Backoff, sleep } from '../lib/backoff.ts';
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
@@ -15,14 +15,6 @@ import { SourceUnreachableError, type Collector } from './collector.ts';
 import { K8sCollector } from './k8s-collector.ts';
 import { parseExtraMetric, PrometheusCollector, WithExtraMetrics, type ExtraMetric } from './prometheus-collector.ts';
 
-
-export interface Heartbeat {
-  pid: number;
-  time: string;
-  rows_total: number;
-  last_tick_ms: number;
-  pods: number;
-}
 
 
 const DESCRIPTION =
@@ -247,9 +239,8 @@ export async function runLoop(o: LoopOptions): Promise<number> {
     rowsTotal += rows.length;
     ticks++;
     const tickMs = Date.now() - started;
-    const beat: Heartbeat = { pid: process.pid, time: new Date().toISOString(), rows_total: rowsTotal, last_tick_ms: tickMs, pods: rows.length };
     try {
-      writeJsonAtomic(heartbeat, beat);
+      writeHeartbeat(heartbeat, beat('dataset-generator', { rows_total: rowsTotal, last_tick_ms: tickMs, pods: rows.length }));
     } catch (err) {
       o.log.warn(`cannot write heartbeat ${heartbeat}: ${(err as Error).message}`);
     }

@@ -14,7 +14,8 @@ import {
   type PipelineOptions,
   type SupervisedChild,
 } from './child-specs.ts';
-import { hbNumber, judgeHeartbeat, RateMeter } from './heartbeat.ts';
+import { judgeHeartbeat, RateMeter } from './heartbeat.ts';
+import { heartbeatSummary, readHeartbeat } from '../lib/heartbeat.ts';
 import { archiveEarlierDemo } from './demo-reset.ts';
 import { acquireInstanceLock } from './lock.ts';
 import { PipelineWatch } from './pipeline-watch.ts';
@@ -217,12 +218,10 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
             childStartedAt: st.startedAt ? Date.parse(st.startedAt) : null,
           });
           if (st.state === 'running') health = hb.health;
-          const parts = [fmtAge(hb.ageMs)];
-          const lag = hbNumber(hb.data, 'lag_bytes');
+          const parts = [hb.invalid ? `invalid heartbeat (${hb.invalid})` : fmtAge(hb.ageMs)];
+          const { lagBytes: lag, rows, anomalies } = hb.data ? heartbeatSummary(hb.data) : {};
           if (lag !== undefined) parts.push(`lag ${fmtBytes(lag)}`);
-          const rows = hbNumber(hb.data, 'rows_total', 'rows_read');
           if (rows !== undefined) parts.push(`rows ${rows.toLocaleString('en-US')}`);
-          const anomalies = hbNumber(hb.data, 'anomalies', 'analyses', 'open');
           if (anomalies !== undefined) parts.push(`anomalies ${anomalies}`);
           detail = [detail, ...parts].filter(Boolean).join(' · ');
         } else if (st.state === 'running' && !sc) health = 'ok'; // the simulator has no heartbeat
@@ -237,10 +236,9 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
       const { snapshot, events } = watch.poll();
       for (const l of events.lines) log.info('pipeline event', { line: l });
       for (const l of condense(events.lines)) view.event(l);
-      const collectorHb = collector?.heartbeat ? judgeHeartbeat(collector.heartbeat, { staleAfterMs: 1, graceMs: 0, childStartedAt: null }).data : null;
-      const rowsTotal = hbNumber(collectorHb, 'rows_total');
+      const collectorHb = collector?.heartbeat ? readHeartbeat(collector.heartbeat) : null;
+      const { rows: rowsTotal, pods: podsFromCollector } = collectorHb?.status === 'ok' ? heartbeatSummary(collectorHb.heartbeat) : {};
       if (rowsTotal !== undefined) rowsMeter.add(rowsTotal);
-      const podsFromCollector = hbNumber(collectorHb, 'pods');
       const kids = childLines();
       view.update({
         title,

@@ -19,6 +19,7 @@ import type { MetricRow } from '../../lib/metrics-csv.ts';
 import { CsvTailer, type TailPosition } from '../../lib/csv-tailer.ts';
 import { BinaryStateRef, CHECKPOINT_VERSION, loadCheckpoint, saveCheckpointAsync, type Checkpoint } from '../../lib/checkpoint.ts';
 import { writeFileAtomicAsync } from '../../lib/atomic-file.ts';
+import { heartbeat, writeHeartbeatAsync } from '../../lib/heartbeat.ts';
 import { checkpointStateFileName, heartbeatFileName, heartbeatPath } from '../../lib/pipeline-files.ts';
 import { PodInsights, type ModelInfo, type PodInsight } from '../../lib/schemas.ts';
 import type { PodScore } from '../../models/pod-scorer.ts';
@@ -214,6 +215,8 @@ export class DatasetAgent {
   private insightsWrite: Promise<void> | null = null;
   private insights: InsightsJob | null = null;
   private stateSeq = 0;
+  /** Writing the last outputs (--once, a stop): the heartbeat says 'stopped'. */
+  private finishing = false;
 
   /**
    * `freshScorer` builds a new scorer when the checkpoint's state cannot be restored (e.g. written by
@@ -663,18 +666,20 @@ export class DatasetAgent {
 
   /** The heartbeat, after the insights it describes (in the thread pool: a sync fsync can wait on other writes). */
   private async writeHeartbeat(counts: { pods: number; anomalies: number }): Promise<void> {
-    const hb = {
-      pid: process.pid,
-      time: new Date().toISOString(),
-      rows_read: this.rowsRead,
-      rows_rejected: this.rowsRejected,
-      lag_bytes: this.tailer.lagBytes(),
-      pods: counts.pods,
-      anomalies: counts.anomalies,
-      perf: { ...this.perf, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) },
-    };
+    const hb = heartbeat(
+      'dataset-generator-agent',
+      {
+        rows_read: this.rowsRead,
+        rows_rejected: this.rowsRejected,
+        lag_bytes: this.tailer.lagBytes(),
+        pods: counts.pods,
+        anomalies: counts.anomalies,
+        perf: { ...this.perf, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) },
+      },
+      this.finishing ? 'stopped' : 'running',
+    );
     try {
-      await writeFileAtomicAsync(heartbeatPath(this.cfg.insightsFile, 'dataset-generator-agent'), JSON.stringify(hb, null, 2) + '\n');
+      await writeHeartbeatAsync(heartbeatPath(this.cfg.insightsFile, 'dataset-generator-agent'), hb);
     } catch (err) {
       this.log.error(`cannot write the heartbeat: ${(err as Error).message}`);
     }
@@ -701,6 +706,7 @@ export class DatasetAgent {
 
   /** Every output at the current position, waiting until each is on disk (--once, and at a stop). */
   async writeOutputs(): Promise<void> {
+    this.finishing = true;
     this.forgetStale();
     await this.completeCheckpoint(); // one taken earlier: finish it, then one at the end
     await this.insightsWrite;
