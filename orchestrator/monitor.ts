@@ -10,6 +10,7 @@ import {
   parseSimReady,
   pipelineChildren,
   pipelineFiles,
+  remediationStepArgv,
   simChild,
   type PipelineOptions,
   type SupervisedChild,
@@ -26,8 +27,8 @@ import { Supervisor, type SupervisorOptions } from './supervisor.ts';
 export interface MonitorConfig extends PipelineOptions {
   demo: { scenario: string; speed: number; seed: number | undefined } | null;
   remediation: boolean;
-  /** Extra flags for run-remediation (e.g. --dry-run). */
-  remediationArgs: string[];
+  /** run-remediation --dry-run: show and record, change nothing. */
+  remediationDryRun: boolean;
   /** Analyses below this probability are not offered for approval (run-remediation's threshold too). */
   confidenceThreshold: number;
   /** Seconds after an action before run-remediation verifies it. */
@@ -179,18 +180,10 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
             script: join(cfg.root, 'run-remediation.ts'),
             confidenceThreshold: cfg.confidenceThreshold,
             cwd: cfg.root,
-            args: [
-              '--once',
-              '--confidence-threshold', String(cfg.confidenceThreshold),
-              '--verify-delay', String(cfg.verifyDelay),
-              '--analysis-file', files.analysis,
-              '--insights-file', files.insights,
-              '--audit-file', files.audit,
-              ...(opts.kubeconfig ? ['--kubeconfig', resolve(opts.kubeconfig)] : []),
-              '--log-dir', resolve(cfg.logDir),
-              ...(cfg.configFile ? ['--config', resolve(cfg.configFile)] : []),
-              ...cfg.remediationArgs,
-            ],
+            args: remediationStepArgv(
+              { ...opts, confidenceThreshold: cfg.confidenceThreshold, verifyDelay: cfg.verifyDelay, dryRun: cfg.remediationDryRun },
+              files,
+            ),
             onStart: (ids) => {
               log.info('remediation started', { analyses: ids });
               view.pause();

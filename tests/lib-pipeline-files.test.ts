@@ -65,7 +65,7 @@ void test('run-monitoring hands its children the module\'s paths', () => {
   const o: PipelineOptions = {
     root: '/root', mode: 'all', dataDir: dir, logDir: '/logs', logLevel: 'info', outputFile: join(dir, 'pod_metrics.csv'),
     source: 'k8s', namespace: undefined, kubeconfig: undefined, prometheusUrl: undefined, generatorInterval: 5, watchInterval: 10,
-    alertThreshold: 0.7, noLlm: true, llmArgs: [], scoresFile: undefined,
+    alertThreshold: 0.7, noLlm: true, scoresFile: undefined,
   };
   const [collector, agent, analysis] = pipelineChildren(o);
   assert.equal(collector!.heartbeat, heartbeatPath(pipelineFile(dir, 'metrics'), 'dataset-generator'));

@@ -20,6 +20,7 @@ import { CsvTailer, type TailPosition } from '../../lib/csv-tailer.ts';
 import { BinaryStateRef, CHECKPOINT_VERSION, loadCheckpoint, saveCheckpointAsync, type Checkpoint } from '../../lib/checkpoint.ts';
 import { writeFileAtomicAsync } from '../../lib/atomic-file.ts';
 import { heartbeat, writeHeartbeatAsync } from '../../lib/heartbeat.ts';
+import { INSIGHTS_DETAIL_MAX } from './options.ts';
 import { checkpointStateFileName, heartbeatFileName, heartbeatPath } from '../../lib/pipeline-files.ts';
 import { PodInsights, type ModelInfo, type PodInsight } from '../../lib/schemas.ts';
 import type { PodScore } from '../../models/pod-scorer.ts';
@@ -71,7 +72,7 @@ export interface AgentConfig {
   insightsDetailMax?: number | undefined;
 }
 
-export const INSIGHTS_DETAIL_MAX = 5000;
+export { INSIGHTS_DETAIL_MAX };
 /** Bytes of a state file handed to writes and not yet written, beyond which the slices wait. */
 const STATE_IN_FLIGHT_MAX = 16 << 20;
 /**
