@@ -260,7 +260,9 @@ process.exitCode = await runMonitoring(cfg, { out: process.stdout, log: memoryLo
       return null;
     }
   });
-  await new Promise((r) => setTimeout(r, 1000)); // their SIGTERM handlers are installed
+  // Each fake child installs its SIGTERM handler in the same tick as it records its start.
+  const events = () => (existsSync(join(dir, 'events')) ? readFileSync(join(dir, 'events'), 'utf8') : '');
+  await until('three children to record their start', () => (events().match(/ start /g)?.length ?? 0) >= 3);
   proc.kill('SIGTERM');
   assert.equal(await exited, 0, output);
   for (const pid of pids) assert.equal(pidAlive(pid), false, `child ${pid} exited`);
