@@ -52,7 +52,7 @@ export interface AgentConfig {
   watchInterval: number;
   /**
    * Seconds between checkpoints while following (default: watchInterval). A checkpoint copies every pod's
-   * state (1 GB at 150,000 pods: ~0.8 s of the scoring thread and 1 GB written), so a large cluster may take one
+   * state (its cost to the scoring thread at 150,000 pods: docs/BENCHMARKS.md), so a large cluster may take one
    * less often; a restart then scores again the rows since the last one (never loses or repeats a score line).
    */
   checkpointInterval?: number | undefined;
