@@ -10,7 +10,8 @@ import { alertThresholdOption, checkNonNegative, checkPositive, checkUnitInterva
 import { PIPELINE_FILE_NAMES, pipelineFile } from './lib/pipeline-files.ts';
 import type { Mode } from './orchestrator/child-specs.ts';
 import { InstanceLockedError } from './orchestrator/lock.ts';
-import { runMonitoring, type MonitorConfig } from './orchestrator/monitor.ts';
+import type { MonitorConfig } from './orchestrator/monitor.ts';
+import { runMonitoring } from './orchestrator/monitor-run.ts';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 /** The simulated cluster's default tick (its --tick-seconds). */

@@ -2,10 +2,9 @@
 // threshold, shows the exact operation, runs it as a server-side dry run, asks the person (y/n/a/q),
 // applies it, and verifies after a delay that the anomaly cleared. Every step goes to the audit log.
 // Standalone, and the interactive step run-monitoring drives (it inherits the terminal).
-import { dirname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import { watch } from 'chokidar';
 import { cli, helpShown, runIfMain, UsageError } from './lib/cli.ts';
+import { untilStopped, watchFile } from './lib/file-watch.ts';
 import { loadKubeConfig, kubeClients } from './lib/kube.ts';
 import { createLogger, type Level } from './lib/log.ts';
 import { guardedStdio } from './lib/stdio.ts';
@@ -14,7 +13,7 @@ import { pipelineFile } from './lib/pipeline-files.ts';
 import { REMEDIATION_OPTIONS } from './remediation/options.ts';
 import { readAnalyses } from './remediation/analysis-file.ts';
 import { AuditLog } from './remediation/audit.ts';
-import { loadPolicy, PolicyError, DEFAULT_POLICY_FILE } from './remediation/config.ts';
+import { loadPolicy, PolicyError, DEFAULT_POLICY_FILE, type RemediationPolicy } from './remediation/config.ts';
 import { RemediationSession, type Mode, type PromptFn } from './remediation/engine.ts';
 import { inquirerPrompt } from './remediation/prompt.ts';
 
@@ -37,23 +36,35 @@ function currentUser(): string {
   }
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const parser = cli('run-remediation', argv, DESCRIPTION)
-    .options(REMEDIATION_OPTIONS);
-  const args = await parser.parseAsync();
-  if (helpShown(argv)) return 0;
+type Args = Awaited<ReturnType<ReturnType<typeof parse>['parseAsync']>>;
 
+function parse(argv: string[]) {
+  return cli('run-remediation', argv, DESCRIPTION).options(REMEDIATION_OPTIONS);
+}
+
+/** What a run needs, checked: the files, the threshold and delay, the mode, and the policy. */
+interface Settings {
+  analysisFile: string;
+  insightsFile: string;
+  auditFile: string;
+  threshold: number;
+  verifyDelay: number;
+  mode: Mode;
+  policy: RemediationPolicy;
+  policySource: string;
+  protectedNamespaces: string[];
+  once: boolean;
+  kubeconfig: string | undefined;
+  logDir: string;
+  logLevel: Level;
+}
+
+function settingsFrom(args: Args): Settings {
   const dataDir = args['data-dir'];
-  const analysisFile = args['analysis-file'] ?? pipelineFile(dataDir, 'analysis');
-  const insightsFile = args['insights-file'] ?? pipelineFile(dataDir, 'insights');
-  const auditFile = args['audit-file'] ?? pipelineFile(dataDir, 'audit');
-  const threshold = args['confidence-threshold'];
-  checkUnitInterval('confidence-threshold', threshold);
-  const verifyDelay = args['verify-delay'];
-  checkNonNegative('verify-delay', verifyDelay);
+  const threshold = checkUnitInterval('confidence-threshold', args['confidence-threshold']);
+  const verifyDelay = checkNonNegative('verify-delay', args['verify-delay']);
   if (args['dry-run'] && args['auto-approve']) throw new UsageError('--dry-run and --auto-approve exclude each other');
   const mode: Mode = args['dry-run'] ? 'dry-run' : args['auto-approve'] ? 'auto-approve' : 'manual';
-
   let loaded;
   try {
     loaded = loadPolicy({ policyFile: args.policy, configFile: args.config as string | undefined });
@@ -65,12 +76,37 @@ export async function main(argv: string[]): Promise<number> {
   if (mode === 'auto-approve' && !policy.autoApprove) {
     throw new UsageError(`refusing to start: --auto-approve needs an "autoApprove" policy (actions, maxActionsPerHour, cooldownMinutes) in the remediation policy (${source})`);
   }
-  const protectedNamespaces = [...new Set([...policy.protectedNamespaces, ...args['protected-namespace'].map(String)])];
+  return {
+    analysisFile: args['analysis-file'] ?? pipelineFile(dataDir, 'analysis'),
+    insightsFile: args['insights-file'] ?? pipelineFile(dataDir, 'insights'),
+    auditFile: args['audit-file'] ?? pipelineFile(dataDir, 'audit'),
+    threshold,
+    verifyDelay,
+    mode,
+    policy,
+    policySource: source,
+    protectedNamespaces: [...new Set([...policy.protectedNamespaces, ...args['protected-namespace'].map(String)])],
+    once: args.once,
+    kubeconfig: args.kubeconfig,
+    logDir: args['log-dir'] as string,
+    logLevel: args['log-level'] as Level,
+  };
+}
 
-  const log = createLogger('run-remediation', { dir: args['log-dir'] as string, level: args['log-level'] as Level, console: 'none' });
+export async function main(argv: string[]): Promise<number> {
+  const args = await parse(argv).parseAsync();
+  if (helpShown(argv)) return 0;
+  return run(settingsFrom(args));
+}
+
+/** Remediation with checked settings: one pass (--once) or a watch of the analysis file until quit or a signal. */
+export async function run(settings: Settings): Promise<number> {
+  const { analysisFile, insightsFile, auditFile, threshold, verifyDelay, mode, policy, protectedNamespaces } = settings;
+  const source = settings.policySource;
+  const log = createLogger('run-remediation', { dir: settings.logDir, level: settings.logLevel, console: 'none' });
   let clients;
   try {
-    clients = kubeClients(loadKubeConfig(args.kubeconfig));
+    clients = kubeClients(loadKubeConfig(settings.kubeconfig));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -158,44 +194,25 @@ export async function main(argv: string[]): Promise<number> {
   // 130 (as a shell reports Ctrl-C) tells run-monitoring the person wants everything to stop.
   const exitCode = (ok: boolean) => (sigint || session.interrupted ? 130 : ok ? 0 : 1);
   try {
-    if (args.once) {
+    if (settings.once) {
       const ok = await pass();
       await finish();
       return exitCode(ok);
     }
 
-    // Watch mode: the analysis file is replaced atomically (rename), so watch its directory.
-    let running = false;
-    let again = false;
-    const run = async () => {
-      if (running) {
-        again = true;
-        return;
-      }
-      running = true;
-      try {
-        do {
-          again = false;
-          await pass();
-        } while (again && !session.quit && !abort.signal.aborted);
-      } finally {
-        running = false;
-      }
-      if (session.quit) stopWatching.abort();
-    };
-    const target = resolve(analysisFile);
-    const watcher = watch(dirname(target), { depth: 0, ignoreInitial: true, awaitWriteFinish: false });
-    watcher.on('all', (_event, path) => {
-      if (resolve(path) === target && !stopWatching.signal.aborted) void run();
+    // Watch mode: a new analysis file starts a pass; 'q' at the prompt ends the watching.
+    const watch = watchFile(analysisFile, {
+      run: async () => {
+        if (session.quit || abort.signal.aborted) return;
+        await pass();
+        if (session.quit) stopWatching.abort();
+      },
+      onError: (err) => log.error('pass failed', { error: err as Error }),
+      onWatchError: (err) => log.warn('watch error', { reason: String(err) }),
     });
     print(`Watching ${analysisFile} for new analyses (Ctrl-C to stop).`);
-    await run();
-    await new Promise<void>((resolveDone) => {
-      if (stopWatching.signal.aborted) resolveDone();
-      else stopWatching.signal.addEventListener('abort', () => resolveDone(), { once: true });
-    });
-    await watcher.close();
-    while (running) await new Promise((r) => setTimeout(r, 50));
+    await untilStopped([], stopWatching.signal);
+    await watch.close();
     await finish();
     return exitCode(true);
   } finally {

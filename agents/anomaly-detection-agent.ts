@@ -1,11 +1,10 @@
 // anomaly-detection-agent: watches pod_insights.json and writes pod_analysis.json, explaining each
 // anomalous pod through an OpenAI-compatible LLM (NVIDIA's Nemotron by default) or the rule-based
 // analyser, with every recommended action vetted against the remediation allow-list.
-import { statSync } from 'node:fs';
-import chokidar from 'chokidar';
 import { readJsonFile } from '../lib/atomic-file.ts';
 import { heartbeat as makeHeartbeat, writeHeartbeat } from '../lib/heartbeat.ts';
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
+import { untilStopped, watchFile } from '../lib/file-watch.ts';
 import { kubeClients, loadKubeConfig, type KubeClients } from '../lib/kube.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { heartbeatPath } from '../lib/pipeline-files.ts';
@@ -81,9 +80,16 @@ function connect(path: string | undefined, log: Logger): KubeClients | null {
   }
 }
 
+type AgentArgs = Awaited<ReturnType<ReturnType<typeof parse>['parseAsync']>>;
+
 export async function main(argv: string[]): Promise<number> {
   const a = await parse(argv).parseAsync();
   if (helpShown(argv)) return 0;
+  return run(a);
+}
+
+/** The agent with parsed options: one cycle (--once) or a watch of the insights file until a signal. */
+export async function run(a: AgentArgs): Promise<number> {
   const log = createLogger(COMMAND, { dir: a['log-dir'] as string, level: a['log-level'] as 'debug' | 'info' | 'warn' | 'error' });
   const llm = makeLlm(a, log);
   const clients = connect(a.kubeconfig, log);
@@ -150,71 +156,21 @@ export async function main(argv: string[]): Promise<number> {
     return (await cycle()) ? 0 : 1;
   }
 
-  // Cycles never overlap: a change during a cycle runs one more cycle after it.
-  let running: Promise<void> | null = null;
-  let again = false;
-  let stopping = false;
-  const trigger = () => {
-    if (stopping) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        try {
-          await cycle();
-        } catch (err) {
-          log.error('cycle failed', { error: err as Error });
-        }
-      } while (again && !stopping);
-    })().finally(() => {
-      running = null;
-    });
-  };
-  // A cycle runs when the insights file is new: another inode, size or mtime. Watch events only prompt that
-  // check, so events that change nothing (our own writes beside the file, a directory that went away) cost a
-  // stat, not a cycle; a stat poll backs up the watch, which can miss a rename under load.
-  let seen = '';
-  const check = () => {
-    let id = 'missing';
-    try {
-      const st = statSync(a['insights-file']);
-      id = `${st.ino}:${st.size}:${st.mtimeMs}`;
-    } catch {
-      // no file (yet): nothing new to analyse
-    }
-    if (id === seen) return;
-    const first = seen === '';
-    seen = id;
-    if (!first && id !== 'missing') trigger();
-  };
-  check();
-  const watcher = chokidar.watch(a['insights-file'], { ignoreInitial: true, awaitWriteFinish: false });
-  watcher.on('add', check).on('change', check).on('error', (err) => log.warn('watch error', { reason: String(err) }));
-  const poll = setInterval(check, 1000);
-  const timer = setInterval(trigger, a.interval * 1000);
-  // Liveness apart from cycles: a cycle waiting on a slow LLM must not look like a hung agent.
+  // A new insights file starts a cycle; so does every --interval (analyses also age: resolved limits,
+  // LLM retries). Liveness apart from cycles: a cycle waiting on a slow LLM must not look like a hung agent.
+  const watch = watchFile(a['insights-file'], {
+    run: async () => void (await cycle()),
+    everySeconds: a.interval,
+    onError: (err) => log.error('cycle failed', { error: err as Error }),
+    onWatchError: (err) => log.warn('watch error', { reason: String(err) }),
+  });
   const beat = setInterval(heartbeat, Math.max(1, Math.min(a.interval, 10)) * 1000);
   log.info('watching', { insights: a['insights-file'], analysis: a['analysis-file'] });
-  trigger();
 
-  await new Promise<void>((resolve) => {
-    const stop = (sig: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info(`${sig}: stopping`);
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
-  clearInterval(timer);
+  const sig = await untilStopped(['SIGINT', 'SIGTERM']);
+  log.info(`${sig}: stopping`);
   clearInterval(beat);
-  clearInterval(poll);
-  await watcher.close();
-  if (running) await running;
+  await watch.close();
   engine.write();
   finished = true;
   heartbeat();

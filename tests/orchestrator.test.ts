@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Supervisor } from '../orchestrator/supervisor.ts';
 import { pidAlive, acquireInstanceLock, InstanceLockedError, LOCK_FILE_NAME } from '../orchestrator/lock.ts';
-import { condense, runMonitoring, STATUS_FILE_NAME, type MonitorConfig } from '../orchestrator/monitor.ts';
+import { condense, STATUS_FILE_NAME, type MonitorConfig } from '../orchestrator/monitor.ts';
+import { runMonitoring } from '../orchestrator/monitor-run.ts';
 import { archiveEarlierDemo } from '../orchestrator/demo-reset.ts';
 import { PipelineWatch } from '../orchestrator/pipeline-watch.ts';
 import { renderStatus, StatusView } from '../orchestrator/status-view.ts';
@@ -237,7 +238,7 @@ void test('SIGTERM to a run-monitoring process stops its children and exits 0', 
   const launcher = join(dir, 'launch.mts');
   writeFileSync(
     launcher,
-    `import { runMonitoring } from ${JSON.stringify(resolve('orchestrator/monitor.ts'))};
+    `import { runMonitoring } from ${JSON.stringify(resolve('orchestrator/monitor-run.ts'))};
 import { memoryLogger } from ${JSON.stringify(resolve('lib/log.ts'))};
 const cfg = JSON.parse(process.argv[2]);
 const stopSignal = new Promise((r) => { process.once('SIGTERM', () => r('SIGTERM')); process.once('SIGINT', () => r('SIGINT')); });
