@@ -77,9 +77,16 @@ function checkInput(path: string): { ok: boolean; message: string } {
   }
 }
 
+type Args = ReturnType<typeof parse>;
+
 export async function main(argv: string[]): Promise<number> {
   const args = parse(argv);
   if (helpShown(argv)) return 0;
+  return run(args);
+}
+
+/** The agent with parsed options: --test, one pass (--once), or following the CSV until a signal. */
+export async function run(args: Args): Promise<number> {
   const log = createLogger(COMMAND, { dir: String(args['log-dir']), level: args['log-level'] as Level });
   const threshold = args['alert-threshold'];
 
@@ -132,6 +139,7 @@ export async function main(argv: string[]): Promise<number> {
       await agent.runOnce();
       await agent.close();
     } else {
+      // Listeners stay for the whole flush: a second signal must not kill a checkpoint being written.
       const stop = new AbortController();
       const onSignal = (sig: string) => {
         log.info(`${sig} received: flushing and checkpointing`);
