@@ -38,7 +38,8 @@ export function loadConfigSection(command: string, argv: string[] = []): Record<
 /** A yargs parser with the shared precedence, --config, strict options and --help. */
 export function cli(command: string, argv: string[], description: string) {
   const config = loadConfigSection(command, argv);
-  return yargs(argv)
+  const parser = yargs(argv);
+  return parser
     .scriptName(command)
     .usage(`$0 [options]\n\n${description}`)
     .env(ENV_PREFIX)
@@ -49,6 +50,9 @@ export function cli(command: string, argv: string[], description: string) {
     })
     .option('log-dir', COMMON_OPTIONS['log-dir'])
     .option('log-level', COMMON_OPTIONS['log-level'])
+    // A single-valued option given twice takes its last value, as in most CLIs (yargs would make it an
+    // array that reaches fs calls and number checks); repeatable options (array: true) keep every value.
+    .middleware((parsed) => lastValueWins(parsed, (parser as unknown as DeclaredOptions).getOptions().array), true)
     // Before the command's own checks: an empty number would otherwise reach them as 0. yargs passes its
     // parser options (the declared number options and their aliases) as the second argument.
     .check((parsed, declared) => {
@@ -67,6 +71,21 @@ export function cli(command: string, argv: string[], description: string) {
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });
+}
+
+/** yargs keeps its declared options at run time but leaves getOptions() out of its types. */
+interface DeclaredOptions {
+  getOptions(): { array: string[] };
+}
+
+const camel = (key: string) => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Collapses repeated values of options not declared `array` to the last one (in place). */
+export function lastValueWins(parsed: Record<string, unknown>, arrayOptions: readonly string[]): void {
+  const arrays = new Set(arrayOptions.flatMap((k) => [k, camel(k)]));
+  for (const [key, value] of Object.entries(parsed)) {
+    if (key !== '_' && Array.isArray(value) && !arrays.has(key)) parsed[key] = value.at(-1);
+  }
 }
 
 /** True when `moduleUrl` is the file node was started with (`npx tsx file.ts`). */

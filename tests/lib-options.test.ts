@@ -118,3 +118,16 @@ void test('the command lines run-monitoring builds parse back, strictly, to the 
   // The dataset agent's own builder covers the common options too.
   assert.deepEqual(datasetAgentArgv({ 'log-level': COMMON_OPTIONS['log-level'].default }), ['--log-level', 'info']);
 });
+
+void test('a single-valued option given twice takes its last value; a repeatable one keeps every value', () => {
+  const a = parseWith('anomaly-detection-agent', ANOMALY_AGENT_OPTIONS, [
+    '--input-file', 'a.csv', '--input-file', 'b.csv',
+    '--max-replicas', '5', '--max-replicas', '7',
+    '--protected-namespace', 'x', '--protected-namespace', 'y',
+  ]);
+  assert.equal(a['input-file'], 'b.csv');
+  assert.equal(a.inputFile, 'b.csv');
+  assert.equal(a['max-replicas'], 7);
+  assert.deepEqual(a['protected-namespace'], ['x', 'y']);
+  assert.deepEqual(a.protectedNamespace, ['x', 'y']);
+});
