@@ -94,6 +94,16 @@ function resourcesProblem(p: SetResourcesParams, ctx: PodContext, opts: GuardOpt
     if (next < current) return `${what} would be lowered (an anomaly is not fixed by less headroom)`;
     if (next > current * opts.maxRaiseFactor) return `${what} raised more than ${opts.maxRaiseFactor}×`;
   }
+  // Requests reserve capacity on the node: bounded like limits, and never above the limit they will run under.
+  const requests: Array<[string, number, number, number]> = [
+    ['memory request', memoryBytes(p.requests?.memory), memoryBytes(container.requests.memory), memoryBytes(p.limits?.memory ?? container.limits.memory)],
+    ['cpu request', cpuMillis(p.requests?.cpu), cpuMillis(container.requests.cpu), cpuMillis(p.limits?.cpu ?? container.limits.cpu)],
+  ];
+  for (const [what, next, current, limit] of requests) {
+    if (!Number.isFinite(next)) continue;
+    if (Number.isFinite(current) && next > current * opts.maxRaiseFactor) return `${what} raised more than ${opts.maxRaiseFactor}×`;
+    if (Number.isFinite(limit) && next > limit) return `${what} would exceed the limit`;
+  }
   return null;
 }
 
