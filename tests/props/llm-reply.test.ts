@@ -235,4 +235,7 @@ void test('guard: a request raised more than the raise factor, or above the limi
     'cpu request would exceed the limit',
   ]);
   assert.deepEqual(kept.map((a) => a.action === 'set_resources' && a.params.requests), [{ memory: '384Mi', cpu: '400m' }]);
+  // Without container facts (cluster unreachable) a request above the limit set in the same action still goes.
+  const blind = vetActions([setRequests({ cpu: '64' }, { cpu: '250m' })], context({ containers: [] }), GUARD);
+  assert.deepEqual(blind.dropped.map((d) => d.reason), ['cpu request would exceed the limit']);
 });
