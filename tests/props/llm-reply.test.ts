@@ -10,7 +10,7 @@ import type { PodContext } from '../../agents/analysis/context-types.ts';
 import { podNode, topOwner } from '../../agents/analysis/context-types.ts';
 import { vetActions, type GuardOptions } from '../../agents/analysis/guard.ts';
 import type { LlmClient } from '../../agents/analysis/llm-client.ts';
-import { parseReply } from '../../agents/analysis/prompt.ts';
+import { parseReply, REPLY_LIMITS } from '../../agents/analysis/prompt.ts';
 import { cpuMillis, memoryBytes } from '../../agents/analysis/quantity.ts';
 import { memoryLogger } from '../../lib/log.ts';
 import { ACTION_NAMES, ActionParams, PodAnalysis, type RecommendedAction } from '../../lib/schemas.ts';
@@ -182,7 +182,10 @@ void test('property: parseReply never throws, on any text', () => {
     fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.json(), replyText), (text) => {
       const r = parseReply(text);
       assert.equal(typeof r.ok, 'boolean');
-      if (!r.ok) assert.equal(typeof r.problem, 'string');
+      if (!r.ok) return assert.equal(typeof r.problem, 'string');
+      assert.ok(r.reply.root_cause.length <= REPLY_LIMITS.rootCause && r.reply.explanation.length <= REPLY_LIMITS.explanation);
+      assert.ok(r.reply.evidence.length <= REPLY_LIMITS.evidence && r.reply.evidence.every((l) => l.length <= REPLY_LIMITS.line));
+      assert.ok(r.reply.recommended_actions.length <= REPLY_LIMITS.actions);
     }),
     { numRuns: 2000 },
   );
@@ -238,4 +241,19 @@ void test('guard: a request raised more than the raise factor, or above the limi
   // Without container facts (cluster unreachable) a request above the limit set in the same action still goes.
   const blind = vetActions([setRequests({ cpu: '64' }, { cpu: '250m' })], context({ containers: [] }), GUARD);
   assert.deepEqual(blind.dropped.map((d) => d.reason), ['cpu request would exceed the limit']);
+});
+
+// Found by the fault matrix (a reply ten times the token budget): the reply's text and actions were unbounded.
+void test('parseReply: an over-long reply is clipped to the reply limits, not refused', () => {
+  const r = parseReply(JSON.stringify({
+    severity: 'high', root_cause: 'r'.repeat(5000), explanation: 'e'.repeat(50_000), evidence: Array.from({ length: 100 }, () => 'v'.repeat(1000)),
+    recommended_actions: Array.from({ length: 100 }, () => ({ action: 'restart_pod', params: {}, rationale: 'x'.repeat(5000) })),
+  }));
+  assert.ok(r.ok);
+  assert.equal(r.reply.root_cause.length, REPLY_LIMITS.rootCause);
+  assert.ok(r.reply.root_cause.endsWith('…'));
+  assert.equal(r.reply.explanation.length, REPLY_LIMITS.explanation);
+  assert.equal(r.reply.evidence.length, REPLY_LIMITS.evidence);
+  assert.equal(r.reply.recommended_actions.length, REPLY_LIMITS.actions);
+  assert.equal(r.reply.recommended_actions[0]!.rationale.length, REPLY_LIMITS.line);
 });
