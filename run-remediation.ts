@@ -2,13 +2,16 @@
 // threshold, shows the exact operation, runs it as a server-side dry run, asks the person (y/n/a/q),
 // applies it, and verifies after a delay that the anomaly cleared. Every step goes to the audit log.
 // Standalone, and the interactive step run-monitoring drives (it inherits the terminal).
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { watch } from 'chokidar';
 import { cli, helpShown, runIfMain, UsageError } from './lib/cli.ts';
 import { loadKubeConfig, kubeClients } from './lib/kube.ts';
 import { createLogger, type Level } from './lib/log.ts';
 import { guardedStdio } from './lib/stdio.ts';
+import { checkNonNegative, checkUnitInterval } from './lib/options.ts';
+import { pipelineFile } from './lib/pipeline-files.ts';
+import { REMEDIATION_OPTIONS } from './remediation/options.ts';
 import { readAnalyses } from './remediation/analysis-file.ts';
 import { AuditLog } from './remediation/audit.ts';
 import { loadPolicy, PolicyError, DEFAULT_POLICY_FILE } from './remediation/config.ts';
@@ -36,29 +39,18 @@ function currentUser(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const parser = cli('run-remediation', argv, DESCRIPTION)
-    .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)' })
-    .option('data-dir', { type: 'string', default: 'data', describe: 'Directory of the pipeline files' })
-    .option('analysis-file', { type: 'string', describe: 'Analyses to act on (default <data-dir>/pod_analysis.json)' })
-    .option('insights-file', { type: 'string', describe: 'Insights used to verify (default <data-dir>/pod_insights.json)' })
-    .option('audit-file', { type: 'string', describe: 'Append-only audit log (default <data-dir>/remediation_history.jsonl)' })
-    .option('policy', { type: 'string', describe: `Remediation policy file (bounds, protected namespaces, auto-approve; default ${DEFAULT_POLICY_FILE})` })
-    .option('confidence-threshold', { type: 'number', default: 0.7, describe: 'Only analyses with anomaly_probability at or above this' })
-    .option('verify-delay', { type: 'number', default: 60, describe: 'Seconds after an action before verifying that the anomaly cleared' })
-    .option('protected-namespace', { type: 'string', array: true, default: [] as string[], describe: 'Namespace never touched (repeatable; adds to the policy\'s list, kube-system by default)' })
-    .option('dry-run', { type: 'boolean', default: false, describe: 'Show and record proposals (with the server-side dry run) but execute nothing' })
-    .option('auto-approve', { type: 'boolean', default: false, describe: 'Execute without asking the action kinds the policy\'s autoApprove allows (rate-limited; refuses to start without that policy)' })
-    .option('once', { type: 'boolean', default: false, describe: 'Process the current analyses, wait for verifications, and exit (default: keep watching the analysis file)' });
+    .options(REMEDIATION_OPTIONS);
   const args = await parser.parseAsync();
   if (helpShown(argv)) return 0;
 
   const dataDir = args['data-dir'];
-  const analysisFile = args['analysis-file'] ?? join(dataDir, 'pod_analysis.json');
-  const insightsFile = args['insights-file'] ?? join(dataDir, 'pod_insights.json');
-  const auditFile = args['audit-file'] ?? join(dataDir, 'remediation_history.jsonl');
+  const analysisFile = args['analysis-file'] ?? pipelineFile(dataDir, 'analysis');
+  const insightsFile = args['insights-file'] ?? pipelineFile(dataDir, 'insights');
+  const auditFile = args['audit-file'] ?? pipelineFile(dataDir, 'audit');
   const threshold = args['confidence-threshold'];
-  if (!(threshold >= 0 && threshold <= 1)) throw new UsageError('--confidence-threshold must be between 0 and 1');
+  checkUnitInterval('confidence-threshold', threshold);
   const verifyDelay = args['verify-delay'];
-  if (!(verifyDelay >= 0)) throw new UsageError('--verify-delay must be a number of seconds >= 0');
+  checkNonNegative('verify-delay', verifyDelay);
   if (args['dry-run'] && args['auto-approve']) throw new UsageError('--dry-run and --auto-approve exclude each other');
   const mode: Mode = args['dry-run'] ? 'dry-run' : args['auto-approve'] ? 'auto-approve' : 'manual';
 

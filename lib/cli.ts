@@ -5,10 +5,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import yargs, { type Argv } from 'yargs';
+import yargs from 'yargs';
 import { guardedStdio } from './stdio.ts';
+import { COMMON_OPTIONS, rejectEmptyNumbers } from './options.ts';
+import { UsageError } from './usage-error.ts';
+
+export { UsageError };
 
 export const DEFAULT_CONFIG_FILE = 'config/podsentinel.json';
+const ENV_PREFIX = 'PODSENTINEL';
 
 function configFileFrom(argv: string[]): string | undefined {
   const i = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
@@ -30,21 +35,26 @@ export function loadConfigSection(command: string, argv: string[] = []): Record<
   return { ...pick('common'), ...pick(command) };
 }
 
-export class UsageError extends Error {}
-
 /** A yargs parser with the shared precedence, --config, strict options and --help. */
-export function cli(command: string, argv: string[], description: string): Argv {
+export function cli(command: string, argv: string[], description: string) {
+  const config = loadConfigSection(command, argv);
   return yargs(argv)
     .scriptName(command)
     .usage(`$0 [options]\n\n${description}`)
-    .env('PODSENTINEL')
-    .config(loadConfigSection(command, argv))
+    .env(ENV_PREFIX)
+    .config(config)
     .option('config', {
-      type: 'string',
+      ...COMMON_OPTIONS.config,
       describe: `JSON config file ("common" and "${command}" sections); default ${DEFAULT_CONFIG_FILE} when present`,
     })
-    .option('log-dir', { type: 'string', default: 'logs', describe: 'Directory for structured JSON logs' })
-    .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const })
+    .option('log-dir', COMMON_OPTIONS['log-dir'])
+    .option('log-level', COMMON_OPTIONS['log-level'])
+    // Before the command's own checks: an empty number would otherwise reach them as 0. yargs passes its
+    // parser options (the declared number options and their aliases) as the second argument.
+    .check((parsed, declared) => {
+      rejectEmptyNumbers(declared as never, { argv, env: process.env, envPrefix: ENV_PREFIX, config, parsed });
+      return true;
+    })
     .epilogue(
       'Precedence: command-line flags > environment variables (PODSENTINEL_<OPTION_NAME>) > config file > defaults.',
     )

@@ -5,15 +5,18 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeJsonAtomic } from '../lib/atomic-file.ts';
 import type { Logger } from '../lib/log.ts';
+import { childLogFile, PIPELINE_FILE_NAMES } from '../lib/pipeline-files.ts';
 import {
   parseSimReady,
   pipelineChildren,
   pipelineFiles,
+  remediationStepArgv,
   simChild,
   type PipelineOptions,
   type SupervisedChild,
 } from './child-specs.ts';
-import { hbNumber, judgeHeartbeat, RateMeter } from './heartbeat.ts';
+import { judgeHeartbeat, RateMeter } from './heartbeat.ts';
+import { heartbeatSummary, readHeartbeat } from '../lib/heartbeat.ts';
 import { archiveEarlierDemo } from './demo-reset.ts';
 import { acquireInstanceLock } from './lock.ts';
 import { PipelineWatch } from './pipeline-watch.ts';
@@ -24,8 +27,8 @@ import { Supervisor, type SupervisorOptions } from './supervisor.ts';
 export interface MonitorConfig extends PipelineOptions {
   demo: { scenario: string; speed: number; seed: number | undefined } | null;
   remediation: boolean;
-  /** Extra flags for run-remediation (e.g. --dry-run). */
-  remediationArgs: string[];
+  /** run-remediation --dry-run: show and record, change nothing. */
+  remediationDryRun: boolean;
   /** Analyses below this probability are not offered for approval (run-remediation's threshold too). */
   confidenceThreshold: number;
   /** Seconds after an action before run-remediation verifies it. */
@@ -37,7 +40,7 @@ export interface MonitorConfig extends PipelineOptions {
   stopTimeout: number;
 }
 
-export const STATUS_FILE_NAME = '.run-monitoring-status.json';
+export const STATUS_FILE_NAME = PIPELINE_FILE_NAMES.status;
 
 export interface MonitorIO {
   out: Output;
@@ -136,7 +139,7 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
     recordChildren();
     log[expected ? 'info' : 'warn']('child exited', { child: name, code, signal });
     if (!expected) {
-      const logFile = resolve(cfg.logDir, `${name}.out.log`);
+      const logFile = childLogFile(cfg.logDir, name);
       const last = lastLine(logFile);
       view.event(`${name} exited (${signal ?? `code ${code}`})${last ? `: ${last}` : ''} — see ${logFile}`);
     }
@@ -147,7 +150,7 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
   });
   supervisor.on('gave-up', (name, crashes, windowMs) => {
     log.error('child keeps crashing; gave up', { child: name, crashes, windowMs });
-    view.event(`ERROR ${name} crashed ${crashes} times in ${Math.round(windowMs / 1000)}s: not restarted; the rest go on. See ${resolve(cfg.logDir, `${name}.out.log`)}`);
+    view.event(`ERROR ${name} crashed ${crashes} times in ${Math.round(windowMs / 1000)}s: not restarted; the rest go on. See ${childLogFile(cfg.logDir, name)}`);
   });
   supervisor.on('error', (name, err) => log.error('child error', { child: name, err }));
 
@@ -192,18 +195,10 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
             script: join(cfg.root, 'run-remediation.ts'),
             confidenceThreshold: cfg.confidenceThreshold,
             cwd: cfg.root,
-            args: [
-              '--once',
-              '--confidence-threshold', String(cfg.confidenceThreshold),
-              '--verify-delay', String(cfg.verifyDelay),
-              '--analysis-file', files.analysis,
-              '--insights-file', files.insights,
-              '--audit-file', files.audit,
-              ...(opts.kubeconfig ? ['--kubeconfig', resolve(opts.kubeconfig)] : []),
-              '--log-dir', resolve(cfg.logDir),
-              ...(cfg.configFile ? ['--config', resolve(cfg.configFile)] : []),
-              ...cfg.remediationArgs,
-            ],
+            args: remediationStepArgv(
+              { ...opts, confidenceThreshold: cfg.confidenceThreshold, verifyDelay: cfg.verifyDelay, dryRun: cfg.remediationDryRun },
+              files,
+            ),
             onStart: (ids) => {
               log.info('remediation started', { analyses: ids });
               view.pause();
@@ -232,12 +227,10 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
             childStartedAt: st.startedAt ? Date.parse(st.startedAt) : null,
           });
           if (st.state === 'running') health = hb.health;
-          const parts = [fmtAge(hb.ageMs)];
-          const lag = hbNumber(hb.data, 'lag_bytes');
+          const parts = [hb.invalid ? `invalid heartbeat (${hb.invalid})` : fmtAge(hb.ageMs)];
+          const { lagBytes: lag, rows, anomalies } = hb.data ? heartbeatSummary(hb.data) : {};
           if (lag !== undefined) parts.push(`lag ${fmtBytes(lag)}`);
-          const rows = hbNumber(hb.data, 'rows_total', 'rows_read');
           if (rows !== undefined) parts.push(`rows ${rows.toLocaleString('en-US')}`);
-          const anomalies = hbNumber(hb.data, 'anomalies', 'analyses', 'open');
           if (anomalies !== undefined) parts.push(`anomalies ${anomalies}`);
           detail = [detail, ...parts].filter(Boolean).join(' · ');
         } else if (st.state === 'running' && !sc) health = 'ok'; // the simulator has no heartbeat
@@ -252,10 +245,9 @@ export async function runMonitoring(cfg: MonitorConfig, io: MonitorIO): Promise<
       const { snapshot, events } = watch.poll();
       for (const l of events.lines) log.info('pipeline event', { line: l });
       for (const l of condense(events.lines)) view.event(l);
-      const collectorHb = collector?.heartbeat ? judgeHeartbeat(collector.heartbeat, { staleAfterMs: 1, graceMs: 0, childStartedAt: null }).data : null;
-      const rowsTotal = hbNumber(collectorHb, 'rows_total');
+      const collectorHb = collector?.heartbeat ? readHeartbeat(collector.heartbeat) : null;
+      const { rows: rowsTotal, pods: podsFromCollector } = collectorHb?.status === 'ok' ? heartbeatSummary(collectorHb.heartbeat) : {};
       if (rowsTotal !== undefined) rowsMeter.add(rowsTotal);
-      const podsFromCollector = hbNumber(collectorHb, 'pods');
       const kids = childLines();
       view.update({
         title,
@@ -361,7 +353,7 @@ export function condense(lines: string[], maxAnomalies = 5, maxAnalyses = 3): st
     else out.push(l);
   }
   if (moreAnomalies.length) out.push(`... and ${moreAnomalies.length} more anomalies: ${moreAnomalies.join(', ')}`);
-  if (moreAnalyses.length) out.push(`... and ${moreAnalyses.length} more analyses: ${moreAnalyses.join(', ')} (see pod_analysis.json)`);
+  if (moreAnalyses.length) out.push(`... and ${moreAnalyses.length} more analyses: ${moreAnalyses.join(', ')} (see ${PIPELINE_FILE_NAMES.analysis})`);
   return out;
 }
 

@@ -3,7 +3,7 @@
 // workload, containers and node, never at a protected namespace, within bounds. Anything else is dropped
 // with a reason the caller logs.
 import { ACTION_NAMES, RecommendedAction, type ActionName } from '../../lib/schemas.ts';
-import { cpuMillis, memoryBytes } from './quantity.ts';
+import { cpuMillis, memoryBytes } from '../../lib/quantity.ts';
 import { podNode, topOwner, type PodContext } from './context-types.ts';
 
 export interface GuardOptions {
