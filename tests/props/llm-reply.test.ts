@@ -11,7 +11,7 @@ import { podNode, topOwner } from '../../agents/analysis/context-types.ts';
 import { vetActions, type GuardOptions } from '../../agents/analysis/guard.ts';
 import type { LlmClient } from '../../agents/analysis/llm-client.ts';
 import { parseReply, REPLY_LIMITS } from '../../agents/analysis/prompt.ts';
-import { cpuMillis, memoryBytes } from '../../agents/analysis/quantity.ts';
+import { cpuMillis, memoryBytes } from '../../lib/quantity.ts';
 import { memoryLogger } from '../../lib/log.ts';
 import { ACTION_NAMES, ActionParams, PodAnalysis, type RecommendedAction } from '../../lib/schemas.ts';
 import { container, context, deps, insight } from '../helpers/analysis-fixtures.ts';
