@@ -148,7 +148,8 @@ const refused = (cases: Array<[string, Outcome]>) => {
   for (const [, out] of cases) assert.ok(!out.ok && out.error instanceof UsageError);
 };
 
-// Blank and non-numeric values that yargs turns into numbers (0, 1, an array) without a word.
+// Blank values (refused since lib/options.ts) and non-numeric config values (true, false, null, an array)
+// that yargs turns into numbers or passes through without a word.
 void test('blank or non-numeric values are refused, not read as 0, 1 or an array', () => {
   refused([
     ['flag ""', alertThreshold({ flag: '' })],
@@ -158,7 +159,8 @@ void test('blank or non-numeric values are refused, not read as 0, 1 or an array
   ]);
 });
 
-// yargs leaves a number option given without its value undefined, so the default is used without a word.
+// A number option followed by "-" or by another flag is left undefined by yargs, so the default is used
+// without a word.
 void test('a numeric flag without its value is refused, not read as the default', () => {
   refused([
     ['--alert-threshold (last)', fromArgs(['--alert-threshold'])],
