@@ -66,6 +66,8 @@ export function configFrom(argv: string[]): MonitorConfig | null {
   checkUnitInterval('alert-threshold', a['alert-threshold']);
   checkUnitInterval('confidence-threshold', a['confidence-threshold']);
   if (a['verify-delay'] !== undefined) checkNonNegative('verify-delay', a['verify-delay']);
+  // Before the defaults derived from it (5/speed s per tick): --speed 0 is about --speed, not Infinity.
+  positive('speed', a.speed);
   if (a.source === 'prometheus' && !a['prometheus-url'] && !a.demo) throw new UsageError('--source prometheus needs --prometheus-url');
   const dataDir = resolve(a['data-dir']);
   return {

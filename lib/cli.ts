@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
+import { z } from 'zod';
 import { guardedStdio } from './stdio.ts';
 import { COMMON_OPTIONS, rejectEmptyNumbers } from './options.ts';
 import { UsageError } from './usage-error.ts';
@@ -21,17 +22,23 @@ function configFileFrom(argv: string[]): string | undefined {
   return process.env.PODSENTINEL_CONFIG ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
 }
 
+/** A config file: an object whose sections ("common", one per command) are objects of option values. */
+const ConfigFile = z.record(z.string(), z.record(z.string(), z.unknown()));
+
 /** The merged config-file values for a command ({} when there is no file). */
 export function loadConfigSection(command: string, argv: string[] = []): Record<string, unknown> {
   const file = configFileFrom(argv);
   if (!file) return {};
-  let data: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new UsageError(`cannot read config file ${file}: ${(err as Error).message}`);
   }
-  const pick = (k: string) => (data[k] && typeof data[k] === 'object' ? (data[k] as Record<string, unknown>) : {});
+  const shape = ConfigFile.safeParse(parsed);
+  if (!shape.success) throw new UsageError(`config file ${file} must hold a JSON object of sections ("common", "${command}", ...): ${shape.error.issues[0]?.path.join('.') || 'top level'}: ${shape.error.issues[0]?.message}`);
+  const data = shape.data;
+  const pick = (k: string) => data[k] ?? {};
   return { ...pick('common'), ...pick(command) };
 }
 

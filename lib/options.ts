@@ -78,6 +78,7 @@ interface DeclaredOptions {
 }
 
 const isBlank = (v: unknown): boolean => typeof v === 'string' && v.trim() === '';
+const isNumeric = (v: string): boolean => v.trim() !== '' && Number.isFinite(Number(v));
 const envName = (prefix: string, key: string) => `${prefix}_${key.replace(/-/g, '_').toUpperCase()}`;
 
 /**
@@ -103,9 +104,16 @@ export function rejectEmptyNumbers(
     const fromConfig = names.map((n) => ({ name: n, value: sources.config[n] })).find((c) => c.value !== undefined);
     if (fromArgv) {
       if (isBlank(fromArgv.value)) throw new UsageError(`--${fromArgv.name} needs a number (got an empty value)`);
+      // "--x -" or "--x --other": yargs leaves x unset and the default would be used without a word.
+      if (fromArgv.value.startsWith('-') && !isNumeric(fromArgv.value)) throw new UsageError(`--${fromArgv.name} needs a number (got "${fromArgv.value}")`);
     } else if (fromEnv) {
       if (isBlank(fromEnv.value)) throw new UsageError(`--${key} needs a number (${fromEnv.name} is empty)`);
-    } else if (fromConfig && isBlank(fromConfig.value)) throw new UsageError(`--${key} needs a number ("${fromConfig.name}" is empty in the config file)`);
+    } else if (fromConfig) {
+      const v = fromConfig.value;
+      if (isBlank(v)) throw new UsageError(`--${key} needs a number ("${fromConfig.name}" is empty in the config file)`);
+      // yargs would read true/false/null as 1/0 and pass an array through.
+      if (typeof v !== 'number' && typeof v !== 'string') throw new UsageError(`--${key} needs a number ("${fromConfig.name}" is ${JSON.stringify(v)} in the config file)`);
+    }
     const v = sources.parsed[key];
     if (typeof v === 'number' && Number.isNaN(v)) throw new UsageError(`--${key} needs a number`);
   }

@@ -131,3 +131,17 @@ void test('a single-valued option given twice takes its last value; a repeatable
   assert.deepEqual(a['protected-namespace'], ['x', 'y']);
   assert.deepEqual(a.protectedNamespace, ['x', 'y']);
 });
+
+void test('a config file that is not an object of sections, and --speed 0, are usage errors that name the culprit', () => {
+  const dir = tmp();
+  for (const [text, want] of [
+    ['null', /must hold a JSON object/],
+    ['[1, 2]', /must hold a JSON object/],
+    ['{"common": 3}', /common/],
+  ] as const) {
+    const file = join(dir, 'c.json');
+    writeFileSync(file, text);
+    assert.throws(() => parseWith('anomaly-detection-agent', ANOMALY_AGENT_OPTIONS, ['--config', file]), (e: unknown) => e instanceof UsageError && want.test(e.message));
+  }
+  assert.throws(() => configFrom(['--demo', '--speed', '0']), (e: unknown) => e instanceof UsageError && /--speed/.test(e.message) && !/Infinity/.test(e.message));
+});
