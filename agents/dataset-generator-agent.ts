@@ -111,6 +111,15 @@ export async function run(args: Args): Promise<number> {
     return input.ok ? 0 : 1;
   }
 
+  // One pass over a file that is not there would write an empty insights file (and a checkpoint) over
+  // the real ones: a typo must change nothing. Following waits for the collector to create it instead.
+  if (args.once && !existsSync(args['input-file'])) {
+    const msg = `input file ${args['input-file']} does not exist; nothing was written`;
+    log.error(msg);
+    process.stderr.write(`error: ${msg}\n`);
+    return 1;
+  }
+
   const agent = new DatasetAgent(
     {
       inputFile: args['input-file'],
