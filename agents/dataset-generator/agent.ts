@@ -328,7 +328,9 @@ export class DatasetAgent {
       const batch = this.tailer.read(1024 * 1024);
       const t1 = performance.now();
       perf.parse_ms += t1 - t0;
-      if (batch.rows.length === 0 && batch.rejected === 0) {
+      // Nothing consumed: at the end. (A read that only skipped part of an over-long line has no rows but
+      // made progress.)
+      if (batch.rows.length === 0 && batch.rejected === 0 && batch.bytes === 0) {
         drained = true;
         break;
       }
@@ -736,7 +738,12 @@ export class DatasetAgent {
           this.periodicOutputs();
           lastWrite = now;
         }
-        if (!drained) continue; // a backlog: keep reading
+        if (!drained) {
+          // A backlog: keep reading, but let signals, timers and I/O run between budgets (a stop must not
+          // wait for the whole backlog).
+          await new Promise<void>((res) => setImmediate(res));
+          continue;
+        }
         if ((this.job && !this.job.finishing) || this.insights) {
           // Idle: copy the checkpoint's pods and build the insights, yielding to I/O between slices (and
           // waiting a little while the disk is behind, instead of spinning).
