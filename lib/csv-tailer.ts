@@ -9,6 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { CsvHeaderError, MetricsCsvSchema, type MetricRow } from './metrics-csv.ts';
 import type { Logger } from './log.ts';
+import { RejectLog } from './reject-log.ts';
 
 /** Where the tailer stands: the file (by inode), the byte after the last consumed line, and its line number. */
 export interface TailPosition {
@@ -69,14 +70,11 @@ export class CsvTailer {
   readonly stats: TailerStats = { rowsRead: 0, rowsRejected: 0, bytesRead: 0, truncations: 0, rotations: 0 };
   private readonly log: Logger;
   private readonly maxLineBytes: number;
-  private readonly logLimit: number;
   private buf: Buffer;
   private file: OpenFile | null = null;
   /** Position to resume from when the file is first opened. */
   private resumeAt: TailPosition | undefined;
-  private logWindowStart = 0;
-  private logsInWindow = 0;
-  private suppressed = 0;
+  private readonly rejects: RejectLog;
   private watcher: FSWatcher | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
 
@@ -85,7 +83,7 @@ export class CsvTailer {
     this.log = opts.logger;
     this.buf = Buffer.allocUnsafe(opts.chunkBytes ?? 4 * 1024 * 1024);
     this.maxLineBytes = Math.max(opts.maxLineBytes ?? 1024 * 1024, 1024);
-    this.logLimit = opts.malformedLogsPerMinute ?? 20;
+    this.rejects = new RejectLog(this.log, 'malformed rows skipped', { perReason: opts.malformedLogsPerMinute ?? 20 });
     this.resumeAt = opts.position;
   }
 
@@ -151,6 +149,47 @@ export class CsvTailer {
       if (!this.openPath(0, 0)) break;
     }
     return { rows, rejected, bytes: consumed, position: this.position() };
+  }
+
+  /**
+   * For a run that will not wait for more (--once), once read() returns nothing: takes an unterminated last
+   * line as a line of its own (a header, a row or a malformed row) instead of waiting for its newline. The
+   * position stays before that line, so a later run reads it again once it is whole (the scorer then drops
+   * the repeat as a duplicate).
+   */
+  readUnterminated(): TailBatch {
+    const rows: MetricRow[] = [];
+    let rejected = 0;
+    const f = this.file;
+    const size = f ? (safeFstat(f.fd)?.size ?? 0) : 0;
+    if (f && size > f.offset) {
+      const tail = size - f.offset;
+      const lineNo = f.lineNo + 1;
+      if (f.skipping || tail > this.maxLineBytes) {
+        rejected++;
+        this.stats.rowsRejected++;
+        this.malformed(lineNo, `line longer than ${this.maxLineBytes} bytes (unterminated last line)`);
+      } else {
+        const buf = Buffer.allocUnsafe(tail);
+        const n = readSync(f.fd, buf, 0, tail, f.offset);
+        const line = buf.toString('utf8', 0, n);
+        this.log.warn(`the last line of ${this.path} (line ${lineNo}) has no newline; reading it as complete`);
+        if (f.schema === null) {
+          if (line.trim() !== '') f.schema = this.schemaFor(line);
+        } else if (line !== '\r') {
+          const r = f.schema.parseLine(line);
+          if (r.ok) {
+            rows.push(r.row);
+            this.stats.rowsRead++;
+          } else {
+            rejected++;
+            this.stats.rowsRejected++;
+            this.malformed(lineNo, `${r.reason} (unterminated last line)`);
+          }
+        }
+      }
+    }
+    return { rows, rejected, bytes: 0, position: this.position() };
   }
 
   /** Calls `onChange` when the file may have grown: chokidar events, plus a poll as a fallback. */
@@ -320,19 +359,14 @@ export class CsvTailer {
     return 1;
   }
 
-  /** Logs a skipped row with its line number, at most `logLimit` a minute (then a summary). */
+  /** Logs a skipped row with its line number, at most `malformedLogsPerMinute` a minute (then a summary). */
   private malformed(lineNo: number, reason: string): void {
-    const now = Date.now();
-    if (now - this.logWindowStart >= 60_000) {
-      if (this.suppressed > 0) this.log.warn(`${this.suppressed} more malformed rows skipped in the last minute (not logged one by one)`);
-      this.logWindowStart = now;
-      this.logsInWindow = 0;
-      this.suppressed = 0;
-    }
-    if (this.logsInWindow < this.logLimit) {
-      this.logsInWindow++;
-      this.log.warn(`skipped malformed row at ${this.path}:${lineNo}: ${reason}`, { line: lineNo, reason });
-    } else this.suppressed++;
+    this.rejects.reject('malformed', `skipped malformed row at ${this.path}:${lineNo}: ${reason}`, { line: lineNo, reason });
+  }
+
+  /** Logs the summary of malformed rows not logged one by one, once its minute is over (now, when `force`). */
+  flushLogs(force = false): void {
+    this.rejects.flush(force);
   }
 }
 

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { CsvTailer } from '../lib/csv-tailer.ts';
 import { METRIC_COLUMNS, formatHeader, formatRows, newMetricRow, type MetricRow } from '../lib/metrics-csv.ts';
 import { memoryLogger } from '../lib/log.ts';
+import { RejectLog } from '../lib/reject-log.ts';
 import { PodInsights } from '../lib/schemas.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -127,5 +128,72 @@ void test('dataset agent --once: a 2 MiB line between rows is one rejected row w
   assert.equal(ins.rows_rejected, 1);
   assert.match(r.err, /line longer than/);
   assert.doesNotMatch(r.err, /truncated/);
+  t.done();
+});
+
+void test('dataset agent --once: a complete final row without its newline is scored, not dropped', async () => {
+  const t = tmp();
+  writeFileSync(t.file('m.csv'), HEADER + text(rows(0, 5)).replace(/\n$/, ''));
+  const r = await runAgent(['--input-file', t.file('m.csv'), '--insights-file', t.file('i.json'), '--log-dir', t.file('logs'), '--detector', 'zscore', '--once', '--from-start']);
+  assert.equal(r.code, 0, r.err);
+  const ins = PodInsights.parse(JSON.parse(readFileSync(t.file('i.json'), 'utf8')));
+  assert.equal(ins.rows_read, 5);
+  assert.equal(ins.pods[0]?.timestamp, rows(4, 1)[0]!.timestamp);
+  assert.match(r.err, /has no newline/);
+  t.done();
+});
+
+void test('dataset agent --once: a file without any LF (bare CR line ends) is an error, not "0 rows"', async () => {
+  const t = tmp();
+  writeFileSync(t.file('m.csv'), (HEADER + text(rows(0, 5))).replace(/\n/g, '\r'));
+  const r = await runAgent(['--input-file', t.file('m.csv'), '--insights-file', t.file('i.json'), '--log-dir', t.file('logs'), '--detector', 'zscore', '--once', '--from-start']);
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.err, /carriage return/);
+  t.done();
+});
+
+void test('dataset agent --once: duplicate and out-of-order rows are counted and logged with their reason', async () => {
+  const t = tmp();
+  const r0 = rows(0, 10);
+  // row 3 twice, then row 1 again after row 5
+  const body = [...r0.slice(0, 4), r0[3]!, r0[4]!, r0[5]!, r0[1]!, ...r0.slice(6)];
+  writeFileSync(t.file('m.csv'), HEADER + text(body));
+  const r = await runAgent(['--input-file', t.file('m.csv'), '--insights-file', t.file('i.json'), '--log-dir', t.file('logs'), '--detector', 'zscore', '--once', '--from-start']);
+  assert.equal(r.code, 0, r.err);
+  const ins = PodInsights.parse(JSON.parse(readFileSync(t.file('i.json'), 'utf8')));
+  assert.equal(ins.rows_read, 12);
+  assert.equal(ins.rows_rejected, 2);
+  assert.match(r.err, new RegExp(`rejected row default/web-1 at ${r0[3]!.timestamp}: duplicate`));
+  assert.match(r.err, new RegExp(`rejected row default/web-1 at ${r0[1]!.timestamp}: out of order`));
+  t.done();
+});
+
+void test('RejectLog: the first few per reason one by one, then one summary per window, the counts kept', () => {
+  const log = memoryLogger();
+  let now = 0;
+  const rl = new RejectLog(log, 'rows rejected', { perReason: 2, windowMs: 60_000, now: () => now });
+  for (let i = 0; i < 5; i++) rl.reject('duplicate', `dup ${i}`);
+  rl.reject('late', 'late 0');
+  assert.deepEqual(log.records.map((r) => r.msg), ['dup 0', 'dup 1', 'late 0']);
+  rl.flush(); // the window is not over: nothing yet
+  assert.equal(log.records.length, 3);
+  now = 61_000;
+  rl.flush();
+  assert.equal(log.records.length, 4);
+  assert.match(log.records[3]!.msg, /^3 more rows rejected in the last 61 s .*duplicate 3/);
+  rl.reject('duplicate', 'dup 5'); // a new window: logged again
+  assert.equal(log.records.at(-1)!.msg, 'dup 5');
+});
+
+void test('readUnterminated: the last line without its newline is a row, and the position stays before it', () => {
+  const t = tmp();
+  writeFileSync(t.file('m.csv'), HEADER + text(rows(0, 3)).replace(/\n$/, ''));
+  const tailer = new CsvTailer({ path: t.file('m.csv'), logger: memoryLogger() });
+  assert.deepEqual(cpus(tailer.read().rows), [0, 1]);
+  const before = tailer.position();
+  const last = tailer.readUnterminated();
+  assert.deepEqual(cpus(last.rows), [2]);
+  assert.deepEqual(tailer.position(), before);
+  void tailer.close();
   t.done();
 });

@@ -16,7 +16,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import type { Logger } from '../../lib/log.ts';
 import type { MetricRow } from '../../lib/metrics-csv.ts';
-import { CsvTailer, type TailPosition } from '../../lib/csv-tailer.ts';
+import { CsvTailer, type TailBatch, type TailPosition } from '../../lib/csv-tailer.ts';
+import { RejectLog } from '../../lib/reject-log.ts';
 import { BinaryStateRef, CHECKPOINT_VERSION, loadCheckpoint, saveCheckpointAsync, type Checkpoint } from '../../lib/checkpoint.ts';
 import { writeFileAtomicAsync } from '../../lib/atomic-file.ts';
 import { PodInsights, type ModelInfo, type PodInsight } from '../../lib/schemas.ts';
@@ -191,6 +192,8 @@ export class DatasetAgent {
   };
   private gcObserver: PerformanceObserver | null = null;
   private readonly log: Logger;
+  /** Parsed rows the agent rejects (duplicate, out of order, late), logged rate-limited. */
+  private readonly rejects: RejectLog;
   private scorer: RowScorer;
   private readonly freshScorer: (() => Promise<RowScorer>) | undefined;
   private readonly print: (line: string) => void;
@@ -225,6 +228,7 @@ export class DatasetAgent {
     this.scorer = scorer;
     this.freshScorer = freshScorer;
     this.log = log;
+    this.rejects = new RejectLog(log, 'rows rejected');
     this.print = print;
   }
 
@@ -317,8 +321,9 @@ export class DatasetAgent {
   /**
    * Reads and scores the complete rows available now, for at most `budgetMs` (so a long backlog does
    * not hold up the insights and heartbeat); `drained` tells whether it reached the end of the input.
+   * `final`: nothing more will be appended (--once), so an unterminated last line is read too.
    */
-  processAvailable(budgetMs = Infinity): { rows: number; drained: boolean } {
+  processAvailable(budgetMs = Infinity, final = false): { rows: number; drained: boolean } {
     const end = Date.now() + budgetMs;
     let rows = 0;
     let drained = false;
@@ -331,18 +336,12 @@ export class DatasetAgent {
       // Nothing consumed: at the end. (A read that only skipped part of an over-long line has no rows but
       // made progress.)
       if (batch.rows.length === 0 && batch.rejected === 0 && batch.bytes === 0) {
+        // Nothing more will come (--once): a last line without its newline is read as complete.
+        if (final) rows += this.consume(this.tailer.readUnterminated(), t1);
         drained = true;
         break;
       }
-      this.rowsRejected += batch.rejected;
-      this.rowsRead += batch.rows.length;
-      rows += batch.rows.length;
-      for (const row of batch.rows) this.handle(row);
-      // Score lines reach the file after every batch (fsync waits for the checkpoint), so a reader of
-      // the scores file sees a row within one batch of its append, not one watch interval.
-      this.scores?.writeBuffered();
-      perf.score_ms += performance.now() - t1;
-      perf.rows_scored += batch.rows.length;
+      rows += this.consume(batch, t1);
       this.checkpointSlice();
       this.insightsSlice();
       if (Date.now() >= end) break;
@@ -352,6 +351,20 @@ export class DatasetAgent {
       this.log.info(`learned from ${this.rowsRead} existing rows (${this.pods.size} pods); alerting on new rows from now on`);
     }
     return { rows, drained };
+  }
+
+  /** Counts and scores a batch of rows read at `t1`; returns its row count. */
+  private consume(batch: TailBatch, t1: number): number {
+    const perf = this.perf;
+    this.rowsRejected += batch.rejected;
+    this.rowsRead += batch.rows.length;
+    for (const row of batch.rows) this.handle(row);
+    // Score lines reach the file after every batch (fsync waits for the checkpoint), so a reader of
+    // the scores file sees a row within one batch of its append, not one watch interval.
+    this.scores?.writeBuffered();
+    perf.score_ms += performance.now() - t1;
+    perf.rows_scored += batch.rows.length;
+    return batch.rows.length;
   }
 
   /**
@@ -393,7 +406,9 @@ export class DatasetAgent {
     }
     const s = this.scorer.score(row);
     if (!s) {
-      this.rowsRejected++; // a duplicate, or a timestamp going backwards (counted by the scorer too)
+      // a duplicate, or a timestamp going backwards (counted by the scorer too)
+      const reason = !e ? 'rejected by the scorer' : row.time === e.lastTime ? 'duplicate' : 'out of order';
+      this.reject(row, reason, e ? `its last row is at ${e.timestamp}` : '');
       return;
     }
     const v = s.verdict;
@@ -423,6 +438,16 @@ export class DatasetAgent {
     this.scores?.add({ timestamp: s.timestamp, namespace: s.namespace, pod: s.pod, probability, anomalous: v.anomalous, type: e.type });
     if (v.anomalous && !was) this.print(alertLine(e, this.cfg.threshold));
     else if (!v.anomalous && was) this.print(`${s.timestamp} cleared  ${key} (p=${e.probability.toFixed(2)})`);
+  }
+
+  private reject(row: MetricRow, reason: string, detail: string): void {
+    this.rowsRejected++;
+    this.rejects.reject(reason, `rejected row ${row.namespace}/${row.pod} at ${row.timestamp}: ${reason}${detail ? ` (${detail})` : ''}`, {
+      namespace: row.namespace,
+      pod: row.pod,
+      timestamp: row.timestamp,
+      reason,
+    });
   }
 
   /** Forgets pods without a row for `forgetAfter` seconds of row time (or left ahead of a clock jump). */
@@ -684,6 +709,8 @@ export class DatasetAgent {
   /** The periodic outputs: forget stale pods, take a checkpoint, write insights and the heartbeat; never waits. */
   private periodicOutputs(): void {
     try {
+      this.rejects.flush();
+      this.tailer.flushLogs();
       this.forgetStale();
       const now = Date.now();
       if (this.cfg.checkpointFile) {
@@ -702,6 +729,8 @@ export class DatasetAgent {
 
   /** Every output at the current position, waiting until each is on disk (--once, and at a stop). */
   async writeOutputs(): Promise<void> {
+    this.rejects.flush(true);
+    this.tailer.flushLogs(true);
     this.forgetStale();
     await this.completeCheckpoint(); // one taken earlier: finish it, then one at the end
     await this.insightsWrite;
@@ -715,7 +744,8 @@ export class DatasetAgent {
 
   /** --once: everything in the file now, then the outputs. */
   async runOnce(): Promise<void> {
-    this.processAvailable();
+    this.processAvailable(Infinity, true);
+    if (this.rowsRead === 0 && this.rowsRejected === 0) this.log.warn(`${this.cfg.inputFile} holds no rows`);
     await this.writeOutputs();
   }
 
