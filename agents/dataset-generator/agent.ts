@@ -9,8 +9,9 @@
 //   rows whose scores are not on disk, nor names a state file that is not on disk.
 // - pod_insights.json is built on the thread (compact beyond --insights-detail-max pods) and written in
 //   the thread pool.
-// Counters: rows_read = rows that parsed; rows_rejected = malformed lines, plus parsed rows the scorer
-// dropped (a duplicate, or a timestamp going backwards for its pod).
+// Counters: rows_read = rows that parsed; rows_rejected = malformed lines, plus parsed rows dropped: a
+// duplicate or a timestamp going backwards for its pod (the scorer), or a late row (more than forgetAfter
+// before the newest row, and not part of a clock jump). Each rejection is logged, rate-limited per reason.
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
@@ -201,9 +202,9 @@ export class DatasetAgent {
   private scores: ScoresFile | null = null;
   private pods = new Map<string, PodEntry>();
   private newestTime = -Infinity;
-  /** Consecutive rows far behind newestTime (see followClockJump). */
-  private behind = 0;
-  private behindMax = -Infinity;
+  /** Consecutive rows far behind newestTime, held until they prove a clock jump or are late (see holdBehind). */
+  private held: MetricRow[] = [];
+  private heldMax = -Infinity;
   /** True while the rows present at start-up are read to warm the state (no alerts, no score lines). */
   private learning = false;
   private job: CheckpointJob | null = null;
@@ -368,37 +369,52 @@ export class DatasetAgent {
   }
 
   /**
-   * The input's clock jumped back (a replayed or regenerated file, a simulated cluster restarted with the
-   * same pod names): after a run of consecutive rows all more than `forgetAfter` before the newest row
-   * seen (as many as there are pods, at least 20), the data clock follows them, so pods are not forgotten
-   * over and over. A pod whose metrics timestamp is stale does not move it: other pods' rows break the run.
+   * A row more than `forgetAfter` before the newest row seen is held, not scored: either the input's clock
+   * jumped back (a replayed or regenerated file, a simulated cluster restarted with the same pod names) or
+   * it is a late row. A run of such rows as long as there are pods (at least 20) is a clock jump: the data
+   * clock follows them and they are scored, so pods are not forgotten over and over. A row in time breaks
+   * the run: the held rows were late, and are rejected, so a late row never moves a pod back in time nor
+   * has live pods forgotten. True when the row was held.
    */
-  private followClockJump(row: MetricRow): void {
+  private holdBehind(row: MetricRow): boolean {
     if (!(row.time < this.newestTime - this.cfg.forgetAfter * 1000)) {
-      this.behind = 0;
-      this.behindMax = -Infinity;
-      return;
+      if (this.held.length > 0) this.rejectHeld();
+      return false;
     }
-    this.behind++;
-    if (row.time > this.behindMax) this.behindMax = row.time;
-    if (this.behind >= Math.max(20, this.pods.size)) {
-      this.log.warn(`the input's timestamps jumped back from ${new Date(this.newestTime).toISOString()} to ${new Date(this.behindMax).toISOString()}; following them`);
-      this.newestTime = this.behindMax;
-      this.behind = 0;
-      this.behindMax = -Infinity;
+    this.held.push(row);
+    if (row.time > this.heldMax) this.heldMax = row.time;
+    if (this.held.length >= Math.max(20, this.pods.size)) {
+      this.log.warn(`the input's timestamps jumped back from ${new Date(this.newestTime).toISOString()} to ${new Date(this.heldMax).toISOString()}; following them`);
+      this.newestTime = this.heldMax;
+      const rows = this.held;
+      this.held = [];
+      this.heldMax = -Infinity;
+      for (const r of rows) this.score(r);
     }
+    return true;
+  }
+
+  /** The held rows did not prove a clock jump: they are late rows. */
+  private rejectHeld(): void {
+    const newest = new Date(this.newestTime).toISOString();
+    for (const r of this.held) this.reject(r, 'late', `more than ${this.cfg.forgetAfter} s before the newest row, ${newest}`);
+    this.held = [];
+    this.heldMax = -Infinity;
   }
 
   private handle(row: MetricRow): void {
     const shard = this.cfg.shard;
     if (shard && shard.count > 1 && shardOf(row.namespace, row.pod, shard.count) !== shard.index) return;
-    this.followClockJump(row);
+    if (!this.holdBehind(row)) this.score(row);
+  }
+
+  private score(row: MetricRow): void {
     const key = `${row.namespace}/${row.pod}`;
     let e = this.pods.get(key);
     if (e && this.job) this.beforeChange(e);
     if (e && row.time < e.lastTime - this.cfg.forgetAfter * 1000) {
-      // Far behind its last row: another incarnation of the pod name, not a late row. Start it afresh
-      // instead of rejecting its rows as "backwards" until the clock catches up.
+      // Far behind its last row but not behind the clock (holdBehind): the clock jumped back and this is
+      // another incarnation of the pod name. Start it afresh instead of rejecting its rows as "backwards".
       this.log.debug(`${key}: timestamp ${row.timestamp} is far before its last row (${e.timestamp}); treating it as a new pod`);
       this.scorer.forget(row.namespace, row.pod);
       this.pods.delete(key);
@@ -473,7 +489,8 @@ export class DatasetAgent {
   startCheckpoint(): boolean {
     const cpPath = this.cfg.checkpointFile;
     if (!cpPath) return false;
-    if (this.job) {
+    // Not while rows are held: the position is past them, and a restart would lose them.
+    if (this.job || this.held.length > 0) {
       this.perf.checkpoints_skipped++;
       return false;
     }
@@ -729,6 +746,7 @@ export class DatasetAgent {
 
   /** Every output at the current position, waiting until each is on disk (--once, and at a stop). */
   async writeOutputs(): Promise<void> {
+    if (this.held.length > 0) this.rejectHeld(); // the input ends before they proved a clock jump
     this.rejects.flush(true);
     this.tailer.flushLogs(true);
     this.forgetStale();
