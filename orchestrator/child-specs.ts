@@ -66,6 +66,8 @@ const kube = (o: PipelineOptions): string[] => (o.kubeconfig ? ['--kubeconfig', 
 const logFile = (o: PipelineOptions, name: string) => ({ logFile: resolve(o.logDir, `${name}.out.log`) });
 // Stale after three missed beats, never sooner than 15 s (model loading, a slow API call).
 const staleAfter = (intervalS: number) => Math.max(15_000, intervalS * 3_000);
+/** Hung (killed and restarted by the supervisor) after six missed beats, never sooner than 60 s. */
+export const hungAfterMs = (intervalS: number): number => Math.max(60_000, intervalS * 6_000);
 
 export function collectorChild(o: PipelineOptions, files: PipelineFiles): SupervisedChild {
   const args = ['--source', o.source, '--interval', String(o.generatorInterval), '--output-file', files.csv, ...kube(o)];
@@ -78,6 +80,8 @@ export function collectorChild(o: PipelineOptions, files: PipelineFiles): Superv
       args: [...args, ...common(o)],
       output: logFile(o, 'dataset-generator'),
       cwd: o.root,
+      // No hung check: it beats only after a successful collection, so it would be killed while it waits
+      // out an unreachable source.
     },
     heartbeat: heartbeatPath(files.csv, 'dataset-generator'),
     staleAfterMs: staleAfter(o.generatorInterval),
@@ -102,6 +106,7 @@ export function datasetAgentChild(o: PipelineOptions, files: PipelineFiles): Sup
       args: [...args, ...common(o)],
       output: logFile(o, 'dataset-generator-agent'),
       cwd: o.root,
+      heartbeat: { file: heartbeatPath(files.insights, 'dataset-generator-agent'), hungAfterMs: hungAfterMs(o.watchInterval) },
     },
     heartbeat: heartbeatPath(files.insights, 'dataset-generator-agent'),
     staleAfterMs: staleAfter(o.watchInterval),
@@ -125,6 +130,7 @@ export function anomalyAgentChild(o: PipelineOptions, files: PipelineFiles): Sup
       args: [...args, ...common(o)],
       output: logFile(o, 'anomaly-detection-agent'),
       cwd: o.root,
+      heartbeat: { file: heartbeatPath(files.analysis, 'anomaly-detection-agent'), hungAfterMs: hungAfterMs(o.watchInterval) },
     },
     heartbeat: heartbeatPath(files.analysis, 'anomaly-detection-agent'),
     staleAfterMs: staleAfter(o.watchInterval),
