@@ -47,7 +47,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('protected-namespace', { type: 'string', array: true, default: [] as string[], describe: 'Namespace never touched (repeatable; adds to the policy\'s list, kube-system by default)' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'Show and record proposals (with the server-side dry run) but execute nothing' })
     .option('auto-approve', { type: 'boolean', default: false, describe: 'Execute without asking the action kinds the policy\'s autoApprove allows (rate-limited; refuses to start without that policy)' })
-    .option('once', { type: 'boolean', default: false, describe: 'Process the current analyses, wait for verifications, and exit (default: keep watching the analysis file)' });
+    .option('once', { type: 'boolean', default: false, describe: 'Process the current analyses, wait for verifications, and exit (default: keep watching the analysis file)' })
+    .option('max-proposals-per-cycle', { type: 'number', default: 20, describe: 'Proposals (each with a server-side dry run) per pass over the analyses; the rest wait for the next pass' });
   const args = await parser.parseAsync();
   if (helpShown(argv)) return 0;
 
@@ -59,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
   if (!(threshold >= 0 && threshold <= 1)) throw new UsageError('--confidence-threshold must be between 0 and 1');
   const verifyDelay = args['verify-delay'];
   if (!(verifyDelay >= 0)) throw new UsageError('--verify-delay must be a number of seconds >= 0');
+  if (!(args['max-proposals-per-cycle'] >= 1)) throw new UsageError('--max-proposals-per-cycle must be 1 or more');
   if (args['dry-run'] && args['auto-approve']) throw new UsageError('--dry-run and --auto-approve exclude each other');
   const mode: Mode = args['dry-run'] ? 'dry-run' : args['auto-approve'] ? 'auto-approve' : 'manual';
 
@@ -105,6 +107,7 @@ export async function main(argv: string[]): Promise<number> {
     print,
     log,
     signal: abort.signal,
+    maxProposalsPerCycle: args['max-proposals-per-cycle'],
   });
 
   print(
@@ -175,6 +178,7 @@ export async function main(argv: string[]): Promise<number> {
     // Watch mode: the analysis file is replaced atomically (rename), so watch its directory.
     let running = false;
     let again = false;
+    let deferredPass: NodeJS.Timeout | undefined;
     const run = async () => {
       if (running) {
         again = true;
@@ -189,6 +193,11 @@ export async function main(argv: string[]): Promise<number> {
       } finally {
         running = false;
       }
+      // Deferred by the per-pass cap: a pass in a while takes them, even if the file does not change.
+      if (session.deferredLastCycle > 0 && !session.quit && !stopWatching.signal.aborted) {
+        clearTimeout(deferredPass);
+        deferredPass = setTimeout(() => void run(), 10_000);
+      }
       if (session.quit) stopWatching.abort();
     };
     const target = resolve(analysisFile);
@@ -202,6 +211,7 @@ export async function main(argv: string[]): Promise<number> {
       if (stopWatching.signal.aborted) resolveDone();
       else stopWatching.signal.addEventListener('abort', () => resolveDone(), { once: true });
     });
+    clearTimeout(deferredPass);
     await watcher.close();
     while (running) await new Promise((r) => setTimeout(r, 50));
     await finish();
