@@ -6,9 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { cli, helpShown, runIfMain, UsageError } from './lib/cli.ts';
 import { createLogger } from './lib/log.ts';
 import { guardedStdio } from './lib/stdio.ts';
+import { alertThresholdOption, checkNonNegative, checkPositive, checkUnitInterval, confidenceThresholdOption, dataDirOption } from './lib/options.ts';
+import { PIPELINE_FILE_NAMES, pipelineFile } from './lib/pipeline-files.ts';
 import type { Mode } from './orchestrator/child-specs.ts';
 import { InstanceLockedError } from './orchestrator/lock.ts';
-import { runMonitoring, type MonitorConfig } from './orchestrator/monitor.ts';
+import type { MonitorConfig } from './orchestrator/monitor.ts';
+import { runMonitoring } from './orchestrator/monitor-run.ts';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 /** The simulated cluster's default tick (its --tick-seconds). */
@@ -24,18 +27,18 @@ export function parseArgs(argv: string[]) {
     .option('prometheus-url', { type: 'string', describe: 'Prometheus base URL (with --source prometheus)' })
     .option('namespace', { type: 'string', describe: 'Namespace to watch (default: all namespaces)' })
     .option('generator-interval', { type: 'number', describe: 'Seconds between collection ticks (default 5; with --demo one simulated tick, 5/speed)' })
-    .option('output-file', { type: 'string', describe: 'Metrics CSV (default: <data-dir>/pod_metrics.csv)' })
+    .option('output-file', { type: 'string', describe: `Metrics CSV (default: <data-dir>/${PIPELINE_FILE_NAMES.metrics})` })
     .option('watch-interval', { type: 'number', describe: 'Seconds between agent cycles (default 10; with --demo 2)' })
-    .option('alert-threshold', { type: 'number', default: 0.7, describe: 'Alert score (0..1) at which a pod becomes anomalous and an alert is raised' })
+    .option('alert-threshold', alertThresholdOption('Alert score (0..1) at which a pod becomes anomalous and an alert is raised'))
     .option('source', { choices: ['k8s', 'prometheus'] as const, default: 'k8s' as const, describe: 'Where the collector reads metrics' })
     .option('kubeconfig', { type: 'string', describe: 'Kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)' })
-    .option('data-dir', { type: 'string', default: 'data', describe: 'Directory of the pipeline files (one run-monitoring per directory)' })
+    .option('data-dir', { ...dataDirOption, describe: `${dataDirOption.describe} (one run-monitoring per directory)` })
     .option('generator-only', { type: 'boolean', default: false, describe: 'Run only the collector' })
     .option('dataset-agent-only', { type: 'boolean', default: false, describe: 'Run only the dataset-generator agent' })
     .option('anomaly-agent-only', { type: 'boolean', default: false, describe: 'Run only the anomaly-detection agent' })
     .option('no-remediation', { type: 'boolean', default: false, describe: 'Do not run the approval step' })
     .option('remediation-dry-run', { type: 'boolean', default: false, describe: 'Approval step in --dry-run mode (shows and records, changes nothing)' })
-    .option('confidence-threshold', { type: 'number', default: 0.7, describe: 'Approval step: only analyses at or above this anomaly probability' })
+    .option('confidence-threshold', confidenceThresholdOption('Approval step: only analyses at or above this anomaly probability'))
     .option('verify-delay', { type: 'number', describe: 'Approval step: seconds after an action before verifying it (default 60; with --demo 150/speed, at least 20)' })
     .option('demo', { type: 'boolean', default: false, describe: 'Start the simulated cluster and point everything at it' })
     .option('scenario', { type: 'string', default: 'demo', describe: 'Simulated cluster scenario (with --demo)' })
@@ -59,25 +62,21 @@ export function configFrom(argv: string[]): MonitorConfig | null {
     Boolean,
   ) as Mode[];
   if (only.length > 1) throw new UsageError('choose at most one of --generator-only, --dataset-agent-only, --anomaly-agent-only');
-  const positive = (name: string, v: number) => {
-    if (!Number.isFinite(v) || v <= 0) throw new UsageError(`--${name} must be a positive number (got ${v})`);
-    return v;
-  };
-  if (!(a['alert-threshold'] >= 0 && a['alert-threshold'] <= 1)) throw new UsageError('--alert-threshold must be between 0 and 1');
-  if (!(a['confidence-threshold'] >= 0 && a['confidence-threshold'] <= 1)) throw new UsageError('--confidence-threshold must be between 0 and 1');
-  if (a['verify-delay'] !== undefined && !(a['verify-delay'] >= 0)) throw new UsageError('--verify-delay must be a number of seconds >= 0');
+  const positive = checkPositive;
+  checkUnitInterval('alert-threshold', a['alert-threshold']);
+  checkUnitInterval('confidence-threshold', a['confidence-threshold']);
+  if (a['verify-delay'] !== undefined) checkNonNegative('verify-delay', a['verify-delay']);
+  // Before the defaults derived from it (5/speed s per tick): --speed 0 is about --speed, not Infinity.
+  positive('speed', a.speed);
   if (a.source === 'prometheus' && !a['prometheus-url'] && !a.demo) throw new UsageError('--source prometheus needs --prometheus-url');
   const dataDir = resolve(a['data-dir']);
-  const llmArgs: string[] = [];
-  if (a['llm-model']) llmArgs.push('--llm-model', a['llm-model']);
-  if (a['llm-base-url']) llmArgs.push('--llm-base-url', a['llm-base-url']);
   return {
     root: ROOT,
     mode: only[0] ?? 'all',
     dataDir,
-    logDir: resolve(String(a['log-dir'] ?? 'logs')),
-    logLevel: String(a['log-level'] ?? 'info'),
-    outputFile: resolve(a['output-file'] ?? resolve(dataDir, 'pod_metrics.csv')),
+    logDir: resolve(a['log-dir']),
+    logLevel: a['log-level'],
+    outputFile: resolve(a['output-file'] ?? pipelineFile(dataDir, 'metrics')),
     source: a.source,
     namespace: a.namespace,
     kubeconfig: a.kubeconfig,
@@ -88,11 +87,12 @@ export function configFrom(argv: string[]): MonitorConfig | null {
     watchInterval: positive('watch-interval', a['watch-interval'] ?? (a.demo ? 2 : 10)),
     alertThreshold: a['alert-threshold'],
     noLlm: a['no-llm'],
-    llmArgs,
+    llmModel: a['llm-model'] || undefined,
+    llmBaseUrl: a['llm-base-url'] || undefined,
     scoresFile: a['scores-file'],
     demo: a.demo ? { scenario: a.scenario, speed: positive('speed', a.speed), seed: a.seed } : null,
     remediation: !a['no-remediation'],
-    remediationArgs: a['remediation-dry-run'] ? ['--dry-run'] : [],
+    remediationDryRun: a['remediation-dry-run'],
     confidenceThreshold: a['confidence-threshold'],
     verifyDelay: a['verify-delay'] ?? (a.demo ? Math.max(20, Math.round(150 / a.speed)) : 60),
     configFile: typeof a.config === 'string' ? resolve(a.config) : undefined,

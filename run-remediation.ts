@@ -2,16 +2,18 @@
 // threshold, shows the exact operation, runs it as a server-side dry run, asks the person (y/n/a/q),
 // applies it, and verifies after a delay that the anomaly cleared. Every step goes to the audit log.
 // Standalone, and the interactive step run-monitoring drives (it inherits the terminal).
-import { dirname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import { watch } from 'chokidar';
 import { cli, helpShown, runIfMain, UsageError } from './lib/cli.ts';
+import { untilStopped, watchFile } from './lib/file-watch.ts';
 import { loadKubeConfig, kubeClients } from './lib/kube.ts';
 import { createLogger, type Level } from './lib/log.ts';
 import { guardedStdio } from './lib/stdio.ts';
+import { checkNonNegative, checkPositive, checkUnitInterval } from './lib/options.ts';
+import { pipelineFile } from './lib/pipeline-files.ts';
+import { REMEDIATION_OPTIONS } from './remediation/options.ts';
 import { readAnalyses } from './remediation/analysis-file.ts';
 import { AuditLog } from './remediation/audit.ts';
-import { loadPolicy, PolicyError, DEFAULT_POLICY_FILE } from './remediation/config.ts';
+import { loadPolicy, PolicyError, DEFAULT_POLICY_FILE, type RemediationPolicy } from './remediation/config.ts';
 import { RemediationSession, type Mode, type PromptFn } from './remediation/engine.ts';
 import { inquirerPrompt } from './remediation/prompt.ts';
 
@@ -34,36 +36,38 @@ function currentUser(): string {
   }
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const parser = cli('run-remediation', argv, DESCRIPTION)
-    .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)' })
-    .option('data-dir', { type: 'string', default: 'data', describe: 'Directory of the pipeline files' })
-    .option('analysis-file', { type: 'string', describe: 'Analyses to act on (default <data-dir>/pod_analysis.json)' })
-    .option('insights-file', { type: 'string', describe: 'Insights used to verify (default <data-dir>/pod_insights.json)' })
-    .option('audit-file', { type: 'string', describe: 'Append-only audit log (default <data-dir>/remediation_history.jsonl)' })
-    .option('policy', { type: 'string', describe: `Remediation policy file (bounds, protected namespaces, auto-approve; default ${DEFAULT_POLICY_FILE})` })
-    .option('confidence-threshold', { type: 'number', default: 0.7, describe: 'Only analyses with anomaly_probability at or above this' })
-    .option('verify-delay', { type: 'number', default: 60, describe: 'Seconds after an action before verifying that the anomaly cleared' })
-    .option('protected-namespace', { type: 'string', array: true, default: [] as string[], describe: 'Namespace never touched (repeatable; adds to the policy\'s list, kube-system by default)' })
-    .option('dry-run', { type: 'boolean', default: false, describe: 'Show and record proposals (with the server-side dry run) but execute nothing' })
-    .option('auto-approve', { type: 'boolean', default: false, describe: 'Execute without asking the action kinds the policy\'s autoApprove allows (rate-limited; refuses to start without that policy)' })
-    .option('once', { type: 'boolean', default: false, describe: 'Process the current analyses, wait for verifications, and exit (default: keep watching the analysis file)' })
-    .option('max-proposals-per-cycle', { type: 'number', default: 20, describe: 'Proposals (each with a server-side dry run) per pass over the analyses; the rest wait for the next pass' });
-  const args = await parser.parseAsync();
-  if (helpShown(argv)) return 0;
+type Args = Awaited<ReturnType<ReturnType<typeof parse>['parseAsync']>>;
 
+function parse(argv: string[]) {
+  return cli('run-remediation', argv, DESCRIPTION).options(REMEDIATION_OPTIONS);
+}
+
+/** What a run needs, checked: the files, the threshold and delay, the mode, and the policy. */
+interface Settings {
+  analysisFile: string;
+  insightsFile: string;
+  auditFile: string;
+  threshold: number;
+  verifyDelay: number;
+  maxProposalsPerCycle: number;
+  mode: Mode;
+  policy: RemediationPolicy;
+  policySource: string;
+  protectedNamespaces: string[];
+  once: boolean;
+  kubeconfig: string | undefined;
+  logDir: string;
+  logLevel: Level;
+}
+
+function settingsFrom(args: Args): Settings {
   const dataDir = args['data-dir'];
-  const analysisFile = args['analysis-file'] ?? join(dataDir, 'pod_analysis.json');
-  const insightsFile = args['insights-file'] ?? join(dataDir, 'pod_insights.json');
-  const auditFile = args['audit-file'] ?? join(dataDir, 'remediation_history.jsonl');
-  const threshold = args['confidence-threshold'];
-  if (!(threshold >= 0 && threshold <= 1)) throw new UsageError('--confidence-threshold must be between 0 and 1');
-  const verifyDelay = args['verify-delay'];
-  if (!(verifyDelay >= 0)) throw new UsageError('--verify-delay must be a number of seconds >= 0');
-  if (!(args['max-proposals-per-cycle'] >= 1)) throw new UsageError('--max-proposals-per-cycle must be 1 or more');
+  const threshold = checkUnitInterval('confidence-threshold', args['confidence-threshold']);
+  const verifyDelay = checkNonNegative('verify-delay', args['verify-delay']);
+  const maxProposalsPerCycle = Math.floor(checkPositive('max-proposals-per-cycle', args['max-proposals-per-cycle']));
+  if (maxProposalsPerCycle < 1) throw new UsageError('--max-proposals-per-cycle must be 1 or more');
   if (args['dry-run'] && args['auto-approve']) throw new UsageError('--dry-run and --auto-approve exclude each other');
   const mode: Mode = args['dry-run'] ? 'dry-run' : args['auto-approve'] ? 'auto-approve' : 'manual';
-
   let loaded;
   try {
     loaded = loadPolicy({ policyFile: args.policy, configFile: args.config as string | undefined });
@@ -75,12 +79,38 @@ export async function main(argv: string[]): Promise<number> {
   if (mode === 'auto-approve' && !policy.autoApprove) {
     throw new UsageError(`refusing to start: --auto-approve needs an "autoApprove" policy (actions, maxActionsPerHour, cooldownMinutes) in the remediation policy (${source})`);
   }
-  const protectedNamespaces = [...new Set([...policy.protectedNamespaces, ...args['protected-namespace'].map(String)])];
+  return {
+    analysisFile: args['analysis-file'] ?? pipelineFile(dataDir, 'analysis'),
+    insightsFile: args['insights-file'] ?? pipelineFile(dataDir, 'insights'),
+    auditFile: args['audit-file'] ?? pipelineFile(dataDir, 'audit'),
+    threshold,
+    verifyDelay,
+    maxProposalsPerCycle,
+    mode,
+    policy,
+    policySource: source,
+    protectedNamespaces: [...new Set([...policy.protectedNamespaces, ...args['protected-namespace'].map(String)])],
+    once: args.once,
+    kubeconfig: args.kubeconfig,
+    logDir: args['log-dir'] as string,
+    logLevel: args['log-level'] as Level,
+  };
+}
 
-  const log = createLogger('run-remediation', { dir: args['log-dir'] as string, level: args['log-level'] as Level, console: 'none' });
+export async function main(argv: string[]): Promise<number> {
+  const args = await parse(argv).parseAsync();
+  if (helpShown(argv)) return 0;
+  return run(settingsFrom(args));
+}
+
+/** Remediation with checked settings: one pass (--once) or a watch of the analysis file until quit or a signal. */
+export async function run(settings: Settings): Promise<number> {
+  const { analysisFile, insightsFile, auditFile, threshold, verifyDelay, mode, policy, protectedNamespaces } = settings;
+  const source = settings.policySource;
+  const log = createLogger('run-remediation', { dir: settings.logDir, level: settings.logLevel, console: 'none' });
   let clients;
   try {
-    clients = kubeClients(loadKubeConfig(args.kubeconfig));
+    clients = kubeClients(loadKubeConfig(settings.kubeconfig));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -107,7 +137,7 @@ export async function main(argv: string[]): Promise<number> {
     print,
     log,
     signal: abort.signal,
-    maxProposalsPerCycle: args['max-proposals-per-cycle'],
+    maxProposalsPerCycle: settings.maxProposalsPerCycle,
   });
 
   print(
@@ -169,51 +199,31 @@ export async function main(argv: string[]): Promise<number> {
   // 130 (as a shell reports Ctrl-C) tells run-monitoring the person wants everything to stop.
   const exitCode = (ok: boolean) => (sigint || session.interrupted ? 130 : ok ? 0 : 1);
   try {
-    if (args.once) {
+    if (settings.once) {
       const ok = await pass();
       await finish();
       return exitCode(ok);
     }
 
-    // Watch mode: the analysis file is replaced atomically (rename), so watch its directory.
-    let running = false;
-    let again = false;
+    // Watch mode: a new analysis file starts a pass; 'q' at the prompt ends the watching.
     let deferredPass: NodeJS.Timeout | undefined;
-    const run = async () => {
-      if (running) {
-        again = true;
-        return;
-      }
-      running = true;
-      try {
-        do {
-          again = false;
-          await pass();
-        } while (again && !session.quit && !abort.signal.aborted);
-      } finally {
-        running = false;
-      }
-      // Deferred by the per-pass cap: a pass in a while takes them, even if the file does not change.
-      if (session.deferredLastCycle > 0 && !session.quit && !stopWatching.signal.aborted) {
+    const watch = watchFile(analysisFile, {
+      run: async () => {
+        if (session.quit || abort.signal.aborted) return;
+        await pass();
+        if (session.quit) stopWatching.abort();
+        // Deferred by the per-pass cap: a pass in a while takes them, even if the file does not change.
         clearTimeout(deferredPass);
-        deferredPass = setTimeout(() => void run(), 10_000);
-      }
-      if (session.quit) stopWatching.abort();
-    };
-    const target = resolve(analysisFile);
-    const watcher = watch(dirname(target), { depth: 0, ignoreInitial: true, awaitWriteFinish: false });
-    watcher.on('all', (_event, path) => {
-      if (resolve(path) === target && !stopWatching.signal.aborted) void run();
+        if (session.deferredLastCycle > 0 && !stopWatching.signal.aborted) deferredPass = setTimeout(() => watch.trigger(), 10_000);
+      },
+      onError: (err) => log.error('pass failed', { error: err as Error }),
+      onWatchError: (err) => log.warn('watch error', { reason: String(err) }),
     });
     print(`Watching ${analysisFile} for new analyses (Ctrl-C to stop).`);
-    await run();
-    await new Promise<void>((resolveDone) => {
-      if (stopWatching.signal.aborted) resolveDone();
-      else stopWatching.signal.addEventListener('abort', () => resolveDone(), { once: true });
-    });
+    await untilStopped([], stopWatching.signal);
     clearTimeout(deferredPass);
-    await watcher.close();
-    while (running) await new Promise((r) => setTimeout(r, 50));
+    await watch.close();
+    clearTimeout(deferredPass); // one set by the run that close() waited for
     await finish();
     return exitCode(true);
   } finally {

@@ -1,17 +1,19 @@
 // anomaly-detection-agent: watches pod_insights.json and writes pod_analysis.json, explaining each
 // anomalous pod through an OpenAI-compatible LLM (NVIDIA's Nemotron by default) or the rule-based
 // analyser, with every recommended action vetted against the remediation allow-list.
-import { statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import chokidar from 'chokidar';
-import { readJsonFile, writeJsonAtomic } from '../lib/atomic-file.ts';
+import { readJsonFile } from '../lib/atomic-file.ts';
+import { heartbeat as makeHeartbeat, writeHeartbeat } from '../lib/heartbeat.ts';
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
+import { untilStopped, watchFile } from '../lib/file-watch.ts';
 import { kubeClients, loadKubeConfig, type KubeClients } from '../lib/kube.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
+import { heartbeatPath } from '../lib/pipeline-files.ts';
+import { checkPositive } from '../lib/options.ts';
 import { insightsPodCount, PodInsights } from '../lib/schemas.ts';
 import { formatAnalysisBlock } from './analysis/console.ts';
 import { AnalysisEngine } from './analysis/engine.ts';
-import { API_KEY_ENV, apiKeyFromEnv, DEFAULT_LLM_BASE_URL, DEFAULT_LLM_MODEL, LlmClient } from './analysis/llm-client.ts';
+import { API_KEY_ENV, apiKeyFromEnv, LlmClient } from './analysis/llm-client.ts';
+import { ANOMALY_AGENT_OPTIONS, DEFAULT_LLM_BASE_URL } from './analysis/options.ts';
 
 const COMMAND = 'anomaly-detection-agent';
 
@@ -33,32 +35,13 @@ const ENV_HELP = [
 
 function parse(argv: string[]) {
   return cli(COMMAND, argv, 'Explains anomalous pods from pod_insights.json (LLM or rules) into pod_analysis.json.')
-    .option('insights-file', { type: 'string', default: 'data/pod_insights.json', describe: 'pod_insights.json to watch (written by dataset-generator-agent)' })
-    .option('analysis-file', { type: 'string', default: 'data/pod_analysis.json', describe: 'pod_analysis.json to write (atomically)' })
-    .option('input-file', { type: 'string', default: 'data/pod_metrics.csv', describe: 'pod_metrics.csv for the recent metric window of each pod' })
-    .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)' })
-    .option('llm', { type: 'boolean', default: true, describe: 'Use the LLM; --no-llm: rule-based analysis only' })
-    .option('llm-base-url', { type: 'string', default: DEFAULT_LLM_BASE_URL, describe: 'OpenAI-compatible endpoint' })
-    .option('llm-model', { type: 'string', default: DEFAULT_LLM_MODEL, describe: 'Model name' })
-    .option('llm-timeout-ms', { type: 'number', default: 60_000, describe: 'Timeout of one LLM request' })
-    .option('llm-max-retries', { type: 'number', default: 2, describe: 'Retries on 429, 5xx, timeouts and connection errors (Retry-After honoured)' })
-    .option('llm-concurrency', { type: 'number', default: 2, describe: 'LLM requests in flight at most' })
-    .option('llm-calls-per-minute', { type: 'number', default: 20, describe: 'LLM request budget per minute; over it, the rules answer and the LLM is retried later' })
-    .option('llm-retry-after-s', { type: 'number', default: 300, describe: 'After a transient LLM failure, ask again for the same anomaly after this many seconds' })
-    .option('mask-names', { type: 'boolean', default: false, describe: 'Mask pod, namespace, node and workload names before sending (unmasked in the result)' })
-    .option('protected-namespace', { type: 'string', array: true, default: ['kube-system'], describe: 'Namespace that never gets actions (repeatable)' })
-    .option('min-replicas', { type: 'number', default: 1, describe: 'Lowest replica count a scale action may set' })
-    .option('max-replicas', { type: 'number', default: 10, describe: 'Highest replica count a scale action may set' })
-    .option('log-lines', { type: 'number', default: 40, describe: 'Log lines read per container (current and previous)' })
-    .option('kube-timeout-ms', { type: 'number', default: 5000, describe: 'Timeout of one Kubernetes API call' })
-    .option('interval', { type: 'number', default: 30, describe: 'Seconds between cycles when the insights file does not change (refreshes events, heartbeat)' })
-    .option('resolved-limit', { type: 'number', default: 200, describe: 'Resolved anomalies kept in the file' })
-    .option('once', { type: 'boolean', default: false, describe: 'Process the current insights once and exit' })
+    .options(ANOMALY_AGENT_OPTIONS)
     .epilogue(ENV_HELP)
     .check((a) => {
       if (a['min-replicas'] < 0 || a['max-replicas'] < a['min-replicas']) throw new UsageError('need 0 <= --min-replicas <= --max-replicas');
       if (a['llm-concurrency'] < 1 || a['llm-calls-per-minute'] < 1) throw new UsageError('--llm-concurrency and --llm-calls-per-minute must be >= 1');
       if (a['llm-timeout-ms'] <= 0 || a['llm-max-retries'] < 0) throw new UsageError('--llm-timeout-ms must be > 0 and --llm-max-retries >= 0');
+      checkPositive('interval', a.interval);
       return true;
     });
 }
@@ -97,9 +80,16 @@ function connect(path: string | undefined, log: Logger): KubeClients | null {
   }
 }
 
+type AgentArgs = Awaited<ReturnType<ReturnType<typeof parse>['parseAsync']>>;
+
 export async function main(argv: string[]): Promise<number> {
   const a = await parse(argv).parseAsync();
   if (helpShown(argv)) return 0;
+  return run(a);
+}
+
+/** The agent with parsed options: one cycle (--once) or a watch of the insights file until a signal. */
+export async function run(a: AgentArgs): Promise<number> {
   const log = createLogger(COMMAND, { dir: a['log-dir'] as string, level: a['log-level'] as 'debug' | 'info' | 'warn' | 'error' });
   const llm = makeLlm(a, log);
   const clients = connect(a.kubeconfig, log);
@@ -126,17 +116,12 @@ export async function main(argv: string[]): Promise<number> {
     onAnalysis: (an, why) => process.stdout.write(formatAnalysisBlock(an, why)),
   });
   engine.load();
-  const heartbeatFile = join(dirname(a['analysis-file']), `.heartbeat-${COMMAND}.json`);
+  const heartbeatFile = heartbeatPath(a['analysis-file'], COMMAND);
+  let finished = false;
   const heartbeat = () => {
     try {
-      writeJsonAtomic(heartbeatFile, {
-        pid: process.pid,
-        time: new Date().toISOString(),
-        open: engine.open.size,
-        analysed_total: engine.analysedTotal,
-        llm_calls: llm?.stats.calls ?? 0,
-        llm_failures: llm?.stats.failures ?? 0,
-      });
+      const counters = { open: engine.open.size, analysed_total: engine.analysedTotal, llm_calls: llm?.stats.calls ?? 0, llm_failures: llm?.stats.failures ?? 0 };
+      writeHeartbeat(heartbeatFile, makeHeartbeat(COMMAND, counters, finished ? 'stopped' : 'running'));
     } catch (err) {
       log.warn('heartbeat not written', { reason: (err as Error).message });
     }
@@ -166,74 +151,28 @@ export async function main(argv: string[]): Promise<number> {
     return ok;
   };
 
-  if (a.once) return (await cycle()) ? 0 : 1;
+  if (a.once) {
+    finished = true; // its one heartbeat is its last
+    return (await cycle()) ? 0 : 1;
+  }
 
-  // Cycles never overlap: a change during a cycle runs one more cycle after it.
-  let running: Promise<void> | null = null;
-  let again = false;
-  let stopping = false;
-  const trigger = () => {
-    if (stopping) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        try {
-          await cycle();
-        } catch (err) {
-          log.error('cycle failed', { error: err as Error });
-        }
-      } while (again && !stopping);
-    })().finally(() => {
-      running = null;
-    });
-  };
-  // A cycle runs when the insights file is new: another inode, size or mtime. Watch events only prompt that
-  // check, so events that change nothing (our own writes beside the file, a directory that went away) cost a
-  // stat, not a cycle; a stat poll backs up the watch, which can miss a rename under load.
-  let seen = '';
-  const check = () => {
-    let id = 'missing';
-    try {
-      const st = statSync(a['insights-file']);
-      id = `${st.ino}:${st.size}:${st.mtimeMs}`;
-    } catch {
-      // no file (yet): nothing new to analyse
-    }
-    if (id === seen) return;
-    const first = seen === '';
-    seen = id;
-    if (!first && id !== 'missing') trigger();
-  };
-  check();
-  const watcher = chokidar.watch(a['insights-file'], { ignoreInitial: true, awaitWriteFinish: false });
-  watcher.on('add', check).on('change', check).on('error', (err) => log.warn('watch error', { reason: String(err) }));
-  const poll = setInterval(check, 1000);
-  const timer = setInterval(trigger, a.interval * 1000);
-  // Liveness apart from cycles: a cycle waiting on a slow LLM must not look like a hung agent.
+  // A new insights file starts a cycle; so does every --interval (analyses also age: resolved limits,
+  // LLM retries). Liveness apart from cycles: a cycle waiting on a slow LLM must not look like a hung agent.
+  const watch = watchFile(a['insights-file'], {
+    run: async () => void (await cycle()),
+    everySeconds: a.interval,
+    onError: (err) => log.error('cycle failed', { error: err as Error }),
+    onWatchError: (err) => log.warn('watch error', { reason: String(err) }),
+  });
   const beat = setInterval(heartbeat, Math.max(1, Math.min(a.interval, 10)) * 1000);
   log.info('watching', { insights: a['insights-file'], analysis: a['analysis-file'] });
-  trigger();
 
-  await new Promise<void>((resolve) => {
-    const stop = (sig: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info(`${sig}: stopping`);
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
-  clearInterval(timer);
+  const sig = await untilStopped(['SIGINT', 'SIGTERM']);
+  log.info(`${sig}: stopping`);
   clearInterval(beat);
-  clearInterval(poll);
-  await watcher.close();
-  if (running) await running;
+  await watch.close();
   engine.write();
+  finished = true;
   heartbeat();
   return 0;
 }

@@ -5,52 +5,27 @@ import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { createLogger, type Level } from '../lib/log.ts';
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
 import { MetricsCsvSchema } from '../lib/metrics-csv.ts';
+import { checkPositive, checkUnitInterval } from '../lib/options.ts';
 import type { ModelInfo } from '../lib/schemas.ts';
 import { createDetector, detectorNames } from '../models/registry.ts';
 import type { Detector } from '../models/detector-api.ts';
 import { POD_FEATURES } from '../models/pod-features.ts';
 import { PodScorer } from '../models/pod-scorer.ts';
-import { DatasetAgent, INSIGHTS_DETAIL_MAX } from './dataset-generator/agent.ts';
+import { DatasetAgent } from './dataset-generator/agent.ts';
+import { DATASET_AGENT_OPTIONS } from './dataset-generator/options.ts';
 
 const COMMAND = 'dataset-generator-agent';
 
 function parse(argv: string[]) {
   return cli(COMMAND, argv, 'Tails the metrics CSV, scores each pod with the anomaly detector, and writes pod_insights.json.')
-    .option('input-file', { type: 'string', default: 'data/pod_metrics.csv', describe: 'Metrics CSV to tail' })
-    .option('insights-file', { type: 'string', default: 'data/pod_insights.json', describe: 'Insights JSON, written atomically' })
-    .option('watch-interval', { type: 'number', default: 10, describe: 'Seconds between insights/checkpoint writes' })
-    .option('alert-threshold', { type: 'number', default: 0.7, describe: 'Alert score (0..1) at which a pod becomes anomalous and an alert is printed; it stays anomalous until its probability has stayed below 3/4 of this for 3 ticks' })
-    .option('scores-file', { type: 'string', describe: 'Append one line per scored row (timestamp,namespace,pod,anomaly_probability,predicted_anomaly,anomaly_type)' })
-    .option('once', { type: 'boolean', default: false, describe: 'Read the whole file, score it, write the outputs and exit' })
-    .option('from-start', {
-      type: 'boolean',
-      default: false,
-      describe: 'Score (and alert on) the rows already in the file, ignoring any checkpoint; default: learn from them and alert only on new rows',
-    })
-    .option('test', { type: 'boolean', default: false, describe: 'Check that the model loads and the input is readable, print a summary, exit' })
-    .option('detector', { type: 'string', default: 'lstm', describe: `Detector (${detectorNames().join(', ') || 'lstm'}); baselines are for benchmarks` })
-    .option('model-dir', { type: 'string', describe: 'Model artifact directory (default models/artifacts/default)' })
-    .option('checkpoint-file', { type: 'string', default: 'data/.dataset-agent.checkpoint.json', describe: 'Checkpoint of position and per-pod state' })
-    .option('forget-after', { type: 'number', default: 600, describe: 'Seconds without a row after which a pod is forgotten' })
-    .option('checkpoint-interval', {
-      type: 'number',
-      describe: 'Seconds between checkpoints while following (default: --watch-interval); at 150,000 pods a checkpoint copies ~1 GB of state, so e.g. 60 keeps its cost near 1% of the scoring thread',
-    })
-    .option('insights-detail-max', {
-      type: 'number',
-      default: INSIGHTS_DETAIL_MAX,
-      describe: 'Beyond this many pods, pod_insights.json details only pods at or above half the threshold (every anomalous pod) and lists the rest compactly in other_pods',
-    })
-    .option('shard', {
-      type: 'string',
-      describe: 'K/N: score only the pods whose name hashes to shard K of N (run N agents, each with its own insights and checkpoint files)',
-    })
+    .options(DATASET_AGENT_OPTIONS)
+    .option('detector', { ...DATASET_AGENT_OPTIONS.detector, describe: `Detector (${detectorNames().join(', ') || 'lstm'}); baselines are for benchmarks` })
     .check((a) => {
-      if (!(a['alert-threshold'] >= 0 && a['alert-threshold'] <= 1)) throw new UsageError('--alert-threshold must be within 0..1');
-      if (!(a['watch-interval'] > 0)) throw new UsageError('--watch-interval must be positive');
-      if (!(a['forget-after'] > 0)) throw new UsageError('--forget-after must be positive');
+      checkUnitInterval('alert-threshold', a['alert-threshold']);
+      checkPositive('interval', a.interval);
+      checkPositive('forget-after', a['forget-after']);
       if (!(a['insights-detail-max'] >= 0)) throw new UsageError('--insights-detail-max must be 0 or more');
-      if (a['checkpoint-interval'] !== undefined && !(a['checkpoint-interval'] > 0)) throw new UsageError('--checkpoint-interval must be positive');
+      if (a['checkpoint-interval'] !== undefined) checkPositive('checkpoint-interval', a['checkpoint-interval']);
       if (a.shard !== undefined) parseShard(a.shard);
       return true;
     })
@@ -102,9 +77,16 @@ function checkInput(path: string): { ok: boolean; message: string } {
   }
 }
 
+type Args = ReturnType<typeof parse>;
+
 export async function main(argv: string[]): Promise<number> {
   const args = parse(argv);
   if (helpShown(argv)) return 0;
+  return run(args);
+}
+
+/** The agent with parsed options: --test, one pass (--once), or following the CSV until a signal. */
+export async function run(args: Args): Promise<number> {
   const log = createLogger(COMMAND, { dir: String(args['log-dir']), level: args['log-level'] as Level });
   const threshold = args['alert-threshold'];
 
@@ -135,7 +117,7 @@ export async function main(argv: string[]): Promise<number> {
       insightsFile: args['insights-file'],
       scoresFile: args['scores-file'],
       checkpointFile: args['checkpoint-file'] || undefined,
-      watchInterval: args['watch-interval'],
+      watchInterval: args.interval,
       threshold,
       fromStart: args['from-start'],
       forgetAfter: args['forget-after'],
@@ -157,6 +139,7 @@ export async function main(argv: string[]): Promise<number> {
       await agent.runOnce();
       await agent.close();
     } else {
+      // Listeners stay for the whole flush: a second signal must not kill a checkpoint being written.
       const stop = new AbortController();
       const onSignal = (sig: string) => {
         log.info(`${sig} received: flushing and checkpointing`);

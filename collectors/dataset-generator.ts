@@ -3,8 +3,11 @@
 // then writes a heartbeat file for the orchestrator. An unreachable source is one clear error line and
 // a retry with backoff; with --once or --test it is a non-zero exit.
 import { mkdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { writeJsonAtomic } from '../lib/atomic-file.ts';
+import { dirname } from 'node:path';
+import { heartbeat as beat, writeHeartbeat } from '../lib/heartbeat.ts';
+import { checkPositive } from '../lib/options.ts';
+import { heartbeatPath } from '../lib/pipeline-files.ts';
+import { COLLECTOR_OPTIONS } from './options.ts';
 import { Backoff, sleep } from '../lib/backoff.ts';
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
 import { loadKubeConfig } from '../lib/kube.ts';
@@ -14,19 +17,7 @@ import { SourceUnreachableError, type Collector } from './collector.ts';
 import { K8sCollector } from './k8s-collector.ts';
 import { parseExtraMetric, PrometheusCollector, WithExtraMetrics, type ExtraMetric } from './prometheus-collector.ts';
 
-export const HEARTBEAT_FILE = '.heartbeat-dataset-generator.json';
 
-export interface Heartbeat {
-  pid: number;
-  time: string;
-  rows_total: number;
-  last_tick_ms: number;
-  pods: number;
-}
-
-export function heartbeatPath(outputFile: string): string {
-  return join(dirname(outputFile), HEARTBEAT_FILE);
-}
 
 const DESCRIPTION =
   'Collects one row per pod per tick from the Kubernetes API (metrics.k8s.io, events, cAdvisor through the node proxy) ' +
@@ -34,26 +25,10 @@ const DESCRIPTION =
 
 function parseArgs(argv: string[]) {
   return cli('dataset-generator', argv, DESCRIPTION)
-    .option('source', { choices: ['k8s', 'prometheus'] as const, default: 'k8s' as const, describe: 'Where metrics come from' })
-    .option('namespace', { alias: 'n', type: 'string', describe: 'Namespace to collect (default: "default")' })
-    .option('all-namespaces', { alias: 'A', type: 'boolean', default: false, describe: 'Collect every namespace' })
-    .option('interval', { type: 'number', default: 5, describe: 'Seconds between collection ticks' })
-    .option('output-file', { alias: 'o', type: 'string', default: 'data/pod_metrics.csv', describe: 'CSV file to append to' })
-    .option('prometheus-url', { type: 'string', describe: 'Prometheus base URL (for --source prometheus or --extra-metric), e.g. http://localhost:9090' })
-    .option('prometheus-window', { type: 'string', default: '1m', describe: 'rate() window of the PromQL queries (span at least two scrapes)' })
-    .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster); with --source prometheus it adds event columns' })
-    .option('extra-metric', {
-      type: 'string',
-      array: true,
-      default: [] as string[],
-      describe: "Extra per-pod column from PromQL, 'Column Name=PROMQL' (repeatable; needs --prometheus-url, with either source)",
-    })
-    .option('once', { type: 'boolean', default: false, describe: 'Collect one tick, append it, and exit' })
-    .option('ticks', { type: 'number', describe: 'Collect this many ticks, then exit' })
-    .option('test', { type: 'boolean', default: false, describe: 'Check the connection, print what the source serves, and exit (non-zero when unreachable)' })
+    .options(COLLECTOR_OPTIONS)
     .check((a) => {
       if (a.namespace !== undefined && a['all-namespaces']) throw new UsageError('give --namespace or --all-namespaces, not both');
-      if (!(a.interval > 0)) throw new UsageError('--interval must be a positive number of seconds');
+      checkPositive('interval', a.interval);
       if (a.ticks !== undefined && !(Number.isInteger(a.ticks) && a.ticks > 0)) throw new UsageError('--ticks must be a positive integer');
       if (a.source === 'prometheus' && !a['prometheus-url']) throw new UsageError('--source prometheus needs --prometheus-url');
       return true;
@@ -214,7 +189,7 @@ interface LoopOptions {
 /** Collects, appends and heartbeats on a fixed cadence; returns the exit code. */
 export async function runLoop(o: LoopOptions): Promise<number> {
   const backoff = new Backoff({ initialMs: 1000, maxMs: 60_000 });
-  const heartbeat = heartbeatPath(o.output);
+  const heartbeat = heartbeatPath(o.output, 'dataset-generator');
   let rowsTotal = 0;
   let ticks = 0;
   let failing = false;
@@ -250,9 +225,8 @@ export async function runLoop(o: LoopOptions): Promise<number> {
     rowsTotal += rows.length;
     ticks++;
     const tickMs = Date.now() - started;
-    const beat: Heartbeat = { pid: process.pid, time: new Date().toISOString(), rows_total: rowsTotal, last_tick_ms: tickMs, pods: rows.length };
     try {
-      writeJsonAtomic(heartbeat, beat);
+      writeHeartbeat(heartbeat, beat('dataset-generator', { rows_total: rowsTotal, last_tick_ms: tickMs, pods: rows.length }));
     } catch (err) {
       o.log.warn(`cannot write heartbeat ${heartbeat}: ${(err as Error).message}`);
     }

@@ -1,20 +1,11 @@
 // What a collector reads off a Pod object: its display status (as `kubectl get pods` shows it), container
 // counts and restarts, and its memory limit; plus Kubernetes resource quantities ("250m", "512Mi").
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import { quantityValue } from '../lib/quantity.ts';
 
-const SUFFIX: Record<string, number> = {
-  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5, Ei: 1024 ** 6,
-};
-
-/** A Kubernetes quantity as a number (cores for CPU, bytes for memory); NaN when malformed. */
+/** A Kubernetes quantity as a number (cores for CPU, bytes for memory); NaN when malformed (lib/quantity.ts). */
 export function parseQuantity(q: string | number | undefined | null): number {
-  if (q === undefined || q === null) return NaN;
-  if (typeof q === 'number') return q;
-  const m = /^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([a-zA-Z]{0,2})\s*$/.exec(q);
-  if (!m) return NaN;
-  const factor = SUFFIX[m[2]!];
-  return factor === undefined ? NaN : Number(m[1]) * factor;
+  return quantityValue(q) ?? NaN;
 }
 
 /**

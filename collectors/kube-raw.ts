@@ -1,7 +1,7 @@
 // Plain GETs against the API server with the kubeconfig's TLS, credentials (tokens, client certificates,
 // exec and in-cluster token files) and proxy, as client-node applies them, but without client-node's
-// typed deserialisation. Measured on 10,000 pods: client-node's ObjectSerializer adds about 2 s per pod
-// list on top of JSON.parse, which alone would break a 5-second tick; the hot lists (pods, PodMetrics,
+// typed deserialisation. At 10,000 pods client-node's ObjectSerializer adds more per pod list than a
+// 5-second tick can afford (measured in docs/notes/design-decisions.md); the hot lists (pods, PodMetrics,
 // cAdvisor pages) go through here instead. Errors are client-node ApiExceptions, so kubeErrorMessage()
 // reads them like any other.
 import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';

@@ -5,10 +5,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import yargs, { type Argv } from 'yargs';
+import yargs from 'yargs';
+import { z } from 'zod';
 import { guardedStdio } from './stdio.ts';
+import { COMMON_OPTIONS, rejectEmptyNumbers } from './options.ts';
+import { UsageError } from './usage-error.ts';
+
+export { UsageError };
 
 export const DEFAULT_CONFIG_FILE = 'config/podsentinel.json';
+const ENV_PREFIX = 'PODSENTINEL';
 
 function configFileFrom(argv: string[]): string | undefined {
   const i = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
@@ -16,35 +22,50 @@ function configFileFrom(argv: string[]): string | undefined {
   return process.env.PODSENTINEL_CONFIG ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
 }
 
+/** A config file: an object whose sections ("common", one per command) are objects of option values. */
+const ConfigFile = z.record(z.string(), z.record(z.string(), z.unknown()));
+
 /** The merged config-file values for a command ({} when there is no file). */
 export function loadConfigSection(command: string, argv: string[] = []): Record<string, unknown> {
   const file = configFileFrom(argv);
   if (!file) return {};
-  let data: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new UsageError(`cannot read config file ${file}: ${(err as Error).message}`);
   }
-  const pick = (k: string) => (data[k] && typeof data[k] === 'object' ? (data[k] as Record<string, unknown>) : {});
+  const shape = ConfigFile.safeParse(parsed);
+  if (!shape.success) throw new UsageError(`config file ${file} must hold a JSON object of sections ("common", "${command}", ...): ${shape.error.issues[0]?.path.join('.') || 'top level'}: ${shape.error.issues[0]?.message}`);
+  const data = shape.data;
+  const pick = (k: string) => data[k] ?? {};
   return { ...pick('common'), ...pick(command) };
 }
 
-export class UsageError extends Error {}
-
 /** A yargs parser with the shared precedence, --config, strict options and --help. */
-export function cli(command: string, argv: string[], description: string): Argv {
-  return yargs(argv)
+export function cli(command: string, argv: string[], description: string) {
+  const config = loadConfigSection(command, argv);
+  const parser = yargs(argv);
+  return parser
     .scriptName(command)
     .usage(`$0 [options]\n\n${description}`)
-    .env('PODSENTINEL')
-    .config(loadConfigSection(command, argv))
+    .env(ENV_PREFIX)
+    .config(config)
     .option('config', {
-      type: 'string',
+      ...COMMON_OPTIONS.config,
       describe: `JSON config file ("common" and "${command}" sections); default ${DEFAULT_CONFIG_FILE} when present`,
     })
-    .option('log-dir', { type: 'string', default: 'logs', describe: 'Directory for structured JSON logs' })
-    .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const })
+    .option('log-dir', COMMON_OPTIONS['log-dir'])
+    .option('log-level', COMMON_OPTIONS['log-level'])
+    // A single-valued option given twice takes its last value, as in most CLIs (yargs would make it an
+    // array that reaches fs calls and number checks); repeatable options (array: true) keep every value.
+    .middleware((parsed) => lastValueWins(parsed, (parser as unknown as DeclaredOptions).getOptions().array), true)
+    // Before the command's own checks: an empty number would otherwise reach them as 0. yargs passes its
+    // parser options (the declared number options and their aliases) as the second argument.
+    .check((parsed, declared) => {
+      rejectEmptyNumbers(declared as never, { argv, env: process.env, envPrefix: ENV_PREFIX, config, parsed });
+      return true;
+    })
     .epilogue(
       'Precedence: command-line flags > environment variables (PODSENTINEL_<OPTION_NAME>) > config file > defaults.',
     )
@@ -57,6 +78,21 @@ export function cli(command: string, argv: string[], description: string): Argv 
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });
+}
+
+/** yargs keeps its declared options at run time but leaves getOptions() out of its types. */
+interface DeclaredOptions {
+  getOptions(): { array: string[] };
+}
+
+const camel = (key: string) => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Collapses repeated values of options not declared `array` to the last one (in place). */
+export function lastValueWins(parsed: Record<string, unknown>, arrayOptions: readonly string[]): void {
+  const arrays = new Set(arrayOptions.flatMap((k) => [k, camel(k)]));
+  for (const [key, value] of Object.entries(parsed)) {
+    if (key !== '_' && Array.isArray(value) && !arrays.has(key)) parsed[key] = value.at(-1);
+  }
 }
 
 /** True when `moduleUrl` is the file node was started with (`npx tsx file.ts`). */

@@ -1,6 +1,7 @@
 // Schemas of the JSON contracts between processes (docs/ARCHITECTURE.md). Writers validate before writing,
 // readers parse through these, so a contract is defined once and checked at every boundary.
 import { z } from 'zod';
+import { CpuQuantity, MemoryQuantity } from './quantity.ts';
 
 export const ANOMALY_TYPES = [
   'crash_loop',
@@ -96,9 +97,9 @@ const k8sName = z
   .max(253)
   .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a DNS-1123 name');
 const workloadKind = z.enum(['Deployment', 'StatefulSet', 'DaemonSet']);
-/** Kubernetes quantities as strings: CPU like "500m"/"2", memory like "512Mi"/"2Gi". */
-const cpuQuantity = z.string().regex(/^\d+(\.\d+)?m?$/, 'CPU quantity like 500m or 2');
-const memoryQuantity = z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$/, 'memory quantity like 512Mi');
+/** Kubernetes quantities as strings, in the API server's syntax (lib/quantity.ts). */
+const cpuQuantity = CpuQuantity;
+const memoryQuantity = MemoryQuantity;
 
 export const ActionParams = {
   restart_pod: z.object({ namespace: k8sName, pod: k8sName }).strict(),

@@ -59,3 +59,16 @@ export interface Detector {
   seriesState?(key: string): ReadonlyArray<Float64Array | Float32Array> | null;
   restoreSeries?(key: string, arrays: ReadonlyArray<Float64Array | Float32Array>): void;
 }
+
+/** What a detector factory is given: the registry's --detector options (models/registry.ts). */
+export interface DetectorOptions {
+  /** Feature names, in Observation.values order (the pod features, or ['value'] for one series). */
+  features: readonly string[];
+  /** Alert threshold on the calibrated probability (0..1). */
+  threshold: number;
+  /** Model artifact directory (LSTM); default models/artifacts/default. */
+  modelDir?: string | undefined;
+}
+
+/** Builds a detector; each family (lstm/, baselines/) exports its factories by name. */
+export type DetectorFactory = (opts: DetectorOptions) => Detector | Promise<Detector>;

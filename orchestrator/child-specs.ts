@@ -1,8 +1,22 @@
 // Which children run-monitoring starts, and with which flags: the one place that knows the command
-// lines of the simulated cluster, the collector and the two agents.
+// lines of the simulated cluster, the collector, the two agents and the approval step. The pipeline's
+// command lines are built from each command's own option declarations (toArgv), so a renamed flag
+// fails tsc here.
 import { join, resolve } from 'node:path';
 import type { ChildSpec } from './supervisor.ts';
+import {
+  childLogFile,
+  heartbeatPath,
+  pipelineFile,
+  pipelineFiles as pipelineFilesIn,
+  type PipelineFiles,
+} from '../lib/pipeline-files.ts';
 import { AGENT_NODE_ARGS } from '../agents/dataset-generator/node-args.ts';
+import { datasetAgentArgv } from '../agents/dataset-generator/options.ts';
+import { anomalyAgentArgv } from '../agents/analysis/options.ts';
+import { collectorArgv } from '../collectors/options.ts';
+import { remediationArgv } from '../remediation/options.ts';
+import type { LogLevel } from '../lib/options.ts';
 
 export type Mode = 'all' | 'generator' | 'dataset-agent' | 'anomaly-agent';
 
@@ -12,7 +26,7 @@ export interface PipelineOptions {
   mode: Mode;
   dataDir: string;
   logDir: string;
-  logLevel: string;
+  logLevel: LogLevel;
   outputFile: string;
   source: 'k8s' | 'prometheus';
   namespace: string | undefined;
@@ -22,31 +36,18 @@ export interface PipelineOptions {
   watchInterval: number;
   alertThreshold: number;
   noLlm: boolean;
-  llmArgs: string[];
+  /** The anomaly agent's LLM, when not its defaults. */
+  llmModel?: string | undefined;
+  llmBaseUrl?: string | undefined;
   scoresFile: string | undefined;
   /** Config file passed on to every child (its own section applies there). */
   configFile?: string | undefined;
 }
 
-export interface PipelineFiles {
-  csv: string;
-  insights: string;
-  analysis: string;
-  audit: string;
-}
+export type { PipelineFiles };
 
 export function pipelineFiles(o: Pick<PipelineOptions, 'dataDir' | 'outputFile'>): PipelineFiles {
-  return {
-    csv: resolve(o.outputFile),
-    insights: resolve(o.dataDir, 'pod_insights.json'),
-    analysis: resolve(o.dataDir, 'pod_analysis.json'),
-    audit: resolve(o.dataDir, 'remediation_history.jsonl'),
-  };
-}
-
-/** A child's heartbeat file: `.heartbeat-<name>.json` beside the file it writes. */
-export function heartbeatPath(outputFile: string, name: string): string {
-  return join(resolve(outputFile, '..'), `.heartbeat-${name}.json`);
+  return pipelineFilesIn(o.dataDir, o.outputFile);
 }
 
 export interface SupervisedChild {
@@ -57,27 +58,33 @@ export interface SupervisedChild {
   staleAfterMs: number;
 }
 
-const common = (o: PipelineOptions): string[] => [
-  '--log-dir', resolve(o.logDir),
-  '--log-level', o.logLevel,
-  ...(o.configFile ? ['--config', resolve(o.configFile)] : []),
-];
-const kube = (o: PipelineOptions): string[] => (o.kubeconfig ? ['--kubeconfig', resolve(o.kubeconfig)] : []);
-const logFile = (o: PipelineOptions, name: string) => ({ logFile: resolve(o.logDir, `${name}.out.log`) });
+const common = (o: PipelineOptions) => ({
+  'log-dir': resolve(o.logDir),
+  'log-level': o.logLevel,
+  config: o.configFile ? resolve(o.configFile) : undefined,
+});
+const kube = (o: Pick<PipelineOptions, 'kubeconfig'>) => (o.kubeconfig ? resolve(o.kubeconfig) : undefined);
+const logFile = (o: PipelineOptions, name: string) => ({ logFile: childLogFile(o.logDir, name) });
 // Stale after three missed beats, never sooner than 15 s (model loading, a slow API call).
 const staleAfter = (intervalS: number) => Math.max(15_000, intervalS * 3_000);
 /** Hung (killed and restarted by the supervisor) after six missed beats, never sooner than 60 s. */
 export const hungAfterMs = (intervalS: number): number => Math.max(60_000, intervalS * 6_000);
 
 export function collectorChild(o: PipelineOptions, files: PipelineFiles): SupervisedChild {
-  const args = ['--source', o.source, '--interval', String(o.generatorInterval), '--output-file', files.csv, ...kube(o)];
-  args.push(...(o.namespace ? ['--namespace', o.namespace] : ['--all-namespaces']));
-  if (o.prometheusUrl) args.push('--prometheus-url', o.prometheusUrl);
+  const args = collectorArgv({
+    source: o.source,
+    interval: o.generatorInterval,
+    'output-file': files.csv,
+    kubeconfig: kube(o),
+    ...(o.namespace ? { namespace: o.namespace } : { 'all-namespaces': true }),
+    'prometheus-url': o.prometheusUrl,
+    ...common(o),
+  });
   return {
     spec: {
       name: 'dataset-generator',
       script: join(o.root, 'collectors/dataset-generator.ts'),
-      args: [...args, ...common(o)],
+      args,
       output: logFile(o, 'dataset-generator'),
       cwd: o.root,
       // No hung check: it beats only after a successful collection, so it would be killed while it waits
@@ -89,21 +96,22 @@ export function collectorChild(o: PipelineOptions, files: PipelineFiles): Superv
 }
 
 export function datasetAgentChild(o: PipelineOptions, files: PipelineFiles): SupervisedChild {
-  const args = [
-    '--input-file', files.csv,
-    '--insights-file', files.insights,
-    '--watch-interval', String(o.watchInterval),
-    '--alert-threshold', String(o.alertThreshold),
+  const args = datasetAgentArgv({
+    'input-file': files.csv,
+    'insights-file': files.insights,
+    interval: o.watchInterval,
+    'alert-threshold': o.alertThreshold,
     // Its checkpoint lives with the data it describes, so a restart resumes where the last one stopped.
-    '--checkpoint-file', resolve(o.dataDir, '.dataset-agent.checkpoint.json'),
-  ];
-  if (o.scoresFile) args.push('--scores-file', resolve(o.scoresFile));
+    'checkpoint-file': resolve(pipelineFile(o.dataDir, 'datasetCheckpoint')),
+    'scores-file': o.scoresFile ? resolve(o.scoresFile) : undefined,
+    ...common(o),
+  });
   return {
     spec: {
       name: 'dataset-generator-agent',
       script: join(o.root, 'agents/dataset-generator-agent.ts'),
       nodeArgs: AGENT_NODE_ARGS,
-      args: [...args, ...common(o)],
+      args,
       output: logFile(o, 'dataset-generator-agent'),
       cwd: o.root,
       heartbeat: { file: heartbeatPath(files.insights, 'dataset-generator-agent'), hungAfterMs: hungAfterMs(o.watchInterval) },
@@ -114,20 +122,22 @@ export function datasetAgentChild(o: PipelineOptions, files: PipelineFiles): Sup
 }
 
 export function anomalyAgentChild(o: PipelineOptions, files: PipelineFiles): SupervisedChild {
-  const args = [
-    '--insights-file', files.insights,
-    '--analysis-file', files.analysis,
-    '--input-file', files.csv,
-    '--interval', String(o.watchInterval),
-    ...kube(o),
-  ];
-  if (o.noLlm) args.push('--no-llm');
-  args.push(...o.llmArgs);
+  const args = anomalyAgentArgv({
+    'insights-file': files.insights,
+    'analysis-file': files.analysis,
+    'input-file': files.csv,
+    interval: o.watchInterval,
+    kubeconfig: kube(o),
+    llm: o.noLlm ? false : undefined,
+    'llm-model': o.llmModel,
+    'llm-base-url': o.llmBaseUrl,
+    ...common(o),
+  });
   return {
     spec: {
       name: 'anomaly-detection-agent',
       script: join(o.root, 'agents/anomaly-detection-agent.ts'),
-      args: [...args, ...common(o)],
+      args,
       output: logFile(o, 'anomaly-detection-agent'),
       cwd: o.root,
       heartbeat: { file: heartbeatPath(files.analysis, 'anomaly-detection-agent'), hungAfterMs: hungAfterMs(o.watchInterval) },
@@ -135,6 +145,29 @@ export function anomalyAgentChild(o: PipelineOptions, files: PipelineFiles): Sup
     heartbeat: heartbeatPath(files.analysis, 'anomaly-detection-agent'),
     staleAfterMs: staleAfter(o.watchInterval),
   };
+}
+
+/** What the approval step needs beyond the pipeline's options. */
+export interface RemediationStepOptions {
+  confidenceThreshold: number;
+  verifyDelay: number;
+  dryRun: boolean;
+}
+
+/** run-remediation's command line for one approval step (--once, on the pipeline's files). */
+export function remediationStepArgv(o: Pick<PipelineOptions, 'kubeconfig' | 'logDir' | 'configFile'> & RemediationStepOptions, files: PipelineFiles): string[] {
+  return remediationArgv({
+    once: true,
+    'confidence-threshold': o.confidenceThreshold,
+    'verify-delay': o.verifyDelay,
+    'analysis-file': files.analysis,
+    'insights-file': files.insights,
+    'audit-file': files.audit,
+    kubeconfig: kube(o),
+    'log-dir': resolve(o.logDir),
+    config: o.configFile ? resolve(o.configFile) : undefined,
+    'dry-run': o.dryRun || undefined,
+  });
 }
 
 /** The long-running children of a mode (remediation is run separately, on the terminal). */
@@ -162,8 +195,8 @@ export interface SimOptions {
 }
 
 export function simChild(o: SimOptions): { spec: ChildSpec; kubeconfigOut: string; logFile: string } {
-  const kubeconfigOut = resolve(o.dataDir, 'sim-kubeconfig');
-  const logFile = resolve(o.logDir, 'podsentinel-sim.out.log');
+  const kubeconfigOut = resolve(pipelineFile(o.dataDir, 'simKubeconfig'));
+  const logFile = childLogFile(o.logDir, 'podsentinel-sim');
   const args = [
     '--port', '0',
     '--metrics-port', '0',

@@ -4,16 +4,13 @@
 // deleted, to <data-dir>/demo-archive/<time>/ (the audit log included: rotated, never rewritten).
 import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { checkpointStatePrefix, isHeartbeatFileName, PIPELINE_FILE_NAMES } from '../lib/pipeline-files.ts';
 
-const PIPELINE_FILES = new Set([
-  'pod_metrics.csv',
-  'pod_insights.json',
-  'pod_analysis.json',
-  'remediation_history.jsonl',
-  '.dataset-agent.checkpoint.json',
-  '.anomaly-detection-state.json',
-  'sim-kubeconfig',
-]);
+// Everything a run leaves in the data directory but the lock and the status file (run-monitoring's own).
+const PIPELINE_FILES = new Set<string>(
+  (['metrics', 'insights', 'analysis', 'audit', 'datasetCheckpoint', 'analysisState', 'simKubeconfig'] as const).map((k) => PIPELINE_FILE_NAMES[k]),
+);
+const CHECKPOINT_STATE_PREFIX = checkpointStatePrefix(PIPELINE_FILE_NAMES.datasetCheckpoint);
 
 /** Moves an earlier demo's files out of the way; returns the archive directory, or null when clean. */
 export function archiveEarlierDemo(dataDir: string, extraFiles: string[] = [], now = new Date()): string | null {
@@ -23,9 +20,9 @@ export function archiveEarlierDemo(dataDir: string, extraFiles: string[] = [], n
     (n) =>
       PIPELINE_FILES.has(n) ||
       extra.has(n) ||
-      /^\.heartbeat-.*\.json$/.test(n) ||
+      isHeartbeatFileName(n) ||
       // the checkpoint's state files (agents/dataset-generator/state-file.ts; old ndjson sidecars) go with it
-      n.startsWith('.dataset-agent.checkpoint.json.state-'),
+      n.startsWith(CHECKPOINT_STATE_PREFIX),
   );
   if (names.length === 0) return null;
   const dir = join(dataDir, 'demo-archive', now.toISOString().replace(/[:.]/g, '-'));

@@ -1,14 +1,6 @@
-// Reads the heartbeat files the collector and agents write beside their output, and judges health:
-// a heartbeat older than its staleness limit (or missing after a grace period) is unhealthy.
-import { readFileSync, statSync } from 'node:fs';
-
-export interface Heartbeat {
-  pid?: number;
-  /** When the heartbeat was written (ISO 8601). */
-  time?: string;
-  /** Any other counters the child reports (rows_total, lag_bytes, pods, anomalies...). */
-  [key: string]: unknown;
-}
+// Judges a child's health from the heartbeat it writes beside its output (lib/heartbeat.ts): a heartbeat
+// older than its staleness limit (or missing after a grace period) is unhealthy.
+import { readHeartbeat, type Heartbeat } from '../lib/heartbeat.ts';
 
 export type Health = 'ok' | 'stale' | 'waiting' | 'unknown';
 
@@ -17,64 +9,32 @@ export interface HeartbeatReading {
   /** Milliseconds since the heartbeat was written, or null when there is none. */
   ageMs: number | null;
   data: Heartbeat | null;
-}
-
-/** The heartbeat object, or null when the file is missing or unreadable (a torn write is retried next tick). */
-export function readHeartbeat(path: string): Heartbeat | null {
-  try {
-    const data = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-    return data && typeof data === 'object' && !Array.isArray(data) ? (data as Heartbeat) : null;
-  } catch {
-    return null;
-  }
-}
-
-function heartbeatTime(hb: Heartbeat, path: string): number | null {
-  for (const key of ['time', 'ts', 'updated_at', 'at']) {
-    const v = hb[key];
-    if (typeof v === 'string') {
-      const t = Date.parse(v);
-      if (Number.isFinite(t)) return t;
-    }
-    if (typeof v === 'number' && Number.isFinite(v)) return v > 1e12 ? v : v * 1000;
-  }
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return null;
-  }
+  /** Why the file is not a heartbeat (health 'unknown'), when it exists but breaks the contract. */
+  invalid?: string;
 }
 
 /**
  * Health of one child from its heartbeat: 'ok' when fresh, 'stale' when older than staleAfterMs,
- * 'waiting' when there is none yet and the child started less than graceMs ago, 'unknown' otherwise.
- * A heartbeat written by an earlier pid than the running child counts only once the new one writes.
+ * 'waiting' when there is none yet and the child started less than graceMs ago, 'unknown' otherwise
+ * (no heartbeat, or a file that is not one). A heartbeat written before the running child started
+ * counts only once the new one writes.
  */
 export function judgeHeartbeat(
   path: string,
   opts: { staleAfterMs: number; graceMs: number; childStartedAt: number | null; now?: number },
 ): HeartbeatReading {
   const now = opts.now ?? Date.now();
-  const data = readHeartbeat(path);
+  const read = readHeartbeat(path);
   const startedRecently = opts.childStartedAt !== null && now - opts.childStartedAt < opts.graceMs;
-  if (!data) return { health: startedRecently ? 'waiting' : 'unknown', ageMs: null, data: null };
-  const t = heartbeatTime(data, path);
-  const ageMs = t === null ? null : Math.max(0, now - t);
-  if (ageMs === null) return { health: 'unknown', ageMs, data };
+  if (read.status === 'invalid') return { health: 'unknown', ageMs: null, data: null, invalid: read.reason };
+  if (read.status === 'absent') return { health: startedRecently ? 'waiting' : 'unknown', ageMs: null, data: null };
+  const data = read.heartbeat;
+  const t = Date.parse(data.time);
+  const ageMs = Math.max(0, now - t);
   if (ageMs <= opts.staleAfterMs) return { health: 'ok', ageMs, data };
   // Written before the current child started: the new one is still warming up.
-  if (startedRecently && opts.childStartedAt !== null && t !== null && t < opts.childStartedAt) return { health: 'waiting', ageMs, data };
+  if (startedRecently && opts.childStartedAt !== null && t < opts.childStartedAt) return { health: 'waiting', ageMs, data };
   return { health: 'stale', ageMs, data };
-}
-
-/** A number field of a heartbeat, or undefined. */
-export function hbNumber(hb: Heartbeat | null, ...keys: string[]): number | undefined {
-  if (!hb) return undefined;
-  for (const k of keys) {
-    const v = hb[k];
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
-  }
-  return undefined;
 }
 
 /** Rate of a growing counter over a sliding window (rows per minute from rows_total samples). */

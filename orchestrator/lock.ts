@@ -7,8 +7,9 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../lib/atomic-file.ts';
+import { PIPELINE_FILE_NAMES } from '../lib/pipeline-files.ts';
 
-export const LOCK_FILE_NAME = '.run-monitoring.lock';
+export const LOCK_FILE_NAME = PIPELINE_FILE_NAMES.lock;
 
 const LockedProcess = z.object({ name: z.string(), pid: z.number().int(), start: z.number().optional() });
 export type LockedProcess = z.infer<typeof LockedProcess>;

@@ -1,8 +1,9 @@
 // Reads pod_analysis.json leniently: one malformed analysis or action must not hide the others.
 // Analyses that do not match the contract are skipped (and named); actions are kept as they are,
 // because the engine validates every action against the allow-list and records a refusal for a bad one.
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { readJsonText } from '../lib/atomic-file.ts';
+import { ContractError, readJsonText } from '../lib/atomic-file.ts';
 import { PodAnalysis } from '../lib/schemas.ts';
 import type { PodAnalysis as PodAnalysisT } from '../lib/schemas.ts';
 
@@ -21,12 +22,13 @@ export interface AnalysesRead {
   rejected: string[];
 }
 
-/** null when the file does not exist; throws (with the file name) when it is not an analysis file at all. */
+/** null when the file does not exist; a ContractError (with the file name) when it is not an analysis file at all. */
 export function readAnalyses(path: string): AnalysesRead | null {
   const data = readJsonText(path);
-  if (data === null) return null;
+  // readJsonText says null for a missing file and for a file holding `null`: only the first is "no analyses yet".
+  if (data === null && !existsSync(path)) return null;
   const file = LooseFile.safeParse(data);
-  if (!file.success) throw new Error(`${path} is not an analysis file: ${file.error.issues[0]?.path.join('.') || '(root)'}: ${file.error.issues[0]?.message}`);
+  if (!file.success) throw new ContractError(`${path} is not an analysis file: ${file.error.issues[0]?.path.join('.') || '(root)'}: ${file.error.issues[0]?.message}`);
   const analyses: PodAnalysisT[] = [];
   const rejected: string[] = [];
   file.data.analyses.forEach((raw, i) => {

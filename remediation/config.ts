@@ -4,12 +4,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ACTION_NAMES, type ActionName } from '../lib/schemas.ts';
-import { parseQuantity } from './quantity.ts';
+import { CpuQuantity, MemoryQuantity } from '../lib/quantity.ts';
 
 export const DEFAULT_POLICY_FILE = 'config/remediation.json';
 
-const cpu = z.string().refine((s) => parseQuantity(s) !== null, 'a CPU quantity like 500m or 2');
-const memory = z.string().refine((s) => parseQuantity(s) !== null, 'a memory quantity like 512Mi');
+const cpu = CpuQuantity;
+const memory = MemoryQuantity;
 
 export const Bounds = z
   .object({

@@ -3,7 +3,7 @@
 // pod's namespace and not a protected one, and numbers are within the configured bounds.
 import { ActionParams, ACTION_NAMES, type ActionName, type PodAnalysis } from '../lib/schemas.ts';
 import type { Bounds } from './config.ts';
-import { parseQuantity } from './quantity.ts';
+import { memoryBytesOrNull, quantityValue } from '../lib/quantity.ts';
 
 export type Validated = { ok: true; action: ActionName; params: Record<string, unknown> } | { ok: false; code: string; reason: string };
 
@@ -20,16 +20,16 @@ export function checkResourceBounds(
 ): string | null {
   if (!res) return null;
   if (res.cpu !== undefined) {
-    const v = parseQuantity(res.cpu);
+    const v = quantityValue(res.cpu);
     if (v === null) return `${section}.cpu "${res.cpu}" is not a quantity`;
-    if (v > parseQuantity(bounds.maxCpu)!) return `${section}.cpu ${res.cpu} exceeds the maximum ${bounds.maxCpu} per container`;
-    if (v < parseQuantity(bounds.minCpu)!) return `${section}.cpu ${res.cpu} is below the minimum ${bounds.minCpu} per container`;
+    if (v > quantityValue(bounds.maxCpu)!) return `${section}.cpu ${res.cpu} exceeds the maximum ${bounds.maxCpu} per container`;
+    if (v < quantityValue(bounds.minCpu)!) return `${section}.cpu ${res.cpu} is below the minimum ${bounds.minCpu} per container`;
   }
   if (res.memory !== undefined) {
-    const v = parseQuantity(res.memory);
+    const v = memoryBytesOrNull(res.memory);
     if (v === null) return `${section}.memory "${res.memory}" is not a quantity`;
-    if (v > parseQuantity(bounds.maxMemory)!) return `${section}.memory ${res.memory} exceeds the maximum ${bounds.maxMemory} per container`;
-    if (v < parseQuantity(bounds.minMemory)!) return `${section}.memory ${res.memory} is below the minimum ${bounds.minMemory} per container`;
+    if (v > memoryBytesOrNull(bounds.maxMemory)!) return `${section}.memory ${res.memory} exceeds the maximum ${bounds.maxMemory} per container`;
+    if (v < memoryBytesOrNull(bounds.minMemory)!) return `${section}.memory ${res.memory} is below the minimum ${bounds.minMemory} per container`;
   }
   return null;
 }

@@ -1,23 +1,15 @@
 // Kubernetes resource quantities: parse "500m", "1.5", "512Mi", "1G", "2e3"; format the forms the
-// API server and metrics-server use (CPU "250m" / "123456n", memory "512Mi" / "1234Ki").
+// API server and metrics-server use (CPU "250m" / "123456n", memory "512Mi" / "1234Ki"). Parsing is the
+// product's one parser (lib/quantity.ts), so the simulator refuses exactly what the product refuses.
+import { parseQuantity as parseK8sQuantity } from '../lib/quantity.ts';
 
 const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-const DECIMAL: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
 
 /** The numeric value of a quantity (cores for CPU, bytes for memory); throws on a malformed one. */
 export function parseQuantity(q: string | number): number {
-  if (typeof q === 'number') {
-    if (!Number.isFinite(q) || q < 0) throw new Error(`invalid quantity ${q}`);
-    return q;
-  }
-  const m = /^([+]?[0-9]*\.?[0-9]+)(?:([eE][+-]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?)$/.exec(q.trim());
-  if (!m) throw new Error(`invalid quantity "${q}"`);
-  const base = Number(m[1]);
-  if (m[2]) return base * 10 ** Number(m[2].slice(1));
-  const suffix = m[3] ?? '';
-  const mult = BINARY[suffix] ?? DECIMAL[suffix];
-  if (mult === undefined) throw new Error(`invalid quantity "${q}"`);
-  return base * mult;
+  const r = parseK8sQuantity(q);
+  if (!r.ok) throw new Error(`invalid quantity ${typeof q === 'number' ? q : `"${q}"`}: ${r.error}`);
+  return r.value;
 }
 
 export function formatNanocores(cores: number): string {

@@ -285,7 +285,7 @@ void test('dataset-generator: --test reports what it sees; ticks append to the C
     const samples = rows.map((r) => `${r.namespace}/${r.pod}@${r.timestamp}`);
     assert.equal(new Set(samples).size, samples.length, 'a metrics sample is written once, however often the collector polls');
     const beat = JSON.parse(readFileSync(heartbeat, 'utf8')) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(beat).sort(), ['last_tick_ms', 'pid', 'pods', 'rows_total', 'time']);
+    assert.deepEqual(Object.keys(beat).sort(), ['last_tick_ms', 'name', 'pid', 'pods', 'rows_total', 'state', 'time']);
     assert.equal(beat.pods, 8);
     assert.equal(beat.rows_total, rows.length);
 

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Supervisor } from '../orchestrator/supervisor.ts';
 import { pidAlive, acquireInstanceLock, InstanceLockedError, LOCK_FILE_NAME } from '../orchestrator/lock.ts';
-import { condense, runMonitoring, STATUS_FILE_NAME, type MonitorConfig } from '../orchestrator/monitor.ts';
+import { condense, STATUS_FILE_NAME, type MonitorConfig } from '../orchestrator/monitor.ts';
+import { runMonitoring } from '../orchestrator/monitor-run.ts';
 import { archiveEarlierDemo } from '../orchestrator/demo-reset.ts';
 import { PipelineWatch } from '../orchestrator/pipeline-watch.ts';
 import { renderStatus, StatusView } from '../orchestrator/status-view.ts';
@@ -124,15 +125,23 @@ void test('run-monitoring refuses a second instance on the same data directory (
 // every 100 ms, records its arguments, and exits 0 on SIGTERM.
 function fakeRoot(dir: string): string {
   const root = join(dir, 'root');
+  // Counters of each writer's heartbeat contract (lib/heartbeat.ts), written through its writer.
+  const counters: Record<string, string> = {
+    'dataset-generator': '{ rows_total: (n += 10), last_tick_ms: 1, pods: 4 }',
+    'dataset-generator-agent': '{ rows_read: (n += 10), rows_rejected: 0, lag_bytes: 0, pods: 4, anomalies: 0 }',
+    'anomaly-detection-agent': '{ open: 0, analysed_total: 0, llm_calls: 0, llm_failures: 0 }',
+  };
   const child = (name: string, outFlag: string) => `
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 const args = process.argv.slice(2);
 const out = args[args.indexOf(${JSON.stringify(outFlag)}) + 1];
 appendFileSync(join(${JSON.stringify(dir)}, 'events'), ${JSON.stringify(name)} + ' start ' + JSON.stringify(args) + '\\n');
-let n = 0;
-setInterval(() => writeFileSync(join(dirname(out), '.heartbeat-${name}.json'), JSON.stringify({ pid: process.pid, time: new Date().toISOString(), rows_total: (n += 10), pods: 4, lag_bytes: 0 })), 100);
 process.on('SIGTERM', () => { appendFileSync(join(${JSON.stringify(dir)}, 'events'), ${JSON.stringify(name)} + ' SIGTERM\\n'); process.exit(0); });
+// Loaded after the SIGTERM handler is in place (zod takes a moment to load on a busy machine).
+let n = 0;
+void Promise.all([import(${JSON.stringify(resolve('lib/heartbeat.ts'))}), import(${JSON.stringify(resolve('lib/pipeline-files.ts'))})]).then(([{ heartbeat, writeHeartbeat }, { heartbeatPath }]) =>
+  setInterval(() => writeHeartbeat(heartbeatPath(out, '${name}'), heartbeat('${name}', ${counters[name]})), 100));
 `;
   for (const d of ['collectors', 'agents']) mkdirSync(join(root, d), { recursive: true });
   writeFileSync(join(root, 'collectors/dataset-generator.ts'), child('dataset-generator', '--output-file'));
@@ -171,11 +180,10 @@ function config(dir: string, root: string): MonitorConfig {
     watchInterval: 1,
     alertThreshold: 0.7,
     noLlm: true,
-    llmArgs: [],
     scoresFile: undefined,
     demo: null,
     remediation: true,
-    remediationArgs: [],
+    remediationDryRun: false,
     confidenceThreshold: 0.7,
     verifyDelay: 5,
     statusInterval: 1,
@@ -230,7 +238,7 @@ void test('SIGTERM to a run-monitoring process stops its children and exits 0', 
   const launcher = join(dir, 'launch.mts');
   writeFileSync(
     launcher,
-    `import { runMonitoring } from ${JSON.stringify(resolve('orchestrator/monitor.ts'))};
+    `import { runMonitoring } from ${JSON.stringify(resolve('orchestrator/monitor-run.ts'))};
 import { memoryLogger } from ${JSON.stringify(resolve('lib/log.ts'))};
 const cfg = JSON.parse(process.argv[2]);
 const stopSignal = new Promise((r) => { process.once('SIGTERM', () => r('SIGTERM')); process.once('SIGINT', () => r('SIGINT')); });
@@ -253,9 +261,9 @@ process.exitCode = await runMonitoring(cfg, { out: process.stdout, log: memoryLo
       return null;
     }
   });
-  // Each stand-in records its start in the same tick that installs its SIGTERM handler.
-  const eventsFile = join(dir, 'events');
-  await until('three children started', () => existsSync(eventsFile) && readFileSync(eventsFile, 'utf8').match(/ start /g)?.length === 3);
+  // Each fake child installs its SIGTERM handler in the same tick as it records its start.
+  const events = () => (existsSync(join(dir, 'events')) ? readFileSync(join(dir, 'events'), 'utf8') : '');
+  await until('three children to record their start', () => (events().match(/ start /g)?.length ?? 0) >= 3);
   proc.kill('SIGTERM');
   assert.equal(await exited, 0, output);
   for (const pid of pids) assert.equal(pidAlive(pid), false, `child ${pid} exited`);
@@ -294,9 +302,10 @@ void test('heartbeat health and rows-per-minute meter', () => {
   const now = Date.parse('2026-11-25T05:00:00Z');
   assert.equal(judgeHeartbeat(hb, { staleAfterMs: 15_000, graceMs: 60_000, childStartedAt: now - 1000, now }).health, 'waiting');
   assert.equal(judgeHeartbeat(hb, { staleAfterMs: 15_000, graceMs: 60_000, childStartedAt: now - 120_000, now }).health, 'unknown');
-  writeFileSync(hb, JSON.stringify({ pid: 1, time: new Date(now - 5000).toISOString() }));
+  const beat = (time: number) => JSON.stringify({ name: 'anomaly-detection-agent', pid: 1, time: new Date(time).toISOString(), state: 'running', open: 0, analysed_total: 0, llm_calls: 0, llm_failures: 0 });
+  writeFileSync(hb, beat(now - 5000));
   assert.equal(judgeHeartbeat(hb, { staleAfterMs: 15_000, graceMs: 60_000, childStartedAt: now - 120_000, now }).health, 'ok');
-  writeFileSync(hb, JSON.stringify({ pid: 1, time: new Date(now - 20_000).toISOString() }));
+  writeFileSync(hb, beat(now - 20_000));
   assert.equal(judgeHeartbeat(hb, { staleAfterMs: 15_000, graceMs: 60_000, childStartedAt: now - 120_000, now }).health, 'stale');
   const m = new RateMeter(60_000);
   m.add(0, now);

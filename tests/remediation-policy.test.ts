@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateAction } from '../remediation/validate.ts';
 import { RemediationPolicy, loadPolicy, PolicyError } from '../remediation/config.ts';
-import { parseQuantity } from '../remediation/quantity.ts';
+import { quantityValue } from '../lib/quantity.ts';
 import { AuditLog, proposalKey } from '../remediation/audit.ts';
 import { evaluateInsights, inWorkload } from '../remediation/verify.ts';
 import { readAnalyses } from '../remediation/analysis-file.ts';
@@ -19,12 +19,12 @@ const analysis = { namespace: 'shop', node: 'node-1' };
 const tmp = () => mkdtempSync(join(tmpdir(), 'podsentinel-rem-'));
 
 void test('parseQuantity reads CPU and memory quantities', () => {
-  assert.equal(parseQuantity('500m'), 0.5);
-  assert.equal(parseQuantity('2'), 2);
-  assert.equal(parseQuantity('512Mi'), 512 * 2 ** 20);
-  assert.equal(parseQuantity('1G'), 1e9);
-  assert.equal(parseQuantity('1e3'), 1000);
-  assert.equal(parseQuantity('lots'), null);
+  assert.equal(quantityValue('500m'), 0.5);
+  assert.equal(quantityValue('2'), 2);
+  assert.equal(quantityValue('512Mi'), 512 * 2 ** 20);
+  assert.equal(quantityValue('1G'), 1e9);
+  assert.equal(quantityValue('1e3'), 1000);
+  assert.equal(quantityValue('lots'), null);
 });
 
 void test('valid typed parameters pass; unknown actions and extra fields are refused', () => {

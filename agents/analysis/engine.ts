@@ -2,11 +2,12 @@
 // new or changed materially (type, severity, a new warning event) and keeps the rest, moves anomalies
 // that cleared to `resolved`, and writes pod_analysis.json atomically. Dedup state (fingerprints) is kept
 // beside the output so a restart does not re-analyse every open anomaly.
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, writeJsonAtomic } from '../../lib/atomic-file.ts';
 import type { KubeClients } from '../../lib/kube.ts';
 import type { Logger } from '../../lib/log.ts';
+import { pipelineFile } from '../../lib/pipeline-files.ts';
 import { AnomalyType, PodAnalysisFile, Severity, type PodAnalysis, type PodInsight, type PodInsights } from '../../lib/schemas.ts';
 import { analyse, type AnalyserDeps } from './analyser.ts';
 import { buildContext, type ContextOptions } from './context.ts';
@@ -73,7 +74,7 @@ export class AnalysisEngine {
 
   constructor(o: EngineOptions) {
     this.o = o;
-    this.stateFile = join(dirname(o.analysisFile), '.anomaly-detection-state.json');
+    this.stateFile = pipelineFile(dirname(o.analysisFile), 'analysisState');
   }
 
   /** Resumes from an existing pod_analysis.json (and dedup state); a broken file is logged and ignored. */

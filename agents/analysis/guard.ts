@@ -3,7 +3,7 @@
 // workload, containers and node, never at a protected namespace, within bounds. Anything else is dropped
 // with a reason the caller logs.
 import { ACTION_NAMES, RecommendedAction, type ActionName } from '../../lib/schemas.ts';
-import { cpuMillis, memoryBytes } from './quantity.ts';
+import { cpuMillis, memoryBytes } from '../../lib/quantity.ts';
 import { podNode, topOwner, type PodContext } from './context-types.ts';
 
 export interface GuardOptions {
@@ -84,15 +84,24 @@ function resourcesProblem(p: SetResourcesParams, ctx: PodContext, opts: GuardOpt
   if (!p.limits && !p.requests) return 'set_resources without limits or requests';
   const container = ctx.containers.find((c) => c.name === p.container);
   if (ctx.containers.length > 0 && !container) return `container ${p.container} is not in the pod`;
-  if (!container) return null;
   const checks: Array<[string, number, number]> = [
-    ['memory limit', memoryBytes(p.limits?.memory), memoryBytes(container.limits.memory)],
-    ['cpu limit', cpuMillis(p.limits?.cpu), cpuMillis(container.limits.cpu)],
+    ['memory limit', memoryBytes(p.limits?.memory), memoryBytes(container?.limits.memory)],
+    ['cpu limit', cpuMillis(p.limits?.cpu), cpuMillis(container?.limits.cpu)],
   ];
   for (const [what, next, current] of checks) {
     if (!Number.isFinite(next) || !Number.isFinite(current)) continue;
     if (next < current) return `${what} would be lowered (an anomaly is not fixed by less headroom)`;
     if (next > current * opts.maxRaiseFactor) return `${what} raised more than ${opts.maxRaiseFactor}×`;
+  }
+  // Requests reserve capacity on the node: bounded like limits, and never above the limit they will run under.
+  const requests: Array<[string, number, number, number]> = [
+    ['memory request', memoryBytes(p.requests?.memory), memoryBytes(container?.requests.memory), memoryBytes(p.limits?.memory ?? container?.limits.memory)],
+    ['cpu request', cpuMillis(p.requests?.cpu), cpuMillis(container?.requests.cpu), cpuMillis(p.limits?.cpu ?? container?.limits.cpu)],
+  ];
+  for (const [what, next, current, limit] of requests) {
+    if (!Number.isFinite(next)) continue;
+    if (Number.isFinite(current) && next > current * opts.maxRaiseFactor) return `${what} raised more than ${opts.maxRaiseFactor}×`;
+    if (Number.isFinite(limit) && next > limit) return `${what} would exceed the limit`;
   }
   return null;
 }

@@ -7,8 +7,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import { Backoff, sleep } from '../../lib/backoff.ts';
 import type { Logger } from '../../lib/log.ts';
 
-export const DEFAULT_LLM_BASE_URL = 'https://integrate.api.nvidia.com/v1';
-export const DEFAULT_LLM_MODEL = 'nvidia/llama-3.1-nemotron-70b-instruct';
+export { DEFAULT_LLM_BASE_URL, DEFAULT_LLM_MODEL } from './options.ts';
 export const API_KEY_ENV = ['NVIDIA_API_KEY', 'OPENAI_API_KEY', 'LLM_API_KEY'] as const;
 
 /** The first API key set in the environment, and the variable it came from (never the value in logs). */

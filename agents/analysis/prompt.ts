@@ -8,22 +8,32 @@ import { ACTION_NAMES, AnomalyType, Severity } from '../../lib/schemas.ts';
 import { podNode, topOwner, type PodContext } from './context-types.ts';
 import { mapStrings } from './masking.ts';
 
+/**
+ * How much of a reply goes into the analysis. A reply within max_tokens stays well inside these; a server
+ * that ignores max_tokens cannot bloat pod_analysis.json (read every cycle) or flood the log with refusals.
+ */
+export const REPLY_LIMITS = { rootCause: 500, explanation: 4000, line: 300, evidence: 20, actions: 10 } as const;
+
+const clipped = (max: number) => z.string().transform((s) => (s.length > max ? `${s.slice(0, max - 1)}…` : s));
+
 /** What the model must return: the analysis fields of a pod_analysis.json entry. */
 export const LlmReply = z.object({
   anomaly_type: AnomalyType.optional(),
   severity: Severity,
-  root_cause: z.string().min(1),
-  explanation: z.string(),
-  evidence: z.array(z.string()),
+  root_cause: z.string().min(1).pipe(clipped(REPLY_LIMITS.rootCause)),
+  explanation: clipped(REPLY_LIMITS.explanation),
+  evidence: z.array(clipped(REPLY_LIMITS.line)).transform((a) => a.slice(0, REPLY_LIMITS.evidence)),
   /** Loose here: each action is vetted by the guard, so one bad action does not void the reply. */
-  recommended_actions: z.array(
-    z.object({
-      action: z.string(),
-      params: z.record(z.string(), z.unknown()),
-      rationale: z.string().default(''),
-      risk: z.enum(['low', 'medium', 'high']).default('medium'),
-    }),
-  ),
+  recommended_actions: z
+    .array(
+      z.object({
+        action: z.string(),
+        params: z.record(z.string(), z.unknown()),
+        rationale: clipped(REPLY_LIMITS.line).default(''),
+        risk: z.enum(['low', 'medium', 'high']).default('medium'),
+      }),
+    )
+    .transform((a) => a.slice(0, REPLY_LIMITS.actions)),
 });
 export type LlmReply = z.infer<typeof LlmReply>;
 

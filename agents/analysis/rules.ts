@@ -4,7 +4,7 @@
 // and the floor the LLM's result is checked against.
 import type { AnomalyType, RecommendedAction, Severity } from '../../lib/schemas.ts';
 import { podNode, topOwner, type ContainerFacts, type PodContext } from './context-types.ts';
-import { cpuMillis, formatCpuMillis, formatMemoryMi, memoryBytes } from './quantity.ts';
+import { cpuMillis, formatCpuMillis, formatMemoryMi, memoryBytes } from '../../lib/quantity.ts';
 import { metricLines, typeFacts } from './type-facts.ts';
 
 export interface Judgement {

@@ -4,7 +4,7 @@
 // (memory for oom_risk, restarts for crash_loop, packets for network_issue, CPU for resource_exhaustion).
 import type { AnomalyType } from '../../lib/schemas.ts';
 import type { ContainerFacts, MetricMovement, PodContext } from './context-types.ts';
-import { cpuMillis, memoryBytes } from './quantity.ts';
+import { cpuMillis, memoryBytes } from '../../lib/quantity.ts';
 
 /** The parts of the rule signals the facts are made from. */
 export interface FactSignals {

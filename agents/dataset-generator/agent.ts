@@ -21,6 +21,9 @@ import { CsvTailer, type TailBatch, type TailPosition } from '../../lib/csv-tail
 import { RejectLog } from '../../lib/reject-log.ts';
 import { BinaryStateRef, CHECKPOINT_VERSION, loadCheckpoint, saveCheckpointAsync, type Checkpoint } from '../../lib/checkpoint.ts';
 import { writeFileAtomicAsync } from '../../lib/atomic-file.ts';
+import { heartbeat, writeHeartbeatAsync } from '../../lib/heartbeat.ts';
+import { INSIGHTS_DETAIL_MAX } from './options.ts';
+import { checkpointStateFileName, heartbeatFileName, heartbeatPath } from '../../lib/pipeline-files.ts';
 import { PodInsights, type ModelInfo, type PodInsight } from '../../lib/schemas.ts';
 import type { PodScore } from '../../models/pod-scorer.ts';
 import { ScoresFile } from './scores-file.ts';
@@ -51,7 +54,7 @@ export interface AgentConfig {
   watchInterval: number;
   /**
    * Seconds between checkpoints while following (default: watchInterval). A checkpoint copies every pod's
-   * state (1 GB at 150,000 pods: ~0.8 s of the scoring thread and 1 GB written), so a large cluster may take one
+   * state (its cost to the scoring thread at 150,000 pods: docs/BENCHMARKS.md), so a large cluster may take one
    * less often; a restart then scores again the rows since the last one (never loses or repeats a score line).
    */
   checkpointInterval?: number | undefined;
@@ -71,7 +74,7 @@ export interface AgentConfig {
   insightsDetailMax?: number | undefined;
 }
 
-export const INSIGHTS_DETAIL_MAX = 5000;
+export { INSIGHTS_DETAIL_MAX };
 /** Bytes of a state file handed to writes and not yet written, beyond which the slices wait. */
 const STATE_IN_FLIGHT_MAX = 16 << 20;
 /**
@@ -136,7 +139,7 @@ interface CheckpointJob {
   finishing: Promise<void> | null;
 }
 
-export const HEARTBEAT_NAME = '.heartbeat-dataset-generator-agent.json';
+export const HEARTBEAT_NAME = heartbeatFileName('dataset-generator-agent');
 
 /**
  * Where the agent's time goes (milliseconds, cumulative), reported in the heartbeat for `npm run bench:perf`.
@@ -217,6 +220,8 @@ export class DatasetAgent {
   private insightsWrite: Promise<void> | null = null;
   private insights: InsightsJob | null = null;
   private stateSeq = 0;
+  /** Writing the last outputs (--once, a stop): the heartbeat says 'stopped'. */
+  private finishing = false;
 
   /**
    * `freshScorer` builds a new scorer when the checkpoint's state cannot be restored (e.g. written by
@@ -496,7 +501,7 @@ export class DatasetAgent {
     }
     const t0 = performance.now();
     this.scores?.writeBuffered();
-    const name = `${basename(cpPath)}.state-${Date.now()}-${process.pid}-${this.stateSeq++}.bin`;
+    const name = checkpointStateFileName(cpPath, process.pid, this.stateSeq++, 'bin');
     mkdirSync(dirname(cpPath), { recursive: true });
     const writer = new StateFileWriter(join(dirname(cpPath), name));
     const shared: SharedState = { agent: { newestTime: Number.isFinite(this.newestTime) ? this.newestTime : 0, learning: this.learning }, scorer: this.scorer.snapshotShared() };
@@ -706,18 +711,20 @@ export class DatasetAgent {
 
   /** The heartbeat, after the insights it describes (in the thread pool: a sync fsync can wait on other writes). */
   private async writeHeartbeat(counts: { pods: number; anomalies: number }): Promise<void> {
-    const hb = {
-      pid: process.pid,
-      time: new Date().toISOString(),
-      rows_read: this.rowsRead,
-      rows_rejected: this.rowsRejected,
-      lag_bytes: this.tailer.lagBytes(),
-      pods: counts.pods,
-      anomalies: counts.anomalies,
-      perf: { ...this.perf, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) },
-    };
+    const hb = heartbeat(
+      'dataset-generator-agent',
+      {
+        rows_read: this.rowsRead,
+        rows_rejected: this.rowsRejected,
+        lag_bytes: this.tailer.lagBytes(),
+        pods: counts.pods,
+        anomalies: counts.anomalies,
+        perf: { ...this.perf, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) },
+      },
+      this.finishing ? 'stopped' : 'running',
+    );
     try {
-      await writeFileAtomicAsync(join(dirname(this.cfg.insightsFile), HEARTBEAT_NAME), JSON.stringify(hb, null, 2) + '\n');
+      await writeHeartbeatAsync(heartbeatPath(this.cfg.insightsFile, 'dataset-generator-agent'), hb);
     } catch (err) {
       this.log.error(`cannot write the heartbeat: ${(err as Error).message}`);
     }
@@ -746,6 +753,7 @@ export class DatasetAgent {
 
   /** Every output at the current position, waiting until each is on disk (--once, and at a stop). */
   async writeOutputs(): Promise<void> {
+    this.finishing = true;
     if (this.held.length > 0) this.rejectHeld(); // the input ends before they proved a clock jump
     this.rejects.flush(true);
     this.tailer.flushLogs(true);

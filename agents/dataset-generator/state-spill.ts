@@ -8,6 +8,7 @@
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { checkpointStatePrefix, checkpointStateFileName } from '../../lib/pipeline-files.ts';
 
 /** Collections with more entries than this are spilled (tests lower it). */
 export const spillLimit = { entries: 10_000 };
@@ -48,7 +49,7 @@ let seq = 0;
  */
 export function spillState(checkpointPath: string, state: unknown): unknown {
   if (!hasLarge(state)) return state;
-  const name = `${basename(checkpointPath)}.state-${Date.now()}-${process.pid}-${seq++}.ndjson`;
+  const name = checkpointStateFileName(checkpointPath, process.pid, seq++, 'ndjson');
   const fd = openSync(join(dirname(checkpointPath), name), 'w');
   try {
     const out = new ChunkWriter(fd);
@@ -135,7 +136,7 @@ export function removeOldSpills(checkpointPath: string, stored: unknown): void {
 
 /** Whether `name` (in the checkpoint's directory) is one of its state files other than `keep`. */
 function isOldStateFile(checkpointPath: string, name: string, keep: string | null): boolean {
-  return name.startsWith(`${basename(checkpointPath)}.state-`) && (name.endsWith('.ndjson') || name.endsWith('.bin')) && name !== keep;
+  return name.startsWith(checkpointStatePrefix(checkpointPath)) && (name.endsWith('.ndjson') || name.endsWith('.bin')) && name !== keep;
 }
 
 /** removeOldSpills in the thread pool: unlinking a 1 GB state file can take tens of milliseconds. */

@@ -1,5 +1,5 @@
 // Baseline detectors for the benchmarks, registered by name for --detector.
-import type { DetectorFactory } from '../registry.ts';
+import type { DetectorFactory } from '../detector-api.ts';
 import { IsolationForestDetector } from './isolation-forest.ts';
 import { RollingMedianDetector } from './rolling-median.ts';
 import { ZScoreDetector } from './zscore.ts';

@@ -78,8 +78,8 @@ export interface DetectorParams {
   noveltyOnset: number;
   /**
    * Gap novelty: a value inside the range with no earlier value within gapReach × the range is novel too
-   * (same conditions as range novelty; 0 = off). NAB, standard profile: 68.10 without, 71.7-72.8 for
-   * 0.02-0.05, 70.1-71.4 for 0.06-0.1 (docs/BENCHMARKS.md).
+   * (same conditions as range novelty; 0 = off). The default sits in a plateau of reaches that all beat no
+   * gap test on NAB, so it is not one lucky setting (measured in docs/notes/nab-tuning.md).
    */
   gapReach: number;
   /** Weight of the seasonal member (time-of-day/week expectation; 0 = off). */
@@ -365,8 +365,8 @@ export class LstmDetector implements Detector {
 
   /**
    * Zeroed f, h and c of a series: views of slabs of SLAB_SERIES series, and the views of forgotten series
-   * again. One ArrayBuffer per series (three before) cost ~60 MB of per-buffer overhead at 150,000 pods,
-   * and allocating it was 5% of the time of a run where pods are new every few rows.
+   * again. One ArrayBuffer per series (three before) cost per-buffer overhead at large pod counts and
+   * allocation time where pods are new every few rows (measured in docs/notes/performance-history.md).
    */
   private allocSeries(): SeriesState {
     const reuse = this.spareSeries.pop();

@@ -1,7 +1,7 @@
 // LSTM detector factories: 'lstm' is the production detector the agent runs (and bench:nab scores
 // with features ['value']). The model loads once per directory and is shared by every instance.
 import { resolve } from 'node:path';
-import type { DetectorFactory, DetectorOptions } from '../registry.ts';
+import type { DetectorFactory, DetectorOptions } from '../detector-api.ts';
 import { LstmDetector } from './detector.ts';
 import { loadSequenceModel, type SequenceModel } from './model.ts';
 

@@ -19,8 +19,8 @@ export interface SeasonalParams {
   resRate: number;
   /**
    * The profile is used only when its residual is below this fraction of the plain level's: clearly seasonal
-   * series only (at 0.7, healthy sim pods with a mild daily swing raised about one alert per pod-day once
-   * their profiles spoke, against a profile that barely beat the level).
+   * series only (at 0.7, healthy sim pods with a mild daily swing raised false alarms every day once their
+   * profiles spoke, against a profile that barely beat the level; measured in docs/notes/detection-history.md).
    */
   fitRatio: number;
   /** Rate of the short average of the standardised residual (a contextual anomaly lasts). */

@@ -1,6 +1,6 @@
 // set_resources: change one container's CPU/memory requests and limits in the pod template
 // (strategic merge patch: containers merge by name, so the other containers are untouched).
-import { parseQuantity } from '../quantity.ts';
+import { quantityValue } from '../../lib/quantity.ts';
 import { runOps } from './ops.ts';
 import { describeWorkload, PATCH_TARGET, readWorkload } from './workload.ts';
 import { Refusal, type Change, type Plan, type RemediationAction } from './types.ts';
@@ -33,7 +33,7 @@ export const setResources: RemediationAction<'set_resources'> = {
         const to = wanted[res];
         if (to === undefined) continue;
         const from = current[section][res];
-        if (from !== undefined && parseQuantity(from) === parseQuantity(to)) continue;
+        if (from !== undefined && quantityValue(from) === quantityValue(to)) continue;
         changes.push({ field: `spec.template.spec.containers[${params.container}].resources.${section}.${res}`, from: from ?? '(unset)', to });
         (resources[section] ??= {})[res] = to;
         current[section][res] = to;
@@ -42,8 +42,8 @@ export const setResources: RemediationAction<'set_resources'> = {
     if (changes.length === 0) throw new Refusal('no_op', `container ${params.container} already has these resources`);
     // A request above its limit is rejected by the API server; say so before anything is sent.
     for (const res of ['cpu', 'memory'] as const) {
-      const req = parseQuantity(current.requests[res]);
-      const lim = parseQuantity(current.limits[res]);
+      const req = quantityValue(current.requests[res]);
+      const lim = quantityValue(current.limits[res]);
       if (req !== null && lim !== null && req > lim) {
         throw new Refusal('invalid', `the ${res} request ${current.requests[res]} would exceed the ${res} limit ${current.limits[res]}`);
       }

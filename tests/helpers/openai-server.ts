@@ -1,16 +1,22 @@
 // A local OpenAI-compatible chat-completions server for tests. It checks each request (model, JSON mode,
 // message content the test expects) and answers from a script, one step per request: a reply text, an
-// HTTP status (with Retry-After), or a reply slower than the client's timeout.
+// HTTP status (with Retry-After), a reply slower than the client's timeout, or a connection reset
+// before any byte of the answer or in the middle of its body.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type Step =
-  | { kind: 'reply'; content: string; delayMs?: number }
-  | { kind: 'status'; status: number; retryAfter?: string; message?: string };
+  | { kind: 'reply'; content: string; delayMs?: number; finishReason?: 'stop' | 'length' }
+  | { kind: 'status'; status: number; retryAfter?: string; message?: string }
+  | { kind: 'reset'; after: 'nothing' | 'half-body' };
 
 export const step = {
   json: (value: unknown, delayMs?: number): Step => ({ kind: 'reply', content: JSON.stringify(value), ...(delayMs ? { delayMs } : {}) }),
   text: (content: string): Step => ({ kind: 'reply', content }),
+  /** A reply cut off by the token limit (finish_reason "length"). */
+  cutOff: (content: string): Step => ({ kind: 'reply', content, finishReason: 'length' }),
+  /** The connection is reset before the answer, or after the headers and half the body. */
+  reset: (after: 'nothing' | 'half-body'): Step => ({ kind: 'reset', after }),
   status: (status: number, retryAfter?: string, message?: string): Step => ({
     kind: 'status', status, ...(retryAfter ? { retryAfter } : {}), ...(message ? { message } : {}),
   }),
@@ -53,13 +59,13 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function completion(model: string, content: string): string {
+function completion(model: string, content: string, finishReason: 'stop' | 'length' = 'stop'): string {
   return JSON.stringify({
     id: `chatcmpl-test-${Date.now()}`,
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model,
-    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop', logprobs: null }],
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finishReason, logprobs: null }],
     usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 },
   });
 }
@@ -95,10 +101,20 @@ export async function startOpenAiServer(expect: ServerExpectations, script: Step
       res.end(JSON.stringify({ error: { message: next.message ?? `scripted ${next.status}`, type: next.status < 500 ? 'invalid_request_error' : 'server_error' } }));
       return;
     }
+    if (next.kind === 'reset') {
+      if (next.after === 'half-body') {
+        const full = Buffer.from(completion(body.model ?? 'unknown', '{"severity": "high"}'));
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(full.length) });
+        res.write(full.subarray(0, full.length >> 1));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      req.socket.resetAndDestroy();
+      return;
+    }
     if (next.delayMs) await new Promise((r) => setTimeout(r, next.delayMs));
     if (res.destroyed || req.socket.destroyed) return;
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(completion(body.model ?? 'unknown', next.content));
+    res.end(completion(body.model ?? 'unknown', next.content, next.finishReason));
   };
   const server: Server = createServer((req, res) => {
     handle(req, res).catch(() => {
