@@ -168,6 +168,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const r = judgeHeartbeat(hb.file, { staleAfterMs: limitMs, graceMs: limitMs, childStartedAt: Date.parse(e.status.startedAt), now });
       if (r.health !== 'stale' && r.health !== 'unknown') continue;
       const startedAgo = now - Date.parse(e.status.startedAt);
+      // None, or one that does not parse (judged 'unknown' at once): hung only once the limit has passed since the start.
+      if (r.health === 'unknown' && startedAgo <= limitMs) continue;
       const ageMs = r.ageMs !== null && r.ageMs < startedAgo ? r.ageMs : null;
       this.emit('hung', e.spec.name, ageMs ?? startedAgo, limitMs);
       signalChild(e.child, 'SIGKILL', this.detached(e.spec));

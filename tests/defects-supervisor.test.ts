@@ -34,7 +34,7 @@ appendFileSync(${JSON.stringify(join(dir, 'starts'))}, 'x');
 process.on('SIGTERM', () => {});
 let n = 0;
 const t = setInterval(() => {
-  writeFileSync(${JSON.stringify(hb)}, JSON.stringify({ pid: process.pid, time: new Date().toISOString() }));
+  writeFileSync(${JSON.stringify(hb)}, JSON.stringify({ name: 'anomaly-detection-agent', pid: process.pid, time: new Date().toISOString(), state: 'running', open: 0, analysed_total: 0, llm_calls: 0, llm_failures: 0 }));
   if (++n === 5) { clearInterval(t); for (;;) {} }
 }, 100);
 `,
@@ -69,7 +69,7 @@ void test('a child that never writes its heartbeat counts as hung once the limit
   writeFileSync(script, `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(join(dir, 'starts'))}, 'x');\nsetInterval(() => {}, 1000);\n`);
   // A heartbeat left by an earlier run must not count for the new child.
   const hb = join(dir, '.heartbeat-silent.json');
-  writeFileSync(hb, JSON.stringify({ time: new Date(Date.now() - 3_600_000).toISOString() }));
+  writeFileSync(hb, JSON.stringify({ name: 'anomaly-detection-agent', pid: 1, time: new Date(Date.now() - 3_600_000).toISOString(), state: 'running', open: 0, analysed_total: 0, llm_calls: 0, llm_failures: 0 }));
   const sup = new Supervisor({ initialBackoffMs: 50, maxBackoffMs: 200, hungCheckMs: 100 });
   const hung: string[] = [];
   sup.on('hung', (name) => hung.push(name));
@@ -86,4 +86,22 @@ void test('a child that never writes its heartbeat counts as hung once the limit
 void test('the default limit: max(60 s, 6 intervals)', () => {
   assert.equal(hungAfterMs(5), 60_000);
   assert.equal(hungAfterMs(30), 180_000);
+});
+
+void test('a heartbeat that does not parse counts as none: the child is not killed before the limit', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'defects-sup-'));
+  const hb = join(dir, '.heartbeat-odd.json');
+  const script = join(dir, 'odd.mjs');
+  writeFileSync(script, `import { appendFileSync, writeFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(join(dir, 'starts'))}, 'x');\nsetInterval(() => writeFileSync(${JSON.stringify(hb)}, '{"time":"' + new Date().toISOString() + '"}'), 100);\n`);
+  const sup = new Supervisor({ initialBackoffMs: 50, maxBackoffMs: 200, hungCheckMs: 100 });
+  const hung: number[] = [];
+  sup.on('hung', (_n, ageMs) => hung.push(ageMs));
+  sup.add({ name: 'odd', script, args: [], output: { logFile: join(dir, 'odd.log') }, heartbeat: { file: hb, hungAfterMs: 1500 } });
+  try {
+    await until('a restart', () => starts(join(dir, 'starts')) >= 2);
+    assert.ok(hung[0]! > 1500, `killed after the limit, not at once (${hung[0]} ms)`);
+  } finally {
+    await sup.stop('SIGTERM', 500);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
