@@ -348,6 +348,7 @@ export class CsvTailer {
     const line = this.buf.toString('utf8', 0, n).replace(/\n$/, '');
     f.lineNo++;
     f.offset += n;
+    if (line === '' || line === '\r') return 0; // a blank line (its line feed never written), as in readChunk
     const r = f.schema.parseLine(line);
     if (r.ok) {
       rows.push(r.row);
