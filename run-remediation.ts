@@ -8,7 +8,7 @@ import { untilStopped, watchFile } from './lib/file-watch.ts';
 import { loadKubeConfig, kubeClients } from './lib/kube.ts';
 import { createLogger, type Level } from './lib/log.ts';
 import { guardedStdio } from './lib/stdio.ts';
-import { checkNonNegative, checkUnitInterval } from './lib/options.ts';
+import { checkNonNegative, checkPositive, checkUnitInterval } from './lib/options.ts';
 import { pipelineFile } from './lib/pipeline-files.ts';
 import { REMEDIATION_OPTIONS } from './remediation/options.ts';
 import { readAnalyses } from './remediation/analysis-file.ts';
@@ -49,6 +49,7 @@ interface Settings {
   auditFile: string;
   threshold: number;
   verifyDelay: number;
+  maxProposalsPerCycle: number;
   mode: Mode;
   policy: RemediationPolicy;
   policySource: string;
@@ -63,6 +64,8 @@ function settingsFrom(args: Args): Settings {
   const dataDir = args['data-dir'];
   const threshold = checkUnitInterval('confidence-threshold', args['confidence-threshold']);
   const verifyDelay = checkNonNegative('verify-delay', args['verify-delay']);
+  const maxProposalsPerCycle = Math.floor(checkPositive('max-proposals-per-cycle', args['max-proposals-per-cycle']));
+  if (maxProposalsPerCycle < 1) throw new UsageError('--max-proposals-per-cycle must be 1 or more');
   if (args['dry-run'] && args['auto-approve']) throw new UsageError('--dry-run and --auto-approve exclude each other');
   const mode: Mode = args['dry-run'] ? 'dry-run' : args['auto-approve'] ? 'auto-approve' : 'manual';
   let loaded;
@@ -82,6 +85,7 @@ function settingsFrom(args: Args): Settings {
     auditFile: args['audit-file'] ?? pipelineFile(dataDir, 'audit'),
     threshold,
     verifyDelay,
+    maxProposalsPerCycle,
     mode,
     policy,
     policySource: source,
@@ -133,6 +137,7 @@ export async function run(settings: Settings): Promise<number> {
     print,
     log,
     signal: abort.signal,
+    maxProposalsPerCycle: settings.maxProposalsPerCycle,
   });
 
   print(
@@ -201,18 +206,24 @@ export async function run(settings: Settings): Promise<number> {
     }
 
     // Watch mode: a new analysis file starts a pass; 'q' at the prompt ends the watching.
+    let deferredPass: NodeJS.Timeout | undefined;
     const watch = watchFile(analysisFile, {
       run: async () => {
         if (session.quit || abort.signal.aborted) return;
         await pass();
         if (session.quit) stopWatching.abort();
+        // Deferred by the per-pass cap: a pass in a while takes them, even if the file does not change.
+        clearTimeout(deferredPass);
+        if (session.deferredLastCycle > 0 && !stopWatching.signal.aborted) deferredPass = setTimeout(() => watch.trigger(), 10_000);
       },
       onError: (err) => log.error('pass failed', { error: err as Error }),
       onWatchError: (err) => log.warn('watch error', { reason: String(err) }),
     });
     print(`Watching ${analysisFile} for new analyses (Ctrl-C to stop).`);
     await untilStopped([], stopWatching.signal);
+    clearTimeout(deferredPass);
     await watch.close();
+    clearTimeout(deferredPass); // one set by the run that close() waited for
     await finish();
     return exitCode(true);
   } finally {

@@ -9,6 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { CsvHeaderError, MetricsCsvSchema, type MetricRow } from './metrics-csv.ts';
 import type { Logger } from './log.ts';
+import { RejectLog } from './reject-log.ts';
 
 /** Where the tailer stands: the file (by inode), the byte after the last consumed line, and its line number. */
 export interface TailPosition {
@@ -22,6 +23,8 @@ export interface TailBatch {
   rows: MetricRow[];
   /** Malformed rows skipped in this batch. */
   rejected: number;
+  /** Bytes consumed by this batch: 0 when nothing new was complete (skipping an over-long line consumes bytes without rows). */
+  bytes: number;
   /** Position after this batch (checkpoint it once the rows are processed). */
   position: TailPosition;
 }
@@ -56,6 +59,8 @@ interface OpenFile {
   schema: MetricsCsvSchema | null;
   /** True while skipping the rest of an over-long line. */
   skipping: boolean;
+  /** While skipping: where the over-long line starts (the position reported, a line boundary). */
+  skipFrom: number;
 }
 
 export { CsvHeaderError };
@@ -65,14 +70,11 @@ export class CsvTailer {
   readonly stats: TailerStats = { rowsRead: 0, rowsRejected: 0, bytesRead: 0, truncations: 0, rotations: 0 };
   private readonly log: Logger;
   private readonly maxLineBytes: number;
-  private readonly logLimit: number;
   private buf: Buffer;
   private file: OpenFile | null = null;
   /** Position to resume from when the file is first opened. */
   private resumeAt: TailPosition | undefined;
-  private logWindowStart = 0;
-  private logsInWindow = 0;
-  private suppressed = 0;
+  private readonly rejects: RejectLog;
   private watcher: FSWatcher | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
 
@@ -81,13 +83,15 @@ export class CsvTailer {
     this.log = opts.logger;
     this.buf = Buffer.allocUnsafe(opts.chunkBytes ?? 4 * 1024 * 1024);
     this.maxLineBytes = Math.max(opts.maxLineBytes ?? 1024 * 1024, 1024);
-    this.logLimit = opts.malformedLogsPerMinute ?? 20;
+    this.rejects = new RejectLog(this.log, 'malformed rows skipped', { perReason: opts.malformedLogsPerMinute ?? 20 });
     this.resumeAt = opts.position;
   }
 
   /** The current position (of the resume point, before the file is opened). */
   position(): TailPosition {
-    if (this.file) return { inode: this.file.inode, offset: this.file.offset, lineNo: this.file.lineNo };
+    // Mid-skip, the offset is inside a line: report the line's start, so a resume skips it again whole.
+    const f = this.file;
+    if (f) return { inode: f.inode, offset: f.skipping ? f.skipFrom : f.offset, lineNo: f.lineNo };
     return this.resumeAt ? { ...this.resumeAt } : { inode: 0, offset: 0, lineNo: 0 };
   }
 
@@ -109,13 +113,15 @@ export class CsvTailer {
     const rows: MetricRow[] = [];
     let rejected = 0;
     let budget = maxBytes;
-    if (!this.file && !this.openInitial()) return { rows, rejected, position: this.position() };
+    if (!this.file && !this.openInitial()) return { rows, rejected, bytes: 0, position: this.position() };
+    let consumed = 0;
     for (;;) {
       const f = this.file!;
       const size = safeFstat(f.fd)?.size ?? 0;
       // Shorter than our offset, or no line end just before it (truncated and rewritten past it since
-      // the last read, as copytruncate rotation can do): start again from the header.
-      if (size < f.offset || !lineEndBefore(f.fd, f.offset)) {
+      // the last read, as copytruncate rotation can do): start again from the header. Mid-skip, the
+      // offset is inside the over-long line: check the line end before the line's start instead.
+      if (size < f.offset || !lineEndBefore(f.fd, f.skipping ? f.skipFrom : f.offset)) {
         this.log.warn(`${this.path} was truncated (size ${size}, offset ${f.offset}); reading it again from its header`);
         this.stats.truncations++;
         f.offset = 0;
@@ -127,6 +133,7 @@ export class CsvTailer {
         const r = this.readChunk(f, rows);
         rejected += r.rejected;
         budget -= r.bytes;
+        consumed += r.bytes;
         if (r.eof) break;
       }
       if (budget <= 0) break;
@@ -134,13 +141,55 @@ export class CsvTailer {
       const cur = statOrNull(this.path);
       if (!cur || cur.ino === f.inode) break;
       rejected += this.finishRotatedFile(f, rows);
+      consumed += 1; // a rotation is progress, even with nothing left in the old file
       this.stats.rotations++;
       this.log.info(`${this.path} was rotated; reading the new file from its beginning`, { old_inode: f.inode, new_inode: cur.ino });
       closeSync(f.fd);
       this.file = null;
       if (!this.openPath(0, 0)) break;
     }
-    return { rows, rejected, position: this.position() };
+    return { rows, rejected, bytes: consumed, position: this.position() };
+  }
+
+  /**
+   * For a run that will not wait for more (--once), once read() returns nothing: takes an unterminated last
+   * line as a line of its own (a header, a row or a malformed row) instead of waiting for its newline. The
+   * position stays before that line, so a later run reads it again once it is whole (the scorer then drops
+   * the repeat as a duplicate).
+   */
+  readUnterminated(): TailBatch {
+    const rows: MetricRow[] = [];
+    let rejected = 0;
+    const f = this.file;
+    const size = f ? (safeFstat(f.fd)?.size ?? 0) : 0;
+    if (f && size > f.offset) {
+      const tail = size - f.offset;
+      const lineNo = f.lineNo + 1;
+      if (f.skipping || tail > this.maxLineBytes) {
+        rejected++;
+        this.stats.rowsRejected++;
+        this.malformed(lineNo, `line longer than ${this.maxLineBytes} bytes (unterminated last line)`);
+      } else {
+        const buf = Buffer.allocUnsafe(tail);
+        const n = readSync(f.fd, buf, 0, tail, f.offset);
+        const line = buf.toString('utf8', 0, n);
+        this.log.warn(`the last line of ${this.path} (line ${lineNo}) has no newline; reading it as complete`);
+        if (f.schema === null) {
+          if (line.trim() !== '') f.schema = this.schemaFor(line);
+        } else if (line !== '\r') {
+          const r = f.schema.parseLine(line);
+          if (r.ok) {
+            rows.push(r.row);
+            this.stats.rowsRead++;
+          } else {
+            rejected++;
+            this.stats.rowsRejected++;
+            this.malformed(lineNo, `${r.reason} (unterminated last line)`);
+          }
+        }
+      }
+    }
+    return { rows, rejected, bytes: 0, position: this.position() };
   }
 
   /** Calls `onChange` when the file may have grown: chokidar events, plus a poll as a fallback. */
@@ -181,7 +230,7 @@ export class CsvTailer {
     const old = findByInode(dirname(this.path), basename(this.path), at.inode);
     if (old) {
       const fd = openSync(old, 'r');
-      this.file = { fd, inode: at.inode, offset: at.offset, lineNo: at.lineNo, schema: null, skipping: false };
+      this.file = { fd, inode: at.inode, offset: at.offset, lineNo: at.lineNo, schema: null, skipping: false, skipFrom: 0 };
       this.file.schema = this.headerOf(fd, old);
       this.log.info(`${this.path} was rotated while stopped; finishing ${old} first`);
       return true;
@@ -199,7 +248,7 @@ export class CsvTailer {
       throw err;
     }
     const st = fstatSync(fd);
-    this.file = { fd, inode: st.ino, offset, lineNo, schema: null, skipping: false };
+    this.file = { fd, inode: st.ino, offset, lineNo, schema: null, skipping: false, skipFrom: 0 };
     if (offset > 0) this.file.schema = this.headerOf(fd, this.path);
     return true;
   }
@@ -234,6 +283,7 @@ export class CsvTailer {
         this.buf = Buffer.allocUnsafe(Math.min(this.buf.length * 2, this.maxLineBytes));
         return { bytes: 0, rejected: 0, eof: false };
       }
+      if (!f.skipping) f.skipFrom = f.offset;
       f.offset += n;
       this.stats.bytesRead += n;
       f.skipping = true;
@@ -262,6 +312,12 @@ export class CsvTailer {
         continue;
       }
       if (line.length === 0 || line === '\r') continue;
+      if (line.length > this.maxLineBytes) {
+        // Over the limit, though inside one chunk: rejected the same as one that spans chunks.
+        rejected++;
+        this.malformed(f.lineNo, `line longer than ${this.maxLineBytes} bytes`);
+        continue;
+      }
       const r = f.schema.parseLine(line);
       if (r.ok) rows.push(r.row);
       else {
@@ -279,10 +335,20 @@ export class CsvTailer {
   /** Consumes what is left of a rotated file, including a final line without its newline. */
   private finishRotatedFile(f: OpenFile, rows: MetricRow[]): number {
     const n = readSync(f.fd, this.buf, 0, this.buf.length, f.offset);
-    if (n === 0 || !f.schema || f.skipping) return 0;
+    if (n === 0 || !f.schema) return 0;
+    if (f.skipping) {
+      // It ended inside an over-long line.
+      f.skipping = false;
+      f.lineNo++;
+      f.offset += n;
+      this.stats.rowsRejected++;
+      this.malformed(f.lineNo, `line longer than ${this.maxLineBytes} bytes (unterminated last line of the rotated file)`);
+      return 1;
+    }
     const line = this.buf.toString('utf8', 0, n).replace(/\n$/, '');
     f.lineNo++;
     f.offset += n;
+    if (line === '' || line === '\r') return 0; // a blank line (its line feed never written), as in readChunk
     const r = f.schema.parseLine(line);
     if (r.ok) {
       rows.push(r.row);
@@ -294,19 +360,14 @@ export class CsvTailer {
     return 1;
   }
 
-  /** Logs a skipped row with its line number, at most `logLimit` a minute (then a summary). */
+  /** Logs a skipped row with its line number, at most `malformedLogsPerMinute` a minute (then a summary). */
   private malformed(lineNo: number, reason: string): void {
-    const now = Date.now();
-    if (now - this.logWindowStart >= 60_000) {
-      if (this.suppressed > 0) this.log.warn(`${this.suppressed} more malformed rows skipped in the last minute (not logged one by one)`);
-      this.logWindowStart = now;
-      this.logsInWindow = 0;
-      this.suppressed = 0;
-    }
-    if (this.logsInWindow < this.logLimit) {
-      this.logsInWindow++;
-      this.log.warn(`skipped malformed row at ${this.path}:${lineNo}: ${reason}`, { line: lineNo, reason });
-    } else this.suppressed++;
+    this.rejects.reject('malformed', `skipped malformed row at ${this.path}:${lineNo}: ${reason}`, { line: lineNo, reason });
+  }
+
+  /** Logs the summary of malformed rows not logged one by one, once its minute is over (now, when `force`). */
+  flushLogs(force = false): void {
+    this.rejects.flush(force);
   }
 }
 

@@ -134,6 +134,9 @@ export class MetricsCsvSchema {
   > = [];
 
   constructor(headerLine: string) {
+    // A carriage return inside the line: the file's lines end with bare CRs, so the whole file reads as
+    // one "header" line and would silently yield no rows.
+    if (/\r(?!$)/.test(headerLine)) throw new CsvHeaderError('the header line contains a carriage return: lines must end with LF or CRLF, not a bare CR');
     const fields = splitCsvLine(headerLine.replace(/^\uFEFF/, ''));
     if (!fields) throw new CsvHeaderError('the CSV header line cannot be parsed');
     this.columns = fields.map((f) => f.trim());

@@ -67,6 +67,8 @@ const kube = (o: Pick<PipelineOptions, 'kubeconfig'>) => (o.kubeconfig ? resolve
 const logFile = (o: PipelineOptions, name: string) => ({ logFile: childLogFile(o.logDir, name) });
 // Stale after three missed beats, never sooner than 15 s (model loading, a slow API call).
 const staleAfter = (intervalS: number) => Math.max(15_000, intervalS * 3_000);
+/** Hung (killed and restarted by the supervisor) after six missed beats, never sooner than 60 s. */
+export const hungAfterMs = (intervalS: number): number => Math.max(60_000, intervalS * 6_000);
 
 export function collectorChild(o: PipelineOptions, files: PipelineFiles): SupervisedChild {
   const args = collectorArgv({
@@ -85,6 +87,8 @@ export function collectorChild(o: PipelineOptions, files: PipelineFiles): Superv
       args,
       output: logFile(o, 'dataset-generator'),
       cwd: o.root,
+      // No hung check: it beats only after a successful collection, so it would be killed while it waits
+      // out an unreachable source.
     },
     heartbeat: heartbeatPath(files.csv, 'dataset-generator'),
     staleAfterMs: staleAfter(o.generatorInterval),
@@ -110,6 +114,7 @@ export function datasetAgentChild(o: PipelineOptions, files: PipelineFiles): Sup
       args,
       output: logFile(o, 'dataset-generator-agent'),
       cwd: o.root,
+      heartbeat: { file: heartbeatPath(files.insights, 'dataset-generator-agent'), hungAfterMs: hungAfterMs(o.watchInterval) },
     },
     heartbeat: heartbeatPath(files.insights, 'dataset-generator-agent'),
     staleAfterMs: staleAfter(o.watchInterval),
@@ -135,6 +140,7 @@ export function anomalyAgentChild(o: PipelineOptions, files: PipelineFiles): Sup
       args,
       output: logFile(o, 'anomaly-detection-agent'),
       cwd: o.root,
+      heartbeat: { file: heartbeatPath(files.analysis, 'anomaly-detection-agent'), hungAfterMs: hungAfterMs(o.watchInterval) },
     },
     heartbeat: heartbeatPath(files.analysis, 'anomaly-detection-agent'),
     staleAfterMs: staleAfter(o.watchInterval),

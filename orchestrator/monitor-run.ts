@@ -109,6 +109,10 @@ class MonitorRun {
       log.error('child keeps crashing; gave up', { child: name, crashes, windowMs });
       view.event(`ERROR ${name} crashed ${crashes} times in ${Math.round(windowMs / 1000)}s: not restarted; the rest go on. See ${childLogFile(cfg.logDir, name)}`);
     });
+    supervisor.on('hung', (name, ageMs, limitMs) => {
+      log.error('child is hung (heartbeat stopped); killing it to restart it', { child: name, heartbeatAgeMs: Math.round(ageMs), limitMs });
+      view.event(`ERROR ${name} is hung: no heartbeat for ${Math.round(ageMs / 1000)}s (limit ${Math.round(limitMs / 1000)}s); killed, restarting`);
+    });
     supervisor.on('error', (name, err) => log.error('child error', { child: name, err }));
   }
 

@@ -1,6 +1,8 @@
 // Supervises child processes: spawns each with the project's own Node and tsx, sends its output to a
 // log file, restarts it with exponential backoff when it dies, and gives up on a child that keeps
-// crashing (reported; the others go on). stop() forwards a signal, waits, then SIGKILLs stragglers.
+// crashing (reported; the others go on). A child with a heartbeat that stops beating (alive but stuck,
+// e.g. a busy loop deaf to signals) is SIGKILLed and restarted the same way. stop() forwards a signal,
+// waits, then SIGKILLs stragglers.
 // Every child has an IPC channel and preloads lib/exit-with-parent.ts, so it stops when this process
 // ends, even by SIGKILL; signals go to a detached child's whole process group.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Backoff } from '../lib/backoff.ts';
+import { judgeHeartbeat } from './heartbeat.ts';
 
 /** tsx's ESM loader, resolved from this file so children start from any working directory. */
 export const TSX_IMPORT: string = typeof import.meta.resolve === 'function' ? import.meta.resolve('tsx') : 'tsx';
@@ -45,6 +48,11 @@ export interface ChildSpec {
   restart?: RestartPolicy;
   /** Spawn in its own process group (Ctrl-C at the terminal then reaches only the supervisor). */
   detached?: boolean;
+  /**
+   * The heartbeat file the child rewrites while it works: once it is older than hungAfterMs (or none was
+   * written that long after the start), the child is hung: SIGKILLed (its process group) and restarted.
+   */
+  heartbeat?: { file: string; hungAfterMs: number };
 }
 
 export interface SupervisorOptions {
@@ -58,6 +66,10 @@ export interface SupervisorOptions {
   stableAfterMs?: number;
   /** Node binary for children (default: the one running this process). */
   nodePath?: string;
+  /** Milliseconds between checks of the children's heartbeats for a hung child (default 5 s). */
+  hungCheckMs?: number;
+  /** Overrides every child's heartbeat.hungAfterMs (0: never kill a child for a stale heartbeat). */
+  hungAfterMs?: number | undefined;
 }
 
 export type ChildState = 'starting' | 'running' | 'backoff' | 'failed' | 'exited' | 'stopped';
@@ -79,6 +91,8 @@ export interface SupervisorEvents {
   exit: [name: string, code: number | null, signal: string | null, expected: boolean];
   restart: [name: string, delayMs: number, attempt: number];
   'gave-up': [name: string, crashes: number, windowMs: number];
+  /** A hung child is being SIGKILLed: no heartbeat from it for `ageMs` (its age, or the time since its start), over `limitMs`. */
+  hung: [name: string, ageMs: number, limitMs: number];
   error: [name: string, err: Error];
 }
 
@@ -94,8 +108,9 @@ interface Entry {
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly entries = new Map<string, Entry>();
-  private readonly opts: Required<SupervisorOptions>;
+  private readonly opts: Required<Omit<SupervisorOptions, 'hungAfterMs'>> & Pick<SupervisorOptions, 'hungAfterMs'>;
   private stopping = false;
+  private hungTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: SupervisorOptions = {}) {
     super();
@@ -106,6 +121,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       crashWindowMs: opts.crashWindowMs ?? 120_000,
       stableAfterMs: opts.stableAfterMs ?? 30_000,
       nodePath: opts.nodePath ?? process.execPath,
+      hungCheckMs: opts.hungCheckMs ?? 5000,
+      hungAfterMs: opts.hungAfterMs,
     };
   }
 
@@ -132,6 +149,32 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     };
     this.entries.set(spec.name, entry);
     if (!this.stopping) this.launch(entry);
+    if (spec.heartbeat && !this.hungTimer) {
+      this.hungTimer = setInterval(() => this.killHung(), this.opts.hungCheckMs);
+      this.hungTimer.unref();
+    }
+  }
+
+  /** SIGKILLs each running child whose heartbeat is older than its limit; its exit restarts it with backoff. */
+  private killHung(): void {
+    if (this.stopping) return;
+    const now = Date.now();
+    for (const e of this.entries.values()) {
+      const hb = e.spec.heartbeat;
+      const limitMs = this.opts.hungAfterMs ?? hb?.hungAfterMs ?? 0;
+      if (!hb || !(limitMs > 0) || !e.child || e.status.state !== 'running' || !e.status.startedAt) continue;
+      // graceMs = the limit: a child gets as long to write its first heartbeat as between two; an older
+      // file from an earlier run does not count for it.
+      const r = judgeHeartbeat(hb.file, { staleAfterMs: limitMs, graceMs: limitMs, childStartedAt: Date.parse(e.status.startedAt), now });
+      if (r.health !== 'stale' && r.health !== 'unknown') continue;
+      const startedAgo = now - Date.parse(e.status.startedAt);
+      // None, or one that does not parse (judged 'unknown' at once): hung only once the limit has passed since the start.
+      if (r.health === 'unknown' && startedAgo <= limitMs) continue;
+      const ageMs = r.ageMs !== null && r.ageMs < startedAgo ? r.ageMs : null;
+      this.emit('hung', e.spec.name, ageMs ?? startedAgo, limitMs);
+      signalChild(e.child, 'SIGKILL', this.detached(e.spec));
+      e.status.state = 'starting'; // not 'running' while it dies: killed once
+    }
   }
 
   status(): ChildStatus[] {
@@ -260,6 +303,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000, only?: string[]): Promise<string[]> {
     this.stopping = true;
+    this.clearHungTimer();
     const live: Entry[] = [];
     for (const e of this.entries.values()) {
       if (only && !only.includes(e.spec.name)) continue;
@@ -294,6 +338,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** SIGKILLs every running child at once and restarts none (a person insisting on exit). */
   killAll(): void {
     this.stopping = true;
+    this.clearHungTimer();
     for (const e of this.entries.values()) {
       if (e.timer) {
         clearTimeout(e.timer);
@@ -302,6 +347,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }
       if (e.child) signalChild(e.child, 'SIGKILL', this.detached(e.spec));
     }
+  }
+
+  private clearHungTimer(): void {
+    if (this.hungTimer) clearInterval(this.hungTimer);
+    this.hungTimer = null;
   }
 
   /** Sends a signal to one child (tests and operators); false when it is not running. */

@@ -58,11 +58,21 @@ export class AuditLog {
    * A proposal with no outcome (the person quit, the process died) is asked again.
    */
   settledSince(key: string, since: Date, pendingResult: string | null): AuditRecord | undefined {
+    return this.settled((r) => detailOf(r).key === key, since, pendingResult);
+  }
+
+  /** Like settledSince, for this action with these params on this pod, whichever analysis proposed it (duplicates). */
+  settledForPodSince(namespace: string, pod: string, action: string, params: Record<string, unknown>, since: Date, pendingResult: string | null): AuditRecord | undefined {
+    const p = stableJson(params);
+    return this.settled((r) => r.pod === pod && r.action === action && r.namespace === namespace && stableJson(r.params) === p, since, pendingResult);
+  }
+
+  private settled(match: (r: AuditRecord) => boolean, since: Date, pendingResult: string | null): AuditRecord | undefined {
     const t = since.toISOString();
     for (let i = this.records.length - 1; i >= 0; i--) {
       const r = this.records[i]!;
       if (r.ts < t) continue;
-      if (detailOf(r).key !== key) continue;
+      if (!match(r)) continue;
       if (r.event === 'decision') return r;
       // A refusal settles it, except a transient error (the API unreachable): that is tried again.
       if (r.event === 'refusal' && r.result !== 'error') return r;

@@ -2,6 +2,8 @@
 // proposal → server-side dry run → decide (person, session approval, or auto-approve policy) → apply →
 // verify after a delay. Every step is appended to the audit log. Driven by run-remediation.ts, by the
 // orchestrator and by tests, with the prompt injected.
+// A pass over the analyses (a cycle) handles each pod and action once (later analyses recommending it
+// again are duplicates), and at most maxProposalsPerCycle of them; the rest wait for the next cycle.
 import { ACTION_NAMES, type ActionName, type PodAnalysis, type PodAnalysisFile, type RecommendedAction } from '../lib/schemas.ts';
 import type { KubeClients } from '../lib/kube.ts';
 import { kubeErrorMessage } from '../lib/kube.ts';
@@ -46,7 +48,11 @@ export interface EngineOptions {
   log: Logger;
   now?: () => Date;
   signal?: AbortSignal;
+  /** Proposals (and refusals) per pass over the analyses; the rest are deferred to the next pass. Default 20. */
+  maxProposalsPerCycle?: number;
 }
+
+export const DEFAULT_MAX_PROPOSALS_PER_CYCLE = 20;
 
 export interface Counts {
   considered: number;
@@ -59,6 +65,10 @@ export interface Counts {
   executionFailed: number;
   resolved: number;
   failedVerification: number;
+  /** Recommendations of a pod and action already handled in the same pass. */
+  duplicates: number;
+  /** Recommendations left for the next pass by the per-cycle cap. */
+  deferred: number;
 }
 
 export interface VerificationOutcome extends VerifyResult {
@@ -67,7 +77,10 @@ export interface VerificationOutcome extends VerifyResult {
 }
 
 function emptyCounts(): Counts {
-  return { considered: 0, proposed: 0, refused: 0, pending: 0, approved: 0, skipped: 0, executed: 0, executionFailed: 0, resolved: 0, failedVerification: 0 };
+  return {
+    considered: 0, proposed: 0, refused: 0, pending: 0, approved: 0, skipped: 0, executed: 0, executionFailed: 0, resolved: 0, failedVerification: 0,
+    duplicates: 0, deferred: 0,
+  };
 }
 
 /** The workload (or node) an action touches: the unit of the auto-approve cool-down. */
@@ -87,6 +100,8 @@ export class RemediationSession {
   private readonly now: () => Date;
   private promptActive = false;
   private held: string[] = [];
+  /** The current pass: pod|action handled, recommendations attempted, duplicates and deferred. */
+  private cycle = { seen: new Set<string>(), attempts: 0, duplicates: 0, deferred: 0 };
   quit = false;
   interrupted = false;
 
@@ -109,7 +124,40 @@ export class RemediationSession {
 
   /** Goes through the current analyses once; returns when every proposal has been decided (not verified). */
   async processAnalyses(file: PodAnalysisFile | { analyses: PodAnalysis[] }): Promise<Counts> {
-    for (const analysis of file.analyses as PodAnalysis[]) {
+    this.cycle = { seen: new Set(), attempts: 0, duplicates: 0, deferred: 0 };
+    try {
+      await this.processEach(file.analyses as PodAnalysis[]);
+    } finally {
+      this.endCycle();
+    }
+    return this.counts;
+  }
+
+  /** Recommendations deferred by the cap in the last pass: another pass should follow. */
+  get deferredLastCycle(): number {
+    return this.cycle.deferred;
+  }
+
+  private endCycle(): void {
+    const { duplicates, deferred } = this.cycle;
+    this.counts.duplicates += duplicates;
+    this.counts.deferred += deferred;
+    if (duplicates > 0) {
+      this.opts.log.info(`${duplicates} duplicate recommendations skipped (a pod and action an earlier analysis in this pass already recommended)`, { duplicates });
+    }
+    if (deferred > 0) {
+      const max = this.maxPerCycle();
+      this.opts.log.warn(`${deferred} recommendations deferred to the next pass (at most ${max} proposals per pass)`, { deferred, max });
+      this.say(`\n  ${deferred} more recommendation(s) deferred to the next pass (at most ${max} proposals per pass).`);
+    }
+  }
+
+  private maxPerCycle(): number {
+    return this.opts.maxProposalsPerCycle ?? DEFAULT_MAX_PROPOSALS_PER_CYCLE;
+  }
+
+  private async processEach(analyses: PodAnalysis[]): Promise<void> {
+    for (const analysis of analyses) {
       if (this.quit || this.opts.signal?.aborted) break;
       if (analysis.anomaly_probability < this.opts.confidenceThreshold) {
         this.opts.log.debug('below the confidence threshold', { id: analysis.id, p: analysis.anomaly_probability });
@@ -119,7 +167,6 @@ export class RemediationSession {
       this.counts.considered++;
       await this.processAnalysis(analysis);
     }
-    return this.counts;
   }
 
   /** Waits for the scheduled verifications (for --once and tests). */
@@ -142,16 +189,29 @@ export class RemediationSession {
     }
     for (const action of analysis.recommended_actions) {
       if (this.quit || this.opts.signal?.aborted) return;
+      const podAction = `${analysis.namespace}/${analysis.pod}|${action.action}`;
+      if (this.cycle.seen.has(podAction)) {
+        this.cycle.duplicates++;
+        continue;
+      }
+      this.cycle.seen.add(podAction);
       const raw: Record<string, unknown> =
         action.params && typeof action.params === 'object' && !Array.isArray(action.params) ? (action.params as Record<string, unknown>) : { value: action.params };
       const checked = validateAction(action.action, raw, analysis, { bounds: policy.bounds, protectedNamespaces: this.opts.protectedNamespaces });
       const params = checked.ok ? checked.params : raw;
       const key = proposalKey(analysis.id, action.action, params);
-      const earlier = audit.settledSince(key, cooldownStart, this.pendingResult());
+      const earlier =
+        audit.settledSince(key, cooldownStart, this.pendingResult()) ??
+        audit.settledForPodSince(analysis.namespace, analysis.pod, action.action, params, cooldownStart, this.pendingResult());
       if (earlier) {
         this.opts.log.debug('already handled within the cool-down', { id: analysis.id, action: action.action, at: earlier.ts, event: earlier.event });
         continue;
       }
+      if (this.cycle.attempts >= this.maxPerCycle()) {
+        this.cycle.deferred++;
+        continue;
+      }
+      this.cycle.attempts++;
       const workload = workloadOf(analysis, action.action, params);
       const base = {
         analysis_id: analysis.id,

@@ -26,6 +26,11 @@ export const REMEDIATION_OPTIONS = {
     describe: "Execute without asking the action kinds the policy's autoApprove allows (rate-limited; refuses to start without that policy)",
   },
   once: { type: 'boolean', default: false, describe: 'Process the current analyses, wait for verifications, and exit (default: keep watching the analysis file)' },
+  'max-proposals-per-cycle': {
+    type: 'number',
+    default: 20,
+    describe: 'Proposals (each with a server-side dry run) per pass over the analyses; the rest wait for the next pass',
+  },
 } as const;
 
 const ALL = { ...REMEDIATION_OPTIONS, ...COMMON_OPTIONS };

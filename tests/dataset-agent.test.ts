@@ -46,8 +46,9 @@ async function runMain(argv: string[]): Promise<{ code: number; out: string; err
   let err = '';
   const w1 = process.stdout.write.bind(process.stdout);
   const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  // Only strings: under `node --test` the runner reports results as binary writes to stdout, which must get through.
+  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : w1(s, ...rest))) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((err += s), true) : w2(s, ...rest))) as typeof process.stderr.write;
   try {
     return { code: await main(argv), out, err };
   } finally {

@@ -9,14 +9,16 @@
 //   rows whose scores are not on disk, nor names a state file that is not on disk.
 // - pod_insights.json is built on the thread (compact beyond --insights-detail-max pods) and written in
 //   the thread pool.
-// Counters: rows_read = rows that parsed; rows_rejected = malformed lines, plus parsed rows the scorer
-// dropped (a duplicate, or a timestamp going backwards for its pod).
+// Counters: rows_read = rows that parsed; rows_rejected = malformed lines, plus parsed rows dropped: a
+// duplicate or a timestamp going backwards for its pod (the scorer), or a late row (more than forgetAfter
+// before the newest row, and not part of a clock jump). Each rejection is logged, rate-limited per reason.
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import type { Logger } from '../../lib/log.ts';
 import type { MetricRow } from '../../lib/metrics-csv.ts';
-import { CsvTailer, type TailPosition } from '../../lib/csv-tailer.ts';
+import { CsvTailer, type TailBatch, type TailPosition } from '../../lib/csv-tailer.ts';
+import { RejectLog } from '../../lib/reject-log.ts';
 import { BinaryStateRef, CHECKPOINT_VERSION, loadCheckpoint, saveCheckpointAsync, type Checkpoint } from '../../lib/checkpoint.ts';
 import { writeFileAtomicAsync } from '../../lib/atomic-file.ts';
 import { heartbeat, writeHeartbeatAsync } from '../../lib/heartbeat.ts';
@@ -194,6 +196,8 @@ export class DatasetAgent {
   };
   private gcObserver: PerformanceObserver | null = null;
   private readonly log: Logger;
+  /** Parsed rows the agent rejects (duplicate, out of order, late), logged rate-limited. */
+  private readonly rejects: RejectLog;
   private scorer: RowScorer;
   private readonly freshScorer: (() => Promise<RowScorer>) | undefined;
   private readonly print: (line: string) => void;
@@ -201,9 +205,9 @@ export class DatasetAgent {
   private scores: ScoresFile | null = null;
   private pods = new Map<string, PodEntry>();
   private newestTime = -Infinity;
-  /** Consecutive rows far behind newestTime (see followClockJump). */
-  private behind = 0;
-  private behindMax = -Infinity;
+  /** Consecutive rows far behind newestTime, held until they prove a clock jump or are late (see holdBehind). */
+  private held: MetricRow[] = [];
+  private heldMax = -Infinity;
   /** True while the rows present at start-up are read to warm the state (no alerts, no score lines). */
   private learning = false;
   private job: CheckpointJob | null = null;
@@ -230,6 +234,7 @@ export class DatasetAgent {
     this.scorer = scorer;
     this.freshScorer = freshScorer;
     this.log = log;
+    this.rejects = new RejectLog(log, 'rows rejected');
     this.print = print;
   }
 
@@ -322,8 +327,9 @@ export class DatasetAgent {
   /**
    * Reads and scores the complete rows available now, for at most `budgetMs` (so a long backlog does
    * not hold up the insights and heartbeat); `drained` tells whether it reached the end of the input.
+   * `final`: nothing more will be appended (--once), so an unterminated last line is read too.
    */
-  processAvailable(budgetMs = Infinity): { rows: number; drained: boolean } {
+  processAvailable(budgetMs = Infinity, final = false): { rows: number; drained: boolean } {
     const end = Date.now() + budgetMs;
     let rows = 0;
     let drained = false;
@@ -333,19 +339,15 @@ export class DatasetAgent {
       const batch = this.tailer.read(1024 * 1024);
       const t1 = performance.now();
       perf.parse_ms += t1 - t0;
-      if (batch.rows.length === 0 && batch.rejected === 0) {
+      // Nothing consumed: at the end. (A read that only skipped part of an over-long line has no rows but
+      // made progress.)
+      if (batch.rows.length === 0 && batch.rejected === 0 && batch.bytes === 0) {
+        // Nothing more will come (--once): a last line without its newline is read as complete.
+        if (final) rows += this.consume(this.tailer.readUnterminated(), t1);
         drained = true;
         break;
       }
-      this.rowsRejected += batch.rejected;
-      this.rowsRead += batch.rows.length;
-      rows += batch.rows.length;
-      for (const row of batch.rows) this.handle(row);
-      // Score lines reach the file after every batch (fsync waits for the checkpoint), so a reader of
-      // the scores file sees a row within one batch of its append, not one watch interval.
-      this.scores?.writeBuffered();
-      perf.score_ms += performance.now() - t1;
-      perf.rows_scored += batch.rows.length;
+      rows += this.consume(batch, t1);
       this.checkpointSlice();
       this.insightsSlice();
       if (Date.now() >= end) break;
@@ -357,38 +359,67 @@ export class DatasetAgent {
     return { rows, drained };
   }
 
+  /** Counts and scores a batch of rows read at `t1`; returns its row count. */
+  private consume(batch: TailBatch, t1: number): number {
+    const perf = this.perf;
+    this.rowsRejected += batch.rejected;
+    this.rowsRead += batch.rows.length;
+    for (const row of batch.rows) this.handle(row);
+    // Score lines reach the file after every batch (fsync waits for the checkpoint), so a reader of
+    // the scores file sees a row within one batch of its append, not one watch interval.
+    this.scores?.writeBuffered();
+    perf.score_ms += performance.now() - t1;
+    perf.rows_scored += batch.rows.length;
+    return batch.rows.length;
+  }
+
   /**
-   * The input's clock jumped back (a replayed or regenerated file, a simulated cluster restarted with the
-   * same pod names): after a run of consecutive rows all more than `forgetAfter` before the newest row
-   * seen (as many as there are pods, at least 20), the data clock follows them, so pods are not forgotten
-   * over and over. A pod whose metrics timestamp is stale does not move it: other pods' rows break the run.
+   * A row more than `forgetAfter` before the newest row seen is held, not scored: either the input's clock
+   * jumped back (a replayed or regenerated file, a simulated cluster restarted with the same pod names) or
+   * it is a late row. A run of such rows as long as there are pods (at least 20) is a clock jump: the data
+   * clock follows them and they are scored, so pods are not forgotten over and over. A row in time breaks
+   * the run: the held rows were late, and are rejected, so a late row never moves a pod back in time nor
+   * has live pods forgotten. True when the row was held.
    */
-  private followClockJump(row: MetricRow): void {
+  private holdBehind(row: MetricRow): boolean {
     if (!(row.time < this.newestTime - this.cfg.forgetAfter * 1000)) {
-      this.behind = 0;
-      this.behindMax = -Infinity;
-      return;
+      if (this.held.length > 0) this.rejectHeld();
+      return false;
     }
-    this.behind++;
-    if (row.time > this.behindMax) this.behindMax = row.time;
-    if (this.behind >= Math.max(20, this.pods.size)) {
-      this.log.warn(`the input's timestamps jumped back from ${new Date(this.newestTime).toISOString()} to ${new Date(this.behindMax).toISOString()}; following them`);
-      this.newestTime = this.behindMax;
-      this.behind = 0;
-      this.behindMax = -Infinity;
+    this.held.push(row);
+    if (row.time > this.heldMax) this.heldMax = row.time;
+    if (this.held.length >= Math.max(20, this.pods.size)) {
+      this.log.warn(`the input's timestamps jumped back from ${new Date(this.newestTime).toISOString()} to ${new Date(this.heldMax).toISOString()}; following them`);
+      this.newestTime = this.heldMax;
+      const rows = this.held;
+      this.held = [];
+      this.heldMax = -Infinity;
+      for (const r of rows) this.score(r);
     }
+    return true;
+  }
+
+  /** The held rows did not prove a clock jump: they are late rows. */
+  private rejectHeld(): void {
+    const newest = new Date(this.newestTime).toISOString();
+    for (const r of this.held) this.reject(r, 'late', `more than ${this.cfg.forgetAfter} s before the newest row, ${newest}`);
+    this.held = [];
+    this.heldMax = -Infinity;
   }
 
   private handle(row: MetricRow): void {
     const shard = this.cfg.shard;
     if (shard && shard.count > 1 && shardOf(row.namespace, row.pod, shard.count) !== shard.index) return;
-    this.followClockJump(row);
+    if (!this.holdBehind(row)) this.score(row);
+  }
+
+  private score(row: MetricRow): void {
     const key = `${row.namespace}/${row.pod}`;
     let e = this.pods.get(key);
     if (e && this.job) this.beforeChange(e);
     if (e && row.time < e.lastTime - this.cfg.forgetAfter * 1000) {
-      // Far behind its last row: another incarnation of the pod name, not a late row. Start it afresh
-      // instead of rejecting its rows as "backwards" until the clock catches up.
+      // Far behind its last row but not behind the clock (holdBehind): the clock jumped back and this is
+      // another incarnation of the pod name. Start it afresh instead of rejecting its rows as "backwards".
       this.log.debug(`${key}: timestamp ${row.timestamp} is far before its last row (${e.timestamp}); treating it as a new pod`);
       this.scorer.forget(row.namespace, row.pod);
       this.pods.delete(key);
@@ -396,7 +427,9 @@ export class DatasetAgent {
     }
     const s = this.scorer.score(row);
     if (!s) {
-      this.rowsRejected++; // a duplicate, or a timestamp going backwards (counted by the scorer too)
+      // a duplicate, or a timestamp going backwards (counted by the scorer too)
+      const reason = !e ? 'rejected by the scorer' : row.time === e.lastTime ? 'duplicate' : 'out of order';
+      this.reject(row, reason, e ? `its last row is at ${e.timestamp}` : '');
       return;
     }
     const v = s.verdict;
@@ -428,6 +461,16 @@ export class DatasetAgent {
     else if (!v.anomalous && was) this.print(`${s.timestamp} cleared  ${key} (p=${e.probability.toFixed(2)})`);
   }
 
+  private reject(row: MetricRow, reason: string, detail: string): void {
+    this.rowsRejected++;
+    this.rejects.reject(reason, `rejected row ${row.namespace}/${row.pod} at ${row.timestamp}: ${reason}${detail ? ` (${detail})` : ''}`, {
+      namespace: row.namespace,
+      pod: row.pod,
+      timestamp: row.timestamp,
+      reason,
+    });
+  }
+
   /** Forgets pods without a row for `forgetAfter` seconds of row time (or left ahead of a clock jump). */
   private forgetStale(): void {
     const gap = this.cfg.forgetAfter * 1000;
@@ -451,7 +494,8 @@ export class DatasetAgent {
   startCheckpoint(): boolean {
     const cpPath = this.cfg.checkpointFile;
     if (!cpPath) return false;
-    if (this.job) {
+    // Not while rows are held: the position is past them, and a restart would lose them.
+    if (this.job || this.held.length > 0) {
       this.perf.checkpoints_skipped++;
       return false;
     }
@@ -689,6 +733,8 @@ export class DatasetAgent {
   /** The periodic outputs: forget stale pods, take a checkpoint, write insights and the heartbeat; never waits. */
   private periodicOutputs(): void {
     try {
+      this.rejects.flush();
+      this.tailer.flushLogs();
       this.forgetStale();
       const now = Date.now();
       if (this.cfg.checkpointFile) {
@@ -708,6 +754,9 @@ export class DatasetAgent {
   /** Every output at the current position, waiting until each is on disk (--once, and at a stop). */
   async writeOutputs(): Promise<void> {
     this.finishing = true;
+    if (this.held.length > 0) this.rejectHeld(); // the input ends before they proved a clock jump
+    this.rejects.flush(true);
+    this.tailer.flushLogs(true);
     this.forgetStale();
     await this.completeCheckpoint(); // one taken earlier: finish it, then one at the end
     await this.insightsWrite;
@@ -721,7 +770,8 @@ export class DatasetAgent {
 
   /** --once: everything in the file now, then the outputs. */
   async runOnce(): Promise<void> {
-    this.processAvailable();
+    this.processAvailable(Infinity, true);
+    if (this.rowsRead === 0 && this.rowsRejected === 0) this.log.warn(`${this.cfg.inputFile} holds no rows`);
     await this.writeOutputs();
   }
 
@@ -744,7 +794,12 @@ export class DatasetAgent {
           this.periodicOutputs();
           lastWrite = now;
         }
-        if (!drained) continue; // a backlog: keep reading
+        if (!drained) {
+          // A backlog: keep reading, but let signals, timers and I/O run between budgets (a stop must not
+          // wait for the whole backlog).
+          await new Promise<void>((res) => setImmediate(res));
+          continue;
+        }
         if ((this.job && !this.job.finishing) || this.insights) {
           // Idle: copy the checkpoint's pods and build the insights, yielding to I/O between slices (and
           // waiting a little while the disk is behind, instead of spinning).
