@@ -14,6 +14,7 @@ import { createDetector } from '../models/registry.ts';
 import { POD_FEATURES } from '../models/pod-features.ts';
 import { PodScorer } from '../models/pod-scorer.ts';
 import { DEFAULT_MODEL_DIR } from '../models/lstm/index.ts';
+import { captureStdio } from './helpers/capture-stdio.ts';
 import { syntheticTicks, T0 } from './helpers/synthetic-rows.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -40,21 +41,10 @@ function baseArgs(t: ReturnType<typeof tmp>, detector = 'zscore'): string[] {
   ];
 }
 
-/** Runs main() with stdout/stderr captured. */
+/** Runs main() with what it prints captured. */
 async function runMain(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  // Only strings: under `node --test` the runner reports results as binary writes to stdout, which must get through.
-  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : w1(s, ...rest))) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((err += s), true) : w2(s, ...rest))) as typeof process.stderr.write;
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
+  const { value: code, out, err } = await captureStdio(() => main(argv));
+  return { code, out, err };
 }
 
 const scoreLines = (path: string) => readFileSync(path, 'utf8').trimEnd().split('\n');

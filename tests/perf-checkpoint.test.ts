@@ -22,6 +22,7 @@ import { evaluateInsights } from '../remediation/verify.ts';
 import { PipelineWatch } from '../orchestrator/pipeline-watch.ts';
 import { Supervisor } from '../orchestrator/supervisor.ts';
 import { AGENT_NODE_ARGS } from '../agents/dataset-generator/node-args.ts';
+import { captureStdio } from './helpers/capture-stdio.ts';
 import { syntheticTicks } from './helpers/synthetic-rows.ts';
 
 const PODS = 5;
@@ -34,16 +35,7 @@ function tmp(): { file: (n: string) => string; done: () => void; onDone?: () => 
 }
 
 async function quiet<T>(f: () => Promise<T>): Promise<T> {
-  const w1 = process.stdout.write;
-  const w2 = process.stderr.write;
-  process.stdout.write = () => true;
-  process.stderr.write = () => true;
-  try {
-    return await f();
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
+  return (await captureStdio(f)).value;
 }
 
 void test('state file: records round trip bit for bit; truncated, extended or mislabelled files are refused', async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { removeOldSpills, spillLimit, spillState, unspillState } from '../agents/dataset-generator/state-spill.ts';
 import { main } from '../agents/dataset-generator-agent.ts';
 import { formatHeader, formatRows, METRIC_COLUMNS, type MetricRow } from '../lib/metrics-csv.ts';
+import { captureStdio } from './helpers/capture-stdio.ts';
 import { syntheticTicks } from './helpers/synthetic-rows.ts';
 import { readStateFile } from '../agents/dataset-generator/state-file.ts';
 import { Interner, PodEntry } from '../agents/dataset-generator/pod-entry.ts';
@@ -73,16 +74,13 @@ async function learnThenResume(dir: string, between?: () => Promise<void>): Prom
   const csv = join(dir, 'm.csv');
   writeFileSync(csv, formatHeader(METRIC_COLUMNS) + formatRows(ticks(0, 20), METRIC_COLUMNS));
   const args = ['--once', '--input-file', csv, '--insights-file', join(dir, 'i.json'), '--scores-file', join(dir, 's.csv'), '--checkpoint-file', join(dir, 'cp.json'), '--log-dir', join(dir, 'logs'), '--log-level', 'error'];
-  const write = process.stdout.write;
-  process.stdout.write = () => true; // alerts
-  try {
+  await captureStdio(async () => {
+    // the alerts it prints
     assert.equal(await main(args), 0);
     await between?.();
     appendFileSync(csv, formatRows(ticks(20, 40), METRIC_COLUMNS));
     assert.equal(await main(args), 0);
-  } finally {
-    process.stdout.write = write;
-  }
+  });
   return { scores: readFileSync(join(dir, 's.csv'), 'utf8'), checkpoint: JSON.parse(readFileSync(join(dir, 'cp.json'), 'utf8')) as { state: unknown } };
 }
 
