@@ -1,7 +1,7 @@
 // The fused incremental forward step of the shared univariate LSTM (one input, `units` cells, a dense
 // head predicting the next normalised value). Mirrors tf.layers.lstm with activation tanh and
 // recurrentActivation sigmoid, gate order i, f, c, o (Keras), so it gives TensorFlow.js's numbers
-// (tests/model-equivalence.test.ts) while costing ~4·u·(u+2) multiply-adds per channel per row and no
+// (tests/models/model-equivalence.test.ts) while costing ~4·u·(u+2) multiply-adds per channel per row and no
 // per-call overhead: each series carries its own (h, c) and advances one step per row.
 
 /** Weights in TensorFlow.js layout, flattened row-major. */
