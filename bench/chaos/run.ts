@@ -75,8 +75,18 @@ export interface ChaosOptions {
 }
 
 export async function chaos(o: ChaosOptions): Promise<ChaosResult> {
-  const t0 = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'podsentinel-chaos-'));
+  try {
+    return await chaosIn(dir, o);
+  } catch (err) {
+    // A harness failure (a timeout, a refused restart gone wrong) leaves no process of the run behind.
+    for (const p of processesMentioning(dir)) signalIfOurs(p.pid, dir, 'SIGKILL');
+    throw new Error(`${(err as Error).message} (logs in ${dir}/logs)`, { cause: err });
+  }
+}
+
+async function chaosIn(dir: string, o: ChaosOptions): Promise<ChaosResult> {
+  const t0 = Date.now();
   const dataDir = join(dir, 'data');
   const logDir = join(dir, 'logs');
   mkdirSync(dataDir, { recursive: true });
