@@ -10,12 +10,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../lib/atomic-file.ts';
-import { formatHeader, formatRows, METRIC_COLUMNS } from '../lib/metrics-csv.ts';
-import { insight, insights } from './helpers/analysis-fixtures.ts';
-import { syntheticTicks } from './helpers/synthetic-rows.ts';
+import { writeJsonAtomic } from '../../lib/atomic-file.ts';
+import { formatHeader, formatRows, METRIC_COLUMNS } from '../../lib/metrics-csv.ts';
+import { insight, insights } from '../helpers/analysis-fixtures.ts';
+import { syntheticTicks } from '../helpers/synthetic-rows.ts';
 
-const ROOT = join(import.meta.dirname, '..');
+const ROOT = join(import.meta.dirname, '..', '..');
 const DATASET_AGENT = join(ROOT, 'agents', 'dataset-generator-agent.ts');
 const ANOMALY_AGENT = join(ROOT, 'agents', 'anomaly-detection-agent.ts');
 const isRoot = process.getuid?.() === 0;

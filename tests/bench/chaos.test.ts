@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatHeader, formatRows, METRIC_COLUMNS } from '../lib/metrics-csv.ts';
-import { SCORES_HEADER } from '../agents/dataset-generator/scores-file.ts';
-import { checkLedger } from '../bench/chaos/ledger.ts';
-import { chaos } from '../bench/chaos/run.ts';
-import { summarise } from '../bench/chaos/result.ts';
-import { syntheticTicks } from './helpers/synthetic-rows.ts';
+import { formatHeader, formatRows, METRIC_COLUMNS } from '../../lib/metrics-csv.ts';
+import { SCORES_HEADER } from '../../agents/dataset-generator/scores-file.ts';
+import { checkLedger } from '../../bench/chaos/ledger.ts';
+import { chaos } from '../../bench/chaos/run.ts';
+import { summarise } from '../../bench/chaos/result.ts';
+import { syntheticTicks } from '../helpers/synthetic-rows.ts';
 
 void test('the ledger check finds a lost row, a row scored twice and a row no CSV holds', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chaos-ledger-'));
