@@ -3,7 +3,7 @@
 // them). It is taken over only when neither the owner nor any recorded child still runs: the children
 // of a run-monitoring that was SIGKILLed stop by themselves within seconds (lib/exit-with-parent.ts),
 // but until they have, a second pipeline would interleave its rows with theirs.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../lib/atomic-file.ts';
@@ -104,14 +104,7 @@ export function acquireInstanceLock(dataDir: string, pid: number = process.pid):
   let tookOver = false;
   for (let attempt = 0; attempt < 3; attempt++) {
     const content: LockFile = { pid, start: processStartTime(pid), started_at: new Date().toISOString(), children: [] };
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, JSON.stringify(content) + '\n');
-      closeSync(fd);
-      return heldLock(path, content, tookOver);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
+    if (createComplete(path, JSON.stringify(content) + '\n')) return heldLock(path, content, tookOver);
     const held = readLock(path);
     if (held && held.pid !== pid) {
       const ownerAlive = pidAlive(held.pid, held.start);
@@ -124,6 +117,31 @@ export function acquireInstanceLock(dataDir: string, pid: number = process.pid):
     tookOver = true;
   }
   throw new Error(`could not take the lock ${path}`);
+}
+
+/**
+ * Creates `path` with `text` only if it does not exist, never visible half-written: the text goes to a
+ * temp file first, which is then hard-linked into place (link fails if the path exists). An exclusive
+ * open followed by a write would show readers an empty lock, which they take for a stale one.
+ */
+function createComplete(path: string, text: string): boolean {
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }
 
 function heldLock(path: string, content: LockFile, tookOver: boolean): InstanceLock {
