@@ -11,7 +11,7 @@ import { PodAnalysisFile } from '../../lib/schemas.ts';
 import { insight, insights } from '../helpers/analysis-fixtures.ts';
 import { startOpenAiServer, step } from '../helpers/openai-server.ts';
 
-const AGENT = join(import.meta.dirname, '..', 'agents', 'anomaly-detection-agent.ts');
+const AGENT = join(import.meta.dirname, '..', '..', 'agents', 'anomaly-detection-agent.ts');
 
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

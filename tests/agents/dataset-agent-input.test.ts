@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { METRIC_COLUMNS, formatHeader, formatRows } from '../../lib/metrics-csv.ts';
 import { syntheticTicks } from '../helpers/synthetic-rows.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = resolve(import.meta.dirname, '..', '..');
 
 function agent(dir: string, input: string) {
   return spawnSync(

@@ -17,7 +17,7 @@ import { DEFAULT_MODEL_DIR } from '../../models/lstm/index.ts';
 import { captureStdio } from '../helpers/capture-stdio.ts';
 import { syntheticTicks, T0 } from '../helpers/synthetic-rows.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = resolve(import.meta.dirname, '..', '..');
 const AGENT = join(ROOT, 'agents/dataset-generator-agent.ts');
 const PODS = 4;
 

@@ -12,7 +12,7 @@ import { memoryLogger } from '../../lib/log.ts';
 import { RejectLog } from '../../lib/reject-log.ts';
 import { PodInsights } from '../../lib/schemas.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = resolve(import.meta.dirname, '..', '..');
 const HEADER = formatHeader(METRIC_COLUMNS);
 
 function rows(from: number, count: number, pod = 'web-1'): MetricRow[] {

@@ -17,7 +17,7 @@ import { main } from '../../collectors/dataset-generator.ts';
 
 const MiB = 1024 * 1024;
 const tmp = mkdtempSync(join(tmpdir(), 'podsentinel-k8scoll-'));
-const ROOT = join(import.meta.dirname, '..');
+const ROOT = join(import.meta.dirname, '..', '..');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** A small scenario file: two namespaces on two nodes, and optionally one fault on shop/web's first pod. */

@@ -12,7 +12,7 @@ import { UsageError } from '../../lib/cli.ts';
 import { main } from '../../run-remediation.ts';
 import { act, analysisFor, podOf, tempDir, writeInsights, writeScenario, writesSince } from '../helpers/remediation-fixtures.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = resolve(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'node_modules', '.bin');
 
 let sim: SimHandle;

@@ -63,7 +63,7 @@ function faultPod(sim: SimHandle): string {
 }
 
 function scenarioFile(name: string, patch: (s: Record<string, unknown>) => void): string {
-  const s = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'sim', 'scenarios', 'healthy.json'), 'utf8')) as Record<string, unknown>;
+  const s = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'sim', 'scenarios', 'healthy.json'), 'utf8')) as Record<string, unknown>;
   s.name = name;
   s.churn = [];
   patch(s);
