@@ -13,20 +13,21 @@ import type { MetricRow } from '../../lib/metrics-csv.ts';
 import { CsvTailer, type TailBatch } from '../../lib/csv-tailer.ts';
 import { RejectLog } from '../../lib/reject-log.ts';
 import { CHECKPOINT_VERSION } from '../../lib/checkpoint.ts';
-import { heartbeat, writeHeartbeatAsync } from '../../lib/heartbeat.ts';
-import { checkpointStateFileName, heartbeatPath } from '../../lib/pipeline-files.ts';
+import { checkpointStateFileName } from '../../lib/pipeline-files.ts';
 import { ScoresFile } from './scores-file.ts';
 import { detached, Interner, PodEntry } from './pod-entry.ts';
 import { INSIGHTS_DETAIL_MAX, type AgentConfig, type RowScorer } from './config.ts';
 import { newAgentPerf, observeGc, type AgentPerf } from './perf.ts';
 import { alertLine, shardOf } from './format.ts';
 import { CheckpointJob } from './checkpoint-job.ts';
-import { InsightsWriter } from './insights-job.ts';
+import { InsightsWriter, type InsightsCounts } from './insights-job.ts';
+import { writeAgentHeartbeat } from './agent-heartbeat.ts';
 import { resumeFromCheckpoint } from './restore.ts';
 import { followLoop } from './follow-loop.ts';
 
 // The agent's types and helpers live beside it; importable from here as before.
-export { checkpointSlicing, HEARTBEAT_NAME, INSIGHTS_DETAIL_MAX, type AgentConfig, type RowScorer, type ScoredRow } from './config.ts';
+export { checkpointSlicing, INSIGHTS_DETAIL_MAX, type AgentConfig, type RowScorer, type ScoredRow } from './config.ts';
+export { HEARTBEAT_NAME } from './agent-heartbeat.ts';
 export type { AgentPerf } from './perf.ts';
 export { jsonString, shardOf } from './format.ts';
 
@@ -332,25 +333,10 @@ export class DatasetAgent {
     return this.insights.start({ rows_read: this.rowsRead, rows_rejected: this.rowsRejected }, this.pods);
   }
 
-  /** The heartbeat, after the insights it describes (in the thread pool: a sync fsync can wait on other writes). */
-  private async writeHeartbeat(counts: { pods: number; anomalies: number }): Promise<void> {
-    const hb = heartbeat(
-      'dataset-generator-agent',
-      {
-        rows_read: this.rowsRead,
-        rows_rejected: this.rowsRejected,
-        lag_bytes: this.tailer.lagBytes(),
-        pods: counts.pods,
-        anomalies: counts.anomalies,
-        perf: { ...this.perf, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) },
-      },
-      this.finishing ? 'stopped' : 'running',
-    );
-    try {
-      await writeHeartbeatAsync(heartbeatPath(this.cfg.insightsFile, 'dataset-generator-agent'), hb);
-    } catch (err) {
-      this.log.error(`cannot write the heartbeat: ${(err as Error).message}`);
-    }
+  /** The heartbeat, after the insights it describes. */
+  private async writeHeartbeat(counts: InsightsCounts): Promise<void> {
+    const counters = { rows_read: this.rowsRead, rows_rejected: this.rowsRejected, lag_bytes: this.tailer.lagBytes(), ...counts };
+    await writeAgentHeartbeat(this.cfg.insightsFile, counters, this.perf, this.finishing, this.log);
   }
 
   /** The periodic outputs: forget stale pods, take a checkpoint, write insights and the heartbeat; never waits. */

@@ -1,7 +1,6 @@
 // What the dataset-generator agent is given: its configuration, the scorer it drives, and the tuning
 // constants of its periodic outputs.
 import type { MetricRow } from '../../lib/metrics-csv.ts';
-import { heartbeatFileName } from '../../lib/pipeline-files.ts';
 import type { ModelInfo } from '../../lib/schemas.ts';
 import type { PodScore } from '../../models/pod-scorer.ts';
 import type { StateArray } from './state-file.ts';
@@ -58,5 +57,3 @@ export const STATE_IN_FLIGHT_MAX = 16 << 20;
  * insights, between two checks of the time budget; the budget (tests lower them).
  */
 export const checkpointSlicing = { pods: 256, insightsPods: 1024, budgetMs: 8 };
-
-export const HEARTBEAT_NAME = heartbeatFileName('dataset-generator-agent');
