@@ -1,199 +1,41 @@
 // The dataset-generator agent's engine: tail the CSV, score each row through the pod scorer, print
 // alerts, append the scores file, and every interval write pod_insights.json, the checkpoint and the
-// heartbeat. None of the periodic writes stalls scoring for long (the p99 append-to-score latency):
-// - the checkpoint is taken at a position between two read batches (position, counters, scores length,
-//   shared state), then its per-pod state is copied into a binary state file in slices between batches;
-//   a pod about to change before its slice is copied first (copy on write), so the file holds every pod
-//   as it was at the position. Writes, fsyncs and the rename run in the libuv thread pool, in the order
-//   state file (fsync) → scores file (fsync) → checkpoint (atomic), so the checkpoint never points past
-//   rows whose scores are not on disk, nor names a state file that is not on disk.
-// - pod_insights.json is built on the thread (compact beyond --insights-detail-max pods) and written in
-//   the thread pool.
+// heartbeat. None of the periodic writes stalls scoring for long (the p99 append-to-score latency): the
+// checkpoint is copied in slices between read batches (checkpoint-job.ts), pod_insights.json is built in
+// slices too (insights-job.ts), and both are written in the libuv thread pool.
 // Counters: rows_read = rows that parsed; rows_rejected = malformed lines, plus parsed rows dropped: a
 // duplicate or a timestamp going backwards for its pod (the scorer), or a late row (more than forgetAfter
 // before the newest row, and not part of a clock jump). Each rejection is logged, rate-limited per reason.
-import { mkdirSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { performance, PerformanceObserver } from 'node:perf_hooks';
+import { resolve } from 'node:path';
+import { performance, type PerformanceObserver } from 'node:perf_hooks';
 import type { Logger } from '../../lib/log.ts';
 import type { MetricRow } from '../../lib/metrics-csv.ts';
-import { CsvTailer, type TailBatch, type TailPosition } from '../../lib/csv-tailer.ts';
+import { CsvTailer, type TailBatch } from '../../lib/csv-tailer.ts';
 import { RejectLog } from '../../lib/reject-log.ts';
-import { BinaryStateRef, CHECKPOINT_VERSION, loadCheckpoint, saveCheckpointAsync, type Checkpoint } from '../../lib/checkpoint.ts';
-import { writeFileAtomicAsync } from '../../lib/atomic-file.ts';
-import { heartbeat, writeHeartbeatAsync } from '../../lib/heartbeat.ts';
-import { INSIGHTS_DETAIL_MAX } from './options.ts';
-import { checkpointStateFileName, heartbeatFileName, heartbeatPath } from '../../lib/pipeline-files.ts';
-import { PodInsights, type ModelInfo, type PodInsight } from '../../lib/schemas.ts';
-import type { PodScore } from '../../models/pod-scorer.ts';
+import { CHECKPOINT_VERSION } from '../../lib/checkpoint.ts';
+import { checkpointStateFileName } from '../../lib/pipeline-files.ts';
 import { ScoresFile } from './scores-file.ts';
-import { removeOldSpillsAsync, unspillState } from './state-spill.ts';
-import { readStateFile, StateFileWriter, type StateArray } from './state-file.ts';
 import { detached, Interner, PodEntry } from './pod-entry.ts';
+import { INSIGHTS_DETAIL_MAX, type AgentConfig, type RowScorer } from './config.ts';
+import { newAgentPerf, observeGc, type AgentPerf } from './perf.ts';
+import { alertLine, shardOf } from './format.ts';
+import { CheckpointJob } from './checkpoint-job.ts';
+import { InsightsWriter, type InsightsCounts } from './insights-job.ts';
+import { writeAgentHeartbeat } from './agent-heartbeat.ts';
+import { resumeFromCheckpoint } from './restore.ts';
+import { followLoop } from './follow-loop.ts';
 
-/** What the agent needs from the pod scorer: its results, and the state it checkpoints. */
-export type ScoredRow = PodScore;
-export interface RowScorer {
-  score(row: MetricRow): ScoredRow | null;
-  forget(namespace: string, pod: string): void;
-  /** Version-1 checkpoints (JSON state): still restored, never written. */
-  restore(state: unknown): void;
-  /** Version-2 checkpoints: shared state, then each pod's typed arrays (see PodScorer). */
-  snapshotShared(): unknown;
-  restoreShared(state: unknown): void;
-  podState(key: string): readonly StateArray[] | null;
-  restorePod(key: string, arrays: readonly StateArray[]): void;
-}
-
-export interface AgentConfig {
-  inputFile: string;
-  insightsFile: string;
-  scoresFile?: string | undefined;
-  checkpointFile?: string | undefined;
-  /** Seconds between insights/checkpoint writes. */
-  watchInterval: number;
-  /**
-   * Seconds between checkpoints while following (default: watchInterval). A checkpoint copies every pod's
-   * state (its cost to the scoring thread at 150,000 pods: docs/BENCHMARKS.md), so a large cluster may take one
-   * less often; a restart then scores again the rows since the last one (never loses or repeats a score line).
-   */
-  checkpointInterval?: number | undefined;
-  threshold: number;
-  fromStart: boolean;
-  /** Seconds (of row time) without a row after which a pod is forgotten. */
-  forgetAfter: number;
-  detectorName: string;
-  model: ModelInfo;
-  /** Score only the pods of this hash shard (several agents share one input); default all. */
-  shard?: { index: number; count: number } | undefined;
-  /**
-   * Up to this many pods, pod_insights.json has a full entry for every pod; beyond it, full entries only
-   * for pods at or above half the threshold (every anomalous pod) and a compact `other_pods` list for the
-   * rest. Default INSIGHTS_DETAIL_MAX.
-   */
-  insightsDetailMax?: number | undefined;
-}
-
-export { INSIGHTS_DETAIL_MAX };
-/** Bytes of a state file handed to writes and not yet written, beyond which the slices wait. */
-const STATE_IN_FLIGHT_MAX = 16 << 20;
-/**
- * Slices of the periodic outputs between read batches: pods copied into a checkpoint, and pods added to the
- * insights, between two checks of the time budget; the budget (tests lower them).
- */
-export const checkpointSlicing = { pods: 256, insightsPods: 1024, budgetMs: 8 };
-
-/** FNV-1a of "namespace/pod": the shard a pod belongs to, stable across processes and restarts. */
-export function shardOf(namespace: string, pod: string, count: number): number {
-  let h = 0x811c9dc5;
-  const key = `${namespace}/${pod}`;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % count;
-}
-
-
-/** Version-1 checkpoint state (JSON), still restored. */
-interface AgentState {
-  scorer: unknown;
-  pods: Array<[string, { insight: PodInsight; lastTime: number }]>;
-  newestTime: number;
-  /** Still reading the history present at the first start (no alerts, no score lines yet). */
-  learning?: boolean;
-}
-
-/** The shared record of a version-2 state file. */
-interface SharedState {
-  agent: { newestTime: number; learning: boolean };
-  scorer: unknown;
-}
-
-/** pod_insights.json being built in slices (beyond insightsDetailMax pods). */
-interface InsightsJob {
-  header: Omit<PodInsights, 'pods' | 'other_pods'>;
-  compact: boolean;
-  entries: PodEntry[];
-  cursor: number;
-  full: PodInsight[];
-  /** other_pods entries as JSON text, comma-separated runs of entries. */
-  brief: string[];
-  anomalies: number;
-  started: number;
-  threadMs: number;
-}
-
-/** A checkpoint being written: taken at one position, its pods copied in slices. */
-interface CheckpointJob {
-  meta: Omit<Checkpoint, 'state'>;
-  writer: StateFileWriter;
-  name: string;
-  /** Marks the pods still to copy: PodEntry.cp === id. */
-  id: number;
-  entries: PodEntry[];
-  cursor: number;
-  started: number;
-  /** Milliseconds spent on the scoring thread (capture and slices). */
-  threadMs: number;
-  finishing: Promise<void> | null;
-}
-
-export const HEARTBEAT_NAME = heartbeatFileName('dataset-generator-agent');
-
-/**
- * Where the agent's time goes (milliseconds, cumulative), reported in the heartbeat for `npm run bench:perf`.
- * parse_ms: reading, decoding and parsing the CSV (the tailer); score_ms: features, detector and the
- * agent's per-row bookkeeping, alerts and score lines; insights/checkpoint: the periodic writes.
- */
-export interface AgentPerf {
-  parse_ms: number;
-  score_ms: number;
-  rows_scored: number;
-  insights_writes: number;
-  insights_write_ms: number;
-  insights_write_last_ms: number;
-  insights_write_max_ms: number;
-  /** Building and serialising the last pod_insights.json on the scoring thread (the write itself is not). */
-  insights_build_last_ms: number;
-  checkpoint_write_ms: number;
-  checkpoint_write_last_ms: number;
-  /** Of those, time on the scoring thread (taking the checkpoint and copying its pods). */
-  checkpoint_thread_ms: number;
-  checkpoint_thread_last_ms: number;
-  checkpoints: number;
-  /** Intervals whose checkpoint was not started because the previous one was still being written. */
-  checkpoints_skipped: number;
-  /** Largest single stall of the scoring thread by a periodic write (insights build, checkpoint start or slice). */
-  output_stall_max_ms: number;
-  /** Garbage-collection pauses of the scoring thread (V8 'gc' performance entries). */
-  gc_pause_max_ms: number;
-  gc_pause_ms: number;
-}
+// The agent's types and helpers live beside it; importable from here as before.
+export { checkpointSlicing, INSIGHTS_DETAIL_MAX, type AgentConfig, type RowScorer, type ScoredRow } from './config.ts';
+export { HEARTBEAT_NAME } from './agent-heartbeat.ts';
+export type { AgentPerf } from './perf.ts';
+export { jsonString, shardOf } from './format.ts';
 
 export class DatasetAgent {
   readonly cfg: AgentConfig;
   rowsRead = 0;
   rowsRejected = 0;
-  readonly perf: AgentPerf = {
-    parse_ms: 0,
-    score_ms: 0,
-    rows_scored: 0,
-    insights_writes: 0,
-    insights_write_ms: 0,
-    insights_write_last_ms: 0,
-    insights_write_max_ms: 0,
-    insights_build_last_ms: 0,
-    checkpoint_write_ms: 0,
-    checkpoint_write_last_ms: 0,
-    checkpoint_thread_ms: 0,
-    checkpoint_thread_last_ms: 0,
-    checkpoints: 0,
-    checkpoints_skipped: 0,
-    output_stall_max_ms: 0,
-    gc_pause_max_ms: 0,
-    gc_pause_ms: 0,
-  };
+  readonly perf: AgentPerf = newAgentPerf();
   private gcObserver: PerformanceObserver | null = null;
   private readonly log: Logger;
   /** Parsed rows the agent rejects (duplicate, out of order, late), logged rate-limited. */
@@ -210,6 +52,7 @@ export class DatasetAgent {
   private heldMax = -Infinity;
   /** True while the rows present at start-up are read to warm the state (no alerts, no score lines). */
   private learning = false;
+  /** The checkpoint being written, if any. */
   private job: CheckpointJob | null = null;
   private jobSeq = 0;
   private lastCheckpointAt = 0;
@@ -217,8 +60,7 @@ export class DatasetAgent {
   /** pod_insights.json details every pod up to this many, else only pods at or above detailFrom. */
   private readonly detailMax: number;
   private readonly detailFrom: number;
-  private insightsWrite: Promise<void> | null = null;
-  private insights: InsightsJob | null = null;
+  private readonly insights: InsightsWriter;
   private stateSeq = 0;
   /** Writing the last outputs (--once, a stop): the heartbeat says 'stopped'. */
   private finishing = false;
@@ -236,92 +78,38 @@ export class DatasetAgent {
     this.log = log;
     this.rejects = new RejectLog(log, 'rows rejected');
     this.print = print;
+    this.insights = new InsightsWriter({
+      file: cfg.insightsFile,
+      model: cfg.model,
+      threshold: cfg.threshold,
+      detailMax: this.detailMax,
+      detailFrom: this.detailFrom,
+      perf: this.perf,
+      log,
+      written: (counts) => this.writeHeartbeat(counts),
+    });
   }
 
   /** Resumes from the checkpoint (unless --from-start) and opens the input and the scores file. */
   async open(): Promise<void> {
     const cfg = this.cfg;
-    this.gcObserver = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) {
-        this.perf.gc_pause_ms += e.duration;
-        if (e.duration > this.perf.gc_pause_max_ms) this.perf.gc_pause_max_ms = e.duration;
-      }
-    });
-    this.gcObserver.observe({ entryTypes: ['gc'] });
-    let position: TailPosition | undefined;
-    let scoresBytes: number | null = null;
-    let learning = !cfg.fromStart;
-    const loaded = cfg.checkpointFile && !cfg.fromStart ? loadCheckpoint(cfg.checkpointFile) : null;
-    if (loaded && !loaded.ok) this.log.warn(`ignoring the checkpoint: ${loaded.reason}; starting from the beginning of the input`);
-    if (loaded?.ok) {
-      const cp = loaded.checkpoint;
-      if (cp.input_file !== resolve(cfg.inputFile) || cp.detector !== cfg.detectorName) {
-        this.log.warn(`ignoring the checkpoint ${cfg.checkpointFile}: it belongs to ${cp.input_file} with detector ${cp.detector}`);
-      } else {
-        let st: { newestTime?: number; learning?: boolean };
-        try {
-          st = cp.version === 1 ? this.restoreV1(cp.state) : this.restoreV2(cp.state);
-          if (cp.version === 1) this.log.info('migrating a version-1 checkpoint (JSON state): the next checkpoint is written in the binary format');
-        } catch (err) {
-          if (!this.freshScorer) throw err;
-          this.log.warn(`the checkpoint's per-pod state cannot be restored (${(err as Error).message}); continuing from its position with fresh state`);
-          this.scorer = await this.freshScorer();
-          this.pods = new Map();
-          st = {};
-        }
-        this.newestTime = st.newestTime ?? -Infinity;
-        position = cp.position;
-        scoresBytes = cp.scores_bytes;
-        this.rowsRead = cp.counters.rows_read;
-        this.rowsRejected = cp.counters.rows_rejected;
-        learning = st.learning ?? false;
-        this.log.info(`resuming from the checkpoint: line ${cp.position.lineNo}, byte ${cp.position.offset} of ${cfg.inputFile}`);
-      }
+    this.gcObserver = observeGc(this.perf);
+    const resumed = !cfg.fromStart ? await resumeFromCheckpoint(cfg, this.scorer, this.freshScorer, this.intern, this.log) : null;
+    if (resumed) {
+      this.scorer = resumed.scorer;
+      this.pods = resumed.pods;
+      this.newestTime = resumed.newestTime;
+      this.rowsRead = resumed.counters.rows_read;
+      this.rowsRejected = resumed.counters.rows_rejected;
     }
-    this.learning = learning;
+    this.learning = resumed ? resumed.learning : !cfg.fromStart;
+    const position = resumed?.position;
     this.tailer = new CsvTailer({ path: cfg.inputFile, logger: this.log, position, chunkBytes: 1024 * 1024 });
     if (cfg.scoresFile) {
-      const { file, note } = ScoresFile.open(cfg.scoresFile, position ? scoresBytes : null);
+      const { file, note } = ScoresFile.open(cfg.scoresFile, resumed ? resumed.scoresBytes : null);
       this.scores = file;
       if (note) this.log.info(note);
     }
-  }
-
-  /** Version-1 state: JSON inline or in its ndjson sidecar (state-spill.ts). */
-  private restoreV1(stored: unknown): { newestTime?: number; learning?: boolean } {
-    const st = unspillState(this.cfg.checkpointFile!, stored ?? {}) as Partial<AgentState>;
-    this.scorer.restore(st.scorer);
-    this.pods = new Map((st.pods ?? []).map(([k, p]) => [k, PodEntry.fromInsight(k, p.insight, p.lastTime, this.intern)]));
-    return st;
-  }
-
-  /** Version-2 state: the binary state file the checkpoint names (its length and pod count checked). */
-  private restoreV2(stored: unknown): { newestTime?: number; learning?: boolean } {
-    const ref = BinaryStateRef.safeParse(stored);
-    if (!ref.success) throw new Error('the checkpoint does not name a state file');
-    const file = join(dirname(this.cfg.checkpointFile!), basename(ref.data.file));
-    let shared: SharedState | null = null;
-    const pods = new Map<string, PodEntry>();
-    const { pods: n } = readStateFile(
-      file,
-      {
-        shared: (v) => {
-          shared = v as SharedState;
-          this.scorer.restoreShared(shared.scorer);
-        },
-        pod: (key, json, arrays) => {
-          if (!shared) throw new Error(`${file}: pod record before the shared record`);
-          if (pods.has(key)) throw new Error(`${file}: two records for ${key}`);
-          pods.set(key, PodEntry.fromRecord(key, json, this.intern));
-          if (arrays.length > 0) this.scorer.restorePod(key, arrays);
-        },
-      },
-      ref.data.bytes,
-    );
-    if (n !== ref.data.pods) throw new Error(`${file} holds ${n} pods, the checkpoint says ${ref.data.pods}`);
-    this.pods = pods;
-    const sh = shared as SharedState | null;
-    return sh ? { newestTime: sh.agent.newestTime, learning: sh.agent.learning } : {};
   }
 
   /**
@@ -349,7 +137,7 @@ export class DatasetAgent {
       }
       rows += this.consume(batch, t1);
       this.checkpointSlice();
-      this.insightsSlice();
+      this.insights.slice();
       if (Date.now() >= end) break;
     }
     if (drained && this.learning) {
@@ -416,7 +204,7 @@ export class DatasetAgent {
   private score(row: MetricRow): void {
     const key = `${row.namespace}/${row.pod}`;
     let e = this.pods.get(key);
-    if (e && this.job) this.beforeChange(e);
+    if (e && this.job) this.job.beforeChange(e);
     if (e && row.time < e.lastTime - this.cfg.forgetAfter * 1000) {
       // Far behind its last row but not behind the clock (holdBehind): the clock jumped back and this is
       // another incarnation of the pod name. Start it afresh instead of rejecting its rows as "backwards".
@@ -476,7 +264,7 @@ export class DatasetAgent {
     const gap = this.cfg.forgetAfter * 1000;
     for (const [key, e] of this.pods) {
       if (e.lastTime < this.newestTime - gap || e.lastTime > this.newestTime + gap) {
-        this.beforeChange(e);
+        this.job?.beforeChange(e);
         this.scorer.forget(e.namespace, e.pod);
         this.pods.delete(key);
         this.log.debug(`forgot ${key}: no row since ${e.timestamp}`);
@@ -484,7 +272,7 @@ export class DatasetAgent {
     }
   }
 
-  // ---- Checkpoints ----
+  // ---- Checkpoints (checkpoint-job.ts) ----
 
   /**
    * Takes a checkpoint at the current position (between two read batches): the position, counters, scores
@@ -499,21 +287,12 @@ export class DatasetAgent {
       this.perf.checkpoints_skipped++;
       return false;
     }
-    const t0 = performance.now();
+    const started = performance.now();
     this.scores?.writeBuffered();
-    const name = checkpointStateFileName(cpPath, process.pid, this.stateSeq++, 'bin');
-    mkdirSync(dirname(cpPath), { recursive: true });
-    const writer = new StateFileWriter(join(dirname(cpPath), name));
-    const shared: SharedState = { agent: { newestTime: Number.isFinite(this.newestTime) ? this.newestTime : 0, learning: this.learning }, scorer: this.scorer.snapshotShared() };
-    writer.addShared(shared);
-    const id = ++this.jobSeq;
-    const entries: PodEntry[] = new Array<PodEntry>(this.pods.size);
-    let i = 0;
-    for (const e of this.pods.values()) {
-      e.cp = id;
-      entries[i++] = e;
-    }
-    this.job = {
+    this.job = new CheckpointJob({
+      checkpointFile: cpPath,
+      name: checkpointStateFileName(cpPath, process.pid, this.stateSeq++, 'bin'),
+      id: ++this.jobSeq,
       meta: {
         version: CHECKPOINT_VERSION,
         saved_at: new Date().toISOString(),
@@ -523,211 +302,41 @@ export class DatasetAgent {
         scores_bytes: this.scores ? this.scores.length : null,
         counters: { rows_read: this.rowsRead, rows_rejected: this.rowsRejected },
       },
-      writer,
-      name,
-      entries,
-      id,
-      cursor: 0,
-      started: t0,
-      threadMs: 0,
-      finishing: null,
-    };
-    this.stalled(t0, 'taking a checkpoint', this.job);
+      shared: { agent: { newestTime: Number.isFinite(this.newestTime) ? this.newestTime : 0, learning: this.learning }, scorer: this.scorer.snapshotShared() },
+      pods: this.pods,
+      scorer: this.scorer,
+      scores: this.scores,
+      log: this.log,
+      perf: this.perf,
+      started,
+      settled: () => {
+        this.job = null;
+      },
+    });
     return true;
   }
 
-  /** Copies a pod into the checkpoint being written before its state changes (copy on write). */
-  private beforeChange(e: PodEntry): void {
-    const job = this.job;
-    if (job && e.cp === job.id) this.copyPod(job, e);
-  }
-
-  private copyPod(job: CheckpointJob, e: PodEntry): void {
-    if (e.cp !== job.id) return; // copied already (before a change)
-    job.writer.addPod(e.key, e.toRecord(), this.scorer.podState(e.key) ?? []);
-    e.cp = 0;
-  }
-
-  /**
-   * Copies the next pods of the checkpoint being written, for at most `budgetMs` on this thread; once every
-   * pod is copied, finishes it in the thread pool: state file (fsync) → scores (fsync) → checkpoint.
-   */
-  private checkpointSlice(budgetMs = checkpointSlicing.budgetMs): void {
-    const job = this.job;
-    if (!job || job.finishing) return;
-    const t0 = performance.now();
-    const n = job.entries.length;
-    while (job.cursor < n) {
-      if (job.writer.inFlight > STATE_IN_FLIGHT_MAX) break; // the disk is behind: let it catch up
-      const stop = Math.min(n, job.cursor + Math.max(1, checkpointSlicing.pods));
-      for (; job.cursor < stop; job.cursor++) this.copyPod(job, job.entries[job.cursor]!);
-      if (performance.now() - t0 >= budgetMs) break;
-    }
-    if (job.cursor >= n) job.finishing = this.finishCheckpoint(job);
-    this.stalled(t0, 'copying a checkpoint', job);
-  }
-
-  private async finishCheckpoint(job: CheckpointJob): Promise<void> {
-    const cpPath = this.cfg.checkpointFile!;
-    job.entries = [];
-    try {
-      const bytes = await job.writer.finish();
-      await this.scores?.syncAsync();
-      const state: BinaryStateRef = { format: 'podsentinel-state/1', file: job.name, bytes, pods: job.writer.pods };
-      await saveCheckpointAsync(cpPath, { ...job.meta, state }); // throws only when not renamed into place
-      // The checkpoint now names this state file: a failure from here on must not remove it.
-      await removeOldSpillsAsync(cpPath, job.name).catch((err: unknown) => this.log.warn(`cannot remove old checkpoint state files: ${(err as Error).message}`));
-      const perf = this.perf;
-      perf.checkpoints++;
-      perf.checkpoint_write_last_ms = performance.now() - job.started;
-      perf.checkpoint_write_ms += perf.checkpoint_write_last_ms;
-      perf.checkpoint_thread_last_ms = job.threadMs;
-      perf.checkpoint_thread_ms += job.threadMs;
-    } catch (err) {
-      // e.g. a full disk: keep scoring; the checkpoint did not advance, so nothing is lost.
-      this.log.error(`cannot write the checkpoint: ${(err as Error).message}; retrying next interval`);
-      await job.writer.abort();
-    } finally {
-      this.job = null;
-    }
+  /** Copies the next pods of the checkpoint being written (a slice between read batches). */
+  private checkpointSlice(): void {
+    this.job?.slice();
   }
 
   /** Copies what is left of the checkpoint being written and waits until it is on disk. */
   async completeCheckpoint(): Promise<void> {
-    const job = this.job;
-    if (!job) return;
-    if (!job.finishing) {
-      let t0 = performance.now();
-      while (job.cursor < job.entries.length) {
-        // Bounded memory: never more than STATE_IN_FLIGHT_MAX bytes of the file waiting for the disk.
-        if (job.writer.inFlight > STATE_IN_FLIGHT_MAX) {
-          job.threadMs += performance.now() - t0;
-          await job.writer.drain();
-          t0 = performance.now();
-        }
-        this.copyPod(job, job.entries[job.cursor++]!);
-      }
-      job.threadMs += performance.now() - t0;
-      job.finishing = this.finishCheckpoint(job);
-    }
-    await job.finishing;
+    await this.job?.complete();
   }
 
-  private stalled(t0: number, what: string, job?: { threadMs: number }): void {
-    const ms = performance.now() - t0;
-    if (job) job.threadMs += ms;
-    if (ms > this.perf.output_stall_max_ms) {
-      this.perf.output_stall_max_ms = ms;
-      if (ms > 50) this.log.debug(`scoring stalled ${Math.round(ms)} ms ${what}`);
-    }
-  }
+  // ---- pod_insights.json (insights-job.ts) and the heartbeat ----
 
-  // ---- pod_insights.json and the heartbeat ----
-
-  /**
-   * Starts pod_insights.json: every pod in full up to insightsDetailMax pods (built now); beyond, full
-   * entries for pods at or above half the threshold (every anomalous one among them) and
-   * [namespace, pod, timestamp, probability] for the rest, in the order the agent first saw them, built in
-   * slices between read batches (insightsSlice). Skipped while the previous one is being built or written.
-   */
+  /** Starts pod_insights.json (see InsightsWriter.start). */
   private startInsights(): boolean {
-    if (this.insightsWrite || this.insights) return false;
-    const t0 = performance.now();
-    const entries = [...this.pods.values()];
-    this.insights = {
-      header: {
-        generated_at: new Date().toISOString(),
-        model: this.cfg.model,
-        threshold: this.cfg.threshold,
-        rows_read: this.rowsRead,
-        rows_rejected: this.rowsRejected,
-      },
-      compact: entries.length > this.detailMax,
-      entries,
-      cursor: 0,
-      full: [],
-      brief: [],
-      anomalies: 0,
-      started: t0,
-      threadMs: 0,
-    };
-    this.stalled(t0, 'starting the insights', this.insights);
-    if (!this.insights.compact) this.insightsSlice(Infinity); // small: at once
-    return true;
+    return this.insights.start({ rows_read: this.rowsRead, rows_rejected: this.rowsRejected }, this.pods);
   }
 
-  /** Adds the next pods to the insights being built, for at most `budgetMs` (Infinity: all, at a stop). */
-  private insightsSlice(budgetMs = checkpointSlicing.budgetMs): void {
-    const job = this.insights;
-    if (!job) return;
-    const t0 = performance.now();
-    const { entries, full, brief } = job;
-    const n = entries.length;
-    while (job.cursor < n) {
-      const stop = Math.min(n, job.cursor + Math.max(1, checkpointSlicing.insightsPods));
-      let text = '';
-      for (; job.cursor < stop; job.cursor++) {
-        const e = entries[job.cursor]!;
-        if (e.anomalous) job.anomalies++;
-        if (!job.compact || e.anomalous || e.probability >= this.detailFrom) full.push(e.toInsight());
-        else text += `${text ? ',' : ''}[${jsonString(e.namespace)},${jsonString(e.pod)},${jsonString(e.timestamp)},${e.probability}]`;
-      }
-      if (text) brief.push(text); // one string per step: the final join is over a few hundred
-      if (performance.now() - t0 >= budgetMs) break;
-    }
-    if (job.cursor >= n) this.finishInsights(job);
-    if (budgetMs !== Infinity || !job.compact) this.stalled(t0, 'building the insights', job);
-    else job.threadMs += performance.now() - t0; // at a stop: not a stall of scoring
-  }
-
-  private finishInsights(job: InsightsJob): void {
-    this.insights = null;
-    // Full entries sorted by pod; the brief ones in the agent's order (a sort of 150,000 is not worth it).
-    job.full.sort((a, b) => cmpPod(a.namespace, a.pod, b.namespace, b.pod));
-    const doc: PodInsights = { ...job.header, pods: job.full };
-    PodInsights.parse(doc); // the header and every full entry; the brief ones are built from typed fields
-    let text: string;
-    if (job.compact) {
-      const head = JSON.stringify(doc);
-      text = `${head.slice(0, -1)},"other_pods":[${job.brief.join(',')}]}\n`;
-    } else text = JSON.stringify(doc, null, 2) + '\n';
-    const counts = { pods: job.entries.length, anomalies: job.anomalies };
-    const built = job.threadMs;
-    this.insightsWrite = writeFileAtomicAsync(this.cfg.insightsFile, text)
-      .then(() => {
-        const perf = this.perf;
-        perf.insights_write_last_ms = performance.now() - job.started;
-        perf.insights_write_ms += perf.insights_write_last_ms;
-        perf.insights_write_max_ms = Math.max(perf.insights_write_max_ms, perf.insights_write_last_ms);
-        perf.insights_writes++;
-        perf.insights_build_last_ms = built;
-        return this.writeHeartbeat(counts);
-      })
-      .catch((err: unknown) => this.log.error(`cannot write ${this.cfg.insightsFile}: ${(err as Error).message}; retrying next interval`))
-      .finally(() => {
-        this.insightsWrite = null;
-      });
-  }
-
-  /** The heartbeat, after the insights it describes (in the thread pool: a sync fsync can wait on other writes). */
-  private async writeHeartbeat(counts: { pods: number; anomalies: number }): Promise<void> {
-    const hb = heartbeat(
-      'dataset-generator-agent',
-      {
-        rows_read: this.rowsRead,
-        rows_rejected: this.rowsRejected,
-        lag_bytes: this.tailer.lagBytes(),
-        pods: counts.pods,
-        anomalies: counts.anomalies,
-        perf: { ...this.perf, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) },
-      },
-      this.finishing ? 'stopped' : 'running',
-    );
-    try {
-      await writeHeartbeatAsync(heartbeatPath(this.cfg.insightsFile, 'dataset-generator-agent'), hb);
-    } catch (err) {
-      this.log.error(`cannot write the heartbeat: ${(err as Error).message}`);
-    }
+  /** The heartbeat, after the insights it describes. */
+  private async writeHeartbeat(counts: InsightsCounts): Promise<void> {
+    const counters = { rows_read: this.rowsRead, rows_rejected: this.rowsRejected, lag_bytes: this.tailer.lagBytes(), ...counts };
+    await writeAgentHeartbeat(this.cfg.insightsFile, counters, this.perf, this.finishing, this.log);
   }
 
   /** The periodic outputs: forget stale pods, take a checkpoint, write insights and the heartbeat; never waits. */
@@ -744,7 +353,7 @@ export class DatasetAgent {
         this.scores?.syncAsync().catch((err: unknown) => this.log.error(`cannot sync ${this.scores?.path}: ${(err as Error).message}`));
       }
       this.startInsights();
-      this.insightsSlice();
+      this.insights.slice();
     } catch (err) {
       // e.g. a full disk or a missing directory: keep scoring; the checkpoint did not advance, so nothing is lost.
       this.log.error(`cannot write the outputs: ${(err as Error).message}; retrying next interval`);
@@ -759,13 +368,13 @@ export class DatasetAgent {
     this.tailer.flushLogs(true);
     this.forgetStale();
     await this.completeCheckpoint(); // one taken earlier: finish it, then one at the end
-    await this.insightsWrite;
+    await this.insights.writing;
     if (this.startCheckpoint()) await this.completeCheckpoint();
     else this.scores?.flush();
-    this.insights = null; // one started earlier: this one is newer
+    this.insights.building = null; // one started earlier: this one is newer
     this.startInsights();
-    this.insightsSlice(Infinity);
-    await this.insightsWrite;
+    this.insights.slice(Infinity);
+    await this.insights.writing;
   }
 
   /** --once: everything in the file now, then the outputs. */
@@ -777,48 +386,18 @@ export class DatasetAgent {
 
   /** Follows the input until `signal` aborts; then reads what is left, writes the outputs and returns. */
   async follow(signal: AbortSignal): Promise<void> {
-    let wake: (() => void) | null = null;
-    const poke = () => {
-      const w = wake;
-      wake = null;
-      w?.();
-    };
-    signal.addEventListener('abort', poke, { once: true });
-    this.tailer.watch(poke, 1000);
-    let lastWrite = 0;
     try {
-      while (!signal.aborted) {
-        const { drained } = this.processAvailable(Math.min(1000, this.cfg.watchInterval * 1000));
-        const now = Date.now();
-        if (now - lastWrite >= this.cfg.watchInterval * 1000) {
-          this.periodicOutputs();
-          lastWrite = now;
-        }
-        if (!drained) {
-          // A backlog: keep reading, but let signals, timers and I/O run between budgets (a stop must not
-          // wait for the whole backlog).
-          await new Promise<void>((res) => setImmediate(res));
-          continue;
-        }
-        if ((this.job && !this.job.finishing) || this.insights) {
-          // Idle: copy the checkpoint's pods and build the insights, yielding to I/O between slices (and
-          // waiting a little while the disk is behind, instead of spinning).
+      await followLoop(signal, this.cfg.watchInterval, {
+        watch: (poke) => this.tailer.watch(poke, 1000),
+        read: (budgetMs) => this.processAvailable(budgetMs).drained,
+        periodic: () => this.periodicOutputs(),
+        idleSlice: () => {
+          if (!((this.job && !this.job.finishing) || this.insights.building)) return null;
           this.checkpointSlice();
-          this.insightsSlice();
-          if (this.job && this.job.writer.inFlight > STATE_IN_FLIGHT_MAX) await new Promise<void>((res) => setTimeout(res, 2));
-          else await new Promise<void>((res) => setImmediate(res));
-          continue;
-        }
-        const waitMs = Math.max(10, lastWrite + this.cfg.watchInterval * 1000 - Date.now());
-        await new Promise<void>((res) => {
-          const timer = setTimeout(res, waitMs);
-          wake = () => {
-            clearTimeout(timer);
-            res();
-          };
-          if (signal.aborted) wake();
-        });
-      }
+          this.insights.slice();
+          return { diskBehind: this.job?.diskBehind ?? false };
+        },
+      });
       this.processAvailable();
       await this.writeOutputs();
     } finally {
@@ -831,10 +410,10 @@ export class DatasetAgent {
     if (job && !job.finishing) {
       // stopped by an error while copying: the previous checkpoint stays; drop the partial state file
       this.job = null;
-      await job.writer.abort();
+      await job.abort();
     }
     await job?.finishing?.catch(() => {});
-    await this.insightsWrite;
+    await this.insights.writing;
     this.gcObserver?.disconnect();
     this.gcObserver = null;
     this.scores?.close();
@@ -847,26 +426,4 @@ export class DatasetAgent {
     for (const e of this.pods.values()) if (e.anomalous) anomalies++;
     return { rows_read: this.rowsRead, rows_rejected: this.rowsRejected, pods: this.pods.size, anomalies, lag_bytes: this.tailer.lagBytes() };
   }
-}
-
-const PLAIN = /^[\w.:+-]*$/;
-/** JSON text of a string; names and timestamps seldom need escaping, and testing is cheaper than stringify. */
-export function jsonString(s: string): string {
-  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
-}
-
-function cmpPod(ns1: string, pod1: string, ns2: string, pod2: string): number {
-  return ns1 < ns2 ? -1 : ns1 > ns2 ? 1 : pod1 < pod2 ? -1 : pod1 > pod2 ? 1 : 0;
-}
-
-function alertLine(i: PodEntry, threshold: number): string {
-  const top = (i.contributing ?? [])
-    .slice(0, 2)
-    .map((c) => `${c.metric}=${fmt(c.value)} (expected ${fmt(c.expected)})`)
-    .join(', ');
-  return `${i.timestamp} ANOMALY  ${i.namespace}/${i.pod} ${i.type} p=${i.probability.toFixed(2)} >= ${threshold}${top ? ` :: ${top}` : ''}`;
-}
-
-function fmt(x: number): string {
-  return Math.abs(x) >= 1000 ? x.toExponential(2) : String(Math.round(x * 100) / 100);
 }
