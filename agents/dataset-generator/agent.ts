@@ -369,12 +369,19 @@ export class DatasetAgent {
     this.forgetStale();
     await this.completeCheckpoint(); // one taken earlier: finish it, then one at the end
     await this.insights.writing;
-    if (this.startCheckpoint()) await this.completeCheckpoint();
-    else this.scores?.flush();
+    let checkpointError: Error | null = null;
+    if (this.startCheckpoint()) {
+      const job = this.job!;
+      await this.completeCheckpoint();
+      checkpointError = job.error;
+    } else this.scores?.flush();
     this.insights.building = null; // one started earlier: this one is newer
     this.startInsights();
     this.insights.slice(Infinity);
     await this.insights.writing;
+    // No next interval to retry in: the caller must learn that the last outputs are not on disk.
+    const failed = checkpointError ?? this.insights.lastError;
+    if (failed) throw new Error(`the final outputs could not be written (earlier ones are unchanged): ${failed.message}`);
   }
 
   /** --once: everything in the file now, then the outputs. */

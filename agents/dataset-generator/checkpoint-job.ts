@@ -121,6 +121,9 @@ export class CheckpointJob {
     await this.finishing;
   }
 
+  /** Why the checkpoint could not be written, once finished; null when it was. */
+  error: Error | null = null;
+
   /** Stopped while copying: the previous checkpoint stays; drops the partial state file. */
   abort(): Promise<void> {
     return this.writer.abort();
@@ -144,6 +147,7 @@ export class CheckpointJob {
       perf.checkpoint_thread_ms += this.threadMs;
     } catch (err) {
       // e.g. a full disk: keep scoring; the checkpoint did not advance, so nothing is lost.
+      this.error = err as Error;
       log.error(`cannot write the checkpoint: ${(err as Error).message}; retrying next interval`);
       await this.writer.abort();
     } finally {

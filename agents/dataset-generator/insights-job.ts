@@ -138,6 +138,9 @@ export class InsightsWriter {
     this.building?.slice(budgetMs);
   }
 
+  /** Why the last write of the file failed; null once one succeeds. */
+  lastError: Error | null = null;
+
   private write(job: InsightsJob): void {
     this.building = null;
     const { text, counts } = job.render();
@@ -150,9 +153,13 @@ export class InsightsWriter {
         perf.insights_write_max_ms = Math.max(perf.insights_write_max_ms, perf.insights_write_last_ms);
         perf.insights_writes++;
         perf.insights_build_last_ms = built;
+        this.lastError = null;
         return this.o.written(counts);
       })
-      .catch((err: unknown) => log.error(`cannot write ${file}: ${(err as Error).message}; retrying next interval`))
+      .catch((err: unknown) => {
+        this.lastError = err as Error;
+        log.error(`cannot write ${file}: ${(err as Error).message}; retrying next interval`);
+      })
       .finally(() => {
         this.writing = null;
       });

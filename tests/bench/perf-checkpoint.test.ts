@@ -335,7 +335,7 @@ void test('brief insights entries: names and timestamps as JSON strings, escaped
   for (const x of ['web-5d8f7c9b4-x1k2q', '2026-01-01T00:00:00.000Z', 'a"b', 'back\\slash', 'tab\there', 'ünï', '']) assert.equal(JSON.parse(jsonString(x)), x);
 });
 
-void test('a checkpoint that cannot be written is logged, scoring goes on, and its partial state file is removed', async () => {
+void test('a checkpoint that cannot be written is logged, scoring goes on, its partial state file is removed, and --once exits 1', async () => {
   const t = tmp();
   try {
     writeFileSync(t.file('m.csv'), formatHeader(METRIC_COLUMNS) + csv(ticks(0, 20)));
@@ -349,8 +349,11 @@ void test('a checkpoint that cannot be written is logged, scoring goes on, and i
     } finally {
       process.stderr.write = w;
     }
-    assert.equal(code, 0);
+    // Every row is scored and the insights written; with no next interval to retry in, --once exits 1.
+    assert.equal(code, 1);
     assert.match(err, /cannot write the checkpoint/);
+    assert.match(err, /final outputs could not be written/);
+    assert.ok(JSON.parse(readFileSync(t.file('i.json'), 'utf8')).pods);
     assert.equal(readFileSync(t.file('s.csv'), 'utf8').trimEnd().split('\n').length, 1 + 20 * PODS);
     assert.deepEqual(readdirSync(t.file('.')).filter((n) => n.includes('.state-')), []);
   } finally {

@@ -1,5 +1,5 @@
 // Disk faults: the data folder turns read-only, or fills up, under the dataset-generator agent and the
-// anomaly-detection agent. Each must fail with a clear error (a non-zero exit or a logged error, never a
+// anomaly-detection agent. Each must fail with a clear error (exit 1 and an error naming the fault, never a
 // stack trace) and corrupt nothing: pod_insights.json and pod_analysis.json still parse, unchanged.
 // The read-only folder and the full one are small tmpfs mounts (root only); without root, the read-only
 // folder is a chmod 0555 directory and the full one cannot be made: skipped with the reason, or a failure
@@ -107,7 +107,8 @@ async function assertCleanFailures(f: Folder, fault: RegExp, note: (m: string) =
     const logFile = join(f.logs, `${name}.log`);
     const logged = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
     const errorLines = (r.stderr + logged).split('\n').filter((l) => /\berror\b|ERROR/i.test(l) && fault.test(l));
-    assert.ok(r.code !== 0 || errorLines.length > 0, `${name}: neither a non-zero exit nor a logged error naming the fault (exit ${r.code})\n${r.stderr}`);
+    // --once has no next interval to retry in: the outputs it could not write make it fail.
+    assert.equal(r.code, 1, `${name}: --once must exit 1 when it cannot write its outputs\n${r.stderr}`);
     assert.ok(errorLines.length > 0, `${name}: exit ${r.code} but no error line names the fault ${fault}\nstderr: ${r.stderr}\nlog: ${logged.slice(-1500)}`);
     note(`${name}: exit ${r.code}; ${errorLines[0]!.slice(0, 300)}`);
     assert.doesNotMatch(r.stderr, /^\s+at .+[:(]\d+:\d+\)?$/m, `${name}: a stack trace on stderr`);
