@@ -6,7 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { cli, helpShown, runIfMain, UsageError } from './lib/cli.ts';
 import { createLogger } from './lib/log.ts';
 import { guardedStdio } from './lib/stdio.ts';
-import { alertThresholdOption, checkNonNegative, checkPositive, checkUnitInterval, confidenceThresholdOption, dataDirOption } from './lib/options.ts';
+import {
+  alertThresholdOption,
+  checkNonNegative,
+  checkPositive,
+  checkUnitInterval,
+  confidenceThresholdOption,
+  dataDirOption,
+} from './lib/options.ts';
 import { PIPELINE_FILE_NAMES, pipelineFile } from './lib/pipeline-files.ts';
 import type { Mode } from './orchestrator/child-specs.ts';
 import { InstanceLockedError } from './orchestrator/lock.ts';
@@ -26,7 +33,10 @@ export function parseArgs(argv: string[]) {
   )
     .option('prometheus-url', { type: 'string', describe: 'Prometheus base URL (with --source prometheus)' })
     .option('namespace', { type: 'string', describe: 'Namespace to watch (default: all namespaces)' })
-    .option('generator-interval', { type: 'number', describe: 'Seconds between collection ticks (default 5; with --demo one simulated tick, 5/speed)' })
+    .option('generator-interval', {
+      type: 'number',
+      describe: 'Seconds between collection ticks (default 5; with --demo one simulated tick, 5/speed)',
+    })
     .option('output-file', { type: 'string', describe: `Metrics CSV (default: <data-dir>/${PIPELINE_FILE_NAMES.metrics})` })
     .option('watch-interval', { type: 'number', describe: 'Seconds between agent cycles (default 10; with --demo 2)' })
     .option('alert-threshold', alertThresholdOption('Alert score (0..1) at which a pod becomes anomalous and an alert is raised'))
@@ -37,12 +47,23 @@ export function parseArgs(argv: string[]) {
     .option('dataset-agent-only', { type: 'boolean', default: false, describe: 'Run only the dataset-generator agent' })
     .option('anomaly-agent-only', { type: 'boolean', default: false, describe: 'Run only the anomaly-detection agent' })
     .option('no-remediation', { type: 'boolean', default: false, describe: 'Do not run the approval step' })
-    .option('remediation-dry-run', { type: 'boolean', default: false, describe: 'Approval step in --dry-run mode (shows and records, changes nothing)' })
+    .option('remediation-dry-run', {
+      type: 'boolean',
+      default: false,
+      describe: 'Approval step in --dry-run mode (shows and records, changes nothing)',
+    })
     .option('confidence-threshold', confidenceThresholdOption('Approval step: only analyses at or above this anomaly probability'))
-    .option('verify-delay', { type: 'number', describe: 'Approval step: seconds after an action before verifying it (default 60; with --demo 150/speed, at least 20)' })
+    .option('verify-delay', {
+      type: 'number',
+      describe: 'Approval step: seconds after an action before verifying it (default 60; with --demo 150/speed, at least 20)',
+    })
     .option('demo', { type: 'boolean', default: false, describe: 'Start the simulated cluster and point everything at it' })
     .option('scenario', { type: 'string', default: 'demo', describe: 'Simulated cluster scenario (with --demo)' })
-    .option('speed', { type: 'number', default: 5, describe: 'Simulated time speed-up (with --demo; 5 = one 5-second tick per second, an hour in 12 minutes)' })
+    .option('speed', {
+      type: 'number',
+      default: 5,
+      describe: 'Simulated time speed-up (with --demo; 5 = one 5-second tick per second, an hour in 12 minutes)',
+    })
     .option('seed', { type: 'number', describe: 'Simulated cluster random seed (with --demo)' })
     .option('no-llm', { type: 'boolean', default: false, describe: 'Anomaly agent uses its rules only, no LLM' })
     .option('llm-model', { type: 'string', describe: 'LLM model for the anomaly agent' })
@@ -50,7 +71,11 @@ export function parseArgs(argv: string[]) {
     .option('scores-file', { type: 'string', describe: 'Have the dataset-generator agent record every scored row here (audits, tests)' })
     .option('status-interval', { type: 'number', default: 30, describe: 'Seconds between status lines when stdout is not a terminal' })
     .option('stop-timeout', { type: 'number', default: 10, describe: 'Seconds to wait for children after SIGTERM before SIGKILL' })
-    .option('max-crashes', { type: 'number', default: 5, describe: 'A child crashing this many times within --crash-window is given up on' })
+    .option('max-crashes', {
+      type: 'number',
+      default: 5,
+      describe: 'A child crashing this many times within --crash-window is given up on',
+    })
     .option('crash-window', { type: 'number', default: 120, describe: 'Seconds (see --max-crashes)' })
     .parserConfiguration({ 'boolean-negation': false });
 }
@@ -58,9 +83,11 @@ export function parseArgs(argv: string[]) {
 export function configFrom(argv: string[]): MonitorConfig | null {
   const a = parseArgs(argv).parseSync();
   if (helpShown(argv)) return null;
-  const only = [a['generator-only'] && 'generator', a['dataset-agent-only'] && 'dataset-agent', a['anomaly-agent-only'] && 'anomaly-agent'].filter(
-    Boolean,
-  ) as Mode[];
+  const only = [
+    a['generator-only'] && 'generator',
+    a['dataset-agent-only'] && 'dataset-agent',
+    a['anomaly-agent-only'] && 'anomaly-agent',
+  ].filter(Boolean) as Mode[];
   if (only.length > 1) throw new UsageError('choose at most one of --generator-only, --dataset-agent-only, --anomaly-agent-only');
   const positive = checkPositive;
   checkUnitInterval('alert-threshold', a['alert-threshold']);
@@ -98,7 +125,10 @@ export function configFrom(argv: string[]): MonitorConfig | null {
     configFile: typeof a.config === 'string' ? resolve(a.config) : undefined,
     statusInterval: positive('status-interval', a['status-interval']),
     stopTimeout: positive('stop-timeout', a['stop-timeout']),
-    supervisor: { maxCrashes: positive('max-crashes', a['max-crashes']), crashWindowMs: positive('crash-window', a['crash-window']) * 1000 },
+    supervisor: {
+      maxCrashes: positive('max-crashes', a['max-crashes']),
+      crashWindowMs: positive('crash-window', a['crash-window']) * 1000,
+    },
   };
 }
 

@@ -77,7 +77,9 @@ function settingsFrom(args: Args): Settings {
   }
   const { policy, source } = loaded;
   if (mode === 'auto-approve' && !policy.autoApprove) {
-    throw new UsageError(`refusing to start: --auto-approve needs an "autoApprove" policy (actions, maxActionsPerHour, cooldownMinutes) in the remediation policy (${source})`);
+    throw new UsageError(
+      `refusing to start: --auto-approve needs an "autoApprove" policy (actions, maxActionsPerHour, cooldownMinutes) in the remediation policy (${source})`,
+    );
   }
   return {
     analysisFile: args['analysis-file'] ?? pipelineFile(dataDir, 'analysis'),
@@ -115,7 +117,8 @@ export async function run(settings: Settings): Promise<number> {
     throw new UsageError((err as Error).message);
   }
   const audit = new AuditLog(auditFile);
-  if (audit.rejectedLines) log.warn('audit log has lines that do not parse; they are ignored for cool-downs', { file: auditFile, rejected: audit.rejectedLines });
+  if (audit.rejectedLines)
+    log.warn('audit log has lines that do not parse; they are ignored for cool-downs', { file: auditFile, rejected: audit.rejectedLines });
 
   const interactive = mode !== 'dry-run' && process.stdin.isTTY === true;
   const abort = new AbortController();
@@ -141,8 +144,12 @@ export async function run(settings: Settings): Promise<number> {
   });
 
   print(
-    `run-remediation: mode ${mode}${mode === 'auto-approve' ? ` (policy "${policy.autoApprove!.name}": ${policy.autoApprove!.actions.join(', ')}, ` +
-      `${policy.autoApprove!.maxActionsPerHour}/hour, cool-down ${policy.autoApprove!.cooldownMinutes} min)` : ''}` +
+    `run-remediation: mode ${mode}${
+      mode === 'auto-approve'
+        ? ` (policy "${policy.autoApprove!.name}": ${policy.autoApprove!.actions.join(', ')}, ` +
+          `${policy.autoApprove!.maxActionsPerHour}/hour, cool-down ${policy.autoApprove!.cooldownMinutes} min)`
+        : ''
+    }` +
       `${!interactive && mode !== 'dry-run' ? ', no terminal: proposals are recorded as pending' : ''}\n` +
       `  analyses ${analysisFile}, insights ${insightsFile}, audit ${auditFile}\n` +
       `  policy ${source}; protected namespaces: ${protectedNamespaces.join(', ') || 'none'}; threshold ${threshold}`,

@@ -38,9 +38,12 @@ function parse(argv: string[]) {
     .options(ANOMALY_AGENT_OPTIONS)
     .epilogue(ENV_HELP)
     .check((a) => {
-      if (a['min-replicas'] < 0 || a['max-replicas'] < a['min-replicas']) throw new UsageError('need 0 <= --min-replicas <= --max-replicas');
-      if (a['llm-concurrency'] < 1 || a['llm-calls-per-minute'] < 1) throw new UsageError('--llm-concurrency and --llm-calls-per-minute must be >= 1');
-      if (a['llm-timeout-ms'] <= 0 || a['llm-max-retries'] < 0) throw new UsageError('--llm-timeout-ms must be > 0 and --llm-max-retries >= 0');
+      if (a['min-replicas'] < 0 || a['max-replicas'] < a['min-replicas'])
+        throw new UsageError('need 0 <= --min-replicas <= --max-replicas');
+      if (a['llm-concurrency'] < 1 || a['llm-calls-per-minute'] < 1)
+        throw new UsageError('--llm-concurrency and --llm-calls-per-minute must be >= 1');
+      if (a['llm-timeout-ms'] <= 0 || a['llm-max-retries'] < 0)
+        throw new UsageError('--llm-timeout-ms must be > 0 and --llm-max-retries >= 0');
       checkPositive('interval', a.interval);
       return true;
     });
@@ -120,7 +123,12 @@ export async function run(a: AgentArgs): Promise<number> {
   let finished = false;
   const heartbeat = () => {
     try {
-      const counters = { open: engine.open.size, analysed_total: engine.analysedTotal, llm_calls: llm?.stats.calls ?? 0, llm_failures: llm?.stats.failures ?? 0 };
+      const counters = {
+        open: engine.open.size,
+        analysed_total: engine.analysedTotal,
+        llm_calls: llm?.stats.calls ?? 0,
+        llm_failures: llm?.stats.failures ?? 0,
+      };
       writeHeartbeat(heartbeatFile, makeHeartbeat(COMMAND, counters, finished ? 'stopped' : 'running'));
     } catch (err) {
       log.warn('heartbeat not written', { reason: (err as Error).message });
@@ -142,7 +150,8 @@ export async function run(a: AgentArgs): Promise<number> {
       log.info('no insights file yet', { file: a['insights-file'] });
       engine.write();
     } else if (insights) {
-      if (insights.generated_at !== lastInsights) log.debug('insights', { generated_at: insights.generated_at, pods: insightsPodCount(insights) });
+      if (insights.generated_at !== lastInsights)
+        log.debug('insights', { generated_at: insights.generated_at, pods: insightsPodCount(insights) });
       lastInsights = insights.generated_at;
       const r = await engine.cycle(insights);
       if (r.analysed > 0 || r.resolved > 0) log.info('cycle', { ...r });

@@ -19,7 +19,10 @@ const COMMAND = 'dataset-generator-agent';
 function parse(argv: string[]) {
   return cli(COMMAND, argv, 'Tails the metrics CSV, scores each pod with the anomaly detector, and writes pod_insights.json.')
     .options(DATASET_AGENT_OPTIONS)
-    .option('detector', { ...DATASET_AGENT_OPTIONS.detector, describe: `Detector (${detectorNames().join(', ') || 'lstm'}); baselines are for benchmarks` })
+    .option('detector', {
+      ...DATASET_AGENT_OPTIONS.detector,
+      describe: `Detector (${detectorNames().join(', ') || 'lstm'}); baselines are for benchmarks`,
+    })
     .check((a) => {
       checkUnitInterval('alert-threshold', a['alert-threshold']);
       checkPositive('interval', a.interval);
@@ -69,9 +72,16 @@ function checkInput(path: string): { ok: boolean; message: string } {
     closeSync(fd);
     const text = buf.toString('utf8', 0, n);
     const nl = text.indexOf('\n');
-    if (nl < 0) return { ok: size === 0, message: size === 0 ? `input ${path} is empty (waiting for the collector)` : `input ${path} has no complete header line` };
+    if (nl < 0)
+      return {
+        ok: size === 0,
+        message: size === 0 ? `input ${path} is empty (waiting for the collector)` : `input ${path} has no complete header line`,
+      };
     const schema = new MetricsCsvSchema(text.slice(0, nl));
-    return { ok: true, message: `input ${path}: ${size} bytes, ${schema.columns.length} columns${schema.extraColumns.length ? ` (extra: ${schema.extraColumns.join(', ')})` : ''}` };
+    return {
+      ok: true,
+      message: `input ${path}: ${size} bytes, ${schema.columns.length} columns${schema.extraColumns.length ? ` (extra: ${schema.extraColumns.join(', ')})` : ''}`,
+    };
   } catch (err) {
     return { ok: false, message: `input ${path}: ${(err as Error).message}` };
   }
@@ -141,7 +151,9 @@ export async function run(args: Args): Promise<number> {
     (line) => process.stdout.write(line + '\n'),
     async () => new PodScorer(await createDetector(args.detector, { features: POD_FEATURES, threshold, modelDir: args['model-dir'] })),
   );
-  log.info(`scoring ${args['input-file']} with ${detector.name} (${model.name} ${model.version}, backend ${model.backend}); threshold ${threshold}`);
+  log.info(
+    `scoring ${args['input-file']} with ${detector.name} (${model.name} ${model.version}, backend ${model.backend}); threshold ${threshold}`,
+  );
   try {
     await agent.open();
     if (args.once) {

@@ -17,8 +17,6 @@ import { SourceUnreachableError, type Collector } from './collector.ts';
 import { K8sCollector } from './k8s-collector.ts';
 import { parseExtraMetric, PrometheusCollector, WithExtraMetrics, type ExtraMetric } from './prometheus-collector.ts';
 
-
-
 const DESCRIPTION =
   'Collects one row per pod per tick from the Kubernetes API (metrics.k8s.io, events, cAdvisor through the node proxy) ' +
   'or from Prometheus, and appends them to a pod_metrics.csv file.';
@@ -47,7 +45,8 @@ function extraMetrics(args: Args): ExtraMetric[] {
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    if ((METRIC_COLUMNS as readonly string[]).includes(x.column)) throw new UsageError(`--extra-metric column "${x.column}" is a standard column`);
+    if ((METRIC_COLUMNS as readonly string[]).includes(x.column))
+      throw new UsageError(`--extra-metric column "${x.column}" is a standard column`);
     if (out.some((o) => o.column === x.column)) throw new UsageError(`--extra-metric column "${x.column}" is given twice`);
     out.push(x);
   }

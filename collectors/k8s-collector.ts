@@ -261,7 +261,12 @@ export class K8sCollector implements Collector {
       }
       return out;
     } catch (err) {
-      note(notes, () => this.warnings.warn('metrics', `pod metrics unavailable (is metrics-server installed?); CPU and memory columns stay empty: ${kubeErrorMessage(err)}`));
+      note(notes, () =>
+        this.warnings.warn(
+          'metrics',
+          `pod metrics unavailable (is metrics-server installed?); CPU and memory columns stay empty: ${kubeErrorMessage(err)}`,
+        ),
+      );
       return undefined;
     }
   }
@@ -315,7 +320,12 @@ export class K8sCollector implements Collector {
       }
       return out;
     } catch (err) {
-      note(notes, () => this.warnings.warn('nodes', `cannot list nodes; Memory Usage (%) of pods without a memory limit stays empty: ${kubeErrorMessage(err)}`));
+      note(notes, () =>
+        this.warnings.warn(
+          'nodes',
+          `cannot list nodes; Memory Usage (%) of pods without a memory limit stays empty: ${kubeErrorMessage(err)}`,
+        ),
+      );
       return undefined;
     }
   }
@@ -327,7 +337,10 @@ export class K8sCollector implements Collector {
     await mapPool(nodeNames, this.nodeConcurrency, async (node) => {
       let text: string;
       try {
-        text = await this.raw.getText(`/api/v1/nodes/${encodeURIComponent(node)}/proxy/metrics/cadvisor`, 'text/plain;version=0.0.4, */*;q=0.5');
+        text = await this.raw.getText(
+          `/api/v1/nodes/${encodeURIComponent(node)}/proxy/metrics/cadvisor`,
+          'text/plain;version=0.0.4, */*;q=0.5',
+        );
       } catch (err) {
         failures.push(`${node}: ${kubeErrorMessage(err)}`);
         return;
@@ -388,10 +401,7 @@ export class K8sCollector implements Collector {
     const statuses = new Map<string, number>();
     for (const p of pods) statuses.set(p.status, (statuses.get(p.status) ?? 0) + 1);
     const namespaces = new Set(pods.map((p) => p.namespace));
-    lines.push(
-      `pods: ${pods.length} in ${namespaces.size} namespace(s); ` +
-        [...statuses].map(([s, n]) => `${s} ${n}`).join(', '),
-    );
+    lines.push(`pods: ${pods.length} in ${namespaces.size} namespace(s); ` + [...statuses].map(([s, n]) => `${s} ${n}`).join(', '));
     const before = this.warningsSnapshot();
     const rows = await this.collectFor(pods);
     const withCpu = rows.filter((r) => Number.isFinite(r.cpuPercent)).length;

@@ -9,9 +9,15 @@ export const COLLECTOR_OPTIONS = {
   'all-namespaces': { alias: 'A', type: 'boolean', default: false, describe: 'Collect every namespace' },
   interval: intervalOption(5, 'Seconds between collection ticks'),
   'output-file': { alias: 'o', type: 'string', default: defaultPipelineFile('metrics'), describe: 'CSV file to append to' },
-  'prometheus-url': { type: 'string', describe: 'Prometheus base URL (for --source prometheus or --extra-metric), e.g. http://localhost:9090' },
+  'prometheus-url': {
+    type: 'string',
+    describe: 'Prometheus base URL (for --source prometheus or --extra-metric), e.g. http://localhost:9090',
+  },
   'prometheus-window': { type: 'string', default: '1m', describe: 'rate() window of the PromQL queries (span at least two scrapes)' },
-  kubeconfig: { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster); with --source prometheus it adds event columns' },
+  kubeconfig: {
+    type: 'string',
+    describe: 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster); with --source prometheus it adds event columns',
+  },
   'extra-metric': {
     type: 'string',
     array: true,
@@ -20,7 +26,11 @@ export const COLLECTOR_OPTIONS = {
   },
   once: { type: 'boolean', default: false, describe: 'Collect one tick, append it, and exit' },
   ticks: { type: 'number', describe: 'Collect this many ticks, then exit' },
-  test: { type: 'boolean', default: false, describe: 'Check the connection, print what the source serves, and exit (non-zero when unreachable)' },
+  test: {
+    type: 'boolean',
+    default: false,
+    describe: 'Check the connection, print what the source serves, and exit (non-zero when unreachable)',
+  },
 } as const;
 
 const ALL = { ...COLLECTOR_OPTIONS, ...COMMON_OPTIONS };

@@ -39,9 +39,25 @@ export function parseExtraMetric(spec: string): ExtraMetric {
 
 type VectorSample = { metric: Record<string, string>; value: [number, string] };
 type QueryName =
-  | 'cpu' | 'memory' | 'memoryLimit' | 'unlimited' | 'allocatable'
-  | 'rx' | 'tx' | 'rxDrop' | 'txDrop' | 'fsRead' | 'fsWrite'
-  | 'restarts' | 'ready' | 'total' | 'info' | 'phase' | 'waiting' | 'terminated' | 'deleting';
+  | 'cpu'
+  | 'memory'
+  | 'memoryLimit'
+  | 'unlimited'
+  | 'allocatable'
+  | 'rx'
+  | 'tx'
+  | 'rxDrop'
+  | 'txDrop'
+  | 'fsRead'
+  | 'fsWrite'
+  | 'restarts'
+  | 'ready'
+  | 'total'
+  | 'info'
+  | 'phase'
+  | 'waiting'
+  | 'terminated'
+  | 'deleting';
 
 /** The PromQL of every standard column; `sel` is the namespace matcher, `w` the rate window. */
 export function standardQueries(sel: string, w: string): Record<QueryName, string> {
@@ -146,7 +162,12 @@ export class PrometheusCollector implements Collector {
   async extraValues(timeSec: number): Promise<Map<string, Record<string, number>>> {
     const out = new Map<string, Record<string, number>>();
     const results = await Promise.all(
-      this.extra.map((x) => this.query(x.query, timeSec).then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }))),
+      this.extra.map((x) =>
+        this.query(x.query, timeSec).then(
+          (v) => ({ ok: true as const, v }),
+          (e: unknown) => ({ ok: false as const, e }),
+        ),
+      ),
     );
     this.extra.forEach((x, i) => {
       const r = results[i]!;
@@ -157,9 +178,16 @@ export class PrometheusCollector implements Collector {
       }
       this.warnings.clear(`extra:${x.column}`, `--extra-metric "${x.column}" answers again`);
       if (r.v.length > 0 && r.v.every((s) => !s.metric.pod)) {
-        this.warnings.warn(`extra-labels:${x.column}`, `--extra-metric "${x.column}" returns no series with a "pod" label; aggregate it with sum by (namespace, pod)`);
+        this.warnings.warn(
+          `extra-labels:${x.column}`,
+          `--extra-metric "${x.column}" returns no series with a "pod" label; aggregate it with sum by (namespace, pod)`,
+        );
       }
-      const values = perPod(r.v.filter((s) => !this.namespace || s.metric.namespace === this.namespace), (s) => Number(s.value[1]), true);
+      const values = perPod(
+        r.v.filter((s) => !this.namespace || s.metric.namespace === this.namespace),
+        (s) => Number(s.value[1]),
+        true,
+      );
       for (const [key, v] of values) {
         let entry = out.get(key);
         if (!entry) out.set(key, (entry = {}));
@@ -173,7 +201,11 @@ export class PrometheusCollector implements Collector {
     const timeMs = Date.now();
     const timeSec = timeMs / 1000;
     const names = Object.keys(this.queries) as QueryName[];
-    const settle = (p: Promise<VectorSample[]>) => p.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));
+    const settle = (p: Promise<VectorSample[]>) =>
+      p.then(
+        (v) => ({ ok: true as const, v }),
+        (e: unknown) => ({ ok: false as const, e }),
+      );
     const [standard, extras, events] = await Promise.all([
       Promise.all(names.map((n) => settle(this.query(this.queries[n], timeSec)))),
       this.extraValues(timeSec),
@@ -191,7 +223,8 @@ export class PrometheusCollector implements Collector {
       }
     });
     if (failures.length === names.length) throw new SourceUnreachableError(`every Prometheus query failed: ${failures[0]}`);
-    if (failures.length > 0) this.warnings.warn('queries', `some Prometheus queries failed; their columns stay empty: ${failures.join('; ')}`);
+    if (failures.length > 0)
+      this.warnings.warn('queries', `some Prometheus queries failed; their columns stay empty: ${failures.join('; ')}`);
     else this.warnings.clear('queries', 'all Prometheus queries answer again');
 
     const value = (name: QueryName) => perPod(results[name], (s) => Number(s.value[1]));
@@ -232,7 +265,7 @@ export class PrometheusCollector implements Collector {
           namespace,
           pod,
           node: node.get(key) ?? '',
-          status: deleting.has(key) ? 'Terminating' : (waiting.get(key) || terminated.get(key) || phase.get(key) || ''),
+          status: deleting.has(key) ? 'Terminating' : waiting.get(key) || terminated.get(key) || phase.get(key) || '',
           readyContainers: ready.get(key) ?? NaN,
           totalContainers: total.get(key) ?? NaN,
           restarts: restarts.get(key) ?? NaN,
@@ -279,8 +312,12 @@ export class PrometheusCollector implements Collector {
     }
     const has = (f: (r: MetricRow) => number) => rows.filter((r) => Number.isFinite(f(r))).length;
     lines.push(`pods: ${rows.length} in ${new Set(rows.map((r) => r.namespace)).size} namespace(s)`);
-    lines.push(`cAdvisor series: CPU ${has((r) => r.cpuPercent)}, memory ${has((r) => r.memoryMb)}, network ${has((r) => r.netRxBytes)}, filesystem ${has((r) => r.fsReadsMb)} of ${rows.length} pods`);
-    lines.push(`kube-state-metrics series: status ${rows.filter((r) => r.status !== '').length}, restarts ${has((r) => r.restarts)} of ${rows.length} pods`);
+    lines.push(
+      `cAdvisor series: CPU ${has((r) => r.cpuPercent)}, memory ${has((r) => r.memoryMb)}, network ${has((r) => r.netRxBytes)}, filesystem ${has((r) => r.fsReadsMb)} of ${rows.length} pods`,
+    );
+    lines.push(
+      `kube-state-metrics series: status ${rows.filter((r) => r.status !== '').length}, restarts ${has((r) => r.restarts)} of ${rows.length} pods`,
+    );
     for (const x of this.extra) lines.push(`extra metric "${x.column}": ${rows.filter((r) => x.column in r.extra).length} pods`);
     for (const w of this.warnings.messages()) lines.push(`warning: ${w}`);
     if (rows.length === 0) lines.push('warning: no pods found: does this Prometheus scrape cAdvisor and kube-state-metrics?');

@@ -36,7 +36,10 @@ export function loadConfigSection(command: string, argv: string[] = []): Record<
     throw new UsageError(`cannot read config file ${file}: ${(err as Error).message}`);
   }
   const shape = ConfigFile.safeParse(parsed);
-  if (!shape.success) throw new UsageError(`config file ${file} must hold a JSON object of sections ("common", "${command}", ...): ${shape.error.issues[0]?.path.join('.') || 'top level'}: ${shape.error.issues[0]?.message}`);
+  if (!shape.success)
+    throw new UsageError(
+      `config file ${file} must hold a JSON object of sections ("common", "${command}", ...): ${shape.error.issues[0]?.path.join('.') || 'top level'}: ${shape.error.issues[0]?.message}`,
+    );
   const data = shape.data;
   const pick = (k: string) => data[k] ?? {};
   return { ...pick('common'), ...pick(command) };
@@ -46,38 +49,38 @@ export function loadConfigSection(command: string, argv: string[] = []): Record<
 export function cli(command: string, argv: string[], description: string) {
   const config = loadConfigSection(command, argv);
   const parser = yargs(argv);
-  return parser
-    .scriptName(command)
-    .usage(`$0 [options]\n\n${description}`)
-    .env(ENV_PREFIX)
-    .config(config)
-    .option('config', {
-      ...COMMON_OPTIONS.config,
-      describe: `JSON config file ("common" and "${command}" sections); default ${DEFAULT_CONFIG_FILE} when present`,
-    })
-    .option('log-dir', COMMON_OPTIONS['log-dir'])
-    .option('log-level', COMMON_OPTIONS['log-level'])
-    // A single-valued option given twice takes its last value, as in most CLIs (yargs would make it an
-    // array that reaches fs calls and number checks); repeatable options (array: true) keep every value.
-    .middleware((parsed) => lastValueWins(parsed, (parser as unknown as DeclaredOptions).getOptions().array), true)
-    // Before the command's own checks: an empty number would otherwise reach them as 0. yargs passes its
-    // parser options (the declared number options and their aliases) as the second argument.
-    .check((parsed, declared) => {
-      rejectEmptyNumbers(declared as never, { argv, env: process.env, envPrefix: ENV_PREFIX, config, parsed });
-      return true;
-    })
-    .epilogue(
-      'Precedence: command-line flags > environment variables (PODSENTINEL_<OPTION_NAME>) > config file > defaults.',
-    )
-    .strictOptions()
-    .help()
-    .alias('h', 'help')
-    .version(false)
-    .wrap(Math.min(110, process.stdout.columns || 100))
-    .exitProcess(false)
-    .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
-    });
+  return (
+    parser
+      .scriptName(command)
+      .usage(`$0 [options]\n\n${description}`)
+      .env(ENV_PREFIX)
+      .config(config)
+      .option('config', {
+        ...COMMON_OPTIONS.config,
+        describe: `JSON config file ("common" and "${command}" sections); default ${DEFAULT_CONFIG_FILE} when present`,
+      })
+      .option('log-dir', COMMON_OPTIONS['log-dir'])
+      .option('log-level', COMMON_OPTIONS['log-level'])
+      // A single-valued option given twice takes its last value, as in most CLIs (yargs would make it an
+      // array that reaches fs calls and number checks); repeatable options (array: true) keep every value.
+      .middleware((parsed) => lastValueWins(parsed, (parser as unknown as DeclaredOptions).getOptions().array), true)
+      // Before the command's own checks: an empty number would otherwise reach them as 0. yargs passes its
+      // parser options (the declared number options and their aliases) as the second argument.
+      .check((parsed, declared) => {
+        rejectEmptyNumbers(declared as never, { argv, env: process.env, envPrefix: ENV_PREFIX, config, parsed });
+        return true;
+      })
+      .epilogue('Precedence: command-line flags > environment variables (PODSENTINEL_<OPTION_NAME>) > config file > defaults.')
+      .strictOptions()
+      .help()
+      .alias('h', 'help')
+      .version(false)
+      .wrap(Math.min(110, process.stdout.columns || 100))
+      .exitProcess(false)
+      .fail((msg, err) => {
+        throw err ?? new UsageError(msg);
+      })
+  );
 }
 
 /** yargs keeps its declared options at run time but leaves getOptions() out of its types. */

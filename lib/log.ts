@@ -42,7 +42,7 @@ function errorFields(fields: Record<string, unknown> | undefined): Record<string
 }
 
 export function createLogger(component: string, opts: LoggerOptions = {}): Logger {
-  const min = ORDER[opts.level ?? ((process.env.PODSENTINEL_LOG_LEVEL as Level | undefined) ?? 'info')] ?? ORDER.info;
+  const min = ORDER[opts.level ?? (process.env.PODSENTINEL_LOG_LEVEL as Level | undefined) ?? 'info'] ?? ORDER.info;
   const consoleMode = opts.console ?? 'pretty';
   let file: string | undefined;
   if (opts.dir) {
@@ -81,7 +81,9 @@ export function createLogger(component: string, opts: LoggerOptions = {}): Logge
 }
 
 /** A logger that records into an array: for tests that assert on logged reasons. */
-export function memoryLogger(component = 'test'): Logger & { records: Array<{ level: Level; msg: string; fields?: Record<string, unknown> }> } {
+export function memoryLogger(
+  component = 'test',
+): Logger & { records: Array<{ level: Level; msg: string; fields?: Record<string, unknown> }> } {
   const records: Array<{ level: Level; msg: string; fields?: Record<string, unknown> }> = [];
   const make = (c: string): Logger => ({
     component: c,

@@ -103,11 +103,29 @@ export type ParseResult = { ok: true; row: MetricRow } | { ok: false; reason: st
 
 function emptyRow(): MetricRow {
   return {
-    timestamp: '', time: NaN, namespace: '', pod: '', node: '', status: '',
-    readyContainers: NaN, totalContainers: NaN, restarts: NaN, cpuPercent: NaN, memoryPercent: NaN,
-    memoryMb: NaN, netRxBytes: NaN, netTxBytes: NaN, fsReadsMb: NaN, fsWritesMb: NaN,
-    netRxDropped: NaN, netTxDropped: NaN, eventReason: '', eventMessage: '', eventAgeMinutes: NaN,
-    eventCount: NaN, extra: {},
+    timestamp: '',
+    time: NaN,
+    namespace: '',
+    pod: '',
+    node: '',
+    status: '',
+    readyContainers: NaN,
+    totalContainers: NaN,
+    restarts: NaN,
+    cpuPercent: NaN,
+    memoryPercent: NaN,
+    memoryMb: NaN,
+    netRxBytes: NaN,
+    netTxBytes: NaN,
+    fsReadsMb: NaN,
+    fsWritesMb: NaN,
+    netRxDropped: NaN,
+    netTxDropped: NaN,
+    eventReason: '',
+    eventMessage: '',
+    eventAgeMinutes: NaN,
+    eventCount: NaN,
+    extra: {},
   };
 }
 
@@ -136,7 +154,8 @@ export class MetricsCsvSchema {
   constructor(headerLine: string) {
     // A carriage return inside the line: the file's lines end with bare CRs, so the whole file reads as
     // one "header" line and would silently yield no rows.
-    if (/\r(?!$)/.test(headerLine)) throw new CsvHeaderError('the header line contains a carriage return: lines must end with LF or CRLF, not a bare CR');
+    if (/\r(?!$)/.test(headerLine))
+      throw new CsvHeaderError('the header line contains a carriage return: lines must end with LF or CRLF, not a bare CR');
     const fields = splitCsvLine(headerLine.replace(/^\uFEFF/, ''));
     if (!fields) throw new CsvHeaderError('the CSV header line cannot be parsed');
     this.columns = fields.map((f) => f.trim());
@@ -220,7 +239,10 @@ export function rowToFields(row: MetricRow, columns: readonly string[]): string[
 
 export function formatRows(rows: readonly MetricRow[], columns: readonly string[]): string {
   if (rows.length === 0) return '';
-  return stringify(rows.map((r) => rowToFields(r, columns)), { eof: true, record_delimiter: '\n' });
+  return stringify(
+    rows.map((r) => rowToFields(r, columns)),
+    { eof: true, record_delimiter: '\n' },
+  );
 }
 
 export function formatHeader(columns: readonly string[]): string {

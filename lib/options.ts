@@ -88,7 +88,13 @@ const envName = (prefix: string, key: string) => `${prefix}_${key.replace(/-/g, 
  */
 export function rejectEmptyNumbers(
   declared: DeclaredOptions,
-  sources: { argv: readonly string[]; env: NodeJS.ProcessEnv; envPrefix: string; config: Record<string, unknown>; parsed: Record<string, unknown> },
+  sources: {
+    argv: readonly string[];
+    env: NodeJS.ProcessEnv;
+    envPrefix: string;
+    config: Record<string, unknown>;
+    parsed: Record<string, unknown>;
+  },
 ): void {
   for (const key of declared.number ?? []) {
     const names = [key, ...(declared.alias?.[key] ?? [])].filter((n) => n.length > 1 && !/[A-Z]/.test(n));
@@ -100,19 +106,23 @@ export function rejectEmptyNumbers(
         else if (a.startsWith(`--${name}=`)) fromArgv = { name, value: a.slice(name.length + 3) };
       }
     }
-    const fromEnv = names.map((n) => ({ name: envName(sources.envPrefix, n), value: sources.env[envName(sources.envPrefix, n)] })).find((e) => e.value !== undefined);
+    const fromEnv = names
+      .map((n) => ({ name: envName(sources.envPrefix, n), value: sources.env[envName(sources.envPrefix, n)] }))
+      .find((e) => e.value !== undefined);
     const fromConfig = names.map((n) => ({ name: n, value: sources.config[n] })).find((c) => c.value !== undefined);
     if (fromArgv) {
       if (isBlank(fromArgv.value)) throw new UsageError(`--${fromArgv.name} needs a number (got an empty value)`);
       // "--x -" or "--x --other": yargs leaves x unset and the default would be used without a word.
-      if (fromArgv.value.startsWith('-') && !isNumeric(fromArgv.value)) throw new UsageError(`--${fromArgv.name} needs a number (got "${fromArgv.value}")`);
+      if (fromArgv.value.startsWith('-') && !isNumeric(fromArgv.value))
+        throw new UsageError(`--${fromArgv.name} needs a number (got "${fromArgv.value}")`);
     } else if (fromEnv) {
       if (isBlank(fromEnv.value)) throw new UsageError(`--${key} needs a number (${fromEnv.name} is empty)`);
     } else if (fromConfig) {
       const v = fromConfig.value;
       if (isBlank(v)) throw new UsageError(`--${key} needs a number ("${fromConfig.name}" is empty in the config file)`);
       // yargs would read true/false/null as 1/0 and pass an array through.
-      if (typeof v !== 'number' && typeof v !== 'string') throw new UsageError(`--${key} needs a number ("${fromConfig.name}" is ${JSON.stringify(v)} in the config file)`);
+      if (typeof v !== 'number' && typeof v !== 'string')
+        throw new UsageError(`--${key} needs a number ("${fromConfig.name}" is ${JSON.stringify(v)} in the config file)`);
     }
     const v = sources.parsed[key];
     if (typeof v === 'number' && Number.isNaN(v)) throw new UsageError(`--${key} needs a number`);

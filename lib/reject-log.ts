@@ -50,7 +50,12 @@ export class RejectLog {
       const by = Object.fromEntries(this.suppressed);
       const total = [...this.suppressed.values()].reduce((a, b) => a + b, 0);
       const secs = Math.max(1, Math.round((now - this.windowStart) / 1000));
-      this.log.warn(`${total} more ${this.what} in the last ${secs} s (not logged one by one): ${Object.entries(by).map(([r, c]) => `${r} ${c}`).join(', ')}`, { suppressed: by });
+      this.log.warn(
+        `${total} more ${this.what} in the last ${secs} s (not logged one by one): ${Object.entries(by)
+          .map(([r, c]) => `${r} ${c}`)
+          .join(', ')}`,
+        { suppressed: by },
+      );
     }
     this.windowStart = now;
     this.logged.clear();

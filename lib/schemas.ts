@@ -3,15 +3,7 @@
 import { z } from 'zod';
 import { CpuQuantity, MemoryQuantity } from './quantity.ts';
 
-export const ANOMALY_TYPES = [
-  'crash_loop',
-  'oom_risk',
-  'resource_exhaustion',
-  'network_issue',
-  'io_pressure',
-  'unknown',
-  'none',
-] as const;
+export const ANOMALY_TYPES = ['crash_loop', 'oom_risk', 'resource_exhaustion', 'network_issue', 'io_pressure', 'unknown', 'none'] as const;
 export const AnomalyType = z.enum(ANOMALY_TYPES);
 export type AnomalyType = z.infer<typeof AnomalyType>;
 
@@ -85,7 +77,16 @@ export function allPodInsights(ins: PodInsights): PodInsight[] {
   if (!ins.other_pods?.length) return ins.pods;
   const out = ins.pods.slice();
   for (const [namespace, pod, timestamp, p] of ins.other_pods) {
-    out.push({ namespace, pod, timestamp, anomaly_probability: p, predicted_anomaly: false, anomaly_type: 'none', contributing_metrics: [], since: null });
+    out.push({
+      namespace,
+      pod,
+      timestamp,
+      anomaly_probability: p,
+      predicted_anomaly: false,
+      anomaly_type: 'none',
+      contributing_metrics: [],
+      since: null,
+    });
   }
   return out;
 }
@@ -104,7 +105,9 @@ const memoryQuantity = MemoryQuantity;
 export const ActionParams = {
   restart_pod: z.object({ namespace: k8sName, pod: k8sName }).strict(),
   rollout_restart: z.object({ namespace: k8sName, kind: workloadKind, name: k8sName }).strict(),
-  scale: z.object({ namespace: k8sName, kind: z.enum(['Deployment', 'StatefulSet']), name: k8sName, replicas: z.number().int().min(0) }).strict(),
+  scale: z
+    .object({ namespace: k8sName, kind: z.enum(['Deployment', 'StatefulSet']), name: k8sName, replicas: z.number().int().min(0) })
+    .strict(),
   set_resources: z
     .object({
       namespace: k8sName,
@@ -141,10 +144,7 @@ export type Severity = z.infer<typeof Severity>;
 
 export const Owner = z.object({ kind: z.string(), name: z.string() });
 
-export const AnalysisSource = z.union([
-  z.object({ type: z.literal('llm'), model: z.string() }),
-  z.object({ type: z.literal('rules') }),
-]);
+export const AnalysisSource = z.union([z.object({ type: z.literal('llm'), model: z.string() }), z.object({ type: z.literal('rules') })]);
 
 export const PodAnalysis = z.object({
   /** Stable across cycles for the same ongoing anomaly. */
@@ -177,15 +177,7 @@ export const PodAnalysisFile = z.object({
 export type PodAnalysisFile = z.infer<typeof PodAnalysisFile>;
 
 // ---- remediation_history.jsonl: one object per line, append-only ----
-export const AuditEvent = z.enum([
-  'proposal',
-  'refusal',
-  'dry_run',
-  'decision',
-  'execution',
-  'verification',
-  'pending',
-]);
+export const AuditEvent = z.enum(['proposal', 'refusal', 'dry_run', 'decision', 'execution', 'verification', 'pending']);
 export const AuditRecord = z.object({
   ts: z.string(),
   event: AuditEvent,

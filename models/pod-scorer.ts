@@ -36,7 +36,9 @@ export class PodScorer {
   constructor(detector: Detector, opts: PodScorerOptions = {}) {
     const f = detector.features;
     if (f.length !== POD_FEATURES.length || f.some((name, i) => name !== POD_FEATURES[i])) {
-      throw new Error(`detector ${detector.name} must be configured with the pod features (${POD_FEATURES.join(', ')}), not ${f.join(', ')}`);
+      throw new Error(
+        `detector ${detector.name} must be configured with the pod features (${POD_FEATURES.join(', ')}), not ${f.join(', ')}`,
+      );
     }
     this.detector = detector;
     this.groupByWorkload = opts.groupByWorkload ?? true;

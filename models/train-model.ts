@@ -89,7 +89,7 @@ export async function trainModel(req: TrainRequest): Promise<ModelMeta> {
     log,
   };
   const loss = await fit(tf, model, seqs, opts);
-  const tmpMeta = { units: (previous?.units ?? req.units ?? 16) } as ModelMeta;
+  const tmpMeta = { units: previous?.units ?? req.units ?? 16 } as ModelMeta;
   const times = rows.map((r) => r.time);
   const pods = new Set(rows.map((r) => `${r.namespace}/${r.pod}`));
   const version = previous ? bumpVersion(previous.version) : '1.0.0';
@@ -103,7 +103,16 @@ export async function trainModel(req: TrainRequest): Promise<ModelMeta> {
     window: opts.window,
     units: tmpMeta.units,
     input: 'robust-z (per series online median/MAD-like EW normaliser, clipped)',
-    calibration: { error_scale: 1, level_scale: 3, error_mean: 0.1, error_std: 0.2, level_mean: 0.1, level_std: 0.2, error_quantiles: {}, samples: 0 },
+    calibration: {
+      error_scale: 1,
+      level_scale: 3,
+      error_mean: 0.1,
+      error_std: 0.2,
+      level_mean: 0.1,
+      level_std: 0.2,
+      error_quantiles: {},
+      samples: 0,
+    },
     training_range: {
       from: new Date(Math.min(...times)).toISOString(),
       to: new Date(Math.max(...times)).toISOString(),
@@ -129,7 +138,10 @@ export async function trainModel(req: TrainRequest): Promise<ModelMeta> {
 }
 
 /** Runs the detector over the (normal) training rows and tabulates how often each raw statistic is reached. */
-function measureExceedance(model: SequenceModel, rows: readonly MetricRow[]): { error: Array<[number, number]>; level: Array<[number, number]> } {
+function measureExceedance(
+  model: SequenceModel,
+  rows: readonly MetricRow[],
+): { error: Array<[number, number]>; level: Array<[number, number]> } {
   const det = new LstmDetector({ features: POD_FEATURES, threshold: 0.7, model, uncalibrated: true });
   det.collect = [];
   det.collectLevel = [];
@@ -152,7 +164,11 @@ export async function main(argv: string[]): Promise<number> {
     'Trains the LSTM detector on a CSV of normal pod history (pod_metrics.csv format) and saves it with its metadata.',
   )
     .option('input-file', { type: 'string', demandOption: !helpShown(argv), describe: 'CSV of normal history' })
-    .option('model-dir', { type: 'string', default: 'models/artifacts/default', describe: 'Where to save (or, with --update, read) the model' })
+    .option('model-dir', {
+      type: 'string',
+      default: 'models/artifacts/default',
+      describe: 'Where to save (or, with --update, read) the model',
+    })
     .option('epochs', { type: 'number', describe: `Training epochs (default ${DEFAULT_TRAIN.epochs}; 2 with --update)` })
     .option('units', { type: 'number', default: 16, describe: 'LSTM units (new models only)' })
     .option('update', { type: 'boolean', default: false, describe: 'Fine-tune the saved model in --model-dir on this data' })

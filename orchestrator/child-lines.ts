@@ -6,7 +6,8 @@ import { judgeHeartbeat } from './heartbeat.ts';
 import type { ChildLine } from './status-view.ts';
 import type { ChildStatus } from './supervisor.ts';
 
-const fmtBytes = (n: number): string => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KB` : `${(n / (1 << 20)).toFixed(1)} MB`);
+const fmtBytes = (n: number): string =>
+  n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KB` : `${(n / (1 << 20)).toFixed(1)} MB`;
 const fmtAge = (ms: number | null): string => (ms === null ? 'no heartbeat' : `beat ${Math.round(ms / 1000)}s ago`);
 
 export function childLines(statuses: readonly ChildStatus[], children: readonly SupervisedChild[]): ChildLine[] {

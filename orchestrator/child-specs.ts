@@ -4,13 +4,7 @@
 // fails tsc here.
 import { join, resolve } from 'node:path';
 import type { ChildSpec } from './supervisor.ts';
-import {
-  childLogFile,
-  heartbeatPath,
-  pipelineFile,
-  pipelineFiles as pipelineFilesIn,
-  type PipelineFiles,
-} from '../lib/pipeline-files.ts';
+import { childLogFile, heartbeatPath, pipelineFile, pipelineFiles as pipelineFilesIn, type PipelineFiles } from '../lib/pipeline-files.ts';
 import { AGENT_NODE_ARGS } from '../agents/dataset-generator/node-args.ts';
 import { datasetAgentArgv } from '../agents/dataset-generator/options.ts';
 import { anomalyAgentArgv } from '../agents/analysis/options.ts';
@@ -155,7 +149,10 @@ export interface RemediationStepOptions {
 }
 
 /** run-remediation's command line for one approval step (--once, on the pipeline's files). */
-export function remediationStepArgv(o: Pick<PipelineOptions, 'kubeconfig' | 'logDir' | 'configFile'> & RemediationStepOptions, files: PipelineFiles): string[] {
+export function remediationStepArgv(
+  o: Pick<PipelineOptions, 'kubeconfig' | 'logDir' | 'configFile'> & RemediationStepOptions,
+  files: PipelineFiles,
+): string[] {
   return remediationArgv({
     once: true,
     'confidence-threshold': o.confidenceThreshold,
@@ -198,12 +195,18 @@ export function simChild(o: SimOptions): { spec: ChildSpec; kubeconfigOut: strin
   const kubeconfigOut = resolve(pipelineFile(o.dataDir, 'simKubeconfig'));
   const logFile = childLogFile(o.logDir, 'podsentinel-sim');
   const args = [
-    '--port', '0',
-    '--metrics-port', '0',
-    '--kubeconfig-out', kubeconfigOut,
-    '--scenario', o.scenario,
-    '--speed', String(o.speed),
-    '--log-dir', resolve(o.logDir),
+    '--port',
+    '0',
+    '--metrics-port',
+    '0',
+    '--kubeconfig-out',
+    kubeconfigOut,
+    '--scenario',
+    o.scenario,
+    '--speed',
+    String(o.speed),
+    '--log-dir',
+    resolve(o.logDir),
   ];
   if (o.seed !== undefined) args.push('--seed', String(o.seed));
   return {

@@ -7,7 +7,14 @@ import { writeJsonAtomic } from '../lib/atomic-file.ts';
 import { heartbeatSummary, readHeartbeat } from '../lib/heartbeat.ts';
 import { childLogFile, PIPELINE_FILE_NAMES } from '../lib/pipeline-files.ts';
 import { childLines } from './child-lines.ts';
-import { pipelineChildren, pipelineFiles, remediationStepArgv, simChild, type PipelineOptions, type SupervisedChild } from './child-specs.ts';
+import {
+  pipelineChildren,
+  pipelineFiles,
+  remediationStepArgv,
+  simChild,
+  type PipelineOptions,
+  type SupervisedChild,
+} from './child-specs.ts';
 import { RateMeter } from './heartbeat.ts';
 import { archiveEarlierDemo } from './demo-reset.ts';
 import { acquireInstanceLock, type InstanceLock } from './lock.ts';
@@ -107,11 +114,15 @@ class MonitorRun {
     });
     supervisor.on('gave-up', (name, crashes, windowMs) => {
       log.error('child keeps crashing; gave up', { child: name, crashes, windowMs });
-      view.event(`ERROR ${name} crashed ${crashes} times in ${Math.round(windowMs / 1000)}s: not restarted; the rest go on. See ${childLogFile(cfg.logDir, name)}`);
+      view.event(
+        `ERROR ${name} crashed ${crashes} times in ${Math.round(windowMs / 1000)}s: not restarted; the rest go on. See ${childLogFile(cfg.logDir, name)}`,
+      );
     });
     supervisor.on('hung', (name, ageMs, limitMs) => {
       log.error('child is hung (heartbeat stopped); killing it to restart it', { child: name, heartbeatAgeMs: Math.round(ageMs), limitMs });
-      view.event(`ERROR ${name} is hung: no heartbeat for ${Math.round(ageMs / 1000)}s (limit ${Math.round(limitMs / 1000)}s); killed, restarting`);
+      view.event(
+        `ERROR ${name} is hung: no heartbeat for ${Math.round(ageMs / 1000)}s (limit ${Math.round(limitMs / 1000)}s); killed, restarting`,
+      );
     });
     supervisor.on('error', (name, err) => log.error('child error', { child: name, err }));
   }
@@ -160,7 +171,10 @@ class MonitorRun {
       script: join(cfg.root, 'run-remediation.ts'),
       confidenceThreshold: cfg.confidenceThreshold,
       cwd: cfg.root,
-      args: remediationStepArgv({ ...opts, confidenceThreshold: cfg.confidenceThreshold, verifyDelay: cfg.verifyDelay, dryRun: cfg.remediationDryRun }, files),
+      args: remediationStepArgv(
+        { ...opts, confidenceThreshold: cfg.confidenceThreshold, verifyDelay: cfg.verifyDelay, dryRun: cfg.remediationDryRun },
+        files,
+      ),
       onStart: (ids) => {
         log.info('remediation started', { analyses: ids });
         view.pause();
@@ -204,7 +218,9 @@ class MonitorRun {
         anomaliesFlagged: snapshot.flagged,
         anomaliesOpen: snapshot.openAnalyses,
         children: childLines(supervisor.status(), children),
-        footer: remediation ? 'Ctrl-C stops everything · approval prompts appear here when an analysis recommends an action' : 'Ctrl-C stops everything',
+        footer: remediation
+          ? 'Ctrl-C stops everything · approval prompts appear here when an analysis recommends an action'
+          : 'Ctrl-C stops everything',
       });
       if (Date.now() - lastSummary >= cfg.statusInterval * 1000) {
         view.summary();

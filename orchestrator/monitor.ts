@@ -67,7 +67,10 @@ export function lastLine(path: string, maxBytes = 4096): string {
   } catch {
     return '';
   }
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('--- '));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('--- '));
   const line = lines.at(-1) ?? '';
   return line.length > 200 ? line.slice(0, 199) + '…' : line;
 }
@@ -97,7 +100,8 @@ export function condense(lines: string[], maxAnomalies = 5, maxAnalyses = 3): st
     else out.push(l);
   }
   if (moreAnomalies.length) out.push(`... and ${moreAnomalies.length} more anomalies: ${moreAnomalies.join(', ')}`);
-  if (moreAnalyses.length) out.push(`... and ${moreAnalyses.length} more analyses: ${moreAnalyses.join(', ')} (see ${PIPELINE_FILE_NAMES.analysis})`);
+  if (moreAnalyses.length)
+    out.push(`... and ${moreAnalyses.length} more analyses: ${moreAnalyses.join(', ')} (see ${PIPELINE_FILE_NAMES.analysis})`);
   return out;
 }
 

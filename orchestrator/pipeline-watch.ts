@@ -61,13 +61,11 @@ export function describeAnomaly(p: PodInsight): string {
 
 export function describeAnalysis(a: PodAnalysis): string {
   const src = a.source.type === 'llm' ? `llm ${a.source.model}` : 'rules';
-  const lines = [
-    `ANALYSIS ${podKey(a)} [${a.severity}] ${a.anomaly_type} (${src}, id ${a.id})`,
-    `  root cause: ${a.root_cause}`,
-  ];
+  const lines = [`ANALYSIS ${podKey(a)} [${a.severity}] ${a.anomaly_type} (${src}, id ${a.id})`, `  root cause: ${a.root_cause}`];
   if (a.explanation) lines.push(`  ${a.explanation}`);
   for (const e of a.evidence.slice(0, 3)) lines.push(`  evidence: ${e}`);
-  for (const r of a.recommended_actions) lines.push(`  recommended: ${r.action} ${JSON.stringify(r.params)} (risk ${r.risk}) — ${r.rationale}`);
+  for (const r of a.recommended_actions)
+    lines.push(`  recommended: ${r.action} ${JSON.stringify(r.params)} (risk ${r.risk}) — ${r.rationale}`);
   return lines.join('\n');
 }
 
@@ -90,7 +88,8 @@ export class PipelineWatch {
     this.verified = auditFile
       ? new CachedRead(auditFile, (p) => {
           const ids = new Set<string>();
-          for (const r of readJsonLines(p, AuditRecord).records) if (r.event === 'verification' && r.result === 'RESOLVED') ids.add(r.analysis_id);
+          for (const r of readJsonLines(p, AuditRecord).records)
+            if (r.event === 'verification' && r.result === 'RESOLVED') ids.add(r.analysis_id);
           return ids;
         })
       : null;

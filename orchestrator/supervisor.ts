@@ -16,7 +16,12 @@ import { judgeHeartbeat } from './heartbeat.ts';
 export const TSX_IMPORT: string = typeof import.meta.resolve === 'function' ? import.meta.resolve('tsx') : 'tsx';
 
 /** Node options that load tsx and make the child exit with its parent (it needs the IPC channel). */
-export const CHILD_IMPORTS: readonly string[] = ['--import', TSX_IMPORT, '--import', new URL('../lib/exit-with-parent.ts', import.meta.url).href];
+export const CHILD_IMPORTS: readonly string[] = [
+  '--import',
+  TSX_IMPORT,
+  '--import',
+  new URL('../lib/exit-with-parent.ts', import.meta.url).href,
+];
 
 /** Sends `sig` to a child, to its whole process group when it leads one; false when it is gone. */
 export function signalChild(child: ChildProcess, sig: NodeJS.Signals, group: boolean): boolean {

@@ -28,7 +28,10 @@ export function readAnalyses(path: string): AnalysesRead | null {
   // readJsonText says null for a missing file and for a file holding `null`: only the first is "no analyses yet".
   if (data === null && !existsSync(path)) return null;
   const file = LooseFile.safeParse(data);
-  if (!file.success) throw new ContractError(`${path} is not an analysis file: ${file.error.issues[0]?.path.join('.') || '(root)'}: ${file.error.issues[0]?.message}`);
+  if (!file.success)
+    throw new ContractError(
+      `${path} is not an analysis file: ${file.error.issues[0]?.path.join('.') || '(root)'}: ${file.error.issues[0]?.message}`,
+    );
   const analyses: PodAnalysisT[] = [];
   const rejected: string[] = [];
   file.data.analyses.forEach((raw, i) => {

@@ -62,9 +62,20 @@ export class AuditLog {
   }
 
   /** Like settledSince, for this action with these params on this pod, whichever analysis proposed it (duplicates). */
-  settledForPodSince(namespace: string, pod: string, action: string, params: Record<string, unknown>, since: Date, pendingResult: string | null): AuditRecord | undefined {
+  settledForPodSince(
+    namespace: string,
+    pod: string,
+    action: string,
+    params: Record<string, unknown>,
+    since: Date,
+    pendingResult: string | null,
+  ): AuditRecord | undefined {
     const p = stableJson(params);
-    return this.settled((r) => r.pod === pod && r.action === action && r.namespace === namespace && stableJson(r.params) === p, since, pendingResult);
+    return this.settled(
+      (r) => r.pod === pod && r.action === action && r.namespace === namespace && stableJson(r.params) === p,
+      since,
+      pendingResult,
+    );
   }
 
   private settled(match: (r: AuditRecord) => boolean, since: Date, pendingResult: string | null): AuditRecord | undefined {

@@ -78,8 +78,18 @@ export interface VerificationOutcome extends VerifyResult {
 
 function emptyCounts(): Counts {
   return {
-    considered: 0, proposed: 0, refused: 0, pending: 0, approved: 0, skipped: 0, executed: 0, executionFailed: 0, resolved: 0, failedVerification: 0,
-    duplicates: 0, deferred: 0,
+    considered: 0,
+    proposed: 0,
+    refused: 0,
+    pending: 0,
+    approved: 0,
+    skipped: 0,
+    executed: 0,
+    executionFailed: 0,
+    resolved: 0,
+    failedVerification: 0,
+    duplicates: 0,
+    deferred: 0,
   };
 }
 
@@ -143,7 +153,10 @@ export class RemediationSession {
     this.counts.duplicates += duplicates;
     this.counts.deferred += deferred;
     if (duplicates > 0) {
-      this.opts.log.info(`${duplicates} duplicate recommendations skipped (a pod and action an earlier analysis in this pass already recommended)`, { duplicates });
+      this.opts.log.info(
+        `${duplicates} duplicate recommendations skipped (a pod and action an earlier analysis in this pass already recommended)`,
+        { duplicates },
+      );
     }
     if (deferred > 0) {
       const max = this.maxPerCycle();
@@ -196,15 +209,25 @@ export class RemediationSession {
       }
       this.cycle.seen.add(podAction);
       const raw: Record<string, unknown> =
-        action.params && typeof action.params === 'object' && !Array.isArray(action.params) ? (action.params as Record<string, unknown>) : { value: action.params };
-      const checked = validateAction(action.action, raw, analysis, { bounds: policy.bounds, protectedNamespaces: this.opts.protectedNamespaces });
+        action.params && typeof action.params === 'object' && !Array.isArray(action.params)
+          ? (action.params as Record<string, unknown>)
+          : { value: action.params };
+      const checked = validateAction(action.action, raw, analysis, {
+        bounds: policy.bounds,
+        protectedNamespaces: this.opts.protectedNamespaces,
+      });
       const params = checked.ok ? checked.params : raw;
       const key = proposalKey(analysis.id, action.action, params);
       const earlier =
         audit.settledSince(key, cooldownStart, this.pendingResult()) ??
         audit.settledForPodSince(analysis.namespace, analysis.pod, action.action, params, cooldownStart, this.pendingResult());
       if (earlier) {
-        this.opts.log.debug('already handled within the cool-down', { id: analysis.id, action: action.action, at: earlier.ts, event: earlier.event });
+        this.opts.log.debug('already handled within the cool-down', {
+          id: analysis.id,
+          action: action.action,
+          at: earlier.ts,
+          event: earlier.event,
+        });
         continue;
       }
       if (this.cycle.attempts >= this.maxPerCycle()) {
@@ -263,7 +286,13 @@ export class RemediationSession {
       this.say(renderProposal(analysis, action, plan));
 
       const dry = await impl.dryRun(plan, ctx);
-      audit.append({ ...base, event: 'dry_run', user: this.opts.user, result: dry.ok ? 'ok' : 'failed', detail: detail({ summary: dry.summary, ops: dry.ops }) });
+      audit.append({
+        ...base,
+        event: 'dry_run',
+        user: this.opts.user,
+        result: dry.ok ? 'ok' : 'failed',
+        detail: detail({ summary: dry.summary, ops: dry.ops }),
+      });
       this.say(renderDryRun(dry));
       if (!dry.ok) {
         this.refuse(base, detail, 'dry_run_failed', `the server-side dry run failed: ${dry.summary}`, analysis);
@@ -272,7 +301,13 @@ export class RemediationSession {
 
       if (this.opts.mode === 'dry-run') {
         this.counts.pending++;
-        audit.append({ ...base, event: 'pending', user: this.opts.user, result: 'dry-run', detail: detail({ reason: '--dry-run: not executed' }) });
+        audit.append({
+          ...base,
+          event: 'pending',
+          user: this.opts.user,
+          result: 'dry-run',
+          detail: detail({ reason: '--dry-run: not executed' }),
+        });
         this.say('  Not executed (--dry-run).');
         continue;
       }
@@ -350,13 +385,25 @@ export class RemediationSession {
       const coolUntil = last ? Date.parse(last.ts) + auto.cooldownMinutes * 60_000 : 0;
       const approver = `auto-approve:${auto.name}`;
       if (used >= auto.maxActionsPerHour) {
-        audit.append({ ...base, event: 'decision', user: approver, result: 'rate_limited', detail: detail({ reason: `${used} automatic actions in the last hour (limit ${auto.maxActionsPerHour})` }) });
+        audit.append({
+          ...base,
+          event: 'decision',
+          user: approver,
+          result: 'rate_limited',
+          detail: detail({ reason: `${used} automatic actions in the last hour (limit ${auto.maxActionsPerHour})` }),
+        });
         this.say(`  Not executed: the auto-approve rate limit (${auto.maxActionsPerHour}/hour) is reached.`);
         this.counts.skipped++;
         return null;
       }
       if (coolUntil > this.now().getTime()) {
-        audit.append({ ...base, event: 'decision', user: approver, result: 'cooldown', detail: detail({ reason: `${workload} was changed at ${last!.ts}; cool-down ${auto.cooldownMinutes} min` }) });
+        audit.append({
+          ...base,
+          event: 'decision',
+          user: approver,
+          result: 'cooldown',
+          detail: detail({ reason: `${workload} was changed at ${last!.ts}; cool-down ${auto.cooldownMinutes} min` }),
+        });
         this.say(`  Not executed: ${workload} is in its cool-down until ${new Date(coolUntil).toISOString()}.`);
         this.counts.skipped++;
         return null;
@@ -397,7 +444,13 @@ export class RemediationSession {
     }
     if (answer === 'approve_kind') this.approvedKinds.add(kind);
     this.counts.approved++;
-    audit.append({ ...base, event: 'decision', user, result: 'approved', detail: detail({ via: answer === 'approve_kind' ? `approve ${kind} for the session` : 'prompt' }) });
+    audit.append({
+      ...base,
+      event: 'decision',
+      user,
+      result: 'approved',
+      detail: detail({ via: answer === 'approve_kind' ? `approve ${kind} for the session` : 'prompt' }),
+    });
     return user;
   }
 
@@ -425,7 +478,13 @@ export class RemediationSession {
     await sleep(delay, this.opts.signal);
     if (this.opts.signal?.aborted) {
       const reason = 'run-remediation stopped before the verify delay ended';
-      this.opts.audit.append({ ...base, event: 'verification', user: approver, result: 'UNVERIFIED', detail: detail({ reason, expected: hint.description }) });
+      this.opts.audit.append({
+        ...base,
+        event: 'verification',
+        user: approver,
+        result: 'UNVERIFIED',
+        detail: detail({ reason, expected: hint.description }),
+      });
       this.say(`? ${action} on ${analysis.namespace}/${analysis.pod} not verified: ${reason}.`);
       return { result: 'FAILED', reason, stale: true, checked: [], analysisId: analysis.id, action };
     }
@@ -437,7 +496,13 @@ export class RemediationSession {
       await sleep(Math.min(1000, Math.max(50, delay / 4)), this.opts.signal);
       v = await check();
     }
-    this.opts.audit.append({ ...base, event: 'verification', user: approver, result: v.result, detail: detail({ reason: v.reason, checked: v.checked, expected: hint.description }) });
+    this.opts.audit.append({
+      ...base,
+      event: 'verification',
+      user: approver,
+      result: v.result,
+      detail: detail({ reason: v.reason, checked: v.checked, expected: hint.description }),
+    });
     if (v.result === 'RESOLVED') {
       this.counts.resolved++;
       this.say(`✔ Verified ${action} on ${analysis.namespace}/${analysis.pod}: RESOLVED (${v.reason}).`);
@@ -451,7 +516,10 @@ export class RemediationSession {
 }
 
 /** Convenience for tests and the orchestrator: one pass over the analyses, then wait for verifications. */
-export async function processAnalyses(file: PodAnalysisFile | { analyses: PodAnalysis[] }, opts: EngineOptions): Promise<{ counts: Counts; verifications: VerificationOutcome[]; quit: boolean }> {
+export async function processAnalyses(
+  file: PodAnalysisFile | { analyses: PodAnalysis[] },
+  opts: EngineOptions,
+): Promise<{ counts: Counts; verifications: VerificationOutcome[]; quit: boolean }> {
   const session = new RemediationSession(opts);
   await session.processAnalyses(file);
   const verifications = await session.settle();

@@ -10,7 +10,10 @@ export const REMEDIATION_OPTIONS = {
   'analysis-file': { type: 'string', describe: `Analyses to act on (default <data-dir>/${PIPELINE_FILE_NAMES.analysis})` },
   'insights-file': { type: 'string', describe: `Insights used to verify (default <data-dir>/${PIPELINE_FILE_NAMES.insights})` },
   'audit-file': { type: 'string', describe: `Append-only audit log (default <data-dir>/${PIPELINE_FILE_NAMES.audit})` },
-  policy: { type: 'string', describe: `Remediation policy file (bounds, protected namespaces, auto-approve; default ${DEFAULT_POLICY_FILE})` },
+  policy: {
+    type: 'string',
+    describe: `Remediation policy file (bounds, protected namespaces, auto-approve; default ${DEFAULT_POLICY_FILE})`,
+  },
   'confidence-threshold': confidenceThresholdOption('Only analyses with anomaly_probability at or above this'),
   'verify-delay': { type: 'number', default: 60, describe: 'Seconds after an action before verifying that the anomaly cleared' },
   'protected-namespace': {
@@ -23,9 +26,14 @@ export const REMEDIATION_OPTIONS = {
   'auto-approve': {
     type: 'boolean',
     default: false,
-    describe: "Execute without asking the action kinds the policy's autoApprove allows (rate-limited; refuses to start without that policy)",
+    describe:
+      "Execute without asking the action kinds the policy's autoApprove allows (rate-limited; refuses to start without that policy)",
   },
-  once: { type: 'boolean', default: false, describe: 'Process the current analyses, wait for verifications, and exit (default: keep watching the analysis file)' },
+  once: {
+    type: 'boolean',
+    default: false,
+    describe: 'Process the current analyses, wait for verifications, and exit (default: keep watching the analysis file)',
+  },
   'max-proposals-per-cycle': {
     type: 'number',
     default: 20,

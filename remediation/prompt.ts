@@ -10,7 +10,11 @@ export const DECISION_CHOICES = [
   { key: 'q', name: 'quit: stop here, change nothing more', value: 'quit' },
 ] as const;
 
-export function inquirerPrompt(context?: { input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream; signal?: AbortSignal }): PromptFn {
+export function inquirerPrompt(context?: {
+  input?: NodeJS.ReadableStream;
+  output?: NodeJS.WritableStream;
+  signal?: AbortSignal;
+}): PromptFn {
   return async (req: ApprovalRequest): Promise<Decision> => {
     try {
       return await expand(

@@ -20,7 +20,10 @@ export function renderProposal(analysis: PodAnalysis, action: RecommendedAction,
 
 export function renderDryRun(out: StepOutcome): string {
   const head = out.ok ? '  Dry run:    OK, the API server accepts it' : '  Dry run:    REFUSED by the API server';
-  const detail = out.ops.map((o) => `      ${o.ok ? 'ok ' : 'ERR'} ${o.op}${o.ok ? '' : `: ${o.message ?? ''}${o.blockedBy?.length ? ` [PodDisruptionBudget ${o.blockedBy.join(', ')}]` : ''}`}`);
+  const detail = out.ops.map(
+    (o) =>
+      `      ${o.ok ? 'ok ' : 'ERR'} ${o.op}${o.ok ? '' : `: ${o.message ?? ''}${o.blockedBy?.length ? ` [PodDisruptionBudget ${o.blockedBy.join(', ')}]` : ''}`}`,
+  );
   return [head, ...detail, ...(out.ok ? [] : [`      ${out.summary}`])].join('\n');
 }
 

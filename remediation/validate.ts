@@ -28,8 +28,10 @@ export function checkResourceBounds(
   if (res.memory !== undefined) {
     const v = memoryBytesOrNull(res.memory);
     if (v === null) return `${section}.memory "${res.memory}" is not a quantity`;
-    if (v > memoryBytesOrNull(bounds.maxMemory)!) return `${section}.memory ${res.memory} exceeds the maximum ${bounds.maxMemory} per container`;
-    if (v < memoryBytesOrNull(bounds.minMemory)!) return `${section}.memory ${res.memory} is below the minimum ${bounds.minMemory} per container`;
+    if (v > memoryBytesOrNull(bounds.maxMemory)!)
+      return `${section}.memory ${res.memory} exceeds the maximum ${bounds.maxMemory} per container`;
+    if (v < memoryBytesOrNull(bounds.minMemory)!)
+      return `${section}.memory ${res.memory} is below the minimum ${bounds.minMemory} per container`;
   }
   return null;
 }
@@ -61,8 +63,16 @@ export function validateAction(
     return refuse('wrong_target', `restart_pod targets pod ${String(params.pod)}, but the anomaly is on ${analysis.pod}`);
   }
   const owner = analysis.owner;
-  if (typeof params.kind === 'string' && owner && WORKLOAD_KINDS.includes(owner.kind) && (params.kind !== owner.kind || params.name !== owner.name)) {
-    return refuse('wrong_target', `${name} targets ${params.kind} ${String(params.name)}, but the pod belongs to ${owner.kind} ${owner.name}`);
+  if (
+    typeof params.kind === 'string' &&
+    owner &&
+    WORKLOAD_KINDS.includes(owner.kind) &&
+    (params.kind !== owner.kind || params.name !== owner.name)
+  ) {
+    return refuse(
+      'wrong_target',
+      `${name} targets ${params.kind} ${String(params.name)}, but the pod belongs to ${owner.kind} ${owner.name}`,
+    );
   }
   if (typeof params.node === 'string' && analysis.node && params.node !== analysis.node) {
     return refuse('wrong_target', `${name} targets node ${params.node}, but the pod runs on ${analysis.node}`);

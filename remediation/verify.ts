@@ -11,11 +11,21 @@ export type VerifyResult = { result: 'RESOLVED' | 'FAILED'; reason: string; stal
  * `live`: the pods that exist now (when the cluster could be asked): a deleted pod's last insight lingers
  * in the file for a while and is no evidence either way.
  */
-export function evaluateInsights(insights: PodInsights | null, hint: VerifyHint, executedAt: Date, live?: ReadonlySet<string>): VerifyResult {
+export function evaluateInsights(
+  insights: PodInsights | null,
+  hint: VerifyHint,
+  executedAt: Date,
+  live?: ReadonlySet<string>,
+): VerifyResult {
   if (!insights) return { result: 'FAILED', reason: 'no pod insights file to verify against', stale: true, checked: [] };
   const generated = Date.parse(insights.generated_at);
   if (!Number.isFinite(generated) || generated < executedAt.getTime()) {
-    return { result: 'FAILED', reason: `pod insights not updated since the action (generated_at ${insights.generated_at})`, stale: true, checked: [] };
+    return {
+      result: 'FAILED',
+      reason: `pod insights not updated since the action (generated_at ${insights.generated_at})`,
+      stale: true,
+      checked: [],
+    };
   }
   const exclude = new Set(hint.excludePods ?? []);
   const inNs = allPodInsights(insights).filter((p) => p.namespace === hint.namespace && !exclude.has(p.pod) && (!live || live.has(p.pod)));
@@ -26,7 +36,12 @@ export function evaluateInsights(insights: PodInsights | null, hint: VerifyHint,
   }
   const checked = candidates.map((p) => p.pod);
   if (candidates.length === 0) {
-    return { result: 'FAILED', reason: `no insight for ${hint.pods.join(', ') || 'the pod'}${hint.workloadPrefix ? ` or pods ${hint.workloadPrefix}*` : ''}`, stale: true, checked };
+    return {
+      result: 'FAILED',
+      reason: `no insight for ${hint.pods.join(', ') || 'the pod'}${hint.workloadPrefix ? ` or pods ${hint.workloadPrefix}*` : ''}`,
+      stale: true,
+      checked,
+    };
   }
   const still = candidates.filter((p) => p.predicted_anomaly);
   if (still.length) {

@@ -44,11 +44,14 @@ async function pagedPods(sim: SimHandle): Promise<number> {
     u.searchParams.set('limit', '500');
     if (cont) u.searchParams.set('continue', cont);
     const body = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, ca: sim.caPem, headers: { Authorization: `Bearer ${sim.token}` } }, (res) => {
-        let s = '';
-        res.on('data', (c: Buffer) => (s += c.toString()));
-        res.on('end', () => resolve(s));
-      });
+      const req = request(
+        { host: u.hostname, port: u.port, path: u.pathname + u.search, ca: sim.caPem, headers: { Authorization: `Bearer ${sim.token}` } },
+        (res) => {
+          let s = '';
+          res.on('data', (c: Buffer) => (s += c.toString()));
+          res.on('end', () => resolve(s));
+        },
+      );
       req.on('error', reject);
       req.end();
     });

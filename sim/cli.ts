@@ -17,7 +17,11 @@ export async function main(argv: string[]): Promise<number | void> {
     .option('metrics-port', { type: 'number', default: 0, describe: 'Plain-HTTP Prometheus /metrics port (0 = a free port)' })
     .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
     .option('kubeconfig-out', { type: 'string', describe: 'Where to write the kubeconfig (default: a temp file)' })
-    .option('scenario', { type: 'string', default: 'demo', describe: `Scenario name (${scenarioNames().join(', ')}) or path to a JSON file` })
+    .option('scenario', {
+      type: 'string',
+      default: 'demo',
+      describe: `Scenario name (${scenarioNames().join(', ')}) or path to a JSON file`,
+    })
     .option('seed', { type: 'number', default: 1, describe: 'Random seed: same seed and scenario give the same series' })
     .option('speed', { type: 'number', default: 1, describe: 'Time acceleration: one tick every tick-seconds/speed real seconds' })
     .option('tick-seconds', { type: 'number', default: 5, describe: 'Simulated seconds per tick' })
@@ -32,9 +36,11 @@ export async function main(argv: string[]): Promise<number | void> {
   }
   if (!(args.speed > 0)) throw new UsageError(`--speed must be positive (got ${args.speed})`);
   if (!(args['tick-seconds'] > 0)) throw new UsageError(`--tick-seconds must be positive (got ${args['tick-seconds']})`);
-  if (args.pods !== undefined && !(Number.isInteger(args.pods) && args.pods > 0)) throw new UsageError(`--pods must be a positive integer (got ${args.pods})`);
+  if (args.pods !== undefined && !(Number.isInteger(args.pods) && args.pods > 0))
+    throw new UsageError(`--pods must be a positive integer (got ${args.pods})`);
   const startTime = args['start-time'];
-  if (startTime !== undefined && Number.isNaN(new Date(startTime).getTime())) throw new UsageError(`--start-time must be an ISO 8601 time (got ${startTime})`);
+  if (startTime !== undefined && Number.isNaN(new Date(startTime).getTime()))
+    throw new UsageError(`--start-time must be an ISO 8601 time (got ${startTime})`);
   const log = createLogger('podsentinel-sim', { dir: args['log-dir'] as string | undefined, level: args['log-level'] as Level });
 
   let sim;

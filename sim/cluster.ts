@@ -13,7 +13,24 @@ import { step } from './cluster/tick.ts';
 import * as views from './cluster/views.ts';
 import * as writes from './cluster/writes.ts';
 import { notFound } from './errors.ts';
-export type { ContainerSpec, Sample, Counters, PodStage, Termination, LogTick, SimPod, SimReplicaSet, SimWorkload, SimNode, SimPdb, SimEvent, SimTime, FaultTruth, PodTruth, PodView } from './model.ts';
+export type {
+  ContainerSpec,
+  Sample,
+  Counters,
+  PodStage,
+  Termination,
+  LogTick,
+  SimPod,
+  SimReplicaSet,
+  SimWorkload,
+  SimNode,
+  SimPdb,
+  SimEvent,
+  SimTime,
+  FaultTruth,
+  PodTruth,
+  PodView,
+} from './model.ts';
 export type { ClusterOptions } from './cluster/state.ts';
 
 export class SimCluster {
@@ -214,21 +231,42 @@ export class SimCluster {
   }
 
   /** Patches (or, with replace, puts) a deployment; returns the (would-be) deployment. */
-  patchDeployment(namespace: string, name: string, contentType: string | undefined, body: unknown, dryRun: boolean, replace = false): SimWorkload {
+  patchDeployment(
+    namespace: string,
+    name: string,
+    contentType: string | undefined,
+    body: unknown,
+    dryRun: boolean,
+    replace = false,
+  ): SimWorkload {
     const wl = this.getDeployment(namespace, name);
     if (!wl) throw notFound('deployments', name, 'apps');
     return writes.patchWorkload(this.s, wl, contentType, body, dryRun, replace);
   }
 
   /** Patches (or, with replace, puts) a DaemonSet; returns the (would-be) DaemonSet. */
-  patchDaemonSet(namespace: string, name: string, contentType: string | undefined, body: unknown, dryRun: boolean, replace = false): SimWorkload {
+  patchDaemonSet(
+    namespace: string,
+    name: string,
+    contentType: string | undefined,
+    body: unknown,
+    dryRun: boolean,
+    replace = false,
+  ): SimWorkload {
     const ds = this.getDaemonSet(namespace, name);
     if (!ds) throw notFound('daemonsets', name, 'apps');
     return writes.patchWorkload(this.s, ds, contentType, body, dryRun, replace);
   }
 
   /** Patches (or, with replace, puts) a StatefulSet; returns the (would-be) StatefulSet. */
-  patchStatefulSet(namespace: string, name: string, contentType: string | undefined, body: unknown, dryRun: boolean, replace = false): SimWorkload {
+  patchStatefulSet(
+    namespace: string,
+    name: string,
+    contentType: string | undefined,
+    body: unknown,
+    dryRun: boolean,
+    replace = false,
+  ): SimWorkload {
     const sts = this.getStatefulSet(namespace, name);
     if (!sts) throw notFound('statefulsets', name, 'apps');
     return writes.patchWorkload(this.s, sts, contentType, body, dryRun, replace);

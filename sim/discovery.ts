@@ -13,7 +13,14 @@ interface Resource {
   version?: string;
 }
 
-const R = (name: string, singularName: string, namespaced: boolean, kind: string, verbs: string[], extra: Partial<Resource> = {}): Resource => ({
+const R = (
+  name: string,
+  singularName: string,
+  namespaced: boolean,
+  kind: string,
+  verbs: string[],
+  extra: Partial<Resource> = {},
+): Resource => ({
   name,
   singularName,
   namespaced,

@@ -97,9 +97,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     scenario = scaleScenario(scenario, opts.pods);
   }
   const startTime =
-    opts.startTime !== undefined
-      ? new Date(opts.startTime)
-      : new Date(Math.floor(Date.now() / (tickSeconds * 1000)) * tickSeconds * 1000);
+    opts.startTime !== undefined ? new Date(opts.startTime) : new Date(Math.floor(Date.now() / (tickSeconds * 1000)) * tickSeconds * 1000);
   if (Number.isNaN(startTime.getTime())) throw new Error(`invalid startTime ${String(opts.startTime)}`);
   const cluster = new SimCluster({ scenario, seed: opts.seed ?? 1, tickSeconds, startTime });
 
@@ -115,7 +113,9 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
       res.writeHead(405, { 'Content-Type': 'text/plain', Allow: 'GET' }).end('method not allowed\n');
     } else if (path === '/metrics') {
       const body = page.body();
-      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': body.length }).end(req.method === 'HEAD' ? undefined : body);
+      res
+        .writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': body.length })
+        .end(req.method === 'HEAD' ? undefined : body);
     } else if (path === '/healthz' || path === '/') {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
     } else {
@@ -128,7 +128,8 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     const metricsPort = await listen(metrics, opts.metricsPort ?? 0, host);
     const apiUrl = `https://${urlHost(host)}:${apiPort}`;
     const metricsUrl = `http://${urlHost(host)}:${metricsPort}/metrics`;
-    const kubeconfigPath = opts.kubeconfigOut ?? join(tmpdir(), `podsentinel-sim-${process.pid}-${randomBytes(4).toString('hex')}.kubeconfig`);
+    const kubeconfigPath =
+      opts.kubeconfigOut ?? join(tmpdir(), `podsentinel-sim-${process.pid}-${randomBytes(4).toString('hex')}.kubeconfig`);
     writeKubeconfig(kubeconfigPath, apiUrl, tls.caPem, token);
 
     const writeTruth = () => {

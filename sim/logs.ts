@@ -57,12 +57,18 @@ function startupLines(pod: SimPod, at: Date): Line[] {
 function faultLines(t: LogTick, r: Rng, ts: string, pod: SimPod): string[] {
   switch (t.fault) {
     case 'memory_leak':
-      if (t.memRatio > 0.92) return [`${ts}  WARN 1 --- [       GC-thread] o.a.heap.HeapMonitor : heap usage ${Math.round(t.memRatio * 100)}% of limit after full GC; old gen not reclaimed`];
+      if (t.memRatio > 0.92)
+        return [
+          `${ts}  WARN 1 --- [       GC-thread] o.a.heap.HeapMonitor : heap usage ${Math.round(t.memRatio * 100)}% of limit after full GC; old gen not reclaimed`,
+        ];
       if (t.memRatio > 0.75)
         return [
           `${ts}  WARN 1 --- [       GC-thread] gc : Pause Full (Allocation Failure) ${Math.round(t.memRatio * 1000)}M->${Math.round(t.memRatio * 980)}M(${Math.round(pod.container.memLimitBytes / 2 ** 20)}M) ${(200 + r.int(900)).toString()}.${r.int(999)}ms`,
         ];
-      if (t.memRatio > 0.6 && r.next() < 0.4) return [`${ts}  INFO 1 --- [       GC-thread] gc : Pause Young (Allocation Failure) ${(20 + r.int(60)).toString()}ms, old gen growing`];
+      if (t.memRatio > 0.6 && r.next() < 0.4)
+        return [
+          `${ts}  INFO 1 --- [       GC-thread] gc : Pause Young (Allocation Failure) ${(20 + r.int(60)).toString()}ms, old gen growing`,
+        ];
       return [];
     case 'network_drops':
       return [
@@ -91,7 +97,9 @@ function faultLines(t: LogTick, r: Rng, ts: string, pod: SimPod): string[] {
         ]),
       ];
     case 'cpu_creep':
-      return t.cpuRatio > 0.5 && r.next() < 0.5 ? [`${ts} WARN  processing backlog growing: ${r.int(5000)} items queued, cache rebuild took ${r.int(3000)}ms`] : [];
+      return t.cpuRatio > 0.5 && r.next() < 0.5
+        ? [`${ts} WARN  processing backlog growing: ${r.int(5000)} items queued, cache rebuild took ${r.int(3000)}ms`]
+        : [];
     default:
       return [];
   }
@@ -153,7 +161,8 @@ export function podLogs(c: SimCluster, pod: SimPod, opts: LogOptions): string {
   }
   let lines: Line[];
   if (opts.previous) {
-    if (!pod.lastTerm) throw new ApiError(400, 'BadRequest', `previous terminated container "${pod.container.name}" in pod "${pod.name}" not found`);
+    if (!pod.lastTerm)
+      throw new ApiError(400, 'BadRequest', `previous terminated container "${pod.container.name}" in pod "${pod.name}" not found`);
     const end = pod.lastTerm.finishedAt;
     if (pod.prevEnd === 'crash') lines = crashLines(pod, end);
     else {

@@ -16,7 +16,12 @@ function labels(l: Record<string, string>): string {
 }
 
 function num(v: number): string {
-  return Number.isInteger(v) ? String(v) : v.toPrecision(10).replace(/\.?0+$/, '').replace(/\.?0+e/, 'e');
+  return Number.isInteger(v)
+    ? String(v)
+    : v
+        .toPrecision(10)
+        .replace(/\.?0+$/, '')
+        .replace(/\.?0+e/, 'e');
 }
 
 interface Family {
@@ -106,7 +111,11 @@ function cadvisorBuffer(c: SimCluster, pods: Iterable<SimPod>, withNode: boolean
   const rx = family('container_network_receive_bytes_total', 'counter', 'Cumulative count of bytes received');
   const tx = family('container_network_transmit_bytes_total', 'counter', 'Cumulative count of bytes transmitted');
   const rxd = family('container_network_receive_packets_dropped_total', 'counter', 'Cumulative count of packets dropped while receiving');
-  const txd = family('container_network_transmit_packets_dropped_total', 'counter', 'Cumulative count of packets dropped while transmitting');
+  const txd = family(
+    'container_network_transmit_packets_dropped_total',
+    'counter',
+    'Cumulative count of packets dropped while transmitting',
+  );
   const fr = family('container_fs_reads_bytes_total', 'counter', 'Cumulative count of bytes read');
   const fw = family('container_fs_writes_bytes_total', 'counter', 'Cumulative count of bytes written');
   for (const p of pods) {
@@ -154,7 +163,10 @@ function ksmLines(c: SimCluster, p: SimPod): string[][] {
   out[1]!.push(`kube_pod_owner{${L.pod},owner_kind="${ownerKind}",owner_name="${ownerName}",owner_is_controller="true"} 1`);
   const ph = p.stage === 'unscheduled' || p.stage === 'creating' ? 'Pending' : 'Running';
   for (const x of PHASES) out[2]!.push(`kube_pod_status_phase{${L.pod},phase="${x}"} ${x === ph ? 1 : 0}`);
-  out[3]!.push(`kube_pod_status_ready{${L.pod},condition="true"} ${isReady ? 1 : 0}`, `kube_pod_status_ready{${L.pod},condition="false"} ${isReady ? 0 : 1}`);
+  out[3]!.push(
+    `kube_pod_status_ready{${L.pod},condition="true"} ${isReady ? 1 : 0}`,
+    `kube_pod_status_ready{${L.pod},condition="false"} ${isReady ? 0 : 1}`,
+  );
   if (p.node) {
     const cl = L.ctr;
     out[4]!.push(`kube_pod_container_status_ready{${cl}} ${isReady ? 1 : 0}`);
@@ -169,7 +181,8 @@ function ksmLines(c: SimCluster, p: SimPod): string[][] {
     }
     out[11]!.push(`kube_pod_container_status_restarts_total{${cl}} ${p.restarts}`);
     out[12]!.push(`kube_pod_container_resource_limits{${cl},node="${node}",resource="cpu",unit="core"} ${num(p.container.cpuLimitCores)}`);
-    if (p.container.memLimitBytes) out[12]!.push(`kube_pod_container_resource_limits{${cl},node="${node}",resource="memory",unit="byte"} ${p.container.memLimitBytes}`);
+    if (p.container.memLimitBytes)
+      out[12]!.push(`kube_pod_container_resource_limits{${cl},node="${node}",resource="memory",unit="byte"} ${p.container.memLimitBytes}`);
     out[13]!.push(
       `kube_pod_container_resource_requests{${cl},node="${node}",resource="cpu",unit="core"} ${num(p.container.cpuRequestCores)}`,
       `kube_pod_container_resource_requests{${cl},node="${node}",resource="memory",unit="byte"} ${p.container.memRequestBytes}`,
@@ -192,14 +205,45 @@ function kubeStateBuffer(c: SimCluster): Buffer {
   const cReady = family('kube_pod_container_status_ready', 'gauge', 'Describes whether the containers readiness check succeeded.');
   const cRunning = family('kube_pod_container_status_running', 'gauge', 'Describes whether the container is currently in running state.');
   const cWaiting = family('kube_pod_container_status_waiting', 'gauge', 'Describes whether the container is currently in waiting state.');
-  const waitingReason = family('kube_pod_container_status_waiting_reason', 'gauge', 'Describes the reason the container is currently in waiting state.');
-  const terminatedReason = family('kube_pod_container_status_terminated_reason', 'gauge', 'Describes the reason the container is currently in terminated state.');
-  const lastTerm = family('kube_pod_container_status_last_terminated_reason', 'gauge', 'Describes the last reason the container was in terminated state.');
-  const lastExit = family('kube_pod_container_status_last_terminated_exitcode', 'gauge', 'Describes the exit code for the last container in terminated state.');
+  const waitingReason = family(
+    'kube_pod_container_status_waiting_reason',
+    'gauge',
+    'Describes the reason the container is currently in waiting state.',
+  );
+  const terminatedReason = family(
+    'kube_pod_container_status_terminated_reason',
+    'gauge',
+    'Describes the reason the container is currently in terminated state.',
+  );
+  const lastTerm = family(
+    'kube_pod_container_status_last_terminated_reason',
+    'gauge',
+    'Describes the last reason the container was in terminated state.',
+  );
+  const lastExit = family(
+    'kube_pod_container_status_last_terminated_exitcode',
+    'gauge',
+    'Describes the exit code for the last container in terminated state.',
+  );
   const restarts = family('kube_pod_container_status_restarts_total', 'counter', 'The number of container restarts per container.');
   const limits = family('kube_pod_container_resource_limits', 'gauge', 'The number of requested limit resource by a container.');
   const requests = family('kube_pod_container_resource_requests', 'gauge', 'The number of requested request resource by a container.');
-  const podFamilies = [info, owner, phase, ready, cReady, cRunning, cWaiting, waitingReason, terminatedReason, lastTerm, lastExit, restarts, limits, requests];
+  const podFamilies = [
+    info,
+    owner,
+    phase,
+    ready,
+    cReady,
+    cRunning,
+    cWaiting,
+    waitingReason,
+    terminatedReason,
+    lastTerm,
+    lastExit,
+    restarts,
+    limits,
+    requests,
+  ];
   for (const p of c.sortedPodList()) {
     const lines = ksmLines(c, p);
     for (let i = 0; i < podFamilies.length; i++) for (const line of lines[i]!) podFamilies[i]!.lines.push(line);
@@ -212,8 +256,27 @@ function kubeStateBuffer(c: SimCluster): Buffer {
     depAvail.lines.push(`kube_deployment_status_replicas_available${dl} ${d.readyCount}`);
   }
   const unsched = family('kube_node_spec_unschedulable', 'gauge', 'Whether a node can schedule new pods.');
-  for (const n of c.nodeList()) unsched.lines.push(`kube_node_spec_unschedulable${labels({ node: n.name })} ${n.obj.spec.unschedulable === true ? 1 : 0}`);
-  return emitBuffer([info, owner, phase, ready, cReady, cRunning, cWaiting, waitingReason, terminatedReason, lastTerm, lastExit, restarts, limits, requests, depSpec, depAvail, unsched]);
+  for (const n of c.nodeList())
+    unsched.lines.push(`kube_node_spec_unschedulable${labels({ node: n.name })} ${n.obj.spec.unschedulable === true ? 1 : 0}`);
+  return emitBuffer([
+    info,
+    owner,
+    phase,
+    ready,
+    cReady,
+    cRunning,
+    cWaiting,
+    waitingReason,
+    terminatedReason,
+    lastTerm,
+    lastExit,
+    restarts,
+    limits,
+    requests,
+    depSpec,
+    depAvail,
+    unsched,
+  ]);
 }
 
 /** The whole /metrics page, cached per cluster version (serving stays cheap between ticks). */

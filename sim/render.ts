@@ -81,24 +81,40 @@ export function renderPod(c: SimCluster, p: SimPod, deleting = false): Obj {
     ? [
         cond('PodReadyToStartContainers', p.stage !== 'creating'),
         cond('Initialized', true),
-        cond('Ready', ready, ready ? {} : { reason: 'ContainersNotReady', message: `containers with unready status: [${p.container.name}]` }),
-        cond('ContainersReady', containersReady, containersReady ? {} : { reason: 'ContainersNotReady', message: `containers with unready status: [${p.container.name}]` }),
+        cond(
+          'Ready',
+          ready,
+          ready ? {} : { reason: 'ContainersNotReady', message: `containers with unready status: [${p.container.name}]` },
+        ),
+        cond(
+          'ContainersReady',
+          containersReady,
+          containersReady ? {} : { reason: 'ContainersNotReady', message: `containers with unready status: [${p.container.name}]` },
+        ),
         cond('PodScheduled', true),
       ]
     : [cond('PodScheduled', false, { reason: 'Unschedulable', message: '0 nodes are available: node(s) were unschedulable.' })];
   const node = p.node ? c.getNode(p.node) : undefined;
   const sts = p.workload.kind === 'StatefulSet';
   const ds = p.workload.kind === 'DaemonSet';
-  const owner = sts || ds
-    ? { apiVersion: 'apps/v1', kind: p.workload.kind, name: p.workload.name, uid: p.workload.uid, controller: true, blockOwnerDeletion: true }
-    : {
-        apiVersion: 'apps/v1',
-        kind: 'ReplicaSet',
-        name: p.rsName,
-        uid: p.workload.replicaSets.find((r) => r.name === p.rsName)?.uid ?? p.workload.uid,
-        controller: true,
-        blockOwnerDeletion: true,
-      };
+  const owner =
+    sts || ds
+      ? {
+          apiVersion: 'apps/v1',
+          kind: p.workload.kind,
+          name: p.workload.name,
+          uid: p.workload.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        }
+      : {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: p.rsName,
+          uid: p.workload.replicaSets.find((r) => r.name === p.rsName)?.uid ?? p.workload.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        };
   return {
     kind: 'Pod',
     apiVersion: 'v1',
@@ -120,7 +136,10 @@ export function renderPod(c: SimCluster, p: SimPod, deleting = false): Obj {
           name: p.container.name,
           image: p.container.image,
           resources: {
-            limits: { cpu: formatCpu(p.container.cpuLimitCores), ...(p.container.memLimitBytes ? { memory: formatMemory(p.container.memLimitBytes) } : {}) },
+            limits: {
+              cpu: formatCpu(p.container.cpuLimitCores),
+              ...(p.container.memLimitBytes ? { memory: formatMemory(p.container.memLimitBytes) } : {}),
+            },
             requests: { cpu: formatCpu(p.container.cpuRequestCores), memory: formatMemory(p.container.memRequestBytes) },
           },
           terminationMessagePath: '/dev/termination-log',
@@ -138,7 +157,15 @@ export function renderPod(c: SimCluster, p: SimPod, deleting = false): Obj {
       ...(sts ? { hostname: p.name, subdomain: String(p.workload.obj.spec.serviceName ?? p.workload.name) } : {}),
       // The DaemonSet controller pins its pod to the node by affinity.
       ...(ds && p.node
-        ? { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [p.node] }] }] } } } }
+        ? {
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [p.node] }] }],
+                },
+              },
+            },
+          }
         : {}),
       securityContext: {},
       schedulerName: 'default-scheduler',
@@ -200,7 +227,11 @@ export function renderNode(c: SimCluster, n: SimNode): Obj {
       resourceVersion: String(n.resourceVersion),
       creationTimestamp: iso(n.createdAt),
       labels: { ...n.obj.metadata.labels },
-      annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true', ...n.obj.metadata.annotations },
+      annotations: {
+        'node.alpha.kubernetes.io/ttl': '0',
+        'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+        ...n.obj.metadata.annotations,
+      },
     },
     spec: { ...clone(n.obj.spec), ...(taints.length ? { taints } : {}) },
     status: {
@@ -378,17 +409,27 @@ export function renderReplicaSet(c: SimCluster, d: SimWorkload, rs: SimReplicaSe
       labels: { ...d.obj.metadata.labels, app: d.name, 'pod-template-hash': rs.hash },
       annotations: {
         'deployment.kubernetes.io/desired-replicas': String(d.obj.spec.replicas),
-        'deployment.kubernetes.io/max-replicas': String(Number(d.obj.spec.replicas) + Math.max(1, Math.ceil(Number(d.obj.spec.replicas) * 0.25))),
+        'deployment.kubernetes.io/max-replicas': String(
+          Number(d.obj.spec.replicas) + Math.max(1, Math.ceil(Number(d.obj.spec.replicas) * 0.25)),
+        ),
         'deployment.kubernetes.io/revision': String(rs.revision),
       },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.name, uid: d.uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'Deployment', name: d.name, uid: d.uid, controller: true, blockOwnerDeletion: true },
+      ],
     },
     spec: {
       replicas: want,
       selector: { matchLabels: { app: d.name, 'pod-template-hash': rs.hash } },
       template,
     },
-    status: { replicas: pods.length, fullyLabeledReplicas: pods.length, readyReplicas: ready, availableReplicas: ready, observedGeneration: 1 },
+    status: {
+      replicas: pods.length,
+      fullyLabeledReplicas: pods.length,
+      readyReplicas: ready,
+      availableReplicas: ready,
+      observedGeneration: 1,
+    },
   };
 }
 
@@ -459,7 +500,13 @@ export function renderNamespace(name: string, created: Date): Obj {
   return {
     kind: 'Namespace',
     apiVersion: 'v1',
-    metadata: { name, uid: `00000000-0000-4000-8000-${Buffer.from(name).toString('hex').padEnd(12, '0').slice(0, 12)}`, resourceVersion: '1', creationTimestamp: iso(created), labels: { 'kubernetes.io/metadata.name': name } },
+    metadata: {
+      name,
+      uid: `00000000-0000-4000-8000-${Buffer.from(name).toString('hex').padEnd(12, '0').slice(0, 12)}`,
+      resourceVersion: '1',
+      creationTimestamp: iso(created),
+      labels: { 'kubernetes.io/metadata.name': name },
+    },
     spec: { finalizers: ['kubernetes'] },
     status: { phase: 'Active' },
   };
@@ -498,11 +545,22 @@ export function renderNodeMetrics(c: SimCluster, n: SimNode, pods: SimPod[]): Ob
   };
 }
 
-export function listOf(kind: string, apiVersion: string, items: unknown[], resourceVersion: string, cont?: string, remaining?: number): Obj {
+export function listOf(
+  kind: string,
+  apiVersion: string,
+  items: unknown[],
+  resourceVersion: string,
+  cont?: string,
+  remaining?: number,
+): Obj {
   return {
     kind,
     apiVersion,
-    metadata: { resourceVersion, ...(cont ? { continue: cont } : {}), ...(remaining !== undefined && cont ? { remainingItemCount: remaining } : {}) },
+    metadata: {
+      resourceVersion,
+      ...(cont ? { continue: cont } : {}),
+      ...(remaining !== undefined && cont ? { remainingItemCount: remaining } : {}),
+    },
     items,
   };
 }

@@ -11,7 +11,10 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 export const LOG_PROFILES = ['web', 'java', 'db', 'dns', 'worker', 'metrics'] as const;
 export type LogProfile = (typeof LOG_PROFILES)[number];
 
-const name = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS-1123 label (lower case, digits, "-")').max(63);
+const name = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS-1123 label (lower case, digits, "-")')
+  .max(63);
 
 export const NodeSpecSchema = z.object({
   name,
@@ -62,7 +65,10 @@ export const WorkloadSchema = z.object({
   burstProbability: z.number().min(0).max(1).default(0.01),
   /** PodDisruptionBudget for this workload (one of the two). */
   pdb: z
-    .object({ minAvailable: z.union([z.number().int().min(0), z.string()]).optional(), maxUnavailable: z.union([z.number().int().min(0), z.string()]).optional() })
+    .object({
+      minAvailable: z.union([z.number().int().min(0), z.string()]).optional(),
+      maxUnavailable: z.union([z.number().int().min(0), z.string()]).optional(),
+    })
     .refine((p) => (p.minAvailable === undefined) !== (p.maxUnavailable === undefined), 'set exactly one of minAvailable, maxUnavailable')
     .optional(),
 });
@@ -154,7 +160,8 @@ export function parseScenario(data: unknown, source: string): Scenario {
   }
   for (const c of s.churn) {
     const w = s.workloads.find((x) => x.namespace === c.namespace && x.name === c.deployment);
-    if (c.action === 'scale' && w?.kind === 'DaemonSet') throw new Error(`invalid scenario ${source}: churn scales DaemonSet ${c.namespace}/${c.deployment} (one pod per node)`);
+    if (c.action === 'scale' && w?.kind === 'DaemonSet')
+      throw new Error(`invalid scenario ${source}: churn scales DaemonSet ${c.namespace}/${c.deployment} (one pod per node)`);
   }
   const nodeNames = new Set(s.nodes.map((n) => n.name));
   if (nodeNames.size !== s.nodes.length) throw new Error(`invalid scenario ${source}: duplicate node names`);

@@ -124,7 +124,11 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
         reply = route(ctx);
       } catch (err) {
         if (err instanceof ApiError) reply = { status: err.code, body: statusObject(err.code, err.reason, err.message, err.details) };
-        else reply = { status: 500, body: statusObject(500, 'InternalError', `Internal error occurred: ${(err as Error)?.message ?? String(err)}`) };
+        else
+          reply = {
+            status: 500,
+            body: statusObject(500, 'InternalError', `Internal error occurred: ${(err as Error)?.message ?? String(err)}`),
+          };
       }
       record(ctx, reply.status);
       if (reply.stream) {

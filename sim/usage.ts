@@ -53,7 +53,10 @@ export function podUsage(i: UsageInput): Usage {
   if (burst) cpu *= 2 + r.next();
   if (age < 2) cpu = Math.max(cpu, Math.min(i.cpuLimitCores, w.cpu.baseCores * 4)); // start-up burst
 
-  const gc = w.memory.gcSawtoothMiB > 0 ? (w.memory.gcSawtoothMiB * MiB * ((age + i.cyclePhase * 7) % w.memory.gcPeriodTicks)) / w.memory.gcPeriodTicks : 0;
+  const gc =
+    w.memory.gcSawtoothMiB > 0
+      ? (w.memory.gcSawtoothMiB * MiB * ((age + i.cyclePhase * 7) % w.memory.gcPeriodTicks)) / w.memory.gcPeriodTicks
+      : 0;
   let mem = w.memory.baseMiB * MiB * (1 + w.memory.noise * r.normal()) + Math.max(0, gc);
   if (age < 3) mem *= 0.45 + (0.55 * Math.max(0, age)) / 3; // heap warming up
 

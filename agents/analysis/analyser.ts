@@ -31,7 +31,14 @@ function maxSeverity(a: Severity, b: Severity): Severity {
   return SEVERITY_ORDER.indexOf(a) >= SEVERITY_ORDER.indexOf(b) ? a : b;
 }
 
-function assemble(ctx: PodContext, id: string, j: Omit<Judgement, 'recommended_actions'>, actions: RecommendedAction[], source: PodAnalysis['source'], now: Date): PodAnalysis {
+function assemble(
+  ctx: PodContext,
+  id: string,
+  j: Omit<Judgement, 'recommended_actions'>,
+  actions: RecommendedAction[],
+  source: PodAnalysis['source'],
+  now: Date,
+): PodAnalysis {
   const owner = topOwner(ctx);
   const node = podNode(ctx);
   return {
@@ -97,7 +104,12 @@ export async function analyse(ctx: PodContext, id: string, deps: AnalyserDeps): 
   } catch (err) {
     const f = err instanceof LlmFailure ? err : new LlmFailure('connection', (err as Error)?.message ?? String(err), true);
     deps.llm.stats.failures++;
-    deps.logger.warn('LLM analysis failed, using the rule-based result', { id, namespace: ctx.insight.namespace, pod: ctx.insight.pod, reason: f.message });
+    deps.logger.warn('LLM analysis failed, using the rule-based result', {
+      id,
+      namespace: ctx.insight.namespace,
+      pod: ctx.insight.pod,
+      reason: f.message,
+    });
     const out = rulesOutcome(ctx, id, deps, rules);
     return { ...out, llmFailure: { reason: f.message, transient: f.transient } };
   }
@@ -110,7 +122,12 @@ export async function analyse(ctx: PodContext, id: string, deps: AnalyserDeps): 
     if (actions.length > 0) evidence.push('recommended actions from the rule-based analyser (every LLM action was refused by the guard)');
   }
   // The rules' classification is grounded in cluster facts; the model may name one the rules could not.
-  const type = rules.anomaly_type !== 'unknown' ? rules.anomaly_type : reply.anomaly_type && reply.anomaly_type !== 'none' ? reply.anomaly_type : 'unknown';
+  const type =
+    rules.anomaly_type !== 'unknown'
+      ? rules.anomaly_type
+      : reply.anomaly_type && reply.anomaly_type !== 'none'
+        ? reply.anomaly_type
+        : 'unknown';
   const j = {
     anomaly_type: type,
     severity: maxSeverity(reply.severity, rules.severity),

@@ -98,7 +98,8 @@ async function ownerChain(k: KubeClients, namespace: string, pod: V1Pod, o: Cont
       const name = ref.name;
       switch (ref.kind) {
         case 'ReplicaSet':
-          refs = (await withTimeout(k.apps.readNamespacedReplicaSet({ name, namespace }), o.timeoutMs, 'read ReplicaSet')).metadata?.ownerReferences;
+          refs = (await withTimeout(k.apps.readNamespacedReplicaSet({ name, namespace }), o.timeoutMs, 'read ReplicaSet')).metadata
+            ?.ownerReferences;
           break;
         case 'Deployment': {
           const d = await withTimeout(k.apps.readNamespacedDeployment({ name, namespace }), o.timeoutMs, 'read Deployment');
@@ -111,7 +112,8 @@ async function ownerChain(k: KubeClients, namespace: string, pod: V1Pod, o: Cont
           break;
         }
         case 'Job':
-          refs = (await withTimeout(k.kc.makeApiClient(BatchV1Api).readNamespacedJob({ name, namespace }), o.timeoutMs, 'read Job')).metadata?.ownerReferences;
+          refs = (await withTimeout(k.kc.makeApiClient(BatchV1Api).readNamespacedJob({ name, namespace }), o.timeoutMs, 'read Job'))
+            .metadata?.ownerReferences;
           break;
         default:
           break;
@@ -125,7 +127,14 @@ async function ownerChain(k: KubeClients, namespace: string, pod: V1Pod, o: Cont
   return chain;
 }
 
-async function logTail(k: KubeClients, namespace: string, name: string, container: string, previous: boolean, o: ContextOptions): Promise<string[]> {
+async function logTail(
+  k: KubeClients,
+  namespace: string,
+  name: string,
+  container: string,
+  previous: boolean,
+  o: ContextOptions,
+): Promise<string[]> {
   const text = await withTimeout(
     k.core.readNamespacedPodLog({ name, namespace, container, previous, tailLines: o.logLines, limitBytes: 64 * 1024 }),
     o.timeoutMs,
@@ -139,7 +148,11 @@ async function logTail(k: KubeClients, namespace: string, name: string, containe
 }
 
 /** The context of one anomalous pod; `clients` null means no cluster is configured. */
-export async function buildContext(clients: KubeClients | null, insight: PodInsight, o: ContextOptions = DEFAULT_CONTEXT): Promise<PodContext> {
+export async function buildContext(
+  clients: KubeClients | null,
+  insight: PodInsight,
+  o: ContextOptions = DEFAULT_CONTEXT,
+): Promise<PodContext> {
   const ctx: PodContext = {
     insight,
     cluster: clients ? 'ok' : 'unconfigured',
@@ -150,7 +163,7 @@ export async function buildContext(clients: KubeClients | null, insight: PodInsi
     metrics: metricWindow(o.csvPath, insight),
     notes: [],
   };
-  if (ctx.metrics.source === 'insight') ctx.notes.push('metric window from the detector\'s contributing metrics (no CSV rows)');
+  if (ctx.metrics.source === 'insight') ctx.notes.push("metric window from the detector's contributing metrics (no CSV rows)");
   if (!clients) {
     ctx.notes.push('no Kubernetes cluster configured');
     return ctx;

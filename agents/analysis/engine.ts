@@ -137,8 +137,14 @@ export class AnalysisEngine {
       llmRetryAt: out.llmFailure?.transient ? Date.now() + this.o.llmRetryMs : undefined,
     });
     this.o.logger.info('analysed', {
-      id, namespace: insight.namespace, pod: insight.pod, why, type: out.analysis.anomaly_type,
-      severity: out.analysis.severity, source: out.analysis.source.type, actions: out.analysis.recommended_actions.map((a) => a.action),
+      id,
+      namespace: insight.namespace,
+      pod: insight.pod,
+      why,
+      type: out.analysis.anomaly_type,
+      severity: out.analysis.severity,
+      source: out.analysis.source.type,
+      actions: out.analysis.recommended_actions.map((a) => a.action),
       ...(out.llmFailure ? { llm_failure: out.llmFailure.reason } : {}),
     });
     this.o.onAnalysis?.(out.analysis, out.llmFailure ? `${why}; LLM failed (${out.llmFailure.reason}), rule-based result` : why);

@@ -72,7 +72,7 @@ function contextProblem(a: RecommendedAction, ctx: PodContext, opts: GuardOption
     case 'uncordon_node':
     case 'drain_node': {
       const node = podNode(ctx);
-      if (!node) return 'the pod\'s node is unknown';
+      if (!node) return "the pod's node is unknown";
       return a.params.node === node ? null : `node ${a.params.node} is not the pod's node ${node}`;
     }
   }
@@ -95,7 +95,12 @@ function resourcesProblem(p: SetResourcesParams, ctx: PodContext, opts: GuardOpt
   }
   // Requests reserve capacity on the node: bounded like limits, and never above the limit they will run under.
   const requests: Array<[string, number, number, number]> = [
-    ['memory request', memoryBytes(p.requests?.memory), memoryBytes(container?.requests.memory), memoryBytes(p.limits?.memory ?? container?.limits.memory)],
+    [
+      'memory request',
+      memoryBytes(p.requests?.memory),
+      memoryBytes(container?.requests.memory),
+      memoryBytes(p.limits?.memory ?? container?.limits.memory),
+    ],
     ['cpu request', cpuMillis(p.requests?.cpu), cpuMillis(container?.requests.cpu), cpuMillis(p.limits?.cpu ?? container?.limits.cpu)],
   ];
   for (const [what, next, current, limit] of requests) {

@@ -101,7 +101,9 @@ function classify(err: unknown): LlmFailure {
 
 /** A 400/422 that names response_format: the server does not support JSON mode. */
 function refusesJsonMode(err: unknown): boolean {
-  return err instanceof APIError && (err.status === 400 || err.status === 422) && /response_format|json_object|json mode/i.test(err.message);
+  return (
+    err instanceof APIError && (err.status === 400 || err.status === 422) && /response_format|json_object|json mode/i.test(err.message)
+  );
 }
 
 export class LlmClient {
@@ -170,7 +172,8 @@ export class LlmClient {
           let wait = backoff.next();
           const ra = err instanceof APIError ? retryAfterMs(err.headers) : undefined;
           if (ra !== undefined) {
-            if (ra > this.opts.maxRetryWaitMs) throw new LlmFailure(f.kind, `${f.message}; Retry-After ${Math.round(ra / 1000)} s is longer than we wait`, true);
+            if (ra > this.opts.maxRetryWaitMs)
+              throw new LlmFailure(f.kind, `${f.message}; Retry-After ${Math.round(ra / 1000)} s is longer than we wait`, true);
             wait = Math.max(wait, ra);
           }
           this.opts.logger.warn('LLM request failed, retrying', { reason: f.message, attempt: attempt + 1, wait_ms: Math.round(wait) });

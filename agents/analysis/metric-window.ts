@@ -105,7 +105,11 @@ export function windowFromInsight(insight: PodInsight): MetricWindow {
     source: 'insight',
     rows: 0,
     movements: insight.contributing_metrics.map((c) => ({
-      metric: c.metric, from: c.expected, to: c.value, min: Math.min(c.expected, c.value), max: Math.max(c.expected, c.value),
+      metric: c.metric,
+      from: c.expected,
+      to: c.value,
+      min: Math.min(c.expected, c.value),
+      max: Math.max(c.expected, c.value),
     })),
     summary: insight.contributing_metrics.map(
       (c) => `${c.metric}: ${fmt(c.value)} (expected ${fmt(c.expected)}, deviation ${c.deviation.toFixed(2)})`,

@@ -109,7 +109,11 @@ function fitData(data: Record<string, unknown>, max: number): Record<string, unk
   return out;
 }
 
-export function buildMessages(ctx: PodContext, mask?: (s: string) => string, nonce = randomBytes(6).toString('hex')): ChatCompletionMessageParam[] {
+export function buildMessages(
+  ctx: PodContext,
+  mask?: (s: string) => string,
+  nonce = randomBytes(6).toString('hex'),
+): ChatCompletionMessageParam[] {
   const data = fitData(mask ? mapStrings(promptData(ctx), mask) : promptData(ctx), MAX_DATA_CHARS);
   return [
     { role: 'system', content: systemPrompt(nonce) },

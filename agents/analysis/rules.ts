@@ -27,9 +27,12 @@ export interface RulesOptions {
 
 export const DEFAULT_RULES: RulesOptions = { maxReplicas: 10, raiseFactor: 1.5, repeatedOomKills: 2 };
 
-const OOM_LOG = /OutOfMemory|out of memory|\bOOM\b|heap space|Cannot allocate memory|heap usage \d+% of limit|old gen not reclaimed|Pause Full \(Allocation Failure\)/i;
-const NET_LOG = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|connection (reset|refused|timed out|closed)|broken pipe|packet loss|dropped packets|i\/o timeout|no route to host|SocketTimeoutException|timed out after/i;
-const IO_LOG = /slow (disk|io|i\/o|write|read|fsync)|fsync (of .* )?took|iowait|IO wait|disk (latency|pressure|saturated)|I\/O (latency|wait|timeout)|\bEIO\b/i;
+const OOM_LOG =
+  /OutOfMemory|out of memory|\bOOM\b|heap space|Cannot allocate memory|heap usage \d+% of limit|old gen not reclaimed|Pause Full \(Allocation Failure\)/i;
+const NET_LOG =
+  /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|connection (reset|refused|timed out|closed)|broken pipe|packet loss|dropped packets|i\/o timeout|no route to host|SocketTimeoutException|timed out after/i;
+const IO_LOG =
+  /slow (disk|io|i\/o|write|read|fsync)|fsync (of .* )?took|iowait|IO wait|disk (latency|pressure|saturated)|I\/O (latency|wait|timeout)|\bEIO\b/i;
 const CPU_LOG = /saturated: \d+\/\d+ threads|threads busy|event loop lag|CPU throttl|latency p\d+ .*exceeds|backlog growing/i;
 const CRASH_LOG = /panic|Traceback|Exception|fatal|segmentation fault|exited with/i;
 
@@ -52,9 +55,7 @@ function signals(ctx: PodContext): Signals {
     ctx.containers.reduce((s, c) => s + c.restartCount, 0),
     ...metricEnd(ctx, 'Pod Restarts'),
   );
-  const oomContainers = ctx.containers.filter(
-    (c) => c.lastTerminationReason === 'OOMKilled' || c.state.includes('OOMKilled'),
-  );
+  const oomContainers = ctx.containers.filter((c) => c.lastTerminationReason === 'OOMKilled' || c.state.includes('OOMKilled'));
   const statusOom = ctx.insight.status === 'OOMKilled' || ctx.metrics.statuses.includes('OOMKilled');
   const oomEvent = ctx.events.find((e) => /OOM/i.test(e.reason) || /OOM|out of memory/i.test(e.message));
   // The API keeps only the last termination reason: a container last killed by OOM counts each of its
@@ -76,7 +77,13 @@ function signals(ctx: PodContext): Signals {
     crashLoop,
     restarts,
     main,
-    logHits: { oom: grep(all, OOM_LOG), net: grep(all, NET_LOG), io: grep(all, IO_LOG), cpu: grep(all, CPU_LOG), crash: grep(ctx.logs.previous, CRASH_LOG) },
+    logHits: {
+      oom: grep(all, OOM_LOG),
+      net: grep(all, NET_LOG),
+      io: grep(all, IO_LOG),
+      cpu: grep(all, CPU_LOG),
+      crash: grep(ctx.logs.previous, CRASH_LOG),
+    },
   };
 }
 
@@ -101,14 +108,22 @@ function classify(ctx: PodContext, s: Signals): { type: AnomalyType; why: string
   if (s.oomSeen) return { type: 'oom_risk', why: 'the container was OOM-killed' };
   if (s.crashLoop) return { type: 'crash_loop', why: 'the container is in CrashLoopBackOff' };
   const t = ctx.insight.anomaly_type;
-  if (t !== 'unknown' && t !== 'none') return { type: t, why: `the detector flagged it as ${t} (probability ${ctx.insight.anomaly_probability.toFixed(2)})` };
+  if (t !== 'unknown' && t !== 'none')
+    return { type: t, why: `the detector flagged it as ${t} (probability ${ctx.insight.anomaly_probability.toFixed(2)})` };
   if (s.logHits.oom.length > 0) return { type: 'oom_risk', why: 'the logs report memory exhaustion' };
   const mem = moved(ctx, 'Memory Usage (%)');
   if (mem && mem.to >= 85 && mem.to > mem.from) return { type: 'oom_risk', why: 'memory use is near its limit and rising' };
   const cpuLimit = cpuOfLimit(ctx, s);
   if (cpuLimit >= 0.9) return { type: 'resource_exhaustion', why: `CPU use is at ${Math.round(cpuLimit * 100)}% of its limit` };
-  const drops = Math.max(moved(ctx, 'Network Receive Packets Dropped (p/s)')?.max ?? 0, moved(ctx, 'Network Transmit Packets Dropped (p/s)')?.max ?? 0);
-  if (drops > 1 || s.logHits.net.length > 0) return { type: 'network_issue', why: drops > 1 ? `packets are dropped (up to ${Math.round(drops)}/s)` : 'connections fail or time out' };
+  const drops = Math.max(
+    moved(ctx, 'Network Receive Packets Dropped (p/s)')?.max ?? 0,
+    moved(ctx, 'Network Transmit Packets Dropped (p/s)')?.max ?? 0,
+  );
+  if (drops > 1 || s.logHits.net.length > 0)
+    return {
+      type: 'network_issue',
+      why: drops > 1 ? `packets are dropped (up to ${Math.round(drops)}/s)` : 'connections fail or time out',
+    };
   if (s.logHits.io.length > 0) return { type: 'io_pressure', why: 'the logs report slow disk IO' };
   const fsJump = ['FS Writes Total (MB)', 'FS Reads Total (MB)'].some((m) => {
     const x = moved(ctx, m);
@@ -143,12 +158,16 @@ function severityOf(type: AnomalyType, s: Signals, ctx: PodContext, o: RulesOpti
 
 function evidenceOf(type: AnomalyType, ctx: PodContext, s: Signals): string[] {
   const ev: string[] = [];
-  ev.push(`detector: probability ${ctx.insight.anomaly_probability.toFixed(2)}, type ${ctx.insight.anomaly_type}${ctx.insight.since ? `, since ${ctx.insight.since}` : ''}`);
+  ev.push(
+    `detector: probability ${ctx.insight.anomaly_probability.toFixed(2)}, type ${ctx.insight.anomaly_type}${ctx.insight.since ? `, since ${ctx.insight.since}` : ''}`,
+  );
   // The metric that drove the type comes next: the status screen shows the first few lines only.
   const metrics = metricLines(type, ctx);
   for (const line of metrics.driving.slice(0, 2)) ev.push(`metric ${line}`);
   for (const c of ctx.containers) {
-    const last = c.lastTerminationReason ? `, last terminated: ${c.lastTerminationReason}${c.lastExitCode !== undefined ? ` (exit ${c.lastExitCode})` : ''}` : '';
+    const last = c.lastTerminationReason
+      ? `, last terminated: ${c.lastTerminationReason}${c.lastExitCode !== undefined ? ` (exit ${c.lastExitCode})` : ''}`
+      : '';
     ev.push(`container ${c.name}: ${c.state}, restarts ${c.restartCount}${last}`);
   }
   for (const e of ctx.events.slice(0, 3)) ev.push(`event ${e.reason} ×${e.count}: ${e.message.slice(0, 200)}`);
@@ -174,7 +193,10 @@ function actionsFor(type: AnomalyType, ctx: PodContext, s: Signals, o: RulesOpti
   const pod = ctx.insight.pod;
   const wl = workloadOf(ctx);
   const restart = (rationale: string, risk: 'low' | 'medium' = 'low'): RecommendedAction => ({
-    action: 'restart_pod', params: { namespace, pod }, rationale, risk,
+    action: 'restart_pod',
+    params: { namespace, pod },
+    rationale,
+    risk,
   });
   const out: RecommendedAction[] = [];
   switch (type) {
@@ -198,11 +220,14 @@ function actionsFor(type: AnomalyType, ctx: PodContext, s: Signals, o: RulesOpti
         out.push({
           action: 'rollout_restart',
           params: { namespace, kind: wl.kind, name: wl.name },
-          rationale: 'Inspect the previous container\'s logs first; a rollout restart recovers from a bad transient state. If the crashes began with a new version, roll back instead (kubectl rollout undo): rollback is advice, not an automated action.',
+          rationale:
+            "Inspect the previous container's logs first; a rollout restart recovers from a bad transient state. If the crashes began with a new version, roll back instead (kubectl rollout undo): rollback is advice, not an automated action.",
           risk: 'medium',
         });
       }
-      out.push(restart('Recreates the pod once its logs are saved; if it crashes again the cause is in the image or its configuration.', 'low'));
+      out.push(
+        restart('Recreates the pod once its logs are saved; if it crashes again the cause is in the image or its configuration.', 'low'),
+      );
       break;
     case 'resource_exhaustion': {
       if (wl && wl.kind !== 'DaemonSet' && wl.replicas !== undefined && wl.replicas + 1 <= o.maxReplicas) {
@@ -273,14 +298,27 @@ export function ruleJudgement(ctx: PodContext, opts: RulesOptions = DEFAULT_RULE
   const actions = actionsFor(type, ctx, s, opts);
   let root = CAUSES[type];
   if (type === 'oom_risk' && s.oomKills >= opts.repeatedOomKills) root = `Repeated OOM kills (${s.oomKills}): ${root}`;
-  if (type === 'crash_loop' && s.logHits.crash[0]) root = `${root} Last error: ${s.logHits.crash[s.logHits.crash.length - 1]!.slice(0, 160)}`;
+  if (type === 'crash_loop' && s.logHits.crash[0])
+    root = `${root} Last error: ${s.logHits.crash[s.logHits.crash.length - 1]!.slice(0, 160)}`;
   // Name the figures behind the type, not just the type (the detector's type alone explains nothing).
   const facts = typeFacts(type, ctx, s);
   const detectorOnly = why.startsWith('the detector');
-  const support = facts.length ? `: ${facts.join(', ')}` : detectorOnly ? '; nothing in the metric window or the container state confirms it' : '';
+  const support = facts.length
+    ? `: ${facts.join(', ')}`
+    : detectorOnly
+      ? '; nothing in the metric window or the container state confirms it'
+      : '';
   const parts = [`Classified as ${type} because ${why}${support}.`];
-  if (type === 'crash_loop') parts.push('Inspect the previous container\'s logs (kubectl logs --previous); if the crashes started with a rollout, roll back.');
-  if (type === 'io_pressure') parts.push('Investigate the volume, the node\'s disk and noisy neighbours before restarting.');
+  if (type === 'crash_loop')
+    parts.push("Inspect the previous container's logs (kubectl logs --previous); if the crashes started with a rollout, roll back.");
+  if (type === 'io_pressure') parts.push("Investigate the volume, the node's disk and noisy neighbours before restarting.");
   if (ctx.cluster !== 'ok') parts.push(`Cluster facts unavailable (${ctx.cluster}); analysed from the detector's insight alone.`);
-  return { anomaly_type: type, severity, root_cause: root, explanation: parts.join(' '), evidence: evidenceOf(type, ctx, s), recommended_actions: actions };
+  return {
+    anomaly_type: type,
+    severity,
+    root_cause: root,
+    explanation: parts.join(' '),
+    evidence: evidenceOf(type, ctx, s),
+    recommended_actions: actions,
+  };
 }

@@ -19,7 +19,12 @@ export const DRIVING_METRICS: Partial<Record<AnomalyType, string[]>> = {
   oom_risk: ['Memory Usage (%)', 'Memory Usage (MB)'],
   crash_loop: ['Pod Restarts'],
   resource_exhaustion: ['CPU Usage (%)'],
-  network_issue: ['Network Receive Packets Dropped (p/s)', 'Network Transmit Packets Dropped (p/s)', 'Network Receive Bytes', 'Network Transmit Bytes'],
+  network_issue: [
+    'Network Receive Packets Dropped (p/s)',
+    'Network Transmit Packets Dropped (p/s)',
+    'Network Receive Bytes',
+    'Network Transmit Bytes',
+  ],
   io_pressure: ['FS Writes Total (MB)', 'FS Reads Total (MB)'],
 };
 
@@ -49,7 +54,10 @@ function memoryFacts(ctx: PodContext, s: FactSignals): string[] {
   const mb = movement(ctx, 'Memory Usage (MB)');
   const minutes = windowMinutes(ctx);
   const limit = s.main?.limits.memory;
-  if (pct) out.push(`memory at ${round(pct.to)}% of its limit${limit ? ` (${limit})` : ''}${minutes === null ? ` where the model expected ${round(pct.from)}%` : ''}`);
+  if (pct)
+    out.push(
+      `memory at ${round(pct.to)}% of its limit${limit ? ` (${limit})` : ''}${minutes === null ? ` where the model expected ${round(pct.from)}%` : ''}`,
+    );
   else if (mb) {
     const limitMb = memoryBytes(limit) / 1024 ** 2;
     const of = Number.isFinite(limitMb) && limitMb > 0 ? `, ${round((mb.to / limitMb) * 100)}% of its ${limit} limit` : '';
@@ -76,7 +84,8 @@ function restartFacts(ctx: PodContext, s: FactSignals): string[] {
   else if (s.restarts > 0) out.push(`${plural(s.restarts, 'restart')} in all`);
   const c = s.main;
   if (c?.waitingReason) out.push(`waiting: ${c.waitingReason}`);
-  if (c?.lastTerminationReason) out.push(`last exit: ${c.lastTerminationReason}${c.lastExitCode !== undefined ? ` (code ${c.lastExitCode})` : ''}`);
+  if (c?.lastTerminationReason)
+    out.push(`last exit: ${c.lastTerminationReason}${c.lastExitCode !== undefined ? ` (code ${c.lastExitCode})` : ''}`);
   if (s.logHits.crash.length) out.push(`the previous container logged: ${s.logHits.crash[s.logHits.crash.length - 1]!.slice(0, 120)}`);
   return out;
 }
@@ -87,8 +96,14 @@ function cpuFacts(ctx: PodContext, s: FactSignals): string[] {
   const minutes = windowMinutes(ctx);
   if (cpu) {
     const limit = cpuMillis(s.main?.limits.cpu);
-    const ofLimit = Number.isFinite(limit) && limit > 0 ? `, ${round((cpu.to / (limit / 10)) * 100)}% of its ${s.main!.limits.cpu} limit` : '';
-    const trend = minutes !== null ? (cpu.to > cpu.from ? `, up from ${round(cpu.from)}% ${over(minutes)}` : '') : ` where the model expected ${round(cpu.from)}%`;
+    const ofLimit =
+      Number.isFinite(limit) && limit > 0 ? `, ${round((cpu.to / (limit / 10)) * 100)}% of its ${s.main!.limits.cpu} limit` : '';
+    const trend =
+      minutes !== null
+        ? cpu.to > cpu.from
+          ? `, up from ${round(cpu.from)}% ${over(minutes)}`
+          : ''
+        : ` where the model expected ${round(cpu.from)}%`;
     out.push(`CPU at ${round(cpu.to)}% of a core${ofLimit}${trend}`);
   }
   if (s.logHits.cpu.length) out.push(`${plural(s.logHits.cpu.length, 'log line')} about saturation`);
@@ -108,9 +123,13 @@ function networkFacts(ctx: PodContext, s: FactSignals): string[] {
 function ioFacts(ctx: PodContext, s: FactSignals): string[] {
   const out: string[] = [];
   const minutes = windowMinutes(ctx);
-  for (const [metric, what] of [['FS Writes Total (MB)', 'writes'], ['FS Reads Total (MB)', 'reads']] as const) {
+  for (const [metric, what] of [
+    ['FS Writes Total (MB)', 'writes'],
+    ['FS Reads Total (MB)', 'reads'],
+  ] as const) {
     const m = movement(ctx, metric);
-    if (m && m.to > m.from) out.push(`filesystem ${what} ${round(m.from)} → ${round(m.to)} MB${minutes !== null ? ` ${over(minutes)}` : ''}`);
+    if (m && m.to > m.from)
+      out.push(`filesystem ${what} ${round(m.from)} → ${round(m.to)} MB${minutes !== null ? ` ${over(minutes)}` : ''}`);
   }
   if (s.logHits.io.length) out.push(`${plural(s.logHits.io.length, 'log line')} about slow IO`);
   return out;

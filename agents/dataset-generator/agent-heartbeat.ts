@@ -16,7 +16,13 @@ export interface AgentCounters {
 }
 
 /** Writes the heartbeat ('stopped' once the last outputs are being written); a failure is logged. */
-export async function writeAgentHeartbeat(insightsFile: string, counters: AgentCounters, perf: AgentPerf, stopped: boolean, log: Logger): Promise<void> {
+export async function writeAgentHeartbeat(
+  insightsFile: string,
+  counters: AgentCounters,
+  perf: AgentPerf,
+  stopped: boolean,
+  log: Logger,
+): Promise<void> {
   const hb = heartbeat(
     'dataset-generator-agent',
     { ...counters, perf: { ...perf, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) } },

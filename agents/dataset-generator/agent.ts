@@ -177,7 +177,9 @@ export class DatasetAgent {
     this.held.push(row);
     if (row.time > this.heldMax) this.heldMax = row.time;
     if (this.held.length >= Math.max(20, this.pods.size)) {
-      this.log.warn(`the input's timestamps jumped back from ${new Date(this.newestTime).toISOString()} to ${new Date(this.heldMax).toISOString()}; following them`);
+      this.log.warn(
+        `the input's timestamps jumped back from ${new Date(this.newestTime).toISOString()} to ${new Date(this.heldMax).toISOString()}; following them`,
+      );
       this.newestTime = this.heldMax;
       const rows = this.held;
       this.held = [];
@@ -302,7 +304,10 @@ export class DatasetAgent {
         scores_bytes: this.scores ? this.scores.length : null,
         counters: { rows_read: this.rowsRead, rows_rejected: this.rowsRejected },
       },
-      shared: { agent: { newestTime: Number.isFinite(this.newestTime) ? this.newestTime : 0, learning: this.learning }, scorer: this.scorer.snapshotShared() },
+      shared: {
+        agent: { newestTime: Number.isFinite(this.newestTime) ? this.newestTime : 0, learning: this.learning },
+        scorer: this.scorer.snapshotShared(),
+      },
       pods: this.pods,
       scorer: this.scorer,
       scores: this.scores,
@@ -347,7 +352,8 @@ export class DatasetAgent {
       this.forgetStale();
       const now = Date.now();
       if (this.cfg.checkpointFile) {
-        if (now - this.lastCheckpointAt >= (this.cfg.checkpointInterval ?? this.cfg.watchInterval) * 1000 && this.startCheckpoint()) this.lastCheckpointAt = now;
+        if (now - this.lastCheckpointAt >= (this.cfg.checkpointInterval ?? this.cfg.watchInterval) * 1000 && this.startCheckpoint())
+          this.lastCheckpointAt = now;
         this.checkpointSlice();
       } else {
         this.scores?.syncAsync().catch((err: unknown) => this.log.error(`cannot sync ${this.scores?.path}: ${(err as Error).message}`));
@@ -431,6 +437,12 @@ export class DatasetAgent {
   status(): { rows_read: number; rows_rejected: number; pods: number; anomalies: number; lag_bytes: number } {
     let anomalies = 0;
     for (const e of this.pods.values()) if (e.anomalous) anomalies++;
-    return { rows_read: this.rowsRead, rows_rejected: this.rowsRejected, pods: this.pods.size, anomalies, lag_bytes: this.tailer.lagBytes() };
+    return {
+      rows_read: this.rowsRead,
+      rows_rejected: this.rowsRejected,
+      pods: this.pods.size,
+      anomalies,
+      lag_bytes: this.tailer.lagBytes(),
+    };
   }
 }

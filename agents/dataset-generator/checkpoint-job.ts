@@ -138,7 +138,9 @@ export class CheckpointJob {
       const state: BinaryStateRef = { format: 'podsentinel-state/1', file: name, bytes, pods: this.writer.pods };
       await saveCheckpointAsync(cpPath, { ...this.cfg.meta, state }); // throws only when not renamed into place
       // The checkpoint now names this state file: a failure from here on must not remove it.
-      await removeOldSpillsAsync(cpPath, name).catch((err: unknown) => log.warn(`cannot remove old checkpoint state files: ${(err as Error).message}`));
+      await removeOldSpillsAsync(cpPath, name).catch((err: unknown) =>
+        log.warn(`cannot remove old checkpoint state files: ${(err as Error).message}`),
+      );
       const perf = this.cfg.perf;
       perf.checkpoints++;
       perf.checkpoint_write_last_ms = performance.now() - this.cfg.started;

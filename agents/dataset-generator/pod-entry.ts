@@ -101,7 +101,14 @@ export class PodEntry {
 
   static fromRecord(key: string, json: string, intern: Interner): PodEntry {
     const a = JSON.parse(json) as unknown[];
-    if (!Array.isArray(a) || a.length !== 12 || typeof a[0] !== 'number' || typeof a[1] !== 'string' || typeof a[2] !== 'string' || typeof a[3] !== 'string') {
+    if (
+      !Array.isArray(a) ||
+      a.length !== 12 ||
+      typeof a[0] !== 'number' ||
+      typeof a[1] !== 'string' ||
+      typeof a[2] !== 'string' ||
+      typeof a[3] !== 'string'
+    ) {
       throw new Error('malformed pod record');
     }
     const e = new PodEntry(key, intern.get(a[1]), a[2], intern.timestamp(a[3]), a[0]);

@@ -98,7 +98,9 @@ export async function resumeFromCheckpoint(
     if (cp.version === 1) log.info('migrating a version-1 checkpoint (JSON state): the next checkpoint is written in the binary format');
   } catch (err) {
     if (!freshScorer) throw err;
-    log.warn(`the checkpoint's per-pod state cannot be restored (${(err as Error).message}); continuing from its position with fresh state`);
+    log.warn(
+      `the checkpoint's per-pod state cannot be restored (${(err as Error).message}); continuing from its position with fresh state`,
+    );
     scorer = await freshScorer();
     st = { pods: new Map() };
   }

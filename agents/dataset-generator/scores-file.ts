@@ -40,7 +40,8 @@ export class ScoresFile {
       ftruncateSync(fd, 0);
       writeSync(fd, SCORES_HEADER, 0);
       size = Buffer.byteLength(SCORES_HEADER);
-      if (resumeBytes !== null && resumeBytes > size) note = `${path} was emptied or removed since the checkpoint; rows scored before are not in it`;
+      if (resumeBytes !== null && resumeBytes > size)
+        note = `${path} was emptied or removed since the checkpoint; rows scored before are not in it`;
     } else if (size > resumeBytes) {
       ftruncateSync(fd, resumeBytes);
       note = `cut ${size - resumeBytes} bytes scored after the last checkpoint from ${path}; those rows are scored again`;

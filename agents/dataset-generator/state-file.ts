@@ -17,8 +17,11 @@ export type StateArray = Float64Array | Float32Array;
 
 const MAGIC = 0x54535350; // "PSST" read as little-endian u32
 const FORMAT = 1;
-const KIND_SHARED = 1, KIND_POD = 2, KIND_END = 3;
-const TAG_F64 = 1, TAG_F32 = 2;
+const KIND_SHARED = 1,
+  KIND_POD = 2,
+  KIND_END = 3;
+const TAG_F64 = 1,
+  TAG_F32 = 2;
 const CHUNK = 4 << 20;
 /** Chunks written and kept for the next ones (no allocation churn per checkpoint). */
 const spare: Buffer[] = [];
@@ -213,7 +216,8 @@ export function readStateFile(path: string, h: StateFileHandlers, expectBytes?: 
       }
       return have - at >= need;
     };
-    if (!fill(8) || buf.readUInt32LE(0) !== MAGIC || buf.readUInt32LE(4) !== FORMAT) throw new Error(`${path} is not a podsentinel state file`);
+    if (!fill(8) || buf.readUInt32LE(0) !== MAGIC || buf.readUInt32LE(4) !== FORMAT)
+      throw new Error(`${path} is not a podsentinel state file`);
     at = 8;
     let pods = 0;
     for (;;) {
@@ -229,7 +233,8 @@ export function readStateFile(path: string, h: StateFileHandlers, expectBytes?: 
         if (n !== pods) throw new Error(`${path}: ${pods} pod records, the end record says ${n}`);
         const bytes = fileOff - have + at;
         if (fill(1)) throw new Error(`${path}: data after the end record`);
-        if (expectBytes !== undefined && bytes !== expectBytes) throw new Error(`${path} is ${bytes} bytes, the checkpoint says ${expectBytes}`);
+        if (expectBytes !== undefined && bytes !== expectBytes)
+          throw new Error(`${path} is ${bytes} bytes, the checkpoint says ${expectBytes}`);
         return { pods, bytes };
       }
       if (kind === KIND_SHARED) {

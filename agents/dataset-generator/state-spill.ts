@@ -23,7 +23,8 @@ interface Spilled {
   skeleton: unknown;
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 
 class ChunkWriter {
   private buf = '';
@@ -110,7 +111,8 @@ export function unspillState(checkpointPath: string, stored: unknown): unknown {
   const rebuild = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(rebuild);
     if (!isPlainObject(v)) return v;
-    if (typeof v.$spill === 'number' && (v.kind === 'array' || v.kind === 'object')) return containers.get(v.$spill) ?? (v.kind === 'array' ? [] : {});
+    if (typeof v.$spill === 'number' && (v.kind === 'array' || v.kind === 'object'))
+      return containers.get(v.$spill) ?? (v.kind === 'array' ? [] : {});
     const o: Record<string, unknown> = {};
     for (const k of Object.keys(v)) o[k] = rebuild(v[k]);
     return o;
@@ -124,7 +126,8 @@ export function unspillState(checkpointPath: string, stored: unknown): unknown {
  * names, or the name of its state file.
  */
 export function removeOldSpills(checkpointPath: string, stored: unknown): void {
-  const keep = typeof stored === 'string' ? stored : isPlainObject(stored) && typeof stored.$spill_file === 'string' ? stored.$spill_file : null;
+  const keep =
+    typeof stored === 'string' ? stored : isPlainObject(stored) && typeof stored.$spill_file === 'string' ? stored.$spill_file : null;
   let names: string[];
   try {
     names = readdirSync(dirname(checkpointPath));

@@ -23,18 +23,40 @@ export async function main(argv: string[]): Promise<number> {
   const ticks = Number(ticksArg);
   const every = Number(everyArg);
   const dir = mkdtempSync(join(tmpdir(), 'analysis-dedup-'));
-  const sim = await startSim({ scenario, seed: 1, manualClock: true, kubeconfigOut: join(dir, 'kubeconfig'), startTime: '2026-11-25T00:00:00Z' });
-  const server = await startOpenAiServer({ model: 'bench' }, Array.from({ length: 1000 }, () => step.json(REPLY)));
+  const sim = await startSim({
+    scenario,
+    seed: 1,
+    manualClock: true,
+    kubeconfigOut: join(dir, 'kubeconfig'),
+    startTime: '2026-11-25T00:00:00Z',
+  });
+  const server = await startOpenAiServer(
+    { model: 'bench' },
+    Array.from({ length: 1000 }, () => step.json(REPLY)),
+  );
   try {
     const log = memoryLogger('bench');
-    const llm = new LlmClient({ baseURL: server.baseURL, model: 'bench', apiKey: 'bench', timeoutMs: 5000, maxRetries: 0, concurrency: 2, callsPerMinute: 10_000, maxRetryWaitMs: 1000, logger: log });
+    const llm = new LlmClient({
+      baseURL: server.baseURL,
+      model: 'bench',
+      apiKey: 'bench',
+      timeoutMs: 5000,
+      maxRetries: 0,
+      concurrency: 2,
+      callsPerMinute: 10_000,
+      maxRetryWaitMs: 1000,
+      logger: log,
+    });
     const reasons = new Map<string, number>();
     const engine = new AnalysisEngine({
       analysisFile: join(dir, 'pod_analysis.json'),
       clients: kubeClients(loadKubeConfig(sim.kubeconfigPath)),
       context: { logLines: 40, maxEvents: 5, timeoutMs: 5000 },
       analyser: { llm, guard: DEFAULT_GUARD, rules: DEFAULT_RULES, maskNames: false, logger: log },
-      resolvedLimit: 50, llmRetryMs: 60_000, parallel: 4, logger: log,
+      resolvedLimit: 50,
+      llmRetryMs: 60_000,
+      parallel: 4,
+      logger: log,
       onAnalysis: (_a, why) => reasons.set(why.replace(/ → .*/, ' changed'), (reasons.get(why.replace(/ → .*/, ' changed')) ?? 0) + 1),
     });
     let cycles = 0;
@@ -46,10 +68,26 @@ export async function main(argv: string[]): Promise<number> {
       for (const f of sim.cluster.faults()) {
         if (!f.active) continue;
         for (const pod of f.pods) {
-          pods.push({ namespace: f.namespace, pod, timestamp: sim.now().toISOString(), anomaly_probability: 0.9, predicted_anomaly: true, anomaly_type: 'unknown', contributing_metrics: [], since: f.startedAt.time });
+          pods.push({
+            namespace: f.namespace,
+            pod,
+            timestamp: sim.now().toISOString(),
+            anomaly_probability: 0.9,
+            predicted_anomaly: true,
+            anomaly_type: 'unknown',
+            contributing_metrics: [],
+            since: f.startedAt.time,
+          });
         }
       }
-      const insights: PodInsights = { generated_at: sim.now().toISOString(), model: { name: 'truth', version: '0', trained_at: null, backend: 'none' }, threshold: 0.7, rows_read: 0, rows_rejected: 0, pods };
+      const insights: PodInsights = {
+        generated_at: sim.now().toISOString(),
+        model: { name: 'truth', version: '0', trained_at: null, backend: 'none' },
+        threshold: 0.7,
+        rows_read: 0,
+        rows_rejected: 0,
+        pods,
+      };
       await engine.cycle(insights);
       cycles++;
       podCycles += pods.length;

@@ -35,19 +35,84 @@ export interface ScenarioCase {
 }
 
 export const CASES: ScenarioCase[] = [
-  { scenario: 'memory-leak', label: 'memory leak, before any OOM kill', ready: (f, t) => t >= f.startedAt.tick + 45 && f.oomKills === 0, maxTicks: 200, expectType: 'oom_risk', expectFirst: ['restart_pod'] },
-  { scenario: 'memory-leak', label: 'memory leak, after repeated OOM kills', ready: (f) => f.oomKills >= 2, maxTicks: 400, expectType: 'oom_risk', expectFirst: ['set_resources'] },
-  { scenario: 'cpu-exhaustion', label: 'CPU exhaustion (traffic surge)', ready: (f, t) => f.active && t >= f.startedAt.tick + 20, maxTicks: 200, expectType: 'resource_exhaustion', expectFirst: ['scale'] },
-  { scenario: 'cpu-creep', label: 'CPU creeping to its limit', ready: (f, t) => f.active && t >= f.startedAt.tick + 140, maxTicks: 400, expectType: 'resource_exhaustion', expectFirst: ['scale', 'set_resources'] },
-  { scenario: 'crash-loop', label: 'crash loop (bad configuration)', ready: (f, t) => f.crashes >= 3 && t >= f.startedAt.tick + 10, maxTicks: 300, expectType: 'crash_loop', expectFirst: ['rollout_restart'] },
-  { scenario: 'network-drops', label: 'network packet drops', ready: (f, t) => f.active && t >= f.startedAt.tick + 20, maxTicks: 200, expectType: 'network_issue', expectFirst: ['restart_pod'] },
-  { scenario: 'io-pressure', label: 'IO pressure (slow fsync)', ready: (f, t) => f.active && t >= f.startedAt.tick + 20, maxTicks: 200, expectType: 'io_pressure', expectFirst: ['restart_pod'] },
+  {
+    scenario: 'memory-leak',
+    label: 'memory leak, before any OOM kill',
+    ready: (f, t) => t >= f.startedAt.tick + 45 && f.oomKills === 0,
+    maxTicks: 200,
+    expectType: 'oom_risk',
+    expectFirst: ['restart_pod'],
+  },
+  {
+    scenario: 'memory-leak',
+    label: 'memory leak, after repeated OOM kills',
+    ready: (f) => f.oomKills >= 2,
+    maxTicks: 400,
+    expectType: 'oom_risk',
+    expectFirst: ['set_resources'],
+  },
+  {
+    scenario: 'cpu-exhaustion',
+    label: 'CPU exhaustion (traffic surge)',
+    ready: (f, t) => f.active && t >= f.startedAt.tick + 20,
+    maxTicks: 200,
+    expectType: 'resource_exhaustion',
+    expectFirst: ['scale'],
+  },
+  {
+    scenario: 'cpu-creep',
+    label: 'CPU creeping to its limit',
+    ready: (f, t) => f.active && t >= f.startedAt.tick + 140,
+    maxTicks: 400,
+    expectType: 'resource_exhaustion',
+    expectFirst: ['scale', 'set_resources'],
+  },
+  {
+    scenario: 'crash-loop',
+    label: 'crash loop (bad configuration)',
+    ready: (f, t) => f.crashes >= 3 && t >= f.startedAt.tick + 10,
+    maxTicks: 300,
+    expectType: 'crash_loop',
+    expectFirst: ['rollout_restart'],
+  },
+  {
+    scenario: 'network-drops',
+    label: 'network packet drops',
+    ready: (f, t) => f.active && t >= f.startedAt.tick + 20,
+    maxTicks: 200,
+    expectType: 'network_issue',
+    expectFirst: ['restart_pod'],
+  },
+  {
+    scenario: 'io-pressure',
+    label: 'IO pressure (slow fsync)',
+    ready: (f, t) => f.active && t >= f.startedAt.tick + 20,
+    maxTicks: 200,
+    expectType: 'io_pressure',
+    expectFirst: ['restart_pod'],
+  },
 ];
 
 /** Healthy pods (a false positive of the detector): the analyser should not invent a cause or an action. */
 export const CONTROLS: ScenarioCase[] = [
-  { scenario: 'healthy', label: 'control: healthy java pod', ready: () => false, maxTicks: 40, expectType: 'unknown', expectFirst: ['(none)'], control: { namespace: 'shop', deployment: 'orders' } },
-  { scenario: 'healthy', label: 'control: healthy db pod', ready: () => false, maxTicks: 40, expectType: 'unknown', expectFirst: ['(none)'], control: { namespace: 'payments', deployment: 'postgres' } },
+  {
+    scenario: 'healthy',
+    label: 'control: healthy java pod',
+    ready: () => false,
+    maxTicks: 40,
+    expectType: 'unknown',
+    expectFirst: ['(none)'],
+    control: { namespace: 'shop', deployment: 'orders' },
+  },
+  {
+    scenario: 'healthy',
+    label: 'control: healthy db pod',
+    ready: () => false,
+    maxTicks: 40,
+    expectType: 'unknown',
+    expectFirst: ['(none)'],
+    control: { namespace: 'payments', deployment: 'postgres' },
+  },
 ];
 
 export interface CaseResult {
@@ -65,7 +130,12 @@ export interface CaseResult {
 const WINDOW = 30;
 const STRIDE = 4;
 
-async function driveTo(sim: SimHandle, c: ScenarioCase, collector: K8sCollector, csv: MetricsCsvWriter): Promise<{ fault: FaultTruth; tick: number }> {
+async function driveTo(
+  sim: SimHandle,
+  c: ScenarioCase,
+  collector: K8sCollector,
+  csv: MetricsCsvWriter,
+): Promise<{ fault: FaultTruth; tick: number }> {
   if (c.control) return driveControl(sim, c, collector, csv);
   for (let tick = 1; tick <= c.maxTicks; tick++) {
     sim.tick(1);
@@ -85,7 +155,12 @@ async function driveTo(sim: SimHandle, c: ScenarioCase, collector: K8sCollector,
 }
 
 /** A pseudo-fault on a healthy pod: collected over the last WINDOW ticks up to maxTicks. */
-async function driveControl(sim: SimHandle, c: ScenarioCase, collector: K8sCollector, csv: MetricsCsvWriter): Promise<{ fault: FaultTruth; tick: number }> {
+async function driveControl(
+  sim: SimHandle,
+  c: ScenarioCase,
+  collector: K8sCollector,
+  csv: MetricsCsvWriter,
+): Promise<{ fault: FaultTruth; tick: number }> {
   for (let tick = 1; tick <= c.maxTicks; tick++) {
     sim.tick(1);
     if (tick > c.maxTicks - WINDOW / 2) {
@@ -99,13 +174,31 @@ async function driveControl(sim: SimHandle, c: ScenarioCase, collector: K8sColle
   const start = { tick: c.maxTicks - 10, time: sim.cluster.timeAt(c.maxTicks - 10).toISOString() };
   return {
     tick: c.maxTicks,
-    fault: { id: 'control', kind: 'cpu_creep', scope: 'pod', namespace, deployment, pod: pod.name, pods: [pod.name], active: false, startedAt: start, oomKills: 0, crashes: 0 },
+    fault: {
+      id: 'control',
+      kind: 'cpu_creep',
+      scope: 'pod',
+      namespace,
+      deployment,
+      pod: pod.name,
+      pods: [pod.name],
+      active: false,
+      startedAt: start,
+      oomKills: 0,
+      crashes: 0,
+    },
   };
 }
 
 export async function runCase(c: ScenarioCase, seed = 1): Promise<CaseResult> {
   const dir = mkdtempSync(join(tmpdir(), 'analysis-sim-'));
-  const sim = await startSim({ scenario: c.scenario, seed, manualClock: true, kubeconfigOut: join(dir, 'kubeconfig'), startTime: '2026-11-25T00:00:00Z' });
+  const sim = await startSim({
+    scenario: c.scenario,
+    seed,
+    manualClock: true,
+    kubeconfigOut: join(dir, 'kubeconfig'),
+    startTime: '2026-11-25T00:00:00Z',
+  });
   try {
     const kc = loadKubeConfig(sim.kubeconfigPath);
     const csvPath = join(dir, 'pod_metrics.csv');
@@ -125,10 +218,24 @@ export async function runCase(c: ScenarioCase, seed = 1): Promise<CaseResult> {
     };
     const ctx = await buildContext(kubeClients(kc), insight, { csvPath, logLines: 40, maxEvents: 5, timeoutMs: 5000 });
     const log = memoryLogger('analysis');
-    const { analysis } = rulesOutcome(ctx, anomalyId(insight), { llm: null, guard: DEFAULT_GUARD, rules: DEFAULT_RULES, maskNames: false, logger: log });
+    const { analysis } = rulesOutcome(ctx, anomalyId(insight), {
+      llm: null,
+      guard: DEFAULT_GUARD,
+      rules: DEFAULT_RULES,
+      maskNames: false,
+      logger: log,
+    });
     const first = analysis.recommended_actions[0]?.action ?? '(none)';
     const promptChars = buildMessages(ctx).reduce((n, m) => n + String(m.content).length, 0);
-    return { c, tick, pod: `${fault.namespace}/${fault.pod}`, analysis, typeOk: analysis.anomaly_type === c.expectType, actionOk: c.expectFirst.includes(first), promptChars };
+    return {
+      c,
+      tick,
+      pod: `${fault.namespace}/${fault.pod}`,
+      analysis,
+      typeOk: analysis.anomaly_type === c.expectType,
+      actionOk: c.expectFirst.includes(first),
+      promptChars,
+    };
   } finally {
     await sim.close();
     rmSync(dir, { recursive: true, force: true });
@@ -170,7 +277,9 @@ export async function main(): Promise<number> {
     const t0 = Date.now();
     const r = await runCase(c);
     results.push(r);
-    process.stderr.write(`${c.scenario} (${c.label}): ${r.analysis.anomaly_type}, ${r.analysis.recommended_actions.map((a) => a.action).join(', ')} [${Date.now() - t0} ms]\n`);
+    process.stderr.write(
+      `${c.scenario} (${c.label}): ${r.analysis.anomaly_type}, ${r.analysis.recommended_actions.map((a) => a.action).join(', ')} [${Date.now() - t0} ms]\n`,
+    );
     if (!r.typeOk || !r.actionOk) process.stderr.write(`  evidence:\n    ${r.analysis.evidence.join('\n    ')}\n`);
   }
   process.stdout.write(markdownTable(results) + '\n');

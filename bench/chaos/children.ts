@@ -20,7 +20,9 @@ export function spawnTs(script: string, args: string[], logFile: string): Spawne
     stdio: ['ignore', fd, fd],
     env: { ...process.env, FORCE_COLOR: '0', NVIDIA_API_KEY: '', OPENAI_API_KEY: '', LLM_API_KEY: '' },
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.on('exit', (code, signal) => r({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    proc.on('exit', (code, signal) => r({ code, signal })),
+  );
   return { proc, exited };
 }
 
@@ -37,12 +39,32 @@ export async function waitFor<T>(what: string, check: () => T | null | undefined
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Starts podsentinel-sim scaled to `pods` and waits for its ready line; returns its kubeconfig. */
-export async function startSim(o: { dir: string; logDir: string; pods: number; speed: number; seed: number; scenario: string }): Promise<{ sim: Spawned; kubeconfig: string }> {
+export async function startSim(o: {
+  dir: string;
+  logDir: string;
+  pods: number;
+  speed: number;
+  seed: number;
+  scenario: string;
+}): Promise<{ sim: Spawned; kubeconfig: string }> {
   const kubeconfig = join(o.dir, 'sim-kubeconfig');
   const log = join(o.logDir, 'chaos-sim.console.log');
   const sim = spawnTs(
     'sim/cli.ts',
-    ['--scenario', o.scenario, '--pods', String(o.pods), '--speed', String(o.speed), '--seed', String(o.seed), '--kubeconfig-out', kubeconfig, '--log-dir', o.logDir],
+    [
+      '--scenario',
+      o.scenario,
+      '--pods',
+      String(o.pods),
+      '--speed',
+      String(o.speed),
+      '--seed',
+      String(o.seed),
+      '--kubeconfig-out',
+      kubeconfig,
+      '--log-dir',
+      o.logDir,
+    ],
     log,
   );
   let exited = false;

@@ -52,17 +52,26 @@ export class Orchestrator {
   private args(): string[] {
     const o = this.o;
     return [
-      '--data-dir', o.dataDir,
-      '--log-dir', o.logDir,
-      '--kubeconfig', o.kubeconfig,
+      '--data-dir',
+      o.dataDir,
+      '--log-dir',
+      o.logDir,
+      '--kubeconfig',
+      o.kubeconfig,
       '--no-remediation',
       '--no-llm',
-      '--scores-file', this.scoresFile,
-      '--generator-interval', String(o.generatorInterval),
-      '--watch-interval', String(o.watchInterval),
-      '--status-interval', '10',
-      '--max-crashes', '1000000',
-      '--crash-window', '1',
+      '--scores-file',
+      this.scoresFile,
+      '--generator-interval',
+      String(o.generatorInterval),
+      '--watch-interval',
+      String(o.watchInterval),
+      '--status-interval',
+      '10',
+      '--max-crashes',
+      '1000000',
+      '--crash-window',
+      '1',
     ];
   }
 
@@ -129,7 +138,8 @@ export class Orchestrator {
           waitFor('a status file', () => this.status()?.pid === attempt.proc.pid, 60_000, 100).then(() => ({ exited: null })),
         ]);
         if (outcome.exited) {
-          if (outcome.exited.code !== 3) throw new Error(`run-monitoring restart exited ${outcome.exited.code ?? outcome.exited.signal}, not 3 (refused)`);
+          if (outcome.exited.code !== 3)
+            throw new Error(`run-monitoring restart exited ${outcome.exited.code ?? outcome.exited.signal}, not 3 (refused)`);
           refusals++;
           this.refusals++;
           if (frozen) {
@@ -140,8 +150,10 @@ export class Orchestrator {
           continue;
         }
         const stillAlive = oldKids.filter((c) => isOurs(c.pid!, this.o.dir));
-        if (stillAlive.length) this.lockViolations.push(`run-monitoring accepted while ${stillAlive.map((c) => `${c.name} ${c.pid}`).join(', ')} still ran`);
-        if (refusals === 0 && oldKids.length) this.lockViolations.push('run-monitoring restart accepted without a refusal while the old children were frozen');
+        if (stillAlive.length)
+          this.lockViolations.push(`run-monitoring accepted while ${stillAlive.map((c) => `${c.name} ${c.pid}`).join(', ')} still ran`);
+        if (refusals === 0 && oldKids.length)
+          this.lockViolations.push('run-monitoring restart accepted without a refusal while the old children were frozen');
         this.current = attempt;
         return { refusals, waitedMs: Date.now() - t0 };
       }

@@ -45,7 +45,9 @@ export interface ChaosResult extends LedgerCheck {
 
 export function summarise(r: ChaosResult): string {
   const lines = [
-    `chaos ${r.ok ? 'PASSED' : 'FAILED'}: ${r.kills} kills (${Object.entries(r.kills_by_victim).map(([k, n]) => `${k} ${n}`).join(', ')}) in ${r.duration_s} s, ${r.pods} pods`,
+    `chaos ${r.ok ? 'PASSED' : 'FAILED'}: ${r.kills} kills (${Object.entries(r.kills_by_victim)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}) in ${r.duration_s} s, ${r.pods} pods`,
     `  restarts seen ${r.restarts_seen} (+ run-remediation ${r.remediation_restarts}); run-monitoring restarts refused ${r.orchestrator_refusals}, accepted too early ${r.lock_violations}`,
     `  CSV rows ${r.rows_appended} (${r.rows_learned_before_first_score} learned before the first score, ${r.csv_rows_not_newer} not newer, ${r.csv_invalid_lines} invalid lines); expected ${r.rows_expected}, scored ${r.rows_scored}`,
     `  rows lost ${r.rows_lost}, double-scored ${r.rows_double_scored}, scored but not in the CSV ${r.rows_scored_unknown}`,

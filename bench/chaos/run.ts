@@ -24,7 +24,11 @@ const SIM_TICK_SECONDS = 5;
 export function parseArgs(argv: string[]) {
   return cli('chaos', argv, 'SIGKILLs pipeline processes at random under load and checks that nothing is lost (exit 1 if anything is).')
     .option('pods', { type: 'number', default: 1000, describe: 'Simulated cluster scaled to about this many pods' })
-    .option('speed', { type: 'number', default: 2, describe: 'Simulated time speed-up (one 5-second tick every 5/speed s; the collector samples once a tick)' })
+    .option('speed', {
+      type: 'number',
+      default: 2,
+      describe: 'Simulated time speed-up (one 5-second tick every 5/speed s; the collector samples once a tick)',
+    })
     .option('scenario', { type: 'string', default: 'demo', describe: 'Simulated cluster scenario' })
     .option('kills', { type: 'number', default: 20, describe: 'SIGKILLs to deliver' })
     .option('min-interval', { type: 'number', default: 2, describe: 'Shortest pause between kills (s)' })
@@ -41,7 +45,8 @@ export async function main(argv: string[]): Promise<number> {
   const a = parseArgs(argv).parseSync();
   if (helpShown(argv)) return 0;
   for (const k of ['pods', 'speed', 'watch-interval', 'max-interval'] as const) if (!(a[k] > 0)) throw new UsageError(`--${k} must be > 0`);
-  if (a.kills < 0 || a['min-interval'] < 0 || a['min-interval'] > a['max-interval']) throw new UsageError('need --kills >= 0 and 0 <= --min-interval <= --max-interval');
+  if (a.kills < 0 || a['min-interval'] < 0 || a['min-interval'] > a['max-interval'])
+    throw new UsageError('need --kills >= 0 and 0 <= --min-interval <= --max-interval');
   const result = await chaos({
     pods: a.pods,
     speed: a.speed,
@@ -95,7 +100,14 @@ async function chaosIn(dir: string, o: ChaosOptions): Promise<ChaosResult> {
   const rand = mulberry32(o.seed);
   const kills: KillRecord[] = [];
   const { sim, kubeconfig } = await startSim({ dir, logDir, pods: o.pods, speed: o.speed, seed: o.seed, scenario: o.scenario });
-  const orch = new Orchestrator({ dir, dataDir, logDir, kubeconfig, generatorInterval: SIM_TICK_SECONDS / o.speed, watchInterval: o.watchInterval });
+  const orch = new Orchestrator({
+    dir,
+    dataDir,
+    logDir,
+    kubeconfig,
+    generatorInterval: SIM_TICK_SECONDS / o.speed,
+    watchInterval: o.watchInterval,
+  });
   const readers = new JsonReaders(dataDir, { audit: PIPELINE_FILE_NAMES.audit, lock: PIPELINE_FILE_NAMES.lock });
   let remediation: Remediation | null = null;
   const csv = pipelineFile(dataDir, 'metrics');
@@ -134,7 +146,9 @@ async function chaosIn(dir: string, o: ChaosOptions): Promise<ChaosResult> {
       } else i--; // it died on its own meanwhile: pick again
     }
     // Let the supervisor bring the last victim back before the clean stop.
-    await waitFor('every child running again', () => orch.runningChildren().length >= 3, 120_000, 500).catch((e: Error) => notes.push(e.message));
+    await waitFor('every child running again', () => orch.runningChildren().length >= 3, 120_000, 500).catch((e: Error) =>
+      notes.push(e.message),
+    );
     await sleep(3000);
   } finally {
     await remediation?.stop();
@@ -145,11 +159,16 @@ async function chaosIn(dir: string, o: ChaosOptions): Promise<ChaosResult> {
     'agents/dataset-generator-agent.ts',
     [
       '--once',
-      '--input-file', csv,
-      '--insights-file', pipelineFile(dataDir, 'insights'),
-      '--checkpoint-file', pipelineFile(dataDir, 'datasetCheckpoint'),
-      '--scores-file', orch.scoresFile,
-      '--log-dir', logDir,
+      '--input-file',
+      csv,
+      '--insights-file',
+      pipelineFile(dataDir, 'insights'),
+      '--checkpoint-file',
+      pipelineFile(dataDir, 'datasetCheckpoint'),
+      '--scores-file',
+      orch.scoresFile,
+      '--log-dir',
+      logDir,
     ],
     join(logDir, 'final-pass.console.log'),
   );

@@ -214,11 +214,15 @@ export function combine(evals: readonly Evaluation[]): Evaluation {
  * The highest probability threshold at which every fault is found (recall 100%), by bisection (recall
  * only falls as the threshold rises); null when even a threshold of 0.001 misses one.
  */
-export function thresholdForFullRecall(runs: ReadonlyArray<{ byPod: ScoresByPod; truth: ScenarioTruth }>, opts: EvaluateOptions = {}): number | null {
-  const allFound = (t: number) => runs.every((r) => {
-    const e = evaluate(r.byPod, r.truth, { ...opts, threshold: t });
-    return e.found === e.injected;
-  });
+export function thresholdForFullRecall(
+  runs: ReadonlyArray<{ byPod: ScoresByPod; truth: ScenarioTruth }>,
+  opts: EvaluateOptions = {},
+): number | null {
+  const allFound = (t: number) =>
+    runs.every((r) => {
+      const e = evaluate(r.byPod, r.truth, { ...opts, threshold: t });
+      return e.found === e.injected;
+    });
   let lo = 0.001;
   if (!allFound(lo)) return null;
   let hi = 1.000001;

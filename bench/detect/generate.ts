@@ -46,7 +46,9 @@ export async function generateScenario(opts: GenerateOptions): Promise<Generated
   let rows = 0;
   const writer = MetricsCsvWriter.open(csvPath);
   try {
-    const collector = new K8sCollector(loadKubeConfig(sim.kubeconfigPath), { logger: createLogger('bench-collector', { console: 'none' }) });
+    const collector = new K8sCollector(loadKubeConfig(sim.kubeconfigPath), {
+      logger: createLogger('bench-collector', { console: 'none' }),
+    });
     for (let tick = 1; tick <= opts.ticks; tick++) {
       sim.tick(1);
       const batch = await collector.collectOnce();
@@ -70,7 +72,16 @@ export async function generateScenario(opts: GenerateOptions): Promise<Generated
       endTick: startTick(f.endedAt),
       firstOomKilledTick: startTick(f.firstOomKilledAt),
     }));
-    const truth: ScenarioTruth = { scenario: opts.scenario, seed: opts.seed, ticks: opts.ticks, tickSeconds, tickOf, faults, rows, pods: pods.size };
+    const truth: ScenarioTruth = {
+      scenario: opts.scenario,
+      seed: opts.seed,
+      ticks: opts.ticks,
+      tickSeconds,
+      tickOf,
+      faults,
+      rows,
+      pods: pods.size,
+    };
     writeJsonAtomic(truthPath, truth);
     return { csvPath, truthPath, truth };
   } finally {

@@ -60,5 +60,13 @@ export async function longLivedRun(detector: string, o: LongLivedOptions): Promi
   }
   const podHours = (rows * o.tickSeconds) / 3600;
   const alerts = alertsPerDay.reduce((a, b) => a + b, 0);
-  return { detector, days: o.days, tickSeconds: o.tickSeconds, pods: podTicks.size, rows, alertsPerDay, falsePer20PodHours: podHours > 0 ? (20 * alerts) / podHours : 0 };
+  return {
+    detector,
+    days: o.days,
+    tickSeconds: o.tickSeconds,
+    pods: podTicks.size,
+    rows,
+    alertsPerDay,
+    falsePer20PodHours: podHours > 0 ? (20 * alerts) / podHours : 0,
+  };
 }

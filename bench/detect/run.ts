@@ -8,7 +8,16 @@ import { join, resolve } from 'node:path';
 import { cli, helpShown, runIfMain } from '../../lib/cli.ts';
 import { scenarioNames } from '../../sim/scenario.ts';
 import { longLivedRun, type LongLivedResult } from './long-lived.ts';
-import { combine, evaluate, median, readScores, thresholdForFullRecall, type Evaluation, type ScenarioTruth, type ScoresByPod } from './evaluate.ts';
+import {
+  combine,
+  evaluate,
+  median,
+  readScores,
+  thresholdForFullRecall,
+  type Evaluation,
+  type ScenarioTruth,
+  type ScoresByPod,
+} from './evaluate.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const AGENT = join(ROOT, 'agents/dataset-generator-agent.ts');
@@ -28,16 +37,28 @@ interface Run {
 }
 
 function parse(argv: string[]) {
-  return cli('bench:detect', argv, 'Detection benchmark on the simulated cluster: every fault scenario, the LSTM detector and the baselines side by side.')
+  return cli(
+    'bench:detect',
+    argv,
+    'Detection benchmark on the simulated cluster: every fault scenario, the LSTM detector and the baselines side by side.',
+  )
     .option('scenarios', { type: 'string', describe: 'Comma-separated scenarios (default: every scenario but demo)' })
     .option('detectors', { type: 'string', default: DEFAULT_DETECTORS.join(','), describe: 'Comma-separated detectors' })
     .option('seed', { type: 'number', default: 1 })
     .option('ticks', { type: 'number', default: 720, describe: 'Ticks per scenario (5 s each; 720 = one hour, one daily cycle)' })
     .option('threshold', { type: 'number', default: 0.7, describe: 'Alert threshold given to the agent' })
-    .option('window', { type: 'number', default: 360, describe: 'A fault counts as found when flagged within this many ticks of its start' })
+    .option('window', {
+      type: 'number',
+      default: 360,
+      describe: 'A fault counts as found when flagged within this many ticks of its start',
+    })
     .option('jobs', { type: 'number', default: 2, describe: 'Child processes at once' })
     .option('out-dir', { type: 'string', default: '.bench-out/detect', describe: 'Generated CSVs, truth and scores' })
-    .option('long-days', { type: 'number', default: 10, describe: 'Days of the long-lived healthy run (60 s ticks, a 24-hour cycle; 0 skips it)' })
+    .option('long-days', {
+      type: 'number',
+      default: 10,
+      describe: 'Days of the long-lived healthy run (60 s ticks, a 24-hour cycle; 0 skips it)',
+    })
     .option('reuse', { type: 'boolean', default: false, describe: 'Reuse generated scenario data when seed and ticks match' })
     .option('json', { type: 'string', describe: 'Also write the results as JSON to this file' })
     .parseSync();
@@ -117,15 +138,24 @@ export async function main(argv: string[]): Promise<number> {
     const scores = join(dir, `${detector}.scores.csv`);
     const t0 = Date.now();
     await runChild(AGENT, [
-      '--once', '--from-start',
-      '--input-file', join(dir, 'pod_metrics.csv'),
-      '--scores-file', scores,
-      '--insights-file', join(dir, `${detector}.insights.json`),
-      '--checkpoint-file', join(dir, `${detector}.checkpoint.json`),
-      '--detector', detector,
-      '--alert-threshold', String(args.threshold),
-      '--log-dir', join(dir, 'logs'),
-      '--log-level', 'warn',
+      '--once',
+      '--from-start',
+      '--input-file',
+      join(dir, 'pod_metrics.csv'),
+      '--scores-file',
+      scores,
+      '--insights-file',
+      join(dir, `${detector}.insights.json`),
+      '--checkpoint-file',
+      join(dir, `${detector}.checkpoint.json`),
+      '--detector',
+      detector,
+      '--alert-threshold',
+      String(args.threshold),
+      '--log-dir',
+      join(dir, 'logs'),
+      '--log-level',
+      'warn',
     ]);
     const seconds = (Date.now() - t0) / 1000;
     const truth = truths.get(scenario)!;
@@ -145,7 +175,9 @@ export async function main(argv: string[]): Promise<number> {
       const t0 = Date.now();
       const r = await longLivedRun(detector, { days: args['long-days'], tickSeconds: 60, seed: args.seed, threshold: args.threshold });
       longLived.set(detector, r);
-      log(`long-lived/${detector}: ${r.pods} healthy pods × ${r.days} days, alerts per day ${r.alertsPerDay.join(' ')} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      log(
+        `long-lived/${detector}: ${r.pods} healthy pods × ${r.days} days, alerts per day ${r.alertsPerDay.join(' ')} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+      );
     }
   }
 
@@ -156,8 +188,12 @@ export async function main(argv: string[]): Promise<number> {
     const abrupt = all.faults.filter((f) => !SLOW_KINDS.has(f.kind) && f.delay !== null).map((f) => f.delay!);
     const slow = all.faults.filter((f) => SLOW_KINDS.has(f.kind) && f.delay !== null).map((f) => f.delay!);
     const leak = all.faults.filter((f) => f.kind === 'memory_leak');
-    const fullRecallAt = thresholdForFullRecall(mine.map((r) => ({ byPod: r.byPod, truth: r.truth })), { window: args.window });
-    const atFull = fullRecallAt === null ? null : combine(mine.map((r) => evaluate(r.byPod, r.truth, { window: args.window, threshold: fullRecallAt })));
+    const fullRecallAt = thresholdForFullRecall(
+      mine.map((r) => ({ byPod: r.byPod, truth: r.truth })),
+      { window: args.window },
+    );
+    const atFull =
+      fullRecallAt === null ? null : combine(mine.map((r) => evaluate(r.byPod, r.truth, { window: args.window, threshold: fullRecallAt })));
     const seconds = mine.reduce((n, r) => n + r.seconds, 0);
     const rows = mine.reduce((n, r) => n + r.rows, 0);
     return {
@@ -166,7 +202,17 @@ export async function main(argv: string[]): Promise<number> {
       injected: all.injected,
       typeRight: all.faults.filter((f) => f.typeRight).length,
       perScenario: Object.fromEntries(
-        mine.map((r) => [r.scenario, { found: r.eval.found, injected: r.eval.injected, delays: r.eval.faults.map((f) => f.delay), types: r.eval.faults.map((f) => f.typeAtDetection), falseEpisodes: r.eval.falseEpisodes, healthyPodHours: r.eval.healthyPodHours }]),
+        mine.map((r) => [
+          r.scenario,
+          {
+            found: r.eval.found,
+            injected: r.eval.injected,
+            delays: r.eval.faults.map((f) => f.delay),
+            types: r.eval.faults.map((f) => f.typeAtDetection),
+            falseEpisodes: r.eval.falseEpisodes,
+            healthyPodHours: r.eval.healthyPodHours,
+          },
+        ]),
       ),
       abruptDelay: { median: median(abrupt), max: abrupt.length ? Math.max(...abrupt) : null },
       slowDelay: { median: median(slow), max: slow.length ? Math.max(...slow) : null },
@@ -176,7 +222,11 @@ export async function main(argv: string[]): Promise<number> {
       healthyPodHours: all.healthyPodHours,
       falsePerPodHour: all.healthyPodHours > 0 ? all.falseEpisodes / all.healthyPodHours : null,
       startupFalseAlarms: all.startupFalseAlarms,
-      fullRecall: { threshold: fullRecallAt, falseEpisodes: atFull?.falseEpisodes ?? null, falsePerPodHour: atFull && atFull.healthyPodHours > 0 ? atFull.falseEpisodes / atFull.healthyPodHours : null },
+      fullRecall: {
+        threshold: fullRecallAt,
+        falseEpisodes: atFull?.falseEpisodes ?? null,
+        falsePerPodHour: atFull && atFull.healthyPodHours > 0 ? atFull.falseEpisodes / atFull.healthyPodHours : null,
+      },
       rowsPerSecond: seconds > 0 ? rows / seconds : null,
       longLived: longLived.get(detector) ?? null,
     };
@@ -190,23 +240,77 @@ export async function main(argv: string[]): Promise<number> {
     const rs = detectors.map((d) => runs.find((r) => r.scenario === s && r.detector === d)!);
     const inj = rs[0]!.eval.injected;
     if (inj === 0) continue;
-    row(`${s}: found, delay (ticks)`, rs.map((r) => `${r.eval.found}/${r.eval.injected}, ${r.eval.faults.map((f) => fmt(f.delay)).join('/')}`), SLOW_KINDS.has(rs[0]!.eval.faults[0]!.kind) ? (s.includes('creep') ? '≤ 120' : '') : '≤ 2');
+    row(
+      `${s}: found, delay (ticks)`,
+      rs.map((r) => `${r.eval.found}/${r.eval.injected}, ${r.eval.faults.map((f) => fmt(f.delay)).join('/')}`),
+      SLOW_KINDS.has(rs[0]!.eval.faults[0]!.kind) ? (s.includes('creep') ? '≤ 120' : '') : '≤ 2',
+    );
   }
-  row('faults found / injected', summary.map((x) => `${x.found}/${x.injected}`), 'all');
-  row('anomaly_type right at detection', summary.map((x) => `${x.typeRight}/${x.found}`));
-  row('delay, abrupt faults: median / max', summary.map((x) => `${fmt(x.abruptDelay.median, 1)} / ${fmt(x.abruptDelay.max)}`), 'median ≤ 2');
-  row('delay, slow faults: median / max', summary.map((x) => `${fmt(x.slowDelay.median, 1)} / ${fmt(x.slowDelay.max)}`));
-  row('leak flagged before 1st OOMKilled', summary.map((x) => x.leakLeadBeforeOom.map((l) => fmt(l)).join('/') || '–'), '≥ 30');
-  row('false-alarm episodes (healthy)', summary.map((x) => `${x.falseEpisodes} in ${fmt(x.healthyPodHours, 1)} pod-h`));
-  row('  per 20 healthy pod-hours', summary.map((x) => fmt(x.falsePerPodHour === null ? null : x.falsePerPodHour * 20, 2)), '≤ 1');
+  row(
+    'faults found / injected',
+    summary.map((x) => `${x.found}/${x.injected}`),
+    'all',
+  );
+  row(
+    'anomaly_type right at detection',
+    summary.map((x) => `${x.typeRight}/${x.found}`),
+  );
+  row(
+    'delay, abrupt faults: median / max',
+    summary.map((x) => `${fmt(x.abruptDelay.median, 1)} / ${fmt(x.abruptDelay.max)}`),
+    'median ≤ 2',
+  );
+  row(
+    'delay, slow faults: median / max',
+    summary.map((x) => `${fmt(x.slowDelay.median, 1)} / ${fmt(x.slowDelay.max)}`),
+  );
+  row(
+    'leak flagged before 1st OOMKilled',
+    summary.map((x) => x.leakLeadBeforeOom.map((l) => fmt(l)).join('/') || '–'),
+    '≥ 30',
+  );
+  row(
+    'false-alarm episodes (healthy)',
+    summary.map((x) => `${x.falseEpisodes} in ${fmt(x.healthyPodHours, 1)} pod-h`),
+  );
+  row(
+    '  per 20 healthy pod-hours',
+    summary.map((x) => fmt(x.falsePerPodHour === null ? null : x.falsePerPodHour * 20, 2)),
+    '≤ 1',
+  );
   if (longLived.size > 0) {
-    row(`long-lived healthy pods (${args['long-days']} days): alerts`, summary.map((x) => (x.longLived ? `${x.longLived.alertsPerDay.reduce((a, b) => a + b, 0)} in ${fmt((x.longLived.rows * x.longLived.tickSeconds) / 3600, 0)} pod-h` : '–')));
-    row('  per 20 healthy pod-hours', summary.map((x) => fmt(x.longLived?.falsePer20PodHours ?? null, 2)), '≤ 1');
+    row(
+      `long-lived healthy pods (${args['long-days']} days): alerts`,
+      summary.map((x) =>
+        x.longLived
+          ? `${x.longLived.alertsPerDay.reduce((a, b) => a + b, 0)} in ${fmt((x.longLived.rows * x.longLived.tickSeconds) / 3600, 0)} pod-h`
+          : '–',
+      ),
+    );
+    row(
+      '  per 20 healthy pod-hours',
+      summary.map((x) => fmt(x.longLived?.falsePer20PodHours ?? null, 2)),
+      '≤ 1',
+    );
   }
-  row('start-up false alarms', summary.map((x) => String(x.startupFalseAlarms)), '0');
-  row('at 100% recall: threshold', summary.map((x) => fmt(x.fullRecall.threshold, 3)));
-  row('  false-alarm episodes / 20 pod-h', summary.map((x) => fmt(x.fullRecall.falsePerPodHour === null ? null : x.fullRecall.falsePerPodHour * 20, 2)), 'LSTM lowest');
-  row('agent rows/s (incl. start-up)', summary.map((x) => fmt(x.rowsPerSecond)));
+  row(
+    'start-up false alarms',
+    summary.map((x) => String(x.startupFalseAlarms)),
+    '0',
+  );
+  row(
+    'at 100% recall: threshold',
+    summary.map((x) => fmt(x.fullRecall.threshold, 3)),
+  );
+  row(
+    '  false-alarm episodes / 20 pod-h',
+    summary.map((x) => fmt(x.fullRecall.falsePerPodHour === null ? null : x.fullRecall.falsePerPodHour * 20, 2)),
+    'LSTM lowest',
+  );
+  row(
+    'agent rows/s (incl. start-up)',
+    summary.map((x) => fmt(x.rowsPerSecond)),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
   const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
   const md = [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...table.map(line)].join('\n');
@@ -221,7 +325,14 @@ export async function main(argv: string[]): Promise<number> {
   );
   if (args.json) {
     mkdirSync(resolve(args.json, '..'), { recursive: true });
-    writeFileSync(args.json, JSON.stringify({ seed: args.seed, ticks: args.ticks, threshold: args.threshold, window: args.window, scenarios, detectors: summary, table: md }, null, 2) + '\n');
+    writeFileSync(
+      args.json,
+      JSON.stringify(
+        { seed: args.seed, ticks: args.ticks, threshold: args.threshold, window: args.window, scenarios, detectors: summary, table: md },
+        null,
+        2,
+      ) + '\n',
+    );
   }
   return 0;
 }

@@ -76,7 +76,8 @@ export async function streamSeries(detector: Detector, file: NabFile, batch = 1,
       const chunk: Observation[] = [];
       for (let i = start; i < Math.min(n, start + batch); i++) chunk.push(obs(i));
       const verdicts = detector.observeBatch(chunk);
-      if (verdicts.length !== chunk.length) throw new NabDetectorError(`${detector.name}.observeBatch returned ${verdicts.length} verdicts for ${chunk.length}`);
+      if (verdicts.length !== chunk.length)
+        throw new NabDetectorError(`${detector.name}.observeBatch returned ${verdicts.length} verdicts for ${chunk.length}`);
       verdicts.forEach((v, k) => (out[start + k] = score(v, start + k)));
     }
   } else {
@@ -108,7 +109,11 @@ export async function scoreSeriesWith(name: string, file: NabFile, opts: RunOpti
   if (name === REFERENCE) return streamSeries(new WindowedGaussianReference(), file, 1);
   const base = name.endsWith(PROBABILITY_SUFFIX) ? name.slice(0, -PROBABILITY_SUFFIX.length) : name;
   if (!detectorNames().includes(base)) {
-    throw new NabDetectorError(`unknown detector "${name}" (known: ${nabDetectors().map((d) => d.name).join(', ')})`);
+    throw new NabDetectorError(
+      `unknown detector "${name}" (known: ${nabDetectors()
+        .map((d) => d.name)
+        .join(', ')})`,
+    );
   }
   const detector = await createDetector(base, { features: ['value'], threshold: opts.threshold, modelDir: opts.modelDir });
   return streamSeries(detector, file, opts.batch, base !== name ? 'probability' : (opts.score ?? 'auto'));

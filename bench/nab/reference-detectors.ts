@@ -136,7 +136,7 @@ export function pairwiseSum(a: ArrayLike<number>, start = 0, n = a.length): numb
     for (; i < n - (n % 8); i += 8) {
       for (let k = 0; k < 8; k++) r[k]! += a[start + i + k]!;
     }
-    let res = (r[0]! + r[1]! + (r[2]! + r[3]!)) + (r[4]! + r[5]! + (r[6]! + r[7]!));
+    let res = r[0]! + r[1]! + (r[2]! + r[3]!) + (r[4]! + r[5]! + (r[6]! + r[7]!));
     for (; i < n; i++) res += a[start + i]!;
     return res;
   }

@@ -8,7 +8,17 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
 import { writeJsonAtomic } from '../../lib/atomic-file.ts';
-import { defaultNabDir, falsePositiveEpisodes, loadCorpus, PROFILE_NAMES, scoreAtThreshold, scoreDetector, type NabCorpus, type ProfileName, type ProfileResult } from './scorer.ts';
+import {
+  defaultNabDir,
+  falsePositiveEpisodes,
+  loadCorpus,
+  PROFILE_NAMES,
+  scoreAtThreshold,
+  scoreDetector,
+  type NabCorpus,
+  type ProfileName,
+  type ProfileResult,
+} from './scorer.ts';
 import { checkStreaming, nabDetectors, PROBABILITY_SUFFIX, PUBLISHED, scoreSeriesWith, type RunOptions } from './detectors.ts';
 import type { WorkerReply, WorkerRequest } from './worker.ts';
 
@@ -115,8 +125,13 @@ export function formatTable(runs: DetectorRun[], published: Record<string, Recor
   const windows = corpus.files.reduce((n, f) => n + f.windows.length, 0);
   const head =
     'Detector'.padEnd(30) +
-    'standard'.padStart(9) + 'low_FP'.padStart(8) + 'low_FN'.padStart(8) + '  │' +
-    TABLE_CATEGORIES.map((c) => c.replace(/^real/, '').padStart(15)).join('') + '  │' + 'time'.padStart(8);
+    'standard'.padStart(9) +
+    'low_FP'.padStart(8) +
+    'low_FN'.padStart(8) +
+    '  │' +
+    TABLE_CATEGORIES.map((c) => c.replace(/^real/, '').padStart(15)).join('') +
+    '  │' +
+    'time'.padStart(8);
   const line = '─'.repeat(head.length);
   const out = [
     `NAB corpus: ${corpus.files.length} files, ${windows} windows. Normalised scores (null detector = 0, perfect = 100);`,
@@ -130,8 +145,12 @@ export function formatTable(runs: DetectorRun[], published: Record<string, Recor
     const std = p('standard');
     out.push(
       r.name.padEnd(30) +
-        fmt(std?.normalized, 9) + fmt(p('reward_low_FP_rate')?.normalized, 8) + fmt(p('reward_low_FN_rate')?.normalized, 8) + '  │' +
-        TABLE_CATEGORIES.map((c) => fmt(std?.byCategory[c]?.normalized, 15)).join('') + '  │' +
+        fmt(std?.normalized, 9) +
+        fmt(p('reward_low_FP_rate')?.normalized, 8) +
+        fmt(p('reward_low_FN_rate')?.normalized, 8) +
+        '  │' +
+        TABLE_CATEGORIES.map((c) => fmt(std?.byCategory[c]?.normalized, 15)).join('') +
+        '  │' +
         `${r.seconds.toFixed(0)}s`.padStart(8),
     );
   }
@@ -140,8 +159,13 @@ export function formatTable(runs: DetectorRun[], published: Record<string, Recor
     const s = published[key];
     if (!s) continue;
     out.push(
-      `  ${label}`.padEnd(30) + fmt(s.standard, 9) + fmt(s.reward_low_FP_rate, 8) + fmt(s.reward_low_FN_rate, 8) + '  │' +
-        TABLE_CATEGORIES.map(() => fmt(undefined, 15)).join('') + '  │',
+      `  ${label}`.padEnd(30) +
+        fmt(s.standard, 9) +
+        fmt(s.reward_low_FP_rate, 8) +
+        fmt(s.reward_low_FN_rate, 8) +
+        '  │' +
+        TABLE_CATEGORIES.map(() => fmt(undefined, 15)).join('') +
+        '  │',
     );
   }
   out.push(line);
@@ -228,38 +252,84 @@ export async function main(argv: string[]): Promise<number> {
     'Numenta Anomaly Benchmark: streams every NAB series through each detector (one row at a time, labels\n' +
       'never shown, one parameter set for the corpus), sweeps one threshold per profile as NAB does, and\n' +
       'prints the scores next to the published scoreboard.\n' +
-      `Detectors: ${known.filter((d) => !d.name.endsWith(PROBABILITY_SUFFIX)).map((d) => `${d.name} (${d.kind})`).join(', ')};\n` +
+      `Detectors: ${known
+        .filter((d) => !d.name.endsWith(PROBABILITY_SUFFIX))
+        .map((d) => `${d.name} (${d.kind})`)
+        .join(', ')};\n` +
       `each project detector also as NAME${PROBABILITY_SUFFIX}, scoring Verdict.probability instead of its onset score\n` +
       '(in "all", that row is shown only when the two differ).',
   )
     .option('detector', { type: 'string', array: true, default: ['all'], describe: 'Detector to run (repeatable); "all" runs every one' })
-    .option('nab-dir', { type: 'string', default: defaultNabDir(), describe: 'NAB corpus directory (data/, labels/, config/, results/); default NAB_DIR, else the vendored bench/nab/corpus' })
-    .option('results-dir', { type: 'string', describe: 'Write per-row scores in NAB\'s layout: DIR/<detector>/<category>/<detector>_<file>.csv' })
+    .option('nab-dir', {
+      type: 'string',
+      default: defaultNabDir(),
+      describe: 'NAB corpus directory (data/, labels/, config/, results/); default NAB_DIR, else the vendored bench/nab/corpus',
+    })
+    .option('results-dir', {
+      type: 'string',
+      describe: "Write per-row scores in NAB's layout: DIR/<detector>/<category>/<detector>_<file>.csv",
+    })
     .option('json', { type: 'string', describe: 'Write the scores as JSON to this file' })
-    .option('jobs', { type: 'number', default: Math.min(2, availableParallelism()), describe: 'Files scored in parallel (child processes)' })
-    .option('batch', { type: 'number', default: 256, describe: 'Rows per observeBatch() call when a detector has it (1 = observe() per row)' })
-    .option('alert-threshold', { type: 'number', default: 0.7, describe: 'Alert threshold given to project detectors, as the agent\'s --alert-threshold (default: the agent\'s). It shapes their state (a baseline learns slowly while an alert is open); the sweep then thresholds the scores themselves' })
-    .option('score', { choices: ['auto', 'probability', 'alerts'] as const, default: 'auto' as const, describe: 'Verdict field scored: auto = the alert score (onset) when the detector reports it, else probability; alerts = 1 where the agent would open an alert at --alert-threshold' })
+    .option('jobs', {
+      type: 'number',
+      default: Math.min(2, availableParallelism()),
+      describe: 'Files scored in parallel (child processes)',
+    })
+    .option('batch', {
+      type: 'number',
+      default: 256,
+      describe: 'Rows per observeBatch() call when a detector has it (1 = observe() per row)',
+    })
+    .option('alert-threshold', {
+      type: 'number',
+      default: 0.7,
+      describe:
+        "Alert threshold given to project detectors, as the agent's --alert-threshold (default: the agent's). It shapes their state (a baseline learns slowly while an alert is open); the sweep then thresholds the scores themselves",
+    })
+    .option('score', {
+      choices: ['auto', 'probability', 'alerts'] as const,
+      default: 'auto' as const,
+      describe:
+        'Verdict field scored: auto = the alert score (onset) when the detector reports it, else probability; alerts = 1 where the agent would open an alert at --alert-threshold',
+    })
     .option('model-dir', { type: 'string', describe: 'Model artifact directory for the LSTM detector' })
     .option('detail', { type: 'number', default: 8, describe: 'Per project detector, list the N files losing most points (0 = none)' })
-    .option('detail-threshold', { type: 'number', describe: 'Also show that breakdown at this fixed threshold (e.g. the product\'s alert threshold)' })
+    .option('detail-threshold', {
+      type: 'number',
+      describe: "Also show that breakdown at this fixed threshold (e.g. the product's alert threshold)",
+    })
     .parseAsync();
   if (helpShown(argv)) return 0;
 
-  const requested = args.detector.flatMap((d) => d.split(',')).map((d) => d.trim()).filter(Boolean);
+  const requested = args.detector
+    .flatMap((d) => d.split(','))
+    .map((d) => d.trim())
+    .filter(Boolean);
   const names = requested.includes('all') ? known.map((d) => d.name) : [...new Set(requested)];
   for (const n of names) {
-    if (!known.some((d) => d.name === n)) throw new UsageError(`unknown detector "${n}" (known: ${known.map((d) => d.name).join(', ')}, all)`);
+    if (!known.some((d) => d.name === n))
+      throw new UsageError(`unknown detector "${n}" (known: ${known.map((d) => d.name).join(', ')}, all)`);
   }
   if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new UsageError('--jobs must be a positive integer');
   if (!Number.isInteger(args.batch) || args.batch < 1) throw new UsageError('--batch must be a positive integer');
   const nabRoot = resolve(args['nab-dir']);
   if (!existsSync(join(nabRoot, 'labels', 'combined_windows.json'))) {
-    throw new UsageError(`no NAB corpus at ${nabRoot} (the vendored corpus is bench/nab/corpus; --nab-dir or NAB_DIR select another checkout of github.com/numenta/NAB)`);
+    throw new UsageError(
+      `no NAB corpus at ${nabRoot} (the vendored corpus is bench/nab/corpus; --nab-dir or NAB_DIR select another checkout of github.com/numenta/NAB)`,
+    );
   }
   const corpus = loadCorpus(nabRoot);
-  const published = JSON.parse(readFileSync(join(nabRoot, 'results', 'final_results.json'), 'utf8')) as Record<string, Record<string, number>>;
-  const options: RunOptions = { nabRoot, batch: args.batch, threshold: args['alert-threshold'], modelDir: args['model-dir'], score: args.score };
+  const published = JSON.parse(readFileSync(join(nabRoot, 'results', 'final_results.json'), 'utf8')) as Record<
+    string,
+    Record<string, number>
+  >;
+  const options: RunOptions = {
+    nabRoot,
+    batch: args.batch,
+    threshold: args['alert-threshold'],
+    modelDir: args['model-dir'],
+    score: args.score,
+  };
   const totalRows = corpus.files.reduce((n, f) => n + f.values.length, 0);
   const log = (msg: string) => process.stderr.write(`${msg}\n`);
   log(`NAB: ${corpus.files.length} files, ${totalRows} rows; detectors: ${names.join(', ')}; ${args.jobs} job(s)`);
@@ -323,7 +393,9 @@ export async function main(argv: string[]): Promise<number> {
   const wall = (performance.now() - runStart) / 1000;
 
   process.stdout.write(`\n${formatTable(runs, published, corpus)}\n`);
-  process.stdout.write(`Wall time ${wall.toFixed(0)}s with ${args.jobs} job(s); a detector's time is until its last file finished (runs overlap).\n`);
+  process.stdout.write(
+    `Wall time ${wall.toFixed(0)}s with ${args.jobs} job(s); a detector's time is until its last file finished (runs overlap).\n`,
+  );
   for (const r of runs.filter((x) => kinds.get(x.name) === 'project' && args.detail > 0)) {
     process.stdout.write(`\n${formatDetail(r, corpus, args.detail, scores.get(r.name))}\n`);
     const at = args['detail-threshold'];

@@ -86,7 +86,11 @@ function columnIndex(header: string[], name: string, path: string): number {
 }
 
 /** Converts label windows (timestamp pairs) to row ranges; every limit must be a timestamp of the file. */
-export function windowsToRows(name: string, times: Float64Array, limits: ReadonlyArray<readonly [string, string]>): Array<[number, number]> {
+export function windowsToRows(
+  name: string,
+  times: Float64Array,
+  limits: ReadonlyArray<readonly [string, string]>,
+): Array<[number, number]> {
   const index = new Map<number, number>();
   times.forEach((t, i) => {
     if (!index.has(t)) index.set(t, i);
@@ -136,7 +140,9 @@ export function loadCorpus(root: string): NabCorpus {
   for (const category of readdirSync(dataDir).sort()) {
     let names: string[];
     try {
-      names = readdirSync(join(dataDir, category)).filter((f) => f.endsWith('.csv')).sort();
+      names = readdirSync(join(dataDir, category))
+        .filter((f) => f.endsWith('.csv'))
+        .sort();
     } catch {
       continue; // not a directory
     }
@@ -262,7 +268,11 @@ export function scoreFile(file: NabFile, scores: ArrayLike<number>, threshold: n
   const n = file.times.length;
   if (scores.length !== n) throw new NabDataError(`${file.name}: ${scores.length} scores for ${n} rows`);
   const best = file.windows.map(() => -cm.fnWeight);
-  let tp = 0, tn = 0, fp = 0, fn = 0, fpScore = 0;
+  let tp = 0,
+    tn = 0,
+    fp = 0,
+    fn = 0,
+    fpScore = 0;
   for (let i = 0; i < n; i++) {
     const w = rw.window[i]!;
     if (w === PROBATIONARY) continue;
@@ -312,7 +322,11 @@ export interface SweepInput {
 }
 
 /** Gathers the scorable rows of several files and sorts them once (stable, as Python's sorted is). */
-export function prepareSweep(files: readonly NabFile[], scores: ReadonlyArray<ArrayLike<number>>, weights?: readonly RowWeights[]): SweepInput {
+export function prepareSweep(
+  files: readonly NabFile[],
+  scores: ReadonlyArray<ArrayLike<number>>,
+  weights?: readonly RowWeights[],
+): SweepInput {
   let total = 0;
   const rws = files.map((f, k) => weights?.[k] ?? rowWeights(f));
   rws.forEach((rw) => {
@@ -365,7 +379,10 @@ export function prepareSweep(files: readonly NabFile[], scores: ReadonlyArray<Ar
 export function sweepScores(input: SweepInput, cm: CostMatrix): SweepResult[] {
   const best = new Float64Array(input.windowCount).fill(-cm.fnWeight);
   let windowSum = 0;
-  let tn = 0, fn = 0, tp = 0, fp = 0;
+  let tn = 0,
+    fn = 0,
+    tp = 0,
+    fp = 0;
   for (let w = 0; w < input.windowCount; w++) if (input.scoredWindow[w]) windowSum -= cm.fnWeight;
   for (let i = 0; i < input.score.length; i++) {
     if (input.window[i]! >= 0) fn++;
@@ -432,7 +449,11 @@ export interface ProfileResult {
 }
 
 /** Sweeps one threshold per profile over the corpus and scores every file at it. */
-export function scoreDetector(corpus: NabCorpus, scores: ReadonlyArray<ArrayLike<number>>, profiles: readonly ProfileName[] = PROFILE_NAMES): ProfileResult[] {
+export function scoreDetector(
+  corpus: NabCorpus,
+  scores: ReadonlyArray<ArrayLike<number>>,
+  profiles: readonly ProfileName[] = PROFILE_NAMES,
+): ProfileResult[] {
   const weights = corpus.files.map((f) => rowWeights(f));
   const input = prepareSweep(corpus.files, scores, weights);
   return profiles.map((profile) => {
@@ -443,7 +464,13 @@ export function scoreDetector(corpus: NabCorpus, scores: ReadonlyArray<ArrayLike
 }
 
 /** Scores every file at a given threshold and totals per category. */
-export function scoreAtThreshold(corpus: NabCorpus, scores: ReadonlyArray<ArrayLike<number>>, profile: ProfileName, threshold: number, weights?: readonly RowWeights[]): ProfileResult {
+export function scoreAtThreshold(
+  corpus: NabCorpus,
+  scores: ReadonlyArray<ArrayLike<number>>,
+  profile: ProfileName,
+  threshold: number,
+  weights?: readonly RowWeights[],
+): ProfileResult {
   const cm = corpus.profiles[profile];
   const files = corpus.files.map((f, k) => scoreFile(f, scores[k]!, threshold, cm, weights?.[k]));
   const byCategory: ProfileResult['byCategory'] = {};
@@ -466,7 +493,12 @@ export function scoreAtThreshold(corpus: NabCorpus, scores: ReadonlyArray<ArrayL
  * Alarm episodes outside windows at a threshold: runs of consecutive false-positive rows. Many rows per
  * episode means an alarm storm (repeated alarms for one event); many episodes means scattered alarms.
  */
-export function falsePositiveEpisodes(file: NabFile, scores: ArrayLike<number>, threshold: number, rw = rowWeights(file)): { rows: number; episodes: number } {
+export function falsePositiveEpisodes(
+  file: NabFile,
+  scores: ArrayLike<number>,
+  threshold: number,
+  rw = rowWeights(file),
+): { rows: number; episodes: number } {
   let rows = 0;
   let episodes = 0;
   let prev = false;

@@ -42,7 +42,8 @@ export function empiricalCalibration(s: Float64Array, warm = 150): Float64Array 
   const past: number[] = []; // sorted
   for (let i = 0; i < s.length; i++) {
     const v = toS(s[i]!);
-    let lo = 0, hi = past.length;
+    let lo = 0,
+      hi = past.length;
     while (lo < hi) {
       const m = (lo + hi) >> 1;
       if (past[m]! < v) lo = m + 1;
@@ -68,7 +69,8 @@ export function htmLikelihood(s: Float64Array, short = 10, long = 8640, clip = 2
     const n = means.length - lo;
     if (n < 100) out[i] = 0.5;
     else {
-      let m = 0, v = 0;
+      let m = 0,
+        v = 0;
       for (let k = lo; k < means.length; k++) m += means[k]!;
       m /= n;
       for (let k = lo; k < means.length; k++) v += (means[k]! - m) ** 2;
@@ -84,7 +86,8 @@ export function htmLikelihood(s: Float64Array, short = 10, long = 8640, clip = 2
 /** Range novelty (HTM's "spatial anomaly"): a value beyond the series' min/max so far by > tol·range scores 1. */
 export function rangeNovelty(file: NabFile, base: Float64Array, tol = 0.05, warm = 100): Float64Array {
   const out = Float64Array.from(base);
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   file.values.forEach((v, i) => {
     const range = hi - lo;
     if (i >= warm && range > 0 && (v > hi + tol * range || v < lo - tol * range)) out[i] = 1;
@@ -95,9 +98,17 @@ export function rangeNovelty(file: NabFile, base: Float64Array, tol = 0.05, warm
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const args = await cli('bench-nab-whatif', argv, 'NAB analysis: re-scores a detector after causal post-processing variants (not detectors).')
+  const args = await cli(
+    'bench-nab-whatif',
+    argv,
+    'NAB analysis: re-scores a detector after causal post-processing variants (not detectors).',
+  )
     .option('detector', { type: 'string', default: 'lstm', describe: 'Detector to analyse' })
-    .option('nab-dir', { type: 'string', default: defaultNabDir(), describe: 'NAB corpus directory (default NAB_DIR, else the vendored bench/nab/corpus)' })
+    .option('nab-dir', {
+      type: 'string',
+      default: defaultNabDir(),
+      describe: 'NAB corpus directory (default NAB_DIR, else the vendored bench/nab/corpus)',
+    })
     .parseAsync();
   if (helpShown(argv)) return 0;
   if (!nabDetectors().some((d) => d.name === args.detector)) throw new UsageError(`unknown detector "${args.detector}"`);

@@ -9,7 +9,19 @@
 //     appends rows at --rate rows/s in 10 ms batches with their append time known and reads the scores
 //     file as it grows: latency = time a row's score line is seen − time its batch was appended.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
@@ -61,13 +73,24 @@ export interface PerfResult {
 
 export interface PerfReport {
   machine: { cpus: number; model: string; node: string; pinned: boolean };
-  reference: { backend: string; window: number; per_call_windows_per_second: number; batched_windows_per_second: number; batch: number; steps_per_row: number } | null;
+  reference: {
+    backend: string;
+    window: number;
+    per_call_windows_per_second: number;
+    batched_windows_per_second: number;
+    batch: number;
+    steps_per_row: number;
+  } | null;
   results: PerfResult[];
   collector: Array<{ pods: number; median_ms: number; cpu_ms_median: number; requests_per_tick: number }>;
 }
 
 function parse(argv: string[]) {
-  return cli('bench:perf', argv, 'Throughput, append-to-score latency and memory of one dataset-generator agent for N pods, with the TensorFlow.js per-window reference and the collector tick time.')
+  return cli(
+    'bench:perf',
+    argv,
+    'Throughput, append-to-score latency and memory of one dataset-generator agent for N pods, with the TensorFlow.js per-window reference and the collector tick time.',
+  )
     .option('pods', { type: 'string', default: '1000,10000,50000,150000', describe: 'Comma-separated pod counts' })
     .option('rows', { type: 'number', default: 300000, describe: 'Rows per throughput run (at least --min-ticks ticks of every pod)' })
     .option('min-ticks', { type: 'number', default: 3, describe: 'Fewest ticks per pod in a throughput run' })
@@ -77,7 +100,11 @@ function parse(argv: string[]) {
     .option('collector-pods', { type: 'string', default: '1000,10000', describe: 'Pod counts for the collector tick (empty skips it)' })
     .option('collector-ticks', { type: 'number', default: 3 })
     .option('pin', { type: 'boolean', default: true, describe: 'Pin the agent to --cpu and the bench to another core (needs taskset)' })
-    .option('cpu', { type: 'number', default: 0, describe: 'Core the agent is pinned to (taskset); the bench itself runs on the other one' })
+    .option('cpu', {
+      type: 'number',
+      default: 0,
+      describe: 'Core the agent is pinned to (taskset); the bench itself runs on the other one',
+    })
     .option('rss-limit-mb', { type: 'number', default: 6000, describe: 'Kill (and report) an agent whose resident set exceeds this' })
     .option('out-dir', { type: 'string', default: '.bench-out/perf', describe: 'Generated CSVs and agent outputs' })
     .option('json', { type: 'string', describe: 'Write the results as JSON to this file' })
@@ -287,7 +314,22 @@ async function throughputRun(csv: string, dir: string, cpu: number | null) {
   const f = agentFiles(dir);
   const t0 = performance.now();
   const child = spawnAgent(
-    ['--once', '--from-start', '--input-file', csv, '--insights-file', f.insights, '--scores-file', f.scores, '--checkpoint-file', f.checkpoint, '--log-dir', f.logs, '--log-level', 'warn'],
+    [
+      '--once',
+      '--from-start',
+      '--input-file',
+      csv,
+      '--insights-file',
+      f.insights,
+      '--scores-file',
+      f.scores,
+      '--checkpoint-file',
+      f.checkpoint,
+      '--log-dir',
+      f.logs,
+      '--log-level',
+      'warn',
+    ],
     cpu,
   );
   await waitExit(child, collect(child));
@@ -338,7 +380,10 @@ async function latencyRun(
 
   let learned!: () => void;
   const ready = new Promise<void>((res) => (learned = res));
-  const child = spawnAgent(['--input-file', csv, '--insights-file', f.insights, '--scores-file', f.scores, '--checkpoint-file', f.checkpoint, '--log-dir', f.logs], cpu);
+  const child = spawnAgent(
+    ['--input-file', csv, '--insights-file', f.insights, '--scores-file', f.scores, '--checkpoint-file', f.checkpoint, '--log-dir', f.logs],
+    cpu,
+  );
   const tail = collect(child, (line) => {
     if (/learned from \d+ existing rows/.test(line)) learned();
   });
@@ -435,7 +480,14 @@ async function tfjsReference(seconds: number) {
   const BATCH = 256;
   const batched = rate(BATCH);
   model.dispose();
-  return { backend, window, per_call_windows_per_second: round(perCall), batched_windows_per_second: round(batched), batch: BATCH, steps_per_row: STEPS_PER_ROW };
+  return {
+    backend,
+    window,
+    per_call_windows_per_second: round(perCall),
+    batched_windows_per_second: round(batched),
+    batch: BATCH,
+    steps_per_row: STEPS_PER_ROW,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -472,7 +524,9 @@ export async function main(argv: string[]): Promise<number> {
   if (args['reference-seconds'] > 0) {
     progress('TensorFlow.js reference (per-window predict, one window per call and batched)');
     report.reference = await tfjsReference(args['reference-seconds']);
-    progress(`  ${report.reference.backend}: ${report.reference.per_call_windows_per_second} windows/s per call, ${report.reference.batched_windows_per_second} windows/s in batches of ${report.reference.batch}`);
+    progress(
+      `  ${report.reference.backend}: ${report.reference.per_call_windows_per_second} windows/s per call, ${report.reference.batched_windows_per_second} windows/s in batches of ${report.reference.batch}`,
+    );
   }
   const refRowsPerSecond = report.reference ? report.reference.per_call_windows_per_second / STEPS_PER_ROW : NaN;
 
@@ -482,13 +536,17 @@ export async function main(argv: string[]): Promise<number> {
     progress(`N=${n}: generating ${ticks} ticks (${n * ticks} rows)`);
     const tg = performance.now();
     const rows = generateCsv(csv, makePods(n), ticks);
-    progress(`N=${n}: generated in ${((performance.now() - tg) / 1000).toFixed(1)} s; throughput run (agent --once --from-start${pinned ? `, pinned to cpu ${args.cpu}` : ''})`);
+    progress(
+      `N=${n}: generated in ${((performance.now() - tg) / 1000).toFixed(1)} s; throughput run (agent --once --from-start${pinned ? `, pinned to cpu ${args.cpu}` : ''})`,
+    );
     const r = failedResult(n, rows, report.reference?.per_call_windows_per_second ?? NaN, args.rate);
     try {
       const tp = await throughputRun(csv, join(outDir, `run-${n}`), cpu);
       const p = tp.perf;
       const rps = p.rows_scored / ((p.parse_ms + p.score_ms) / 1000);
-      progress(`N=${n}: ${Math.round(rps)} rows/s (parse ${Math.round(p.parse_ms)} ms, score ${Math.round(p.score_ms)} ms), insights write ${Math.round(p.insights_write_last_ms)} ms, peak RSS ${p.max_rss_mb} MB`);
+      progress(
+        `N=${n}: ${Math.round(rps)} rows/s (parse ${Math.round(p.parse_ms)} ms, score ${Math.round(p.score_ms)} ms), insights write ${Math.round(p.insights_write_last_ms)} ms, peak RSS ${p.max_rss_mb} MB`,
+      );
       Object.assign(r, {
         rows_per_second: round(rps, 0),
         parse_rows_per_second: round(p.rows_scored / (p.parse_ms / 1000), 0),
@@ -525,7 +583,9 @@ export async function main(argv: string[]): Promise<number> {
           r.follow_peak_rss_mb = lat.perf.max_rss_mb;
         }
         if (lat.exitError) r.error = `${r.error ? r.error + '; ' : ''}latency run (figures kept): ${lat.exitError}`;
-        progress(`N=${n}: append→score p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms over ${r.latency_rows} of ${lat.rows} rows; longest scoring stall by a periodic write ${r.follow_stall_max_ms} ms, by GC ${r.follow_gc_pause_max_ms} ms; checkpoint ${r.follow_checkpoint_thread_ms} ms on the thread, ${r.follow_checkpoint_wall_ms} ms to disk`);
+        progress(
+          `N=${n}: append→score p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms over ${r.latency_rows} of ${lat.rows} rows; longest scoring stall by a periodic write ${r.follow_stall_max_ms} ms, by GC ${r.follow_gc_pause_max_ms} ms; checkpoint ${r.follow_checkpoint_thread_ms} ms on the thread, ${r.follow_checkpoint_wall_ms} ms to disk`,
+        );
       } catch (err) {
         r.error = `${r.error ? r.error + '; ' : ''}latency run: ${(err as Error).message}`;
         progress(`N=${n}: latency run FAILED: ${(err as Error).message}`);
@@ -543,7 +603,12 @@ export async function main(argv: string[]): Promise<number> {
     for (const n of collectorPods) {
       progress(`collector tick at ${n} pods (${args['collector-ticks']} ticks)`);
       const c = await benchCollectorTick(n, { ticks: args['collector-ticks'] });
-      report.collector.push({ pods: n, median_ms: round(c.median_ms), cpu_ms_median: round(c.cpu_ms_median), requests_per_tick: c.requests_per_tick });
+      report.collector.push({
+        pods: n,
+        median_ms: round(c.median_ms),
+        cpu_ms_median: round(c.cpu_ms_median),
+        requests_per_tick: c.requests_per_tick,
+      });
       progress(`  median ${round(c.median_ms)} ms (cpu ${round(c.cpu_ms_median)} ms), ${c.requests_per_tick} requests/tick`);
     }
   }
@@ -584,13 +649,17 @@ function failedResult(pods: number, rows: number, reference: number, rate: numbe
 
 function printTable(r: PerfReport): void {
   const out: string[] = [];
-  out.push(`machine: ${r.machine.cpus} × ${r.machine.model}, node ${r.machine.node}, agent ${r.machine.pinned ? 'pinned to one core' : 'not pinned'}`);
+  out.push(
+    `machine: ${r.machine.cpus} × ${r.machine.model}, node ${r.machine.node}, agent ${r.machine.pinned ? 'pinned to one core' : 'not pinned'}`,
+  );
   if (r.reference) {
     out.push(
       `TensorFlow.js (${r.reference.backend}) reference, window ${r.reference.window}: ${r.reference.per_call_windows_per_second} windows/s one per call, ${r.reference.batched_windows_per_second} windows/s batched ×${r.reference.batch} (a row needs ${r.reference.steps_per_row} windows)`,
     );
   }
-  out.push('pods     rows/s  parse r/s  score r/s  p50 ms  p99 ms  insights ms  insights MB  RSS MB  B/pod  ×tfjs  stall ms  gc ms  cp thread ms  cp disk ms');
+  out.push(
+    'pods     rows/s  parse r/s  score r/s  p50 ms  p99 ms  insights ms  insights MB  RSS MB  B/pod  ×tfjs  stall ms  gc ms  cp thread ms  cp disk ms',
+  );
   for (const x of r.results) {
     out.push(
       [
@@ -613,7 +682,8 @@ function printTable(r: PerfReport): void {
     );
   }
   for (const x of r.results) if (x.error) out.push(`N=${x.pods}: ${x.error}`);
-  for (const c of r.collector) out.push(`collector ${c.pods} pods: median tick ${c.median_ms} ms (cpu ${c.cpu_ms_median} ms), ${c.requests_per_tick} requests/tick`);
+  for (const c of r.collector)
+    out.push(`collector ${c.pods} pods: median tick ${c.median_ms} ms (cpu ${c.cpu_ms_median} ms), ${c.requests_per_tick} requests/tick`);
   process.stdout.write(out.join('\n') + '\n');
 }
 

@@ -32,7 +32,9 @@ async function collectHealthy(csv: string, log: (m: string) => void): Promise<st
   });
   const writer = MetricsCsvWriter.open(csv);
   try {
-    const collector = new K8sCollector(loadKubeConfig(sim.kubeconfigPath), { logger: createLogger('train-default-collector', { console: 'none' }) });
+    const collector = new K8sCollector(loadKubeConfig(sim.kubeconfigPath), {
+      logger: createLogger('train-default-collector', { console: 'none' }),
+    });
     for (let tick = 1; tick <= TICKS; tick++) {
       sim.tick(1);
       writer.append(await collector.collectOnce());

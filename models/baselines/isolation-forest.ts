@@ -91,7 +91,13 @@ export class IsolationForestDetector implements Detector {
     }
     const s = this.score(this.row);
     const p = toProbability(s, m.alertAt);
-    return this.since.verdict(obs.key, obs.time, p, this.threshold, topContributors(this.features, obs.values, this.expected, this.deviation));
+    return this.since.verdict(
+      obs.key,
+      obs.time,
+      p,
+      this.threshold,
+      topContributors(this.features, obs.values, this.expected, this.deviation),
+    );
   }
 
   forget(key: string): void {
@@ -99,7 +105,11 @@ export class IsolationForestDetector implements Detector {
   }
 
   snapshot(): unknown {
-    return { training: this.model ? [] : this.training.map((r) => r.map((v) => (Number.isFinite(v) ? v : null))), model: this.model, since: this.since.snapshot() };
+    return {
+      training: this.model ? [] : this.training.map((r) => r.map((v) => (Number.isFinite(v) ? v : null))),
+      model: this.model,
+      since: this.since.snapshot(),
+    };
   }
 
   restore(state: unknown): void {
@@ -115,7 +125,10 @@ export class IsolationForestDetector implements Detector {
     const median: number[] = [];
     const scale: number[] = [];
     for (let i = 0; i < f; i++) {
-      const col = data.map((r) => r[i]!).filter(Number.isFinite).sort((a, b) => a - b);
+      const col = data
+        .map((r) => r[i]!)
+        .filter(Number.isFinite)
+        .sort((a, b) => a - b);
       const med = col.length ? col[col.length >> 1]! : 0;
       const dev = col.map((v) => Math.abs(v - med)).sort((a, b) => a - b);
       median.push(med);

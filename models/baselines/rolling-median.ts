@@ -57,7 +57,12 @@ export class RollingMedianDetector implements Detector {
     const w = this.window;
     let s = this.series.get(obs.key);
     if (!s) {
-      s = { values: new Array<number>(f * w).fill(NaN), counts: new Array<number>(f).fill(0), heads: new Array<number>(f).fill(0), recent: [] };
+      s = {
+        values: new Array<number>(f * w).fill(NaN),
+        counts: new Array<number>(f).fill(0),
+        heads: new Array<number>(f).fill(0),
+        recent: [],
+      };
       this.series.set(obs.key, s);
     }
     let raw = 0;
@@ -96,7 +101,13 @@ export class RollingMedianDetector implements Detector {
     s.recent.push(toProbability(raw, this.alertAt));
     if (s.recent.length > this.confirm) s.recent.shift();
     const p = s.recent.length < this.confirm ? 0 : Math.min(...s.recent);
-    return this.since.verdict(obs.key, obs.time, p, this.threshold, topContributors(this.features, obs.values, this.expected, this.deviation));
+    return this.since.verdict(
+      obs.key,
+      obs.time,
+      p,
+      this.threshold,
+      topContributors(this.features, obs.values, this.expected, this.deviation),
+    );
   }
 
   forget(key: string): void {

@@ -73,7 +73,13 @@ export class ZScoreDetector implements Detector {
     }
     s.n++;
     const p = toProbability(raw, this.alertAt);
-    return this.since.verdict(obs.key, obs.time, p, this.threshold, topContributors(this.features, obs.values, this.expected, this.deviation));
+    return this.since.verdict(
+      obs.key,
+      obs.time,
+      p,
+      this.threshold,
+      topContributors(this.features, obs.values, this.expected, this.deviation),
+    );
   }
 
   forget(key: string): void {

@@ -27,14 +27,7 @@ function sigmoid(x: number): number {
  * Advances one step: reads x, updates h and c (length u, at offset `off` in `h`/`c`) in place, and
  * returns the prediction of the next input. `gates` is scratch space of length 4u.
  */
-export function lstmStep(
-  w: LstmWeights,
-  x: number,
-  h: Float32Array,
-  c: Float32Array,
-  off: number,
-  gates: Float64Array,
-): number {
+export function lstmStep(w: LstmWeights, x: number, h: Float32Array, c: Float32Array, off: number, gates: Float64Array): number {
   const u = w.units;
   const u4 = 4 * u;
   const k = w.kernel;

@@ -144,7 +144,9 @@ const Z_CLIP = 50;
  */
 export function normaliseSeries(xs: ArrayLike<number>, spec: FeatureSpec, params: DetectorParams = DEFAULT_PARAMS): Float64Array {
   const out = new Float64Array(xs.length);
-  let m = 0, s = 1, slow = 1;
+  let m = 0,
+    s = 1,
+    slow = 1;
   for (let n = 0; n < xs.length; n++) {
     const x = xs[n]!;
     if (n === 0) {
@@ -170,17 +172,46 @@ export function normaliseSeries(xs: ArrayLike<number>, spec: FeatureSpec, params
   return out;
 }
 // per-channel slots in SeriesState.f
-const N = 0, M = 1, S = 2, ZP = 3, EP = 4, PRED = 5, MUE = 6, VARE = 7, MUL = 8, VARL = 9, SC = 10, DEV = 11, RE = 12, RL = 13, SLOW = 14, LO = 15, HI = 16;
+const N = 0,
+  M = 1,
+  S = 2,
+  ZP = 3,
+  EP = 4,
+  PRED = 5,
+  MUE = 6,
+  VARE = 7,
+  MUL = 8,
+  VARL = 9,
+  SC = 10,
+  DEV = 11,
+  RE = 12,
+  RL = 13,
+  SLOW = 14,
+  LO = 15,
+  HI = 16;
 const CH = 17;
 /** Slots per channel, and per series, in snapshots of older layouts (migrated on restore). */
 const CH_V1 = 15;
 const PER_SERIES_V1 = 22;
 // per-series slots (after the channels)
-const T_N = 0, T_LAST = 1, T_ANOM = 2, T_SINCE = 3, T_BELOW = 4, T_NOTREADY = 5, T_RESTART_AGE = 6;
+const T_N = 0,
+  T_LAST = 1,
+  T_ANOM = 2,
+  T_SINCE = 3,
+  T_BELOW = 4,
+  T_NOTREADY = 5,
+  T_RESTART_AGE = 6;
 // L_T..+5: memory trend regression (see trend()), C_T..+5: CPU trend regression
-const L_T = 7, T_PREVP = 13, T_PEAK = 14, T_RAMP = 15, C_T = 16, T_FIRST = 22;
+const L_T = 7,
+  T_PREVP = 13,
+  T_PEAK = 14,
+  T_RAMP = 15,
+  C_T = 16,
+  T_FIRST = 22;
 // episode history (see observe): open episode's peak, rows since the history was last decayed, then the bins
-const T_EP_PEAK = 23, T_EP_AGE = 24, T_EP_BINS = 25;
+const T_EP_PEAK = 23,
+  T_EP_AGE = 24,
+  T_EP_BINS = 25;
 const EP_BINS = 16;
 const PER_SERIES = T_EP_BINS + EP_BINS;
 /** Episode-history bin of an evidence value: half-steps of log2, from 2^-2. */
@@ -212,9 +243,15 @@ function erfcApprox(x: number): number {
   const r =
     t *
     Math.exp(
-      -z * z - 1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 +
-        t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? r : 2 - r;
 }
@@ -507,7 +544,8 @@ export class LstmDetector implements Detector {
         }
       }
       // range novelty: beyond anything this channel has shown, by a margin of its own range
-      const lo = f[o + LO]!, hi = f[o + HI]!;
+      const lo = f[o + LO]!,
+        hi = f[o + HI]!;
       const margin = p.noveltyMargin * (hi - lo);
       if (n >= p.noveltyWarm && established && hi > lo && (x > hi + margin || x < lo - margin)) {
         novel = true;
@@ -541,7 +579,10 @@ export class LstmDetector implements Detector {
       const dL = wz * (sustained ? (z * zp > 0 ? Math.min(Math.abs(z), Math.abs(zp)) : 0) : Math.abs(z));
       const dE = sustained ? (err * ep > 0 ? Math.min(Math.abs(err), Math.abs(ep)) : 0) : Math.abs(err);
       // tails against this series' own history of deviations (seeded by the training calibration)
-      const muE = f[o + MUE]!, varE = f[o + VARE]!, muL = f[o + MUL]!, varL = f[o + VARL]!;
+      const muE = f[o + MUE]!,
+        varE = f[o + VARE]!,
+        muL = f[o + MUL]!,
+        varL = f[o + VARL]!;
       // bounded raw scores (as HTM's), then tails against this series' own history of them
       const rE = f[o + RE]! + p.shortRate * (1 - Math.exp(-dE / this.kE) - f[o + RE]!);
       const rL = f[o + RL]! + p.shortRate * (1 - Math.exp(-dL / this.kL) - f[o + RL]!);
@@ -605,7 +646,7 @@ export class LstmDetector implements Detector {
     else if (age < p.grace + ramp) stat *= (age - p.grace + 1) / (ramp + 1);
 
     let type: AnomalyType = bestCh >= 0 ? this.specs[bestCh]!.type : 'unknown';
-    if (bestCh >= 0 && bestCh === this.memIdx && (f[PER_SERIES + this.memSlot * CH + DEV]! > 0) && values[bestCh]! > 80) type = 'oom_risk';
+    if (bestCh >= 0 && bestCh === this.memIdx && f[PER_SERIES + this.memSlot * CH + DEV]! > 0 && values[bestCh]! > 80) type = 'oom_risk';
 
     // memory leak: EW regression on mem_pct, projected ticks until the limit
     if (this.memIdx >= 0 && age >= p.grace + (ramp > p.matureRamp ? ramp : 0)) {
@@ -739,7 +780,10 @@ export class LstmDetector implements Detector {
     const a = this.params.leakRate;
     const b = 1 - a;
     // ages: the newest point has age 0, older ones age by one each tick
-    const t = f[base]!, sx = f[base + 1]!, tt = f[base + 2]!, tx = f[base + 3]!;
+    const t = f[base]!,
+      sx = f[base + 1]!,
+      tt = f[base + 2]!,
+      tx = f[base + 3]!;
     const mass = 1 - Math.pow(b, f[base + 5]!); // weight held by the older points (sums are unnormalised)
     f[base + 2] = b * (tt + 2 * t + mass);
     f[base + 3] = b * (tx + sx);
@@ -750,7 +794,8 @@ export class LstmDetector implements Detector {
     f[base + 5] = n;
     const w = 1 - Math.pow(b, n); // weight mass so far (bias correction while young)
     if (n < this.params.leakMinTicks) return null;
-    const mt = f[base]! / w, mx = f[base + 1]! / w;
+    const mt = f[base]! / w,
+      mx = f[base + 1]! / w;
     const vt = f[base + 2]! / w - mt * mt;
     const cov = f[base + 3]! / w - mt * mx;
     if (vt <= 0) return null;
@@ -850,9 +895,17 @@ export class LstmDetector implements Detector {
    * seen at its last observation (novelty waits noveltySpanMs from there). Returns null for an unknown size.
    */
   private migrate(f: Float64Array, h: Float32Array, c: Float32Array): { f: Float64Array; h: Float32Array; c: Float32Array } | null {
-    const nf = this.features.length, u = this.units, n = this.seqIdx.length * u;
+    const nf = this.features.length,
+      u = this.units,
+      n = this.seqIdx.length * u;
     if (f.length === this.stride && h.length === n && c.length === n) return { f, h, c };
-    const layout = ([[PER_SERIES_V1, CH_V1], [PER_SERIES_V1, CH], [PER_SERIES, CH]] as const).find(([head, ch]) => f.length === head + ch * nf);
+    const layout = (
+      [
+        [PER_SERIES_V1, CH_V1],
+        [PER_SERIES_V1, CH],
+        [PER_SERIES, CH],
+      ] as const
+    ).find(([head, ch]) => f.length === head + ch * nf);
     if (!layout || h.length !== nf * u || c.length !== nf * u) return null;
     const [head, ch] = layout;
     const out = { f: new Float64Array(this.stride), h: new Float32Array(n), c: new Float32Array(n) };
@@ -892,7 +945,18 @@ export class LstmDetector implements Detector {
     for (const [k, g] of this.groups) groups[k] = b64(g);
     const seasonal: Record<string, string> = {};
     for (const [k, ss] of this.seasonal) seasonal[k] = b64(ss);
-    return { v: 1, seasonalLayout: SEASONAL_LAYOUT, rangeMapLayout: RANGE_MAP_LAYOUT, detector: this.name, features: this.features, units: this.units, clockStart: Number.isFinite(this.clockStart) ? this.clockStart : null, series, groups, seasonal };
+    return {
+      v: 1,
+      seasonalLayout: SEASONAL_LAYOUT,
+      rangeMapLayout: RANGE_MAP_LAYOUT,
+      detector: this.name,
+      features: this.features,
+      units: this.units,
+      clockStart: Number.isFinite(this.clockStart) ? this.clockStart : null,
+      series,
+      groups,
+      seasonal,
+    };
   }
 
   restore(state: unknown): void {
@@ -923,7 +987,8 @@ export class LstmDetector implements Detector {
     if (s.seasonalLayout === SEASONAL_LAYOUT) {
       for (const [k, ss] of Object.entries(s.seasonal ?? {})) {
         const v = typeof ss === 'string' ? fromB64F32(ss) : undefined;
-        if (!v || v.length !== this.seqIdx.length * SEASONAL_SIZE) throw new Error(`detector snapshot seasonal entry ${k} has the wrong size`);
+        if (!v || v.length !== this.seqIdx.length * SEASONAL_SIZE)
+          throw new Error(`detector snapshot seasonal entry ${k} has the wrong size`);
         this.seasonal.set(k, v);
       }
     }
@@ -963,8 +1028,23 @@ export class LstmDetector implements Detector {
   }
 
   restoreShared(state: unknown): void {
-    const s = state as { v?: number; features?: string[]; units?: number; stride?: number; groups?: Record<string, string>; clockStart?: number | null; seasonalLayout?: string; rangeMapLayout?: string };
-    if (!s || s.v !== 2 || JSON.stringify(s.features) !== JSON.stringify(this.features) || s.units !== this.units || (s.stride !== this.stride && s.stride !== PER_SERIES + CH * this.features.length)) {
+    const s = state as {
+      v?: number;
+      features?: string[];
+      units?: number;
+      stride?: number;
+      groups?: Record<string, string>;
+      clockStart?: number | null;
+      seasonalLayout?: string;
+      rangeMapLayout?: string;
+    };
+    if (
+      !s ||
+      s.v !== 2 ||
+      JSON.stringify(s.features) !== JSON.stringify(this.features) ||
+      s.units !== this.units ||
+      (s.stride !== this.stride && s.stride !== PER_SERIES + CH * this.features.length)
+    ) {
       throw new Error('detector snapshot does not match this detector (features, model units or format differ)');
     }
     this.clearState();
@@ -992,7 +1072,10 @@ export class LstmDetector implements Detector {
     const r = withMaps ? arrays[3] : undefined;
     const ss = arrays[withMaps ? 4 : 3];
     const nr = this.seqIdx.length * RANGE_MAP_SIZE;
-    const fhc = f0 instanceof Float64Array && h0 instanceof Float32Array && c0 instanceof Float32Array && arrays.length <= (withMaps ? 5 : 4) ? this.migrate(f0, h0, c0) : null;
+    const fhc =
+      f0 instanceof Float64Array && h0 instanceof Float32Array && c0 instanceof Float32Array && arrays.length <= (withMaps ? 5 : 4)
+        ? this.migrate(f0, h0, c0)
+        : null;
     if (!fhc) throw new Error(`detector snapshot entry ${key} has the wrong size`);
     const st = this.allocSeries();
     st.f.set(fhc.f);

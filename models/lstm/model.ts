@@ -74,9 +74,7 @@ export function buildModel(tf: typeof TF, units: number, seed = 1): TF.LayersMod
       name: 'lstm',
     }),
   );
-  model.add(
-    tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }), name: 'head' }),
-  );
+  model.add(tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }), name: 'head' }));
   model.compile({ optimizer: tf.train.adam(0.01), loss: 'meanSquaredError' });
   return model;
 }
@@ -87,9 +85,7 @@ export async function saveModel(tf: typeof TF, model: TF.LayersModel, dir: strin
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const weightData = artifacts.weightData;
-      const buf = Buffer.from(
-        weightData instanceof ArrayBuffer ? weightData : tf.io.concatenateArrayBuffers(weightData as ArrayBuffer[]),
-      );
+      const buf = Buffer.from(weightData instanceof ArrayBuffer ? weightData : tf.io.concatenateArrayBuffers(weightData as ArrayBuffer[]));
       writeFileAtomic(join(dir, 'weights.bin'), buf);
       const modelJson = {
         modelTopology: artifacts.modelTopology,
@@ -113,7 +109,11 @@ interface WeightSpec {
   dtype: string;
 }
 
-function readArtifacts(dir: string): { json: { modelTopology: unknown; weightsManifest: Array<{ paths: string[]; weights: WeightSpec[] }> }; data: ArrayBuffer; meta: ModelMeta } {
+function readArtifacts(dir: string): {
+  json: { modelTopology: unknown; weightsManifest: Array<{ paths: string[]; weights: WeightSpec[] }> };
+  data: ArrayBuffer;
+  meta: ModelMeta;
+} {
   const modelPath = join(dir, 'model.json');
   if (!existsSync(dir) || !existsSync(modelPath)) {
     throw new ModelLoadError(`no model in ${dir} (model.json missing): ${HINT}`);

@@ -10,7 +10,9 @@
 export const MAP_BINS = 128;
 const WORD = 16;
 const WORDS = MAP_BINS / WORD;
-const START = 0, WIDTH = 1, BITS = 2;
+const START = 0,
+  WIDTH = 1,
+  BITS = 2;
 export const RANGE_MAP_SIZE = BITS + WORDS;
 /** Names the layout in snapshots. */
 export const RANGE_MAP_LAYOUT = `f32:${BITS}+${WORDS}x${WORD}`;
@@ -79,7 +81,8 @@ export function visit(s: Float32Array, o: number, x: number): void {
   if (width === 0) {
     if (x === start) return;
     // the first frame spans the two distinct values seen (every earlier value equals the first)
-    const lo = Math.min(x, start), hi = Math.max(x, start);
+    const lo = Math.min(x, start),
+      hi = Math.max(x, start);
     const w = (hi - lo) * (1 + FIRST_PAD);
     s[o + START] = lo - (hi - lo) * (FIRST_PAD / 2);
     s[o + WIDTH] = w;

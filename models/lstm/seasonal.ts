@@ -41,7 +41,15 @@ export const DEFAULT_SEASONAL: SeasonalParams = {
 };
 
 // slots of the state vector
-const FIRST = 0, N = 1, LEVEL = 2, RES_B = 3, RES_D = 4, RES_W = 5, AVG = 6, VAR = 7, HN = 8;
+const FIRST = 0,
+  N = 1,
+  LEVEL = 2,
+  RES_B = 3,
+  RES_D = 4,
+  RES_W = 5,
+  AVG = 6,
+  VAR = 7,
+  HN = 8;
 const HEAD = 9;
 const DAY_OFF = HEAD; // BINS_DAY bin means (NaN: not visited yet)
 const WEEK_OFF = HEAD + BINS_DAY; // BINS_WEEK bin means
@@ -88,7 +96,8 @@ export function seasonalStep(s: Float32Array, o: number, time: number, x: number
   s[o + N] = n;
   const di = o + DAY_OFF + Math.floor(mod(time, DAY) / BIN);
   const wi = o + WEEK_OFF + Math.floor(mod(time, WEEK) / WBIN);
-  const dMean = s[di]!, wMean = s[wi]!;
+  const dMean = s[di]!,
+    wMean = s[wi]!;
   // residual sizes of the three expectations: plain level, daily profile, weekly profile
   const rr = Math.max(p.resRate, 1 / n);
   const level = s[o + LEVEL]!;

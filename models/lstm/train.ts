@@ -103,7 +103,8 @@ export function calibrate(w: LstmWeights, seqs: readonly Float64Array[], levelSc
   const sortedE = Float64Array.from(dEs).sort();
   const errorScale = Math.max(0.05, quantile(sortedE, 0.99));
   const stats = (ds: number[], k: number) => {
-    let s = 0, s2 = 0;
+    let s = 0,
+      s2 = 0;
     for (const d of ds) {
       const r = 1 - Math.exp(-d / k);
       s += r;

@@ -33,7 +33,9 @@ function selectorMatches(sel: V1LabelSelector | undefined, labels: Record<string
 export async function budgetsFor(ctx: ActionContext, pod: PodRef): Promise<string[]> {
   try {
     const list = await ctx.clients.policy.listNamespacedPodDisruptionBudget({ namespace: pod.namespace });
-    return list.items.filter((b) => selectorMatches(b.spec?.selector, pod.labels)).map((b) => `${pod.namespace}/${b.metadata?.name ?? '?'}`);
+    return list.items
+      .filter((b) => selectorMatches(b.spec?.selector, pod.labels))
+      .map((b) => `${pod.namespace}/${b.metadata?.name ?? '?'}`);
   } catch {
     return [];
   }
@@ -99,7 +101,11 @@ export const drainNode: RemediationAction<'drain_node'> = {
     const unmanaged: string[] = [];
     const protectedPods: string[] = [];
     for (const pod of onNode) {
-      const ref: PodRef = { namespace: pod.metadata?.namespace ?? 'default', name: pod.metadata?.name ?? '', labels: pod.metadata?.labels ?? {} };
+      const ref: PodRef = {
+        namespace: pod.metadata?.namespace ?? 'default',
+        name: pod.metadata?.name ?? '',
+        labels: pod.metadata?.labels ?? {},
+      };
       const id = `${ref.namespace}/${ref.name}`;
       const kind = classify(pod);
       if (kind === 'daemonset') notes.push(`leaves DaemonSet pod ${id}`);
@@ -113,7 +119,10 @@ export const drainNode: RemediationAction<'drain_node'> = {
       throw new Refusal('unsafe', `draining ${params.node} would delete pods no controller recreates: ${unmanaged.join(', ')}`);
     }
     if (protectedPods.length) {
-      throw new Refusal('protected_namespace', `draining ${params.node} would evict pods in protected namespaces: ${protectedPods.join(', ')}`);
+      throw new Refusal(
+        'protected_namespace',
+        `draining ${params.node} would evict pods in protected namespaces: ${protectedPods.join(', ')}`,
+      );
     }
     const ops: KubeOp[] = [];
     const changes = [];
@@ -123,7 +132,11 @@ export const drainNode: RemediationAction<'drain_node'> = {
     }
     for (const p of evict) {
       ops.push({ verb: 'evict_pod', namespace: p.namespace, name: p.name });
-      changes.push({ field: `pod ${p.namespace}/${p.name}`, from: `running on ${params.node}`, to: 'evicted (its controller reschedules it elsewhere)' });
+      changes.push({
+        field: `pod ${p.namespace}/${p.name}`,
+        from: `running on ${params.node}`,
+        to: 'evicted (its controller reschedules it elsewhere)',
+      });
     }
     if (ops.length === 0) throw new Refusal('no_op', `node ${params.node} is already cordoned and has no pods to evict`);
     return { action: 'drain_node', resource: `node ${params.node}`, changes, ops, facts: { pods: evict }, notes };

@@ -38,7 +38,8 @@ export const restartPod: RemediationAction<'restart_pod'> = {
     } catch (err) {
       throw new Refusal('not_found', `cannot read pod ${params.namespace}/${params.pod}: ${kubeErrorMessage(err)}`);
     }
-    if (isMirrorPod(pod)) throw new Refusal('unsafe', `pod ${params.namespace}/${params.pod} is a static (mirror) pod: deleting it does not restart it`);
+    if (isMirrorPod(pod))
+      throw new Refusal('unsafe', `pod ${params.namespace}/${params.pod} is a static (mirror) pod: deleting it does not restart it`);
     const controller = controllerOf(pod);
     if (!controller) {
       throw new Refusal('unsafe', `pod ${params.namespace}/${params.pod} has no controller: deleting it would not bring it back`);

@@ -33,5 +33,6 @@ export const rolloutRestart: RemediationAction<'rollout_restart'> = {
   },
   dryRun: (plan, ctx) => runOps(ctx.clients, plan.ops, true),
   apply: (plan, ctx) => runOps(ctx.clients, plan.ops, false),
-  verifyHint: (_plan, _applied, ctx) => analysedPodHint(ctx, `the rolled pods of ${ctx.analysis.owner?.name ?? ctx.analysis.pod} no longer anomalous`),
+  verifyHint: (_plan, _applied, ctx) =>
+    analysedPodHint(ctx, `the rolled pods of ${ctx.analysis.owner?.name ?? ctx.analysis.pod} no longer anomalous`),
 };

@@ -16,10 +16,14 @@ export const scale: RemediationAction<'scale'> = {
           : await ctx.clients.apps.readNamespacedStatefulSetScale({ namespace: params.namespace, name: params.name });
       current = s.spec?.replicas ?? 0;
     } catch (err) {
-      throw new Refusal('not_found', `cannot read the scale of ${params.kind} ${params.namespace}/${params.name}: ${kubeErrorMessage(err)}`);
+      throw new Refusal(
+        'not_found',
+        `cannot read the scale of ${params.kind} ${params.namespace}/${params.name}: ${kubeErrorMessage(err)}`,
+      );
     }
     const { maxScaleStep } = ctx.bounds;
-    if (params.replicas === current) throw new Refusal('no_op', `${params.kind} ${params.namespace}/${params.name} already has ${current} replicas`);
+    if (params.replicas === current)
+      throw new Refusal('no_op', `${params.kind} ${params.namespace}/${params.name} already has ${current} replicas`);
     if (Math.abs(params.replicas - current) > maxScaleStep) {
       throw new Refusal(
         'out_of_bounds',

@@ -34,7 +34,11 @@ export const setResources: RemediationAction<'set_resources'> = {
         if (to === undefined) continue;
         const from = current[section][res];
         if (from !== undefined && quantityValue(from) === quantityValue(to)) continue;
-        changes.push({ field: `spec.template.spec.containers[${params.container}].resources.${section}.${res}`, from: from ?? '(unset)', to });
+        changes.push({
+          field: `spec.template.spec.containers[${params.container}].resources.${section}.${res}`,
+          from: from ?? '(unset)',
+          to,
+        });
         (resources[section] ??= {})[res] = to;
         current[section][res] = to;
       }
@@ -63,10 +67,11 @@ export const setResources: RemediationAction<'set_resources'> = {
         },
       ],
       facts: {},
-      notes: ['changing the pod template rolls the workload\'s pods'],
+      notes: ["changing the pod template rolls the workload's pods"],
     };
   },
   dryRun: (plan, ctx) => runOps(ctx.clients, plan.ops, true),
   apply: (plan, ctx) => runOps(ctx.clients, plan.ops, false),
-  verifyHint: (_plan, _applied, ctx) => analysedPodHint(ctx, `the pods of ${ctx.analysis.owner?.name ?? ctx.analysis.pod} no longer anomalous with the new resources`),
+  verifyHint: (_plan, _applied, ctx) =>
+    analysedPodHint(ctx, `the pods of ${ctx.analysis.owner?.name ?? ctx.analysis.pod} no longer anomalous with the new resources`),
 };

@@ -2,7 +2,19 @@
 import { notFound } from '../errors.ts';
 import { listOf, renderEvent } from '../render.ts';
 import { fieldMatcher } from '../selectors.ts';
-import { checkNoWatch, get, notFoundPath, objectKey, paginate, rvString, type Ctx, type Obj, type Reply, type ResourceRoute, type Target } from './request.ts';
+import {
+  checkNoWatch,
+  get,
+  notFoundPath,
+  objectKey,
+  paginate,
+  rvString,
+  type Ctx,
+  type Obj,
+  type Reply,
+  type ResourceRoute,
+  type Target,
+} from './request.ts';
 import { age, table, wantsTable } from './tables.ts';
 
 function events(ctx: Ctx, { ns, name }: Target): Reply {
@@ -57,7 +69,13 @@ function listEvents(ctx: Ctx, ns: string | undefined): Obj {
       page.map((e) => {
         const inv = e.involvedObject as Obj;
         return {
-          cells: [age(now, new Date(String(e.lastTimestamp))), e.type, e.reason, `${String(inv.kind).toLowerCase()}/${String(inv.name)}`, e.message],
+          cells: [
+            age(now, new Date(String(e.lastTimestamp))),
+            e.type,
+            e.reason,
+            `${String(inv.kind).toLowerCase()}/${String(inv.name)}`,
+            e.message,
+          ],
           object: e,
         };
       }),

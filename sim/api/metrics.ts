@@ -37,7 +37,15 @@ function nodeMetrics(ctx: Ctx, { name }: Target): Reply {
     list.push(p);
     byNode.set(p.node, list);
   }
-  if (!name) return get(ctx, () => listOf('NodeMetricsList', GV, c.nodeList().map((n) => renderNodeMetrics(c, n, byNode.get(n.name) ?? [])), ''));
+  if (!name)
+    return get(ctx, () =>
+      listOf(
+        'NodeMetricsList',
+        GV,
+        c.nodeList().map((n) => renderNodeMetrics(c, n, byNode.get(n.name) ?? [])),
+        '',
+      ),
+    );
   const node = c.getNode(name);
   if (!node) throw notFound('nodes', name, 'metrics.k8s.io');
   return get(ctx, () => renderNodeMetrics(c, node, byNode.get(name) ?? []));

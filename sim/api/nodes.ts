@@ -4,7 +4,19 @@ import { notFound } from '../errors.ts';
 import { cadvisorText } from '../prometheus.ts';
 import { listOf, renderNode } from '../render.ts';
 import { fieldMatcher, labelMatcher } from '../selectors.ts';
-import { checkNoWatch, get, methodNotAllowed, notFoundPath, ok, rvString, type Ctx, type Obj, type Reply, type ResourceRoute, type Target } from './request.ts';
+import {
+  checkNoWatch,
+  get,
+  methodNotAllowed,
+  notFoundPath,
+  ok,
+  rvString,
+  type Ctx,
+  type Obj,
+  type Reply,
+  type ResourceRoute,
+  type Target,
+} from './request.ts';
 import { ageOf, table, wantsTable } from './tables.ts';
 
 function nodes(ctx: Ctx, { name, sub }: Target): Reply {

@@ -5,7 +5,23 @@ import { ApiError, notFound, statusObject } from '../errors.ts';
 import { podLogs } from '../logs.ts';
 import { listOf, renderPod } from '../render.ts';
 import { fieldMatcher, labelMatcher } from '../selectors.ts';
-import { boolParam, checkNoWatch, get, intParam, listKey, methodNotAllowed, notFoundPath, ok, paginate, rvString, type Ctx, type Obj, type Reply, type ResourceRoute, type Target } from './request.ts';
+import {
+  boolParam,
+  checkNoWatch,
+  get,
+  intParam,
+  listKey,
+  methodNotAllowed,
+  notFoundPath,
+  ok,
+  paginate,
+  rvString,
+  type Ctx,
+  type Obj,
+  type Reply,
+  type ResourceRoute,
+  type Target,
+} from './request.ts';
 import { age, table, wantsTable } from './tables.ts';
 
 function pods(ctx: Ctx, { ns, name, sub }: Target): Reply {
@@ -58,7 +74,10 @@ function pods(ctx: Ctx, { ns, name, sub }: Target): Reply {
   throw notFoundPath(ctx);
 }
 
-function optionalInt(query: Record<string, string>, name: 'tailLines' | 'sinceSeconds' | 'limitBytes'): Partial<Record<typeof name, number>> {
+function optionalInt(
+  query: Record<string, string>,
+  name: 'tailLines' | 'sinceSeconds' | 'limitBytes',
+): Partial<Record<typeof name, number>> {
   const v = intParam(query, name);
   return v === undefined ? {} : { [name]: v };
 }
@@ -67,7 +86,16 @@ function listPods(ctx: Ctx, ns: string | undefined): Obj {
   const c = ctx.cluster;
   const labelOk = labelMatcher(ctx.query.labelSelector);
   const fieldSel = ctx.query.fieldSelector;
-  const fieldOk = fieldMatcher(fieldSel, ['metadata.name', 'metadata.namespace', 'spec.nodeName', 'status.phase', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.podIP']);
+  const fieldOk = fieldMatcher(fieldSel, [
+    'metadata.name',
+    'metadata.namespace',
+    'spec.nodeName',
+    'status.phase',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'status.podIP',
+  ]);
   let source: SimPod[] = c.sortedPodList();
   if (ns) source = source.filter((p) => p.namespace === ns);
   if (ctx.query.labelSelector) source = source.filter((p) => labelOk(p.labels));

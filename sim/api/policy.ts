@@ -10,7 +10,15 @@ function pdbs(ctx: Ctx, { ns, name }: Target): Reply {
   const items = c.pdbObjects().filter((p) => !ns || p.namespace === ns);
   if (!name) {
     checkNoWatch(ctx);
-    return get(ctx, () => maybeTable(ctx, 'PodDisruptionBudgetList', 'policy/v1', items.map((p) => renderPdb(c, p)), rvString(ctx)));
+    return get(ctx, () =>
+      maybeTable(
+        ctx,
+        'PodDisruptionBudgetList',
+        'policy/v1',
+        items.map((p) => renderPdb(c, p)),
+        rvString(ctx),
+      ),
+    );
   }
   const pdb = items.find((p) => p.name === name);
   if (!pdb) throw notFound('poddisruptionbudgets', name, 'policy');

@@ -75,7 +75,12 @@ export function objectKey(o: Obj): string {
 }
 
 /** Pagination over items already in key order: `limit` and an opaque `continue` token. */
-export function paginate<T>(items: T[], key: (t: T) => string, query: Record<string, string>, rv: string): { page: T[]; cont?: string; remaining?: number } {
+export function paginate<T>(
+  items: T[],
+  key: (t: T) => string,
+  query: Record<string, string>,
+  rv: string,
+): { page: T[]; cont?: string; remaining?: number } {
   let start = 0;
   if (query.continue) {
     let after: string;

@@ -13,7 +13,15 @@ import { boolParam, get, notFoundPath, ok, scope, type Ctx, type Reply, type Res
 import { watchReply } from './watch.ts';
 import { workloadRoutes } from './workloads.ts';
 
-const ROUTES: ResourceRoute[] = [...podRoutes, ...nodeRoutes, ...namespaceRoutes, ...eventRoutes, ...workloadRoutes, ...policyRoutes, ...metricsRoutes];
+const ROUTES: ResourceRoute[] = [
+  ...podRoutes,
+  ...nodeRoutes,
+  ...namespaceRoutes,
+  ...eventRoutes,
+  ...workloadRoutes,
+  ...policyRoutes,
+  ...metricsRoutes,
+];
 
 /** groupVersion → resource → route. */
 const TABLE = new Map<string, Map<string, ResourceRoute>>();
@@ -29,7 +37,8 @@ const ROOT_PATHS = ['/api', '/api/v1', '/apis', '/apis/apps/v1', '/apis/policy/v
 
 export function route(ctx: Ctx): Reply {
   const s = ctx.segs;
-  if (!METHODS.has(ctx.method)) throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+  if (!METHODS.has(ctx.method))
+    throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
   if (boolParam(ctx.query, 'watch')) return watchReply(ctx, route);
   if (s.length === 0) return ok({ paths: ROOT_PATHS });
   const [root, ...rest] = s;

@@ -31,7 +31,13 @@ export function table(columns: Column[], rows: { cells: unknown[]; object: Obj }
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: { resourceVersion: rv, ...(cont ? { continue: cont } : {}) },
-    columnDefinitions: columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: '', priority: c.priority ?? 0 })),
+    columnDefinitions: columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      format: c.format ?? '',
+      description: '',
+      priority: c.priority ?? 0,
+    })),
     rows: rows.map((r) => ({
       cells: r.cells,
       object:

@@ -11,7 +11,17 @@ export function watchReply(ctx: Ctx, list: (ctx: Ctx) => Reply): Reply {
   if (ctx.method !== 'GET') throw methodNotAllowed();
   const c = ctx.cluster;
   const query = { ...ctx.query };
-  for (const k of ['watch', 'limit', 'continue', 'resourceVersion', 'resourceVersionMatch', 'timeoutSeconds', 'allowWatchBookmarks', 'sendInitialEvents']) delete query[k];
+  for (const k of [
+    'watch',
+    'limit',
+    'continue',
+    'resourceVersion',
+    'resourceVersionMatch',
+    'timeoutSeconds',
+    'allowWatchBookmarks',
+    'sendInitialEvents',
+  ])
+    delete query[k];
   const listCtx = (accept: string): Ctx => ({ ...ctx, query, accept });
   const keyOf = (o: Obj) => {
     const m = (o.metadata ?? {}) as Obj;
@@ -45,7 +55,13 @@ export function watchReply(ctx: Ctx, list: (ctx: Ctx) => Reply): Reply {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
       const send = (type: string, e: { obj: Obj; row?: unknown }) => {
         const object = asTable
-          ? { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: rvString(ctx) }, columnDefinitions: columns, rows: e.row ? [e.row] : [] }
+          ? {
+              kind: 'Table',
+              apiVersion: 'meta.k8s.io/v1',
+              metadata: { resourceVersion: rvString(ctx) },
+              columnDefinitions: columns,
+              rows: e.row ? [e.row] : [],
+            }
           : e.obj;
         res.write(JSON.stringify({ type, object }) + '\n');
       };

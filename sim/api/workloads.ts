@@ -4,7 +4,21 @@
 import { ApiError, notFound } from '../errors.ts';
 import { listOf, renderDaemonSet, renderDeployment, renderReplicaSet, renderScale, renderStatefulSet } from '../render.ts';
 import { fieldMatcher, labelMatcher } from '../selectors.ts';
-import { checkNoWatch, get, methodNotAllowed, notFoundPath, objectKey, ok, paginate, rvString, type Ctx, type Obj, type Reply, type ResourceRoute, type Target } from './request.ts';
+import {
+  checkNoWatch,
+  get,
+  methodNotAllowed,
+  notFoundPath,
+  objectKey,
+  ok,
+  paginate,
+  rvString,
+  type Ctx,
+  type Obj,
+  type Reply,
+  type ResourceRoute,
+  type Target,
+} from './request.ts';
 import { ageOf, maybeTable, table, wantsTable, type Column } from './tables.ts';
 
 type Resource = 'deployments' | 'statefulsets' | 'daemonsets';
@@ -54,7 +68,8 @@ function workloads(resource: Resource): ResourceRoute['handle'] {
   const render = sts ? renderStatefulSet : ds ? renderDaemonSet : renderDeployment;
   return (ctx: Ctx, { ns, name, sub }: Target): Reply => {
     const c = ctx.cluster;
-    const lookup = (namespace: string, n: string) => (sts ? c.getStatefulSet(namespace, n) : ds ? c.getDaemonSet(namespace, n) : c.getDeployment(namespace, n));
+    const lookup = (namespace: string, n: string) =>
+      sts ? c.getStatefulSet(namespace, n) : ds ? c.getDaemonSet(namespace, n) : c.getDeployment(namespace, n);
     const patch = (namespace: string, n: string, replace: boolean) =>
       sts
         ? c.patchStatefulSet(namespace, n, ctx.contentType, ctx.body, ctx.dryRun, replace)
@@ -108,7 +123,8 @@ function workloads(resource: Resource): ResourceRoute['handle'] {
           const patched = applyScalePatch(ctx, renderScale(wl));
           replicas = (patched.spec as Obj | undefined)?.replicas;
         }
-        if (typeof replicas !== 'number') throw new ApiError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Required value`);
+        if (typeof replicas !== 'number')
+          throw new ApiError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Required value`);
         return ok(renderScale(c.setReplicas(wl, replicas, ctx.dryRun)));
       }
       throw methodNotAllowed();
@@ -129,11 +145,16 @@ function applyScalePatch(ctx: Ctx, scale: Obj): Obj {
     const ops = body as { op?: string; path?: string; value?: unknown }[];
     if (!Array.isArray(ops)) throw new ApiError(400, 'BadRequest', 'a JSON patch must be an array of operations');
     const out = structuredClone(scale);
-    for (const op of ops) if (op.path === '/spec/replicas' && (op.op === 'replace' || op.op === 'add')) (out.spec as Obj).replicas = op.value;
+    for (const op of ops)
+      if (op.path === '/spec/replicas' && (op.op === 'replace' || op.op === 'add')) (out.spec as Obj).replicas = op.value;
     return out;
   }
   if (type !== 'application/merge-patch+json' && type !== 'application/strategic-merge-patch+json') {
-    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`,
+    );
   }
   const spec = ((body as Obj | undefined)?.spec ?? {}) as Obj;
   return { ...scale, spec: { ...(scale.spec as Obj), ...spec } };
@@ -149,7 +170,9 @@ function replicaSets(ctx: Ctx, { ns, name, sub }: Target): Reply {
   if (!name) {
     checkNoWatch(ctx);
     const labelOk = labelMatcher(ctx.query.labelSelector);
-    const items = all.map(({ d, rs }) => renderReplicaSet(c, d, rs)).filter((o) => labelOk(((o.metadata as Obj).labels ?? {}) as Record<string, string>));
+    const items = all
+      .map(({ d, rs }) => renderReplicaSet(c, d, rs))
+      .filter((o) => labelOk(((o.metadata as Obj).labels ?? {}) as Record<string, string>));
     return get(ctx, () => maybeTable(ctx, 'ReplicaSetList', 'apps/v1', items, rvString(ctx)));
   }
   const hit = all.find(({ rs }) => rs.name === name);

@@ -75,7 +75,8 @@ function reconcileStatefulSet(s: ClusterState, wl: SimWorkload): void {
 function reconcileDaemonSet(s: ClusterState, wl: SimWorkload): void {
   const seen = new Set<string>();
   for (const p of [...wl.pods]) {
-    if (p.templateHash !== wl.templateHash || !p.node || seen.has(p.node)) removePod(s, p, p.templateHash !== wl.templateHash ? 'rolling update' : 'misscheduled');
+    if (p.templateHash !== wl.templateHash || !p.node || seen.has(p.node))
+      removePod(s, p, p.templateHash !== wl.templateHash ? 'rolling update' : 'misscheduled');
     else seen.add(p.node);
   }
   for (const n of s.nodesByName.values()) if (!seen.has(n.name)) createPod(s, wl, false, undefined, n);
@@ -91,15 +92,18 @@ function deletionOrder(s: ClusterState, pods: SimPod[]): SimPod[] {
 export function workloadChanged(s: ClusterState, wl: SimWorkload, before: { replicas: number; template: Json | undefined }): void {
   const templateChanged = canonical(before.template) !== canonical(wl.obj.spec.template);
   if (templateChanged) {
-    const imageOf = (t: Json | undefined) => JSON.stringify(((isObj(t) && isObj(t.spec) ? t.spec.containers : []) as Obj[] | undefined)?.map((c) => c.image));
+    const imageOf = (t: Json | undefined) =>
+      JSON.stringify(((isObj(t) && isObj(t.spec) ? t.spec.containers : []) as Obj[] | undefined)?.map((c) => c.image));
     const imageChanged = imageOf(before.template) !== imageOf(wl.obj.spec.template);
     for (const f of s.faultList) {
       if (!f.active || f.workload !== wl || f.spec.scope !== 'deployment') continue;
-      if (f.clearedBy === 'template-change' || (f.clearedBy === 'image-change' && imageChanged)) endFault(s, f, imageChanged ? 'image changed' : 'pod template changed');
+      if (f.clearedBy === 'template-change' || (f.clearedBy === 'image-change' && imageChanged))
+        endFault(s, f, imageChanged ? 'image changed' : 'pod template changed');
     }
     newRevision(s, wl, s.now());
     const rs = wl.replicaSets.find((r) => r.hash === wl.templateHash)!;
-    if (wl.kind === 'Deployment') event(s, workloadRef(wl), 'ScalingReplicaSet', `Scaled up replica set ${rs.name} to 1`, 'Normal', 'deployment-controller');
+    if (wl.kind === 'Deployment')
+      event(s, workloadRef(wl), 'ScalingReplicaSet', `Scaled up replica set ${rs.name} to 1`, 'Normal', 'deployment-controller');
   }
   if (before.replicas !== wl.obj.spec.replicas && !templateChanged && wl.kind === 'Deployment') {
     const rs = wl.replicaSets.find((r) => r.hash === wl.templateHash)!;
@@ -120,7 +124,8 @@ export function workloadChanged(s: ClusterState, wl: SimWorkload, before: { repl
 
 /** The scale subresource. */
 export function setReplicas(s: ClusterState, wl: SimWorkload, replicas: number, dryRun = false): SimWorkload {
-  if (!Number.isInteger(replicas) || replicas < 0) throw invalid('Scale.autoscaling', wl.name, 'spec.replicas', 'must be a non-negative integer');
+  if (!Number.isInteger(replicas) || replicas < 0)
+    throw invalid('Scale.autoscaling', wl.name, 'spec.replicas', 'must be a non-negative integer');
   if (dryRun) return { ...wl, obj: { ...wl.obj, spec: { ...wl.obj.spec, replicas } } };
   const before = Number(wl.obj.spec.replicas);
   if (before === replicas) return wl;

@@ -17,7 +17,15 @@ export function podRef(pod: SimPod, container = false): Involved {
   };
 }
 
-export function event(s: ClusterState, involved: Involved, reason: string, message: string, type: 'Normal' | 'Warning', component: string, host?: string): void {
+export function event(
+  s: ClusterState,
+  involved: Involved,
+  reason: string,
+  message: string,
+  type: 'Normal' | 'Warning',
+  component: string,
+  host?: string,
+): void {
   const key = `${involved.uid}/${reason}`;
   const now = s.now();
   const existing = s.eventsByKey.get(key);

@@ -15,7 +15,8 @@ export function startFault(s: ClusterState, spec: FaultSpec): void {
   const w = wl.entry;
   const limit = c.memLimitBytes || w.memory.limitMiB * MiB;
   const base = w.memory.baseMiB * MiB + w.memory.gcSawtoothMiB * MiB;
-  const leakPerTick = spec.leakMiBPerTick !== undefined ? spec.leakMiBPerTick * MiB : Math.max(MiB / 4, (limit - base) / spec.oomAfterTicks);
+  const leakPerTick =
+    spec.leakMiBPerTick !== undefined ? spec.leakMiBPerTick * MiB : Math.max(MiB / 4, (limit - base) / spec.oomAfterTicks);
   const fault: SimFault = {
     id: `f${s.faultList.length + 1}-${spec.kind}`,
     spec,

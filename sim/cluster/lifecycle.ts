@@ -75,7 +75,14 @@ function startContainer(s: ClusterState, pod: SimPod, notReadyTicks: number): vo
   s.touch(pod);
 }
 
-function endContainer(s: ClusterState, pod: SimPod, reason: Termination['reason'], exitCode: number, end: 'oom' | 'crash', fault: SimFault | undefined): void {
+function endContainer(
+  s: ClusterState,
+  pod: SimPod,
+  reason: Termination['reason'],
+  exitCode: number,
+  end: 'oom' | 'crash',
+  fault: SimFault | undefined,
+): void {
   pod.lastTerm = {
     reason,
     exitCode,

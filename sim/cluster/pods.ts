@@ -85,7 +85,14 @@ export function createPod(s: ClusterState, wl: SimWorkload, initial: boolean, or
     } else {
       pod.stage = 'creating';
       if (sts) {
-        event(s, workloadRef(wl), 'SuccessfulCreate', `create Pod ${name} in StatefulSet ${wl.name} successful`, 'Normal', 'statefulset-controller');
+        event(
+          s,
+          workloadRef(wl),
+          'SuccessfulCreate',
+          `create Pod ${name} in StatefulSet ${wl.name} successful`,
+          'Normal',
+          'statefulset-controller',
+        );
       } else if (ds) {
         event(s, workloadRef(wl), 'SuccessfulCreate', `Created pod: ${name}`, 'Normal', 'daemonset-controller');
       }
@@ -135,7 +142,8 @@ export function removePod(s: ClusterState, pod: SimPod, why: string): void {
     if (n) n.podCount--;
   }
   for (const f of s.faultList) if (f.active && f.podUid === pod.uid) endFault(s, f, `pod ${pod.name} ${why}`);
-  if (pod.stage !== 'unscheduled') event(s, podRef(pod, true), 'Killing', `Stopping container ${pod.container.name}`, 'Normal', 'kubelet', pod.node);
+  if (pod.stage !== 'unscheduled')
+    event(s, podRef(pod, true), 'Killing', `Stopping container ${pod.container.name}`, 'Normal', 'kubelet', pod.node);
   s.sortedPods = undefined;
   s.version++;
 }

@@ -108,8 +108,7 @@ export function hashString(value: unknown, len = 10): string {
 
 export function randomUUIDFrom(rng: Rng): string {
   // Deterministic UUID-shaped ids (v4 layout) so that the same seed gives the same objects.
-  const hex = (n: number) =>
-    Array.from({ length: n }, () => rng.int(16).toString(16)).join('');
+  const hex = (n: number) => Array.from({ length: n }, () => rng.int(16).toString(16)).join('');
   return `${hex(8)}-${hex(4)}-4${hex(3)}-${'89ab'[rng.int(4)]}${hex(3)}-${hex(12)}`;
 }
 

@@ -43,7 +43,10 @@ function resolveIntOrPercent(v: number | string, total: number): number {
   return Math.ceil((Number(m[1]) / 100) * total);
 }
 
-export function pdbStatus(s: ClusterState, p: SimPdb): { expectedPods: number; currentHealthy: number; desiredHealthy: number; disruptionsAllowed: number } {
+export function pdbStatus(
+  s: ClusterState,
+  p: SimPdb,
+): { expectedPods: number; currentHealthy: number; desiredHealthy: number; disruptionsAllowed: number } {
   const pods = p.workload.pods;
   const expected = pods.length;
   const healthy = pods.filter((x) => isReady(s, x)).length;
@@ -166,7 +169,16 @@ export function workloadSummary(d: SimWorkload): WorkloadSummary {
   };
 }
 
-export function daemonSetViews(s: ClusterState): { namespace: string; name: string; desired: number; ready: number; revision: number; image: string; memoryLimitBytes: number; cpuLimitCores: number }[] {
+export function daemonSetViews(s: ClusterState): {
+  namespace: string;
+  name: string;
+  desired: number;
+  ready: number;
+  revision: number;
+  image: string;
+  memoryLimitBytes: number;
+  cpuLimitCores: number;
+}[] {
   return workloadList(s, 'DaemonSet').map((d) => {
     const c = containerFromTemplate(d);
     return {
@@ -182,7 +194,15 @@ export function daemonSetViews(s: ClusterState): { namespace: string; name: stri
   });
 }
 
-export function pdbViews(s: ClusterState): { namespace: string; name: string; minAvailable?: number | string; maxUnavailable?: number | string; currentHealthy: number; desiredHealthy: number; disruptionsAllowed: number }[] {
+export function pdbViews(s: ClusterState): {
+  namespace: string;
+  name: string;
+  minAvailable?: number | string;
+  maxUnavailable?: number | string;
+  currentHealthy: number;
+  desiredHealthy: number;
+  disruptionsAllowed: number;
+}[] {
   return s.pdbList.map((p) => ({
     namespace: p.namespace,
     name: p.name,
@@ -192,7 +212,9 @@ export function pdbViews(s: ClusterState): { namespace: string; name: string; mi
   }));
 }
 
-export function eventViews(s: ClusterState): { namespace: string; name: string; reason: string; type: string; message: string; count: number; object: string }[] {
+export function eventViews(
+  s: ClusterState,
+): { namespace: string; name: string; reason: string; type: string; message: string; count: number; object: string }[] {
   return [...s.eventsByKey.values()].map((e) => ({
     namespace: e.namespace,
     name: e.name,

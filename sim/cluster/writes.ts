@@ -52,7 +52,8 @@ export function patchNode(s: ClusterState, name: string, contentType: string | u
   const patched = applyPatch(contentType, { metadata: node.obj.metadata, spec: node.obj.spec } as unknown as Json, body) as Obj;
   const meta = isObj(patched.metadata) ? patched.metadata : {};
   const spec = isObj(patched.spec) ? patched.spec : {};
-  if (spec.unschedulable !== undefined && typeof spec.unschedulable !== 'boolean') throw invalid('Node', name, 'spec.unschedulable', 'must be a boolean');
+  if (spec.unschedulable !== undefined && typeof spec.unschedulable !== 'boolean')
+    throw invalid('Node', name, 'spec.unschedulable', 'must be a boolean');
   const next: SimNode = {
     ...node,
     obj: {
@@ -81,7 +82,14 @@ export function patchNode(s: ClusterState, name: string, contentType: string | u
 }
 
 /** Patches (or, with replace, puts) a workload of any kind; returns the (would-be) workload. */
-export function patchWorkload(s: ClusterState, wl: SimWorkload, contentType: string | undefined, body: unknown, dryRun: boolean, replace: boolean): SimWorkload {
+export function patchWorkload(
+  s: ClusterState,
+  wl: SimWorkload,
+  contentType: string | undefined,
+  body: unknown,
+  dryRun: boolean,
+  replace: boolean,
+): SimWorkload {
   const name = wl.name;
   const isDeployment = wl.kind === 'Deployment';
   let patched: Obj;
@@ -150,7 +158,12 @@ function validateWorkloadSpec(kind: string, name: string, spec: Obj): void {
         try {
           values[kind][r] = parseQuantity(v as string | number);
         } catch {
-          throw invalid(kind, name, `${field}.resources.${kind}[${r}]`, `Invalid value: "${String(v)}": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
+          throw invalid(
+            kind,
+            name,
+            `${field}.resources.${kind}[${r}]`,
+            `Invalid value: "${String(v)}": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
+          );
         }
       }
     }

@@ -19,7 +19,10 @@ import { container, context, deps, insight } from '../helpers/analysis-fixtures.
 const actionsOf = (j: { recommended_actions: unknown[] }) => j.recommended_actions.map((a) => (a as { action: string }).action);
 
 void test('memory leak before any OOM kill: oom_risk, restart the pod first', () => {
-  const ins = insight({ anomaly_type: 'unknown', contributing_metrics: [{ metric: 'Memory Usage (%)', value: 93, expected: 40, deviation: 5 }] });
+  const ins = insight({
+    anomaly_type: 'unknown',
+    contributing_metrics: [{ metric: 'Memory Usage (%)', value: 93, expected: 40, deviation: 5 }],
+  });
   const j = ruleJudgement(context({}, ins));
   assert.equal(j.anomaly_type, 'oom_risk');
   assert.deepEqual(actionsOf(j), ['restart_pod']);
@@ -38,7 +41,15 @@ void test('repeated OOM kills: raise the memory limit of the workload first, the
 
 void test('crash loop (non-OOM): crash_loop, rollout restart with roll-back advice, error line in the root cause', () => {
   const ctx = context({
-    containers: [container({ restartCount: 6, state: 'waiting: CrashLoopBackOff', waitingReason: 'CrashLoopBackOff', lastTerminationReason: 'Error', lastExitCode: 1 })],
+    containers: [
+      container({
+        restartCount: 6,
+        state: 'waiting: CrashLoopBackOff',
+        waitingReason: 'CrashLoopBackOff',
+        lastTerminationReason: 'Error',
+        lastExitCode: 1,
+      }),
+    ],
     logs: { current: [], previous: ['starting', 'Exception in thread "main" java.lang.IllegalStateException: bad config'] },
   });
   const j = ruleJudgement(ctx);
@@ -76,14 +87,20 @@ void test('IO pressure: investigate, restart as a medium-risk option', () => {
 
 void test('cluster unreachable: analysis from the insight alone, said in the explanation', () => {
   const ins = insight({ anomaly_type: 'network_issue', node: 'node-b' });
-  const ctx = context({ cluster: 'unreachable', containers: [], ownerChain: [], node: undefined, notes: ['cluster unreachable: ECONNREFUSED'] }, ins);
+  const ctx = context(
+    { cluster: 'unreachable', containers: [], ownerChain: [], node: undefined, notes: ['cluster unreachable: ECONNREFUSED'] },
+    ins,
+  );
   const log = memoryLogger();
   const out = rulesOutcome(ctx, 'an-1', deps(log));
   assert.equal(PodAnalysis.safeParse(out.analysis).success, true);
   assert.equal(out.analysis.anomaly_type, 'network_issue');
   assert.match(out.analysis.explanation, /unreachable/);
   assert.equal(out.analysis.owner, null);
-  assert.deepEqual(out.analysis.recommended_actions.map((a) => a.action), ['restart_pod', 'cordon_node']);
+  assert.deepEqual(
+    out.analysis.recommended_actions.map((a) => a.action),
+    ['restart_pod', 'cordon_node'],
+  );
 });
 
 void test('guard: drops off-list, foreign namespace, protected namespace, out-of-bounds and lowering actions, with reasons', () => {
@@ -94,7 +111,12 @@ void test('guard: drops off-list, foreign namespace, protected namespace, out-of
     { action: 'restart_pod', params: { namespace: 'shop', pod: 'other-pod' }, rationale: '', risk: 'low' },
     { action: 'scale', params: { namespace: 'shop', kind: 'Deployment', name: 'checkout', replicas: 50 }, rationale: '', risk: 'low' },
     { action: 'scale', params: { namespace: 'shop', kind: 'Deployment', name: 'payments', replicas: 3 }, rationale: '', risk: 'low' },
-    { action: 'set_resources', params: { namespace: 'shop', kind: 'Deployment', name: 'checkout', container: 'app', limits: { memory: '128Mi' } }, rationale: '', risk: 'low' },
+    {
+      action: 'set_resources',
+      params: { namespace: 'shop', kind: 'Deployment', name: 'checkout', container: 'app', limits: { memory: '128Mi' } },
+      rationale: '',
+      risk: 'low',
+    },
     { action: 'drain_node', params: { node: 'node-z' }, rationale: '', risk: 'low' },
     { action: 'restart_pod', params: { namespace: 'shop', pod: 'checkout-7d9f8c6b5-x2x9q', extra: 1 }, rationale: '', risk: 'low' },
     { action: 'cordon_node', params: { node: 'node-a' }, rationale: 'node', risk: 'low' },
@@ -102,7 +124,10 @@ void test('guard: drops off-list, foreign namespace, protected namespace, out-of
     { action: 'restart_pod', params: { namespace: 'shop', pod: 'checkout-7d9f8c6b5-x2x9q' }, rationale: 'dup', risk: 'low' },
   ];
   const { kept, dropped } = vetActions(raw, ctx, DEFAULT_GUARD);
-  assert.deepEqual(kept.map((a) => a.action), ['cordon_node', 'restart_pod']);
+  assert.deepEqual(
+    kept.map((a) => a.action),
+    ['cordon_node', 'restart_pod'],
+  );
   assert.equal(kept[0]!.risk, 'high', 'cordon is always high risk');
   assert.equal(dropped.length, 8);
   assert.match(dropped[0]!.reason, /not on the remediation allow-list/);
@@ -140,7 +165,10 @@ void test('masking: names are replaced whole and put back; a ReplicaSet name doe
   const m = new NameMasker(context());
   const text = 'pod checkout-7d9f8c6b5-x2x9q of checkout-7d9f8c6b5 (checkout) in shop on node-a; checkout-api untouched';
   const masked = m.mask(text);
-  assert.equal(masked, 'pod masked-pod-1 of masked-workload-1 (masked-workload-2) in masked-namespace-1 on masked-node-1; checkout-api untouched');
+  assert.equal(
+    masked,
+    'pod masked-pod-1 of masked-workload-1 (masked-workload-2) in masked-namespace-1 on masked-node-1; checkout-api untouched',
+  );
   assert.equal(m.unmask(masked), text);
   assert.deepEqual(mapStrings({ a: ['shop', { b: 'node-a' }], n: 3 }, m.mask), { a: ['masked-namespace-1', { b: 'masked-node-1' }], n: 3 });
 });
@@ -176,7 +204,16 @@ void test('metric window: last rows of the pod from the CSV, what moved from wha
     const rows = [];
     for (let i = 0; i < 10; i++) {
       const t = new Date(Date.UTC(2026, 10, 25, 4, i)).toISOString();
-      rows.push(newMetricRow({ timestamp: t, namespace: 'shop', pod: 'checkout-7d9f8c6b5-x2x9q', memoryMb: 200 + i * 30, cpuPercent: 20, status: 'Running' }));
+      rows.push(
+        newMetricRow({
+          timestamp: t,
+          namespace: 'shop',
+          pod: 'checkout-7d9f8c6b5-x2x9q',
+          memoryMb: 200 + i * 30,
+          cpuPercent: 20,
+          status: 'Running',
+        }),
+      );
       rows.push(newMetricRow({ timestamp: t, namespace: 'shop', pod: 'other', memoryMb: 900, cpuPercent: 90, status: 'Running' }));
     }
     w.append(rows);
@@ -186,7 +223,10 @@ void test('metric window: last rows of the pod from the CSV, what moved from wha
     assert.equal(win.rows, 10);
     const mem = win.movements.find((m) => m.metric === 'Memory Usage (MB)')!;
     assert.deepEqual([mem.from, mem.to], [200, 470]);
-    assert.ok(win.summary.some((s) => s.startsWith('Memory Usage (MB): 200 → 470')), win.summary.join('\n'));
+    assert.ok(
+      win.summary.some((s) => s.startsWith('Memory Usage (MB): 200 → 470')),
+      win.summary.join('\n'),
+    );
     assert.ok(!win.summary.some((s) => s.startsWith('CPU')), 'a flat metric is not reported as moving');
     const fallback = metricWindow(join(dir, 'missing.csv'), insight());
     assert.equal(fallback.source, 'insight');

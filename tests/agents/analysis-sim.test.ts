@@ -19,12 +19,21 @@ void test('context from the sim: container states, BackOff events, owner chain t
     const clients = kubeClients(loadKubeConfig(sim.kubeconfigPath));
     const ctx = await buildContext(clients, insight({ namespace: fault.namespace, pod: fault.pod }), OPTS);
     assert.equal(ctx.cluster, 'ok');
-    assert.deepEqual(ctx.ownerChain.map((l) => l.kind), ['ReplicaSet', 'Deployment']);
+    assert.deepEqual(
+      ctx.ownerChain.map((l) => l.kind),
+      ['ReplicaSet', 'Deployment'],
+    );
     assert.equal(ctx.ownerChain[1]!.name, 'fraud-check');
     assert.equal(typeof ctx.ownerChain[1]!.replicas, 'number');
     assert.ok(ctx.containers[0]!.restartCount > 0);
-    assert.ok(ctx.events.some((e) => e.reason === 'BackOff'), JSON.stringify(ctx.events));
-    assert.ok(ctx.logs.previous.some((l) => /Exception|Error/.test(l)), 'previous container logs read');
+    assert.ok(
+      ctx.events.some((e) => e.reason === 'BackOff'),
+      JSON.stringify(ctx.events),
+    );
+    assert.ok(
+      ctx.logs.previous.some((l) => /Exception|Error/.test(l)),
+      'previous container logs read',
+    );
     assert.ok(ctx.node);
   } finally {
     await sim.close();
@@ -44,7 +53,10 @@ void test('context: a deleted pod and an unreachable cluster are said, never thr
     closed = true;
     const down = await buildContext(clients, insight({ namespace: 'shop', pod: 'whatever' }), { ...OPTS, timeoutMs: 1500 });
     assert.equal(down.cluster, 'unreachable');
-    assert.ok(down.notes.some((n) => /cluster unreachable/.test(n)), down.notes.join('; '));
+    assert.ok(
+      down.notes.some((n) => /cluster unreachable/.test(n)),
+      down.notes.join('; '),
+    );
     assert.equal(down.metrics.source, 'insight', 'the analysis goes on from the insight');
   } finally {
     if (!closed) await sim.close();
@@ -56,7 +68,10 @@ for (const c of [...CASES, ...CONTROLS]) {
     const r = await runCase(c);
     const why = `\n${r.analysis.explanation}\n${r.analysis.evidence.join('\n')}`;
     assert.equal(r.analysis.anomaly_type, c.expectType, why);
-    assert.ok(c.expectFirst.includes(r.analysis.recommended_actions[0]?.action ?? '(none)'), `first action ${r.analysis.recommended_actions[0]?.action}${why}`);
+    assert.ok(
+      c.expectFirst.includes(r.analysis.recommended_actions[0]?.action ?? '(none)'),
+      `first action ${r.analysis.recommended_actions[0]?.action}${why}`,
+    );
     for (const a of r.analysis.recommended_actions) {
       const ns = (a.params as { namespace?: string }).namespace;
       if (ns) assert.equal(ns, r.analysis.namespace);

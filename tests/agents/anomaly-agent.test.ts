@@ -49,21 +49,61 @@ void test('--help documents every option and the environment variables', async (
   assert.equal(await p.exit, 0);
   const help = p.out();
   for (const opt of [
-    'insights-file', 'analysis-file', 'input-file', 'kubeconfig', 'llm', 'llm-base-url', 'llm-model', 'llm-timeout-ms',
-    'llm-max-retries', 'llm-concurrency', 'llm-calls-per-minute', 'llm-retry-after-s', 'mask-names', 'protected-namespace',
-    'min-replicas', 'max-replicas', 'log-lines', 'kube-timeout-ms', 'interval', 'resolved-limit', 'once', 'config', 'log-dir', 'log-level',
+    'insights-file',
+    'analysis-file',
+    'input-file',
+    'kubeconfig',
+    'llm',
+    'llm-base-url',
+    'llm-model',
+    'llm-timeout-ms',
+    'llm-max-retries',
+    'llm-concurrency',
+    'llm-calls-per-minute',
+    'llm-retry-after-s',
+    'mask-names',
+    'protected-namespace',
+    'min-replicas',
+    'max-replicas',
+    'log-lines',
+    'kube-timeout-ms',
+    'interval',
+    'resolved-limit',
+    'once',
+    'config',
+    'log-dir',
+    'log-level',
   ]) {
     assert.match(help, new RegExp(`--${opt}\\b`), `--${opt} documented`);
   }
-  for (const env of ['NVIDIA_API_KEY', 'OPENAI_API_KEY', 'LLM_API_KEY', 'KUBECONFIG', 'PODSENTINEL_']) assert.ok(help.includes(env), `${env} documented`);
+  for (const env of ['NVIDIA_API_KEY', 'OPENAI_API_KEY', 'LLM_API_KEY', 'KUBECONFIG', 'PODSENTINEL_'])
+    assert.ok(help.includes(env), `${env} documented`);
 });
 
 void test('--once --no-llm without a cluster: rule-based analyses, heartbeat, one console block per analysis', async () => {
   const dir = tempDir();
   try {
-    writeJsonAtomic(join(dir, 'pod_insights.json'), insights([insight({ anomaly_type: 'oom_risk' }), insight({ pod: 'calm-pod', predicted_anomaly: false, since: null, anomaly_type: 'none' })]));
-    const p = run(['--once', '--no-llm', '--kubeconfig', join(dir, 'missing-kubeconfig'), '--insights-file', join(dir, 'pod_insights.json'),
-      '--analysis-file', join(dir, 'out', 'pod_analysis.json'), '--input-file', join(dir, 'none.csv'), '--log-dir', join(dir, 'logs')]);
+    writeJsonAtomic(
+      join(dir, 'pod_insights.json'),
+      insights([
+        insight({ anomaly_type: 'oom_risk' }),
+        insight({ pod: 'calm-pod', predicted_anomaly: false, since: null, anomaly_type: 'none' }),
+      ]),
+    );
+    const p = run([
+      '--once',
+      '--no-llm',
+      '--kubeconfig',
+      join(dir, 'missing-kubeconfig'),
+      '--insights-file',
+      join(dir, 'pod_insights.json'),
+      '--analysis-file',
+      join(dir, 'out', 'pod_analysis.json'),
+      '--input-file',
+      join(dir, 'none.csv'),
+      '--log-dir',
+      join(dir, 'logs'),
+    ]);
     assert.equal(await p.exit, 0, p.err());
     const f = readJsonFile(join(dir, 'out', 'pod_analysis.json'), PodAnalysisFile)!;
     assert.equal(f.analyses.length, 1);
@@ -85,16 +125,38 @@ void test('--once --no-llm without a cluster: rule-based analyses, heartbeat, on
 void test('--once with an LLM endpoint and a key from NVIDIA_API_KEY: source llm, the key in no log, file or output', async () => {
   const KEY = 'nvapi-test-0123456789abcdef-secret';
   const reply = {
-    severity: 'high', root_cause: 'leak', explanation: 'grows', evidence: ['mem'],
-    recommended_actions: [{ action: 'restart_pod', params: { namespace: 'shop', pod: 'checkout-7d9f8c6b5-x2x9q' }, rationale: 'r', risk: 'low' }],
+    severity: 'high',
+    root_cause: 'leak',
+    explanation: 'grows',
+    evidence: ['mem'],
+    recommended_actions: [
+      { action: 'restart_pod', params: { namespace: 'shop', pod: 'checkout-7d9f8c6b5-x2x9q' }, rationale: 'r', risk: 'low' },
+    ],
   };
   const server = await startOpenAiServer({ model: 'm/test', mustContain: ['checkout-7d9f8c6b5-x2x9q'] }, [step.json(reply)]);
   const dir = tempDir();
   try {
     writeJsonAtomic(join(dir, 'pod_insights.json'), insights([insight({ anomaly_type: 'oom_risk' })]));
-    const p = run(['--once', '--kubeconfig', join(dir, 'missing'), '--llm-base-url', server.baseURL, '--llm-model', 'm/test',
-      '--insights-file', join(dir, 'pod_insights.json'), '--analysis-file', join(dir, 'pod_analysis.json'), '--log-dir', join(dir, 'logs'),
-      '--log-level', 'debug'], cleanEnv({ NVIDIA_API_KEY: KEY }));
+    const p = run(
+      [
+        '--once',
+        '--kubeconfig',
+        join(dir, 'missing'),
+        '--llm-base-url',
+        server.baseURL,
+        '--llm-model',
+        'm/test',
+        '--insights-file',
+        join(dir, 'pod_insights.json'),
+        '--analysis-file',
+        join(dir, 'pod_analysis.json'),
+        '--log-dir',
+        join(dir, 'logs'),
+        '--log-level',
+        'debug',
+      ],
+      cleanEnv({ NVIDIA_API_KEY: KEY }),
+    );
     assert.equal(await p.exit, 0, p.err());
     assert.equal(server.requests[0]?.authorization, `Bearer ${KEY}`);
     const f = readJsonFile(join(dir, 'pod_analysis.json'), PodAnalysisFile)!;
@@ -114,12 +176,26 @@ void test('watch mode: a new insights file is analysed; SIGTERM exits 0 with the
   const insightsFile = join(dir, 'pod_insights.json');
   const analysisFile = join(dir, 'pod_analysis.json');
   writeJsonAtomic(insightsFile, insights([insight({ anomaly_type: 'crash_loop' })]));
-  const p = run(['--no-llm', '--kubeconfig', join(dir, 'missing'), '--interval', '60', '--insights-file', insightsFile,
-    '--analysis-file', analysisFile, '--log-dir', join(dir, 'logs')]);
+  const p = run([
+    '--no-llm',
+    '--kubeconfig',
+    join(dir, 'missing'),
+    '--interval',
+    '60',
+    '--insights-file',
+    insightsFile,
+    '--analysis-file',
+    analysisFile,
+    '--log-dir',
+    join(dir, 'logs'),
+  ]);
   try {
     const count = () => (existsSync(analysisFile) ? readJsonFile(analysisFile, PodAnalysisFile)!.analyses.length : 0);
     await until(() => count() === 1, 'the first analysis');
-    writeJsonAtomic(insightsFile, insights([insight({ anomaly_type: 'crash_loop' }), insight({ pod: 'api-6c7b8d9f5-abcde', anomaly_type: 'resource_exhaustion' })]));
+    writeJsonAtomic(
+      insightsFile,
+      insights([insight({ anomaly_type: 'crash_loop' }), insight({ pod: 'api-6c7b8d9f5-abcde', anomaly_type: 'resource_exhaustion' })]),
+    );
     await until(() => count() === 2, 'the change to be picked up by the watcher');
     p.child.kill('SIGTERM');
     assert.equal(await p.exit, 0, p.err());
@@ -137,8 +213,19 @@ void test('watch mode: only a new insights file starts a cycle; its directory va
   const dir = tempDir();
   const insightsFile = join(dir, 'pod_insights.json');
   // the agent writes its analysis, heartbeat and logs beside the watched file: none of that may start a cycle
-  const p = run(['--no-llm', '--kubeconfig', join(dir, 'missing'), '--interval', '60', '--insights-file', insightsFile,
-    '--analysis-file', join(dir, 'pod_analysis.json'), '--log-dir', join(dir, 'logs')]);
+  const p = run([
+    '--no-llm',
+    '--kubeconfig',
+    join(dir, 'missing'),
+    '--interval',
+    '60',
+    '--insights-file',
+    insightsFile,
+    '--analysis-file',
+    join(dir, 'pod_analysis.json'),
+    '--log-dir',
+    join(dir, 'logs'),
+  ]);
   const cycles = () => p.err().split('no insights file yet').length - 1;
   try {
     await until(() => p.err().includes('watching'), 'the agent to start watching');
@@ -157,22 +244,54 @@ void test('watch mode: only a new insights file starts a cycle; its directory va
   }
 });
 
-void test('against the simulated cluster: the crash-looping pod\'s previous logs and events reach the LLM as data', async () => {
+void test("against the simulated cluster: the crash-looping pod's previous logs and events reach the LLM as data", async () => {
   const { startSim } = await import('../../sim/index.ts');
   const dir = tempDir();
   const sim = await startSim({ scenario: 'crash-loop', seed: 1, manualClock: true, kubeconfigOut: join(dir, 'kubeconfig') });
   const reply = {
-    severity: 'high', root_cause: 'DATABASE_URL missing from the configuration', explanation: 'bad config rollout', evidence: ['IllegalStateException'],
-    recommended_actions: [{ action: 'rollout_restart', params: { namespace: 'payments', kind: 'Deployment', name: 'fraud-check' }, rationale: 'after fixing the config', risk: 'medium' }],
+    severity: 'high',
+    root_cause: 'DATABASE_URL missing from the configuration',
+    explanation: 'bad config rollout',
+    evidence: ['IllegalStateException'],
+    recommended_actions: [
+      {
+        action: 'rollout_restart',
+        params: { namespace: 'payments', kind: 'Deployment', name: 'fraud-check' },
+        rationale: 'after fixing the config',
+        risk: 'medium',
+      },
+    ],
   };
   try {
     sim.tick(40);
     const fault = sim.cluster.faults()[0]!;
-    const server = await startOpenAiServer({ model: 'm/sim', mustContain: [fault.pod, 'DATABASE_URL', 'BackOff', 'Deployment/fraud-check'] }, [step.json(reply)]);
+    const server = await startOpenAiServer(
+      { model: 'm/sim', mustContain: [fault.pod, 'DATABASE_URL', 'BackOff', 'Deployment/fraud-check'] },
+      [step.json(reply)],
+    );
     try {
-      writeJsonAtomic(join(dir, 'pod_insights.json'), insights([insight({ namespace: fault.namespace, pod: fault.pod, anomaly_type: 'unknown', since: fault.startedAt.time })]));
-      const p = run(['--once', '--kubeconfig', sim.kubeconfigPath, '--llm-base-url', server.baseURL, '--llm-model', 'm/sim',
-        '--insights-file', join(dir, 'pod_insights.json'), '--analysis-file', join(dir, 'pod_analysis.json'), '--log-dir', join(dir, 'logs')], cleanEnv({ LLM_API_KEY: 'k-sim-test' }));
+      writeJsonAtomic(
+        join(dir, 'pod_insights.json'),
+        insights([insight({ namespace: fault.namespace, pod: fault.pod, anomaly_type: 'unknown', since: fault.startedAt.time })]),
+      );
+      const p = run(
+        [
+          '--once',
+          '--kubeconfig',
+          sim.kubeconfigPath,
+          '--llm-base-url',
+          server.baseURL,
+          '--llm-model',
+          'm/sim',
+          '--insights-file',
+          join(dir, 'pod_insights.json'),
+          '--analysis-file',
+          join(dir, 'pod_analysis.json'),
+          '--log-dir',
+          join(dir, 'logs'),
+        ],
+        cleanEnv({ LLM_API_KEY: 'k-sim-test' }),
+      );
       assert.equal(await p.exit, 0, p.err());
       assert.deepEqual(server.requests[0]?.problems, []);
       const a = readJsonFile(join(dir, 'pod_analysis.json'), PodAnalysisFile)!.analyses[0]!;
@@ -194,8 +313,18 @@ void test('--once with an insights file that breaks its contract: exit 1, a clea
   try {
     const bad = join(dir, 'pod_insights.json');
     writeJsonAtomic(bad, { generated_at: 'x', pods: 'not a list' });
-    const p = run(['--once', '--no-llm', '--kubeconfig', join(dir, 'missing'), '--insights-file', bad,
-      '--analysis-file', join(dir, 'pod_analysis.json'), '--log-dir', join(dir, 'logs')]);
+    const p = run([
+      '--once',
+      '--no-llm',
+      '--kubeconfig',
+      join(dir, 'missing'),
+      '--insights-file',
+      bad,
+      '--analysis-file',
+      join(dir, 'pod_analysis.json'),
+      '--log-dir',
+      join(dir, 'logs'),
+    ]);
     assert.equal(await p.exit, 1);
     assert.match(p.err(), /insights file unreadable.*pod_insights\.json does not match its schema/);
     assert.doesNotMatch(p.err(), /at .*\.ts:\d+/, 'no stack trace');

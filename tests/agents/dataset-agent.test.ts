@@ -32,12 +32,18 @@ function tmp(): { dir: string; file: (n: string) => string; done: () => void } {
 
 function baseArgs(t: ReturnType<typeof tmp>, detector = 'zscore'): string[] {
   return [
-    '--input-file', t.file('m.csv'),
-    '--insights-file', t.file('out/insights.json'),
-    '--scores-file', t.file('scores.csv'),
-    '--checkpoint-file', t.file('cp.json'),
-    '--log-dir', t.file('logs'),
-    '--detector', detector,
+    '--input-file',
+    t.file('m.csv'),
+    '--insights-file',
+    t.file('out/insights.json'),
+    '--scores-file',
+    t.file('scores.csv'),
+    '--checkpoint-file',
+    t.file('cp.json'),
+    '--log-dir',
+    t.file('logs'),
+    '--detector',
+    detector,
   ];
 }
 
@@ -91,7 +97,16 @@ void test('bad values, backwards timestamps and duplicates are counted, never fa
     lines[4 * PODS]!, // a duplicate of the row just before
     lines[0]!, // pod 0 again at tick 0: its timestamp goes backwards
   ];
-  writeFileSync(t.file('m.csv'), formatHeader(METRIC_COLUMNS) + lines.slice(0, 4 * PODS + 1).join('\n') + '\n' + bad.join('\n') + '\n' + lines.slice(4 * PODS + 1).join('\n') + '\n');
+  writeFileSync(
+    t.file('m.csv'),
+    formatHeader(METRIC_COLUMNS) +
+      lines.slice(0, 4 * PODS + 1).join('\n') +
+      '\n' +
+      bad.join('\n') +
+      '\n' +
+      lines.slice(4 * PODS + 1).join('\n') +
+      '\n',
+  );
   const r = await runMain([...baseArgs(t), '--once', '--from-start']);
   assert.equal(r.code, 0, r.err);
   const ins = readJsonFile(t.file('out/insights.json'), PodInsights)!;
@@ -204,7 +219,10 @@ void test('SIGKILL mid-run, then restart: the scores file equals an uninterrupte
   const second = spawnAgent(args);
   appendFileSync(t.file('m.csv'), part(100, 110).slice(-25));
   appendFileSync(t.file('m.csv'), part(110, 180));
-  await until(() => statSync(t.file('scores.csv')).size > 0 && scoreLines(t.file('scores.csv')).length >= 1 + 180 * PODS, 'every row scored');
+  await until(
+    () => statSync(t.file('scores.csv')).size > 0 && scoreLines(t.file('scores.csv')).length >= 1 + 180 * PODS,
+    'every row scored',
+  );
   await new Promise((r) => setTimeout(r, 300));
   second.kill('SIGTERM');
   assert.equal(await exited(second), 0);
@@ -255,17 +273,32 @@ void test('--shard K/N: the shards score disjoint pods that together cover every
   const seen: string[][] = [];
   for (const k of [0, 1]) {
     const args = [
-      '--input-file', t.file('m.csv'),
-      '--insights-file', t.file(`out/insights-${k}.json`),
-      '--scores-file', t.file(`s${k}.csv`),
-      '--checkpoint-file', t.file(`cp${k}.json`),
-      '--log-dir', t.file('logs'),
-      '--detector', 'zscore',
-      '--once', '--from-start', '--shard', `${k}/2`,
+      '--input-file',
+      t.file('m.csv'),
+      '--insights-file',
+      t.file(`out/insights-${k}.json`),
+      '--scores-file',
+      t.file(`s${k}.csv`),
+      '--checkpoint-file',
+      t.file(`cp${k}.json`),
+      '--log-dir',
+      t.file('logs'),
+      '--detector',
+      'zscore',
+      '--once',
+      '--from-start',
+      '--shard',
+      `${k}/2`,
     ];
     const r = await runMain(args);
     assert.equal(r.code, 0, r.err);
-    seen.push([...new Set(scoreLines(t.file(`s${k}.csv`)).slice(1).map((l) => l.split(',')[2]!))]);
+    seen.push([
+      ...new Set(
+        scoreLines(t.file(`s${k}.csv`))
+          .slice(1)
+          .map((l) => l.split(',')[2]!),
+      ),
+    ]);
   }
   assert.equal(seen[0]!.filter((p) => seen[1]!.includes(p)).length, 0);
   assert.equal(seen[0]!.length + seen[1]!.length, PODS);

@@ -71,7 +71,12 @@ void test('mid-skip, the position stays at the start of the over-long line: resu
   assert.deepEqual(cpus(tailer.read(1024).rows), [0, 1, 2]);
   tailer.read(1024); // now inside the long line
   const pos = tailer.position();
-  assert.equal(readFileSync(t.file('m.csv')).subarray(pos.offset - 1, pos.offset).toString(), '\n');
+  assert.equal(
+    readFileSync(t.file('m.csv'))
+      .subarray(pos.offset - 1, pos.offset)
+      .toString(),
+    '\n',
+  );
   assert.equal(pos.lineNo, 4);
   void tailer.close();
   const resumed = new CsvTailer({ path: t.file('m.csv'), logger: memoryLogger(), chunkBytes: 1024, maxLineBytes: 2048, position: pos });
@@ -98,7 +103,10 @@ void test('a line over the limit inside one chunk is rejected too, whatever its 
 /** Runs the agent CLI in a child process; a hang is killed after `ms` and fails the test. */
 function runAgent(args: string[], ms = 90_000): Promise<{ code: number | null; out: string; err: string; hung: boolean }> {
   return new Promise((res) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agents/dataset-generator-agent.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agents/dataset-generator-agent.ts'), ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -120,7 +128,18 @@ function runAgent(args: string[], ms = 90_000): Promise<{ code: number | null; o
 void test('dataset agent --once: a 2 MiB line between rows is one rejected row with a warning; the 40 rows are scored', async () => {
   const t = tmp();
   writeFileSync(t.file('long.csv'), HEADER + text(rows(0, 20)) + 'x'.repeat(2 * 1024 * 1024) + '\n' + text(rows(20, 20)));
-  const r = await runAgent(['--input-file', t.file('long.csv'), '--insights-file', t.file('i.json'), '--log-dir', t.file('logs'), '--detector', 'zscore', '--once', '--from-start']);
+  const r = await runAgent([
+    '--input-file',
+    t.file('long.csv'),
+    '--insights-file',
+    t.file('i.json'),
+    '--log-dir',
+    t.file('logs'),
+    '--detector',
+    'zscore',
+    '--once',
+    '--from-start',
+  ]);
   assert.equal(r.hung, false, 'the agent finished');
   assert.equal(r.code, 0, r.err.slice(0, 2000));
   const ins = PodInsights.parse(JSON.parse(readFileSync(t.file('i.json'), 'utf8')));
@@ -134,7 +153,18 @@ void test('dataset agent --once: a 2 MiB line between rows is one rejected row w
 void test('dataset agent --once: a complete final row without its newline is scored, not dropped', async () => {
   const t = tmp();
   writeFileSync(t.file('m.csv'), HEADER + text(rows(0, 5)).replace(/\n$/, ''));
-  const r = await runAgent(['--input-file', t.file('m.csv'), '--insights-file', t.file('i.json'), '--log-dir', t.file('logs'), '--detector', 'zscore', '--once', '--from-start']);
+  const r = await runAgent([
+    '--input-file',
+    t.file('m.csv'),
+    '--insights-file',
+    t.file('i.json'),
+    '--log-dir',
+    t.file('logs'),
+    '--detector',
+    'zscore',
+    '--once',
+    '--from-start',
+  ]);
   assert.equal(r.code, 0, r.err);
   const ins = PodInsights.parse(JSON.parse(readFileSync(t.file('i.json'), 'utf8')));
   assert.equal(ins.rows_read, 5);
@@ -146,7 +176,18 @@ void test('dataset agent --once: a complete final row without its newline is sco
 void test('dataset agent --once: a file without any LF (bare CR line ends) is an error, not "0 rows"', async () => {
   const t = tmp();
   writeFileSync(t.file('m.csv'), (HEADER + text(rows(0, 5))).replace(/\n/g, '\r'));
-  const r = await runAgent(['--input-file', t.file('m.csv'), '--insights-file', t.file('i.json'), '--log-dir', t.file('logs'), '--detector', 'zscore', '--once', '--from-start']);
+  const r = await runAgent([
+    '--input-file',
+    t.file('m.csv'),
+    '--insights-file',
+    t.file('i.json'),
+    '--log-dir',
+    t.file('logs'),
+    '--detector',
+    'zscore',
+    '--once',
+    '--from-start',
+  ]);
   assert.equal(r.code, 1, r.err);
   assert.match(r.err, /carriage return/);
   t.done();
@@ -158,7 +199,18 @@ void test('dataset agent --once: duplicate and out-of-order rows are counted and
   // row 3 twice, then row 1 again after row 5
   const body = [...r0.slice(0, 4), r0[3]!, r0[4]!, r0[5]!, r0[1]!, ...r0.slice(6)];
   writeFileSync(t.file('m.csv'), HEADER + text(body));
-  const r = await runAgent(['--input-file', t.file('m.csv'), '--insights-file', t.file('i.json'), '--log-dir', t.file('logs'), '--detector', 'zscore', '--once', '--from-start']);
+  const r = await runAgent([
+    '--input-file',
+    t.file('m.csv'),
+    '--insights-file',
+    t.file('i.json'),
+    '--log-dir',
+    t.file('logs'),
+    '--detector',
+    'zscore',
+    '--once',
+    '--from-start',
+  ]);
   assert.equal(r.code, 0, r.err);
   const ins = PodInsights.parse(JSON.parse(readFileSync(t.file('i.json'), 'utf8')));
   assert.equal(ins.rows_read, 12);
@@ -174,7 +226,10 @@ void test('RejectLog: the first few per reason one by one, then one summary per 
   const rl = new RejectLog(log, 'rows rejected', { perReason: 2, windowMs: 60_000, now: () => now });
   for (let i = 0; i < 5; i++) rl.reject('duplicate', `dup ${i}`);
   rl.reject('late', 'late 0');
-  assert.deepEqual(log.records.map((r) => r.msg), ['dup 0', 'dup 1', 'late 0']);
+  assert.deepEqual(
+    log.records.map((r) => r.msg),
+    ['dup 0', 'dup 1', 'late 0'],
+  );
   rl.flush(); // the window is not over: nothing yet
   assert.equal(log.records.length, 3);
   now = 61_000;

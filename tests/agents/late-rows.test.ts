@@ -59,16 +59,28 @@ const lastTick = new Date(T0 + (TICKS - 1) * 5000).toISOString();
 void test('baseline: 21 pods, one of them anomalous', async () => {
   const { ins } = await runOnce(syntheticTicks(0, TICKS, { pods: PODS, shiftAt: TICKS - 3 }));
   assert.equal(ins.pods.length, PODS);
-  assert.deepEqual(ins.pods.filter((p) => p.predicted_anomaly).map((p) => p.pod), [ANOMALOUS]);
+  assert.deepEqual(
+    ins.pods.filter((p) => p.predicted_anomaly).map((p) => p.pod),
+    [ANOMALOUS],
+  );
 });
 
 void test('one stale row (10 min old) of the anomalous pod, last in the file: rejected as late, no pod evicted', async () => {
   const rows = syntheticTicks(0, TICKS, { pods: PODS, shiftAt: TICKS - 3 });
-  const stale = aged(rows.find((r) => r.pod === ANOMALOUS && r.time === T0 + (TICKS - 1) * 5000)!, 610_000);
+  const stale = aged(
+    rows.find((r) => r.pod === ANOMALOUS && r.time === T0 + (TICKS - 1) * 5000)!,
+    610_000,
+  );
   const { ins, log } = await runOnce([...rows, stale]);
   assert.equal(ins.pods.length, PODS);
-  assert.deepEqual(ins.pods.filter((p) => p.predicted_anomaly).map((p) => p.pod), [ANOMALOUS]);
-  assert.ok(ins.pods.every((p) => p.timestamp === lastTick), 'no pod moved back in time');
+  assert.deepEqual(
+    ins.pods.filter((p) => p.predicted_anomaly).map((p) => p.pod),
+    [ANOMALOUS],
+  );
+  assert.ok(
+    ins.pods.every((p) => p.timestamp === lastTick),
+    'no pod moved back in time',
+  );
   assert.equal(ins.rows_rejected, 1);
   assert.ok(log.records.some((r) => r.level === 'warn' && r.fields?.reason === 'late' && r.fields?.pod === ANOMALOUS));
 });
@@ -80,7 +92,10 @@ void test('stale rows of five pods amid the last tick: each rejected as late, al
   const mixed = [...rows.slice(0, -PODS), ...last.slice(0, 10), ...stale, ...last.slice(10)];
   const { ins } = await runOnce(mixed);
   assert.equal(ins.pods.length, PODS);
-  assert.deepEqual(ins.pods.filter((p) => p.predicted_anomaly).map((p) => p.pod), [ANOMALOUS]);
+  assert.deepEqual(
+    ins.pods.filter((p) => p.predicted_anomaly).map((p) => p.pod),
+    [ANOMALOUS],
+  );
   assert.ok(ins.pods.every((p) => p.timestamp === lastTick));
   assert.equal(ins.rows_rejected, 5);
 });

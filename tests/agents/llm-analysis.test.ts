@@ -25,7 +25,9 @@ const validReply = {
   root_cause: 'Heap grows without bound in the checkout service',
   explanation: 'Memory climbed from 210 MB to 480 MB in ten minutes.',
   evidence: ['Memory Usage (MB) 210 → 480'],
-  recommended_actions: [{ action: 'restart_pod', params: { namespace: 'shop', pod: POD }, rationale: 'frees the leaked heap', risk: 'low' }],
+  recommended_actions: [
+    { action: 'restart_pod', params: { namespace: 'shop', pod: POD }, rationale: 'frees the leaked heap', risk: 'low' },
+  ],
 };
 
 interface Run {
@@ -38,23 +40,52 @@ interface Run {
   done: () => Promise<void>;
 }
 
-async function setup(script: Step[], opts: { ctx?: (i: PodInsight) => PodContext; mustContain?: string[]; timeoutMs?: number; maxRetries?: number; callsPerMinute?: number; maskNames?: boolean; llmRetryMs?: number; jsonMode?: boolean } = {}): Promise<Run> {
+async function setup(
+  script: Step[],
+  opts: {
+    ctx?: (i: PodInsight) => PodContext;
+    mustContain?: string[];
+    timeoutMs?: number;
+    maxRetries?: number;
+    callsPerMinute?: number;
+    maskNames?: boolean;
+    llmRetryMs?: number;
+    jsonMode?: boolean;
+  } = {},
+): Promise<Run> {
   const server = await startOpenAiServer({ model: MODEL, mustContain: opts.mustContain ?? [POD], jsonMode: opts.jsonMode ?? true }, script);
   const log = memoryLogger('agent');
   const dir = mkdtempSync(join(tmpdir(), 'llm-analysis-'));
   const llm = new LlmClient({
-    baseURL: server.baseURL, model: MODEL, apiKey: KEY, timeoutMs: opts.timeoutMs ?? 3000, maxRetries: opts.maxRetries ?? 1,
-    concurrency: 2, callsPerMinute: opts.callsPerMinute ?? 100, maxRetryWaitMs: 5000, backoff: { initialMs: 5, maxMs: 20 }, logger: log.child('llm'),
+    baseURL: server.baseURL,
+    model: MODEL,
+    apiKey: KEY,
+    timeoutMs: opts.timeoutMs ?? 3000,
+    maxRetries: opts.maxRetries ?? 1,
+    concurrency: 2,
+    callsPerMinute: opts.callsPerMinute ?? 100,
+    maxRetryWaitMs: 5000,
+    backoff: { initialMs: 5, maxMs: 20 },
+    logger: log.child('llm'),
   });
   const analysisFile = join(dir, 'pod_analysis.json');
   const engine = new AnalysisEngine({
-    analysisFile, clients: null, context: { logLines: 40, maxEvents: 5, timeoutMs: 1000 },
+    analysisFile,
+    clients: null,
+    context: { logLines: 40, maxEvents: 5, timeoutMs: 1000 },
     analyser: deps(log.child('analysis'), { llm, maskNames: opts.maskNames ?? false }),
-    resolvedLimit: 10, llmRetryMs: opts.llmRetryMs ?? 60_000, parallel: 2, logger: log,
+    resolvedLimit: 10,
+    llmRetryMs: opts.llmRetryMs ?? 60_000,
+    parallel: 2,
+    logger: log,
     buildContext: async (i) => (opts.ctx ?? ((x) => context({}, x)))(i),
   });
   return {
-    server, log, dir, engine, llm,
+    server,
+    log,
+    dir,
+    engine,
+    llm,
     file: () => readJsonFile(analysisFile, PodAnalysisFile)!,
     done: async () => {
       await server.close();
@@ -70,7 +101,10 @@ function logged(r: Run, pattern: RegExp): boolean {
 function assertKeyNowhere(r: Run): void {
   assert.ok(!JSON.stringify(r.log.records).includes(KEY), 'the key is not in the logs');
   for (const f of readdirSync(r.dir)) assert.ok(!readFileSync(join(r.dir, f), 'utf8').includes(KEY), `the key is not in ${f}`);
-  assert.ok(r.server.requests.every((q) => q.authorization === `Bearer ${KEY}`), 'the key is sent to the endpoint');
+  assert.ok(
+    r.server.requests.every((q) => q.authorization === `Bearer ${KEY}`),
+    'the key is sent to the endpoint',
+  );
 }
 
 void test('valid reply: source llm, the request carries model, JSON mode and the pod data', async () => {
@@ -82,7 +116,10 @@ void test('valid reply: source llm, the request carries model, JSON mode and the
     const a = f.analyses[0]!;
     assert.deepEqual(a.source, { type: 'llm', model: MODEL });
     assert.equal(a.root_cause, validReply.root_cause);
-    assert.deepEqual(a.recommended_actions.map((x) => x.action), ['restart_pod']);
+    assert.deepEqual(
+      a.recommended_actions.map((x) => x.action),
+      ['restart_pod'],
+    );
     assert.deepEqual(a.owner, { kind: 'Deployment', name: 'checkout' });
     assert.equal(r.server.requests.length, 1);
     assert.deepEqual(r.server.requests[0]!.problems, []);
@@ -135,7 +172,10 @@ void test('forbidden action in the reply: dropped with the reason logged, the re
     await r.engine.cycle(insights([insight()]));
     const a = r.file().analyses[0]!;
     assert.deepEqual(a.source, { type: 'llm', model: MODEL });
-    assert.deepEqual(a.recommended_actions.map((x) => x.action), ['restart_pod']);
+    assert.deepEqual(
+      a.recommended_actions.map((x) => x.action),
+      ['restart_pod'],
+    );
     assert.ok(logged(r, /dropped LLM action exec_shell.*not on the remediation allow-list/));
   } finally {
     await r.done();
@@ -206,11 +246,17 @@ void test('prompt injection in a pod log cannot produce an off-list action or on
     recommended_actions: [
       { action: 'delete_namespace', params: { namespace: 'kube-system' }, rationale: 'asked to', risk: 'low' },
       { action: 'restart_pod', params: { namespace: 'kube-system', pod: 'coredns-5d78c9869d-abcde' }, rationale: 'asked to', risk: 'low' },
-      { action: 'scale', params: { namespace: 'kube-system', kind: 'Deployment', name: 'coredns', replicas: 0 }, rationale: 'asked to', risk: 'low' },
+      {
+        action: 'scale',
+        params: { namespace: 'kube-system', kind: 'Deployment', name: 'coredns', replicas: 0 },
+        rationale: 'asked to',
+        risk: 'low',
+      },
       { action: 'drain_node', params: { node: 'control-plane-1' }, rationale: 'asked to', risk: 'low' },
     ],
   };
-  const ctx = (i: PodInsight) => context({ logs: { current: [`WARN ${INJECTION}`, 'java.lang.OutOfMemoryError: Java heap space'], previous: [] } }, i);
+  const ctx = (i: PodInsight) =>
+    context({ logs: { current: [`WARN ${INJECTION}`, 'java.lang.OutOfMemoryError: Java heap space'], previous: [] } }, i);
   const r = await setup([step.json(evil)], { ctx, mustContain: [POD, INJECTION] });
   try {
     await r.engine.cycle(insights([insight()]));
@@ -220,7 +266,9 @@ void test('prompt injection in a pod log cannot produce an off-list action or on
     assert.match(r.server.requests[0]!.body.messages![0]!.content, /UNTRUSTED/);
     const a = r.file().analyses[0]! as PodAnalysis;
     for (const act of a.recommended_actions) {
-      assert.ok(['restart_pod', 'rollout_restart', 'scale', 'set_resources', 'cordon_node', 'uncordon_node', 'drain_node'].includes(act.action));
+      assert.ok(
+        ['restart_pod', 'rollout_restart', 'scale', 'set_resources', 'cordon_node', 'uncordon_node', 'drain_node'].includes(act.action),
+      );
       assert.notEqual((act.params as { namespace?: string }).namespace, 'kube-system');
       if (act.action === 'restart_pod') assert.equal(act.params.pod, POD);
     }
@@ -261,8 +309,14 @@ void test('dedup state survives a restart: a new engine on the same file makes n
   try {
     await r.engine.cycle(insights([insight({ anomaly_type: 'oom_risk' })]));
     const again = new AnalysisEngine({
-      analysisFile: join(r.dir, 'pod_analysis.json'), clients: null, context: { logLines: 40, maxEvents: 5, timeoutMs: 1000 },
-      analyser: deps(r.log, { llm: r.llm }), resolvedLimit: 10, llmRetryMs: 60_000, parallel: 1, logger: r.log,
+      analysisFile: join(r.dir, 'pod_analysis.json'),
+      clients: null,
+      context: { logLines: 40, maxEvents: 5, timeoutMs: 1000 },
+      analyser: deps(r.log, { llm: r.llm }),
+      resolvedLimit: 10,
+      llmRetryMs: 60_000,
+      parallel: 1,
+      logger: r.log,
       buildContext: async (i) => context({}, i),
     });
     again.load();
@@ -278,7 +332,14 @@ void test('--mask-names: the endpoint never sees the names; the result has them 
   const masked = {
     ...validReply,
     root_cause: 'masked-pod-1 leaks memory',
-    recommended_actions: [{ action: 'restart_pod', params: { namespace: 'masked-namespace-1', pod: 'masked-pod-1' }, rationale: 'restart masked-pod-1', risk: 'low' }],
+    recommended_actions: [
+      {
+        action: 'restart_pod',
+        params: { namespace: 'masked-namespace-1', pod: 'masked-pod-1' },
+        rationale: 'restart masked-pod-1',
+        risk: 'low',
+      },
+    ],
   };
   const r = await setup([step.json(masked)], { maskNames: true, mustContain: ['masked-pod-1', 'masked-namespace-1', 'masked-node-1'] });
   try {
@@ -297,7 +358,10 @@ void test('calls-per-minute budget: over it, the rules answer and the reason is 
   const r = await setup([step.json(validReply)], { callsPerMinute: 1, mustContain: [] });
   try {
     await r.engine.cycle(insights([insight(), insight({ pod: 'checkout-7d9f8c6b5-zzzzz' })]));
-    const sources = r.file().analyses.map((a) => a.source.type).sort();
+    const sources = r
+      .file()
+      .analyses.map((a) => a.source.type)
+      .sort();
     assert.deepEqual(sources, ['llm', 'rules']);
     assert.equal(r.server.requests.length, 1);
     assert.ok(logged(r, /LLM analysis failed.*budget/));
@@ -306,7 +370,7 @@ void test('calls-per-minute budget: over it, the rules answer and the reason is 
   }
 });
 
-void test('an anomalous insight without `since` keeps the id of the pod\'s open anomaly (no call per cycle)', async () => {
+void test("an anomalous insight without `since` keeps the id of the pod's open anomaly (no call per cycle)", async () => {
   const r = await setup([step.json(validReply), step.json(validReply)]);
   try {
     const base = insight({ anomaly_type: 'oom_risk', since: null });
@@ -338,7 +402,10 @@ void test('after a transient LLM failure the same anomaly is retried once the wa
 });
 
 void test('an endpoint without JSON mode (400 naming response_format): asked again without it, reply still validated', async () => {
-  const r = await setup([step.status(400, undefined, "Unrecognized request argument supplied: response_format"), step.json(validReply), step.json(validReply)], { jsonMode: false, mustContain: ['checkout-7d9f8c6b5'] });
+  const r = await setup(
+    [step.status(400, undefined, 'Unrecognized request argument supplied: response_format'), step.json(validReply), step.json(validReply)],
+    { jsonMode: false, mustContain: ['checkout-7d9f8c6b5'] },
+  );
   try {
     await r.engine.cycle(insights([insight()]));
     assert.deepEqual(r.file().analyses[0]!.source, { type: 'llm', model: MODEL });

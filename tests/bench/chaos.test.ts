@@ -23,10 +23,16 @@ void test('the ledger check finds a lost row, a row scored twice and a row no CS
     const scores = join(dir, 'scores.csv');
     writeFileSync(scores, SCORES_HEADER + rows.map(line).join(''));
     assert.deepEqual(
-      (({ rows_lost, rows_double_scored, rows_scored_unknown, rows_expected }) => ({ rows_lost, rows_double_scored, rows_scored_unknown, rows_expected }))(checkLedger(csv, scores)),
+      (({ rows_lost, rows_double_scored, rows_scored_unknown, rows_expected }) => ({
+        rows_lost,
+        rows_double_scored,
+        rows_scored_unknown,
+        rows_expected,
+      }))(checkLedger(csv, scores)),
       { rows_lost: 0, rows_double_scored: 0, rows_scored_unknown: 0, rows_expected: 10 },
     );
-    const bad = [...rows.slice(0, 6), rows[3]!, ...rows.slice(7)].map(line).join('') + '2030-01-01T00:00:00.000Z,shop,ghost,0.1000,false,none\n';
+    const bad =
+      [...rows.slice(0, 6), rows[3]!, ...rows.slice(7)].map(line).join('') + '2030-01-01T00:00:00.000Z,shop,ghost,0.1000,false,none\n';
     writeFileSync(scores, SCORES_HEADER + bad);
     const c = checkLedger(csv, scores);
     assert.equal(c.rows_lost, 1);

@@ -1,7 +1,14 @@
 // bench:detect's judge: the numbers in docs/BENCHMARKS.md are only as right as these rules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluate, thresholdForFullRecall, median, type ScenarioTruth, type ScoresByPod, type ScoreRow } from '../../bench/detect/evaluate.ts';
+import {
+  evaluate,
+  thresholdForFullRecall,
+  median,
+  type ScenarioTruth,
+  type ScoresByPod,
+  type ScoreRow,
+} from '../../bench/detect/evaluate.ts';
 
 const truth: ScenarioTruth = {
   scenario: 't',
@@ -51,7 +58,7 @@ void test('flags beyond the window do not count as found', () => {
   assert.equal(evaluate(byPod, truth, { window: 70 }).found, 1);
 });
 
-void test('episodes are maximal runs; start-up alarms are those in a pod\'s first ticks', () => {
+void test("episodes are maximal runs; start-up alarms are those in a pod's first ticks", () => {
   const byPod: ScoresByPod = new Map([
     ['ns/a', series(1, 100, { 40: 0.9, 41: 0.9, 42: 0.9, 60: 0.8 })], // two episodes
     ['ns/new', series(50, 100, { 52: 0.9 })], // a new pod flagged at its start-up

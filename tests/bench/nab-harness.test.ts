@@ -91,7 +91,14 @@ void test('the JSON report has the three profiles and by_category per detector',
         seconds: 1,
         rows: 10,
         profiles: [
-          { profile: 'standard', threshold: 0.9, raw: 1, normalized: 50, files: [], byCategory: { all: { raw: 1, normalized: 50, windows: 2 }, none: { raw: 0, normalized: NaN, windows: 0 } } },
+          {
+            profile: 'standard',
+            threshold: 0.9,
+            raw: 1,
+            normalized: 50,
+            files: [],
+            byCategory: { all: { raw: 1, normalized: 50, windows: 2 }, none: { raw: 0, normalized: NaN, windows: 0 } },
+          },
         ],
       },
     ],
@@ -102,7 +109,7 @@ void test('the JSON report has the three profiles and by_category per detector',
   assert.equal(report.detectors.x!.by_category.none!.standard, null);
 });
 
-void test('the anomaly score is the verdict\'s onset when reported, else its probability', () => {
+void test("the anomaly score is the verdict's onset when reported, else its probability", () => {
   const v = verdict(0.8);
   assert.equal(verdictScore(v), 0.8);
   const withOnset = { ...v, onset: 0.3 } as Verdict;

@@ -22,7 +22,8 @@ void test('erfc matches reference values to double precision', () => {
     [5, 1.5374597944280349e-12],
     [-1, 1.8427007929497148],
   ];
-  for (const [x, want] of cases) assert.ok(Math.abs(erfc(x) - want) <= 4e-16 * Math.max(1, Math.abs(want)) + Math.abs(want) * 1e-14, `erfc(${x}) = ${erfc(x)}`);
+  for (const [x, want] of cases)
+    assert.ok(Math.abs(erfc(x) - want) <= 4e-16 * Math.max(1, Math.abs(want)) + Math.abs(want) * 1e-14, `erfc(${x}) = ${erfc(x)}`);
 });
 
 void test('pairwise summation sums like plain addition on exact values', () => {
@@ -31,13 +32,16 @@ void test('pairwise summation sums like plain addition on exact values', () => {
   assert.equal(pairwiseSum([1, 2, 3]), 6);
 });
 
-void test('windowed-gaussian reference reproduces NAB\'s published windowedGaussian row (39.65 / 20.87 / 47.41)', async () => {
+void test("windowed-gaussian reference reproduces NAB's published windowedGaussian row (39.65 / 20.87 / 47.41)", async () => {
   const corpus = loadCorpus(NAB);
   const published = (JSON.parse(readFileSync(join(NAB, 'results', 'final_results.json'), 'utf8')) as Record<string, Record<string, number>>)
     .windowedGaussian!;
   const scores: Float64Array[] = [];
   for (const f of corpus.files) scores.push(await streamSeries(new WindowedGaussianReference(), f));
-  for (const r of scoreDetector(corpus, scores.map((s) => s.map(round12)))) {
+  for (const r of scoreDetector(
+    corpus,
+    scores.map((s) => s.map(round12)),
+  )) {
     assert.ok(Math.abs(r.normalized - published[r.profile]!) < 1e-6, `${r.profile}: ${r.normalized} vs ${published[r.profile]}`);
     assert.equal(r.threshold, 1);
   }

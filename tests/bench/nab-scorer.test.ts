@@ -36,14 +36,14 @@ const thresholds = JSON.parse(readFileSync(join(NAB, 'config', 'thresholds.json'
   string,
   Record<string, { threshold: number; score: number }>
 >;
-const finalResults = JSON.parse(readFileSync(join(NAB, 'results', 'final_results.json'), 'utf8')) as Record<
-  string,
-  Record<string, number>
->;
+const finalResults = JSON.parse(readFileSync(join(NAB, 'results', 'final_results.json'), 'utf8')) as Record<string, Record<string, number>>;
 
 void test('the corpus has the 58 files and 116 windows NAB publishes', () => {
   assert.equal(corpus.files.length, 58);
-  assert.equal(corpus.files.reduce((n, f) => n + f.windows.length, 0), 116);
+  assert.equal(
+    corpus.files.reduce((n, f) => n + f.windows.length, 0),
+    116,
+  );
 });
 
 for (const profile of PROFILE_NAMES) {
@@ -62,11 +62,7 @@ for (const profile of PROFILE_NAMES) {
       const mine = result.files.find((f) => f.name === name);
       assert.ok(mine, `no result for ${name}`);
       assert.ok(Math.abs(mine.score - Number(score)) < 1e-9, `${name}: score ${mine.score} vs published ${score}`);
-      assert.deepEqual(
-        [mine.tp, mine.tn, mine.fp, mine.fn, mine.total],
-        [tp, tn, fp, fn, total].map(Number),
-        `${name}: TP/TN/FP/FN/total`,
-      );
+      assert.deepEqual([mine.tp, mine.tn, mine.fp, mine.fn, mine.total], [tp, tn, fp, fn, total].map(Number), `${name}: TP/TN/FP/FN/total`);
       checked++;
     }
     assert.equal(checked, 58);
@@ -170,14 +166,24 @@ void test('false positives: -fpWeight before any window, cheaper just after a wi
 });
 
 void test('a window entirely inside the probationary period is not scored', () => {
-  const f = syntheticFile(1000, [[10, 20], [500, 599]]);
+  const f = syntheticFile(1000, [
+    [10, 20],
+    [500, 599],
+  ]);
   assert.equal(scoreFile(f, detections(1000, [500]), 0.5, STANDARD).score, 1);
 });
 
 void test('the incremental sweep equals scoring every distinct threshold directly', () => {
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const files = [syntheticFile(900, [[300, 340], [600, 660]]), syntheticFile(700, [[400, 450]]), syntheticFile(500, [])];
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const files = [
+    syntheticFile(900, [
+      [300, 340],
+      [600, 660],
+    ]),
+    syntheticFile(700, [[400, 450]]),
+    syntheticFile(500, []),
+  ];
   const scores = files.map((f) => Float64Array.from(f.times, () => Math.round(rnd() * 40) / 40));
   const sweep = sweepScores(prepareSweep(files, scores), STANDARD);
   assert.equal(sweep.length, new Set(scores.flatMap((s, k) => Array.from(s).slice(probationaryLength(files[k]!.times.length)))).size + 1);

@@ -37,7 +37,15 @@ void test('bench:perf at 200 pods writes a complete JSON report', async () => {
     const r = report.results[0]!;
     assert.equal(r.pods, 200);
     assert.equal(r.rows, 200 * 5); // max(min-ticks 3, ceil(1000 / 200)) ticks
-    for (const k of ['rows_per_second', 'p50_ms', 'p99_ms', 'insights_write_ms', 'peak_rss_mb', 'bytes_per_pod', 'reference_tfjs_windows_per_second'] as const) {
+    for (const k of [
+      'rows_per_second',
+      'p50_ms',
+      'p99_ms',
+      'insights_write_ms',
+      'peak_rss_mb',
+      'bytes_per_pod',
+      'reference_tfjs_windows_per_second',
+    ] as const) {
       assert.equal(typeof r[k], 'number', k);
       assert.ok(Number.isFinite(r[k]) && r[k] > 0, `${k} = ${r[k]}`);
     }
@@ -47,7 +55,13 @@ void test('bench:perf at 200 pods writes a complete JSON report', async () => {
     assert.ok(r.bytes_per_pod > 100, 'the checkpoint holds per-pod state');
     assert.ok(r.parse_ms > 0 && r.score_ms > 0);
     // the follow-mode figures come from the latency run's heartbeat (its final checkpoint at the stop)
-    for (const k of ['follow_stall_max_ms', 'follow_gc_pause_max_ms', 'follow_checkpoint_thread_ms', 'follow_checkpoint_wall_ms', 'follow_peak_rss_mb'] as const) {
+    for (const k of [
+      'follow_stall_max_ms',
+      'follow_gc_pause_max_ms',
+      'follow_checkpoint_thread_ms',
+      'follow_checkpoint_wall_ms',
+      'follow_peak_rss_mb',
+    ] as const) {
       assert.ok(Number.isFinite(r[k]) && r[k] >= 0, `${k} = ${r[k]}`);
     }
     assert.ok(r.follow_checkpoint_wall_ms >= r.follow_checkpoint_thread_ms);

@@ -73,7 +73,10 @@ void test('state file: records round trip bit for bit; truncated, extended or mi
       assert.equal(a2.length, a.length);
       for (let n = 0; n < a.length; n++) {
         assert.equal(a2[n]!.constructor, a[n]!.constructor);
-        assert.deepEqual(Buffer.from(a2[n]!.buffer, a2[n]!.byteOffset, a2[n]!.byteLength), Buffer.from(a[n]!.buffer, a[n]!.byteOffset, a[n]!.byteLength));
+        assert.deepEqual(
+          Buffer.from(a2[n]!.buffer, a2[n]!.byteOffset, a2[n]!.byteLength),
+          Buffer.from(a[n]!.buffer, a[n]!.byteOffset, a[n]!.byteLength),
+        );
       }
     }
 
@@ -103,7 +106,10 @@ void test('LSTM detector: per-series binary state restores into a fresh detector
     const key = `shop/web-5d8f7c9b4-x${p}k2q`;
     const arrays = a.podState(key)!;
     assert.equal(arrays.length, 6, 'feature state, then f, h, c, the range maps and the seasonal state');
-    b.restorePod(key, arrays.map((x) => x.slice()));
+    b.restorePod(
+      key,
+      arrays.map((x) => x.slice()),
+    );
   }
   for (const r of rows.slice(30 * PODS)) assert.deepEqual(b.score(r), a.score(r));
   assert.throws(() => b.detector.restoreShared!({ v: 2, features: ['x'], units: 1, stride: 1 }), /does not match/);
@@ -115,7 +121,10 @@ void test('LSTM detector: per-series binary state restores into a fresh detector
   const key = 'shop/web-5d8f7c9b4-x0k2q';
   const [feat, f, h, cc, map, ss] = a.podState(key)!;
   assert.ok(map instanceof Float32Array && ss instanceof Float32Array);
-  c.restorePod(key, [feat!, f!, h!, cc!, ss].map((x) => x.slice()));
+  c.restorePod(
+    key,
+    [feat!, f!, h!, cc!, ss].map((x) => x.slice()),
+  );
   for (const r of ticks(40, 41)) assert.ok(Number.isFinite(c.score(r)!.verdict.probability));
   assert.equal(c.podState(key)!.length, 6, 'and it checkpoints with its map from then on');
   assert.throws(() => b.restorePod('shop/x', [new Float64Array(5), new Float64Array(3)]), /wrong size/);
@@ -126,7 +135,9 @@ void test('LSTM detector: state of the per-feature layout (slots for info featur
   const rows = ticks(0, 40, 25);
   for (const r of rows.slice(0, 30 * PODS)) a.score(r);
   // that layout: 41 per-series slots, then 17 per feature; h and c with `units` floats per feature
-  const HEAD = 41, CH = 17, nf = POD_FEATURES.length;
+  const HEAD = 41,
+    CH = 17,
+    nf = POD_FEATURES.length;
   const seq = POD_FEATURES.flatMap((name, i) => (featureSpec(name).kind === 'sequence' ? [i] : []));
   const shared = JSON.parse(JSON.stringify(a.snapshotShared())) as { detector: { stride: number } };
   assert.equal(shared.detector.stride, HEAD + CH * seq.length, 'slots for the sequence channels only');
@@ -137,7 +148,9 @@ void test('LSTM detector: state of the per-feature layout (slots for info featur
     const key = `shop/web-5d8f7c9b4-x${p}k2q`;
     const [feat, f, h, c, ...rest] = a.podState(key)!;
     const u = h!.length / seq.length;
-    const of = new Float64Array(HEAD + CH * nf), oh = new Float32Array(nf * u), oc = new Float32Array(nf * u);
+    const of = new Float64Array(HEAD + CH * nf),
+      oh = new Float32Array(nf * u),
+      oc = new Float32Array(nf * u);
     of.set(f!.subarray(0, HEAD));
     seq.forEach((i, k) => {
       of.set(f!.subarray(HEAD + k * CH, HEAD + (k + 1) * CH), HEAD + i * CH);
@@ -191,12 +204,35 @@ void test('a checkpoint whose pods change while it is copied (copy on write) res
 
     appendFileSync(t.file('m.csv'), csv(all.slice(45 * PODS)));
     const base = ['--insights-file', 'x', '--log-level', 'error', '--detector', 'lstm', '--model-dir', t.file('model')];
-    const resumeArgs = ['--once', '--input-file', t.file('m.csv'), '--scores-file', t.file('scores.csv'), '--checkpoint-file', t.file('cp.json'), '--log-dir', t.file('logs'), ...base];
+    const resumeArgs = [
+      '--once',
+      '--input-file',
+      t.file('m.csv'),
+      '--scores-file',
+      t.file('scores.csv'),
+      '--checkpoint-file',
+      t.file('cp.json'),
+      '--log-dir',
+      t.file('logs'),
+      ...base,
+    ];
     resumeArgs[resumeArgs.indexOf('x')] = t.file('out/insights.json');
     assert.equal(await quiet(() => main(resumeArgs)), 0);
 
     writeFileSync(ref.file('m.csv'), readFileSync(t.file('m.csv')));
-    const refArgs = ['--once', '--from-start', '--input-file', ref.file('m.csv'), '--scores-file', ref.file('scores.csv'), '--checkpoint-file', ref.file('cp.json'), '--log-dir', ref.file('logs'), ...base];
+    const refArgs = [
+      '--once',
+      '--from-start',
+      '--input-file',
+      ref.file('m.csv'),
+      '--scores-file',
+      ref.file('scores.csv'),
+      '--checkpoint-file',
+      ref.file('cp.json'),
+      '--log-dir',
+      ref.file('logs'),
+      ...base,
+    ];
     refArgs[refArgs.indexOf('x')] = ref.file('insights.json');
     assert.equal(await quiet(() => main(refArgs)), 0);
     const reference = readFileSync(ref.file('scores.csv'), 'utf8');
@@ -213,7 +249,20 @@ void test('compact pod_insights.json beyond --insights-detail-max: anomalous pod
   const t = tmp();
   try {
     writeFileSync(t.file('m.csv'), formatHeader(METRIC_COLUMNS) + csv(ticks(0, 120, 118)));
-    const args = ['--once', '--from-start', '--input-file', t.file('m.csv'), '--insights-file', t.file('i.json'), '--checkpoint-file', t.file('cp.json'), '--log-dir', t.file('logs'), '--detector', 'zscore'];
+    const args = [
+      '--once',
+      '--from-start',
+      '--input-file',
+      t.file('m.csv'),
+      '--insights-file',
+      t.file('i.json'),
+      '--checkpoint-file',
+      t.file('cp.json'),
+      '--log-dir',
+      t.file('logs'),
+      '--detector',
+      'zscore',
+    ];
     assert.equal(await quiet(() => main([...args, '--insights-detail-max', '2'])), 0);
     const ins = readJsonFile(t.file('i.json'), PodInsights)!;
     assert.ok(ins.other_pods, 'compact beyond 2 pods');
@@ -223,7 +272,10 @@ void test('compact pod_insights.json beyond --insights-detail-max: anomalous pod
     assert.ok(shifted.contributing_metrics.length > 0);
     assert.ok(ins.other_pods.length > 0 && ins.other_pods.every(([, , , p]) => p < ins.threshold / 2));
     const every = allPodInsights(ins);
-    assert.deepEqual(every.map((p) => p.pod).sort(), Array.from({ length: PODS }, (_, p) => `web-5d8f7c9b4-x${p}k2q`));
+    assert.deepEqual(
+      every.map((p) => p.pod).sort(),
+      Array.from({ length: PODS }, (_, p) => `web-5d8f7c9b4-x${p}k2q`),
+    );
 
     // verification finds a pod listed in brief (not anomalous: resolved) and the anomalous one in full
     const brief = ins.other_pods[0]![1];
@@ -247,8 +299,11 @@ void test('compact pod_insights.json beyond --insights-detail-max: anomalous pod
   }
 });
 
-void test('LSTM detector: a forgotten series\' state, reused for a new series, starts from zero', async () => {
-  const rows = (ns: string) => ticks(0, 30, 20).filter((r) => r.pod === 'web-5d8f7c9b4-x1k2q').map((r) => ({ ...r, namespace: ns }));
+void test("LSTM detector: a forgotten series' state, reused for a new series, starts from zero", async () => {
+  const rows = (ns: string) =>
+    ticks(0, 30, 20)
+      .filter((r) => r.pod === 'web-5d8f7c9b4-x1k2q')
+      .map((r) => ({ ...r, namespace: ns }));
   const a = new PodScorer(await createDetector('lstm', { features: POD_FEATURES, threshold: 0.7 }));
   for (const r of rows('first')) a.score(r);
   a.forget('first', 'web-5d8f7c9b4-x1k2q');
@@ -261,7 +316,10 @@ void test('the supervisor starts a child with its Node options (the agent runs w
   const sup = new Supervisor();
   try {
     const script = t.file('argv.mjs');
-    writeFileSync(script, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(t.file('argv.json'))}, JSON.stringify(process.execArgv));\n`);
+    writeFileSync(
+      script,
+      `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(t.file('argv.json'))}, JSON.stringify(process.execArgv));\n`,
+    );
     sup.add({ name: 'argv', script, args: [], nodeArgs: AGENT_NODE_ARGS, restart: 'never', output: { logFile: t.file('argv.log') } });
     const st = await sup.waitSettled('argv');
     assert.equal(st?.lastExit?.code, 0);
@@ -332,7 +390,8 @@ void test('following the input, compact insights are built in slices between bat
 });
 
 void test('brief insights entries: names and timestamps as JSON strings, escaped when needed', () => {
-  for (const x of ['web-5d8f7c9b4-x1k2q', '2026-01-01T00:00:00.000Z', 'a"b', 'back\\slash', 'tab\there', 'ünï', '']) assert.equal(JSON.parse(jsonString(x)), x);
+  for (const x of ['web-5d8f7c9b4-x1k2q', '2026-01-01T00:00:00.000Z', 'a"b', 'back\\slash', 'tab\there', 'ünï', ''])
+    assert.equal(JSON.parse(jsonString(x)), x);
 });
 
 void test('a checkpoint that cannot be written is logged, scoring goes on, its partial state file is removed, and --once exits 1', async () => {
@@ -345,7 +404,22 @@ void test('a checkpoint that cannot be written is logged, scoring goes on, its p
     process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
     let code: number;
     try {
-      code = await main(['--once', '--from-start', '--input-file', t.file('m.csv'), '--insights-file', t.file('i.json'), '--scores-file', t.file('s.csv'), '--checkpoint-file', t.file('cp.json'), '--log-dir', t.file('logs'), '--detector', 'zscore']);
+      code = await main([
+        '--once',
+        '--from-start',
+        '--input-file',
+        t.file('m.csv'),
+        '--insights-file',
+        t.file('i.json'),
+        '--scores-file',
+        t.file('s.csv'),
+        '--checkpoint-file',
+        t.file('cp.json'),
+        '--log-dir',
+        t.file('logs'),
+        '--detector',
+        'zscore',
+      ]);
     } finally {
       process.stderr.write = w;
     }
@@ -355,7 +429,10 @@ void test('a checkpoint that cannot be written is logged, scoring goes on, its p
     assert.match(err, /final outputs could not be written/);
     assert.ok(JSON.parse(readFileSync(t.file('i.json'), 'utf8')).pods);
     assert.equal(readFileSync(t.file('s.csv'), 'utf8').trimEnd().split('\n').length, 1 + 20 * PODS);
-    assert.deepEqual(readdirSync(t.file('.')).filter((n) => n.includes('.state-')), []);
+    assert.deepEqual(
+      readdirSync(t.file('.')).filter((n) => n.includes('.state-')),
+      [],
+    );
   } finally {
     t.done();
   }

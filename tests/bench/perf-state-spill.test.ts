@@ -34,8 +34,19 @@ void test('spill round trip: large collections to the sidecar, the rest inline, 
   try {
     const cp = join(dir, 'cp.json');
     const state = {
-      scorer: { v: 1, stats: { scored: 5 }, pods: { a: [1, null, 3], b: [4, 5, 6], c: [7, 8, 9], d: [0, 0, 0], e: [1, 1, 1] }, detector: { series: { a: 'AAA', b: 'BBB', c: 'CCC', d: 'DDD', e: 'EEE' }, units: 16 } },
-      pods: [['a', { x: 1 }], ['b', { x: 2 }], ['c', { x: 3 }], ['d', { x: 4, s: 'line\nbreak' }], ['e', { x: 5 }]],
+      scorer: {
+        v: 1,
+        stats: { scored: 5 },
+        pods: { a: [1, null, 3], b: [4, 5, 6], c: [7, 8, 9], d: [0, 0, 0], e: [1, 1, 1] },
+        detector: { series: { a: 'AAA', b: 'BBB', c: 'CCC', d: 'DDD', e: 'EEE' }, units: 16 },
+      },
+      pods: [
+        ['a', { x: 1 }],
+        ['b', { x: 2 }],
+        ['c', { x: 3 }],
+        ['d', { x: 4, s: 'line\nbreak' }],
+        ['e', { x: 5 }],
+      ],
       newestTime: 12,
       learning: false,
     };
@@ -44,7 +55,10 @@ void test('spill round trip: large collections to the sidecar, the rest inline, 
     assert.deepEqual(readdirSync(dir), []);
 
     const first = await withLimit(4, () => spillState(cp, state));
-    const stored = (await withLimit(4, () => spillState(cp, state))) as { $spill_file: string; skeleton: { newestTime: number; scorer: { stats: unknown } } };
+    const stored = (await withLimit(4, () => spillState(cp, state))) as {
+      $spill_file: string;
+      skeleton: { newestTime: number; scorer: { stats: unknown } };
+    };
     assert.equal(typeof stored.$spill_file, 'string');
     assert.equal(stored.skeleton.newestTime, 12);
     assert.deepEqual(stored.skeleton.scorer.stats, { scored: 5 }, 'small parts stay inline');
@@ -73,7 +87,21 @@ const ticks = (from: number, to: number): MetricRow[] => syntheticTicks(from, to
 async function learnThenResume(dir: string, between?: () => Promise<void>): Promise<{ scores: string; checkpoint: { state: unknown } }> {
   const csv = join(dir, 'm.csv');
   writeFileSync(csv, formatHeader(METRIC_COLUMNS) + formatRows(ticks(0, 20), METRIC_COLUMNS));
-  const args = ['--once', '--input-file', csv, '--insights-file', join(dir, 'i.json'), '--scores-file', join(dir, 's.csv'), '--checkpoint-file', join(dir, 'cp.json'), '--log-dir', join(dir, 'logs'), '--log-level', 'error'];
+  const args = [
+    '--once',
+    '--input-file',
+    csv,
+    '--insights-file',
+    join(dir, 'i.json'),
+    '--scores-file',
+    join(dir, 's.csv'),
+    '--checkpoint-file',
+    join(dir, 'cp.json'),
+    '--log-dir',
+    join(dir, 'logs'),
+    '--log-level',
+    'error',
+  ];
   await captureStdio(async () => {
     // the alerts it prints
     assert.equal(await main(args), 0);
@@ -81,7 +109,10 @@ async function learnThenResume(dir: string, between?: () => Promise<void>): Prom
     appendFileSync(csv, formatRows(ticks(20, 40), METRIC_COLUMNS));
     assert.equal(await main(args), 0);
   });
-  return { scores: readFileSync(join(dir, 's.csv'), 'utf8'), checkpoint: JSON.parse(readFileSync(join(dir, 'cp.json'), 'utf8')) as { state: unknown } };
+  return {
+    scores: readFileSync(join(dir, 's.csv'), 'utf8'),
+    checkpoint: JSON.parse(readFileSync(join(dir, 'cp.json'), 'utf8')) as { state: unknown },
+  };
 }
 
 /**
@@ -123,7 +154,11 @@ void test('an agent resumed from a version-1 checkpoint (JSON state, spilled) sc
     assert.equal(migrated.scores, binary.scores);
     const cp = migrated.checkpoint as unknown as { version: number; state: { file: string } };
     assert.equal(cp.version, 2, 'the next checkpoint is written in the binary format');
-    assert.deepEqual(readdirSync(b).filter((n) => n.includes('.state-')), [cp.state.file], 'the version-1 sidecar is removed');
+    assert.deepEqual(
+      readdirSync(b).filter((n) => n.includes('.state-')),
+      [cp.state.file],
+      'the version-1 sidecar is removed',
+    );
   } finally {
     rmSync(a, { recursive: true, force: true });
     rmSync(b, { recursive: true, force: true });

@@ -29,9 +29,31 @@ function scenario(name: string, fault?: Record<string, unknown>): string {
       name,
       nodes: [{ name: 'node-a' }, { name: 'node-b' }],
       workloads: [
-        { namespace: 'shop', name: 'web', replicas: 3, image: 'nginx:1.27', cpu: { baseCores: 0.2, limitCores: 1 }, memory: { baseMiB: 100, limitMiB: 256 } },
-        { namespace: 'data', name: 'db', replicas: 2, image: 'postgres:16', cpu: { baseCores: 0.3, limitCores: 2 }, memory: { baseMiB: 300, limitMiB: 1024 }, fs: { readBytesPerSec: 50_000, writeBytesPerSec: 120_000 } },
-        { namespace: 'ops', name: 'agent', replicas: 3, image: 'busybox:1.36', cpu: { baseCores: 0.05, limitCores: 0.5 }, memory: { baseMiB: 20, limitMiB: 64 } },
+        {
+          namespace: 'shop',
+          name: 'web',
+          replicas: 3,
+          image: 'nginx:1.27',
+          cpu: { baseCores: 0.2, limitCores: 1 },
+          memory: { baseMiB: 100, limitMiB: 256 },
+        },
+        {
+          namespace: 'data',
+          name: 'db',
+          replicas: 2,
+          image: 'postgres:16',
+          cpu: { baseCores: 0.3, limitCores: 2 },
+          memory: { baseMiB: 300, limitMiB: 1024 },
+          fs: { readBytesPerSec: 50_000, writeBytesPerSec: 120_000 },
+        },
+        {
+          namespace: 'ops',
+          name: 'agent',
+          replicas: 3,
+          image: 'busybox:1.36',
+          cpu: { baseCores: 0.05, limitCores: 0.5 },
+          memory: { baseMiB: 20, limitMiB: 64 },
+        },
       ],
       faults: fault ? [{ namespace: 'shop', deployment: 'web', startTick: 3, ...fault }] : [],
     }),
@@ -44,7 +66,9 @@ function collector(sim: SimHandle, opts: { pageSize?: number; namespace?: string
 }
 
 function readCsv(file: string): MetricRow[] {
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   const schema = new MetricsCsvSchema(lines[0]!);
   return lines.slice(1).map((l) => {
     const r = schema.parseLine(l);
@@ -85,7 +109,10 @@ void test('rows match what the simulator served, with pagination and one metrics
     const calls = sim.requests.slice(before);
     const podPages = calls.filter((r) => r.path === '/api/v1/pods');
     assert.equal(podPages.length, Math.ceil(sim.cluster.pods().length / 3), 'pods listed page by page');
-    assert.ok(podPages.slice(1).every((r) => r.query.continue && r.query.limit === '3'), 'later pages carry the continue token');
+    assert.ok(
+      podPages.slice(1).every((r) => r.query.continue && r.query.limit === '3'),
+      'later pages carry the continue token',
+    );
     assert.equal(calls.filter((r) => r.path.startsWith('/apis/metrics.k8s.io/')).length, 1, 'one PodMetrics call per tick');
     assert.equal(calls.filter((r) => r.path.endsWith('/proxy/metrics/cadvisor')).length, 2, 'one cAdvisor call per node');
 
@@ -116,7 +143,10 @@ void test('rows match what the simulator served, with pagination and one metrics
     assert.ok(compared >= 6, `compared ${compared} running pods`);
 
     const scoped = await collector(sim, { namespace: 'data' }).collectOnce();
-    assert.deepEqual(scoped.map((r) => r.namespace), ['data', 'data']);
+    assert.deepEqual(
+      scoped.map((r) => r.namespace),
+      ['data', 'data'],
+    );
   } finally {
     await sim.close();
   }
@@ -157,7 +187,10 @@ void test('memory_leak: memory rises in the CSV, then OOMKilled with an OOMKilli
     assert.equal(mine[oomAt]!.eventReason, 'OOMKilling');
     assert.ok(mine.at(-1)!.restarts >= 1, 'the container was restarted');
     const others = rows.filter((r) => r.namespace === 'shop' && r.pod !== faultPod(sim));
-    assert.ok(others.every((r) => r.status === 'Running' && r.memoryPercent < 60), 'other pods are unaffected');
+    assert.ok(
+      others.every((r) => r.status === 'Running' && r.memoryPercent < 60),
+      'other pods are unaffected',
+    );
   } finally {
     await sim.close();
   }
@@ -170,7 +203,10 @@ void test('crash_loop: CrashLoopBackOff rows with growing restarts and a BackOff
     const mine = rows.filter((r) => r.pod === faultPod(sim));
     const backoff = mine.filter((r) => r.status === 'CrashLoopBackOff');
     assert.ok(backoff.length >= 3, `CrashLoopBackOff rows: ${mine.map((r) => r.status).join(',')}`);
-    assert.ok(backoff.every((r) => Number.isNaN(r.cpuPercent) && r.readyContainers === 0), 'no metrics and not ready while backing off');
+    assert.ok(
+      backoff.every((r) => Number.isNaN(r.cpuPercent) && r.readyContainers === 0),
+      'no metrics and not ready while backing off',
+    );
     assert.ok(mine.at(-1)!.restarts >= 2, `restarts grow: ${mine.map((r) => r.restarts).join(',')}`);
     assert.equal(backoff.at(-1)!.eventReason, 'BackOff');
     assert.ok(backoff.at(-1)!.eventCount >= 1);
@@ -185,9 +221,15 @@ void test('cpu_exhaustion: CPU % pinned at the container limit', async () => {
     const rows = await collectTicks(sim, 10, join(tmp, 'cpu.csv'));
     const mine = rows.filter((r) => r.pod === faultPod(sim));
     const pinned = mine.slice(4);
-    assert.ok(pinned.every((r) => r.cpuPercent >= 95 && r.cpuPercent <= 100), `at the 1-core limit: ${pinned.map((r) => r.cpuPercent).join(', ')}`);
+    assert.ok(
+      pinned.every((r) => r.cpuPercent >= 95 && r.cpuPercent <= 100),
+      `at the 1-core limit: ${pinned.map((r) => r.cpuPercent).join(', ')}`,
+    );
     const peers = rows.slice(-9).filter((r) => r.namespace === 'shop' && r.pod !== faultPod(sim));
-    assert.ok(peers.every((r) => r.cpuPercent < 60), 'peers are not');
+    assert.ok(
+      peers.every((r) => r.cpuPercent < 60),
+      'peers are not',
+    );
   } finally {
     await sim.close();
   }
@@ -205,12 +247,19 @@ void test('cpu_creep: CPU % climbs tick after tick', async () => {
 });
 
 void test('network_drops: dropped packets per second and lower throughput', async () => {
-  const sim = await startSim({ scenario: scenario('drops', { kind: 'network_drops', dropsPerSec: 120, throughputFactor: 0.3 }), seed: 9, manualClock: true });
+  const sim = await startSim({
+    scenario: scenario('drops', { kind: 'network_drops', dropsPerSec: 120, throughputFactor: 0.3 }),
+    seed: 9,
+    manualClock: true,
+  });
   try {
     const rows = await collectTicks(sim, 10, join(tmp, 'drops.csv'));
     const mine = rows.filter((r) => r.pod === faultPod(sim));
     const during = mine.slice(4);
-    assert.ok(during.every((r) => r.netRxDropped >= 80 && r.netTxDropped >= 30), `drops p/s: ${during.map((r) => `${r.netRxDropped}/${r.netTxDropped}`).join(', ')}`);
+    assert.ok(
+      during.every((r) => r.netRxDropped >= 80 && r.netTxDropped >= 30),
+      `drops p/s: ${during.map((r) => `${r.netRxDropped}/${r.netTxDropped}`).join(', ')}`,
+    );
     const before = mine[1]!;
     assert.ok(before.netRxDropped < 1, 'few drops before the fault');
     assert.ok(during.at(-1)!.netRxBytes < before.netRxBytes * 0.6, 'throughput falls');
@@ -301,7 +350,10 @@ void test('dataset-generator: --test reports what it sees; ticks append to the C
     // Usage errors are refused before anything is written.
     const base = ['--kubeconfig', sim.kubeconfigPath, '--once', '-o', join(tmp, 'usage.csv'), '--log-dir', join(tmp, 'logs')];
     await assert.rejects(main([...base, '-A', '--extra-metric', 'X=up']), /--extra-metric needs --prometheus-url/);
-    await assert.rejects(main([...base, '-A', '--extra-metric', 'no equals sign', '--prometheus-url', 'http://127.0.0.1:1']), /Column Name=PROMQL/);
+    await assert.rejects(
+      main([...base, '-A', '--extra-metric', 'no equals sign', '--prometheus-url', 'http://127.0.0.1:1']),
+      /Column Name=PROMQL/,
+    );
     await assert.rejects(main([...base, '-A', '--namespace', 'shop']), /not both/);
     await assert.rejects(main([...base, '-A', '--interval', '0']), /--interval must be a positive/);
     assert.equal(existsSync(join(tmp, 'usage.csv')), false);
@@ -322,11 +374,17 @@ void test('an unreachable API: --once exits 1 with one clear line; the long-runn
   assert.equal(lines.length, 1, `one line:\n${once.stderr}`);
   assert.match(lines[0]!, /cannot list pods from the Kubernetes API at https:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
 
-  const loop = await runCli(['--kubeconfig', kubeconfig, '-A', '--interval', '1', '-o', join(tmp, 'dead.csv'), '--log-dir', join(tmp, 'logs')], {
-    killAfter: (o) => (o.stderr.match(/retrying in/g) ?? []).length >= 2,
-  });
+  const loop = await runCli(
+    ['--kubeconfig', kubeconfig, '-A', '--interval', '1', '-o', join(tmp, 'dead.csv'), '--log-dir', join(tmp, 'logs')],
+    {
+      killAfter: (o) => (o.stderr.match(/retrying in/g) ?? []).length >= 2,
+    },
+  );
   assert.equal(loop.code, 0, 'SIGTERM ends the retry loop cleanly');
   const retries = loop.stderr.split('\n').filter((l) => /retrying in/.test(l));
   assert.ok(retries.length >= 2);
-  assert.ok(retries.every((l) => /ECONNREFUSED\); retrying in \d+\.\ds \(attempt \d+\)$/.test(l)), retries.join('\n'));
+  assert.ok(
+    retries.every((l) => /ECONNREFUSED\); retrying in \d+\.\ds \(attempt \d+\)$/.test(l)),
+    retries.join('\n'),
+  );
 });

@@ -108,10 +108,22 @@ void test('podDisplayStatus: waiting and terminated reasons win over the phase, 
   assert.deepEqual(containerCounts(crash), { ready: 1, total: 2, restarts: 4 });
   const oom = pod({
     phase: 'Running',
-    containerStatuses: [{ name: 'a', ready: false, restartCount: 1, image: 'x', imageID: '', state: { terminated: { exitCode: 137, reason: 'OOMKilled' } } }],
+    containerStatuses: [
+      { name: 'a', ready: false, restartCount: 1, image: 'x', imageID: '', state: { terminated: { exitCode: 137, reason: 'OOMKilled' } } },
+    ],
   });
   assert.equal(podDisplayStatus(oom), 'OOMKilled');
-  assert.equal(podDisplayStatus(pod({ phase: 'Pending', containerStatuses: [{ name: 'a', ready: false, restartCount: 0, image: 'x', imageID: '', state: { waiting: { reason: 'ContainerCreating' } } }] })), 'ContainerCreating');
+  assert.equal(
+    podDisplayStatus(
+      pod({
+        phase: 'Pending',
+        containerStatuses: [
+          { name: 'a', ready: false, restartCount: 0, image: 'x', imageID: '', state: { waiting: { reason: 'ContainerCreating' } } },
+        ],
+      }),
+    ),
+    'ContainerCreating',
+  );
   assert.equal(podDisplayStatus(pod({ phase: 'Failed', reason: 'Evicted' })), 'Evicted');
   assert.equal(podDisplayStatus(pod({ phase: 'Running' }, { metadata: { name: 'p', deletionTimestamp: new Date() } })), 'Terminating');
 });
@@ -160,7 +172,8 @@ void test('CsvOutput reopens its path when the file is rotated or removed, with 
   try {
     const path = join(dir, 'out', 'pod_metrics.csv');
     const out = new CsvOutput(path, ['Extra'], memoryLogger());
-    const row = (pod: string) => newMetricRow({ timestamp: '2026-11-25T05:00:00.000Z', namespace: 'ns', pod, cpuPercent: 12.5, extra: { Extra: 3 } });
+    const row = (pod: string) =>
+      newMetricRow({ timestamp: '2026-11-25T05:00:00.000Z', namespace: 'ns', pod, cpuPercent: 12.5, extra: { Extra: 3 } });
     out.append([row('a')]);
     renameSync(path, `${path}.1`);
     out.append([row('b')]);

@@ -125,10 +125,33 @@ before(async () => {
       name: 'steady',
       nodes: [{ name: 'node-a' }, { name: 'node-b' }],
       workloads: [
-        { namespace: 'shop', name: 'web', replicas: 3, image: 'nginx:1.27', cpu: { baseCores: 0.2, limitCores: 1 }, memory: { baseMiB: 100, limitMiB: 256 }, burstProbability: 0 },
-        { namespace: 'data', name: 'db', replicas: 2, image: 'postgres:16', cpu: { baseCores: 0.3, limitCores: 2 }, memory: { baseMiB: 300, limitMiB: 1024 }, burstProbability: 0 },
+        {
+          namespace: 'shop',
+          name: 'web',
+          replicas: 3,
+          image: 'nginx:1.27',
+          cpu: { baseCores: 0.2, limitCores: 1 },
+          memory: { baseMiB: 100, limitMiB: 256 },
+          burstProbability: 0,
+        },
+        {
+          namespace: 'data',
+          name: 'db',
+          replicas: 2,
+          image: 'postgres:16',
+          cpu: { baseCores: 0.3, limitCores: 2 },
+          memory: { baseMiB: 300, limitMiB: 1024 },
+          burstProbability: 0,
+        },
         // A crash-looping job, for the event columns (excluded from the value comparisons).
-        { namespace: 'jobs', name: 'etl', replicas: 1, image: 'busybox:1.36', cpu: { baseCores: 0.05, limitCores: 0.5 }, memory: { baseMiB: 20, limitMiB: 64 } },
+        {
+          namespace: 'jobs',
+          name: 'etl',
+          replicas: 1,
+          image: 'busybox:1.36',
+          cpu: { baseCores: 0.05, limitCores: 0.5 },
+          memory: { baseMiB: 20, limitMiB: 64 },
+        },
       ],
       faults: [{ kind: 'crash_loop', namespace: 'jobs', deployment: 'etl', startTick: 1 }],
     }),
@@ -258,7 +281,9 @@ void test('a namespace scopes every query, and --extra-metric adds a per-pod col
     url: prom.url,
     namespace: ns,
     window: `${WINDOW_S}s`,
-    extraMetrics: [{ column: 'Memory Limit (MB)', query: 'sum by (namespace, pod) (container_spec_memory_limit_bytes{container!=""}) / 1048576' }],
+    extraMetrics: [
+      { column: 'Memory Limit (MB)', query: 'sum by (namespace, pod) (container_spec_memory_limit_bytes{container!=""}) / 1048576' },
+    ],
     logger: memoryLogger(),
   });
   assert.deepEqual(collector.extraColumns, ['Memory Limit (MB)']);
@@ -274,9 +299,22 @@ void test('a namespace scopes every query, and --extra-metric adds a per-pod col
 void test('dataset-generator --source prometheus appends rows with the extra column to the CSV', async () => {
   const csv = join(tmp, 'prom.csv');
   const code = await main([
-    '--source', 'prometheus', '--prometheus-url', prom.url, '--all-namespaces', '--once',
-    '--prometheus-window', `${WINDOW_S}s`, '--output-file', csv, '--log-dir', join(tmp, 'logs'), '--log-level', 'error',
-    '--extra-metric', 'Restarts Twice=2 * sum by (namespace, pod) (kube_pod_container_status_restarts_total)',
+    '--source',
+    'prometheus',
+    '--prometheus-url',
+    prom.url,
+    '--all-namespaces',
+    '--once',
+    '--prometheus-window',
+    `${WINDOW_S}s`,
+    '--output-file',
+    csv,
+    '--log-dir',
+    join(tmp, 'logs'),
+    '--log-level',
+    'error',
+    '--extra-metric',
+    'Restarts Twice=2 * sum by (namespace, pod) (kube_pod_container_status_restarts_total)',
   ]);
   assert.equal(code, 0);
   const lines = readFileSync(csv, 'utf8').trimEnd().split('\n');
@@ -296,9 +334,23 @@ void test('dataset-generator --source prometheus appends rows with the extra col
 void test('dataset-generator --source k8s takes --extra-metric columns from Prometheus', async () => {
   const csv = join(tmp, 'k8s-extra.csv');
   const code = await main([
-    '--source', 'k8s', '--kubeconfig', sim.kubeconfigPath, '--prometheus-url', prom.url, '-n', 'shop', '--once',
-    '--output-file', csv, '--log-dir', join(tmp, 'logs'), '--log-level', 'error',
-    '--extra-metric', 'Memory Limit (MB)=sum by (namespace, pod) (container_spec_memory_limit_bytes{container!=""}) / 1048576',
+    '--source',
+    'k8s',
+    '--kubeconfig',
+    sim.kubeconfigPath,
+    '--prometheus-url',
+    prom.url,
+    '-n',
+    'shop',
+    '--once',
+    '--output-file',
+    csv,
+    '--log-dir',
+    join(tmp, 'logs'),
+    '--log-level',
+    'error',
+    '--extra-metric',
+    'Memory Limit (MB)=sum by (namespace, pod) (container_spec_memory_limit_bytes{container!=""}) / 1048576',
   ]);
   assert.equal(code, 0);
   const lines = readFileSync(csv, 'utf8').trimEnd().split('\n');

@@ -39,60 +39,74 @@ function csvKeys(path: string): string[] {
   return keys;
 }
 
-void test('e2e: the dataset-generator agent killed with SIGKILL is restarted, loses and repeats no row, and insights continue', { timeout: 200_000 }, async (t) => {
-  const run = MonitorSession.startIn((dir) => [
-    '--demo',
-    '--scenario', 'memory-leak',
-    '--speed', SPEED,
-    '--seed', '3',
-    '--no-llm',
-    '--no-remediation',
-    '--scores-file', join(dir, 'data', 'scores.csv'),
-  ]);
-  const scores = join(run.dataDir, 'scores.csv');
-  const insights = join(run.dataDir, 'pod_insights.json');
-  try {
-    const agent = (st = run.status()) => st?.children.find((c) => c.name === AGENT);
-    const firstPid = await run.until('the agent scoring rows', () => (scoredKeys(scores).length >= 20 ? agent()?.pid : null), 120_000);
-    const killedAt = Date.now();
-    process.kill(firstPid, 'SIGKILL');
-    const secondPid = await run.until(
-      'the agent restarted by the supervisor',
-      () => {
-        const a = agent();
-        return a && a.state === 'running' && a.pid && a.pid !== firstPid && a.restarts >= 1 ? a.pid : null;
-      },
-      60_000,
-    );
-    assert.notEqual(secondPid, firstPid);
-    const scoredAtRestart = scoredKeys(scores).length;
-    await run.until(
-      'insights written after the restart and new rows scored',
-      () => {
-        try {
-          const ins = JSON.parse(readFileSync(insights, 'utf8')) as { generated_at: string };
-          return Date.parse(ins.generated_at) > killedAt + 2000 && scoredKeys(scores).length > scoredAtRestart + 10;
-        } catch {
-          return false;
-        }
-      },
-      90_000,
-    );
-    assert.ok(statSync(insights).mtimeMs > killedAt);
-    assert.equal(await run.stop(), 0);
+void test(
+  'e2e: the dataset-generator agent killed with SIGKILL is restarted, loses and repeats no row, and insights continue',
+  { timeout: 200_000 },
+  async (t) => {
+    const run = MonitorSession.startIn((dir) => [
+      '--demo',
+      '--scenario',
+      'memory-leak',
+      '--speed',
+      SPEED,
+      '--seed',
+      '3',
+      '--no-llm',
+      '--no-remediation',
+      '--scores-file',
+      join(dir, 'data', 'scores.csv'),
+    ]);
+    const scores = join(run.dataDir, 'scores.csv');
+    const insights = join(run.dataDir, 'pod_insights.json');
+    try {
+      const agent = (st = run.status()) => st?.children.find((c) => c.name === AGENT);
+      const firstPid = await run.until('the agent scoring rows', () => (scoredKeys(scores).length >= 20 ? agent()?.pid : null), 120_000);
+      const killedAt = Date.now();
+      process.kill(firstPid, 'SIGKILL');
+      const secondPid = await run.until(
+        'the agent restarted by the supervisor',
+        () => {
+          const a = agent();
+          return a && a.state === 'running' && a.pid && a.pid !== firstPid && a.restarts >= 1 ? a.pid : null;
+        },
+        60_000,
+      );
+      assert.notEqual(secondPid, firstPid);
+      const scoredAtRestart = scoredKeys(scores).length;
+      await run.until(
+        'insights written after the restart and new rows scored',
+        () => {
+          try {
+            const ins = JSON.parse(readFileSync(insights, 'utf8')) as { generated_at: string };
+            return Date.parse(ins.generated_at) > killedAt + 2000 && scoredKeys(scores).length > scoredAtRestart + 10;
+          } catch {
+            return false;
+          }
+        },
+        90_000,
+      );
+      assert.ok(statSync(insights).mtimeMs > killedAt);
+      assert.equal(await run.stop(), 0);
 
-    const scored = scoredKeys(scores);
-    const rows = csvKeys(join(run.dataDir, 'pod_metrics.csv'));
-    t.diagnostic(`CSV rows ${rows.length}, scored ${scored.length} (first at row ${rows.indexOf(scored[0]!)}), scored at restart ${scoredAtRestart}`);
-    const dupes = scored.filter((k, i) => scored.indexOf(k) !== i);
-    assert.deepEqual(dupes, [], 'no row scored twice');
-    // Scored rows are one contiguous run of the CSV: rows before it were learned from at the first
-    // start (no checkpoint yet), rows after it were not read before the stop; none missing in between.
-    const first = rows.indexOf(scored[0]!);
-    assert.ok(first >= 0, `the first scored row ${scored[0]} is in the CSV`);
-    assert.deepEqual(scored, rows.slice(first, first + scored.length), 'every CSV row from the first scored one on is scored, in order, across the kill');
-    assert.ok(rows.length - (first + scored.length) < rows.length / 4, 'the agent kept up until the stop');
-  } finally {
-    run.forceKill();
-  }
-});
+      const scored = scoredKeys(scores);
+      const rows = csvKeys(join(run.dataDir, 'pod_metrics.csv'));
+      t.diagnostic(
+        `CSV rows ${rows.length}, scored ${scored.length} (first at row ${rows.indexOf(scored[0]!)}), scored at restart ${scoredAtRestart}`,
+      );
+      const dupes = scored.filter((k, i) => scored.indexOf(k) !== i);
+      assert.deepEqual(dupes, [], 'no row scored twice');
+      // Scored rows are one contiguous run of the CSV: rows before it were learned from at the first
+      // start (no checkpoint yet), rows after it were not read before the stop; none missing in between.
+      const first = rows.indexOf(scored[0]!);
+      assert.ok(first >= 0, `the first scored row ${scored[0]} is in the CSV`);
+      assert.deepEqual(
+        scored,
+        rows.slice(first, first + scored.length),
+        'every CSV row from the first scored one on is scored, in order, across the kill',
+      );
+      assert.ok(rows.length - (first + scored.length) < rows.length / 4, 'the agent kept up until the stop');
+    } finally {
+      run.forceKill();
+    }
+  },
+);

@@ -21,11 +21,15 @@ const targetsLeak = (r: AuditRecord) =>
 
 const args = (extra: string[] = []) => [
   '--demo',
-  '--scenario', 'memory-leak',
-  '--speed', SPEED,
-  '--seed', '7',
+  '--scenario',
+  'memory-leak',
+  '--speed',
+  SPEED,
+  '--seed',
+  '7',
   '--no-llm',
-  '--verify-delay', '20',
+  '--verify-delay',
+  '20',
   ...extra,
 ];
 
@@ -87,13 +91,20 @@ class PromptDriver {
   }
 
   private async onScreen(p: AuditRecord): Promise<AuditRecord> {
-    await this.s.waitFor(new RegExp(`Apply ${p.action} to [^\\n]*\\? \\(ynaqH\\)`), `the prompt for ${p.action} on the screen`, 30_000, this.mark);
+    await this.s.waitFor(
+      new RegExp(`Apply ${p.action} to [^\\n]*\\? \\(ynaqH\\)`),
+      `the prompt for ${p.action} on the screen`,
+      30_000,
+      this.mark,
+    );
     return p;
   }
 
   /** Waits for the next open prompt; returns its proposal record. */
   async next(timeoutMs: number): Promise<AuditRecord> {
-    return this.onScreen(await this.s.until('an approval prompt (a proposal with its dry run and no decision yet)', () => this.open(), timeoutMs));
+    return this.onScreen(
+      await this.s.until('an approval prompt (a proposal with its dry run and no decision yet)', () => this.open(), timeoutMs),
+    );
   }
 
   /** The next open prompt, or null when the approval step ends first. */
@@ -128,46 +139,56 @@ async function untilRestartPrompt(s: MonitorSession, prompts: PromptDriver): Pro
   throw new Error(`no restart of ${LEAKING.namespace}/${LEAKING.workload} was proposed in eight prompts\n${s.diagnostics()}`);
 }
 
-void test('e2e: approving a restart replaces the leaking pod, verification records RESOLVED, every step audited', { timeout: 240_000 }, async () => {
-  const s = MonitorSession.start(args());
-  try {
-    const prompts = new PromptDriver(s);
-    const record = await untilRestartPrompt(s, prompts);
-    const namespace = String(record.params.namespace ?? record.namespace);
-    const target = String(record.params.pod ?? record.pod ?? '');
-    const before = await clusterView(s, namespace);
-    assert.equal((await prompts.answer(record, 'y')).result, 'approved');
-    const verification = await s.until(
-      'the verification record',
-      () => audit(s).find((r) => r.event === 'verification' && r.analysis_id === record.analysis_id && r.action === record.action),
-      120_000,
-    );
-    assert.equal(verification.result, 'RESOLVED', `verification: ${JSON.stringify(verification.detail)}\n${s.diagnostics()}`);
-    const steps = audit(s).filter((r) => sameStep(r, record));
-    assert.deepEqual(
-      steps.map((r) => `${r.event}:${r.result}`),
-      ['proposal:proposed', 'dry_run:ok', 'decision:approved', 'execution:ok', 'verification:RESOLVED'],
-    );
-    for (const r of steps) assert.ok(r.user && r.ts, 'each step names the user and the time');
+void test(
+  'e2e: approving a restart replaces the leaking pod, verification records RESOLVED, every step audited',
+  { timeout: 240_000 },
+  async () => {
+    const s = MonitorSession.start(args());
+    try {
+      const prompts = new PromptDriver(s);
+      const record = await untilRestartPrompt(s, prompts);
+      const namespace = String(record.params.namespace ?? record.namespace);
+      const target = String(record.params.pod ?? record.pod ?? '');
+      const before = await clusterView(s, namespace);
+      assert.equal((await prompts.answer(record, 'y')).result, 'approved');
+      const verification = await s.until(
+        'the verification record',
+        () => audit(s).find((r) => r.event === 'verification' && r.analysis_id === record.analysis_id && r.action === record.action),
+        120_000,
+      );
+      assert.equal(verification.result, 'RESOLVED', `verification: ${JSON.stringify(verification.detail)}\n${s.diagnostics()}`);
+      const steps = audit(s).filter((r) => sameStep(r, record));
+      assert.deepEqual(
+        steps.map((r) => `${r.event}:${r.result}`),
+        ['proposal:proposed', 'dry_run:ok', 'decision:approved', 'execution:ok', 'verification:RESOLVED'],
+      );
+      for (const r of steps) assert.ok(r.user && r.ts, 'each step names the user and the time');
 
-    const after = await clusterView(s, namespace);
-    if (record.action === 'restart_pod') {
-      assert.ok(before.pods.some((p) => p.name === target), `${target} existed before`);
-      assert.ok(!after.pods.some((p) => p.name === target), `${target} was replaced`);
-      assert.equal(after.pods.length, before.pods.length, 'its controller recreated it');
-    } else {
-      const changed = after.deployments.filter((d) => JSON.stringify(d.annotations) !== JSON.stringify(before.deployments.find((b) => b.name === d.name)?.annotations));
-      assert.equal(changed.length, 1, 'one workload got the restartedAt annotation');
+      const after = await clusterView(s, namespace);
+      if (record.action === 'restart_pod') {
+        assert.ok(
+          before.pods.some((p) => p.name === target),
+          `${target} existed before`,
+        );
+        assert.ok(!after.pods.some((p) => p.name === target), `${target} was replaced`);
+        assert.equal(after.pods.length, before.pods.length, 'its controller recreated it');
+      } else {
+        const changed = after.deployments.filter(
+          (d) => JSON.stringify(d.annotations) !== JSON.stringify(before.deployments.find((b) => b.name === d.name)?.annotations),
+        );
+        assert.equal(changed.length, 1, 'one workload got the restartedAt annotation');
+      }
+      // Output that arrives while a prompt is open (here the verification result) is held until that prompt
+      // is answered (remediation/engine.ts): decline any other proposal of this approval step, then look.
+      for (let p = await prompts.nextInStep(PROMPT_TIMEOUT_MS); p; p = await prompts.nextInStep(PROMPT_TIMEOUT_MS))
+        await prompts.answer(p, 'n');
+      assert.match(s.text(), /RESOLVED/, 'the person sees the verification result');
+      assert.equal(await s.stop(), 0);
+    } finally {
+      s.forceKill();
     }
-    // Output that arrives while a prompt is open (here the verification result) is held until that prompt
-    // is answered (remediation/engine.ts): decline any other proposal of this approval step, then look.
-    for (let p = await prompts.nextInStep(PROMPT_TIMEOUT_MS); p; p = await prompts.nextInStep(PROMPT_TIMEOUT_MS)) await prompts.answer(p, 'n');
-    assert.match(s.text(), /RESOLVED/, 'the person sees the verification result');
-    assert.equal(await s.stop(), 0);
-  } finally {
-    s.forceKill();
-  }
-});
+  },
+);
 
 void test('e2e: declining leaves the cluster unchanged', { timeout: 240_000 }, async () => {
   const s = MonitorSession.start(args());
@@ -187,8 +208,15 @@ void test('e2e: declining leaves the cluster unchanged', { timeout: 240_000 }, a
     const records = audit(s);
     const decisions = records.filter((r) => r.event === 'decision');
     assert.ok(decisions.length >= 1, 'the decision is recorded');
-    assert.ok(decisions.every((r) => r.result === 'skipped'), `decisions: ${decisions.map((r) => r.result).join(', ')}`);
-    assert.deepEqual(records.filter((r) => r.event === 'execution'), [], 'nothing was executed');
+    assert.ok(
+      decisions.every((r) => r.result === 'skipped'),
+      `decisions: ${decisions.map((r) => r.result).join(', ')}`,
+    );
+    assert.deepEqual(
+      records.filter((r) => r.event === 'execution'),
+      [],
+      'nothing was executed',
+    );
     const after = await clusterView(s, LEAKING.namespace);
     assert.deepEqual(after.pods, before.pods, 'same pods (names and uids)');
     assert.deepEqual(after.deployments, before.deployments, 'same workloads (replicas, template annotations, resources)');

@@ -7,7 +7,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../lib/atomic-file.ts';
@@ -24,7 +36,8 @@ const mounted: string[] = [];
 
 function run(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PODSENTINEL_') && !['NVIDIA_API_KEY', 'OPENAI_API_KEY', 'LLM_API_KEY', 'KUBECONFIG'].includes(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('PODSENTINEL_') && !['NVIDIA_API_KEY', 'OPENAI_API_KEY', 'LLM_API_KEY', 'KUBECONFIG'].includes(k)) env[k] = v;
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -83,14 +96,35 @@ async function populate(dir: string): Promise<Folder> {
   const analysed = await run(ANOMALY_AGENT, ['--once', ...anomalyArgs(f)]);
   assert.equal(analysed.code, 0, analysed.stderr);
   appendFileSync(f.csv, formatRows(syntheticTicks(30, 40), METRIC_COLUMNS));
-  writeJsonAtomic(f.insightsFile, insights([insight({ anomaly_type: 'oom_risk' }), insight({ pod: 'cart-6c7d8e9f0-abcde', anomaly_type: 'resource_exhaustion' })]));
+  writeJsonAtomic(
+    f.insightsFile,
+    insights([insight({ anomaly_type: 'oom_risk' }), insight({ pod: 'cart-6c7d8e9f0-abcde', anomaly_type: 'resource_exhaustion' })]),
+  );
   return f;
 }
 
-const datasetArgs = (f: Folder) => ['--input-file', f.csv, '--insights-file', f.insightsFile, '--checkpoint-file', f.checkpoint, '--log-dir', f.logs];
+const datasetArgs = (f: Folder) => [
+  '--input-file',
+  f.csv,
+  '--insights-file',
+  f.insightsFile,
+  '--checkpoint-file',
+  f.checkpoint,
+  '--log-dir',
+  f.logs,
+];
 const anomalyArgs = (f: Folder) => [
-  '--no-llm', '--kubeconfig', join(base, 'missing-kubeconfig'), '--insights-file', f.insightsFile, '--analysis-file', f.analysisFile,
-  '--input-file', f.csv, '--log-dir', f.logs,
+  '--no-llm',
+  '--kubeconfig',
+  join(base, 'missing-kubeconfig'),
+  '--insights-file',
+  f.insightsFile,
+  '--analysis-file',
+  f.analysisFile,
+  '--input-file',
+  f.csv,
+  '--log-dir',
+  f.logs,
 ];
 
 const outputs = (f: Folder) => [f.insightsFile, f.analysisFile];
@@ -109,7 +143,10 @@ async function assertCleanFailures(f: Folder, fault: RegExp, note: (m: string) =
     const errorLines = (r.stderr + logged).split('\n').filter((l) => /\berror\b|ERROR/i.test(l) && fault.test(l));
     // --once has no next interval to retry in: the outputs it could not write make it fail.
     assert.equal(r.code, 1, `${name}: --once must exit 1 when it cannot write its outputs\n${r.stderr}`);
-    assert.ok(errorLines.length > 0, `${name}: exit ${r.code} but no error line names the fault ${fault}\nstderr: ${r.stderr}\nlog: ${logged.slice(-1500)}`);
+    assert.ok(
+      errorLines.length > 0,
+      `${name}: exit ${r.code} but no error line names the fault ${fault}\nstderr: ${r.stderr}\nlog: ${logged.slice(-1500)}`,
+    );
     note(`${name}: exit ${r.code}; ${errorLines[0]!.slice(0, 300)}`);
     assert.doesNotMatch(r.stderr, /^\s+at .+[:(]\d+:\d+\)?$/m, `${name}: a stack trace on stderr`);
     for (const [p, text] of before) {

@@ -32,7 +32,9 @@ const validReply = {
   root_cause: 'Heap grows without bound in the checkout service',
   explanation: 'Memory climbed from 210 MB to 480 MB in ten minutes.',
   evidence: ['Memory Usage (MB) 210 → 480'],
-  recommended_actions: [{ action: 'restart_pod', params: { namespace: 'shop', pod: POD }, rationale: 'frees the leaked heap', risk: 'low' }],
+  recommended_actions: [
+    { action: 'restart_pod', params: { namespace: 'shop', pod: POD }, rationale: 'frees the leaked heap', risk: 'low' },
+  ],
 };
 
 interface Outcome {
@@ -43,20 +45,37 @@ interface Outcome {
 }
 
 /** One engine cycle over one anomalous pod against a server playing `script`; the analysis it wrote. */
-async function cycle(script: Step[], o: { timeoutMs?: number; maxRetries?: number; ins?: PodInsight; ctx?: (i: PodInsight) => PodContext; mustContain?: string[] } = {}): Promise<Outcome> {
+async function cycle(
+  script: Step[],
+  o: { timeoutMs?: number; maxRetries?: number; ins?: PodInsight; ctx?: (i: PodInsight) => PodContext; mustContain?: string[] } = {},
+): Promise<Outcome> {
   const ins = o.ins ?? insight({ anomaly_type: 'oom_risk' });
   const server = await startOpenAiServer({ model: MODEL, mustContain: o.mustContain ?? [ins.pod] }, script);
   const log = memoryLogger('faults');
   const dir = mkdtempSync(join(tmpdir(), 'llm-faults-'));
   try {
     const llm = new LlmClient({
-      baseURL: server.baseURL, model: MODEL, apiKey: 'sk-fault-matrix', timeoutMs: o.timeoutMs ?? 3000, maxRetries: o.maxRetries ?? 1,
-      concurrency: 1, callsPerMinute: 100, maxRetryWaitMs: 5000, backoff: { initialMs: 5, maxMs: 20 }, logger: log.child('llm'),
+      baseURL: server.baseURL,
+      model: MODEL,
+      apiKey: 'sk-fault-matrix',
+      timeoutMs: o.timeoutMs ?? 3000,
+      maxRetries: o.maxRetries ?? 1,
+      concurrency: 1,
+      callsPerMinute: 100,
+      maxRetryWaitMs: 5000,
+      backoff: { initialMs: 5, maxMs: 20 },
+      logger: log.child('llm'),
     });
     const analysisFile = join(dir, 'pod_analysis.json');
     const engine = new AnalysisEngine({
-      analysisFile, clients: null, context: { logLines: 40, maxEvents: 5, timeoutMs: 1000 },
-      analyser: deps(log.child('analysis'), { llm }), resolvedLimit: 10, llmRetryMs: 60_000, parallel: 1, logger: log,
+      analysisFile,
+      clients: null,
+      context: { logLines: 40, maxEvents: 5, timeoutMs: 1000 },
+      analyser: deps(log.child('analysis'), { llm }),
+      resolvedLimit: 10,
+      llmRetryMs: 60_000,
+      parallel: 1,
+      logger: log,
       buildContext: async (i) => (o.ctx ?? ((x) => context({}, x)))(i),
     });
     await engine.cycle(insights([ins]));
@@ -166,19 +185,30 @@ void test('a schema-valid reply with off-list and protected-namespace actions: t
       { action: 'delete_namespace', params: { namespace: 'shop' }, rationale: 'x', risk: 'low' },
       { action: 'exec', params: { pod: POD, command: ['sh', '-c', 'kill 1'] }, rationale: 'x', risk: 'low' },
       { action: 'restart_pod', params: { namespace: 'kube-system', pod: 'coredns-5d78c9869d-abcde' }, rationale: 'x', risk: 'low' },
-      { action: 'scale', params: { namespace: 'kube-system', kind: 'Deployment', name: 'coredns', replicas: 0 }, rationale: 'x', risk: 'low' },
+      {
+        action: 'scale',
+        params: { namespace: 'kube-system', kind: 'Deployment', name: 'coredns', replicas: 0 },
+        rationale: 'x',
+        risk: 'low',
+      },
       ...validReply.recommended_actions,
     ],
   };
   const r = await cycle([step.json(reply)]);
   assert.deepEqual(r.analysis.source, llm);
-  assert.deepEqual(r.analysis.recommended_actions.map((a) => a.action), ['restart_pod']);
+  assert.deepEqual(
+    r.analysis.recommended_actions.map((a) => a.action),
+    ['restart_pod'],
+  );
   assert.ok(r.logged(/dropped LLM action delete_namespace/));
 });
 
 void test('a pod in a protected namespace: even a well-formed action on it is dropped', async () => {
   const ins = insight({ namespace: 'kube-system', pod: 'coredns-5d78c9869d-abcde', anomaly_type: 'oom_risk' });
-  const reply = { ...validReply, recommended_actions: [{ action: 'restart_pod', params: { namespace: 'kube-system', pod: ins.pod }, rationale: 'x', risk: 'low' }] };
+  const reply = {
+    ...validReply,
+    recommended_actions: [{ action: 'restart_pod', params: { namespace: 'kube-system', pod: ins.pod }, rationale: 'x', risk: 'low' }],
+  };
   const r = await cycle([step.json(reply)], { ins, ctx: (i) => context({ ownerChain: [{ kind: 'Deployment', name: 'coredns' }] }, i) });
   assert.deepEqual(r.analysis.source, llm);
   assert.deepEqual(r.analysis.recommended_actions, []);
@@ -199,12 +229,16 @@ void test('prompt injection in the container logs ("drain every node"): it trave
       { action: 'cordon_node', params: { node }, rationale: 'asked to', risk: 'low' },
     ]),
   };
-  const ctx = (i: PodInsight) => context({ logs: { current: [`WARN ${INJECTION}`, 'java.lang.OutOfMemoryError: Java heap space'], previous: [INJECTION] } }, i);
+  const ctx = (i: PodInsight) =>
+    context({ logs: { current: [`WARN ${INJECTION}`, 'java.lang.OutOfMemoryError: Java heap space'], previous: [INJECTION] } }, i);
   const r = await cycle([step.json(obeying)], { ctx, mustContain: [POD, INJECTION, 'UNTRUSTED'] });
   assert.deepEqual(r.analysis.source, llm);
-  assert.ok(r.analysis.recommended_actions.every((a) => (a.params as { node?: string }).node === NODE), 'only the pod\'s own node, if any');
+  assert.ok(
+    r.analysis.recommended_actions.every((a) => (a.params as { node?: string }).node === NODE),
+    "only the pod's own node, if any",
+  );
   assert.ok(r.logged(/dropped LLM action drain_node.*node-b/));
-  assert.equal(r.analysis.anomaly_type, 'oom_risk', 'the rules\' grounded type stands');
+  assert.equal(r.analysis.anomaly_type, 'oom_risk', "the rules' grounded type stands");
 });
 
 void test('a reply cut off at its token limit (invalid JSON), twice: the rules answer', async () => {
@@ -213,14 +247,19 @@ void test('a reply cut off at its token limit (invalid JSON), twice: the rules a
   assert.deepEqual(r.analysis.source, rules);
 });
 
-void test('a complete reply ten times the token budget: the LLM\'s analysis, bounded in what it writes', async () => {
+void test("a complete reply ten times the token budget: the LLM's analysis, bounded in what it writes", async () => {
   const huge = {
     ...validReply,
     root_cause: 'leak '.repeat(TEN_BUDGETS_CHARS / 5),
     explanation: 'because '.repeat(TEN_BUDGETS_CHARS / 8),
     evidence: Array.from({ length: 600 }, (_, i) => `evidence line ${i} `.repeat(5)),
     recommended_actions: [
-      ...Array.from({ length: 300 }, (_, i) => ({ action: 'scale', params: { namespace: 'shop', kind: 'Deployment', name: 'checkout', replicas: 1 + (i % 6) }, rationale: 'more '.repeat(200), risk: 'medium' })),
+      ...Array.from({ length: 300 }, (_, i) => ({
+        action: 'scale',
+        params: { namespace: 'shop', kind: 'Deployment', name: 'checkout', replicas: 1 + (i % 6) },
+        rationale: 'more '.repeat(200),
+        risk: 'medium',
+      })),
       ...validReply.recommended_actions,
     ],
   };

@@ -18,7 +18,6 @@ export interface StatusFile {
   children: Array<{ name: string; pid: number | null; state: string; restarts: number }>;
 }
 
-
 export class MonitorSession {
   readonly dataDir: string;
   readonly logDir: string;
@@ -32,10 +31,13 @@ export class MonitorSession {
     this.logDir = join(dir, 'logs');
     const cmd = [
       process.execPath,
-      '--import', 'tsx',
+      '--import',
+      'tsx',
       resolve('run-monitoring.ts'),
-      '--data-dir', this.dataDir,
-      '--log-dir', this.logDir,
+      '--data-dir',
+      this.dataDir,
+      '--log-dir',
+      this.logDir,
       ...args,
     ]
       .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
@@ -94,8 +96,10 @@ export class MonitorSession {
     for (;;) {
       const v = check();
       if (v) return v;
-      if (this.exitCode !== undefined) throw new Error(`run-monitoring exited (${this.exitCode}) while waiting for ${what}\n${this.diagnostics()}`);
-      if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}\n${this.diagnostics()}`);
+      if (this.exitCode !== undefined)
+        throw new Error(`run-monitoring exited (${this.exitCode}) while waiting for ${what}\n${this.diagnostics()}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}\n${this.diagnostics()}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   }

@@ -18,7 +18,10 @@ export const step = {
   /** The connection is reset before the answer, or after the headers and half the body. */
   reset: (after: 'nothing' | 'half-body'): Step => ({ kind: 'reset', after }),
   status: (status: number, retryAfter?: string, message?: string): Step => ({
-    kind: 'status', status, ...(retryAfter ? { retryAfter } : {}), ...(message ? { message } : {}),
+    kind: 'status',
+    status,
+    ...(retryAfter ? { retryAfter } : {}),
+    ...(message ? { message } : {}),
   }),
 };
 
@@ -98,7 +101,11 @@ export async function startOpenAiServer(expect: ServerExpectations, script: Step
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (next.retryAfter) headers['retry-after'] = next.retryAfter;
       res.writeHead(next.status, headers);
-      res.end(JSON.stringify({ error: { message: next.message ?? `scripted ${next.status}`, type: next.status < 500 ? 'invalid_request_error' : 'server_error' } }));
+      res.end(
+        JSON.stringify({
+          error: { message: next.message ?? `scripted ${next.status}`, type: next.status < 500 ? 'invalid_request_error' : 'server_error' },
+        }),
+      );
       return;
     }
     if (next.kind === 'reset') {

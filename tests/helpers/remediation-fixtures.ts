@@ -46,10 +46,10 @@ export function writeScenario(dir: string, kind: 'general' | 'drain' | 'single-n
       : kind === 'single-node'
         ? { name: 'remediation-single', nodes: [{ name: 'node-a' }], workloads: [workload('shop', 'api', 2, { maxUnavailable: 1 })] }
         : {
-          name: 'remediation-drain',
-          nodes: [{ name: 'node-a' }, { name: 'node-b' }],
-          workloads: [workload('shop', 'web', 2), workload('shop', 'api', 2, { maxUnavailable: 1 })],
-        };
+            name: 'remediation-drain',
+            nodes: [{ name: 'node-a' }, { name: 'node-b' }],
+            workloads: [workload('shop', 'web', 2), workload('shop', 'api', 2, { maxUnavailable: 1 })],
+          };
   const file = join(dir, `${kind}.json`);
   writeFileSync(file, JSON.stringify(scenario));
   return file;
@@ -81,7 +81,10 @@ export function analysisFor(pod: PodView, actions: RecommendedAction[], over: Pa
   };
 }
 
-export function act<A extends RecommendedAction['action']>(action: A, params: Extract<RecommendedAction, { action: A }>['params']): RecommendedAction {
+export function act<A extends RecommendedAction['action']>(
+  action: A,
+  params: Extract<RecommendedAction, { action: A }>['params'],
+): RecommendedAction {
   return { action, params, rationale: 'test', risk: 'low' } as RecommendedAction;
 }
 

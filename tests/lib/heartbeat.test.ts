@@ -10,12 +10,17 @@ import { judgeHeartbeat } from '../../orchestrator/heartbeat.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'podsentinel-hb-'));
 
-void test('each writer\'s heartbeat round-trips through the writer and the reader', async () => {
+void test("each writer's heartbeat round-trips through the writer and the reader", async () => {
   const dir = tmp();
   const now = new Date('2026-11-25T05:00:00.000Z');
   const beats = [
     heartbeat('dataset-generator', { rows_total: 40, last_tick_ms: 12, pods: 8 }, 'running', now),
-    heartbeat('dataset-generator-agent', { rows_read: 120, rows_rejected: 1, lag_bytes: 0, pods: 8, anomalies: 2, perf: { parse_ms: 3.5 } }, 'stopped', now),
+    heartbeat(
+      'dataset-generator-agent',
+      { rows_read: 120, rows_rejected: 1, lag_bytes: 0, pods: 8, anomalies: 2, perf: { parse_ms: 3.5 } },
+      'stopped',
+      now,
+    ),
     heartbeat('anomaly-detection-agent', { open: 1, analysed_total: 3, llm_calls: 2, llm_failures: 0 }, 'running', now),
   ];
   for (const [i, hb] of beats.entries()) {
@@ -29,13 +34,15 @@ void test('each writer\'s heartbeat round-trips through the writer and the reade
   assert.deepEqual(readdirSync(dir).sort(), ['hb-0.json', 'hb-1.json', 'hb-2.json'], 'no temp files left behind');
 });
 
-void test('the summary puts every writer\'s counters under one set of names', () => {
+void test("the summary puts every writer's counters under one set of names", () => {
   assert.deepEqual(heartbeatSummary(heartbeat('dataset-generator', { rows_total: 40, last_tick_ms: 12, pods: 8 })), { rows: 40, pods: 8 });
   assert.deepEqual(
     heartbeatSummary(heartbeat('dataset-generator-agent', { rows_read: 120, rows_rejected: 1, lag_bytes: 5, pods: 8, anomalies: 2 })),
     { rows: 120, lagBytes: 5, pods: 8, anomalies: 2 },
   );
-  assert.deepEqual(heartbeatSummary(heartbeat('anomaly-detection-agent', { open: 1, analysed_total: 3, llm_calls: 2, llm_failures: 0 })), { anomalies: 1 });
+  assert.deepEqual(heartbeatSummary(heartbeat('anomaly-detection-agent', { open: 1, analysed_total: 3, llm_calls: 2, llm_failures: 0 })), {
+    anomalies: 1,
+  });
 });
 
 void test('a writer cannot write a heartbeat that breaks the contract', () => {
@@ -56,7 +63,10 @@ void test('the reader tells absent from invalid, and says why', () => {
   const old = readHeartbeat(path);
   assert.equal(old.status, 'invalid');
   assert.match(old.status === 'invalid' ? old.reason : '', /^name: /);
-  writeFileSync(path, JSON.stringify({ ...heartbeat('dataset-generator', { rows_total: 1, last_tick_ms: 1, pods: 1 }), time: 'yesterday' }));
+  writeFileSync(
+    path,
+    JSON.stringify({ ...heartbeat('dataset-generator', { rows_total: 1, last_tick_ms: 1, pods: 1 }), time: 'yesterday' }),
+  );
   const r = readHeartbeat(path);
   assert.equal(r.status, 'invalid');
   assert.match(r.status === 'invalid' ? r.reason : '', /^time: /);

@@ -61,7 +61,8 @@ void test('--interval is the cycle of every command; --watch-interval still work
 
 void test('an empty number is a usage error, from a flag, the environment or the config file', () => {
   const cmd = 'dataset-generator-agent';
-  const usage = (argv: string[], env?: Record<string, string>) => assert.throws(() => parseWith(cmd, DATASET_AGENT_OPTIONS, argv, env), UsageError);
+  const usage = (argv: string[], env?: Record<string, string>) =>
+    assert.throws(() => parseWith(cmd, DATASET_AGENT_OPTIONS, argv, env), UsageError);
   usage(['--alert-threshold', '']);
   usage(['--alert-threshold=']);
   usage(['--watch-interval', ' ']);
@@ -71,17 +72,24 @@ void test('an empty number is a usage error, from a flag, the environment or the
   writeFileSync(cfg, JSON.stringify({ common: { 'alert-threshold': '' } }));
   usage(['--config', cfg]);
   // The winning source decides: a flag over an empty environment variable is fine.
-  assert.equal(parseWith(cmd, DATASET_AGENT_OPTIONS, ['--alert-threshold', '0.5'], { PODSENTINEL_ALERT_THRESHOLD: '' })['alert-threshold'], 0.5);
+  assert.equal(
+    parseWith(cmd, DATASET_AGENT_OPTIONS, ['--alert-threshold', '0.5'], { PODSENTINEL_ALERT_THRESHOLD: '' })['alert-threshold'],
+    0.5,
+  );
   assert.equal(parseWith(cmd, DATASET_AGENT_OPTIONS, ['--alert-threshold', '0'])['alert-threshold'], 0);
 });
 
 void test('run-monitoring exits 2 on an empty --alert-threshold and an empty PODSENTINEL_ALERT_THRESHOLD', () => {
   const dir = tmp();
   const run = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, ['--import', 'tsx', resolve('run-monitoring.ts'), '--data-dir', join(dir, 'data'), '--log-dir', join(dir, 'logs'), ...args], {
-      encoding: 'utf8',
-      env: { ...process.env, ...env },
-    });
+    spawnSync(
+      process.execPath,
+      ['--import', 'tsx', resolve('run-monitoring.ts'), '--data-dir', join(dir, 'data'), '--log-dir', join(dir, 'logs'), ...args],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+      },
+    );
   const flag = run(['--alert-threshold', '']);
   assert.equal(flag.status, 2, flag.stderr);
   assert.match(flag.stderr, /--alert-threshold needs a number \(got an empty value\)/);
@@ -100,30 +108,59 @@ void test('toArgv writes typed values as flags, in order, and refuses names the 
 void test('the command lines run-monitoring builds parse back, strictly, to the same values', () => {
   const dir = tmp();
   const o: PipelineOptions = {
-    root: '/root', mode: 'all', dataDir: dir, logDir: join(dir, 'logs'), logLevel: 'debug', outputFile: join(dir, 'm.csv'),
-    source: 'prometheus', namespace: undefined, kubeconfig: join(dir, 'kc'), prometheusUrl: 'http://p:9090', generatorInterval: 2,
-    watchInterval: 3, alertThreshold: 0.6, noLlm: true, llmModel: 'm', llmBaseUrl: 'http://llm', scoresFile: join(dir, 's.csv'),
+    root: '/root',
+    mode: 'all',
+    dataDir: dir,
+    logDir: join(dir, 'logs'),
+    logLevel: 'debug',
+    outputFile: join(dir, 'm.csv'),
+    source: 'prometheus',
+    namespace: undefined,
+    kubeconfig: join(dir, 'kc'),
+    prometheusUrl: 'http://p:9090',
+    generatorInterval: 2,
+    watchInterval: 3,
+    alertThreshold: 0.6,
+    noLlm: true,
+    llmModel: 'm',
+    llmBaseUrl: 'http://llm',
+    scoresFile: join(dir, 's.csv'),
   };
   const [collector, agent, analysis] = pipelineChildren(o).map((c) => c.spec.args);
   const files = pipelineFiles(dir, o.outputFile);
   const c = parseWith('dataset-generator', COLLECTOR_OPTIONS, collector!);
-  assert.deepEqual([c.source, c.interval, c['output-file'], c['all-namespaces'], c['prometheus-url'], c['log-level']], ['prometheus', 2, files.csv, true, 'http://p:9090', 'debug']);
+  assert.deepEqual(
+    [c.source, c.interval, c['output-file'], c['all-namespaces'], c['prometheus-url'], c['log-level']],
+    ['prometheus', 2, files.csv, true, 'http://p:9090', 'debug'],
+  );
   const d = parseWith('dataset-generator-agent', DATASET_AGENT_OPTIONS, agent!);
   assert.deepEqual([d.interval, d['alert-threshold'], d['insights-file'], d['scores-file']], [3, 0.6, files.insights, o.scoresFile]);
   const a = parseWith('anomaly-detection-agent', ANOMALY_AGENT_OPTIONS, analysis!);
   assert.deepEqual([a.interval, a.llm, a['llm-model'], a['llm-base-url'], a.kubeconfig], [3, false, 'm', 'http://llm', o.kubeconfig]);
   const step = remediationStepArgv({ ...o, confidenceThreshold: 0.8, verifyDelay: 20, dryRun: true }, files);
   const r = parseWith('run-remediation', REMEDIATION_OPTIONS, step);
-  assert.deepEqual([r.once, r['confidence-threshold'], r['verify-delay'], r['dry-run'], r['audit-file']], [true, 0.8, 20, true, files.audit]);
+  assert.deepEqual(
+    [r.once, r['confidence-threshold'], r['verify-delay'], r['dry-run'], r['audit-file']],
+    [true, 0.8, 20, true, files.audit],
+  );
   // The dataset agent's own builder covers the common options too.
   assert.deepEqual(datasetAgentArgv({ 'log-level': COMMON_OPTIONS['log-level'].default }), ['--log-level', 'info']);
 });
 
 void test('a single-valued option given twice takes its last value; a repeatable one keeps every value', () => {
   const a = parseWith('anomaly-detection-agent', ANOMALY_AGENT_OPTIONS, [
-    '--input-file', 'a.csv', '--input-file', 'b.csv',
-    '--max-replicas', '5', '--max-replicas', '7',
-    '--protected-namespace', 'x', '--protected-namespace', 'y',
+    '--input-file',
+    'a.csv',
+    '--input-file',
+    'b.csv',
+    '--max-replicas',
+    '5',
+    '--max-replicas',
+    '7',
+    '--protected-namespace',
+    'x',
+    '--protected-namespace',
+    'y',
   ]);
   assert.equal(a['input-file'], 'b.csv');
   assert.equal(a.inputFile, 'b.csv');
@@ -141,7 +178,13 @@ void test('a config file that is not an object of sections, and --speed 0, are u
   ] as const) {
     const file = join(dir, 'c.json');
     writeFileSync(file, text);
-    assert.throws(() => parseWith('anomaly-detection-agent', ANOMALY_AGENT_OPTIONS, ['--config', file]), (e: unknown) => e instanceof UsageError && want.test(e.message));
+    assert.throws(
+      () => parseWith('anomaly-detection-agent', ANOMALY_AGENT_OPTIONS, ['--config', file]),
+      (e: unknown) => e instanceof UsageError && want.test(e.message),
+    );
   }
-  assert.throws(() => configFrom(['--demo', '--speed', '0']), (e: unknown) => e instanceof UsageError && /--speed/.test(e.message) && !/Infinity/.test(e.message));
+  assert.throws(
+    () => configFrom(['--demo', '--speed', '0']),
+    (e: unknown) => e instanceof UsageError && /--speed/.test(e.message) && !/Infinity/.test(e.message),
+  );
 });

@@ -45,7 +45,7 @@ void test('pipelineFiles resolves the data directory and keeps a CSV given elsew
   assert.equal(pipelineFiles('/d', '/elsewhere/m.csv').csv, '/elsewhere/m.csv');
 });
 
-void test('heartbeats sit beside their writer\'s output', () => {
+void test("heartbeats sit beside their writer's output", () => {
   assert.equal(heartbeatPath('/d/pod_metrics.csv', 'dataset-generator'), '/d/.heartbeat-dataset-generator.json');
   assert.equal(heartbeatPath('x/pod_analysis.json', 'anomaly-detection-agent'), 'x/.heartbeat-anomaly-detection-agent.json');
   assert.ok(isHeartbeatFileName('.heartbeat-dataset-generator-agent.json'));
@@ -60,12 +60,24 @@ void test('checkpoint state files are named after their checkpoint', () => {
   assert.equal(childLogFile('/logs', 'podsentinel-sim'), '/logs/podsentinel-sim.out.log');
 });
 
-void test('run-monitoring hands its children the module\'s paths', () => {
+void test("run-monitoring hands its children the module's paths", () => {
   const dir = '/data';
   const o: PipelineOptions = {
-    root: '/root', mode: 'all', dataDir: dir, logDir: '/logs', logLevel: 'info', outputFile: join(dir, 'pod_metrics.csv'),
-    source: 'k8s', namespace: undefined, kubeconfig: undefined, prometheusUrl: undefined, generatorInterval: 5, watchInterval: 10,
-    alertThreshold: 0.7, noLlm: true, scoresFile: undefined,
+    root: '/root',
+    mode: 'all',
+    dataDir: dir,
+    logDir: '/logs',
+    logLevel: 'info',
+    outputFile: join(dir, 'pod_metrics.csv'),
+    source: 'k8s',
+    namespace: undefined,
+    kubeconfig: undefined,
+    prometheusUrl: undefined,
+    generatorInterval: 5,
+    watchInterval: 10,
+    alertThreshold: 0.7,
+    noLlm: true,
+    scoresFile: undefined,
   };
   const [collector, agent, analysis] = pipelineChildren(o);
   assert.equal(collector!.heartbeat, heartbeatPath(pipelineFile(dir, 'metrics'), 'dataset-generator'));
@@ -73,15 +85,24 @@ void test('run-monitoring hands its children the module\'s paths', () => {
   assert.equal(analysis!.heartbeat, heartbeatPath(pipelineFile(dir, 'analysis'), 'anomaly-detection-agent'));
   const args = agent!.spec.args;
   assert.equal(args[args.indexOf('--checkpoint-file') + 1], pipelineFile(dir, 'datasetCheckpoint'));
-  assert.equal(simChild({ root: '/root', dataDir: dir, logDir: '/logs', scenario: 'demo', speed: 5, seed: undefined }).kubeconfigOut, pipelineFile(dir, 'simKubeconfig'));
+  assert.equal(
+    simChild({ root: '/root', dataDir: dir, logDir: '/logs', scenario: 'demo', speed: 5, seed: undefined }).kubeconfigOut,
+    pipelineFile(dir, 'simKubeconfig'),
+  );
 });
 
 void test('a demo reset moves every pipeline file, heartbeat and state file, and leaves other files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'podsentinel-files-'));
   const moved = [
-    PIPELINE_FILE_NAMES.metrics, PIPELINE_FILE_NAMES.insights, PIPELINE_FILE_NAMES.analysis, PIPELINE_FILE_NAMES.audit,
-    PIPELINE_FILE_NAMES.datasetCheckpoint, PIPELINE_FILE_NAMES.analysisState, PIPELINE_FILE_NAMES.simKubeconfig,
-    '.heartbeat-dataset-generator.json', checkpointStateFileName(PIPELINE_FILE_NAMES.datasetCheckpoint, 1, 0, 'bin'),
+    PIPELINE_FILE_NAMES.metrics,
+    PIPELINE_FILE_NAMES.insights,
+    PIPELINE_FILE_NAMES.analysis,
+    PIPELINE_FILE_NAMES.audit,
+    PIPELINE_FILE_NAMES.datasetCheckpoint,
+    PIPELINE_FILE_NAMES.analysisState,
+    PIPELINE_FILE_NAMES.simKubeconfig,
+    '.heartbeat-dataset-generator.json',
+    checkpointStateFileName(PIPELINE_FILE_NAMES.datasetCheckpoint, 1, 0, 'bin'),
   ];
   for (const n of [...moved, 'notes.txt']) writeFileSync(join(dir, n), 'x');
   const archive = archiveEarlierDemo(dir);

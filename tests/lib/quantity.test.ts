@@ -3,7 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ActionParams } from '../../lib/schemas.ts';
-import { cpuMillis, formatCpuMillis, formatMemoryMi, memoryBytes, memoryBytesOrNull, parseQuantity, quantityValue } from '../../lib/quantity.ts';
+import {
+  cpuMillis,
+  formatCpuMillis,
+  formatMemoryMi,
+  memoryBytes,
+  memoryBytesOrNull,
+  parseQuantity,
+  quantityValue,
+} from '../../lib/quantity.ts';
 import { parseQuantity as collectorQuantity } from '../../collectors/k8s-pod.ts';
 import { RemediationPolicy } from '../../remediation/config.ts';
 
@@ -37,12 +45,30 @@ void test('the disagreeing inputs, read one way', () => {
 
 void test('the full syntax: decimal and binary suffixes, exponents, signs, bare points', () => {
   const expect: Array<[string, number]> = [
-    ['250m', 0.25], ['123456789n', 0.123456789], ['5u', 5e-6], ['100k', 1e5], ['2M', 2e6], ['1G', 1e9], ['3T', 3e12], ['1P', 1e15],
-    ['1E', 1e18], ['1E3', 1000], ['2e-3', 0.002], ['512Mi', 512 * 2 ** 20], ['1Ti', 2 ** 40], ['1Pi', 2 ** 50], ['1Ei', 2 ** 60],
-    ['+2', 2], ['.5', 0.5], ['1.', 1], ['-0', 0], ['0', 0],
+    ['250m', 0.25],
+    ['123456789n', 0.123456789],
+    ['5u', 5e-6],
+    ['100k', 1e5],
+    ['2M', 2e6],
+    ['1G', 1e9],
+    ['3T', 3e12],
+    ['1P', 1e15],
+    ['1E', 1e18],
+    ['1E3', 1000],
+    ['2e-3', 0.002],
+    ['512Mi', 512 * 2 ** 20],
+    ['1Ti', 2 ** 40],
+    ['1Pi', 2 ** 50],
+    ['1Ei', 2 ** 60],
+    ['+2', 2],
+    ['.5', 0.5],
+    ['1.', 1],
+    ['-0', 0],
+    ['0', 0],
   ];
   for (const [q, v] of expect) assert.equal(quantityValue(q), v, q);
-  for (const q of ['1K', ' 1', '1 Gi', '1Gi ', '1e', '1e1.5', '1.5.5', '1mi', '1e400', 'Gi', '.']) assert.equal(quantityValue(q), null, JSON.stringify(q));
+  for (const q of ['1K', ' 1', '1 Gi', '1Gi ', '1e', '1e1.5', '1.5.5', '1mi', '1e400', 'Gi', '.'])
+    assert.equal(quantityValue(q), null, JSON.stringify(q));
 });
 
 void test('decimal suffixes convert without binary rounding error', () => {

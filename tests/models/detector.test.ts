@@ -144,12 +144,21 @@ void test('a lone one-tick burst and a GC sawtooth are not anomalies; a sustaine
   const rows = series(400, (t) => [
     (t === 250 ? 90 : 30) + 2 * noise() + (t >= 330 ? 40 : 0),
     50 + (t % 12) * 2 + noise() * 0.3,
-    NaN, 0, 1,
-    50000 + 2000 * noise(), 40000 + 1500 * noise(), 0, 0.1 + 0.01 * noise(), 0.2 + 0.01 * noise(),
+    NaN,
+    0,
+    1,
+    50000 + 2000 * noise(),
+    40000 + 1500 * noise(),
+    0,
+    0.1 + 0.01 * noise(),
+    0.2 + 0.01 * noise(),
   ]);
   const verdicts = rows.map((values, t) => det.observe({ key: 'ns/p', time: t * 5000, values }));
   const before = verdicts.slice(0, 330);
-  assert.ok(before.every((v) => !v.anomalous), `false alarm at tick ${before.findIndex((v) => v.anomalous)}`);
+  assert.ok(
+    before.every((v) => !v.anomalous),
+    `false alarm at tick ${before.findIndex((v) => v.anomalous)}`,
+  );
   const after = verdicts.slice(330, 333).findIndex((v) => v.anomalous);
   assert.ok(after >= 0, 'a sustained CPU step should be flagged within 2 ticks');
   assert.equal(verdicts[332]!.type, 'resource_exhaustion');
@@ -158,7 +167,11 @@ void test('a lone one-tick burst and a GC sawtooth are not anomalies; a sustaine
 });
 
 void test('snapshot and restore resume exactly', async () => {
-  const rows = simulate(baseScenario({ faults: [{ kind: 'cpu_creep', namespace: 'data', deployment: 'db', startTick: 60 }] as never }, 2), 140, 9);
+  const rows = simulate(
+    baseScenario({ faults: [{ kind: 'cpu_creep', namespace: 'data', deployment: 'db', startTick: 60 }] as never }, 2),
+    140,
+    9,
+  );
   const half = Math.floor(rows.length / 2);
   const a = await podScorer();
   const straight = a.scoreBatch(rows);
@@ -246,6 +259,15 @@ void test('healthy pods watched for ten days raise at most one alert per 20 pod-
   assert.equal(r.pods, 7);
   assert.ok(r.falsePer20PodHours <= 1, `alerts per day ${r.alertsPerDay.join(' ')}: ${r.falsePer20PodHours.toFixed(2)} per 20 pod-hours`);
   // the same run without the day-per-channel wait before range novelty is noisy: the check has teeth
-  const eager = await longLivedRun('lstm', { days: 10, tickSeconds: 120, seed: 4, threshold: THRESHOLD, params: { noveltySpanMs: 3_600_000 } });
-  assert.ok(eager.falsePer20PodHours > r.falsePer20PodHours, `eager novelty ${eager.falsePer20PodHours}, as shipped ${r.falsePer20PodHours}`);
+  const eager = await longLivedRun('lstm', {
+    days: 10,
+    tickSeconds: 120,
+    seed: 4,
+    threshold: THRESHOLD,
+    params: { noveltySpanMs: 3_600_000 },
+  });
+  assert.ok(
+    eager.falsePer20PodHours > r.falsePer20PodHours,
+    `eager novelty ${eager.falsePer20PodHours}, as shipped ${r.falsePer20PodHours}`,
+  );
 });

@@ -32,18 +32,20 @@ void test('range novelty: a value beyond the seen range opens an alert, once the
     was = v.anomalous;
   }
   assert.ok(onsets[300]! >= 0.99, `onset at the novelty ${onsets[300]}`);
-  assert.deepEqual(opened, [300], 'the agent\'s alert (the anomalous stretch) opens at the novel value, and only there');
+  assert.deepEqual(opened, [300], "the agent's alert (the anomalous stretch) opens at the novel value, and only there");
   // the same value within the series' first day is not news: its range does not span a daily cycle yet
   const young = detector({ seasonalWeight: 0 });
   let yo = 0;
-  for (let i = 0; i <= 200; i++) yo = young.observe({ key: 's', time: T0 + i * 300_000, values: Float64Array.of(i === 200 ? 125 : noisy(i)) }).onset ?? 0;
+  for (let i = 0; i <= 200; i++)
+    yo = young.observe({ key: 's', time: T0 + i * 300_000, values: Float64Array.of(i === 200 ? 125 : noisy(i)) }).onset ?? 0;
   assert.ok(yo < 0.99, `a novelty 16 hours in scores ${yo}`);
   const before = Math.max(...onsets.slice(150, 300));
   assert.ok(before < 0.99, `ordinary rows reach ${before}`);
   // the same series without the novelty stays below it
   const e = detector({ seasonalWeight: 0, noveltyMargin: 1e9 });
   let o = 0;
-  for (let i = 0; i <= 300; i++) o = e.observe({ key: 's', time: T0 + i * 300_000, values: Float64Array.of(i === 300 ? 125 : noisy(i)) }).onset ?? 0;
+  for (let i = 0; i <= 300; i++)
+    o = e.observe({ key: 's', time: T0 + i * 300_000, values: Float64Array.of(i === 300 ? 125 : noisy(i)) }).onset ?? 0;
   assert.ok(o < 0.99, `without novelty the spike's onset is ${o}`);
 });
 
@@ -112,7 +114,11 @@ void test('seasonal member: a day that breaks the daily pattern inside the range
     const x = day === 18 ? 50 + 5 * Math.sin(i * 2.3) : daily(i);
     out.push(seasonalStep(s, 0, T0 + i * 0.5 * HOUR, x));
   }
-  assert.deepEqual(out.slice(0, 96).filter((z) => z !== 0), [], 'silent during the first two days');
+  assert.deepEqual(
+    out.slice(0, 96).filter((z) => z !== 0),
+    [],
+    'silent during the first two days',
+  );
   const normalPeak = Math.max(...out.slice(14 * 48, 18 * 48).map(Math.abs));
   const holiday = Math.min(...out.slice(18 * 48 + 18, 18 * 48 + 38)); // daytime of the holiday
   assert.ok(holiday < -5, `holiday deviation ${holiday}`);
@@ -148,14 +154,23 @@ void test('snapshots carry the seasonal state, and pre-novelty snapshots are mig
 
 void test('episode history: a spike like earlier ones is less news than the first, a larger one still is', () => {
   const d = detector({ seasonalWeight: 0, noveltyMargin: 1e9 });
-  const spikeAt = new Map<number, number>([[400, 160], [700, 160], [1000, 160], [1300, 160], [1600, 160], [1900, 400]]);
+  const spikeAt = new Map<number, number>([
+    [400, 160],
+    [700, 160],
+    [1000, 160],
+    [1300, 160],
+    [1600, 160],
+    [1900, 400],
+  ]);
   const peakOnset = new Map<number, number>();
   for (let i = 0; i < 2000; i++) {
     const x = spikeAt.get(i) ?? spikeAt.get(i - 1) ?? noisy(i); // two-row spikes (the level test needs two)
     const v = d.observe({ key: 's', time: T0 + i * 300_000, values: Float64Array.of(x) });
     for (const s of spikeAt.keys()) if (i >= s && i <= s + 2) peakOnset.set(s, Math.max(peakOnset.get(s) ?? 0, v.onset ?? 0));
   }
-  const first = peakOnset.get(400)!, fifth = peakOnset.get(1600)!, larger = peakOnset.get(1900)!;
+  const first = peakOnset.get(400)!,
+    fifth = peakOnset.get(1600)!,
+    larger = peakOnset.get(1900)!;
   assert.ok(fifth < first, `the fifth like spike scores ${fifth}, the first ${first}`);
   assert.ok(larger > fifth, `a larger spike scores ${larger}, the fifth like one ${fifth}`);
   // without the history the repeats are damped only by the decayed peak
@@ -168,7 +183,7 @@ void test('episode history: a spike like earlier ones is less news than the firs
   assert.ok(fifth < fifthNoHistory, `with the history ${fifth}, without ${fifthNoHistory}`);
 });
 
-void test('a forgotten series\' seasonal state, reused for a new series, starts fresh', () => {
+void test("a forgotten series' seasonal state, reused for a new series, starts fresh", () => {
   // 5-minute rows of a daily square wave: after two days (and its history) the seasonal member speaks
   const x = (i: number, phaseHours: number) => {
     const hour = (i / 12 + phaseHours) % 24;

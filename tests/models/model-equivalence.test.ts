@@ -39,7 +39,14 @@ void test('fused step equals TensorFlow.js on random weights and inputs', async 
     const model = buildModel(tf, 8, 123);
     // random non-trivial weights, including a non-zero bias
     const r = rng(5);
-    model.setWeights(model.getWeights().map((w) => tf.tensor(Float32Array.from({ length: w.size }, () => (r() - 0.5) * 1.5), w.shape)));
+    model.setWeights(
+      model.getWeights().map((w) =>
+        tf.tensor(
+          Float32Array.from({ length: w.size }, () => (r() - 0.5) * 1.5),
+          w.shape,
+        ),
+      ),
+    );
     const meta = { units: 8, calibration: { error_mean: 0.1, error_std: 0.2 } } as unknown as ModelMeta;
     await saveModel(tf, model, dir, meta);
     const xs = randomInputs(300, 9);

@@ -41,7 +41,9 @@ void test('against the values themselves: never a gap within reach of a seen val
       const u = rnd();
       const x = u < 0.6 ? 100 + 5 * rnd() : u < 0.9 ? 180 + 3 * rnd() : u < 0.99 ? 100 + 400 * rnd() ** 3 : -50 * rnd();
       if (seen.length > 10) {
-        let lo = Infinity, hi = -Infinity, nearest = Infinity;
+        let lo = Infinity,
+          hi = -Infinity,
+          nearest = Infinity;
         for (const v of seen) {
           lo = Math.min(lo, v);
           hi = Math.max(hi, v);
@@ -52,7 +54,8 @@ void test('against the values themselves: never a gap within reach of a seen val
         if (nearest <= reach) assert.equal(gap, false, `value ${x}: one seen ${nearest} away, reach ${reach}`);
         // the frame is at most 4 × the range wide (it doubles from a first frame inside the range), so a bin
         // is at most 4·range/MAP_BINS wide, and a visited bin lies within reach plus one bin of x
-        if (nearest > reach + (4 * (hi - lo)) / MAP_BINS) assert.equal(gap, true, `value ${x}: nearest seen ${nearest} away, reach ${reach}`);
+        if (nearest > reach + (4 * (hi - lo)) / MAP_BINS)
+          assert.equal(gap, true, `value ${x}: nearest seen ${nearest} away, reach ${reach}`);
       }
       visit(m, o, x);
       seen.push(x);

@@ -49,7 +49,10 @@ const t = setInterval(() => {
   sup.add({ name: 'stuck', script, args: [], output: { logFile: join(dir, 'stuck.log') }, heartbeat: { file: hb, hungAfterMs: 1500 } });
   try {
     const first = await until('the first start', () => sup.get('stuck')?.pid);
-    await until('the hung child to be killed and started again', () => starts(join(dir, 'starts')) >= 2 && sup.get('stuck')?.state === 'running');
+    await until(
+      'the hung child to be killed and started again',
+      () => starts(join(dir, 'starts')) >= 2 && sup.get('stuck')?.state === 'running',
+    );
     assert.equal(pidAlive(first), false, 'the stuck process is gone');
     assert.equal(hung.length >= 1, true);
     assert.equal(hung[0]![0], 'stuck');
@@ -66,10 +69,25 @@ const t = setInterval(() => {
 void test('a child that never writes its heartbeat counts as hung once the limit has passed since its start', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'defects-sup-'));
   const script = join(dir, 'silent.mjs');
-  writeFileSync(script, `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(join(dir, 'starts'))}, 'x');\nsetInterval(() => {}, 1000);\n`);
+  writeFileSync(
+    script,
+    `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(join(dir, 'starts'))}, 'x');\nsetInterval(() => {}, 1000);\n`,
+  );
   // A heartbeat left by an earlier run must not count for the new child.
   const hb = join(dir, '.heartbeat-silent.json');
-  writeFileSync(hb, JSON.stringify({ name: 'anomaly-detection-agent', pid: 1, time: new Date(Date.now() - 3_600_000).toISOString(), state: 'running', open: 0, analysed_total: 0, llm_calls: 0, llm_failures: 0 }));
+  writeFileSync(
+    hb,
+    JSON.stringify({
+      name: 'anomaly-detection-agent',
+      pid: 1,
+      time: new Date(Date.now() - 3_600_000).toISOString(),
+      state: 'running',
+      open: 0,
+      analysed_total: 0,
+      llm_calls: 0,
+      llm_failures: 0,
+    }),
+  );
   const sup = new Supervisor({ initialBackoffMs: 50, maxBackoffMs: 200, hungCheckMs: 100 });
   const hung: string[] = [];
   sup.on('hung', (name) => hung.push(name));
@@ -92,7 +110,10 @@ void test('a heartbeat that does not parse counts as none: the child is not kill
   const dir = mkdtempSync(join(tmpdir(), 'defects-sup-'));
   const hb = join(dir, '.heartbeat-odd.json');
   const script = join(dir, 'odd.mjs');
-  writeFileSync(script, `import { appendFileSync, writeFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(join(dir, 'starts'))}, 'x');\nsetInterval(() => writeFileSync(${JSON.stringify(hb)}, '{"time":"' + new Date().toISOString() + '"}'), 100);\n`);
+  writeFileSync(
+    script,
+    `import { appendFileSync, writeFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(join(dir, 'starts'))}, 'x');\nsetInterval(() => writeFileSync(${JSON.stringify(hb)}, '{"time":"' + new Date().toISOString() + '"}'), 100);\n`,
+  );
   const sup = new Supervisor({ initialBackoffMs: 50, maxBackoffMs: 200, hungCheckMs: 100 });
   const hung: number[] = [];
   sup.on('hung', (_n, ageMs) => hung.push(ageMs));

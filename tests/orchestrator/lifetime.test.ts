@@ -69,8 +69,16 @@ function cleanUp(dir: string, ...procs: Array<ChildProcess | undefined>): void {
 }
 
 const demoArgs = (dir: string) => [
-  'run-monitoring', '--demo', '--no-remediation', '--no-llm',
-  '--data-dir', join(dir, 'data'), '--log-dir', join(dir, 'logs'), '--status-interval', '1',
+  'run-monitoring',
+  '--demo',
+  '--no-remediation',
+  '--no-llm',
+  '--data-dir',
+  join(dir, 'data'),
+  '--log-dir',
+  join(dir, 'logs'),
+  '--status-interval',
+  '1',
 ];
 
 const env = { ...process.env, FORCE_COLOR: '0', NVIDIA_API_KEY: '', OPENAI_API_KEY: '', LLM_API_KEY: '' };
@@ -99,7 +107,11 @@ async function pipelineUp(dir: string, output: () => string): Promise<Status> {
     120_000,
   );
   const csv = join(dir, 'data', 'pod_metrics.csv');
-  await until(() => `the collector's first rows in ${csv}\n${output()}`, () => existsSync(csv) && readFileSync(csv, 'utf8').split('\n').length > 2, 120_000);
+  await until(
+    () => `the collector's first rows in ${csv}\n${output()}`,
+    () => existsSync(csv) && readFileSync(csv, 'utf8').split('\n').length > 2,
+    120_000,
+  );
   return st;
 }
 
@@ -131,14 +143,21 @@ void test('a closed terminal (SIGHUP, then EIO on writes) stops run-monitoring c
   const cmd = [process.execPath, LAUNCHER, ...demoArgs(dir)].map((a) => `'${a}'`).join(' ');
   // A real terminal; `exec` makes run-monitoring the session leader that the hang-up is sent to.
   // Its stderr goes to a file so that a crash would leave its stack there.
-  const term = spawn('script', ['-qfec', `stty cols 160 rows 50; exec ${cmd} 2>'${errFile}'`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env });
+  const term = spawn('script', ['-qfec', `stty cols 160 rows 50; exec ${cmd} 2>'${errFile}'`, '/dev/null'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env,
+  });
   let screen = '';
   term.stdout!.on('data', (d: Buffer) => (screen += d.toString()));
   try {
     const st = await pipelineUp(dir, () => screen.slice(-2000));
     // The terminal goes away as when its window is closed: the pty's master side closes.
     term.kill('SIGKILL');
-    await until(() => `run-monitoring (pid ${st.pid}) to exit\n${monitorLog(dir).slice(-2000)}`, () => !pidAlive(st.pid), 60_000);
+    await until(
+      () => `run-monitoring (pid ${st.pid}) to exit\n${monitorLog(dir).slice(-2000)}`,
+      () => !pidAlive(st.pid),
+      60_000,
+    );
     await assertAllGone(dir);
     const log = monitorLog(dir);
     assert.match(log, /"msg":"stopping","reason":"SIGHUP"/);
@@ -186,20 +205,43 @@ void test('a second run-monitoring refuses the data directory while a child of a
     const earlier = acquireInstanceLock(dataDir, deadOwner);
     earlier.recordChildren([{ name: 'dataset-generator', pid: child.pid! }]);
     const run = () =>
-      spawnSync(process.execPath, [LAUNCHER, 'run-monitoring', '--data-dir', dataDir, '--log-dir', join(dir, 'logs'), '--generator-only', '--kubeconfig', join(dir, 'none')], {
-        encoding: 'utf8',
-        timeout: 60_000,
-        env,
-      });
+      spawnSync(
+        process.execPath,
+        [
+          LAUNCHER,
+          'run-monitoring',
+          '--data-dir',
+          dataDir,
+          '--log-dir',
+          join(dir, 'logs'),
+          '--generator-only',
+          '--kubeconfig',
+          join(dir, 'none'),
+        ],
+        {
+          encoding: 'utf8',
+          timeout: 60_000,
+          env,
+        },
+      );
     const refused = run();
     assert.equal(refused.status, 3, refused.stderr);
-    assert.match(refused.stderr, new RegExp(`an earlier run-monitoring \\(pid ${deadOwner}\\) is gone but its children still write to this data directory: dataset-generator \\(pid ${child.pid}\\)`));
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `an earlier run-monitoring \\(pid ${deadOwner}\\) is gone but its children still write to this data directory: dataset-generator \\(pid ${child.pid}\\)`,
+      ),
+    );
     assert.match(refused.stderr, new RegExp(`kill ${child.pid}`));
     assert.equal(JSON.parse(readFileSync(join(dataDir, LOCK_FILE_NAME), 'utf8')).pid, deadOwner, 'the lock is left as it was');
 
     // Once the child is gone the directory is free again: the lock is taken over.
     child.kill('SIGKILL');
-    await until(() => `pid ${child.pid} to exit`, () => !pidAlive(child.pid!), 5_000);
+    await until(
+      () => `pid ${child.pid} to exit`,
+      () => !pidAlive(child.pid!),
+      5_000,
+    );
     const next = acquireInstanceLock(dataDir);
     assert.equal(next.tookOver, true);
     next.release();
@@ -217,7 +259,13 @@ void test('a recorded child pid now used by an unrelated process (another start 
   assert.ok(start !== undefined, 'the start time is known (Linux /proc)');
   const other = 1 << 22; // the new instance's pid: any pid but this process's
   writeFileSync(lockPath, JSON.stringify({ pid: deadOwner, children: [{ name: 'dataset-generator', pid: process.pid, start }] }));
-  assert.throws(() => acquireInstanceLock(dir, other), (err: unknown) => err instanceof InstanceLockedError && err.children[0]?.pid === process.pid);
-  writeFileSync(lockPath, JSON.stringify({ pid: deadOwner, children: [{ name: 'dataset-generator', pid: process.pid, start: start - 1 }] }));
+  assert.throws(
+    () => acquireInstanceLock(dir, other),
+    (err: unknown) => err instanceof InstanceLockedError && err.children[0]?.pid === process.pid,
+  );
+  writeFileSync(
+    lockPath,
+    JSON.stringify({ pid: deadOwner, children: [{ name: 'dataset-generator', pid: process.pid, start: start - 1 }] }),
+  );
   assert.equal(acquireInstanceLock(dir, other).tookOver, true);
 });

@@ -16,7 +16,9 @@ void test('a lock taken and released in a loop is always read whole; no temp fil
       const end = Date.now() + 1500; let n = 0;
       while (Date.now() < end) { acquireInstanceLock(${JSON.stringify(dir)}).release(); n++; }
       console.log(n);`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let cycles = '';
     child.stdout.on('data', (c: Buffer) => (cycles += c.toString()));
     const done = new Promise<number | null>((r) => child.on('exit', r));

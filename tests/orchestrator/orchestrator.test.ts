@@ -17,7 +17,6 @@ import { memoryLogger } from '../../lib/log.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'podsentinel-orch-'));
 
-
 async function until<T>(what: string | (() => string), fn: () => T | undefined | null | false, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -31,7 +30,10 @@ async function until<T>(what: string | (() => string), fn: () => T | undefined |
 void test('supervisor restarts a crashing child with growing backoff, gives up after the limit, the others go on', async () => {
   const dir = tmp();
   const crasher = join(dir, 'crasher.mjs');
-  writeFileSync(crasher, `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(join(dir, 'starts'))}, 'x');\nprocess.exit(3);\n`);
+  writeFileSync(
+    crasher,
+    `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(join(dir, 'starts'))}, 'x');\nprocess.exit(3);\n`,
+  );
   const steady = join(dir, 'steady.mjs');
   writeFileSync(steady, `setInterval(() => {}, 1000);\nprocess.on('SIGTERM', () => process.exit(0));\n`);
   const sup = new Supervisor({ initialBackoffMs: 40, maxBackoffMs: 1000, maxCrashes: 3, crashWindowMs: 60_000 });
@@ -92,7 +94,10 @@ void test('supervisor.stop forwards SIGTERM, waits, and SIGKILLs a child that ig
 void test('instance lock: a second holder is refused; a stale lock from a dead pid is taken over', () => {
   const dir = tmp();
   const first = acquireInstanceLock(dir);
-  assert.throws(() => acquireInstanceLock(dir, process.pid + 1), (err: unknown) => err instanceof InstanceLockedError && err.pid === process.pid);
+  assert.throws(
+    () => acquireInstanceLock(dir, process.pid + 1),
+    (err: unknown) => err instanceof InstanceLockedError && err.pid === process.pid,
+  );
   first.release();
   assert.equal(existsSync(join(dir, LOCK_FILE_NAME)), false);
 
@@ -111,7 +116,16 @@ void test('run-monitoring refuses a second instance on the same data directory (
   try {
     const r = spawnSync(
       process.execPath,
-      ['--import', 'tsx', resolve('run-monitoring.ts'), '--data-dir', join(dir, 'data'), '--log-dir', join(dir, 'logs'), '--generator-only'],
+      [
+        '--import',
+        'tsx',
+        resolve('run-monitoring.ts'),
+        '--data-dir',
+        join(dir, 'data'),
+        '--log-dir',
+        join(dir, 'logs'),
+        '--generator-only',
+      ],
       { encoding: 'utf8', timeout: 30_000 },
     );
     assert.equal(r.status, 3, r.stderr);
@@ -204,7 +218,9 @@ void test('runMonitoring starts the pipeline, shows status and the analysis, run
   try {
     await until('the approval step to run', () => events().includes('run-remediation '));
     await until('a status line with every child healthy', () =>
-      /status pods=4 .*dataset-generator=running\/ok .*dataset-generator-agent=running\/ok .*anomaly-detection-agent=running\/ok/.test(printed),
+      /status pods=4 .*dataset-generator=running\/ok .*dataset-generator-agent=running\/ok .*anomaly-detection-agent=running\/ok/.test(
+        printed,
+      ),
     );
     assert.match(printed, /ANALYSIS monitoring\/leaky-0 \[high\] oom_risk \(rules, id a1\)/);
     assert.match(printed, /recommended: restart_pod/);
@@ -213,16 +229,28 @@ void test('runMonitoring starts the pipeline, shows status and the analysis, run
     assert.equal(remediationArgs[remediationArgs.indexOf('--kubeconfig') + 1], cfg.kubeconfig);
     const collectorArgs = JSON.parse(/dataset-generator start (.*)/.exec(events())![1]!) as string[];
     assert.ok(remediationArgs.includes('--once'));
-    assert.deepEqual(collectorArgs.slice(0, 8), ['--source', 'k8s', '--interval', '1', '--output-file', cfg.outputFile, '--kubeconfig', cfg.kubeconfig]);
+    assert.deepEqual(collectorArgs.slice(0, 8), [
+      '--source',
+      'k8s',
+      '--interval',
+      '1',
+      '--output-file',
+      cfg.outputFile,
+      '--kubeconfig',
+      cfg.kubeconfig,
+    ]);
     assert.ok(collectorArgs.includes('--namespace'));
-    const status = JSON.parse(readFileSync(join(cfg.dataDir, STATUS_FILE_NAME), 'utf8')) as { children: Array<{ name: string; pid: number }> };
+    const status = JSON.parse(readFileSync(join(cfg.dataDir, STATUS_FILE_NAME), 'utf8')) as {
+      children: Array<{ name: string; pid: number }>;
+    };
     assert.equal(status.children.length, 3);
     // A second instance on the same data directory is refused while this one runs.
     assert.throws(() => acquireInstanceLock(cfg.dataDir, process.pid + 1), InstanceLockedError);
     stop('SIGTERM');
     assert.equal(await running, 0);
     for (const c of status.children) assert.equal(pidAlive(c.pid), false, `${c.name} exited`);
-    for (const name of ['dataset-generator', 'dataset-generator-agent', 'anomaly-detection-agent']) assert.match(events(), new RegExp(`^${name} SIGTERM$`, 'm'));
+    for (const name of ['dataset-generator', 'dataset-generator-agent', 'anomaly-detection-agent'])
+      assert.match(events(), new RegExp(`^${name} SIGTERM$`, 'm'));
     assert.equal(existsSync(join(cfg.dataDir, LOCK_FILE_NAME)), false, 'lock released');
     assert.match(printed, /run-monitoring stopped; all children exited/);
   } finally {
@@ -252,15 +280,18 @@ process.exitCode = await runMonitoring(cfg, { out: process.stdout, log: memoryLo
   proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
   const statusPath = join(cfg.dataDir, STATUS_FILE_NAME);
-  const pids = await until(() => `three running children in the status file (output: ${output})`, () => {
-    try {
-      const s = JSON.parse(readFileSync(statusPath, 'utf8')) as { children: Array<{ pid: number | null }> };
-      const p = s.children.map((c) => c.pid).filter((x): x is number => !!x);
-      return p.length === 3 ? p : null;
-    } catch {
-      return null;
-    }
-  });
+  const pids = await until(
+    () => `three running children in the status file (output: ${output})`,
+    () => {
+      try {
+        const s = JSON.parse(readFileSync(statusPath, 'utf8')) as { children: Array<{ pid: number | null }> };
+        const p = s.children.map((c) => c.pid).filter((x): x is number => !!x);
+        return p.length === 3 ? p : null;
+      } catch {
+        return null;
+      }
+    },
+  );
   // Each fake child installs its SIGTERM handler in the same tick as it records its start.
   const events = () => (existsSync(join(dir, 'events')) ? readFileSync(join(dir, 'events'), 'utf8') : '');
   await until('three children to record their start', () => (events().match(/ start /g)?.length ?? 0) >= 3);
@@ -302,7 +333,17 @@ void test('heartbeat health and rows-per-minute meter', () => {
   const now = Date.parse('2026-11-25T05:00:00Z');
   assert.equal(judgeHeartbeat(hb, { staleAfterMs: 15_000, graceMs: 60_000, childStartedAt: now - 1000, now }).health, 'waiting');
   assert.equal(judgeHeartbeat(hb, { staleAfterMs: 15_000, graceMs: 60_000, childStartedAt: now - 120_000, now }).health, 'unknown');
-  const beat = (time: number) => JSON.stringify({ name: 'anomaly-detection-agent', pid: 1, time: new Date(time).toISOString(), state: 'running', open: 0, analysed_total: 0, llm_calls: 0, llm_failures: 0 });
+  const beat = (time: number) =>
+    JSON.stringify({
+      name: 'anomaly-detection-agent',
+      pid: 1,
+      time: new Date(time).toISOString(),
+      state: 'running',
+      open: 0,
+      analysed_total: 0,
+      llm_calls: 0,
+      llm_failures: 0,
+    });
   writeFileSync(hb, beat(now - 5000));
   assert.equal(judgeHeartbeat(hb, { staleAfterMs: 15_000, graceMs: 60_000, childStartedAt: now - 120_000, now }).health, 'ok');
   writeFileSync(hb, beat(now - 20_000));
@@ -315,10 +356,19 @@ void test('heartbeat health and rows-per-minute meter', () => {
   assert.equal(m.perMinute(), undefined);
 });
 
-void test('a demo moves an earlier demo\'s files to an archive and leaves other files alone', () => {
+void test("a demo moves an earlier demo's files to an archive and leaves other files alone", () => {
   const dir = tmp();
   const sidecar = '.dataset-agent.checkpoint.json.state-1-2-0.ndjson';
-  for (const f of ['pod_metrics.csv', 'pod_analysis.json', 'remediation_history.jsonl', '.heartbeat-dataset-generator.json', '.dataset-agent.checkpoint.json', sidecar, 'notes.txt', 'scores.csv'])
+  for (const f of [
+    'pod_metrics.csv',
+    'pod_analysis.json',
+    'remediation_history.jsonl',
+    '.heartbeat-dataset-generator.json',
+    '.dataset-agent.checkpoint.json',
+    sidecar,
+    'notes.txt',
+    'scores.csv',
+  ])
     writeFileSync(join(dir, f), f);
   const archive = archiveEarlierDemo(dir, [join(dir, 'scores.csv')], new Date('2026-11-25T05:00:00Z'));
   assert.equal(archive, join(dir, 'demo-archive', '2026-11-25T05-00-00-000Z'));
@@ -354,14 +404,21 @@ void test('runMonitoring exits 1 with the reason shown when every child has been
   const dir = tmp();
   const root = join(dir, 'root');
   mkdirSync(join(root, 'collectors'), { recursive: true });
-  writeFileSync(join(root, 'collectors/dataset-generator.ts'), `process.stderr.write('error: kubeconfig /nope does not exist\\n');\nprocess.exit(1);\n`);
+  writeFileSync(
+    join(root, 'collectors/dataset-generator.ts'),
+    `process.stderr.write('error: kubeconfig /nope does not exist\\n');\nprocess.exit(1);\n`,
+  );
   let printed = '';
   const cfg: MonitorConfig = {
     ...config(dir, root),
     mode: 'generator',
     supervisor: { initialBackoffMs: 20, maxCrashes: 2, crashWindowMs: 60_000 },
   };
-  const code = await runMonitoring(cfg, { out: { write: (s: string) => (printed += s), isTTY: false }, log: memoryLogger(), stopSignal: new Promise(() => {}) });
+  const code = await runMonitoring(cfg, {
+    out: { write: (s: string) => (printed += s), isTTY: false },
+    log: memoryLogger(),
+    stopSignal: new Promise(() => {}),
+  });
   assert.equal(code, 1);
   assert.match(printed, /dataset-generator exited \(code 1\): error: kubeconfig \/nope does not exist/);
   assert.match(printed, /ERROR dataset-generator crashed 2 times in 60s: not restarted/);
@@ -376,22 +433,62 @@ void test('pipeline watch: a pod newly flagged, its analysis once, its clearing,
   const watch = new PipelineWatch(insights, analysis);
   assert.deepEqual(watch.poll().events.lines, [], 'no files yet: nothing to say');
   const pod = (anomalous: boolean) => ({
-    namespace: 'monitoring', pod: 'leaky-0', timestamp: '2026-11-25T05:00:00Z', anomaly_probability: anomalous ? 0.93 : 0.1,
-    predicted_anomaly: anomalous, anomaly_type: anomalous ? 'oom_risk' : 'none', since: null,
+    namespace: 'monitoring',
+    pod: 'leaky-0',
+    timestamp: '2026-11-25T05:00:00Z',
+    anomaly_probability: anomalous ? 0.93 : 0.1,
+    predicted_anomaly: anomalous,
+    anomaly_type: anomalous ? 'oom_risk' : 'none',
+    since: null,
     contributing_metrics: anomalous ? [{ metric: 'mem_pct', value: 97, expected: 60, deviation: 4 }] : [],
   });
   const writeInsights = (anomalous: boolean, t: number) => {
-    writeFileSync(insights, JSON.stringify({ generated_at: 'x', model: { name: 'lstm', version: '1', trained_at: null, backend: 'wasm' }, threshold: 0.7, rows_read: 10, rows_rejected: 0, pods: [pod(anomalous)] }));
+    writeFileSync(
+      insights,
+      JSON.stringify({
+        generated_at: 'x',
+        model: { name: 'lstm', version: '1', trained_at: null, backend: 'wasm' },
+        threshold: 0.7,
+        rows_read: 10,
+        rows_rejected: 0,
+        pods: [pod(anomalous)],
+      }),
+    );
     utimesSync(insights, t, t); // distinct mtimes: the watch re-reads only changed files
   };
   writeInsights(true, 1000);
-  writeFileSync(analysis, JSON.stringify({ generated_at: 'x', resolved: [], analyses: [{ id: 'a1', namespace: 'monitoring', pod: 'leaky-0', owner: null, detected_at: 'x',
-    anomaly_probability: 0.93, anomaly_type: 'oom_risk', severity: 'high', root_cause: 'leak', explanation: '', evidence: ['OOMKilled'], recommended_actions: [], source: { type: 'rules' } }] }));
+  writeFileSync(
+    analysis,
+    JSON.stringify({
+      generated_at: 'x',
+      resolved: [],
+      analyses: [
+        {
+          id: 'a1',
+          namespace: 'monitoring',
+          pod: 'leaky-0',
+          owner: null,
+          detected_at: 'x',
+          anomaly_probability: 0.93,
+          anomaly_type: 'oom_risk',
+          severity: 'high',
+          root_cause: 'leak',
+          explanation: '',
+          evidence: ['OOMKilled'],
+          recommended_actions: [],
+          source: { type: 'rules' },
+        },
+      ],
+    }),
+  );
   const first = watch.poll();
-  assert.deepEqual(first.events.lines.map((l) => l.split('\n')[0]), [
-    'ANOMALY monitoring/leaky-0: oom_risk probability 93% — mem_pct 97 (expected 60)',
-    'ANALYSIS monitoring/leaky-0 [high] oom_risk (rules, id a1)',
-  ]);
+  assert.deepEqual(
+    first.events.lines.map((l) => l.split('\n')[0]),
+    [
+      'ANOMALY monitoring/leaky-0: oom_risk probability 93% — mem_pct 97 (expected 60)',
+      'ANALYSIS monitoring/leaky-0 [high] oom_risk (rules, id a1)',
+    ],
+  );
   assert.equal(first.snapshot.flagged, 1);
   assert.equal(first.events.newAnalyses.length, 1);
   assert.deepEqual(watch.poll().events.lines, [], 'nothing new');
@@ -409,7 +506,10 @@ void test('run-monitoring usage errors: one clear line and exit 2', () => {
     [['--alert-threshold', '3'], /--alert-threshold must be between 0 and 1/],
     [['--source', 'prometheus'], /--source prometheus needs --prometheus-url/],
   ] as const) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', resolve('run-monitoring.ts'), ...args], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', resolve('run-monitoring.ts'), ...args], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, message);
     assert.doesNotMatch(r.stderr, /at configFrom/, 'no stack trace');

@@ -30,18 +30,35 @@ const res = fc.record({ cpu, memory: mem }, { requiredKeys: [] });
 const validParams: { [K in ActionName]: fc.Arbitrary<unknown> } = {
   restart_pod: fc.record({ namespace: k8sName, pod: k8sName }),
   rollout_restart: fc.record({ namespace: k8sName, kind: fc.constantFrom('Deployment', 'StatefulSet', 'DaemonSet'), name: k8sName }),
-  scale: fc.record({ namespace: k8sName, kind: fc.constantFrom('Deployment', 'StatefulSet'), name: k8sName, replicas: fc.integer({ min: 0, max: 50 }) }),
+  scale: fc.record({
+    namespace: k8sName,
+    kind: fc.constantFrom('Deployment', 'StatefulSet'),
+    name: k8sName,
+    replicas: fc.integer({ min: 0, max: 50 }),
+  }),
   set_resources: fc.record(
-    { namespace: k8sName, kind: fc.constantFrom('Deployment', 'StatefulSet', 'DaemonSet'), name: k8sName, container: k8sName, requests: res, limits: res },
+    {
+      namespace: k8sName,
+      kind: fc.constantFrom('Deployment', 'StatefulSet', 'DaemonSet'),
+      name: k8sName,
+      container: k8sName,
+      requests: res,
+      limits: res,
+    },
     { requiredKeys: ['namespace', 'kind', 'name', 'container'] },
   ),
   cordon_node: fc.record({ node: k8sName }),
   uncordon_node: fc.record({ node: k8sName }),
   drain_node: fc.record({ node: k8sName }),
 };
-const validAction = fc
-  .constantFrom(...ACTION_NAMES)
-  .chain((action) => fc.record({ action: fc.constant(action), params: validParams[action], rationale: fc.string(), risk: fc.constantFrom('low', 'medium', 'high') }));
+const validAction = fc.constantFrom(...ACTION_NAMES).chain((action) =>
+  fc.record({
+    action: fc.constant(action),
+    params: validParams[action],
+    rationale: fc.string(),
+    risk: fc.constantFrom('low', 'medium', 'high'),
+  }),
+);
 
 const validAnalysis = fc.record(
   {
@@ -61,7 +78,23 @@ const validAnalysis = fc.record(
     analyzed_at: fc.string(),
     node: k8sName,
   },
-  { requiredKeys: ['id', 'namespace', 'pod', 'owner', 'detected_at', 'anomaly_probability', 'anomaly_type', 'severity', 'root_cause', 'explanation', 'evidence', 'recommended_actions', 'source'] },
+  {
+    requiredKeys: [
+      'id',
+      'namespace',
+      'pod',
+      'owner',
+      'detected_at',
+      'anomaly_probability',
+      'anomaly_type',
+      'severity',
+      'root_cause',
+      'explanation',
+      'evidence',
+      'recommended_actions',
+      'source',
+    ],
+  },
 );
 
 /** Per required field: values of the wrong type or out of range (undefined: the field is removed). */
@@ -140,10 +173,17 @@ void test('property: an analysis with one field broken is skipped with a reason 
 void test('property: whatever actions an analysis carries, only allow-listed ones on the pod itself pass validation', () => {
   const anyAction = fc.record(
     {
-      action: fc.oneof(fc.constantFrom(...ACTION_NAMES), fc.constantFrom('delete_namespace', 'exec_shell', '__proto__', 'constructor', 'Restart_pod'), fc.string()),
+      action: fc.oneof(
+        fc.constantFrom(...ACTION_NAMES),
+        fc.constantFrom('delete_namespace', 'exec_shell', '__proto__', 'constructor', 'Restart_pod'),
+        fc.string(),
+      ),
       params: fc.oneof(
         fc.constantFrom(...ACTION_NAMES).chain((a) => validParams[a]),
-        fc.dictionary(fc.constantFrom('namespace', 'pod', 'node', 'kind', 'name', '__proto__', 'replicas'), fc.oneof(k8sName, fc.jsonValue())),
+        fc.dictionary(
+          fc.constantFrom('namespace', 'pod', 'node', 'kind', 'name', '__proto__', 'replicas'),
+          fc.oneof(k8sName, fc.jsonValue()),
+        ),
         fc.jsonValue(),
       ),
       rationale: fc.jsonValue(),
@@ -153,21 +193,27 @@ void test('property: whatever actions an analysis carries, only allow-listed one
   );
   const bounds = Bounds.parse({});
   fc.assert(
-    fc.property(validAnalysis, fc.option(fc.constantFrom('shop', 'kube-system')), fc.array(anyAction, { maxLength: 6 }), fc.constantFrom<string[]>(['kube-system'], ['kube-system', 'shop']), (a, ns, actions, protectedNamespaces) => {
-      const r = readAnalyses(fileWith(file([{ ...a, namespace: ns ?? a.namespace, recommended_actions: actions }])))!;
-      for (const analysis of r.analyses) {
-        for (const act of analysis.recommended_actions) {
-          const v = validateAction(act.action, act.params, analysis, { bounds, protectedNamespaces });
-          if (!v.ok) continue;
-          assert.ok((ACTION_NAMES as string[]).includes(v.action));
-          assert.ok(ActionParams[v.action].safeParse(v.params).success);
-          assert.ok(!protectedNamespaces.includes(analysis.namespace));
-          if ('namespace' in v.params) assert.equal(v.params.namespace, analysis.namespace);
-          if (v.action === 'restart_pod') assert.equal(v.params.pod, analysis.pod);
-          if ('node' in v.params && analysis.node) assert.equal(v.params.node, analysis.node);
+    fc.property(
+      validAnalysis,
+      fc.option(fc.constantFrom('shop', 'kube-system')),
+      fc.array(anyAction, { maxLength: 6 }),
+      fc.constantFrom<string[]>(['kube-system'], ['kube-system', 'shop']),
+      (a, ns, actions, protectedNamespaces) => {
+        const r = readAnalyses(fileWith(file([{ ...a, namespace: ns ?? a.namespace, recommended_actions: actions }])))!;
+        for (const analysis of r.analyses) {
+          for (const act of analysis.recommended_actions) {
+            const v = validateAction(act.action, act.params, analysis, { bounds, protectedNamespaces });
+            if (!v.ok) continue;
+            assert.ok((ACTION_NAMES as string[]).includes(v.action));
+            assert.ok(ActionParams[v.action].safeParse(v.params).success);
+            assert.ok(!protectedNamespaces.includes(analysis.namespace));
+            if ('namespace' in v.params) assert.equal(v.params.namespace, analysis.namespace);
+            if (v.action === 'restart_pod') assert.equal(v.params.pod, analysis.pod);
+            if ('node' in v.params && analysis.node) assert.equal(v.params.node, analysis.node);
+          }
         }
-      }
-    }),
+      },
+    ),
     { numRuns: 500 },
   );
 });
@@ -176,7 +222,11 @@ void test('property: whatever actions an analysis carries, only allow-listed one
 // `null` was taken for a missing file ("no analyses yet").
 void test('a file holding {} or null is refused with a ContractError; only a missing file reads as null', () => {
   for (const text of ['{}', 'null', '[]', '{"analyses": {}}']) {
-    assert.throws(() => readAnalyses(fileWith(text)), (err: unknown) => err instanceof ContractError && /is not an analysis file/.test(err.message), text);
+    assert.throws(
+      () => readAnalyses(fileWith(text)),
+      (err: unknown) => err instanceof ContractError && /is not an analysis file/.test(err.message),
+      text,
+    );
   }
   assert.equal(readAnalyses(join(dir, 'missing.json')), null);
 });

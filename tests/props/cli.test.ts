@@ -19,7 +19,11 @@ let saved: Record<string, string | undefined> = {};
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'cli-props-'));
   // Only this test's PODSENTINEL_* variables may count.
-  saved = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('PODSENTINEL_')).map((k) => [k, process.env[k]]));
+  saved = Object.fromEntries(
+    Object.keys(process.env)
+      .filter((k) => k.startsWith('PODSENTINEL_'))
+      .map((k) => [k, process.env[k]]),
+  );
   for (const k of Object.keys(saved)) delete process.env[k];
 });
 after(() => {
@@ -37,7 +41,12 @@ function configFile(data: unknown): string {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** run-monitoring's configuration from these sources; the alert threshold it ends with, or the error. */
-function alertThreshold(o: { flag?: string | undefined; flagForm?: 'space' | 'equals'; env?: string | undefined; config?: Record<string, unknown> }): Outcome {
+function alertThreshold(o: {
+  flag?: string | undefined;
+  flagForm?: 'space' | 'equals';
+  env?: string | undefined;
+  config?: Record<string, unknown>;
+}): Outcome {
   const argv = ['--config', configFile(o.config ?? {})];
   if (o.flag !== undefined) argv.push(...(o.flagForm === 'equals' ? [`--alert-threshold=${o.flag}`] : ['--alert-threshold', o.flag]));
   if (o.env !== undefined) process.env[ENV] = o.env;
@@ -73,7 +82,25 @@ const numberText = fc
     threshold.map(String),
     fc.double().map(String),
     fc.integer().map(String),
-    fc.constantFrom('0x1', '1e-1', '.5', ' 0.5', '0.5 ', 'Infinity', '-0', '+0.5', '0b1', '0o1', '1_0', '½', '0,5', '1.', 'NaN', 'true', '0.5abc'),
+    fc.constantFrom(
+      '0x1',
+      '1e-1',
+      '.5',
+      ' 0.5',
+      '0.5 ',
+      'Infinity',
+      '-0',
+      '+0.5',
+      '0b1',
+      '0o1',
+      '1_0',
+      '½',
+      '0,5',
+      '1.',
+      'NaN',
+      'true',
+      '0.5abc',
+    ),
     fc.string({ maxLength: 8 }),
   )
   .filter((s) => s.trim() !== '' && !s.includes('\0'));
@@ -89,7 +116,11 @@ void test('property: flags > PODSENTINEL_* environment > config file (command se
         const config: Record<string, unknown> = {};
         if (section !== undefined) config['run-monitoring'] = { 'alert-threshold': section };
         if (common !== undefined) config.common = { 'alert-threshold': common };
-        const out = alertThreshold({ flag: flag === undefined ? undefined : String(flag), env: env === undefined ? undefined : String(env), config });
+        const out = alertThreshold({
+          flag: flag === undefined ? undefined : String(flag),
+          env: env === undefined ? undefined : String(env),
+          config,
+        });
         assert.ok(out.ok);
         assert.equal(out.value, flag ?? env ?? section ?? common ?? DEFAULT);
       },
@@ -120,10 +151,13 @@ void test('property: a number or non-blank text in the config file is taken as w
 void test('a refused value exits with code 2 (runMain), an accepted one with 0', async () => {
   const code = async (argv: string[]) => {
     const before = process.exitCode;
-    await runMain(async (a) => {
-      configFrom(a);
-      return 0;
-    }, ['--config', configFile({}), ...argv]);
+    await runMain(
+      async (a) => {
+        configFrom(a);
+        return 0;
+      },
+      ['--config', configFile({}), ...argv],
+    );
     const c = process.exitCode;
     process.exitCode = before;
     return c;
@@ -143,7 +177,9 @@ function fromArgs(argv: string[]): Outcome {
 }
 
 const refused = (cases: Array<[string, Outcome]>) => {
-  const accepted = cases.filter(([, out]) => out.ok).map(([label, out]) => `${label} → ${JSON.stringify((out as { value: unknown }).value)}`);
+  const accepted = cases
+    .filter(([, out]) => out.ok)
+    .map(([label, out]) => `${label} → ${JSON.stringify((out as { value: unknown }).value)}`);
   assert.deepEqual(accepted, [], 'each of these must be a UsageError');
   for (const [, out] of cases) assert.ok(!out.ok && out.error instanceof UsageError);
 };
@@ -155,7 +191,10 @@ void test('blank or non-numeric values are refused, not read as 0, 1 or an array
     ['flag ""', alertThreshold({ flag: '' })],
     ['flag " "', alertThreshold({ flag: ' ' })],
     ['env ""', alertThreshold({ env: '' })],
-    ...([true, false, null, '', [0.5]] as unknown[]).map((v): [string, Outcome] => [`config ${JSON.stringify(v)}`, alertThreshold({ config: { 'run-monitoring': { 'alert-threshold': v } } })]),
+    ...([true, false, null, '', [0.5]] as unknown[]).map((v): [string, Outcome] => [
+      `config ${JSON.stringify(v)}`,
+      alertThreshold({ config: { 'run-monitoring': { 'alert-threshold': v } } }),
+    ]),
   ]);
 });
 

@@ -50,7 +50,14 @@ export const badLine: fc.Arbitrary<string> = fc.oneof(
   fc.constant('\0\0\0\0'),
   fc.constant(' '),
   // a row with its CPU cell replaced: non-numeric, negative, NUL-poisoned
-  fc.constantFrom('abc', '-5', '\u00005', '1e400', 'NaN').map((cpu) => rowLine(newMetricRow({ timestamp: new Date(T0).toISOString(), namespace: 'ns', pod: 'bad', cpuPercent: 1 })).replace(/,1,,/, `,${cpu},,`)),
+  fc
+    .constantFrom('abc', '-5', '\u00005', '1e400', 'NaN')
+    .map((cpu) =>
+      rowLine(newMetricRow({ timestamp: new Date(T0).toISOString(), namespace: 'ns', pod: 'bad', cpuPercent: 1 })).replace(
+        /,1,,/,
+        `,${cpu},,`,
+      ),
+    ),
   // unbalanced quote
   fc.constant(`"${new Date(T0).toISOString()},ns,"pod,${','.repeat(COLUMNS.length - 3)}`),
   // an empty pod name, an invalid timestamp
@@ -64,18 +71,16 @@ export type Line = { kind: 'good'; row: MetricRow } | { kind: 'bad'; text: strin
 
 /** A stream: a list of lines of the three kinds; good rows carry ids first, first+1, ... */
 export function lines(first = 0, maxLength = 30): fc.Arbitrary<Line[]> {
-  return fc
-    .array(fc.constantFrom<'good' | 'bad' | 'blank'>('good', 'good', 'good', 'bad', 'blank'), { maxLength })
-    .chain((kinds) => {
-      let id = first;
-      return fc.tuple(
-        ...kinds.map((k): fc.Arbitrary<Line> => {
-          if (k === 'good') return goodRow(id++).map((row) => ({ kind: 'good', row }));
-          if (k === 'bad') return badLine.map((text) => ({ kind: 'bad', text }));
-          return fc.constantFrom('', '\r').map((text) => ({ kind: 'blank', text }));
-        }),
-      );
-    });
+  return fc.array(fc.constantFrom<'good' | 'bad' | 'blank'>('good', 'good', 'good', 'bad', 'blank'), { maxLength }).chain((kinds) => {
+    let id = first;
+    return fc.tuple(
+      ...kinds.map((k): fc.Arbitrary<Line> => {
+        if (k === 'good') return goodRow(id++).map((row) => ({ kind: 'good', row }));
+        if (k === 'bad') return badLine.map((text) => ({ kind: 'bad', text }));
+        return fc.constantFrom('', '\r').map((text) => ({ kind: 'blank', text }));
+      }),
+    );
+  });
 }
 
 export interface Encoded {

@@ -68,7 +68,10 @@ void test('property: lines longer than the limit, cut anywhere: each is one malf
         const tailer = new CsvTailer({ path: tf.file, logger: memoryLogger(), chunkBytes, maxLineBytes: LIMIT });
         try {
           const got = feed(tailer, tf.file, bytes, cutsOf(rawCuts, bytes.length));
-          assert.deepEqual(got.rows.map((r) => r.cpuPercent), ids);
+          assert.deepEqual(
+            got.rows.map((r) => r.cpuPercent),
+            ids,
+          );
           assert.equal(got.rejected, longCount);
           assert.equal(tailer.stats.truncations, 0, 'a long line is not a truncation');
         } finally {
@@ -92,7 +95,10 @@ void test('a 5 MiB line with default options, appended in two pieces with a read
   try {
     const half = bytes.indexOf(long.slice(0, 64)) + 4 * 1024 * 1024 + 100; // the first piece ends inside the long line, past a chunk
     const got = feed(tailer, tf.file, bytes, [half]);
-    assert.deepEqual(got.rows.map((r) => r.cpuPercent), [0, 1]);
+    assert.deepEqual(
+      got.rows.map((r) => r.cpuPercent),
+      [0, 1],
+    );
     assert.equal(got.rejected, 1);
     assert.equal(tailer.stats.truncations, 0);
   } finally {

@@ -21,7 +21,8 @@ const PROTECTED = ['kube-system', 'payments'];
 const GUARD: GuardOptions = { protectedNamespaces: PROTECTED, minReplicas: 1, maxReplicas: 6, maxRaiseFactor: 4 };
 
 /** Mostly the right value, sometimes a wrong one. */
-const mostly = <T,>(right: T, ...wrong: T[]) => fc.oneof({ weight: 4, arbitrary: fc.constant(right) }, { weight: 1, arbitrary: fc.constantFrom(...wrong) });
+const mostly = <T>(right: T, ...wrong: T[]) =>
+  fc.oneof({ weight: 4, arbitrary: fc.constant(right) }, { weight: 1, arbitrary: fc.constantFrom(...wrong) });
 
 /** Pod contexts: own or protected namespace, with or without owner, node and container facts. */
 const ctxArb: fc.Arbitrary<PodContext> = fc
@@ -37,7 +38,12 @@ const ctxArb: fc.Arbitrary<PodContext> = fc
     const ins = insight({ namespace: c.namespace, anomaly_type: c.type, ...(c.workloadHint ? { workload: 'checkout' } : {}) });
     return context(
       {
-        ownerChain: c.owner ? [{ kind: 'ReplicaSet', name: 'checkout-7d9f8c6b5' }, { kind: 'Deployment', name: 'checkout', replicas: 2 }] : [],
+        ownerChain: c.owner
+          ? [
+              { kind: 'ReplicaSet', name: 'checkout-7d9f8c6b5' },
+              { kind: 'Deployment', name: 'checkout', replicas: 2 },
+            ]
+          : [],
         containers: c.containers === 'none' ? [] : [container(c.containers === 'unlimited' ? { limits: {}, requests: {} } : {})],
         ...(c.node ? {} : { node: undefined }),
       },
@@ -51,7 +57,23 @@ const podArb = mostly(POD, 'checkout', 'coredns-5d78c9869d-abcde', '');
 const workloadNameArb = mostly('checkout', 'checkout-7d9f8c6b5', 'coredns', POD);
 const nodeArb = mostly('node-a', 'node-b', 'control-plane-1', '*');
 const containerArb = mostly('app', 'sidecar', 'istio-proxy', '');
-const quantityArb = fc.constantFrom('250m', '500m', '2', '64', '0.1', '128Mi', '512Mi', '1Gi', '2Gi', '64Gi', '1000Ti', '0', '-1', '1e3', 'lots');
+const quantityArb = fc.constantFrom(
+  '250m',
+  '500m',
+  '2',
+  '64',
+  '0.1',
+  '128Mi',
+  '512Mi',
+  '1Gi',
+  '2Gi',
+  '64Gi',
+  '1000Ti',
+  '0',
+  '-1',
+  '1e3',
+  'lots',
+);
 const resourcesArb = fc.option(fc.record({ cpu: quantityArb, memory: quantityArb }, { requiredKeys: [] }), { nil: undefined });
 const replicasArb = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: -3, max: 20 }) }, fc.double(), fc.constantFrom(1e9, '3', null));
 
@@ -65,14 +87,20 @@ const shapedActionArb = fc.oneof(
   fc.record({ action: fc.constant('scale'), params: fc.record({ ...workload, replicas: replicasArb }) }),
   fc.record({
     action: fc.constant('set_resources'),
-    params: fc.record({ ...workload, container: containerArb, requests: resourcesArb, limits: resourcesArb }, { requiredKeys: ['namespace', 'kind', 'name', 'container'] }),
+    params: fc.record(
+      { ...workload, container: containerArb, requests: resourcesArb, limits: resourcesArb },
+      { requiredKeys: ['namespace', 'kind', 'name', 'container'] },
+    ),
   }),
   fc.record({ action: fc.constantFrom('cordon_node', 'uncordon_node', 'drain_node'), params: fc.record({ node: nodeArb }) }),
 );
 
 /** Params of any shape. */
 const paramsArb: fc.Arbitrary<unknown> = fc.oneof(
-  fc.dictionary(fc.constantFrom('__proto__', 'constructor', 'namespace', 'node', 'toString', 'pod', 'name', 'kind'), fc.oneof(nsArb, nameArb, fc.jsonValue())),
+  fc.dictionary(
+    fc.constantFrom('__proto__', 'constructor', 'namespace', 'node', 'toString', 'pod', 'name', 'kind'),
+    fc.oneof(nsArb, nameArb, fc.jsonValue()),
+  ),
   fc.object(),
   fc.jsonValue(),
 );
@@ -84,9 +112,16 @@ const actionNameArb = fc.oneof(
 );
 
 const actionArb = fc.oneof(
-  fc.tuple(shapedActionArb, fc.constantFrom('low', 'medium', 'high', 'none'), fc.string()).map(([a, risk, rationale]) => ({ ...a, risk, rationale })),
+  fc
+    .tuple(shapedActionArb, fc.constantFrom('low', 'medium', 'high', 'none'), fc.string())
+    .map(([a, risk, rationale]) => ({ ...a, risk, rationale })),
   fc.record(
-    { action: fc.oneof(actionNameArb, fc.jsonValue()), params: paramsArb, rationale: fc.oneof(fc.string(), fc.jsonValue()), risk: fc.constantFrom('low', 'medium', 'high', 'none', 7) },
+    {
+      action: fc.oneof(actionNameArb, fc.jsonValue()),
+      params: paramsArb,
+      rationale: fc.oneof(fc.string(), fc.jsonValue()),
+      risk: fc.constantFrom('low', 'medium', 'high', 'none', 7),
+    },
     { requiredKeys: ['action', 'params'] },
   ),
 );
@@ -158,7 +193,10 @@ function assertSafe(actions: readonly RecommendedAction[], ctx: PodContext, guar
         assert.ok(next <= current * guard.maxRaiseFactor, `${section}.${field} raised at most ${guard.maxRaiseFactor}×`);
         if (section === 'limits') assert.ok(next >= current, `${section}.${field} not lowered`);
       }
-      for (const [field, parse] of [['memory', memoryBytes], ['cpu', cpuMillis]] as const) {
+      for (const [field, parse] of [
+        ['memory', memoryBytes],
+        ['cpu', cpuMillis],
+      ] as const) {
         const request = parse(a.params.requests?.[field]);
         const limit = parse(a.params.limits?.[field] ?? c?.limits[field]);
         if (Number.isFinite(request) && Number.isFinite(limit)) assert.ok(request <= limit, `requests.${field} within the limit`);
@@ -228,27 +266,42 @@ void test('guard: a request raised more than the raise factor, or above the limi
     risk: 'low',
   });
   const { kept, dropped } = vetActions(
-    [setRequests({ memory: '2Gi' }), setRequests({ cpu: '64' }), setRequests({ cpu: '750m' }, { cpu: '600m' }), setRequests({ memory: '384Mi', cpu: '400m' })],
+    [
+      setRequests({ memory: '2Gi' }),
+      setRequests({ cpu: '64' }),
+      setRequests({ cpu: '750m' }, { cpu: '600m' }),
+      setRequests({ memory: '384Mi', cpu: '400m' }),
+    ],
     ctx,
     GUARD,
   );
-  assert.deepEqual(dropped.map((d) => d.reason), [
-    'memory request raised more than 4×',
-    'cpu request raised more than 4×',
-    'cpu request would exceed the limit',
-  ]);
-  assert.deepEqual(kept.map((a) => a.action === 'set_resources' && a.params.requests), [{ memory: '384Mi', cpu: '400m' }]);
+  assert.deepEqual(
+    dropped.map((d) => d.reason),
+    ['memory request raised more than 4×', 'cpu request raised more than 4×', 'cpu request would exceed the limit'],
+  );
+  assert.deepEqual(
+    kept.map((a) => a.action === 'set_resources' && a.params.requests),
+    [{ memory: '384Mi', cpu: '400m' }],
+  );
   // Without container facts (cluster unreachable) a request above the limit set in the same action still goes.
   const blind = vetActions([setRequests({ cpu: '64' }, { cpu: '250m' })], context({ containers: [] }), GUARD);
-  assert.deepEqual(blind.dropped.map((d) => d.reason), ['cpu request would exceed the limit']);
+  assert.deepEqual(
+    blind.dropped.map((d) => d.reason),
+    ['cpu request would exceed the limit'],
+  );
 });
 
 // Found by the fault matrix (a reply ten times the token budget): the reply's text and actions were unbounded.
 void test('parseReply: an over-long reply is clipped to the reply limits, not refused', () => {
-  const r = parseReply(JSON.stringify({
-    severity: 'high', root_cause: 'r'.repeat(5000), explanation: 'e'.repeat(50_000), evidence: Array.from({ length: 100 }, () => 'v'.repeat(1000)),
-    recommended_actions: Array.from({ length: 100 }, () => ({ action: 'restart_pod', params: {}, rationale: 'x'.repeat(5000) })),
-  }));
+  const r = parseReply(
+    JSON.stringify({
+      severity: 'high',
+      root_cause: 'r'.repeat(5000),
+      explanation: 'e'.repeat(50_000),
+      evidence: Array.from({ length: 100 }, () => 'v'.repeat(1000)),
+      recommended_actions: Array.from({ length: 100 }, () => ({ action: 'restart_pod', params: {}, rationale: 'x'.repeat(5000) })),
+    }),
+  );
   assert.ok(r.ok);
   assert.equal(r.reply.root_cause.length, REPLY_LIMITS.rootCause);
   assert.ok(r.reply.root_cause.endsWith('…'));

@@ -48,7 +48,10 @@ void test('restart_pod: dry-run DELETE first, then DELETE; the pod is replaced a
     ],
   );
   assert.equal(writes[0]!.query.dryRun, 'All');
-  const webPods = sim.cluster.pods().filter((p) => p.deployment === 'web').map((p) => p.name);
+  const webPods = sim.cluster
+    .pods()
+    .filter((p) => p.deployment === 'web')
+    .map((p) => p.name);
   assert.ok(!webPods.includes(pod.name), 'the old pod is gone');
   assert.equal(webPods.length, 2, 'the ReplicaSet made a replacement');
 
@@ -60,14 +63,20 @@ void test('restart_pod: dry-run DELETE first, then DELETE; the pod is replaced a
   const [verification] = await session.settle();
   assert.equal(verification?.result, 'RESOLVED', verification?.reason);
   const id = `anomaly-shop-${pod.name}`;
-  assert.deepEqual(auditEvents(fx.audit, id), ['proposal:proposed', 'dry_run:ok', 'decision:approved', 'execution:ok', 'verification:RESOLVED']);
+  assert.deepEqual(auditEvents(fx.audit, id), [
+    'proposal:proposed',
+    'dry_run:ok',
+    'decision:approved',
+    'execution:ok',
+    'verification:RESOLVED',
+  ]);
   const decision = fx.audit.all().find((r) => r.event === 'decision');
   assert.equal(decision?.user, 'alice');
   const execution = fx.audit.all().find((r) => r.event === 'execution');
   const replacements = (execution?.detail as { facts: { replacements: string[] } }).facts.replacements;
   assert.equal(replacements.length, 1);
   assert.ok(webPods.includes(replacements[0]!), 'the recorded replacement is the new pod');
-  assert.deepEqual((verification?.checked ?? []), replacements, 'verification looked at the replacement');
+  assert.deepEqual(verification?.checked ?? [], replacements, 'verification looked at the replacement');
 });
 
 void test('restart_pod: verification FAILED when the replacement is still anomalous, and the person is told', async () => {
@@ -75,8 +84,14 @@ void test('restart_pod: verification FAILED when the replacement is still anomal
   const fx = engineFixture(sim, tempDir(), approve);
   const session = new RemediationSession(fx.opts);
   await session.processAnalyses({ analyses: [analysisFor(pod, [act('restart_pod', { namespace: 'shop', pod: pod.name })])] });
-  const now = sim.cluster.pods().filter((p) => p.deployment === 'search').map((p) => p.name);
-  writeInsights(fx.opts.insightsFile, now.map((p) => ({ namespace: 'shop', pod: p, anomalous: true })));
+  const now = sim.cluster
+    .pods()
+    .filter((p) => p.deployment === 'search')
+    .map((p) => p.name);
+  writeInsights(
+    fx.opts.insightsFile,
+    now.map((p) => ({ namespace: 'shop', pod: p, anomalous: true })),
+  );
   const [v] = await session.settle();
   assert.equal(v?.result, 'FAILED');
   assert.ok(fx.printed.some((t) => /marked FAILED: still anomalous/.test(t)));
@@ -115,10 +130,13 @@ void test('scale: merge patch of the scale subresource within bounds; out of bou
     { ...fx.opts, verifyDelayMs: 0 },
   );
   const writes = writesSince(sim, mark);
-  assert.deepEqual(writes.map((w) => [w.method, w.path, w.contentType, w.dryRun]), [
-    ['PATCH', '/apis/apps/v1/namespaces/shop/deployments/web/scale', 'application/merge-patch+json', true],
-    ['PATCH', '/apis/apps/v1/namespaces/shop/deployments/web/scale', 'application/merge-patch+json', false],
-  ]);
+  assert.deepEqual(
+    writes.map((w) => [w.method, w.path, w.contentType, w.dryRun]),
+    [
+      ['PATCH', '/apis/apps/v1/namespaces/shop/deployments/web/scale', 'application/merge-patch+json', true],
+      ['PATCH', '/apis/apps/v1/namespaces/shop/deployments/web/scale', 'application/merge-patch+json', false],
+    ],
+  );
   assert.deepEqual(writes[1]!.body, { spec: { replicas: 3 } });
   assert.equal(sim.cluster.deployments().find((d) => d.name === 'web')!.replicas, 3);
 
@@ -126,7 +144,10 @@ void test('scale: merge patch of the scale subresource within bounds; out of bou
   mark = sim.requests.length;
   const high = engineFixture(sim, tempDir(), approve, { policy: { bounds: { maxReplicas: 4 } } });
   const pod2 = podOf(sim, 'shop', 'web');
-  await processAnalyses({ analyses: [analysisFor(pod2, [act('scale', { namespace: 'shop', kind: 'Deployment', name: 'web', replicas: 9 })])] }, high.opts);
+  await processAnalyses(
+    { analyses: [analysisFor(pod2, [act('scale', { namespace: 'shop', kind: 'Deployment', name: 'web', replicas: 9 })])] },
+    high.opts,
+  );
   assert.equal(sim.requests.length, mark, 'no request sent');
   assert.deepEqual(auditEvents(high.audit), ['refusal:out_of_bounds']);
   assert.equal(high.prompts, 0);
@@ -134,7 +155,10 @@ void test('scale: merge patch of the scale subresource within bounds; out of bou
   // A step larger than maxScaleStep (from the live count) is refused after reading, with no write.
   mark = sim.requests.length;
   const step = engineFixture(sim, tempDir(), approve, { policy: { bounds: { maxReplicas: 10, maxScaleStep: 1 } } });
-  await processAnalyses({ analyses: [analysisFor(pod2, [act('scale', { namespace: 'shop', kind: 'Deployment', name: 'web', replicas: 6 })])] }, step.opts);
+  await processAnalyses(
+    { analyses: [analysisFor(pod2, [act('scale', { namespace: 'shop', kind: 'Deployment', name: 'web', replicas: 6 })])] },
+    step.opts,
+  );
   assert.equal(writesSince(sim, mark).length, 0);
   assert.match(String((step.audit.all()[0]?.detail as { reason: string }).reason), /exceeds the maximum step of 1/);
   assert.equal(sim.cluster.deployments().find((d) => d.name === 'web')!.replicas, 3);
@@ -148,7 +172,14 @@ void test('set_resources: strategic merge patch of one container; above the ceil
     {
       analyses: [
         analysisFor(pod, [
-          act('set_resources', { namespace: 'shop', kind: 'Deployment', name: 'search', container: 'app', limits: { memory: '1Gi' }, requests: { memory: '512Mi' } }),
+          act('set_resources', {
+            namespace: 'shop',
+            kind: 'Deployment',
+            name: 'search',
+            container: 'app',
+            limits: { memory: '1Gi' },
+            requests: { memory: '512Mi' },
+          }),
         ]),
       ],
     },
@@ -160,7 +191,9 @@ void test('set_resources: strategic merge patch of one container; above the ceil
   assert.equal(writes[1]!.dryRun, false);
   assert.equal(writes[1]!.contentType, 'application/strategic-merge-patch+json');
   assert.deepEqual(writes[1]!.body, {
-    spec: { template: { spec: { containers: [{ name: 'app', resources: { requests: { memory: '512Mi' }, limits: { memory: '1Gi' } } }] } } },
+    spec: {
+      template: { spec: { containers: [{ name: 'app', resources: { requests: { memory: '512Mi' }, limits: { memory: '1Gi' } } }] } },
+    },
   });
   assert.equal(sim.cluster.deployments().find((d) => d.name === 'search')!.memoryLimitBytes, 2 ** 30);
   const proposal = fx.audit.all().find((r) => r.event === 'proposal');
@@ -172,7 +205,13 @@ void test('set_resources: strategic merge patch of one container; above the ceil
   mark = sim.requests.length;
   const big = engineFixture(sim, tempDir(), approve);
   await processAnalyses(
-    { analyses: [analysisFor(pod, [act('set_resources', { namespace: 'shop', kind: 'Deployment', name: 'search', container: 'app', limits: { memory: '64Gi' } })])] },
+    {
+      analyses: [
+        analysisFor(pod, [
+          act('set_resources', { namespace: 'shop', kind: 'Deployment', name: 'search', container: 'app', limits: { memory: '64Gi' } }),
+        ]),
+      ],
+    },
     big.opts,
   );
   assert.equal(sim.requests.length, mark, 'no request sent');
@@ -187,20 +226,26 @@ void test('cordon_node and uncordon_node: strategic merge patch of spec.unschedu
   let mark = sim.requests.length;
   await processAnalyses({ analyses: [analysisFor(pod, [act('cordon_node', { node })])] }, fx.opts);
   let writes = writesSince(sim, mark);
-  assert.deepEqual(writes.map((w) => [w.method, w.path, w.contentType, w.dryRun, JSON.stringify(w.body)]), [
-    ['PATCH', `/api/v1/nodes/${node}`, 'application/strategic-merge-patch+json', true, '{"spec":{"unschedulable":true}}'],
-    ['PATCH', `/api/v1/nodes/${node}`, 'application/strategic-merge-patch+json', false, '{"spec":{"unschedulable":true}}'],
-  ]);
+  assert.deepEqual(
+    writes.map((w) => [w.method, w.path, w.contentType, w.dryRun, JSON.stringify(w.body)]),
+    [
+      ['PATCH', `/api/v1/nodes/${node}`, 'application/strategic-merge-patch+json', true, '{"spec":{"unschedulable":true}}'],
+      ['PATCH', `/api/v1/nodes/${node}`, 'application/strategic-merge-patch+json', false, '{"spec":{"unschedulable":true}}'],
+    ],
+  );
   assert.equal(sim.cluster.nodes().find((n) => n.name === node)!.unschedulable, true);
 
   mark = sim.requests.length;
   const un = engineFixture(sim, tempDir(), approve, { verifyDelayMs: 0 });
   await processAnalyses({ analyses: [analysisFor(pod, [act('uncordon_node', { node })], { id: 'uncordon' })] }, un.opts);
   writes = writesSince(sim, mark);
-  assert.deepEqual(writes.map((w) => [w.dryRun, JSON.stringify(w.body)]), [
-    [true, '{"spec":{"unschedulable":false}}'],
-    [false, '{"spec":{"unschedulable":false}}'],
-  ]);
+  assert.deepEqual(
+    writes.map((w) => [w.dryRun, JSON.stringify(w.body)]),
+    [
+      [true, '{"spec":{"unschedulable":false}}'],
+      [false, '{"spec":{"unschedulable":false}}'],
+    ],
+  );
   assert.equal(sim.cluster.nodes().find((n) => n.name === node)!.unschedulable, false);
 });
 
@@ -248,13 +293,19 @@ void test('drain_node: an eviction a PodDisruptionBudget forbids (429) is report
   assert.ok(apiPod, 'an api pod on a node without kube-system pods');
   assert.equal(sim.cluster.pdbs().find((p) => p.namespace === 'shop')?.disruptionsAllowed, 0);
   const node = apiPod.node!;
-  const podsBefore = sim.cluster.pods().map((p) => p.name).sort();
+  const podsBefore = sim.cluster
+    .pods()
+    .map((p) => p.name)
+    .sort();
   const fx = engineFixture(sim, tempDir(), approve);
   const mark = sim.requests.length;
   await processAnalyses({ analyses: [analysisFor(apiPod, [act('drain_node', { node })])] }, fx.opts);
   const writes = writesSince(sim, mark);
   assert.ok(writes.length > 1);
-  assert.ok(writes.every((w) => w.dryRun), 'only dry-run requests were sent');
+  assert.ok(
+    writes.every((w) => w.dryRun),
+    'only dry-run requests were sent',
+  );
   const blocked = writes.find((w) => w.path === `/api/v1/namespaces/shop/pods/${apiPod.name}/eviction`);
   assert.equal(blocked?.status, 429);
   assert.deepEqual(auditEvents(fx.audit), ['proposal:proposed', 'dry_run:failed', 'refusal:dry_run_failed']);
@@ -263,7 +314,13 @@ void test('drain_node: an eviction a PodDisruptionBudget forbids (429) is report
   assert.ok(fx.printed.some((t) => t.includes('PodDisruptionBudget shop/api')));
   assert.equal(fx.prompts, 0);
   assert.equal(sim.cluster.nodes().find((n) => n.name === node)!.unschedulable, false, 'not cordoned');
-  assert.deepEqual(sim.cluster.pods().map((p) => p.name).sort(), podsBefore);
+  assert.deepEqual(
+    sim.cluster
+      .pods()
+      .map((p) => p.name)
+      .sort(),
+    podsBefore,
+  );
 
   // The node with the kube-system pod: refused before any write (protected namespace).
   const m2 = sim.requests.length;
@@ -287,15 +344,15 @@ void test('drain_node: cordon, then one eviction per pod (dry run first); pods m
     const mark = drainSim.requests.length;
     await processAnalyses({ analyses: [analysisFor(onA[0]!, [act('drain_node', { node: 'node-a' })])] }, fx.opts);
     const writes = writesSince(drainSim, mark).map((w) => `${w.dryRun ? 'dry ' : ''}${w.method} ${w.path} ${w.status}`);
-    const sequence = [
-      'PATCH /api/v1/nodes/node-a 200',
-      ...onA.map((p) => `POST /api/v1/namespaces/shop/pods/${p.name}/eviction 201`),
-    ];
+    const sequence = ['PATCH /api/v1/nodes/node-a 200', ...onA.map((p) => `POST /api/v1/namespaces/shop/pods/${p.name}/eviction 201`)];
     assert.deepEqual(writes, [...sequence.map((s) => `dry ${s}`), ...sequence]);
     const evictions = writesSince(drainSim, mark).filter((w) => w.path.endsWith('/eviction'));
     assert.deepEqual(evictions[0]!.body && (evictions[0]!.body as { kind: string }).kind, 'Eviction');
     assert.equal(drainSim.cluster.nodes().find((n) => n.name === 'node-a')!.unschedulable, true);
-    assert.ok(drainSim.cluster.pods().every((p) => p.node !== 'node-a'), 'no pod left on node-a');
+    assert.ok(
+      drainSim.cluster.pods().every((p) => p.node !== 'node-a'),
+      'no pod left on node-a',
+    );
     assert.deepEqual(auditEvents(fx.audit).slice(0, 4), ['proposal:proposed', 'dry_run:ok', 'decision:approved', 'execution:ok']);
   } finally {
     await drainSim.close();
@@ -313,13 +370,18 @@ void test('drain_node: a budget that refuses an eviction mid-drain (429) is repo
     const mark = single.requests.length;
     const { counts } = await processAnalyses({ analyses: [analysisFor(a1!, [act('drain_node', { node: 'node-a' })])] }, fx.opts);
     assert.equal(counts.executionFailed, 1);
-    const real = writesSince(single, mark).filter((w) => !w.dryRun).map((w) => `${w.method} ${w.path} ${w.status}`);
+    const real = writesSince(single, mark)
+      .filter((w) => !w.dryRun)
+      .map((w) => `${w.method} ${w.path} ${w.status}`);
     assert.deepEqual(real, [
       'PATCH /api/v1/nodes/node-a 200',
       `POST /api/v1/namespaces/shop/pods/${a1!.name}/eviction 201`,
       `POST /api/v1/namespaces/shop/pods/${a2!.name}/eviction 429`,
     ]);
-    assert.ok(single.cluster.pods().some((p) => p.name === a2!.name), 'the protected pod was not forced out');
+    assert.ok(
+      single.cluster.pods().some((p) => p.name === a2!.name),
+      'the protected pod was not forced out',
+    );
     const execution = fx.audit.all().find((r) => r.event === 'execution');
     assert.equal(execution?.result, 'failed');
     assert.match(JSON.stringify(execution?.detail), /refused by a disruption budget \(not forced\).*PodDisruptionBudget shop\/api/);
@@ -332,22 +394,35 @@ void test('drain_node: a budget that refuses an eviction mid-drain (429) is repo
 void test('one change per anomaly at a time: the next recommended action waits until verification fails', async () => {
   const pod = podOf(sim, 'shop', 'search');
   const fx = engineFixture(sim, tempDir(), approve, { verifyDelayMs: 100 });
-  const analysis = analysisFor(pod, [
-    act('set_resources', { namespace: 'shop', kind: 'Deployment', name: 'search', container: 'app', limits: { memory: '768Mi' } }),
-    act('scale', { namespace: 'shop', kind: 'Deployment', name: 'search', replicas: 3 }),
-  ], { id: 'one-at-a-time' });
+  const analysis = analysisFor(
+    pod,
+    [
+      act('set_resources', { namespace: 'shop', kind: 'Deployment', name: 'search', container: 'app', limits: { memory: '768Mi' } }),
+      act('scale', { namespace: 'shop', kind: 'Deployment', name: 'search', replicas: 3 }),
+    ],
+    { id: 'one-at-a-time' },
+  );
   const session = new RemediationSession(fx.opts);
   await session.processAnalyses({ analyses: [analysis] });
   assert.equal(fx.prompts, 1);
   await session.processAnalyses({ analyses: [analysis] }); // the file is rewritten before verification
   assert.equal(fx.prompts, 1, 'scale is not proposed while set_resources is being verified');
-  writeInsights(fx.opts.insightsFile, sim.cluster.pods().filter((p) => p.deployment === 'search').map((p) => ({ namespace: 'shop', pod: p.name, anomalous: true })));
+  writeInsights(
+    fx.opts.insightsFile,
+    sim.cluster
+      .pods()
+      .filter((p) => p.deployment === 'search')
+      .map((p) => ({ namespace: 'shop', pod: p.name, anomalous: true })),
+  );
   const [v] = await session.settle();
   assert.equal(v?.result, 'FAILED');
   await session.processAnalyses({ analyses: [analysis] });
   assert.equal(fx.prompts, 2, 'after the failed verification the next action is proposed');
   assert.deepEqual(
-    fx.audit.all().filter((r) => r.event === 'proposal').map((r) => r.action),
+    fx.audit
+      .all()
+      .filter((r) => r.event === 'proposal')
+      .map((r) => r.action),
     ['set_resources', 'scale'],
   );
   await session.settle();
@@ -359,8 +434,14 @@ void test('decline: nothing changes and the audit says skipped; the same anomaly
   const mark = sim.requests.length;
   const analysis = analysisFor(pod, [act('restart_pod', { namespace: 'shop', pod: pod.name })]);
   await processAnalyses({ analyses: [analysis] }, fx.opts);
-  assert.ok(writesSince(sim, mark).every((w) => w.dryRun), 'only the dry run was sent');
-  assert.ok(sim.cluster.pods().some((p) => p.name === pod.name), 'pod unchanged');
+  assert.ok(
+    writesSince(sim, mark).every((w) => w.dryRun),
+    'only the dry run was sent',
+  );
+  assert.ok(
+    sim.cluster.pods().some((p) => p.name === pod.name),
+    'pod unchanged',
+  );
   assert.deepEqual(auditEvents(fx.audit), ['proposal:proposed', 'dry_run:ok', 'decision:skipped']);
   // Within the cool-down, a new process (state from the audit file) does not ask again.
   const again = engineFixture(sim, join(fx.audit.path, '..'), async () => 'approve');
@@ -387,9 +468,15 @@ void test('--dry-run mode: shows and records the proposal with its server-side d
   const pod = podOf(sim, 'shop', 'web');
   const fx = engineFixture(sim, tempDir(), approve, { mode: 'dry-run' });
   const mark = sim.requests.length;
-  await processAnalyses({ analyses: [analysisFor(pod, [act('scale', { namespace: 'shop', kind: 'Deployment', name: 'web', replicas: 4 })])] }, fx.opts);
+  await processAnalyses(
+    { analyses: [analysisFor(pod, [act('scale', { namespace: 'shop', kind: 'Deployment', name: 'web', replicas: 4 })])] },
+    fx.opts,
+  );
   assert.equal(fx.prompts, 0);
-  assert.deepEqual(writesSince(sim, mark).map((w) => w.dryRun), [true]);
+  assert.deepEqual(
+    writesSince(sim, mark).map((w) => w.dryRun),
+    [true],
+  );
   assert.deepEqual(auditEvents(fx.audit), ['proposal:proposed', 'dry_run:ok', 'pending:dry-run']);
   assert.ok(fx.printed.some((t) => t.includes('spec.replicas: 3 → 4')));
 });
@@ -408,11 +495,14 @@ void test('"a" approves the action kind for the session: the next one runs witho
   );
   assert.equal(fx.prompts, 1);
   assert.equal(counts.executed, 2);
-  const via = fx.audit.all().filter((r) => r.event === 'decision').map((r) => (r.detail as { via: string }).via);
+  const via = fx.audit
+    .all()
+    .filter((r) => r.event === 'decision')
+    .map((r) => (r.detail as { via: string }).via);
   assert.deepEqual(via, ['approve rollout_restart for the session', 'session approval of rollout_restart']);
 });
 
-void test('auto-approve: only the policy\'s kinds, at most maxActionsPerHour, and a cool-down per workload', async () => {
+void test("auto-approve: only the policy's kinds, at most maxActionsPerHour, and a cool-down per workload", async () => {
   const dir2 = tempDir();
   const policy = { autoApprove: { name: 'restarts', actions: ['restart_pod'], maxActionsPerHour: 1, cooldownMinutes: 60 } };
   const [w1] = sim.cluster.pods().filter((p) => p.deployment === 'web');
@@ -429,10 +519,20 @@ void test('auto-approve: only the policy\'s kinds, at most maxActionsPerHour, an
     fx.opts,
   );
   assert.equal(counts.executed, 1);
-  const decisions = fx.audit.all().filter((r) => r.event === 'decision' || r.event === 'pending').map((r) => `${r.event}:${r.result}:${r.user}`);
-  assert.deepEqual(decisions, ['decision:approved:auto-approve:restarts', 'decision:rate_limited:auto-approve:restarts', 'pending:pending:alice']);
+  const decisions = fx.audit
+    .all()
+    .filter((r) => r.event === 'decision' || r.event === 'pending')
+    .map((r) => `${r.event}:${r.result}:${r.user}`);
+  assert.deepEqual(decisions, [
+    'decision:approved:auto-approve:restarts',
+    'decision:rate_limited:auto-approve:restarts',
+    'pending:pending:alice',
+  ]);
   assert.ok(!sim.cluster.pods().some((p) => p.name === w1!.name), 'the first restart ran');
-  assert.ok(sim.cluster.pods().some((p) => p.name === cart.name), 'the second waited for the rate limit');
+  assert.ok(
+    sim.cluster.pods().some((p) => p.name === cart.name),
+    'the second waited for the rate limit',
+  );
   assert.equal(sim.cluster.nodes().find((n) => n.name === cart.node)!.unschedulable, false);
 
   // Cool-down per workload, from the audit log of a new process: web was just changed.
@@ -459,7 +559,9 @@ void test('memory-leak scenario: approving restart_pod on the leaking pod ends t
     await processAnalyses({ analyses: [analysisFor(pod, [act('restart_pod', { namespace: pod.namespace, pod: pod.name })])] }, fx.opts);
     assert.equal(leakSim.cluster.faults().find((f) => f.id === fault.id)?.active, false, 'the restart removed the leak');
     leakSim.tick(5);
-    const replacement = leakSim.cluster.pods().find((p) => p.deployment === pod.deployment && p.name !== pod.name && !fault.pods.includes(p.name) && p.createdAt > pod.createdAt);
+    const replacement = leakSim.cluster
+      .pods()
+      .find((p) => p.deployment === pod.deployment && p.name !== pod.name && !fault.pods.includes(p.name) && p.createdAt > pod.createdAt);
     assert.ok(replacement, 'a replacement pod exists');
     assert.ok(leakSim.cluster.truth(replacement.namespace, replacement.name)!.memoryBytes < grown, 'the replacement starts small');
   } finally {

@@ -30,7 +30,11 @@ function setup(deployment: string): { dir: string; pod: string; args: string[]; 
   const pod = podOf(sim, 'shop', deployment);
   const file: PodAnalysisFile = {
     generated_at: new Date().toISOString(),
-    analyses: [analysisFor(pod, [{ action: 'restart_pod', params: { namespace: 'shop', pod: pod.name }, rationale: 'clears the leak', risk: 'low' }])] as PodAnalysisFile['analyses'],
+    analyses: [
+      analysisFor(pod, [
+        { action: 'restart_pod', params: { namespace: 'shop', pod: pod.name }, rationale: 'clears the leak', risk: 'low' },
+      ]),
+    ] as PodAnalysisFile['analyses'],
     resolved: [],
   };
   writeJsonAtomic(join(dir, 'pod_analysis.json'), file);
@@ -43,7 +47,19 @@ function setup(deployment: string): { dir: string; pod: string; args: string[]; 
     pod: pod.name,
     audit,
     insights,
-    args: ['--once', '--kubeconfig', sim.kubeconfigPath, '--data-dir', dir, '--config', config, '--log-dir', join(dir, 'logs'), '--verify-delay', '3'],
+    args: [
+      '--once',
+      '--kubeconfig',
+      sim.kubeconfigPath,
+      '--data-dir',
+      dir,
+      '--config',
+      config,
+      '--log-dir',
+      join(dir, 'logs'),
+      '--verify-delay',
+      '3',
+    ],
   };
 }
 
@@ -51,7 +67,12 @@ const readJsonFileSync = (path: string) => JSON.parse(readFileSync(path, 'utf8')
 const events = (audit: string) => readJsonLines(audit, AuditRecord).records.map((r) => `${r.event}:${r.result}`);
 
 /** Runs run-remediation in a pseudo-terminal; `output()` is everything it has printed so far. */
-function inPty(args: string[]): { child: ChildProcessWithoutNullStreams; output: () => string; waitFor: (re: RegExp, ms?: number) => Promise<void>; exited: Promise<number | null> } {
+function inPty(args: string[]): {
+  child: ChildProcessWithoutNullStreams;
+  output: () => string;
+  waitFor: (re: RegExp, ms?: number) => Promise<void>;
+  exited: Promise<number | null>;
+} {
   const cmd = [join(BIN, 'tsx'), join(ROOT, 'run-remediation.ts'), ...args].map((a) => `'${a}'`).join(' ');
   const child = spawn('script', ['-qfec', cmd, '/dev/null'], {
     cwd: ROOT,
@@ -84,7 +105,10 @@ void test('in a terminal, Enter alone does not approve; "n" skips and the cluste
     await run.waitFor(/y\) yes, apply this action/); // Enter showed the choices
     run.child.stdin.write('\r'); // and again: still no answer
     await run.waitFor(/Please input a value/);
-    assert.ok(writesSince(sim, mark).every((w) => w.dryRun), 'nothing but the dry run reached the cluster');
+    assert.ok(
+      writesSince(sim, mark).every((w) => w.dryRun),
+      'nothing but the dry run reached the cluster',
+    );
     assert.deepEqual(events(s.audit), ['proposal:proposed', 'dry_run:ok']);
     run.child.stdin.write('n\r');
     assert.equal(await run.exited, 0);
@@ -94,7 +118,10 @@ void test('in a terminal, Enter alone does not approve; "n" skips and the cluste
   assert.deepEqual(events(s.audit), ['proposal:proposed', 'dry_run:ok', 'decision:skipped']);
   const decision = readJsonLines(s.audit, AuditRecord).records.at(-1);
   assert.equal(decision?.user, 'pty-tester');
-  assert.ok(sim.cluster.pods().some((p) => p.name === s.pod), 'pod unchanged');
+  assert.ok(
+    sim.cluster.pods().some((p) => p.name === s.pod),
+    'pod unchanged',
+  );
 });
 
 void test('in a terminal, Ctrl-C at the prompt approves nothing and exits 130 (run-monitoring stops)', async () => {
@@ -120,9 +147,15 @@ void test('in a terminal, "y" approves: the pod is replaced and verification rec
     await run.waitFor(/Apply restart_pod to pods\//);
     run.child.stdin.write('y\r');
     await run.waitFor(/Executed: applied/);
-    const now = sim.cluster.pods().filter((p) => p.deployment === 'web').map((p) => p.name);
+    const now = sim.cluster
+      .pods()
+      .filter((p) => p.deployment === 'web')
+      .map((p) => p.name);
     assert.ok(!now.includes(s.pod), 'the pod was deleted');
-    writeInsights(s.insights, now.map((pod) => ({ namespace: 'shop', pod, anomalous: false })));
+    writeInsights(
+      s.insights,
+      now.map((pod) => ({ namespace: 'shop', pod, anomalous: false })),
+    );
     await run.waitFor(/RESOLVED/);
     assert.equal(await run.exited, 0);
   } finally {
@@ -146,7 +179,9 @@ void test('without a terminal nothing executes: the proposal is listed and recor
   assert.equal(code, 0, out);
   assert.match(out, /Pending: needs approval/);
   // The cluster's bearer token appears in no output, log or audit line.
-  const logs = readdirSync(join(s.dir, 'logs')).map((f) => readFileSync(join(s.dir, 'logs', f), 'utf8')).join('');
+  const logs = readdirSync(join(s.dir, 'logs'))
+    .map((f) => readFileSync(join(s.dir, 'logs', f), 'utf8'))
+    .join('');
   assert.ok(logs.includes('"started"'), 'the command logged');
   for (const text of [out, logs, readFileSync(s.audit, 'utf8')]) assert.ok(!text.includes(sim.token));
   assert.deepEqual(events(s.audit), ['proposal:proposed', 'dry_run:ok', 'pending:pending']);
@@ -186,7 +221,9 @@ void test('watch mode: a rewritten analysis file is processed; SIGTERM stops it 
       resolved: [],
     });
     await waitFor(() => events(s.audit).filter((e) => e === 'pending:pending').length === 2);
-    const pendingFor = readJsonLines(s.audit, AuditRecord).records.filter((r) => r.event === 'pending').map((r) => r.pod);
+    const pendingFor = readJsonLines(s.audit, AuditRecord)
+      .records.filter((r) => r.event === 'pending')
+      .map((r) => r.pod);
     assert.deepEqual(pendingFor, [s.pod, second.name]);
     child.kill('SIGTERM');
     assert.equal(await exited, 0, out);
@@ -200,7 +237,10 @@ void test('--auto-approve refuses to start without an autoApprove policy; --dry-
   const policy = join(s.dir, 'policy.json');
   writeFileSync(policy, JSON.stringify({ bounds: { maxReplicas: 5 } }));
   const mark = sim.requests.length;
-  await assert.rejects(main([...s.args, '--auto-approve', '--policy', policy]), (e: unknown) => e instanceof UsageError && /refusing to start/.test(e.message));
+  await assert.rejects(
+    main([...s.args, '--auto-approve', '--policy', policy]),
+    (e: unknown) => e instanceof UsageError && /refusing to start/.test(e.message),
+  );
   await assert.rejects(main([...s.args, '--auto-approve', '--dry-run']), UsageError);
   assert.equal(sim.requests.length, mark, 'no request sent');
   assert.deepEqual(events(s.audit), []);

@@ -43,7 +43,12 @@ void test('valid typed parameters pass; unknown actions and extra fields are ref
 void test('protected namespaces are refused, for the target and for the analysed pod', () => {
   const r = validateAction('restart_pod', { namespace: 'kube-system', pod: 'coredns-1' }, { namespace: 'kube-system' }, opts);
   assert.equal(!r.ok && r.code, 'protected_namespace');
-  const flag = validateAction('scale', { namespace: 'payments', kind: 'Deployment', name: 'api', replicas: 3 }, { namespace: 'payments' }, opts);
+  const flag = validateAction(
+    'scale',
+    { namespace: 'payments', kind: 'Deployment', name: 'api', replicas: 3 },
+    { namespace: 'payments' },
+    opts,
+  );
   assert.equal(!flag.ok && flag.code, 'protected_namespace');
   const node = validateAction('cordon_node', { node: 'node-1' }, { namespace: 'kube-system', node: 'node-1' }, opts);
   assert.equal(!node.ok && node.code, 'protected_namespace');
@@ -85,14 +90,23 @@ void test('policy file: defaults, validation errors, and the "remediation" objec
   const dir = tmp();
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ bounds: { maxReplicas: 'ten' } }));
-  assert.throws(() => loadPolicy({ policyFile: bad }), (e: unknown) => e instanceof PolicyError && /bounds\.maxReplicas/.test(e.message));
+  assert.throws(
+    () => loadPolicy({ policyFile: bad }),
+    (e: unknown) => e instanceof PolicyError && /bounds\.maxReplicas/.test(e.message),
+  );
   const cfg = join(dir, 'podsentinel.json');
-  writeFileSync(cfg, JSON.stringify({ remediation: { autoApprove: { actions: ['restart_pod'], maxActionsPerHour: 2, cooldownMinutes: 5 } } }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({ remediation: { autoApprove: { actions: ['restart_pod'], maxActionsPerHour: 2, cooldownMinutes: 5 } } }),
+  );
   const { policy: p } = loadPolicy({ configFile: cfg });
   assert.deepEqual(p.autoApprove, { name: 'policy', actions: ['restart_pod'], maxActionsPerHour: 2, cooldownMinutes: 5 });
   assert.deepEqual(p.protectedNamespaces, ['kube-system']);
   const unknownAction = join(dir, 'u.json');
-  writeFileSync(unknownAction, JSON.stringify({ autoApprove: { actions: ['delete_namespace'], maxActionsPerHour: 1, cooldownMinutes: 1 } }));
+  writeFileSync(
+    unknownAction,
+    JSON.stringify({ autoApprove: { actions: ['delete_namespace'], maxActionsPerHour: 1, cooldownMinutes: 1 } }),
+  );
   assert.throws(() => loadPolicy({ policyFile: unknownAction }), PolicyError);
 });
 
@@ -116,7 +130,11 @@ void test('audit state survives a restart: cool-down, pending per mode, rate lim
   const log2 = new AuditLog(file); // a restart reads the same state back
   assert.equal(log2.settledSince(key, hourAgo, null)?.result, 'skipped');
   assert.equal(log2.settledSince(key, new Date(Date.now() + 1000), null), undefined, 'outside the cool-down');
-  assert.equal(log2.settledSince(proposalKey('a1', 'restart_pod', { pod: 'web-1', namespace: 'shop' }), hourAgo, null)?.result, 'skipped', 'key ignores field order');
+  assert.equal(
+    log2.settledSince(proposalKey('a1', 'restart_pod', { pod: 'web-1', namespace: 'shop' }), hourAgo, null)?.result,
+    'skipped',
+    'key ignores field order',
+  );
   assert.equal(log2.autoExecutionsSince(hourAgo), 1);
   assert.equal(log2.lastExecutionOn('shop/Deployment/web')?.user, 'auto-approve:p');
   assert.equal(log2.lastExecutionOn('shop/Deployment/db'), undefined);
@@ -125,32 +143,55 @@ void test('audit state survives a restart: cool-down, pending per mode, rate lim
 void test('verification: fresh evidence only, replacement pods, still anomalous', () => {
   const executedAt = new Date('2026-11-25T05:00:00Z');
   const insight = (pod: string, anomalous: boolean) => ({
-    namespace: 'shop', pod, timestamp: '2026-11-25T05:01:00Z', anomaly_probability: anomalous ? 0.95 : 0.1,
-    predicted_anomaly: anomalous, anomaly_type: anomalous ? ('oom_risk' as const) : ('none' as const), contributing_metrics: [], since: null,
+    namespace: 'shop',
+    pod,
+    timestamp: '2026-11-25T05:01:00Z',
+    anomaly_probability: anomalous ? 0.95 : 0.1,
+    predicted_anomaly: anomalous,
+    anomaly_type: anomalous ? ('oom_risk' as const) : ('none' as const),
+    contributing_metrics: [],
+    since: null,
   });
   const file = (generated_at: string, pods: ReturnType<typeof insight>[]): PodInsights => ({
-    generated_at, model: { name: 'm', version: '1', trained_at: null, backend: 'cpu' }, threshold: 0.7, rows_read: 1, rows_rejected: 0, pods,
+    generated_at,
+    model: { name: 'm', version: '1', trained_at: null, backend: 'cpu' },
+    threshold: 0.7,
+    rows_read: 1,
+    rows_rejected: 0,
+    pods,
   });
   const hint = { namespace: 'shop', pods: ['web-abc-new'], workloadPrefix: 'web-', excludePods: ['web-abc-old'], description: '' };
   const stale = evaluateInsights(file('2026-11-25T04:59:00Z', [insight('web-abc-new', false)]), hint, executedAt);
   assert.equal(stale.result, 'FAILED');
   assert.equal(stale.stale, true);
   // The deleted pod's stale anomalous entry is no evidence; its replacement is.
-  const ok = evaluateInsights(file('2026-11-25T05:02:00Z', [insight('web-abc-old', true), insight('web-abc-new', false)]), hint, executedAt);
+  const ok = evaluateInsights(
+    file('2026-11-25T05:02:00Z', [insight('web-abc-old', true), insight('web-abc-new', false)]),
+    hint,
+    executedAt,
+  );
   assert.equal(ok.result, 'RESOLVED');
   assert.deepEqual(ok.checked, ['web-abc-new']);
   const still = evaluateInsights(file('2026-11-25T05:02:00Z', [insight('web-abc-new', true)]), hint, executedAt);
   assert.equal(still.result, 'FAILED');
   assert.match(still.reason, /still anomalous: web-abc-new/);
   // Replacement unknown: pods of the workload (by name prefix) count.
-  const byPrefix = evaluateInsights(file('2026-11-25T05:02:00Z', [insight('web-5f7c9d8b4-xyz12', false), insight('db-0', true)]), { ...hint, pods: [] }, executedAt);
+  const byPrefix = evaluateInsights(
+    file('2026-11-25T05:02:00Z', [insight('web-5f7c9d8b4-xyz12', false), insight('db-0', true)]),
+    { ...hint, pods: [] },
+    executedAt,
+  );
   assert.equal(byPrefix.result, 'RESOLVED');
   assert.equal(evaluateInsights(null, hint, executedAt).result, 'FAILED');
   // Another workload whose name extends this one's ("web-api") is not part of it.
   assert.equal(inWorkload('web-7d9f8c6b5-x2x9q', 'web-'), true);
   assert.equal(inWorkload('web-0', 'web-'), true);
   assert.equal(inWorkload('web-api-7d9f8c6b5-x2x9q', 'web-'), false);
-  const other = evaluateInsights(file('2026-11-25T05:02:00Z', [insight('web-api-7d9f8c6b5-x2x9q', true), insight('web-7d9f8c6b5-abcde', false)]), { ...hint, pods: [] }, executedAt);
+  const other = evaluateInsights(
+    file('2026-11-25T05:02:00Z', [insight('web-api-7d9f8c6b5-x2x9q', true), insight('web-7d9f8c6b5-abcde', false)]),
+    { ...hint, pods: [] },
+    executedAt,
+  );
   assert.equal(other.result, 'RESOLVED');
   // A known replacement not scored yet is no evidence: healthy siblings do not count for it.
   const exact = evaluateInsights(file('2026-11-25T05:02:00Z', [insight('web-abc-sibling', false)]), { ...hint, exact: true }, executedAt);
@@ -160,14 +201,27 @@ void test('verification: fresh evidence only, replacement pods, still anomalous'
   const rolled = { namespace: 'shop', pods: ['web-5f7c9d8b4-old01'], workloadPrefix: 'web-', description: '' };
   const pods = [insight('web-5f7c9d8b4-old01', true), insight('web-5f7c9d8b4-new01', false)];
   assert.equal(evaluateInsights(file('2026-11-25T05:02:00Z', pods), rolled, executedAt).result, 'FAILED');
-  assert.equal(evaluateInsights(file('2026-11-25T05:02:00Z', pods), rolled, executedAt, new Set(['web-5f7c9d8b4-new01'])).result, 'RESOLVED');
+  assert.equal(
+    evaluateInsights(file('2026-11-25T05:02:00Z', pods), rolled, executedAt, new Set(['web-5f7c9d8b4-new01'])).result,
+    'RESOLVED',
+  );
 });
 
 void test('analysis file: a malformed analysis is skipped by name, the others (and their unknown actions) come through', () => {
   const dir = tmp();
   const good = {
-    id: 'good', namespace: 'shop', pod: 'web-1', owner: null, detected_at: 'now', anomaly_probability: 0.9, anomaly_type: 'oom_risk',
-    severity: 'high', root_cause: 'leak', explanation: '', evidence: [], source: { type: 'rules' },
+    id: 'good',
+    namespace: 'shop',
+    pod: 'web-1',
+    owner: null,
+    detected_at: 'now',
+    anomaly_probability: 0.9,
+    anomaly_type: 'oom_risk',
+    severity: 'high',
+    root_cause: 'leak',
+    explanation: '',
+    evidence: [],
+    source: { type: 'rules' },
     recommended_actions: [
       { action: 'exec_shell', params: { cmd: 'rm -rf /' }, rationale: 'LLM said so', risk: 'low' },
       { action: 'restart_pod', params: { namespace: 'shop', pod: 'web-1' }, rationale: 'r', risk: 'low' },
@@ -176,8 +230,14 @@ void test('analysis file: a malformed analysis is skipped by name, the others (a
   const path = join(dir, 'pod_analysis.json');
   writeFileSync(path, JSON.stringify({ generated_at: 'now', analyses: [good, { id: 'bad', namespace: 'shop' }] }));
   const read = readAnalyses(path);
-  assert.deepEqual(read?.analyses.map((a) => a.id), ['good']);
-  assert.deepEqual(read?.analyses[0]?.recommended_actions.map((a) => a.action), ['exec_shell', 'restart_pod']);
+  assert.deepEqual(
+    read?.analyses.map((a) => a.id),
+    ['good'],
+  );
+  assert.deepEqual(
+    read?.analyses[0]?.recommended_actions.map((a) => a.action),
+    ['exec_shell', 'restart_pod'],
+  );
   assert.equal(read?.rejected.length, 1);
   assert.match(read!.rejected[0]!, /^analysis bad: /);
   assert.equal(readAnalyses(join(dir, 'missing.json')), null);

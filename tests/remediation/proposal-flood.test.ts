@@ -23,9 +23,16 @@ void test('20,000 analyses of one pod: one proposal and one dry run per action, 
   const log = memoryLogger();
   const fx = engineFixture(sim, tempDir(), null, { mode: 'dry-run', log });
   const analyses = Array.from({ length: 20_000 }, (_, i) =>
-    analysisFor(pod, [act('restart_pod', { namespace: 'shop', pod: pod.name }), act('rollout_restart', { namespace: 'shop', kind: 'Deployment', name: 'web' })], {
-      id: `anomaly-${i}`,
-    }),
+    analysisFor(
+      pod,
+      [
+        act('restart_pod', { namespace: 'shop', pod: pod.name }),
+        act('rollout_restart', { namespace: 'shop', kind: 'Deployment', name: 'web' }),
+      ],
+      {
+        id: `anomaly-${i}`,
+      },
+    ),
   );
   const mark = sim.requests.length;
   const session = new RemediationSession(fx.opts);
@@ -56,7 +63,10 @@ void test('proposals are capped per cycle; the rest are deferred (logged) and pi
   await second.processAnalyses({ analyses });
   assert.equal(second.counts.proposed + second.counts.refused, 1);
   assert.equal(second.counts.deferred, 0);
-  const proposedPods = fx.audit.all().filter((r) => r.event === 'proposal' || r.event === 'refusal').map((r) => r.pod);
+  const proposedPods = fx.audit
+    .all()
+    .filter((r) => r.event === 'proposal' || r.event === 'refusal')
+    .map((r) => r.pod);
   assert.deepEqual([...new Set(proposedPods)].sort(), pods.map((p) => p.name).sort());
 });
 

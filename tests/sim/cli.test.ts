@@ -36,10 +36,22 @@ async function kubectlPath(): Promise<string | undefined> {
 
 void test('prints one ready line; kubectl works with the written kubeconfig; SIGTERM stops it with exit 0', async () => {
   const kubeconfig = join(tmp, 'kubeconfig');
-  const sim = startCli(['--scenario', 'crash-loop', '--speed', '20', '--seed', '3', '--kubeconfig-out', kubeconfig, '--log-dir', join(tmp, 'logs')]);
+  const sim = startCli([
+    '--scenario',
+    'crash-loop',
+    '--speed',
+    '20',
+    '--seed',
+    '3',
+    '--kubeconfig-out',
+    kubeconfig,
+    '--log-dir',
+    join(tmp, 'logs'),
+  ]);
   try {
     const out = await sim.ready;
-    const m = /^podsentinel-sim ready api=(https:\/\/127\.0\.0\.1:\d+) metrics=(http:\/\/127\.0\.0\.1:\d+\/metrics) kubeconfig=(\S+)\n$/.exec(out);
+    const m =
+      /^podsentinel-sim ready api=(https:\/\/127\.0\.0\.1:\d+) metrics=(http:\/\/127\.0\.0\.1:\d+\/metrics) kubeconfig=(\S+)\n$/.exec(out);
     assert.ok(m, `ready line: ${out}`);
     assert.equal(m[3], kubeconfig);
     const metrics = await (await fetch(m[2]!)).text();
@@ -57,7 +69,8 @@ void test('prints one ready line; kubectl works with the written kubeconfig; SIG
     const k = async (...args: string[]) => (await run(kubectl, ['--kubeconfig', kubeconfig, ...args], { timeout: 30_000 })).stdout;
     const pods = await k('get', 'pods', '-A');
     assert.match(pods, /^NAMESPACE\s+NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE/m);
-    for (const ns of ['kube-system', 'monitoring', 'shop', 'payments']) assert.match(pods, new RegExp(`^${ns}\\s+\\S+\\s+\\d/1\\s+Running`, 'm'));
+    for (const ns of ['kube-system', 'monitoring', 'shop', 'payments'])
+      assert.match(pods, new RegExp(`^${ns}\\s+\\S+\\s+\\d/1\\s+Running`, 'm'));
     const top = await k('top', 'pods', '-A');
     assert.match(top, /^NAMESPACE\s+NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)/m);
     assert.match(top, /^shop\s+frontend-\S+\s+\d+m\s+\d+Mi/m);
@@ -67,7 +80,9 @@ void test('prints one ready line; kubectl works with the written kubeconfig; SIG
     assert.match(await k('rollout', 'status', 'deployment/frontend', '-n', 'shop', '--timeout=25s'), /successfully rolled out/);
     assert.match(await k('cordon', 'node-c'), /cordoned/);
     assert.match(await k('get', 'nodes'), /^node-c\s+Ready,SchedulingDisabled/m);
-    const json = JSON.parse(await k('get', 'deployment', 'frontend', '-n', 'shop', '-o', 'json')) as { spec: { template: { metadata: { annotations: Record<string, string> } } } };
+    const json = JSON.parse(await k('get', 'deployment', 'frontend', '-n', 'shop', '-o', 'json')) as {
+      spec: { template: { metadata: { annotations: Record<string, string> } } };
+    };
     assert.ok(json.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']);
     const logs = await k('logs', '-n', 'shop', 'deploy/cart', '--tail=3');
     assert.equal(logs.trimEnd().split('\n').length, 3);
@@ -95,7 +110,18 @@ void test('bad options and unknown scenarios give one clear error and exit 2', a
   assert.equal(await badSpeed.exit, 2);
   assert.match(badSpeed.stderr(), /--speed must be positive/);
   const help = await run(process.execPath, ['--import', 'tsx', 'sim/cli.ts', '--help'], { cwd: ROOT });
-  for (const opt of ['--port', '--metrics-port', '--kubeconfig-out', '--scenario', '--seed', '--speed', '--tick-seconds', '--truth-out', '--pods', '--start-time']) {
+  for (const opt of [
+    '--port',
+    '--metrics-port',
+    '--kubeconfig-out',
+    '--scenario',
+    '--seed',
+    '--speed',
+    '--tick-seconds',
+    '--truth-out',
+    '--pods',
+    '--start-time',
+  ]) {
     assert.ok(help.stdout.includes(opt), `--help lists ${opt}`);
   }
 });

@@ -63,7 +63,10 @@ function faultPod(sim: SimHandle): string {
 }
 
 function scenarioFile(name: string, patch: (s: Record<string, unknown>) => void): string {
-  const s = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'sim', 'scenarios', 'healthy.json'), 'utf8')) as Record<string, unknown>;
+  const s = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'sim', 'scenarios', 'healthy.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   s.name = name;
   s.churn = [];
   patch(s);
@@ -129,7 +132,11 @@ void describe('faults show in what is served', () => {
       let prom2 = parseProm(await metricsText(sim));
       assert.equal(series(prom2, 'kube_pod_container_status_waiting_reason', creating.name, { reason: 'ContainerCreating' }), 1);
       assert.equal(series(prom2, 'kube_pod_status_phase', creating.name, { phase: 'Pending' }), 1);
-      assert.equal(series(prom2, 'container_memory_working_set_bytes', creating.name), undefined, 'no cAdvisor series before the container runs');
+      assert.equal(
+        series(prom2, 'container_memory_working_set_bytes', creating.name),
+        undefined,
+        'no cAdvisor series before the container runs',
+      );
       sim.tick(4);
       prom2 = parseProm(await metricsText(sim));
       assert.equal(sim.cluster.truth('monitoring', creating.name)!.ready, true);
@@ -166,7 +173,8 @@ void describe('faults show in what is served', () => {
       assert.match(prev, /Exception/);
       assert.match(prev, /\tat com\.example/);
       assert.match(prev, /exit status 1/);
-      const ev = (await k.core.listNamespacedEvent({ namespace: 'payments', fieldSelector: `involvedObject.name=${name},reason=BackOff` })).items;
+      const ev = (await k.core.listNamespacedEvent({ namespace: 'payments', fieldSelector: `involvedObject.name=${name},reason=BackOff` }))
+        .items;
       assert.equal(ev.length, 1);
       assert.ok(ev[0]!.count! > 3);
       const prom = parseProm(await metricsText(sim));
@@ -175,16 +183,32 @@ void describe('faults show in what is served', () => {
       // Deployment scope: a replaced pod crash-loops as well; a new image (rollback) ends it.
       await k.core.deleteNamespacedPod({ namespace: 'payments', name });
       sim.tick(4);
-      assert.ok(sim.cluster.pods().filter((p) => p.deployment === 'fraud-check').every((p) => p.fault === 'crash_loop'));
+      assert.ok(
+        sim.cluster
+          .pods()
+          .filter((p) => p.deployment === 'fraud-check')
+          .every((p) => p.fault === 'crash_loop'),
+      );
       await k.apps.patchNamespacedDeployment(
-        { namespace: 'payments', name: 'fraud-check', body: { spec: { template: { spec: { containers: [{ name: 'fraud-check', image: 'registry.example.com/payments/fraud-check:0.9.3' }] } } } } },
+        {
+          namespace: 'payments',
+          name: 'fraud-check',
+          body: {
+            spec: {
+              template: { spec: { containers: [{ name: 'fraud-check', image: 'registry.example.com/payments/fraud-check:0.9.3' }] } },
+            },
+          },
+        },
         setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
       );
       assert.equal(sim.cluster.faults()[0]!.active, false);
       sim.tick(15);
       const pods = sim.cluster.pods().filter((p) => p.deployment === 'fraud-check');
       assert.equal(pods.length, 2);
-      assert.ok(pods.every((p) => p.ready && p.status === 'Running'), JSON.stringify(pods.map((p) => [p.name, p.status, p.ready])));
+      assert.ok(
+        pods.every((p) => p.ready && p.status === 'Running'),
+        JSON.stringify(pods.map((p) => [p.name, p.status, p.ready])),
+      );
     });
   });
 
@@ -227,7 +251,10 @@ void describe('faults show in what is served', () => {
       const surge = d.fsWriteBytesTotal - c.fsWriteBytesTotal;
       assert.ok(surge > normal * 10, `writes ${normal} → ${surge} bytes per 5 ticks`);
       assert.ok(d.fsReadBytesTotal - c.fsReadBytesTotal > (b.fsReadBytesTotal - a.fsReadBytesTotal) * 10);
-      assert.match(await k.core.readNamespacedPodLog({ namespace: 'payments', name, tailLines: 20 }), /slow disk write|IO wait|disk saturated/);
+      assert.match(
+        await k.core.readNamespacedPodLog({ namespace: 'payments', name, tailLines: 20 }),
+        /slow disk write|IO wait|disk saturated/,
+      );
     });
   });
 
@@ -254,7 +281,11 @@ void describe('faults show in what is served', () => {
         const t = sim.cluster.truth('shop', p.name)!;
         assert.ok(t.cpuCores >= t.cpuLimitCores * 0.95, `${p.name} cpu ${t.cpuCores}`);
       }
-      await k.apps.replaceNamespacedDeploymentScale({ namespace: 'shop', name: 'orders', body: { metadata: { name: 'orders', namespace: 'shop' }, spec: { replicas: 5 } } });
+      await k.apps.replaceNamespacedDeploymentScale({
+        namespace: 'shop',
+        name: 'orders',
+        body: { metadata: { name: 'orders', namespace: 'shop' }, spec: { replicas: 5 } },
+      });
       sim.tick(6);
       assert.equal(orders().length, 5);
       const usage = orders().map((p) => sim.cluster.truth('shop', p.name)!);
@@ -356,16 +387,27 @@ void describe('reactions to writes', () => {
         k.core.createNamespacedPodEviction({
           namespace: 'shop',
           name,
-          body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'shop' }, ...(dryRun ? { deleteOptions: { dryRun: ['All'] } } : {}) },
+          body: {
+            apiVersion: 'policy/v1',
+            kind: 'Eviction',
+            metadata: { name, namespace: 'shop' },
+            ...(dryRun ? { deleteOptions: { dryRun: ['All'] } } : {}),
+          },
         });
       // Dry-run delete and eviction: recorded, nothing changes.
       const names = frontend().map((p) => p.name);
       await k.core.deleteNamespacedPod({ namespace: 'shop', name: a!.name, dryRun: 'All' });
       await evict(a!.name, true);
-      assert.deepEqual(frontend().map((p) => p.name), names);
+      assert.deepEqual(
+        frontend().map((p) => p.name),
+        names,
+      );
       const dry = sim.requests.filter((r) => r.dryRun);
       assert.equal(dry.length, 2);
-      assert.deepEqual(dry.map((r) => r.method), ['DELETE', 'POST']);
+      assert.deepEqual(
+        dry.map((r) => r.method),
+        ['DELETE', 'POST'],
+      );
       assert.match(dry[1]!.path, /\/pods\/.+\/eviction$/);
 
       // minAvailable 2 of 3: the first eviction passes, the second (replacement not ready yet) is refused.
@@ -382,7 +424,9 @@ void describe('reactions to writes', () => {
       }
       assert.equal(code, 429);
       assert.ok(frontend().some((p) => p.name === b!.name));
-      const pdb = (await k.policy.listNamespacedPodDisruptionBudget({ namespace: 'shop' })).items.find((p) => p.metadata!.name === 'frontend')!;
+      const pdb = (await k.policy.listNamespacedPodDisruptionBudget({ namespace: 'shop' })).items.find(
+        (p) => p.metadata!.name === 'frontend',
+      )!;
       assert.equal(pdb.status!.disruptionsAllowed, 0);
       sim.tick(4);
       await evict(b!.name);
@@ -391,7 +435,11 @@ void describe('reactions to writes', () => {
       sim.tick(4);
       const old = new Set(frontend().map((p) => p.name));
       await k.apps.patchNamespacedDeployment(
-        { namespace: 'shop', name: 'frontend', body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': sim.now().toISOString() } } } } } },
+        {
+          namespace: 'shop',
+          name: 'frontend',
+          body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': sim.now().toISOString() } } } } },
+        },
         setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
       );
       let maxPods = 0;
@@ -411,7 +459,17 @@ void describe('reactions to writes', () => {
 
   void it('a raised memory limit takes effect: a deployment-wide leak then stays below it and the OOM kills stop', async () => {
     const file = scenarioFile('leak-limit', (s) => {
-      s.faults = [{ kind: 'memory_leak', namespace: 'shop', deployment: 'cart', scope: 'deployment', startTick: 1, oomAfterTicks: 20, plateauMiB: 1400 }];
+      s.faults = [
+        {
+          kind: 'memory_leak',
+          namespace: 'shop',
+          deployment: 'cart',
+          scope: 'deployment',
+          startTick: 1,
+          oomAfterTicks: 20,
+          plateauMiB: 1400,
+        },
+      ];
     });
     await withSim({ scenario: file, seed: 10 }, async (sim, k) => {
       let backoffAfterOom = false;
@@ -429,10 +487,16 @@ void describe('reactions to writes', () => {
       assert.ok(backoffAfterOom, 'repeated OOM kills within ten minutes back off in CrashLoopBackOff');
       // A dry run of the patch returns the would-be object and changes nothing.
       const body = { spec: { template: { spec: { containers: [{ name: 'cart', resources: { limits: { memory: '2Gi' } } }] } } } };
-      const preview = await k.apps.patchNamespacedDeployment({ namespace: 'shop', name: 'cart', body, dryRun: 'All' }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+      const preview = await k.apps.patchNamespacedDeployment(
+        { namespace: 'shop', name: 'cart', body, dryRun: 'All' },
+        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      );
       assert.equal(preview.spec!.template.spec!.containers[0]!.resources!.limits!.memory, '2Gi');
       assert.equal(sim.cluster.deployments().find((d) => d.name === 'cart')!.memoryLimitBytes, 2 ** 30);
-      await k.apps.patchNamespacedDeployment({ namespace: 'shop', name: 'cart', body }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+      await k.apps.patchNamespacedDeployment(
+        { namespace: 'shop', name: 'cart', body },
+        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      );
       sim.tick(10);
       const killsAfterRollout = sim.cluster.faults()[0]!.oomKills;
       sim.tick(80);
@@ -449,10 +513,19 @@ void describe('reactions to writes', () => {
   void it('cordon marks the node unschedulable and new pods avoid it; a merge patch without image is refused (422)', async () => {
     await withSim({ scenario: 'healthy', seed: 12 }, async (sim, k) => {
       for (const n of ['node-a', 'node-b']) {
-        await k.core.patchNode({ name: n, body: { spec: { unschedulable: true } } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+        await k.core.patchNode(
+          { name: n, body: { spec: { unschedulable: true } } },
+          setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+        );
       }
-      assert.deepEqual(sim.cluster.nodes().map((n) => n.unschedulable), [true, true, false]);
-      await k.apps.patchNamespacedDeploymentScale({ namespace: 'shop', name: 'cart', body: { spec: { replicas: 5 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      assert.deepEqual(
+        sim.cluster.nodes().map((n) => n.unschedulable),
+        [true, true, false],
+      );
+      await k.apps.patchNamespacedDeploymentScale(
+        { namespace: 'shop', name: 'cart', body: { spec: { replicas: 5 } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
       sim.tick(3);
       const cart = sim.cluster.pods().filter((p) => p.deployment === 'cart');
       assert.equal(cart.length, 5);
@@ -462,7 +535,11 @@ void describe('reactions to writes', () => {
       let code = 0;
       try {
         await k.apps.patchNamespacedDeployment(
-          { namespace: 'shop', name: 'cart', body: { spec: { template: { spec: { containers: [{ name: 'cart', resources: { limits: { memory: '2Gi' } } }] } } } } },
+          {
+            namespace: 'shop',
+            name: 'cart',
+            body: { spec: { template: { spec: { containers: [{ name: 'cart', resources: { limits: { memory: '2Gi' } } }] } } } },
+          },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
         );
       } catch (err) {
@@ -475,11 +552,21 @@ void describe('reactions to writes', () => {
 
   void it('a rollback (JSON patch of the old ReplicaSet template, as kubectl rollout undo sends) returns to the old ReplicaSet', async () => {
     await withSim({ scenario: 'healthy', seed: 15 }, async (sim, k) => {
-      const rsOf = () => new Set(sim.cluster.pods().filter((p) => p.deployment === 'cart').map((p) => p.replicaSet));
+      const rsOf = () =>
+        new Set(
+          sim.cluster
+            .pods()
+            .filter((p) => p.deployment === 'cart')
+            .map((p) => p.replicaSet),
+        );
       const [original] = [...rsOf()];
       const oldRs = await k.apps.readNamespacedReplicaSet({ namespace: 'shop', name: original! });
       await k.apps.patchNamespacedDeployment(
-        { namespace: 'shop', name: 'cart', body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'registry.example.com/shop/cart:1.20.0' }] },
+        {
+          namespace: 'shop',
+          name: 'cart',
+          body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'registry.example.com/shop/cart:1.20.0' }],
+        },
         setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
       );
       sim.tick(12);
@@ -488,7 +575,11 @@ void describe('reactions to writes', () => {
       const template = structuredClone(oldRs.spec!.template!);
       // The ObjectSerializer's shape, with the RS's pod-template-hash label left in (a careless client).
       await k.apps.patchNamespacedDeployment(
-        { namespace: 'shop', name: 'cart', body: [{ op: 'replace', path: '/spec/template', value: JSON.parse(JSON.stringify(template)) as unknown }] },
+        {
+          namespace: 'shop',
+          name: 'cart',
+          body: [{ op: 'replace', path: '/spec/template', value: JSON.parse(JSON.stringify(template)) as unknown }],
+        },
         setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
       );
       sim.tick(12);
@@ -512,9 +603,20 @@ void describe('reactions to writes', () => {
       };
       assert.equal(await code(k.core.readNamespacedPodLog({ namespace: 'shop', name: pod.name, previous: true })), 400);
       assert.equal(await code(k.core.readNamespacedPodLog({ namespace: 'shop', name: pod.name, container: 'nope' })), 400);
-      const log = await k.core.readNamespacedPodLog({ namespace: 'shop', name: pod.name, container: 'orders', tailLines: 4, timestamps: true });
+      const log = await k.core.readNamespacedPodLog({
+        namespace: 'shop',
+        name: pod.name,
+        container: 'orders',
+        tailLines: 4,
+        timestamps: true,
+      });
       assert.equal(log.trimEnd().split('\n').length, 4);
-      assert.ok(log.split('\n').filter(Boolean).every((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z /.test(l)));
+      assert.ok(
+        log
+          .split('\n')
+          .filter(Boolean)
+          .every((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z /.test(l)),
+      );
       await k.core.deleteNamespacedPod({ namespace: 'shop', name: pod.name });
       const fresh = sim.cluster.pods().find((p) => p.deployment === 'orders' && p.status === 'ContainerCreating')!;
       assert.equal(await code(k.core.readNamespacedPodLog({ namespace: 'shop', name: fresh.name })), 400);
@@ -529,11 +631,14 @@ void describe('reactions to writes', () => {
         const { request } = await import('node:https');
         return new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
           const u = new URL(path, sim.apiUrl);
-          const req = request({ host: u.hostname, port: u.port, path: u.pathname, method, ca: sim.caPem, headers: { Authorization: `Bearer ${sim.token}` } }, (res) => {
-            let s = '';
-            res.on('data', (c: Buffer) => (s += c.toString()));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(s) as Record<string, unknown> }));
-          });
+          const req = request(
+            { host: u.hostname, port: u.port, path: u.pathname, method, ca: sim.caPem, headers: { Authorization: `Bearer ${sim.token}` } },
+            (res) => {
+              let s = '';
+              res.on('data', (c: Buffer) => (s += c.toString()));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(s) as Record<string, unknown> }));
+            },
+          );
           req.on('error', reject);
           req.end();
         });
@@ -592,7 +697,9 @@ void describe('scenarios', () => {
       } while (cont);
       assert.equal(n, 1000);
       assert.equal(names.size, 1000);
-      const pm = (await k.custom.listClusterCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', plural: 'pods' })) as { items: unknown[] };
+      const pm = (await k.custom.listClusterCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', plural: 'pods' })) as {
+        items: unknown[];
+      };
       assert.equal(pm.items.length, sim.cluster.pods().filter((p) => p.status === 'Running').length);
       assert.ok(sim.cluster.nodes().length >= 10);
     });
@@ -602,10 +709,17 @@ void describe('scenarios', () => {
     const truthOut = join(tmp, 'truth.json');
     await withSim({ scenario: 'memory-leak', seed: 14, truthOut }, async (sim) => {
       sim.tick(8);
-      const truth = JSON.parse(readFileSync(truthOut, 'utf8')) as { tick: number; scenario: string; faults: { kind: string; pod: string; startedAt: { tick: number } }[] };
+      const truth = JSON.parse(readFileSync(truthOut, 'utf8')) as {
+        tick: number;
+        scenario: string;
+        faults: { kind: string; pod: string; startedAt: { tick: number } }[];
+      };
       assert.equal(truth.tick, 8);
       assert.equal(truth.scenario, 'memory-leak');
-      assert.deepEqual(truth.faults.map((f) => [f.kind, f.pod, f.startedAt.tick]), [['memory_leak', sim.cluster.faults()[0]!.pod, 5]]);
+      assert.deepEqual(
+        truth.faults.map((f) => [f.kind, f.pod, f.startedAt.tick]),
+        [['memory_leak', sim.cluster.faults()[0]!.pod, 5]],
+      );
     });
   });
 });

@@ -84,20 +84,26 @@ const EXPECTED: Record<string, string> = {
   'api t12 GET /api/v1/events': '1fc50e6fa2f6306dffad9fffa772a60c2f80aa552d2e06b3fc26604a0ae574f3',
   'api t12 GET /api/v1/namespaces': '5ad755220aca35f6b390c4ed19e7365b648e3dbf42828dbb9f74a515432476d3',
   'api t12 GET /api/v1/namespaces/data': '6a953c8ec6057357e51ac26c1fd07d16ceeebdfa49305ea50b2d092dc2abc9ca',
-  'api t12 GET /api/v1/namespaces/data/events?fieldSelector=type%3DWarning': '1fc50e6fa2f6306dffad9fffa772a60c2f80aa552d2e06b3fc26604a0ae574f3',
-  'api t12 GET /api/v1/namespaces/data/pods/agent-fgt47/log?previous=true&limitBytes=400': '147370ab040b03048931978a76b7d30d4752e1c2a8122a362146f656e06de861',
+  'api t12 GET /api/v1/namespaces/data/events?fieldSelector=type%3DWarning':
+    '1fc50e6fa2f6306dffad9fffa772a60c2f80aa552d2e06b3fc26604a0ae574f3',
+  'api t12 GET /api/v1/namespaces/data/pods/agent-fgt47/log?previous=true&limitBytes=400':
+    '147370ab040b03048931978a76b7d30d4752e1c2a8122a362146f656e06de861',
   'api t12 GET /api/v1/namespaces/data/pods/db-0/log?previous=true': 'beee3a3e6cac4eef33e81de6f67c8db3799f41f339f91cda9b5743ae3708e7fc',
-  'api t12 GET /api/v1/namespaces/data/pods/db-0/log?tailLines=15&timestamps=true': '9760862c9db5556c5dddfd1bc4714bb57b8dcbe7ca89b0bc38b01c88b62766bd',
+  'api t12 GET /api/v1/namespaces/data/pods/db-0/log?tailLines=15&timestamps=true':
+    '9760862c9db5556c5dddfd1bc4714bb57b8dcbe7ca89b0bc38b01c88b62766bd',
   'api t12 GET /api/v1/namespaces/data/pods/db-0/status': 'c31a4098699c7130476666736fb941d3fec65f974c094b6829b17e57455e7def',
   'api t12 GET /api/v1/namespaces/data/pods/nope': '00d0c21b9dd48718dc9e32225afa418513dbc1bf5d0c04f0777263adb7b145c6',
   'api t12 GET /api/v1/namespaces/data/pods/web-d7d4kkcpv2-9xww8': 'ac9fa90a676d2afe5d13d86c720c4d088071281a05dd3597f3f4ab13148fba9d',
-  'api t12 GET /api/v1/namespaces/data/pods?labelSelector=app%20in%20(db,web)': 'e60accdb70830482f4d917382f74b5e542d534daf065af462e732e743393691e',
+  'api t12 GET /api/v1/namespaces/data/pods?labelSelector=app%20in%20(db,web)':
+    'e60accdb70830482f4d917382f74b5e542d534daf065af462e732e743393691e',
   'api t12 GET /api/v1/nodes': 'dd86a32ede3efeaa47877bea0f6b8e88f56c8ba787e57ae71cd06a88a4b428e6',
   'api t12 GET /api/v1/nodes/node-a': '83cec91756a9d8bb969c3a1354bae44f3f16a365a1c40bca80638025d16d33f4',
   'api t12 GET /api/v1/nodes/node-b/proxy/metrics/cadvisor': '6f39127a7a49cebbe19f6218d132f9006232d6efeccbc36d20e14e3512780439',
   'api t12 GET /api/v1/pods': 'fcf5e234d291ac87ef3328c13651bb092984278e6ba02babf45e4395967e4adf',
-  'api t12 GET /api/v1/pods?fieldSelector=spec.nodeName%3Dnode-b,status.phase%3DRunning': '22405dc087576caeb9e82d177fd6016ee86f71e9b7ea779297f2c2e4066b0cc8',
-  'api t12 GET /api/v1/pods?limit=4&continue=eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6IjEwODMiLCJrIjoiZGF0YVx1MDAwMGFwaS02bjU2anFnOWN4LWNjdHFmIn0': 'b46249909399e1e62efccc31fc6c7aa8fb7a3c24505d046b1b2a8b25516d6391',
+  'api t12 GET /api/v1/pods?fieldSelector=spec.nodeName%3Dnode-b,status.phase%3DRunning':
+    '22405dc087576caeb9e82d177fd6016ee86f71e9b7ea779297f2c2e4066b0cc8',
+  'api t12 GET /api/v1/pods?limit=4&continue=eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6IjEwODMiLCJrIjoiZGF0YVx1MDAwMGFwaS02bjU2anFnOWN4LWNjdHFmIn0':
+    'b46249909399e1e62efccc31fc6c7aa8fb7a3c24505d046b1b2a8b25516d6391',
   'api t12 GET /api/v1/pods?limit=4': '3542d1d206028a21f4909211d8e31899f3c9b378c4fcaf4a1b1a24e1d0aa205d',
   'api t12 GET /apis': '26a71c59fdd8bb44b1f6e1f8e593510eacd141bf75c0dfab2077392fd6c93d7b',
   'api t12 GET /apis/apps': '2d036b4e977dc451cf6c6d74bcfa8532f3b87de2eb9c4d34f799c40b50ddcbf7',
@@ -114,8 +120,10 @@ const EXPECTED: Record<string, string> = {
   'api t12 GET /apis/apps/v1/replicasets': '88b4b4252cf3204805da5b73ee104a482a2700dde9c2cd3c47676d1659fe9d4c',
   'api t12 GET /apis/apps/v1/statefulsets': '6704db6e9f93936dfeab15550589eb1d8990ad321f9b1dd8c611cd5290987ddc',
   'api t12 GET /apis/metrics.k8s.io/v1beta1': '535a634377f59be3f1431a2ef90a6f8672c3ac620039a41892fe53d231277c59',
-  'api t12 GET /apis/metrics.k8s.io/v1beta1/namespaces/data/pods/web-d7d4kkcpv2-9xww8': 'd63fdc1738335f3f2440b894835f435ae0e428c6911802c81b30e46de88ab524',
-  'api t12 GET /apis/metrics.k8s.io/v1beta1/namespaces/data/pods?labelSelector=app%3Dweb': 'd404bfabdc2bb486bdca8d6390c3547f2c0b2df651dbae3f45918663f6ac765b',
+  'api t12 GET /apis/metrics.k8s.io/v1beta1/namespaces/data/pods/web-d7d4kkcpv2-9xww8':
+    'd63fdc1738335f3f2440b894835f435ae0e428c6911802c81b30e46de88ab524',
+  'api t12 GET /apis/metrics.k8s.io/v1beta1/namespaces/data/pods?labelSelector=app%3Dweb':
+    'd404bfabdc2bb486bdca8d6390c3547f2c0b2df651dbae3f45918663f6ac765b',
   'api t12 GET /apis/metrics.k8s.io/v1beta1/nodes': '50126a3aa31080d51fe3b39333b72941d05db5e02c73754be889b12c8bc5c72e',
   'api t12 GET /apis/metrics.k8s.io/v1beta1/nodes/node-c': 'd81b1c329d89f2b5dbafb6e2e35175bdaf928dd5044cf82bc402a2452d7c9a48',
   'api t12 GET /apis/metrics.k8s.io/v1beta1/pods': 'aa2b339a04df624b806ce46d3ce4571ff200cfcfd353b750bae1f7ed72a4adfd',
@@ -140,20 +148,26 @@ const EXPECTED: Record<string, string> = {
   'api t18 GET /api/v1/events': '875b243fd631dd452c010218879abbc48b00b77c7df4d0f1758bcb3f6e76dfd5',
   'api t18 GET /api/v1/namespaces': '2cae96fd940d74fa8380ca9afe646986bde3652502b08609ea6245141d49f628',
   'api t18 GET /api/v1/namespaces/data': '6a953c8ec6057357e51ac26c1fd07d16ceeebdfa49305ea50b2d092dc2abc9ca',
-  'api t18 GET /api/v1/namespaces/data/events?fieldSelector=type%3DWarning': '7c9f4af5eec1acbdc742c460996a4b1f729c6697378a1ca9d1d895d43e90c03f',
-  'api t18 GET /api/v1/namespaces/data/pods/agent-fgt47/log?previous=true&limitBytes=400': 'ab61f5db9ebf2864361befbe596a20704a68026ab7d0928db53c2da80f116d98',
+  'api t18 GET /api/v1/namespaces/data/events?fieldSelector=type%3DWarning':
+    '7c9f4af5eec1acbdc742c460996a4b1f729c6697378a1ca9d1d895d43e90c03f',
+  'api t18 GET /api/v1/namespaces/data/pods/agent-fgt47/log?previous=true&limitBytes=400':
+    'ab61f5db9ebf2864361befbe596a20704a68026ab7d0928db53c2da80f116d98',
   'api t18 GET /api/v1/namespaces/data/pods/db-0/log?previous=true': 'b69bb50c71c5ce6c3ccf8c120b2a3b820875d0ad22dd9cc6b03e139282be9c03',
-  'api t18 GET /api/v1/namespaces/data/pods/db-0/log?tailLines=15&timestamps=true': 'd30d5160f9bf644e49f6ff25708af8d60a4be022bdd9fa0cf180e5bdaa8b65ed',
+  'api t18 GET /api/v1/namespaces/data/pods/db-0/log?tailLines=15&timestamps=true':
+    'd30d5160f9bf644e49f6ff25708af8d60a4be022bdd9fa0cf180e5bdaa8b65ed',
   'api t18 GET /api/v1/namespaces/data/pods/db-0/status': '1cf985cf89180500f2a5e5ba76dcd6ebd743fdfde5bf0d3022cd025772dcb800',
   'api t18 GET /api/v1/namespaces/data/pods/nope': '00d0c21b9dd48718dc9e32225afa418513dbc1bf5d0c04f0777263adb7b145c6',
   'api t18 GET /api/v1/namespaces/data/pods/web-d7d4kkcpv2-9xww8': '57ee2794974ea92d0987550aa8427ae1d02fca81f82ae7a10f03aae3e4c28357',
-  'api t18 GET /api/v1/namespaces/data/pods?labelSelector=app%20in%20(db,web)': 'f08ba3ba823ee77b047a6b384042cd498c8a29d59d306a3778d6d0be8736fd57',
+  'api t18 GET /api/v1/namespaces/data/pods?labelSelector=app%20in%20(db,web)':
+    'f08ba3ba823ee77b047a6b384042cd498c8a29d59d306a3778d6d0be8736fd57',
   'api t18 GET /api/v1/nodes': '3bb3457df2adadaf04bb61a4221f1687b5556c8ecd9f0d9b230d53d63fc9c431',
   'api t18 GET /api/v1/nodes/node-a': '3f83f484ebdd6d925035e1873692bba946430c57cdd4074a2bc0aa968cb5c688',
   'api t18 GET /api/v1/nodes/node-b/proxy/metrics/cadvisor': 'a499a62356ec5bb549459052bbdfd648765973ecd0adf0e0d65799770b028bf6',
   'api t18 GET /api/v1/pods': 'a32835d64c3bbab188c2e2df36ec95ffc815b0d9eceeb4dd73aa2c85b04a195b',
-  'api t18 GET /api/v1/pods?fieldSelector=spec.nodeName%3Dnode-b,status.phase%3DRunning': '7fdd3a178135be76cac9ee424c0535f22633d43aaa5e20861f8a8f57b4ee4ded',
-  'api t18 GET /api/v1/pods?limit=4&continue=eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6IjExODUiLCJrIjoiZGF0YVx1MDAwMGFwaS10aHNzbWNrOWhmLXJkMnNuIn0': '61eba1176b01bbe3845ca418140aaf8e5cb8eacd747bf8d94c28b44dc42ac5ff',
+  'api t18 GET /api/v1/pods?fieldSelector=spec.nodeName%3Dnode-b,status.phase%3DRunning':
+    '7fdd3a178135be76cac9ee424c0535f22633d43aaa5e20861f8a8f57b4ee4ded',
+  'api t18 GET /api/v1/pods?limit=4&continue=eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6IjExODUiLCJrIjoiZGF0YVx1MDAwMGFwaS10aHNzbWNrOWhmLXJkMnNuIn0':
+    '61eba1176b01bbe3845ca418140aaf8e5cb8eacd747bf8d94c28b44dc42ac5ff',
   'api t18 GET /api/v1/pods?limit=4': '7e791cf5a20575daf3485e30380cc31f67d906f3953ce2d0d5d772a506ae9f7d',
   'api t18 GET /apis': '26a71c59fdd8bb44b1f6e1f8e593510eacd141bf75c0dfab2077392fd6c93d7b',
   'api t18 GET /apis/apps': '2d036b4e977dc451cf6c6d74bcfa8532f3b87de2eb9c4d34f799c40b50ddcbf7',
@@ -170,8 +184,10 @@ const EXPECTED: Record<string, string> = {
   'api t18 GET /apis/apps/v1/replicasets': '58025636ee04e8f84d77b6e79425ee16415334df9256275386e6a858684bcd75',
   'api t18 GET /apis/apps/v1/statefulsets': 'd27c2553e79b6ca0eb4a2266eb1610949099501e1758211badf4225d4479ba12',
   'api t18 GET /apis/metrics.k8s.io/v1beta1': '535a634377f59be3f1431a2ef90a6f8672c3ac620039a41892fe53d231277c59',
-  'api t18 GET /apis/metrics.k8s.io/v1beta1/namespaces/data/pods/web-d7d4kkcpv2-9xww8': '52c6a0faca33b8be1bd5aa4ef55431aa23a878239833ae2172cf4a3fd84487f3',
-  'api t18 GET /apis/metrics.k8s.io/v1beta1/namespaces/data/pods?labelSelector=app%3Dweb': 'f1b2fe93dfbd52bfb65e3024532f8a129f53aeaf7a8adf2818cd1037e1b1d484',
+  'api t18 GET /apis/metrics.k8s.io/v1beta1/namespaces/data/pods/web-d7d4kkcpv2-9xww8':
+    '52c6a0faca33b8be1bd5aa4ef55431aa23a878239833ae2172cf4a3fd84487f3',
+  'api t18 GET /apis/metrics.k8s.io/v1beta1/namespaces/data/pods?labelSelector=app%3Dweb':
+    'f1b2fe93dfbd52bfb65e3024532f8a129f53aeaf7a8adf2818cd1037e1b1d484',
   'api t18 GET /apis/metrics.k8s.io/v1beta1/nodes': '9653bb50433902ce2b7bae5c1db0830017840db35556262e3f90c3915c13d041',
   'api t18 GET /apis/metrics.k8s.io/v1beta1/nodes/node-c': '684279dc81d0c8110222fa0919f9cc239ad995e156f6eb2ba59db8f9ff1036bb',
   'api t18 GET /apis/metrics.k8s.io/v1beta1/pods': 'be095f1612c3e2615d1c44bafb02f28551f33d367999df8c7e9b1e80011aae57',
@@ -190,9 +206,11 @@ const EXPECTED: Record<string, string> = {
   'api t18 table GET /apis/apps/v1/replicasets': 'fb53eff49699d8fdf8a75ebf3a355c57ab717200e3ff22ecaceb38cb30e1aee3',
   'api t18 table GET /apis/apps/v1/statefulsets': 'a91ed11d7e4dba89f13f23cdb701955df440960dacee9782fe8c169b12ade046',
   'api t18 table GET /apis/policy/v1/poddisruptionbudgets': 'c8cf120761257ee022feea426fdd503b556ba46bfd75ad51b059be91b7fe4e43',
-  'api watch GET /api/v1/namespaces/data/pods?watch=true&timeoutSeconds=1': '44b666bb43affefe957be892cbea39e92270de866dfac8947f8683bcd5ee0c03',
+  'api watch GET /api/v1/namespaces/data/pods?watch=true&timeoutSeconds=1':
+    '44b666bb43affefe957be892cbea39e92270de866dfac8947f8683bcd5ee0c03',
   'api write DELETE /api/v1/namespaces/data/pods/web-d7d4kkcpv2-9xww8': '84cbac8e956e478e1916cbdeb38d8d6f772ed0511b3ea2d98289704534d605ec',
-  'api write DELETE /api/v1/namespaces/data/pods/web-d7d4kkcpv2-9xww8?dryRun=All': '84cbac8e956e478e1916cbdeb38d8d6f772ed0511b3ea2d98289704534d605ec',
+  'api write DELETE /api/v1/namespaces/data/pods/web-d7d4kkcpv2-9xww8?dryRun=All':
+    '84cbac8e956e478e1916cbdeb38d8d6f772ed0511b3ea2d98289704534d605ec',
   'api write PATCH /api/v1/nodes/node-c': 'd08314abbf0649ecb19908ee060f7a072df2bc45db45f3301900086fd679206e',
   'api write PATCH /apis/apps/v1/namespaces/data/daemonsets/agent': 'ca7d196812c82666e67fca8eb0c1c7c6ff6673f2cfe75b8b29e0d462df3755ed',
   'api write PATCH /apis/apps/v1/namespaces/data/deployments/api': '3125bfe4644cedf5efa2540b2d55962562f182db222d410aa4b87b51b017f832',
@@ -202,7 +220,8 @@ const EXPECTED: Record<string, string> = {
   'api write POST /api/v1/namespaces/data/pods/agent-fgt47/eviction': 'ab61f5db9ebf2864361befbe596a20704a68026ab7d0928db53c2da80f116d98',
   'api write POST /api/v1/namespaces/data/pods/db-0/eviction': '145904e15b8e4c3d0fdd454661251d11e2a69b7834b1a2f2335b83d1c3f15cc3',
   'api write PUT /api/v1/nodes/node-a': 'f6f9f7baef6bea61b78be74bb403c65663b237522255e26c25bbb60515d7b363',
-  'api write PUT /apis/apps/v1/namespaces/data/statefulsets/db/scale?dryRun=All': '5c9dbacd73af2bc6dccd683dc59696100f18f643a4e8ac36ca7c1fa219ac845d',
+  'api write PUT /apis/apps/v1/namespaces/data/statefulsets/db/scale?dryRun=All':
+    '5c9dbacd73af2bc6dccd683dc59696100f18f643a4e8ac36ca7c1fa219ac845d',
   'collector-csv demo': 'f7869a474d83d1cbd1e3fbf5325d2560d307762ef442b216c68ccd34ae41e3d9',
   'collector-csv mixed': '991a4650ab987091ec45c7b4c3e491e2fd91432fc9708e3e8e7ec551a8aa16eb',
   'metrics t12': 'f934546ca263abf0853fb4e3808d08021fb2efdc1f1444f6dab39ee3f94e7316',
@@ -226,7 +245,7 @@ const EXPECTED: Record<string, string> = {
   'truth-csv io-pressure': 'd7c77dcb93cf1bf92b171fb3ef4b2f84045583cb85c217ee35e080596edd7120',
   'truth-csv memory-leak': '44b0744f0d1d93c350d745e0dc3965dde212a4b6d38dce10e8ac90361049b6d0',
   'truth-csv mixed': '1b09409879a917bd6a380809e13d98756e3e99c542995516cdbf255989778313',
-  'truth-csv network-drops': '6c986c8b38ca2f45ee9e04236087b2762c21a4046d598c46f2cd558ca7a67c98'
+  'truth-csv network-drops': '6c986c8b38ca2f45ee9e04236087b2762c21a4046d598c46f2cd558ca7a67c98',
 };
 
 void describe('simulator golden digests', () => {
@@ -237,11 +256,24 @@ void describe('simulator golden digests', () => {
   });
 
   void it('lists the built-in scenarios it covers', () => {
-    assert.deepEqual(scenarioNames(), ['cpu-creep', 'cpu-exhaustion', 'crash-loop', 'demo', 'healthy', 'io-pressure', 'memory-leak', 'network-drops']);
+    assert.deepEqual(scenarioNames(), [
+      'cpu-creep',
+      'cpu-exhaustion',
+      'crash-loop',
+      'demo',
+      'healthy',
+      'io-pressure',
+      'memory-leak',
+      'network-drops',
+    ]);
   });
 
   void it('truth rows and cluster state: every scenario, 320 ticks', () => {
-    const scenarios = [...scenarioNames().map((n) => ({ key: n, s: loadScenario(n), ticks: TRUTH_TICKS })), { key: 'mixed', s: loadScenario(mixed), ticks: TRUTH_TICKS }, { key: 'healthy@300pods', s: scaleScenario(loadScenario('healthy'), 300), ticks: 60 }];
+    const scenarios = [
+      ...scenarioNames().map((n) => ({ key: n, s: loadScenario(n), ticks: TRUTH_TICKS })),
+      { key: 'mixed', s: loadScenario(mixed), ticks: TRUTH_TICKS },
+      { key: 'healthy@300pods', s: scaleScenario(loadScenario('healthy'), 300), ticks: 60 },
+    ];
     for (const { key, s, ticks } of scenarios) {
       const cluster = new SimCluster({ scenario: s, seed: SEED, tickSeconds: 5, startTime: new Date(START) });
       const csv: string[] = [formatHeader(METRIC_COLUMNS)];
@@ -276,7 +308,13 @@ void describe('simulator golden digests', () => {
   void it('collector CSV over the HTTPS API: demo and mixed, 15 ticks', async () => {
     for (const name of ['demo', mixed]) {
       const key = name === mixed ? 'mixed' : name;
-      const sim = await startSim({ scenario: name, seed: SEED, manualClock: true, startTime: START, kubeconfigOut: join(tmp, `${key}.kubeconfig`) });
+      const sim = await startSim({
+        scenario: name,
+        seed: SEED,
+        manualClock: true,
+        startTime: START,
+        kubeconfigOut: join(tmp, `${key}.kubeconfig`),
+      });
       const file = join(tmp, `${key}.csv`);
       const writer = MetricsCsvWriter.open(file);
       const collector = new K8sCollector(loadKubeConfig(sim.kubeconfigPath), { logger: memoryLogger() });
@@ -295,7 +333,13 @@ void describe('simulator golden digests', () => {
   });
 
   void it('API responses: reads, tables, writes, watch and /metrics on the mixed scenario', async () => {
-    const sim = await startSim({ scenario: mixed, seed: SEED, manualClock: true, startTime: START, kubeconfigOut: join(tmp, 'api.kubeconfig') });
+    const sim = await startSim({
+      scenario: mixed,
+      seed: SEED,
+      manualClock: true,
+      startTime: START,
+      kubeconfigOut: join(tmp, 'api.kubeconfig'),
+    });
     try {
       sim.tick(12);
       await apiDigests(sim, actual);
@@ -311,7 +355,12 @@ void describe('simulator golden digests', () => {
 
 const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
 
-function call(sim: SimHandle, method: string, path: string, opts: { body?: unknown; contentType?: string; accept?: string } = {}): Promise<{ status: number; type: string; body: string }> {
+function call(
+  sim: SimHandle,
+  method: string,
+  path: string,
+  opts: { body?: unknown; contentType?: string; accept?: string } = {},
+): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(path, sim.apiUrl);
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
@@ -325,13 +374,21 @@ function call(sim: SimHandle, method: string, path: string, opts: { body?: unkno
         headers: {
           Authorization: `Bearer ${sim.token}`,
           ...(opts.accept ? { Accept: opts.accept } : {}),
-          ...(payload !== undefined ? { 'Content-Type': opts.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}),
+          ...(payload !== undefined
+            ? { 'Content-Type': opts.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(payload) }
+            : {}),
         },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            type: String(res.headers['content-type'] ?? ''),
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
       },
     );
     req.on('error', reject);
@@ -402,7 +459,17 @@ async function apiDigests(sim: SimHandle, out: Record<string, string>): Promise<
     ]) {
       await put(label, 'GET', path);
     }
-    for (const path of ['/api/v1/pods', '/api/v1/nodes', '/api/v1/namespaces', '/api/v1/events', '/apis/apps/v1/deployments', '/apis/apps/v1/statefulsets', '/apis/apps/v1/daemonsets', '/apis/apps/v1/replicasets', '/apis/policy/v1/poddisruptionbudgets']) {
+    for (const path of [
+      '/api/v1/pods',
+      '/api/v1/nodes',
+      '/api/v1/namespaces',
+      '/api/v1/events',
+      '/apis/apps/v1/deployments',
+      '/apis/apps/v1/statefulsets',
+      '/apis/apps/v1/daemonsets',
+      '/apis/apps/v1/replicasets',
+      '/apis/policy/v1/poddisruptionbudgets',
+    ]) {
       await put(`${label} table`, 'GET', path, { accept: TABLE });
     }
     const first = JSON.parse((await call(sim, 'GET', '/api/v1/pods?limit=4')).body) as { metadata: { continue: string } };
@@ -413,12 +480,22 @@ async function apiDigests(sim: SimHandle, out: Record<string, string>): Promise<
   await reads('t12');
   // Writes: dry runs first, then the real thing; refusals are hashed too.
   await put('write', 'DELETE', `/api/v1/namespaces/data/pods/${web.name}?dryRun=All`);
-  await put('write', 'POST', `/api/v1/namespaces/data/pods/${db.name}/eviction`, { body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: db.name, namespace: 'data' } } });
-  await put('write', 'PATCH', '/api/v1/nodes/node-c', { body: { spec: { unschedulable: true } }, contentType: 'application/strategic-merge-patch+json' });
-  await put('write', 'PATCH', '/apis/apps/v1/namespaces/data/deployments/web/scale', { body: { spec: { replicas: 4 } }, contentType: 'application/merge-patch+json' });
+  await put('write', 'POST', `/api/v1/namespaces/data/pods/${db.name}/eviction`, {
+    body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: db.name, namespace: 'data' } },
+  });
+  await put('write', 'PATCH', '/api/v1/nodes/node-c', {
+    body: { spec: { unschedulable: true } },
+    contentType: 'application/strategic-merge-patch+json',
+  });
+  await put('write', 'PATCH', '/apis/apps/v1/namespaces/data/deployments/web/scale', {
+    body: { spec: { replicas: 4 } },
+    contentType: 'application/merge-patch+json',
+  });
   await put('write', 'PUT', '/apis/apps/v1/namespaces/data/statefulsets/db/scale?dryRun=All', { body: { spec: { replicas: 5 } } });
   await put('write', 'PATCH', '/apis/apps/v1/namespaces/data/deployments/api', {
-    body: [{ op: 'add', path: '/spec/template/metadata/annotations', value: { 'kubectl.kubernetes.io/restartedAt': '2026-01-05T00:01:00Z' } }],
+    body: [
+      { op: 'add', path: '/spec/template/metadata/annotations', value: { 'kubectl.kubernetes.io/restartedAt': '2026-01-05T00:01:00Z' } },
+    ],
     contentType: 'application/json-patch+json',
   });
   await put('write', 'PATCH', '/apis/apps/v1/namespaces/data/daemonsets/agent', {
@@ -429,9 +506,14 @@ async function apiDigests(sim: SimHandle, out: Record<string, string>): Promise<
     body: { spec: { template: { spec: { containers: [{ name: 'db', resources: { limits: { memory: '1Gi' } } }] } } } },
     contentType: 'application/strategic-merge-patch+json',
   });
-  await put('write', 'PATCH', '/apis/apps/v1/namespaces/data/deployments/web', { body: { spec: { replicas: -1 } }, contentType: 'application/merge-patch+json' });
+  await put('write', 'PATCH', '/apis/apps/v1/namespaces/data/deployments/web', {
+    body: { spec: { replicas: -1 } },
+    contentType: 'application/merge-patch+json',
+  });
   await put('write', 'DELETE', `/api/v1/namespaces/data/pods/${web.name}`);
-  await put('write', 'POST', `/api/v1/namespaces/data/pods/${agent.name}/eviction`, { body: { apiVersion: 'policy/v1', kind: 'Eviction' } });
+  await put('write', 'POST', `/api/v1/namespaces/data/pods/${agent.name}/eviction`, {
+    body: { apiVersion: 'policy/v1', kind: 'Eviction' },
+  });
   await put('write', 'PUT', '/api/v1/nodes/node-a');
   const watch = await put('watch', 'GET', '/api/v1/namespaces/data/pods?watch=true&timeoutSeconds=1');
   assert.ok(watch.body.includes('"ADDED"'));

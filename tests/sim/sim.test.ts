@@ -25,11 +25,23 @@ const ki = (q: string) => {
   return Number(q.slice(0, -2)) * 1024;
 };
 
-function rawGet(sim: SimHandle, path: string, token?: string, ca: string | undefined = sim.caPem): Promise<{ status: number; body: string }> {
+function rawGet(
+  sim: SimHandle,
+  path: string,
+  token?: string,
+  ca: string | undefined = sim.caPem,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(path, sim.apiUrl);
     const req = request(
-      { host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'GET', ...(ca ? { ca } : {}), headers: token ? { Authorization: `Bearer ${token}` } : {} },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method: 'GET',
+        ...(ca ? { ca } : {}),
+        headers: token ? { Authorization: `Bearer ${token}` } : {},
+      },
       (res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
@@ -74,7 +86,9 @@ void describe('podsentinel-sim through @kubernetes/client-node', () => {
     assert.deepEqual([unauth.kind, unauth.reason], ['Status', 'Unauthorized']);
     assert.equal((await rawGet(sim, '/api/v1/pods', sim.token)).status, 200);
     // Without the generated CA the server certificate does not verify.
-    await assert.rejects(rawGet(sim, '/api/v1/pods', sim.token, ''), (err: NodeJS.ErrnoException) => /CERT|SIGNATURE|ISSUER/.test(String(err.code)));
+    await assert.rejects(rawGet(sim, '/api/v1/pods', sim.token, ''), (err: NodeJS.ErrnoException) =>
+      /CERT|SIGNATURE|ISSUER/.test(String(err.code)),
+    );
     assert.equal(sim.requests.filter((r) => r.status === 401).length, 3);
   });
 
@@ -93,7 +107,10 @@ void describe('podsentinel-sim through @kubernetes/client-node', () => {
       pages++;
     } while (cont);
     assert.ok(pages >= 4);
-    assert.deepEqual(seen, all.items.map((p) => `${p.metadata!.namespace}/${p.metadata!.name}`));
+    assert.deepEqual(
+      seen,
+      all.items.map((p) => `${p.metadata!.namespace}/${p.metadata!.name}`),
+    );
     assert.equal(new Set(seen).size, seen.length);
 
     const shop = await k.core.listNamespacedPod({ namespace: 'shop' });
@@ -129,7 +146,10 @@ void describe('podsentinel-sim through @kubernetes/client-node', () => {
 
   void it('serves PodMetrics through CustomObjectsApi that agree with cluster.truth()', async () => {
     sim.tick(2);
-    const list = (await k.custom.listClusterCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', plural: 'pods' })) as { kind: string; items: PodMetrics[] };
+    const list = (await k.custom.listClusterCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', plural: 'pods' })) as {
+      kind: string;
+      items: PodMetrics[];
+    };
     assert.equal(list.kind, 'PodMetricsList');
     assert.equal(list.items.length, sim.cluster.pods().filter((p) => p.status === 'Running').length);
     for (const m of list.items) {
@@ -163,7 +183,11 @@ void describe('podsentinel-sim through @kubernetes/client-node', () => {
     assert.ok(reasons.has('Killing') && reasons.has('Scheduled'), [...reasons].join(','));
     const allEvents = await k.core.listEventForAllNamespaces();
     assert.ok(allEvents.items.length >= events.items.length);
-    const log = await k.core.readNamespacedPodLog({ namespace: 'payments', name: sim.cluster.pods().find((p) => p.namespace === 'payments')!.name, tailLines: 5 });
+    const log = await k.core.readNamespacedPodLog({
+      namespace: 'payments',
+      name: sim.cluster.pods().find((p) => p.namespace === 'payments')!.name,
+      tailLines: 5,
+    });
     assert.equal(log.trimEnd().split('\n').length, 5);
   });
 
@@ -171,7 +195,12 @@ void describe('podsentinel-sim through @kubernetes/client-node', () => {
     const seen: [string, string][] = [];
     const watch = new Watch(loadKubeConfig(sim.kubeconfigPath));
     let ended = false;
-    const ctl = await watch.watch('/api/v1/namespaces/payments/pods', { labelSelector: 'app=postgres' }, (phase, obj: V1Pod) => seen.push([phase, obj.metadata!.name!]), () => (ended = true));
+    const ctl = await watch.watch(
+      '/api/v1/namespaces/payments/pods',
+      { labelSelector: 'app=postgres' },
+      (phase, obj: V1Pod) => seen.push([phase, obj.metadata!.name!]),
+      () => (ended = true),
+    );
     const waitFor = async (pred: () => boolean) => {
       for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 50));
       assert.ok(pred(), JSON.stringify(seen));
@@ -179,7 +208,9 @@ void describe('podsentinel-sim through @kubernetes/client-node', () => {
     const [pg] = sim.cluster.pods().filter((p) => p.deployment === 'postgres');
     await waitFor(() => seen.some(([ph, n]) => ph === 'ADDED' && n === pg!.name));
     await k.core.deleteNamespacedPod({ namespace: 'payments', name: pg!.name });
-    await waitFor(() => seen.some(([ph, n]) => ph === 'DELETED' && n === pg!.name) && seen.some(([ph, n]) => ph === 'ADDED' && n !== pg!.name));
+    await waitFor(
+      () => seen.some(([ph, n]) => ph === 'DELETED' && n === pg!.name) && seen.some(([ph, n]) => ph === 'ADDED' && n !== pg!.name),
+    );
     sim.tick(3);
     await waitFor(() => seen.some(([ph, n]) => ph === 'MODIFIED' && n !== pg!.name));
     ctl.abort();
@@ -219,7 +250,10 @@ void describe('podsentinel-sim through @kubernetes/client-node', () => {
     const t = sim.cluster.truth('shop', cartPods[0]!.metadata!.name!)!;
     assert.equal(t.memoryLimitBytes, 2 * 2 ** 30);
 
-    await k.core.patchNode({ name: 'node-a', body: { spec: { unschedulable: true } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await k.core.patchNode(
+      { name: 'node-a', body: { spec: { unschedulable: true } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     const node = await k.core.readNode({ name: 'node-a' });
     assert.equal(node.spec!.unschedulable, true);
     assert.ok(node.spec!.taints!.some((x) => x.key === 'node.kubernetes.io/unschedulable'));

@@ -85,16 +85,32 @@ const names = (pods: V1Pod[]) => pods.map((p) => p.metadata!.name!).sort();
 const uids = (pods: V1Pod[]) => new Map(pods.map((p) => [p.metadata!.name!, p.metadata!.uid!]));
 
 void test('scenario kind: Deployment by default, StatefulSet / DaemonSet when declared; other values refused', () => {
-  const s = parseScenario({ name: 'x', nodes: [{ name: 'n' }], workloads: [workload('a', 1), workload('b', 1, 'StatefulSet'), workload('c', 1, 'DaemonSet')] }, 'inline');
-  assert.deepEqual(s.workloads.map((w) => w.kind), ['Deployment', 'StatefulSet', 'DaemonSet']);
-  assert.throws(() => parseScenario({ name: 'x', nodes: [{ name: 'n' }], workloads: [{ ...workload('a', 1), kind: 'CronJob' }] }, 'inline'), /workloads\.0\.kind/);
+  const s = parseScenario(
+    { name: 'x', nodes: [{ name: 'n' }], workloads: [workload('a', 1), workload('b', 1, 'StatefulSet'), workload('c', 1, 'DaemonSet')] },
+    'inline',
+  );
+  assert.deepEqual(
+    s.workloads.map((w) => w.kind),
+    ['Deployment', 'StatefulSet', 'DaemonSet'],
+  );
+  assert.throws(
+    () => parseScenario({ name: 'x', nodes: [{ name: 'n' }], workloads: [{ ...workload('a', 1), kind: 'CronJob' }] }, 'inline'),
+    /workloads\.0\.kind/,
+  );
   const churn = [{ tick: 5, namespace: 'data', deployment: 'c', action: 'scale', replicas: 3 }];
-  assert.throws(() => parseScenario({ name: 'x', nodes: [{ name: 'n' }], workloads: [workload('c', 1, 'DaemonSet')], churn }, 'inline'), /scales DaemonSet/);
+  assert.throws(
+    () => parseScenario({ name: 'x', nodes: [{ name: 'n' }], workloads: [workload('c', 1, 'DaemonSet')], churn }, 'inline'),
+    /scales DaemonSet/,
+  );
 });
 
 void test('deterministic: the same scenario and seed give the same StatefulSet and DaemonSet pods, ticks and all', () => {
   const scenario = parseScenario(
-    { name: 'det', nodes: [{ name: 'n1' }, { name: 'n2' }], workloads: [workload('db', 2, 'StatefulSet'), workload('agent', 0, 'DaemonSet'), workload('web', 2)] },
+    {
+      name: 'det',
+      nodes: [{ name: 'n1' }, { name: 'n2' }],
+      workloads: [workload('db', 2, 'StatefulSet'), workload('agent', 0, 'DaemonSet'), workload('web', 2)],
+    },
     'inline',
   );
   const run = () => {
@@ -105,17 +121,27 @@ void test('deterministic: the same scenario and seed give the same StatefulSet a
   };
   const a = run();
   assert.deepEqual(run(), a);
-  assert.deepEqual(a.filter((p) => String(p[0]).startsWith('db-')).map((p) => p[0]), ['db-0', 'db-1']);
+  assert.deepEqual(
+    a.filter((p) => String(p[0]).startsWith('db-')).map((p) => p[0]),
+    ['db-0', 'db-1'],
+  );
 });
 
 void test('client-node lists and reads StatefulSets; their pods are <name>-<ordinal> owned by the StatefulSet', async () => {
   const all = await k.apps.listStatefulSetForAllNamespaces();
   assert.equal(all.kind, 'StatefulSetList');
-  assert.deepEqual(all.items.map((s) => s.metadata?.name), ['cache', 'db', 'queue']);
+  assert.deepEqual(
+    all.items.map((s) => s.metadata?.name),
+    ['cache', 'db', 'queue'],
+  );
   const inNs = await k.apps.listNamespacedStatefulSet({ namespace: 'data' });
   assert.equal(inNs.items.length, 3);
   const deployments = await k.apps.listNamespacedDeployment({ namespace: 'data' });
-  assert.deepEqual(deployments.items.map((d) => d.metadata?.name), ['web'], 'StatefulSets are not Deployments');
+  assert.deepEqual(
+    deployments.items.map((d) => d.metadata?.name),
+    ['web'],
+    'StatefulSets are not Deployments',
+  );
 
   const db = await k.apps.readNamespacedStatefulSet({ namespace: 'data', name: 'db' });
   assert.equal(db.kind, 'StatefulSet');
@@ -147,17 +173,32 @@ void test('client-node lists and reads StatefulSets; their pods are <name>-<ordi
   const view = sim.cluster.pods().find((p) => p.name === 'db-0')!;
   assert.deepEqual([view.deployment, view.kind, view.replicaSet], ['db', 'StatefulSet', '']);
   const rs = await k.apps.listNamespacedReplicaSet({ namespace: 'data' });
-  assert.ok(rs.items.every((r) => r.metadata?.ownerReferences?.[0]?.name === 'web'), 'no ReplicaSets for StatefulSets');
+  assert.ok(
+    rs.items.every((r) => r.metadata?.ownerReferences?.[0]?.name === 'web'),
+    'no ReplicaSets for StatefulSets',
+  );
 
   const scale = await k.apps.readNamespacedStatefulSetScale({ namespace: 'data', name: 'db' });
   assert.deepEqual([scale.kind, scale.spec?.replicas, scale.status?.replicas, scale.status?.selector], ['Scale', 3, 3, 'app=db']);
   await assert.rejects(k.apps.readNamespacedStatefulSet({ namespace: 'data', name: 'web' }), (e: { code?: number }) => e.code === 404);
-  const table = JSON.parse((await rawGet('/apis/apps/v1/namespaces/data/statefulsets', 'application/json;as=Table;v=v1;g=meta.k8s.io')).body) as {
+  const table = JSON.parse(
+    (await rawGet('/apis/apps/v1/namespaces/data/statefulsets', 'application/json;as=Table;v=v1;g=meta.k8s.io')).body,
+  ) as {
     columnDefinitions: { name: string }[];
     rows: { cells: unknown[] }[];
   };
-  assert.deepEqual(table.columnDefinitions.map((c) => c.name), ['Name', 'Ready', 'Age']);
-  assert.deepEqual(table.rows.map((r) => r.cells.slice(0, 2)), [['cache', '2/2'], ['db', '3/3'], ['queue', '1/1']]);
+  assert.deepEqual(
+    table.columnDefinitions.map((c) => c.name),
+    ['Name', 'Ready', 'Age'],
+  );
+  assert.deepEqual(
+    table.rows.map((r) => r.cells.slice(0, 2)),
+    [
+      ['cache', '2/2'],
+      ['db', '3/3'],
+      ['queue', '1/1'],
+    ],
+  );
 });
 
 void test('patch routes: merge, strategic merge and JSON patch, with dry run; bad replicas refused with 422', async () => {
@@ -168,14 +209,28 @@ void test('patch routes: merge, strategic merge and JSON patch, with dry run; ba
     patchOpts(PatchStrategy.MergePatch),
   );
   assert.equal(dry.metadata?.labels?.tier, 'x');
-  assert.equal((await k.apps.readNamespacedStatefulSet({ namespace: 'data', name: 'queue' })).metadata?.labels?.tier, undefined, 'dry run changed nothing');
-  const merged = await k.apps.patchNamespacedStatefulSet({ namespace: 'data', name: 'queue', body: { metadata: { labels: { tier: 'x' } } } }, patchOpts(PatchStrategy.MergePatch));
+  assert.equal(
+    (await k.apps.readNamespacedStatefulSet({ namespace: 'data', name: 'queue' })).metadata?.labels?.tier,
+    undefined,
+    'dry run changed nothing',
+  );
+  const merged = await k.apps.patchNamespacedStatefulSet(
+    { namespace: 'data', name: 'queue', body: { metadata: { labels: { tier: 'x' } } } },
+    patchOpts(PatchStrategy.MergePatch),
+  );
   assert.equal(merged.metadata?.labels?.tier, 'x');
-  const json = await k.apps.patchNamespacedStatefulSet({ namespace: 'data', name: 'queue', body: [{ op: 'replace', path: '/metadata/labels/tier', value: 'y' }] });
+  const json = await k.apps.patchNamespacedStatefulSet({
+    namespace: 'data',
+    name: 'queue',
+    body: [{ op: 'replace', path: '/metadata/labels/tier', value: 'y' }],
+  });
   assert.equal(json.metadata?.labels?.tier, 'y');
   assert.equal(json.metadata?.generation, before.metadata?.generation, 'metadata-only changes keep the generation');
   await assert.rejects(
-    k.apps.patchNamespacedStatefulSet({ namespace: 'data', name: 'queue', body: { spec: { replicas: -1 } } }, patchOpts(PatchStrategy.StrategicMergePatch)),
+    k.apps.patchNamespacedStatefulSet(
+      { namespace: 'data', name: 'queue', body: { spec: { replicas: -1 } } },
+      patchOpts(PatchStrategy.StrategicMergePatch),
+    ),
     (e: { code?: number; body?: string }) => e.code === 422 && /StatefulSet\.apps/.test(String(e.body)),
   );
   assert.deepEqual(names(await podsOf('queue')), ['queue-0']);
@@ -187,29 +242,56 @@ void test('scale (real action): dry run leaves replicas alone; apply adds and re
   const dryFx = engineFixture(sim, tempDir(), approve, { mode: 'dry-run', policy: { bounds: { maxReplicas: 6, maxScaleStep: 2 } } });
   const owner = { owner: { kind: 'StatefulSet', name: 'db' } };
   let mark = sim.requests.length;
-  await processAnalyses({ analyses: [analysisFor(pod, [act('scale', { namespace: 'data', kind: 'StatefulSet', name: 'db', replicas: 5 })], owner)] }, dryFx.opts);
-  assert.deepEqual(writesSince(sim, mark).map((w) => [w.method, w.path, w.dryRun]), [['PATCH', '/apis/apps/v1/namespaces/data/statefulsets/db/scale', true]]);
-  assert.equal((await k.apps.readNamespacedStatefulSet({ namespace: 'data', name: 'db' })).spec?.replicas, 3, 'dry run: replicas unchanged');
+  await processAnalyses(
+    { analyses: [analysisFor(pod, [act('scale', { namespace: 'data', kind: 'StatefulSet', name: 'db', replicas: 5 })], owner)] },
+    dryFx.opts,
+  );
+  assert.deepEqual(
+    writesSince(sim, mark).map((w) => [w.method, w.path, w.dryRun]),
+    [['PATCH', '/apis/apps/v1/namespaces/data/statefulsets/db/scale', true]],
+  );
+  assert.equal(
+    (await k.apps.readNamespacedStatefulSet({ namespace: 'data', name: 'db' })).spec?.replicas,
+    3,
+    'dry run: replicas unchanged',
+  );
   assert.deepEqual(names(await podsOf('db')), ['db-0', 'db-1', 'db-2']);
 
   mark = sim.requests.length;
-  await processAnalyses({ analyses: [analysisFor(pod, [act('scale', { namespace: 'data', kind: 'StatefulSet', name: 'db', replicas: 5 })], owner)] }, fx.opts);
+  await processAnalyses(
+    { analyses: [analysisFor(pod, [act('scale', { namespace: 'data', kind: 'StatefulSet', name: 'db', replicas: 5 })], owner)] },
+    fx.opts,
+  );
   const writes = writesSince(sim, mark);
-  assert.deepEqual(writes.map((w) => [w.method, w.path, w.contentType, w.dryRun]), [
-    ['PATCH', '/apis/apps/v1/namespaces/data/statefulsets/db/scale', 'application/merge-patch+json', true],
-    ['PATCH', '/apis/apps/v1/namespaces/data/statefulsets/db/scale', 'application/merge-patch+json', false],
-  ]);
+  assert.deepEqual(
+    writes.map((w) => [w.method, w.path, w.contentType, w.dryRun]),
+    [
+      ['PATCH', '/apis/apps/v1/namespaces/data/statefulsets/db/scale', 'application/merge-patch+json', true],
+      ['PATCH', '/apis/apps/v1/namespaces/data/statefulsets/db/scale', 'application/merge-patch+json', false],
+    ],
+  );
   assert.deepEqual(auditEvents(fx.audit).slice(0, 4), ['proposal:proposed', 'dry_run:ok', 'decision:approved', 'execution:ok']);
   assert.equal((await k.apps.readNamespacedStatefulSet({ namespace: 'data', name: 'db' })).spec?.replicas, 5);
   assert.deepEqual(names(await podsOf('db')), ['db-0', 'db-1', 'db-2', 'db-3', 'db-4']);
   sim.tick(3);
-  assert.equal((await k.apps.readNamespacedStatefulSet({ namespace: 'data', name: 'db' })).status?.readyReplicas, 5, 'the new ordinals become ready');
+  assert.equal(
+    (await k.apps.readNamespacedStatefulSet({ namespace: 'data', name: 'db' })).status?.readyReplicas,
+    5,
+    'the new ordinals become ready',
+  );
 
   // Scale down through the scale subresource with a replace (PUT): the highest ordinals go.
-  const down = await k.apps.replaceNamespacedStatefulSetScale({ namespace: 'data', name: 'db', body: { spec: { replicas: 2 }, metadata: { name: 'db', namespace: 'data' } } });
+  const down = await k.apps.replaceNamespacedStatefulSetScale({
+    namespace: 'data',
+    name: 'db',
+    body: { spec: { replicas: 2 }, metadata: { name: 'db', namespace: 'data' } },
+  });
   assert.equal(down.spec?.replicas, 2);
   assert.deepEqual(names(await podsOf('db')), ['db-0', 'db-1']);
-  await k.apps.patchNamespacedStatefulSetScale({ namespace: 'data', name: 'db', body: { spec: { replicas: 3 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await k.apps.patchNamespacedStatefulSetScale(
+    { namespace: 'data', name: 'db', body: { spec: { replicas: 3 } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   assert.deepEqual(names(await podsOf('db')), ['db-0', 'db-1', 'db-2']);
   sim.tick(3);
 });
@@ -223,14 +305,23 @@ void test('rollout_restart (real action): restartedAt on the template; every pod
   fx.opts.now = () => fixed;
   const mark = sim.requests.length;
   await processAnalyses(
-    { analyses: [analysisFor(pod, [act('rollout_restart', { namespace: 'data', kind: 'StatefulSet', name: 'cache' })], { owner: { kind: 'StatefulSet', name: 'cache' } })] },
+    {
+      analyses: [
+        analysisFor(pod, [act('rollout_restart', { namespace: 'data', kind: 'StatefulSet', name: 'cache' })], {
+          owner: { kind: 'StatefulSet', name: 'cache' },
+        }),
+      ],
+    },
     fx.opts,
   );
   const writes = writesSince(sim, mark);
-  assert.deepEqual(writes.map((w) => [w.method, w.path, w.contentType, w.dryRun]), [
-    ['PATCH', '/apis/apps/v1/namespaces/data/statefulsets/cache', 'application/strategic-merge-patch+json', true],
-    ['PATCH', '/apis/apps/v1/namespaces/data/statefulsets/cache', 'application/strategic-merge-patch+json', false],
-  ]);
+  assert.deepEqual(
+    writes.map((w) => [w.method, w.path, w.contentType, w.dryRun]),
+    [
+      ['PATCH', '/apis/apps/v1/namespaces/data/statefulsets/cache', 'application/strategic-merge-patch+json', true],
+      ['PATCH', '/apis/apps/v1/namespaces/data/statefulsets/cache', 'application/strategic-merge-patch+json', false],
+    ],
+  );
   const sts = await k.apps.readNamespacedStatefulSet({ namespace: 'data', name: 'cache' });
   assert.equal(sts.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'], fixed.toISOString());
   assert.equal(sts.metadata?.generation, (stsBefore.metadata?.generation ?? 0) + 1);
@@ -257,7 +348,16 @@ void test('set_resources (real action) on a StatefulSet container: the template 
       analyses: [
         analysisFor(
           pod,
-          [act('set_resources', { namespace: 'data', kind: 'StatefulSet', name: 'db', container: 'app', limits: { memory: '1Gi' }, requests: { memory: '512Mi' } })],
+          [
+            act('set_resources', {
+              namespace: 'data',
+              kind: 'StatefulSet',
+              name: 'db',
+              container: 'app',
+              limits: { memory: '1Gi' },
+              requests: { memory: '512Mi' },
+            }),
+          ],
           { owner: { kind: 'StatefulSet', name: 'db' } },
         ),
       ],
@@ -265,10 +365,13 @@ void test('set_resources (real action) on a StatefulSet container: the template 
     fx.opts,
   );
   const writes = writesSince(sim, mark);
-  assert.deepEqual(writes.map((w) => [w.path, w.contentType, w.dryRun]), [
-    ['/apis/apps/v1/namespaces/data/statefulsets/db', 'application/strategic-merge-patch+json', true],
-    ['/apis/apps/v1/namespaces/data/statefulsets/db', 'application/strategic-merge-patch+json', false],
-  ]);
+  assert.deepEqual(
+    writes.map((w) => [w.path, w.contentType, w.dryRun]),
+    [
+      ['/apis/apps/v1/namespaces/data/statefulsets/db', 'application/strategic-merge-patch+json', true],
+      ['/apis/apps/v1/namespaces/data/statefulsets/db', 'application/strategic-merge-patch+json', false],
+    ],
+  );
   const proposal = fx.audit.all().find((r) => r.event === 'proposal');
   assert.deepEqual((proposal?.detail as { changes: unknown }).changes, [
     { field: 'spec.template.spec.containers[app].resources.requests.memory', from: '256Mi', to: '512Mi' },
@@ -290,11 +393,16 @@ void test('restart_pod (real action) of a StatefulSet pod: recreated under the s
   const fx = engineFixture(sim, tempDir(), approve);
   const mark = sim.requests.length;
   const session = new RemediationSession(fx.opts);
-  await session.processAnalyses({ analyses: [analysisFor(pod, [act('restart_pod', { namespace: 'data', pod: 'db-1' })], { owner: { kind: 'StatefulSet', name: 'db' } })] });
-  assert.deepEqual(writesSince(sim, mark).map((w) => [w.method, w.path, w.dryRun]), [
-    ['DELETE', '/api/v1/namespaces/data/pods/db-1', true],
-    ['DELETE', '/api/v1/namespaces/data/pods/db-1', false],
-  ]);
+  await session.processAnalyses({
+    analyses: [analysisFor(pod, [act('restart_pod', { namespace: 'data', pod: 'db-1' })], { owner: { kind: 'StatefulSet', name: 'db' } })],
+  });
+  assert.deepEqual(
+    writesSince(sim, mark).map((w) => [w.method, w.path, w.dryRun]),
+    [
+      ['DELETE', '/api/v1/namespaces/data/pods/db-1', true],
+      ['DELETE', '/api/v1/namespaces/data/pods/db-1', false],
+    ],
+  );
   const now = await k.core.readNamespacedPod({ namespace: 'data', name: 'db-1' });
   assert.notEqual(now.metadata?.uid, pod.uid, 'a new pod under the same name');
   assert.equal(now.metadata?.ownerReferences?.[0]?.kind, 'StatefulSet');
@@ -327,7 +435,9 @@ void test('end to end: a crash loop in a StatefulSet → rules propose rollout_r
       name: 'sts-crash',
       nodes: [{ name: 'node-a' }],
       workloads: [workload('ledger', 2, 'StatefulSet')],
-      faults: [{ kind: 'crash_loop', namespace: 'data', deployment: 'ledger', scope: 'deployment', clearedBy: 'template-change', startTick: 2 }],
+      faults: [
+        { kind: 'crash_loop', namespace: 'data', deployment: 'ledger', scope: 'deployment', clearedBy: 'template-change', startTick: 2 },
+      ],
     }),
   );
   const crashSim = await startSim({ scenario: file, seed: 2, manualClock: true });
@@ -335,8 +445,15 @@ void test('end to end: a crash loop in a StatefulSet → rules propose rollout_r
     crashSim.tick(30);
     assert.equal(crashSim.cluster.truth('data', 'ledger-0')!.status, 'CrashLoopBackOff');
     const clients = kubeClients(loadKubeConfig(crashSim.kubeconfigPath));
-    const ctx = await buildContext(clients, insight({ namespace: 'data', pod: 'ledger-0', anomaly_type: 'crash_loop' }), { logLines: 20, maxEvents: 5, timeoutMs: 3000 });
-    assert.deepEqual(ctx.ownerChain.map((l) => [l.kind, l.name]), [['StatefulSet', 'ledger']]);
+    const ctx = await buildContext(clients, insight({ namespace: 'data', pod: 'ledger-0', anomaly_type: 'crash_loop' }), {
+      logLines: 20,
+      maxEvents: 5,
+      timeoutMs: 3000,
+    });
+    assert.deepEqual(
+      ctx.ownerChain.map((l) => [l.kind, l.name]),
+      [['StatefulSet', 'ledger']],
+    );
     const judged = ruleJudgement(ctx);
     assert.equal(judged.anomaly_type, 'crash_loop');
     const actions = judged.recommended_actions.map((a) => RecommendedAction.parse(a) as RecommendedAction);
@@ -345,7 +462,10 @@ void test('end to end: a crash loop in a StatefulSet → rules propose rollout_r
 
     const view = crashSim.cluster.pods().find((p) => p.name === 'ledger-0')!;
     const fx = engineFixture(crashSim, dir, approve, { verifyDelayMs: 0 });
-    await processAnalyses({ analyses: [analysisFor(view, [rollout!], { owner: { kind: 'StatefulSet', name: 'ledger' }, anomaly_type: 'crash_loop' })] }, fx.opts);
+    await processAnalyses(
+      { analyses: [analysisFor(view, [rollout!], { owner: { kind: 'StatefulSet', name: 'ledger' }, anomaly_type: 'crash_loop' })] },
+      fx.opts,
+    );
     assert.deepEqual(auditEvents(fx.audit).slice(0, 4), ['proposal:proposed', 'dry_run:ok', 'decision:approved', 'execution:ok']);
     const fault = crashSim.cluster.faults()[0]!;
     assert.equal(fault.active, false);
@@ -368,17 +488,29 @@ const byNode = (pods: V1Pod[]) => new Map(pods.map((p) => [p.spec!.nodeName!, p.
 void test('DaemonSet: one pod per node, <name>-<5 chars>, owned by the DaemonSet; no scale subresource', async () => {
   const all = await k.apps.listDaemonSetForAllNamespaces();
   assert.equal(all.kind, 'DaemonSetList');
-  assert.deepEqual(all.items.map((d) => d.metadata?.name), ['agent']);
+  assert.deepEqual(
+    all.items.map((d) => d.metadata?.name),
+    ['agent'],
+  );
   const ds = await k.apps.readNamespacedDaemonSet({ namespace: 'data', name: 'agent' });
   assert.equal(ds.kind, 'DaemonSet');
   assert.equal((ds.spec as { replicas?: number }).replicas, undefined);
   assert.equal(ds.spec?.updateStrategy?.type, 'RollingUpdate');
   assert.deepEqual(
-    [ds.status?.desiredNumberScheduled, ds.status?.currentNumberScheduled, ds.status?.numberReady, ds.status?.updatedNumberScheduled, ds.status?.numberMisscheduled],
+    [
+      ds.status?.desiredNumberScheduled,
+      ds.status?.currentNumberScheduled,
+      ds.status?.numberReady,
+      ds.status?.updatedNumberScheduled,
+      ds.status?.numberMisscheduled,
+    ],
     [2, 2, 2, 2, 0],
   );
   const pods = await dsPods();
-  assert.deepEqual(pods.map((p) => p.spec?.nodeName), ['node-a', 'node-b']);
+  assert.deepEqual(
+    pods.map((p) => p.spec?.nodeName),
+    ['node-a', 'node-b'],
+  );
   for (const p of pods) {
     assert.match(p.metadata!.name!, /^agent-[a-z0-9]{5}$/);
     const ref = p.metadata?.ownerReferences?.[0];
@@ -404,13 +536,22 @@ void test('DaemonSet rollout_restart and set_resources (real actions): each node
   const before = byNode(await dsPods());
   const fx = engineFixture(sim, tempDir(), approve, { verifyDelayMs: 0 });
   let mark = sim.requests.length;
-  await processAnalyses({ analyses: [analysisFor(pod, [act('rollout_restart', { namespace: 'data', kind: 'DaemonSet', name: 'agent' })], owner)] }, fx.opts);
-  assert.deepEqual(writesSince(sim, mark).map((w) => [w.path, w.dryRun]), [
-    ['/apis/apps/v1/namespaces/data/daemonsets/agent', true],
-    ['/apis/apps/v1/namespaces/data/daemonsets/agent', false],
-  ]);
+  await processAnalyses(
+    { analyses: [analysisFor(pod, [act('rollout_restart', { namespace: 'data', kind: 'DaemonSet', name: 'agent' })], owner)] },
+    fx.opts,
+  );
+  assert.deepEqual(
+    writesSince(sim, mark).map((w) => [w.path, w.dryRun]),
+    [
+      ['/apis/apps/v1/namespaces/data/daemonsets/agent', true],
+      ['/apis/apps/v1/namespaces/data/daemonsets/agent', false],
+    ],
+  );
   const restarted = await dsPods();
-  assert.deepEqual(restarted.map((p) => p.spec?.nodeName), ['node-a', 'node-b']);
+  assert.deepEqual(
+    restarted.map((p) => p.spec?.nodeName),
+    ['node-a', 'node-b'],
+  );
   for (const p of restarted) {
     assert.notEqual(p.metadata?.name, before.get(p.spec!.nodeName!), 'a new pod on each node');
     assert.ok(p.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']);
@@ -421,7 +562,15 @@ void test('DaemonSet rollout_restart and set_resources (real actions): each node
   const fx2 = engineFixture(sim, tempDir(), approve, { verifyDelayMs: 0 });
   mark = sim.requests.length;
   await processAnalyses(
-    { analyses: [analysisFor(pod2, [act('set_resources', { namespace: 'data', kind: 'DaemonSet', name: 'agent', container: 'app', limits: { cpu: '2' } })], owner)] },
+    {
+      analyses: [
+        analysisFor(
+          pod2,
+          [act('set_resources', { namespace: 'data', kind: 'DaemonSet', name: 'agent', container: 'app', limits: { cpu: '2' } })],
+          owner,
+        ),
+      ],
+    },
     fx2.opts,
   );
   assert.equal(writesSince(sim, mark).length, 2);
@@ -438,7 +587,11 @@ void test('DaemonSet restart_pod (real action): a replacement on the same node; 
   const view = sim.cluster.pods().find((p) => p.name === victim!.metadata!.name)!;
   const fx = engineFixture(sim, tempDir(), approve);
   const session = new RemediationSession(fx.opts);
-  await session.processAnalyses({ analyses: [analysisFor(view, [act('restart_pod', { namespace: 'data', pod: view.name })], { owner: { kind: 'DaemonSet', name: 'agent' } })] });
+  await session.processAnalyses({
+    analyses: [
+      analysisFor(view, [act('restart_pod', { namespace: 'data', pod: view.name })], { owner: { kind: 'DaemonSet', name: 'agent' } }),
+    ],
+  });
   const now = byNode(await dsPods());
   const replacement = now.get(node)!;
   assert.ok(replacement && replacement !== view.name, 'a new pod on the same node');
@@ -459,11 +612,26 @@ void test('drain_node leaves the DaemonSet pod on the node; cordon does not move
   const onA = sim.cluster.pods().filter((p) => p.node === 'node-a');
   const fx = engineFixture(sim, tempDir(), approve, { verifyDelayMs: 0 });
   const mark = sim.requests.length;
-  await processAnalyses({ analyses: [analysisFor(onA.find((p) => p.deployment === 'web') ?? onA[0]!, [act('drain_node', { node: 'node-a' })])] }, fx.opts);
-  const evicted = writesSince(sim, mark).filter((w) => w.path.endsWith('/eviction') && !w.dryRun).map((w) => w.path.split('/')[6]);
+  await processAnalyses(
+    { analyses: [analysisFor(onA.find((p) => p.deployment === 'web') ?? onA[0]!, [act('drain_node', { node: 'node-a' })])] },
+    fx.opts,
+  );
+  const evicted = writesSince(sim, mark)
+    .filter((w) => w.path.endsWith('/eviction') && !w.dryRun)
+    .map((w) => w.path.split('/')[6]);
   assert.ok(!evicted.includes(dsOnA), 'the DaemonSet pod is not evicted');
-  assert.deepEqual(evicted.sort(), onA.filter((p) => p.deployment !== 'agent').map((p) => p.name).sort());
+  assert.deepEqual(
+    evicted.sort(),
+    onA
+      .filter((p) => p.deployment !== 'agent')
+      .map((p) => p.name)
+      .sort(),
+  );
   assert.equal(sim.cluster.nodes().find((n) => n.name === 'node-a')!.unschedulable, true);
   const left = sim.cluster.pods().filter((p) => p.node === 'node-a');
-  assert.deepEqual(left.map((p) => p.name), [dsOnA], 'only the DaemonSet pod stays on the cordoned node');
+  assert.deepEqual(
+    left.map((p) => p.name),
+    [dsOnA],
+    'only the DaemonSet pod stays on the cordoned node',
+  );
 });
