@@ -239,9 +239,7 @@ export class SimCluster {
     dryRun: boolean,
     replace = false,
   ): SimWorkload {
-    const wl = this.getDeployment(namespace, name);
-    if (!wl) throw notFound('deployments', name, 'apps');
-    return writes.patchWorkload(this.s, wl, contentType, body, dryRun, replace);
+    return this.patchFound(this.getDeployment(namespace, name), 'deployments', name, contentType, body, dryRun, replace);
   }
 
   /** Patches (or, with replace, puts) a DaemonSet; returns the (would-be) DaemonSet. */
@@ -253,9 +251,7 @@ export class SimCluster {
     dryRun: boolean,
     replace = false,
   ): SimWorkload {
-    const ds = this.getDaemonSet(namespace, name);
-    if (!ds) throw notFound('daemonsets', name, 'apps');
-    return writes.patchWorkload(this.s, ds, contentType, body, dryRun, replace);
+    return this.patchFound(this.getDaemonSet(namespace, name), 'daemonsets', name, contentType, body, dryRun, replace);
   }
 
   /** Patches (or, with replace, puts) a StatefulSet; returns the (would-be) StatefulSet. */
@@ -267,9 +263,20 @@ export class SimCluster {
     dryRun: boolean,
     replace = false,
   ): SimWorkload {
-    const sts = this.getStatefulSet(namespace, name);
-    if (!sts) throw notFound('statefulsets', name, 'apps');
-    return writes.patchWorkload(this.s, sts, contentType, body, dryRun, replace);
+    return this.patchFound(this.getStatefulSet(namespace, name), 'statefulsets', name, contentType, body, dryRun, replace);
+  }
+
+  private patchFound(
+    wl: SimWorkload | undefined,
+    resource: string,
+    name: string,
+    contentType: string | undefined,
+    body: unknown,
+    dryRun: boolean,
+    replace: boolean,
+  ): SimWorkload {
+    if (!wl) throw notFound(resource, name, 'apps');
+    return writes.patchWorkload(this.s, wl, contentType, body, dryRun, replace);
   }
 
   /** The scale subresource. */
