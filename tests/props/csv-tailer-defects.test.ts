@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { CsvTailer } from '../../lib/csv-tailer.ts';
 import type { MetricRow } from '../../lib/metrics-csv.ts';
 import { memoryLogger } from '../../lib/log.ts';
-import { HEADER_LINE, cutsOf, goodRow, rowLine } from './csv-stream.ts';
+import { HEADER_LINE, cutsOf, goodRow, rowLine } from '../helpers/csv-stream.ts';
 
 function tempFile(): { file: string; done: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'tailer-long-'));

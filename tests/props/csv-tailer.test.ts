@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { CsvTailer } from '../../lib/csv-tailer.ts';
 import type { MetricRow } from '../../lib/metrics-csv.ts';
 import { memoryLogger } from '../../lib/log.ts';
-import { cutsOf, encode, lines, type Line } from './csv-stream.ts';
+import { cutsOf, encode, lines, type Line } from '../helpers/csv-stream.ts';
 
 const ids = (rows: MetricRow[]) => rows.map((r) => r.cpuPercent);
 
