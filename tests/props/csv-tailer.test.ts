@@ -119,7 +119,7 @@ void test('property: truncation or rotation at any point: every row the tailer c
       const next = encode(s.next, { bom: false, crlf: s.crlf });
       const cut = s.cut % (old.bytes.length + 1);
       // A blank CRLF line cut between its \r and \n as a rotated file's last line is counted as malformed
-      // by the drain: pinned separately in csv-tailer-defects.test.ts, left out here.
+      // by the drain: pinned separately in csv-tailer-long-lines.test.ts, left out here.
       fc.pre(s.how === 'truncate' || !/(^|\n)\r$/.test(old.bytes.subarray(0, cut).toString('utf8')));
       const tf = tempFile();
       try {
