@@ -28,8 +28,8 @@ export interface FileWatch {
   close(): Promise<void>;
 }
 
-/** The file's identity; 'missing' when it does not exist (yet). */
-function identity(path: string): string {
+/** A file's identity (inode, size, mtime): it changes when the file is replaced or written; 'missing' when absent. */
+export function fileIdentity(path: string): string {
   try {
     const st = statSync(path);
     return `${st.ino}:${st.size}:${st.mtimeMs}`;
@@ -64,9 +64,9 @@ export function watchFile(path: string, opts: FileWatchOptions): FileWatch {
     });
   };
 
-  let seen = identity(target);
+  let seen = fileIdentity(target);
   const check = (): void => {
-    const id = identity(target);
+    const id = fileIdentity(target);
     if (id === seen) return;
     seen = id;
     if (id !== 'missing') trigger();

@@ -3,10 +3,10 @@
 // log tells which open analyses a verified fix has already resolved: they no longer count as open,
 // though the anomaly agent keeps them until the old pod's insight is forgotten.
 import { AuditRecord, insightsPodCount, PodAnalysisFile, PodInsights, type PodAnalysis, type PodInsight } from '../lib/schemas.ts';
-import { statSync } from 'node:fs';
 import { readJsonFile, readJsonLines } from '../lib/atomic-file.ts';
+import { fileIdentity } from '../lib/file-watch.ts';
 
-/** Re-reads a file only when its size or modification time changed (large clusters: MB of JSON). */
+/** Re-reads a file only when its identity (inode, size, mtime) changed (large clusters: MB of JSON). */
 class CachedRead<T> {
   private key = '';
   private value: T | null = null;
@@ -19,13 +19,7 @@ class CachedRead<T> {
 
   /** The parsed file, or null when missing; `changed` when it was read anew. Throws on invalid content. */
   get(): { value: T | null; changed: boolean } {
-    let key: string;
-    try {
-      const st = statSync(this.path);
-      key = `${st.mtimeMs}:${st.size}:${st.ino}`;
-    } catch {
-      key = 'missing';
-    }
+    const key = fileIdentity(this.path);
     if (key === this.key) return { value: this.value, changed: false };
     const value = key === 'missing' ? null : this.read(this.path);
     this.key = key;
