@@ -7,29 +7,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CsvTailer } from '../../lib/csv-tailer.ts';
-import { METRIC_COLUMNS, formatHeader, formatRows, newMetricRow, type MetricRow } from '../../lib/metrics-csv.ts';
+import type { MetricRow } from '../../lib/metrics-csv.ts';
+import { HEADER, cpus, range, rows, text } from '../helpers/ramp-rows.ts';
 import { memoryLogger } from '../../lib/log.ts';
 import { RejectLog } from '../../lib/reject-log.ts';
 import { PodInsights } from '../../lib/schemas.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const HEADER = formatHeader(METRIC_COLUMNS);
-
-function rows(from: number, count: number, pod = 'web-1'): MetricRow[] {
-  return Array.from({ length: count }, (_, i) =>
-    newMetricRow({
-      timestamp: new Date(Date.UTC(2026, 0, 1) + (from + i) * 5000).toISOString(),
-      namespace: 'default',
-      pod,
-      status: 'Running',
-      cpuPercent: from + i,
-      memoryPercent: 10,
-    }),
-  );
-}
-const text = (r: MetricRow[]) => formatRows(r, METRIC_COLUMNS);
-const cpus = (r: MetricRow[]) => r.map((x) => x.cpuPercent);
-const range = (a: number, n: number) => Array.from({ length: n }, (_, i) => a + i);
 
 function tmp(): { dir: string; file: (n: string) => string; done: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'defects-csv-'));
