@@ -14,6 +14,7 @@ import { memoryLogger } from '../../lib/log.ts';
 import { PodAnalysisFile, type PodAnalysis, type PodInsight } from '../../lib/schemas.ts';
 import { context, deps, insight, insights } from '../helpers/analysis-fixtures.ts';
 import { startOpenAiServer, step, type Step, type OpenAiTestServer } from '../helpers/openai-server.ts';
+import { llmEngine } from '../helpers/llm-engine.ts';
 
 const MODEL = 'test/nemotron-compatible';
 const KEY = 'sk-test-9f8e7d6c5b4a-never-log-me';
@@ -56,30 +57,8 @@ async function setup(
   const server = await startOpenAiServer({ model: MODEL, mustContain: opts.mustContain ?? [POD], jsonMode: opts.jsonMode ?? true }, script);
   const log = memoryLogger('agent');
   const dir = mkdtempSync(join(tmpdir(), 'llm-analysis-'));
-  const llm = new LlmClient({
-    baseURL: server.baseURL,
-    model: MODEL,
-    apiKey: KEY,
-    timeoutMs: opts.timeoutMs ?? 3000,
-    maxRetries: opts.maxRetries ?? 1,
-    concurrency: 2,
-    callsPerMinute: opts.callsPerMinute ?? 100,
-    maxRetryWaitMs: 5000,
-    backoff: { initialMs: 5, maxMs: 20 },
-    logger: log.child('llm'),
-  });
   const analysisFile = join(dir, 'pod_analysis.json');
-  const engine = new AnalysisEngine({
-    analysisFile,
-    clients: null,
-    context: { logLines: 40, maxEvents: 5, timeoutMs: 1000 },
-    analyser: deps(log.child('analysis'), { llm, maskNames: opts.maskNames ?? false }),
-    resolvedLimit: 10,
-    llmRetryMs: opts.llmRetryMs ?? 60_000,
-    parallel: 2,
-    logger: log,
-    buildContext: async (i) => (opts.ctx ?? ((x) => context({}, x)))(i),
-  });
+  const { llm, engine } = llmEngine({ baseURL: server.baseURL, model: MODEL, apiKey: KEY, log, analysisFile, parallel: 2, ...opts });
   return {
     server,
     log,

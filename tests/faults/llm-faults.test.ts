@@ -9,15 +9,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AnalysisEngine } from '../../agents/analysis/engine.ts';
-import { LlmClient } from '../../agents/analysis/llm-client.ts';
 import type { PodContext } from '../../agents/analysis/context-types.ts';
 import { DEFAULT_GUARD } from '../../agents/analysis/guard.ts';
 import { readJsonFile } from '../../lib/atomic-file.ts';
 import { memoryLogger } from '../../lib/log.ts';
 import { ACTION_NAMES, ActionParams, PodAnalysisFile, type PodAnalysis, type PodInsight } from '../../lib/schemas.ts';
-import { context, deps, insight, insights } from '../helpers/analysis-fixtures.ts';
+import { context, insight, insights } from '../helpers/analysis-fixtures.ts';
 import { startOpenAiServer, step, type Step } from '../helpers/openai-server.ts';
+import { llmEngine } from '../helpers/llm-engine.ts';
 
 const MODEL = 'test/fault-matrix';
 const POD = 'checkout-7d9f8c6b5-x2x9q';
@@ -54,29 +53,17 @@ async function cycle(
   const log = memoryLogger('faults');
   const dir = mkdtempSync(join(tmpdir(), 'llm-faults-'));
   try {
-    const llm = new LlmClient({
+    const analysisFile = join(dir, 'pod_analysis.json');
+    const { engine } = llmEngine({
       baseURL: server.baseURL,
       model: MODEL,
       apiKey: 'sk-fault-matrix',
-      timeoutMs: o.timeoutMs ?? 3000,
-      maxRetries: o.maxRetries ?? 1,
-      concurrency: 1,
-      callsPerMinute: 100,
-      maxRetryWaitMs: 5000,
-      backoff: { initialMs: 5, maxMs: 20 },
-      logger: log.child('llm'),
-    });
-    const analysisFile = join(dir, 'pod_analysis.json');
-    const engine = new AnalysisEngine({
+      log,
       analysisFile,
-      clients: null,
-      context: { logLines: 40, maxEvents: 5, timeoutMs: 1000 },
-      analyser: deps(log.child('analysis'), { llm }),
-      resolvedLimit: 10,
-      llmRetryMs: 60_000,
       parallel: 1,
-      logger: log,
-      buildContext: async (i) => (o.ctx ?? ((x) => context({}, x)))(i),
+      timeoutMs: o.timeoutMs,
+      maxRetries: o.maxRetries,
+      ctx: o.ctx,
     });
     await engine.cycle(insights([ins]));
     const file = readJsonFile(analysisFile, PodAnalysisFile); // throws unless the file matches its schema
