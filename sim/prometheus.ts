@@ -258,25 +258,7 @@ function kubeStateBuffer(c: SimCluster): Buffer {
   const unsched = family('kube_node_spec_unschedulable', 'gauge', 'Whether a node can schedule new pods.');
   for (const n of c.nodeList())
     unsched.lines.push(`kube_node_spec_unschedulable${labels({ node: n.name })} ${n.obj.spec.unschedulable === true ? 1 : 0}`);
-  return emitBuffer([
-    info,
-    owner,
-    phase,
-    ready,
-    cReady,
-    cRunning,
-    cWaiting,
-    waitingReason,
-    terminatedReason,
-    lastTerm,
-    lastExit,
-    restarts,
-    limits,
-    requests,
-    depSpec,
-    depAvail,
-    unsched,
-  ]);
+  return emitBuffer([...podFamilies, depSpec, depAvail, unsched]);
 }
 
 /** The whole /metrics page, cached per cluster version (serving stays cheap between ticks). */
