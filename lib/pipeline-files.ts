@@ -18,6 +18,14 @@ export const PIPELINE_FILE_NAMES = {
   audit: 'remediation_history.jsonl',
   /** The dataset agent's checkpoint (lib/checkpoint.ts); its state files are named after it. */
   datasetCheckpoint: '.dataset-agent.checkpoint.json',
+  /** Decisions taken in the browser or over MCP, one file each (lib/decisions.ts); run-remediation executes them. */
+  decisions: 'decisions',
+  /** "Not an anomaly" feedback, appended by run-remediation, read by the dataset agent (lib/feedback.ts). */
+  feedback: 'feedback.jsonl',
+  /** Alertmanager alerts naming a pod, appended by podsentinel-server, investigated by the anomaly agent. */
+  alertRequests: 'alert_requests.jsonl',
+  /** The notification agent's outbox and episode state (its only writer). */
+  notifyState: '.notification-agent.state.json',
   /** The anomaly agent's dedup state, beside pod_analysis.json. */
   analysisState: '.anomaly-detection-state.json',
   /** The simulated cluster's kubeconfig (run-monitoring --demo). */

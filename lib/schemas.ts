@@ -15,6 +15,20 @@ export const ContributingMetric = z.object({
 });
 export type ContributingMetric = z.infer<typeof ContributingMetric>;
 
+/**
+ * An exhaustion forecast: while a metric's trend points at its limit, when it gets there. metric names a
+ * CSV column family (memory against the container memory limit, cpu against the CPU limit, ephemeral
+ * storage where collected); limit is in the metric's base unit (bytes, millicores).
+ */
+export const FORECAST_METRICS = ['memory', 'cpu', 'ephemeral_storage'] as const;
+export const Forecast = z.object({
+  metric: z.enum(FORECAST_METRICS),
+  limit: z.number().positive(),
+  eta_seconds: z.number().nonnegative(),
+  confidence: z.number().min(0).max(1),
+});
+export type Forecast = z.infer<typeof Forecast>;
+
 export const PodInsight = z.object({
   namespace: z.string(),
   pod: z.string(),
@@ -30,6 +44,8 @@ export const PodInsight = z.object({
   status: z.string().optional(),
   node: z.string().optional(),
   workload: z.string().optional(),
+  /** Present while a trend points at a limit (see Forecast). */
+  forecasts: z.array(Forecast).optional(),
 });
 export type PodInsight = z.infer<typeof PodInsight>;
 
@@ -189,6 +205,10 @@ export const AuditRecord = z.object({
   user: z.string(),
   /** Outcome of this step: e.g. approved/skipped, ok/failed, RESOLVED/FAILED. */
   result: z.string(),
+  /** Where a decision was taken (lib/decisions.ts DECISION_CHANNELS); absent on older records and non-decisions. */
+  via: z.enum(['terminal', 'web', 'mcp', 'auto']).optional(),
+  /** The decision file (lib/decisions.ts) a decision record carried out. */
+  decision_id: z.string().optional(),
   detail: z.unknown().optional(),
 });
 export type AuditRecord = z.infer<typeof AuditRecord>;
