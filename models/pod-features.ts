@@ -54,19 +54,7 @@ export function featureSpec(name: string): FeatureSpec {
   return FEATURE_SPECS[name] ?? GENERIC;
 }
 
-/**
- * The workload a pod belongs to, from its name: Deployment pods `name-<rs-hash>-<5 chars>`,
- * StatefulSet pods `name-N`, DaemonSet/Job pods `name-<5 chars>`. Undefined for a bare pod.
- */
-export function workloadOf(namespace: string, pod: string): string | undefined {
-  let m = /^(.+)-([a-z0-9]{6,10})-([a-z0-9]{5})$/.exec(pod);
-  if (m && /\d/.test(m[2]!)) return `${namespace}/Deployment/${m[1]}`;
-  m = /^(.+)-(\d+)$/.exec(pod);
-  if (m) return `${namespace}/StatefulSet/${m[1]}`;
-  m = /^(.+)-([a-z0-9]{5})$/.exec(pod);
-  if (m && /\d/.test(m[2]!)) return `${namespace}/ReplicaSet/${m[1]}`;
-  return undefined;
-}
+export { workloadOf } from '../lib/workload-name.ts';
 
 /** What a pod's previous row leaves behind for rates (serialisable). */
 export interface PodFeatureState {

@@ -1,5 +1,6 @@
 // API discovery documents (legacy, non-aggregated form): enough for kubectl and client libraries to
-// find pods, nodes, events, namespaces, deployments and statefulsets (+scale), daemonsets, replicasets, PDBs and metrics.k8s.io.
+// find pods, nodes, events, namespaces, deployments and statefulsets (+scale), daemonsets, replicasets, PDBs,
+// leases and metrics.k8s.io.
 
 interface Resource {
   name: string;
@@ -48,6 +49,7 @@ export const GROUPS: Record<string, Resource[]> = {
     R('daemonsets', '', true, 'DaemonSet', ['get', 'list', 'patch', 'update'], { shortNames: ['ds'], categories: ['all'] }),
   ],
   'policy/v1': [R('poddisruptionbudgets', '', true, 'PodDisruptionBudget', ['get', 'list'], { shortNames: ['pdb'] })],
+  'coordination.k8s.io/v1': [R('leases', '', true, 'Lease', ['create', 'delete', 'get', 'list', 'patch', 'update'])],
   'metrics.k8s.io/v1beta1': [R('nodes', '', false, 'NodeMetrics', ['get', 'list']), R('pods', '', true, 'PodMetrics', ['get', 'list'])],
 };
 
@@ -64,12 +66,12 @@ export function apiGroupList(): Record<string, unknown> {
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
-    groups: [group('apps', 'v1'), group('policy', 'v1'), group('metrics.k8s.io', 'v1beta1')],
+    groups: [group('apps', 'v1'), group('policy', 'v1'), group('coordination.k8s.io', 'v1'), group('metrics.k8s.io', 'v1beta1')],
   };
 }
 
 export function apiGroup(name: string): Record<string, unknown> | undefined {
-  const version = { apps: 'v1', policy: 'v1', 'metrics.k8s.io': 'v1beta1' }[name];
+  const version = { apps: 'v1', policy: 'v1', 'coordination.k8s.io': 'v1', 'metrics.k8s.io': 'v1beta1' }[name];
   if (!version) return undefined;
   return { kind: 'APIGroup', apiVersion: 'v1', ...group(name, version) };
 }

@@ -10,6 +10,7 @@ export type StatusReason =
   | 'TooManyRequests'
   | 'UnsupportedMediaType'
   | 'Conflict'
+  | 'AlreadyExists'
   | 'NotAcceptable'
   | 'InternalError';
 

@@ -4,6 +4,7 @@
 import { apiGroup, apiGroupList, apiVersions, resourceList, versionInfo } from '../discovery.ts';
 import { ApiError } from '../errors.ts';
 import { eventRoutes } from './events.ts';
+import { leaseRoutes } from './leases.ts';
 import { metricsRoutes } from './metrics.ts';
 import { namespaceRoutes } from './namespaces.ts';
 import { nodeRoutes } from './nodes.ts';
@@ -21,6 +22,7 @@ const ROUTES: ResourceRoute[] = [
   ...workloadRoutes,
   ...policyRoutes,
   ...metricsRoutes,
+  ...leaseRoutes,
 ];
 
 /** groupVersion → resource → route. */
@@ -33,7 +35,17 @@ for (const r of ROUTES) {
 }
 
 const METHODS = new Set(['GET', 'HEAD', 'DELETE', 'PATCH', 'POST', 'PUT']);
-const ROOT_PATHS = ['/api', '/api/v1', '/apis', '/apis/apps/v1', '/apis/policy/v1', '/apis/metrics.k8s.io/v1beta1', '/version', '/healthz'];
+const ROOT_PATHS = [
+  '/api',
+  '/api/v1',
+  '/apis',
+  '/apis/apps/v1',
+  '/apis/policy/v1',
+  '/apis/metrics.k8s.io/v1beta1',
+  '/apis/coordination.k8s.io/v1',
+  '/version',
+  '/healthz',
+];
 
 export function route(ctx: Ctx): Reply {
   const s = ctx.segs;
