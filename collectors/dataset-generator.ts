@@ -2,7 +2,7 @@
 // the Kubernetes API or Prometheus and appends them to pod_metrics.csv (whole lines only, header checked),
 // then writes a heartbeat file for the orchestrator. An unreachable source is one clear error line and
 // a retry with backoff; with --once or --test it is a non-zero exit.
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { heartbeat as beat, writeHeartbeat } from '../lib/heartbeat.ts';
 import { checkPositive } from '../lib/options.ts';
@@ -10,11 +10,13 @@ import { heartbeatPath } from '../lib/pipeline-files.ts';
 import { COLLECTOR_OPTIONS } from './options.ts';
 import { Backoff, sleep } from '../lib/backoff.ts';
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
-import { loadKubeConfig } from '../lib/kube.ts';
+import { kubeErrorMessage, loadKubeConfig } from '../lib/kube.ts';
+import { LeaseMembership } from '../lib/shard-membership.ts';
 import { createLogger, type Level, type Logger } from '../lib/log.ts';
 import { CsvHeaderError, METRIC_COLUMNS, MetricsCsvWriter, type MetricRow } from '../lib/metrics-csv.ts';
 import { SourceUnreachableError, type Collector } from './collector.ts';
 import { K8sCollector } from './k8s-collector.ts';
+import { ShardedCollector } from './sharded-collector.ts';
 import { parseExtraMetric, PrometheusCollector, WithExtraMetrics, type ExtraMetric } from './prometheus-collector.ts';
 
 const DESCRIPTION =
@@ -29,6 +31,8 @@ function parseArgs(argv: string[]) {
       checkPositive('interval', a.interval);
       if (a.ticks !== undefined && !(Number.isInteger(a.ticks) && a.ticks > 0)) throw new UsageError('--ticks must be a positive integer');
       if (a.source === 'prometheus' && !a['prometheus-url']) throw new UsageError('--source prometheus needs --prometheus-url');
+      if (a['shard-group'] !== undefined && !(a['lease-duration'] >= 3))
+        throw new UsageError('--lease-duration must be at least 3 seconds');
       return true;
     })
     .parseSync();
@@ -88,10 +92,40 @@ export async function main(argv: string[]): Promise<number> {
     throw new Error(`cannot set up the collector: ${(err as Error).message}`, { cause: err });
   }
 
+  let membership: LeaseMembership | undefined;
+  if (args['shard-group'] !== undefined && !args.test) {
+    membership = new LeaseMembership({
+      kc: loadKubeConfig(args.kubeconfig),
+      namespace: args['shard-namespace'] ?? serviceAccountNamespace() ?? 'default',
+      group: args['shard-group'],
+      ...(args['shard-identity'] !== undefined ? { identity: args['shard-identity'] } : {}),
+      leaseDurationSeconds: args['lease-duration'],
+      log: log.child('shard'),
+    });
+    try {
+      await membership.start();
+      await membership.settled();
+    } catch (err) {
+      throw new Error(`cannot join shard group ${args['shard-group']}: ${kubeErrorMessage(err)}`, { cause: err });
+    }
+    log.info(`joined shard group ${membership.group} as ${membership.identity} (leases in ${membership.namespace})`);
+    collector = new ShardedCollector(collector, membership, args.interval * 1000);
+  }
+
   try {
     return await run(args, collector, log);
   } finally {
     collector.close?.();
+    await membership?.stop();
+  }
+}
+
+/** The pod's own namespace when running in a cluster (the service account's mounted namespace file). */
+function serviceAccountNamespace(): string | undefined {
+  try {
+    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -214,7 +248,9 @@ export async function runLoop(o: LoopOptions): Promise<number> {
       continue;
     }
     if (failing) o.log.info(`${o.collector.description} is reachable again`);
-    if (rows.length === 0 && !warnedEmpty) {
+    // A shard may hold no pod for a while (a small cluster, a replica that just joined): not a wrong namespace.
+    const leftOut = o.collector instanceof ShardedCollector ? o.collector.lastLeftOut : 0;
+    if (rows.length === 0 && leftOut === 0 && !warnedEmpty) {
       o.log.warn(`no pods found in ${o.collector.description}; check --namespace (or use --all-namespaces)`);
       warnedEmpty = true;
     } else if (rows.length > 0) warnedEmpty = false;

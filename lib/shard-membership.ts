@@ -13,6 +13,7 @@ import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@
 import { hostname } from 'node:os';
 import { HashRing, shardKey } from './shard-ring.ts';
 import { kubeErrorMessage } from './kube.ts';
+import { sleep } from './backoff.ts';
 import type { Logger } from './log.ts';
 
 export const GROUP_LABEL = 'podsentinel.io/shard-group';
@@ -206,6 +207,13 @@ export class LeaseMembership {
   /** Whether this replica owns the pod at time `at` (a tick's start). */
   owns(namespace: string, pod: string, at: number): boolean {
     return this.ringAt(at).owner(shardKey(namespace, pod)) === this.identity;
+  }
+
+  /** Waits until this replica's own lease has settled (it owns its shard from then on), then lists the members. */
+  async settled(signal?: AbortSignal): Promise<void> {
+    const wait = this.acquiredAt + this.settleMs - this.now();
+    if (wait > 0) await sleep(wait, signal);
+    await this.refresh();
   }
 
   /** Stops renewing; with release, deletes the lease so the others take over at once instead of after expiry. */
