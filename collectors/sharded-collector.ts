@@ -30,7 +30,8 @@ export class ShardedCollector implements Collector {
     // Ownership at the sample's own time: a replica that is late collects the same tick's sample as one
     // that was on time, and both must ask the ring about the same instant.
     const tickOf = new Map<string, number>();
-    const fallback = Math.floor(this.now() / this.intervalMs) * this.intervalMs;
+    const now = this.now();
+    const fallback = Math.floor(now / this.intervalMs) * this.intervalMs;
     const mine = rows.filter((r) => {
       let at = tickOf.get(r.timestamp);
       if (at === undefined) {
@@ -38,7 +39,7 @@ export class ShardedCollector implements Collector {
         at = Number.isFinite(ms) ? Math.floor(ms / this.intervalMs) * this.intervalMs : fallback;
         tickOf.set(r.timestamp, at);
       }
-      return this.membership.owns(r.namespace, r.pod, at);
+      return this.membership.owns(r.namespace, r.pod, at, now);
     });
     this.lastLeftOut = rows.length - mine.length;
     return mine;

@@ -3,12 +3,12 @@
 // renewSeconds; the leases alive at a moment define the members and so the hash ring (lib/shard-ring.ts).
 // No home-made protocol: the API server's resourceVersion checks are the only arbiter of writes.
 //
-// Every replica judges membership at the same instants from the same lease data, so views agree: a member
-// counts from its acquireTime + settle (long enough for every other replica to have listed its lease once:
-// a join never makes two replicas collect one pod) until renewTime + leaseDurationSeconds (a replica that
-// stops renewing is dropped by all at one instant, and its workloads go to the survivors' arcs). Ownership
-// is asked for a tick's start time, so replicas that sample at different moments of a tick still agree.
-// This relies on clocks within the settle margin of each other (NTP), as Kubernetes' node leases do.
+// Every replica judges membership from the same lease data, so views agree: a member counts for samples
+// taken from its acquireTime + settle on (long enough for every other replica to have listed its lease
+// once: a join never makes two replicas collect one sample), until renewTime + leaseDurationSeconds (a
+// replica that stops renewing is dropped by all as its lease runs out, and only its workloads move, to the
+// survivors' arcs). This relies on clocks within the settle margin of each other (NTP), as Kubernetes'
+// node leases do.
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { HashRing, shardKey } from './shard-ring.ts';
@@ -181,32 +181,35 @@ export class LeaseMembership {
     this.members = members;
   }
 
-  /** The members counted at time `at` (ms): settled and not expired. */
-  membersAt(at: number): string[] {
+  /**
+   * The members counted for a sample taken at `sampleAt` (ms), judged at wall time `now`: joined (settled)
+   * by the sample's time, so two replicas that collect one sample agree even when one of them is late; and
+   * not expired now, so a replica that died is dropped as soon as its lease runs out (a removal cannot make
+   * two replicas own a pod: only the dead one's workloads move).
+   */
+  membersAt(sampleAt: number, now: number = this.now()): string[] {
     const out: string[] = [];
-    for (const m of this.members) if (m.acquiredAt + this.settleMs <= at && at < m.renewedAt + m.durationMs) out.push(m.identity);
-    // Our own lease while we still renew it: our view of it may be a renewal behind.
-    if (
-      !out.includes(this.identity) &&
-      this.acquiredAt > 0 &&
-      this.acquiredAt + this.settleMs <= at &&
-      at < this.lastRenewOk + this.leaseDurationSeconds * 1000
-    )
+    for (const m of this.members) {
+      if (m.identity === this.identity) continue;
+      if (m.acquiredAt + this.settleMs <= sampleAt && now < m.renewedAt + m.durationMs) out.push(m.identity);
+    }
+    // Our own lease as we last renewed it (the listed copy may be a renewal behind).
+    if (this.acquiredAt > 0 && this.acquiredAt + this.settleMs <= sampleAt && now < this.lastRenewOk + this.leaseDurationSeconds * 1000)
       out.push(this.identity);
     return out.sort();
   }
 
-  /** The ring at time `at`. */
-  ringAt(at: number): HashRing {
-    const members = this.membersAt(at);
+  /** The ring for a sample taken at `sampleAt`, judged now. */
+  ringAt(sampleAt: number, now: number = this.now()): HashRing {
+    const members = this.membersAt(sampleAt, now);
     const key = members.join('\n');
     if (this.ringCache?.key !== key) this.ringCache = { key, ring: new HashRing(members) };
     return this.ringCache.ring;
   }
 
-  /** Whether this replica owns the pod at time `at` (a tick's start). */
-  owns(namespace: string, pod: string, at: number): boolean {
-    return this.ringAt(at).owner(shardKey(namespace, pod)) === this.identity;
+  /** Whether this replica owns the pod's sample taken at `sampleAt` (ms). */
+  owns(namespace: string, pod: string, sampleAt: number, now: number = this.now()): boolean {
+    return this.ringAt(sampleAt, now).owner(shardKey(namespace, pod)) === this.identity;
   }
 
   /** Waits until this replica's own lease has settled (it owns its shard from then on), then lists the members. */

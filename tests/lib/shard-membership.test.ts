@@ -128,3 +128,30 @@ void test("the ring moves only the leaving member's keys", () => {
   // Balanced within a loose band (128 virtual points per member).
   for (const m of ['a', 'b', 'c']) assert.ok(share[m]! > 2000 / 3 / 1.5 && share[m]! < (2000 / 3) * 1.5, `share of ${m}: ${share[m]}`);
 });
+
+void test('a replica that joins takes its workloads only for samples after it settled, whoever collects late', async () => {
+  let clock = Date.parse('2026-12-07T01:00:00Z');
+  const now = () => clock;
+  const kc = loadKubeConfig(sim.kubeconfigPath);
+  const make = (identity: string) =>
+    new LeaseMembership({ kc, namespace: 'default', group: 'g2', identity, leaseDurationSeconds: 9, renewSeconds: 3, now });
+  const [a, b] = [make('a'), make('b')];
+  for (const r of [a, b]) await r.renew();
+  clock += a.settleMs;
+  for (const r of [a, b]) await r.refresh();
+  const joinAt = clock;
+  const d = make('d');
+  for (const r of [a, b, d]) await r.renew();
+  for (const r of [a, b, d]) await r.refresh();
+  const pods = Array.from({ length: 300 }, (_, i) => ({ ns: 'ns', pod: `app${i}-0` }));
+  const owners = (sampleAt: number, nowAt: number) =>
+    pods.map((p) => [a, b, d].filter((r) => r.owns(p.ns, p.pod, sampleAt, nowAt)).map((r) => r.identity));
+  // A sample from before d settled: a and b own it, even when d looks at it late.
+  for (const o of owners(joinAt + 1000, joinAt + d.settleMs + 2000)) assert.deepEqual(o.length, 1);
+  assert.ok(owners(joinAt + 1000, joinAt + d.settleMs + 2000).every((o) => o[0] !== 'd'));
+  // A sample from after: exactly one owner each, and d owns some.
+  const after = owners(joinAt + d.settleMs, joinAt + d.settleMs + 500);
+  assert.ok(after.every((o) => o.length === 1));
+  assert.ok(after.some((o) => o[0] === 'd'));
+  for (const r of [a, b, d]) await r.stop();
+});
