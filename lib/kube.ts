@@ -9,7 +9,7 @@ import { join } from 'node:path';
 /** Where the kubelet mounts the pod's service-account token, CA and namespace. */
 export const SERVICEACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** Points the in-cluster configuration at another service-account directory (tests). */
-export const SERVICEACCOUNT_DIR_ENV = 'PODSENTINEL_SERVICEACCOUNT_DIR';
+export const SERVICEACCOUNT_DIR_ENV = 'KUBERNETES_SERVICEACCOUNT_DIR';
 
 export function loadKubeConfig(path?: string, env: NodeJS.ProcessEnv = process.env): KubeConfig {
   const kc = new KubeConfig();
@@ -28,7 +28,8 @@ export function loadKubeConfig(path?: string, env: NodeJS.ProcessEnv = process.e
 /**
  * In-cluster configuration: client-node's loadFromCluster() (KUBERNETES_SERVICE_HOST/PORT, the CA file, and
  * the token file, which client-node re-reads every 60 s so a rotated projected token is picked up), with
- * the service-account directory taken from PODSENTINEL_SERVICEACCOUNT_DIR when set.
+ * the service-account directory taken from KUBERNETES_SERVICEACCOUNT_DIR when set (not a PODSENTINEL_ variable: those are
+ * command options to lib/cli.ts, and an unknown one is a usage error).
  */
 export function loadInCluster(kc: KubeConfig, env: NodeJS.ProcessEnv = process.env): void {
   if (!env.KUBERNETES_SERVICE_PORT) throw new Error('KUBERNETES_SERVICE_HOST is set but KUBERNETES_SERVICE_PORT is not');
