@@ -27,6 +27,11 @@ export async function main(argv: string[]): Promise<number | void> {
     .option('tick-seconds', { type: 'number', default: 5, describe: 'Simulated seconds per tick' })
     .option('truth-out', { type: 'string', describe: 'Write ground truth JSON (injected faults, first OOM kill...) here after every tick' })
     .option('pods', { type: 'number', describe: 'Scale the scenario to about this many pods (benchmarks: 1000, 10000)' })
+    .option('rbac-rules', {
+      type: 'string',
+      describe:
+        'Enforce RBAC: a YAML file of Roles/ClusterRoles and their bindings (e.g. kubectl kustomize deploy/overlays/default); denied requests get 403',
+    })
     .option('start-time', { type: 'string', describe: 'Simulated time of tick 0, ISO 8601 (default: now, rounded down to a tick)' });
   const args = await parser.parseAsync();
   if (helpShown(argv)) return 0;
@@ -57,10 +62,15 @@ export async function main(argv: string[]): Promise<number | void> {
       ...(args['truth-out'] ? { truthOut: args['truth-out'] } : {}),
       ...(args.pods !== undefined ? { pods: args.pods } : {}),
       ...(startTime !== undefined ? { startTime } : {}),
+      ...(args['rbac-rules'] ? { rbac: args['rbac-rules'] } : {}),
     });
   } catch (err) {
     const msg = (err as Error).message;
-    if (/scenario|pods must|EADDRINUSE|EACCES/.test(msg) || (err as { code?: string }).code === 'EADDRINUSE') throw new UsageError(msg);
+    if (
+      /scenario|pods must|EADDRINUSE|EACCES|ENOENT|RoleBinding|ClusterRole|YAML|Invalid/.test(msg) ||
+      (err as { code?: string }).code === 'EADDRINUSE'
+    )
+      throw new UsageError(msg);
     throw err;
   }
   log.info('simulated cluster started', {

@@ -12,10 +12,13 @@ import { SimCluster } from './cluster.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { MetricsPage } from './prometheus.ts';
 import { loadScenario, scaleScenario } from './scenario.ts';
+import { loadRbacFile, type RbacGrant } from './rbac.ts';
 import { createApiServer, type RecordedRequest } from './server.ts';
 import { makeTls } from './tls.ts';
 
 export type { RecordedRequest } from './server.ts';
+export type { RbacGrant, RequestAttributes, PolicyRule } from './rbac.ts';
+export { grantsAllow, grantsFromObjects, loadRbacFile, requestAttributes } from './rbac.ts';
 export type { FaultTruth, PodTruth, PodView } from './cluster.ts';
 export { SimCluster } from './cluster.ts';
 export type { Scenario, FaultKind } from './scenario.ts';
@@ -45,6 +48,8 @@ export interface SimOptions {
   pods?: number;
   /** Simulated time at tick 0; default: now, rounded down to a whole tick. */
   startTime?: Date | string;
+  /** Enforce RBAC: grants, or a YAML file of Roles/ClusterRoles and their bindings; default: allow all. */
+  rbac?: RbacGrant[] | string;
 }
 
 export interface SimHandle {
@@ -60,6 +65,8 @@ export interface SimHandle {
   cluster: SimCluster;
   /** Every API request received, oldest first (bounded to the latest 50,000). */
   requests: RecordedRequest[];
+  /** Sets (or, with undefined, lifts) the RBAC grants enforced from the next request on. */
+  setRbac(grants: RbacGrant[] | undefined): void;
   close(): Promise<void>;
 }
 
@@ -104,8 +111,9 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   const tls = makeTls(host === '127.0.0.1' || host === 'localhost' ? ['127.0.0.1', 'localhost'] : [host, '127.0.0.1', 'localhost']);
   const token = randomBytes(24).toString('hex');
   const requests: RecordedRequest[] = [];
+  let rbac = typeof opts.rbac === 'string' ? loadRbacFile(opts.rbac) : opts.rbac;
   let apiPort = 0;
-  const api = createApiServer(tls, { cluster, token, requests, serverAddress: () => `${urlHost(host)}:${apiPort}` });
+  const api = createApiServer(tls, { cluster, token, requests, serverAddress: () => `${urlHost(host)}:${apiPort}`, rbac: () => rbac });
   const page = new MetricsPage(cluster);
   const metrics = createHttpServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -177,6 +185,9 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
       now: () => cluster.now(),
       cluster,
       requests,
+      setRbac: (grants) => {
+        rbac = grants;
+      },
       close: async () => {
         if (closed) return;
         closed = true;

@@ -1,6 +1,7 @@
 // The HTTPS API server: reads each request (path, query, JSON body, dry run), checks the bearer token,
 // hands it to the route table (sim/api/routes.ts) and writes the reply (JSON, text, a watch stream, or a
-// meta/v1 Status for errors); every request is recorded for tests.
+// meta/v1 Status for errors); every request is recorded for tests with its RBAC attributes, and, when an
+// RBAC policy is set (sim/rbac.ts), a request the policy does not allow gets 403 Forbidden.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { timingSafeEqual } from 'node:crypto';
@@ -8,7 +9,11 @@ import type { SimCluster } from './cluster.ts';
 import { ApiError, statusObject } from './errors.ts';
 import { hasDryRun, type Ctx, type Reply } from './api/request.ts';
 import { route } from './api/routes.ts';
+import { forbiddenMessage, grantsAllow, requestAttributes, type RbacGrant, type RequestAttributes } from './rbac.ts';
 import type { SimTls } from './tls.ts';
+
+/** The user the simulator's token stands for in RBAC messages (the in-cluster service account). */
+export const SIM_USER = 'system:serviceaccount:podsentinel:podsentinel';
 
 export interface RecordedRequest {
   method: string;
@@ -19,6 +24,8 @@ export interface RecordedRequest {
   dryRun: boolean;
   status: number;
   time: number;
+  /** What RBAC sees: verb, API group, resource, subresource, namespace, name (or a non-resource path). */
+  attributes: RequestAttributes;
 }
 
 export interface ApiServerDeps {
@@ -29,6 +36,8 @@ export interface ApiServerDeps {
   serverAddress: () => string;
   /** Most requests kept in `requests` (oldest dropped first). */
   maxRecorded?: number;
+  /** The RBAC grants in force, read per request; undefined = every authenticated request is allowed. */
+  rbac?: () => RbacGrant[] | undefined;
 }
 
 const MAX_BODY = 4 * 1024 * 1024;
@@ -68,6 +77,12 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
   const maxRecorded = deps.maxRecorded ?? 50_000;
 
   const record = (ctx: Ctx, status: number) => {
+    let attributes: RequestAttributes;
+    try {
+      attributes = requestAttributes(ctx.method, ctx.segs, ctx.query, ctx.path);
+    } catch {
+      attributes = requestAttributes(ctx.method, [], {}, ctx.path);
+    }
     deps.requests.push({
       method: ctx.method,
       path: ctx.path,
@@ -77,6 +92,7 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
       dryRun: ctx.dryRun,
       status,
       time: Date.now(),
+      attributes,
     });
     if (deps.requests.length > maxRecorded * 1.2) deps.requests.splice(0, deps.requests.length - maxRecorded);
   };
@@ -121,6 +137,15 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
         }
         ctx.dryRun = hasDryRun(query, ctx.body);
         if (!tokenOk(req.headers.authorization, deps.token)) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+        const grants = deps.rbac?.();
+        if (grants) {
+          const a = requestAttributes(ctx.method, ctx.segs, ctx.query, ctx.path);
+          if (!grantsAllow(grants, a))
+            throw new ApiError(403, 'Forbidden', forbiddenMessage(a, SIM_USER), {
+              ...(a.name ? { name: a.name } : {}),
+              ...(a.resourceRequest ? { group: a.apiGroup, kind: a.resource } : {}),
+            });
+        }
         reply = route(ctx);
       } catch (err) {
         if (err instanceof ApiError) reply = { status: err.code, body: statusObject(err.code, err.reason, err.message, err.details) };
