@@ -5,7 +5,9 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { heartbeat as beat, writeHeartbeat } from '../lib/heartbeat.ts';
-import { checkPositive } from '../lib/options.ts';
+import { checkMetricsPort, checkPositive } from '../lib/options.ts';
+import { M } from '../lib/metrics.ts';
+import { startMetrics } from '../lib/metrics-server.ts';
 import { heartbeatPath } from '../lib/pipeline-files.ts';
 import { COLLECTOR_OPTIONS } from './options.ts';
 import { Backoff, sleep } from '../lib/backoff.ts';
@@ -29,6 +31,7 @@ function parseArgs(argv: string[]) {
       checkPositive('interval', a.interval);
       if (a.ticks !== undefined && !(Number.isInteger(a.ticks) && a.ticks > 0)) throw new UsageError('--ticks must be a positive integer');
       if (a.source === 'prometheus' && !a['prometheus-url']) throw new UsageError('--source prometheus needs --prometheus-url');
+      checkMetricsPort(a['metrics-port']);
       return true;
     })
     .parseSync();
@@ -88,10 +91,14 @@ export async function main(argv: string[]): Promise<number> {
     throw new Error(`cannot set up the collector: ${(err as Error).message}`, { cause: err });
   }
 
+  const metrics = args.test
+    ? null
+    : await startMetrics('dataset-generator', { port: args['metrics-port'], host: args['metrics-host'] }, log);
   try {
     return await run(args, collector, log);
   } finally {
     collector.close?.();
+    await metrics?.close();
   }
 }
 
@@ -201,6 +208,7 @@ export async function runLoop(o: LoopOptions): Promise<number> {
     try {
       rows = await o.collector.collectOnce();
     } catch (err) {
+      M.collectorTicks().inc({ result: 'error' });
       const message = err instanceof SourceUnreachableError ? err.message : `collection failed: ${(err as Error).message}`;
       if (o.maxTicks !== undefined) {
         o.log.error(message); // bounded runs (--once, --ticks) fail fast
@@ -224,6 +232,10 @@ export async function runLoop(o: LoopOptions): Promise<number> {
     rowsTotal += rows.length;
     ticks++;
     const tickMs = Date.now() - started;
+    M.collectorTicks().inc({ result: 'ok' });
+    M.collectorTickDuration().observe(tickMs / 1000);
+    M.collectorRowsWritten().inc(rows.length);
+    M.podsWatched().set(rows.length);
     try {
       writeHeartbeat(heartbeat, beat('dataset-generator', { rows_total: rowsTotal, last_tick_ms: tickMs, pods: rows.length }));
     } catch (err) {
