@@ -10,9 +10,11 @@ import {
   alertThresholdOption,
   checkNonNegative,
   checkPositive,
+  checkMetricsPort,
   checkUnitInterval,
   confidenceThresholdOption,
   dataDirOption,
+  METRICS_OPTIONS,
 } from './lib/options.ts';
 import { PIPELINE_FILE_NAMES, pipelineFile } from './lib/pipeline-files.ts';
 import type { Mode } from './orchestrator/child-specs.ts';
@@ -77,6 +79,7 @@ export function parseArgs(argv: string[]) {
       describe: 'A child crashing this many times within --crash-window is given up on',
     })
     .option('crash-window', { type: 'number', default: 120, describe: 'Seconds (see --max-crashes)' })
+    .options(METRICS_OPTIONS)
     .parserConfiguration({ 'boolean-negation': false });
 }
 
@@ -125,6 +128,7 @@ export function configFrom(argv: string[]): MonitorConfig | null {
     configFile: typeof a.config === 'string' ? resolve(a.config) : undefined,
     statusInterval: positive('status-interval', a['status-interval']),
     stopTimeout: positive('stop-timeout', a['stop-timeout']),
+    metrics: a['metrics-port'] !== undefined ? { port: checkMetricsPort(a['metrics-port'])!, host: a['metrics-host'] } : undefined,
     supervisor: {
       maxCrashes: positive('max-crashes', a['max-crashes']),
       crashWindowMs: positive('crash-window', a['crash-window']) * 1000,

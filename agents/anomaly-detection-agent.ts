@@ -8,7 +8,10 @@ import { untilStopped, watchFile } from '../lib/file-watch.ts';
 import { kubeClients, loadKubeConfig, type KubeClients } from '../lib/kube.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { heartbeatPath } from '../lib/pipeline-files.ts';
-import { checkPositive } from '../lib/options.ts';
+import { checkMetricsPort, checkPositive } from '../lib/options.ts';
+import { ANOMALY_TYPES } from '../lib/schemas.ts';
+import { M, onCollect } from '../lib/metrics.ts';
+import { startMetrics } from '../lib/metrics-server.ts';
 import { insightsPodCount, PodInsights } from '../lib/schemas.ts';
 import { formatAnalysisBlock } from './analysis/console.ts';
 import { AnalysisEngine } from './analysis/engine.ts';
@@ -45,6 +48,7 @@ function parse(argv: string[]) {
       if (a['llm-timeout-ms'] <= 0 || a['llm-max-retries'] < 0)
         throw new UsageError('--llm-timeout-ms must be > 0 and --llm-max-retries >= 0');
       checkPositive('interval', a.interval);
+      checkMetricsPort(a['metrics-port']);
       return true;
     });
 }
@@ -167,6 +171,12 @@ export async function run(a: AgentArgs): Promise<number> {
 
   // A new insights file starts a cycle; so does every --interval (analyses also age: resolved limits,
   // LLM retries). Liveness apart from cycles: a cycle waiting on a slow LLM must not look like a hung agent.
+  const metrics = await startMetrics(COMMAND, { port: a['metrics-port'], host: a['metrics-host'] }, log);
+  const unhook = onCollect(() => {
+    const byType = new Map<string, number>(ANOMALY_TYPES.filter((t) => t !== 'none').map((t) => [t, 0]));
+    for (const e of engine.open.values()) byType.set(e.analysis.anomaly_type, (byType.get(e.analysis.anomaly_type) ?? 0) + 1);
+    for (const [type, n] of byType) M.anomaliesOpen().set({ type }, n);
+  });
   const watch = watchFile(a['insights-file'], {
     run: async () => void (await cycle()),
     everySeconds: a.interval,
@@ -183,6 +193,8 @@ export async function run(a: AgentArgs): Promise<number> {
   engine.write();
   finished = true;
   heartbeat();
+  unhook();
+  await metrics.close();
   return 0;
 }
 

@@ -5,7 +5,8 @@ import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { createLogger, type Level } from '../lib/log.ts';
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
 import { MetricsCsvSchema } from '../lib/metrics-csv.ts';
-import { checkPositive, checkUnitInterval } from '../lib/options.ts';
+import { checkMetricsPort, checkPositive, checkUnitInterval } from '../lib/options.ts';
+import { startMetrics } from '../lib/metrics-server.ts';
 import type { ModelInfo } from '../lib/schemas.ts';
 import { createDetector, detectorNames } from '../models/registry.ts';
 import type { Detector } from '../models/detector-api.ts';
@@ -13,6 +14,7 @@ import { POD_FEATURES } from '../models/pod-features.ts';
 import { PodScorer } from '../models/pod-scorer.ts';
 import { DatasetAgent } from './dataset-generator/agent.ts';
 import { DATASET_AGENT_OPTIONS } from './dataset-generator/options.ts';
+import { collectAgentMetrics } from './dataset-generator/metrics.ts';
 
 const COMMAND = 'dataset-generator-agent';
 
@@ -30,6 +32,7 @@ function parse(argv: string[]) {
       if (!(a['insights-detail-max'] >= 0)) throw new UsageError('--insights-detail-max must be 0 or more');
       if (a['checkpoint-interval'] !== undefined) checkPositive('checkpoint-interval', a['checkpoint-interval']);
       if (a.shard !== undefined) parseShard(a.shard);
+      checkMetricsPort(a['metrics-port']);
       return true;
     })
     .parseSync();
@@ -154,8 +157,12 @@ export async function run(args: Args): Promise<number> {
   log.info(
     `scoring ${args['input-file']} with ${detector.name} (${model.name} ${model.version}, backend ${model.backend}); threshold ${threshold}`,
   );
+  let metrics: Awaited<ReturnType<typeof startMetrics>> | null = null;
+  let unhook = () => {};
   try {
     await agent.open();
+    metrics = await startMetrics(COMMAND, { port: args['metrics-port'], host: args['metrics-host'] }, log);
+    unhook = collectAgentMetrics(agent);
     if (args.once) {
       await agent.runOnce();
       await agent.close();
@@ -182,6 +189,9 @@ export async function run(args: Args): Promise<number> {
     log.error((err as Error).message);
     process.stderr.write(`error: ${(err as Error).message}\n`);
     return 1;
+  } finally {
+    unhook();
+    await metrics?.close();
   }
   const s = agent.status();
   log.info(`done: ${s.rows_read} rows read, ${s.rows_rejected} rejected, ${s.pods} pods, ${s.anomalies} anomalous`);

@@ -5,7 +5,9 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { heartbeat as beat, writeHeartbeat } from '../lib/heartbeat.ts';
-import { checkPositive } from '../lib/options.ts';
+import { checkMetricsPort, checkPositive } from '../lib/options.ts';
+import { M } from '../lib/metrics.ts';
+import { startMetrics } from '../lib/metrics-server.ts';
 import { heartbeatPath } from '../lib/pipeline-files.ts';
 import { COLLECTOR_OPTIONS } from './options.ts';
 import { Backoff, sleep } from '../lib/backoff.ts';
@@ -33,6 +35,7 @@ function parseArgs(argv: string[]) {
       if (a.source === 'prometheus' && !a['prometheus-url']) throw new UsageError('--source prometheus needs --prometheus-url');
       if (a['shard-group'] !== undefined && !(a['lease-duration'] >= 3))
         throw new UsageError('--lease-duration must be at least 3 seconds');
+      checkMetricsPort(a['metrics-port']);
       return true;
     })
     .parseSync();
@@ -112,11 +115,15 @@ export async function main(argv: string[]): Promise<number> {
     collector = new ShardedCollector(collector, membership, args.interval * 1000);
   }
 
+  const metrics = args.test
+    ? null
+    : await startMetrics('dataset-generator', { port: args['metrics-port'], host: args['metrics-host'] }, log);
   try {
     return await run(args, collector, log);
   } finally {
     collector.close?.();
     await membership?.stop();
+    await metrics?.close();
   }
 }
 
@@ -235,6 +242,7 @@ export async function runLoop(o: LoopOptions): Promise<number> {
     try {
       rows = await o.collector.collectOnce();
     } catch (err) {
+      M.collectorTicks().inc({ result: 'error' });
       const message = err instanceof SourceUnreachableError ? err.message : `collection failed: ${(err as Error).message}`;
       if (o.maxTicks !== undefined) {
         o.log.error(message); // bounded runs (--once, --ticks) fail fast
@@ -260,6 +268,10 @@ export async function runLoop(o: LoopOptions): Promise<number> {
     rowsTotal += rows.length;
     ticks++;
     const tickMs = Date.now() - started;
+    M.collectorTicks().inc({ result: 'ok' });
+    M.collectorTickDuration().observe(tickMs / 1000);
+    M.collectorRowsWritten().inc(rows.length);
+    M.podsWatched().set(rows.length);
     try {
       writeHeartbeat(heartbeat, beat('dataset-generator', { rows_total: rowsTotal, last_tick_ms: tickMs, pods: rows.length }));
     } catch (err) {

@@ -7,6 +7,7 @@
 import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
 import { ApiException, type KubeConfig } from '@kubernetes/client-node';
+import { observeRequest } from '../lib/metrics.ts';
 
 type Options = HttpsRequestOptions & RequestOptions & { headers: Record<string, string> };
 
@@ -30,6 +31,10 @@ export class KubeRawClient {
 
   /** GET `path` (relative to the server URL, with its query) and return the body as text. */
   async getText(path: string, accept = 'application/json'): Promise<string> {
+    return observeRequest(endpointOf(path), this.get(path, accept));
+  }
+
+  private async get(path: string, accept: string): Promise<string> {
     const url = new URL(path.replace(/^\//, ''), this.server);
     const opts = await this.options();
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
@@ -101,6 +106,12 @@ export class KubeRawClient {
 }
 
 /** A path with its query string; undefined values are left out. */
+/** The kind of API a path belongs to (a bounded label of the request-duration metric). */
+function endpointOf(path: string): 'kube_api' | 'metrics_api' | 'cadvisor' {
+  if (path.includes('/metrics/cadvisor')) return 'cadvisor';
+  return path.includes('metrics.k8s.io') ? 'metrics_api' : 'kube_api';
+}
+
 export function apiPath(path: string, query: Record<string, string | number | undefined>): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q.set(k, String(v));

@@ -1,6 +1,6 @@
 // dataset-generator's options (the collector): declared here, apart from the command, so run-monitoring
 // can build the collector's command line from them without loading the collectors.
-import { toArgv, intervalOption, type ArgvValues, COMMON_OPTIONS } from '../lib/options.ts';
+import { toArgv, intervalOption, type ArgvValues, COMMON_OPTIONS, METRICS_OPTIONS } from '../lib/options.ts';
 import { defaultPipelineFile } from '../lib/pipeline-files.ts';
 
 export const COLLECTOR_OPTIONS = {
@@ -46,6 +46,7 @@ export const COLLECTOR_OPTIONS = {
     default: false,
     describe: 'Check the connection, print what the source serves, and exit (non-zero when unreachable)',
   },
+  ...METRICS_OPTIONS,
 } as const;
 
 const ALL = { ...COLLECTOR_OPTIONS, ...COMMON_OPTIONS };

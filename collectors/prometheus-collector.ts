@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../lib/log.ts';
 import { newMetricRow, type MetricRow } from '../lib/metrics-csv.ts';
 import { SourceUnreachableError, WarnOnce, type Collector, type ProbeReport } from './collector.ts';
 import type { LatestEvent } from './k8s-collector.ts';
+import { observeRequest } from '../lib/metrics.ts';
 
 export interface ExtraMetric {
   /** CSV column name. */
@@ -131,6 +132,10 @@ export class PrometheusCollector implements Collector {
 
   /** One instant query; throws SourceUnreachableError (no answer) or QueryError (an answer, but an error). */
   async query(promql: string, timeSec: number): Promise<VectorSample[]> {
+    return observeRequest('prometheus', this.queryOnce(promql, timeSec));
+  }
+
+  private async queryOnce(promql: string, timeSec: number): Promise<VectorSample[]> {
     let res: Response;
     try {
       res = await fetch(new URL('api/v1/query', this.base), {

@@ -51,6 +51,18 @@ export function intervalOptionWithAlias(seconds: number, describe: string) {
   } as const satisfies Options;
 }
 
+/** Where a long-running command serves GET /metrics (lib/metrics-server.ts); loopback unless asked. */
+export const DEFAULT_METRICS_HOST = '127.0.0.1';
+
+/** The options of every long-running command (collector, agents, servers, run-monitoring); check with checkMetricsPort. */
+export const METRICS_OPTIONS = {
+  'metrics-port': {
+    type: 'number',
+    describe: 'Serve Prometheus metrics at http://<metrics-host>:<port>/metrics (0 picks a free port; default: not served)',
+  },
+  'metrics-host': { type: 'string', default: DEFAULT_METRICS_HOST, describe: 'Address --metrics-port binds to' },
+} as const satisfies Record<string, Options>;
+
 // ---- Range checks, one wording each ----
 
 /** A threshold on a probability: 0..1. */
@@ -66,6 +78,13 @@ export function checkPositive(name: string, v: number): number {
 
 export function checkNonNegative(name: string, v: number): number {
   if (!(Number.isFinite(v) && v >= 0)) throw new UsageError(`--${name} must be a number >= 0 (got ${v})`);
+  return v;
+}
+
+/** A TCP port to listen on (0: any free port); undefined passes. */
+export function checkMetricsPort(v: number | undefined): number | undefined {
+  if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v <= 65535))
+    throw new UsageError(`--metrics-port must be a port number 0..65535 (got ${v})`);
   return v;
 }
 

@@ -20,6 +20,9 @@ import { archiveEarlierDemo } from './demo-reset.ts';
 import { acquireInstanceLock, type InstanceLock } from './lock.ts';
 import { condense, fileSize, lastLine, waitForSimReady, type MonitorConfig, type MonitorIO } from './monitor.ts';
 import { PipelineWatch } from './pipeline-watch.ts';
+import { PipelineMetrics } from './pipeline-metrics.ts';
+import { initMetrics, M, onCollect } from '../lib/metrics.ts';
+import { serveMetrics, type MetricsServer } from '../lib/metrics-server.ts';
 import { RemediationStep } from './remediation-step.ts';
 import { StatusView } from './status-view.ts';
 import { Supervisor } from './supervisor.ts';
@@ -46,6 +49,9 @@ class MonitorRun {
   private exitCode = 0;
   private wake: () => void = () => {};
   private remediation: RemediationStep | null = null;
+  private metricsServer: MetricsServer | null = null;
+  /** The children whose metrics the endpoint merges (the pipeline's, not the simulator). */
+  private pipelineNames: string[] = [];
 
   private readonly cfg: MonitorConfig;
   private readonly io: MonitorIO;
@@ -73,12 +79,45 @@ class MonitorRun {
   }
 
   async start(): Promise<number> {
+    if (this.cfg.metrics && !(await this.startMetricsEndpoint(this.cfg.metrics))) return this.exitCode;
     if (this.cfg.demo && !(await this.startDemoCluster())) return this.exitCode;
     const { children, files } = this.startPipeline();
+    this.pipelineNames = children.map((c) => c.spec.name);
     this.remediation = this.approvalStep(files);
     await this.tickUntilStopped(children, files);
     await this.remediation?.close(Math.min(5_000, this.cfg.stopTimeout * 1000));
     return this.exitCode;
+  }
+
+  /** --metrics-port: this process's series and its children's on one endpoint; false when the port cannot be bound. */
+  private async startMetricsEndpoint(m: { port: number; host: string }): Promise<boolean> {
+    const { supervisor, view } = this;
+    initMetrics('run-monitoring');
+    const restarts = new Map<string, number>();
+    onCollect(() => {
+      for (const c of supervisor.status()) {
+        M.childUp().set({ child: c.name }, c.state === 'running' ? 1 : 0);
+        const grew = c.restarts - (restarts.get(c.name) ?? 0);
+        if (grew > 0) M.childRestarts().inc({ child: c.name }, grew);
+        else M.childRestarts().inc({ child: c.name }, 0);
+        restarts.set(c.name, c.restarts);
+      }
+    });
+    const pipeline = new PipelineMetrics({
+      children: () => this.pipelineNames.map((name) => ({ name, process: supervisor.connectedProcess(name) })),
+      auditFile: pipelineFiles(this.opts).audit,
+    });
+    try {
+      this.metricsServer = await serveMetrics(m.port, m.host, () => pipeline.render());
+    } catch (err) {
+      view.event(`ERROR cannot serve metrics on ${m.host}:${m.port}: ${(err as Error).message}`);
+      this.exitCode = 1;
+      return false;
+    }
+    const url = `http://${m.host.includes(':') ? `[${m.host}]` : m.host}:${this.metricsServer.port}/metrics`;
+    this.io.log.info('metrics endpoint', { url });
+    view.event(`pipeline metrics at ${url}`);
+    return true;
   }
 
   /** The lock names every process that writes to the data directory (see lock.ts). */
@@ -303,6 +342,7 @@ class MonitorRun {
     } catch {
       // the data directory may be gone
     }
+    await this.metricsServer?.close();
     view.close();
     out.write('run-monitoring stopped; all children exited.\n');
     this.lock.release();

@@ -22,6 +22,8 @@ export interface MonitorConfig extends PipelineOptions {
   supervisor?: SupervisorOptions;
   /** Seconds to wait for children after SIGTERM before SIGKILL. */
   stopTimeout: number;
+  /** --metrics-port/--metrics-host: the whole pipeline's metrics on one endpoint (orchestrator/pipeline-metrics.ts). */
+  metrics?: { port: number; host: string } | undefined;
 }
 
 export const STATUS_FILE_NAME = PIPELINE_FILE_NAMES.status;

@@ -186,6 +186,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return [...this.entries.values()].map((e) => ({ ...e.status }));
   }
 
+  /** The named child's process while it runs with its IPC channel open (metrics requests), else null. */
+  connectedProcess(name: string): ChildProcess | null {
+    const child = this.entries.get(name)?.child;
+    return child?.connected ? child : null;
+  }
+
   get(name: string): ChildStatus | undefined {
     const e = this.entries.get(name);
     return e ? { ...e.status } : undefined;

@@ -14,6 +14,7 @@ import { buildContext, type ContextOptions } from './context.ts';
 import type { PodContext } from './context-types.ts';
 import { anomalyId, materialChange, type Fingerprint } from './ids.ts';
 import { ruleJudgement } from './rules.ts';
+import { M } from '../../lib/metrics.ts';
 
 type Resolved = PodAnalysisFile['resolved'][number];
 
@@ -131,6 +132,8 @@ export class AnalysisEngine {
     }
     const out = await analyse(ctx, id, this.o.analyser);
     this.analysedTotal++;
+    if (!prev) M.episodesOpened().inc();
+    M.analyses().inc({ source: out.analysis.source.type });
     this.open.set(id, {
       analysis: out.analysis,
       fingerprint: fp,
@@ -171,6 +174,7 @@ export class AnalysisEngine {
       resolvedNow++;
       this.o.logger.info('anomaly resolved', { id, namespace: entry.analysis.namespace, pod: entry.analysis.pod });
     }
+    M.episodesResolved().inc(resolvedNow);
     this.resolved = this.resolved.slice(0, this.o.resolvedLimit);
     this.write();
     return { analysed: this.analysedTotal - before, kept: this.open.size, resolved: resolvedNow };

@@ -6,6 +6,7 @@ import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from '
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { Backoff, sleep } from '../../lib/backoff.ts';
 import type { Logger } from '../../lib/log.ts';
+import { bounded, LLM_OUTCOMES, M } from '../../lib/metrics.ts';
 
 export { DEFAULT_LLM_BASE_URL, DEFAULT_LLM_MODEL } from './options.ts';
 export const API_KEY_ENV = ['NVIDIA_API_KEY', 'OPENAI_API_KEY', 'LLM_API_KEY'] as const;
@@ -106,6 +107,18 @@ function refusesJsonMode(err: unknown): boolean {
   );
 }
 
+/** One request attempt into podsentinel_llm_requests_total and its duration histogram (not for attempts refused before sending). */
+function llmAttemptTimer(sent = true) {
+  const end = sent ? M.llmRequestDuration().startTimer() : null;
+  return {
+    done(kind: LlmFailureKind | 'ok') {
+      const outcome = bounded(kind, LLM_OUTCOMES);
+      end?.({ outcome });
+      M.llmRequests().inc({ outcome });
+    },
+  };
+}
+
 export class LlmClient {
   readonly model: string;
   readonly stats: LlmStats = { calls: 0, failures: 0 };
@@ -143,9 +156,11 @@ export class LlmClient {
     return this.sem.run(async () => {
       const backoff = new Backoff({ initialMs: this.opts.backoff?.initialMs ?? 1000, maxMs: this.opts.backoff?.maxMs ?? 30_000 });
       for (let attempt = 0; ; attempt++) {
+        let timer: ReturnType<typeof llmAttemptTimer> | null = null;
         try {
           this.takeBudget();
           this.stats.calls++;
+          timer = llmAttemptTimer();
           const res = await this.client.chat.completions.create(
             {
               model: this.opts.model,
@@ -158,9 +173,11 @@ export class LlmClient {
           );
           const text = res.choices?.[0]?.message?.content;
           if (!text) throw new LlmFailure('empty', 'empty reply', true);
+          timer.done('ok');
           return text;
         } catch (err) {
           const f = classify(err);
+          (timer ?? llmAttemptTimer(false)).done(f.kind);
           if (this.jsonMode && refusesJsonMode(err)) {
             this.jsonMode = false;
             this.opts.logger.warn('the endpoint refused JSON mode (response_format); continuing without it', { reason: f.message });

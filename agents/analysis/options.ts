@@ -1,6 +1,6 @@
 // anomaly-detection-agent's options: declared here, apart from the command, so run-monitoring can build
 // the agent's command line from them without loading the LLM client.
-import { COMMON_OPTIONS, intervalOption, toArgv, type ArgvValues } from '../../lib/options.ts';
+import { COMMON_OPTIONS, intervalOption, METRICS_OPTIONS, toArgv, type ArgvValues } from '../../lib/options.ts';
 import { defaultPipelineFile } from '../../lib/pipeline-files.ts';
 
 export const DEFAULT_LLM_BASE_URL = 'https://integrate.api.nvidia.com/v1';
@@ -53,6 +53,7 @@ export const ANOMALY_AGENT_OPTIONS = {
   interval: intervalOption(30, 'Seconds between cycles when the insights file does not change (refreshes events, heartbeat)'),
   'resolved-limit': { type: 'number', default: 200, describe: 'Resolved anomalies kept in the file' },
   once: { type: 'boolean', default: false, describe: 'Process the current insights once and exit' },
+  ...METRICS_OPTIONS,
 } as const;
 
 const ALL = { ...ANOMALY_AGENT_OPTIONS, ...COMMON_OPTIONS };

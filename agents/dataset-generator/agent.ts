@@ -6,6 +6,7 @@
 // Counters: rows_read = rows that parsed; rows_rejected = malformed lines, plus parsed rows dropped: a
 // duplicate or a timestamp going backwards for its pod (the scorer), or a late row (more than forgetAfter
 // before the newest row, and not part of a clock jump). Each rejection is logged, rate-limited per reason.
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance, type PerformanceObserver } from 'node:perf_hooks';
 import type { Logger } from '../../lib/log.ts';
@@ -64,6 +65,11 @@ export class DatasetAgent {
   private stateSeq = 0;
   /** Writing the last outputs (--once, a stop): the heartbeat says 'stopped'. */
   private finishing = false;
+  /** Measure the append-to-score lag (set when metrics are served; one stat per read that scored rows). */
+  trackLag = false;
+  /** Seconds from the input's last append to the end of scoring it (see noteLag); NaN until measured. */
+  lagSeconds = NaN;
+  private behindSince: number | null = null;
 
   /**
    * `freshScorer` builds a new scorer when the checkpoint's state cannot be restored (e.g. written by
@@ -140,11 +146,38 @@ export class DatasetAgent {
       this.insights.slice();
       if (Date.now() >= end) break;
     }
+    if (this.trackLag && rows > 0) this.noteLag(drained);
     if (drained && this.learning) {
       this.learning = false;
       this.log.info(`learned from ${this.rowsRead} existing rows (${this.pods.size} pods); alerting on new rows from now on`);
     }
     return { rows, drained };
+  }
+
+  /**
+   * The lag after a read that scored rows. Caught up: now minus the input's modification time (its last
+   * append, which this read scored). Behind: now minus the modification time seen when it fell behind (the
+   * unread rows are at least that old), so the figure grows while a backlog lasts.
+   */
+  private noteLag(drained: boolean): void {
+    let mtime: number;
+    try {
+      mtime = statSync(this.cfg.inputFile).mtimeMs;
+    } catch {
+      return;
+    }
+    const now = Date.now();
+    if (drained) this.behindSince = null;
+    else this.behindSince ??= mtime;
+    this.lagSeconds = Math.max(0, (now - (this.behindSince ?? mtime)) / 1000);
+  }
+
+  /** Anomalous pods with their type and probability (read at scrape time; never on the scoring path). */
+  anomalousPods(): Array<{ namespace: string; pod: string; type: string; probability: number }> {
+    const out: Array<{ namespace: string; pod: string; type: string; probability: number }> = [];
+    for (const e of this.pods.values())
+      if (e.anomalous) out.push({ namespace: e.namespace, pod: e.pod, type: e.type, probability: e.probability });
+    return out;
   }
 
   /** Counts and scores a batch of rows read at `t1`; returns its row count. */

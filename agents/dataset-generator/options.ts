@@ -1,6 +1,13 @@
 // dataset-generator-agent's options: declared here, apart from the command, so run-monitoring can build
 // the agent's command line from them without loading the detector.
-import { alertThresholdOption, COMMON_OPTIONS, intervalOptionWithAlias, toArgv, type ArgvValues } from '../../lib/options.ts';
+import {
+  alertThresholdOption,
+  COMMON_OPTIONS,
+  intervalOptionWithAlias,
+  METRICS_OPTIONS,
+  toArgv,
+  type ArgvValues,
+} from '../../lib/options.ts';
 import { defaultPipelineFile } from '../../lib/pipeline-files.ts';
 
 /** Beyond this many pods, pod_insights.json details only the pods near or above the threshold. */
@@ -49,6 +56,7 @@ export const DATASET_AGENT_OPTIONS = {
     type: 'string',
     describe: 'K/N: score only the pods whose name hashes to shard K of N (run N agents, each with its own insights and checkpoint files)',
   },
+  ...METRICS_OPTIONS,
 } as const;
 
 const ALL = { ...DATASET_AGENT_OPTIONS, ...COMMON_OPTIONS };
