@@ -2,7 +2,7 @@
 // the Kubernetes API or Prometheus and appends them to pod_metrics.csv (whole lines only, header checked),
 // then writes a heartbeat file for the orchestrator. An unreachable source is one clear error line and
 // a retry with backoff; with --once or --test it is a non-zero exit.
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { heartbeat as beat, writeHeartbeat } from '../lib/heartbeat.ts';
 import { checkMetricsPort, checkPositive } from '../lib/options.ts';
@@ -12,7 +12,7 @@ import { heartbeatPath } from '../lib/pipeline-files.ts';
 import { COLLECTOR_OPTIONS } from './options.ts';
 import { Backoff, sleep } from '../lib/backoff.ts';
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
-import { kubeErrorMessage, loadKubeConfig } from '../lib/kube.ts';
+import { kubeErrorMessage, loadKubeConfig, serviceAccountNamespace } from '../lib/kube.ts';
 import { LeaseMembership } from '../lib/shard-membership.ts';
 import { createLogger, type Level, type Logger } from '../lib/log.ts';
 import { CsvHeaderError, METRIC_COLUMNS, MetricsCsvWriter, type MetricRow } from '../lib/metrics-csv.ts';
@@ -124,15 +124,6 @@ export async function main(argv: string[]): Promise<number> {
     collector.close?.();
     await membership?.stop();
     await metrics?.close();
-  }
-}
-
-/** The pod's own namespace when running in a cluster (the service account's mounted namespace file). */
-function serviceAccountNamespace(): string | undefined {
-  try {
-    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim() || undefined;
-  } catch {
-    return undefined;
   }
 }
 

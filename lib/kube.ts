@@ -50,6 +50,15 @@ export function loadInCluster(kc: KubeConfig, env: NodeJS.ProcessEnv = process.e
   });
 }
 
+/** The pod's own namespace when running in a cluster (the service account's namespace file), else undefined. */
+export function serviceAccountNamespace(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  try {
+    return readFileSync(join(env[SERVICEACCOUNT_DIR_ENV] || SERVICEACCOUNT_DIR, 'namespace'), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface KubeClients {
   kc: KubeConfig;
   core: CoreV1Api;
