@@ -1,17 +1,18 @@
 // The commands as they run in a pod: no kubeconfig, KUBERNETES_SERVICE_HOST/PORT and a service-account
-// directory (the simulated cluster's token and CA). The collector (dataset-generator --source k8s) and
-// run-remediation (restart_pod under an auto-approve policy) run through the image's entrypoint,
-// bin/podsentinel.mjs, against the simulated cluster over verified TLS.
+// directory (the simulated cluster's token and CA). The collector (dataset-generator --source k8s),
+// run-remediation (restart_pod under an auto-approve policy) and run-monitoring with its children run
+// through the image's entrypoint, bin/podsentinel.mjs, against the simulated cluster over verified TLS.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startSim, type SimHandle } from '../../sim/index.ts';
 import { readJsonLines, writeJsonAtomic } from '../../lib/atomic-file.ts';
 import { AuditRecord, type PodAnalysisFile } from '../../lib/schemas.ts';
 import { act, analysisFor, podOf, tempDir, writeInsights, writeScenario } from '../helpers/remediation-fixtures.ts';
 import { inClusterEnv, type InCluster } from '../helpers/in-cluster.ts';
+import { readStatusFile } from '../../orchestrator/monitor.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -135,4 +136,62 @@ void test('run-remediation in-cluster: an auto-approved restart_pod deletes the 
   assert.ok(!sim.cluster.pods().some((p) => p.name === target.name), 'the pod was deleted');
   const events = readJsonLines(join(dir, 'remediation_history.jsonl'), AuditRecord).records.map((a) => `${a.event}:${a.result}`);
   assert.ok(events.includes('execution:ok'), events.join(', '));
+});
+
+void test('run-monitoring in-cluster: every child starts with the service account and the collector writes rows', async () => {
+  const dir = tempDir();
+  const data = join(dir, 'data');
+  const csv = join(data, 'pod_metrics.csv');
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'bin/podsentinel.mjs'),
+      'run-monitoring',
+      '--data-dir',
+      data,
+      '--log-dir',
+      join(dir, 'logs'),
+      '--config',
+      emptyConfig(dir),
+      '--no-remediation',
+      '--no-llm',
+      '--generator-interval',
+      '1',
+      '--watch-interval',
+      '2',
+      '--status-interval',
+      '1',
+    ],
+    { cwd: ROOT, env: pod.env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const clock = setInterval(() => sim.tick(1), 500); // new samples for the collector
+  try {
+    const deadline = Date.now() + 150_000;
+    for (;;) {
+      const status = readStatusFile(data) as { children?: Array<{ name: string; state: string; restarts: number }> } | null;
+      const rows = existsSync(csv) ? readFileSync(csv, 'utf8').trim().split('\n').length - 1 : 0;
+      const children = status?.children ?? [];
+      if (rows >= sim.cluster.pods().length && children.length === 3 && children.every((c) => c.state === 'running')) {
+        assert.ok(
+          children.every((c) => c.restarts === 0),
+          JSON.stringify(children),
+        );
+        break;
+      }
+      assert.ok(
+        Date.now() < deadline,
+        `run-monitoring in-cluster: rows ${rows}, children ${JSON.stringify(children)}\n${out.slice(-3000)}`,
+      );
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    clearInterval(clock);
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000))]);
+    if (code === 'timeout') child.kill('SIGKILL');
+  }
 });
