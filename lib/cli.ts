@@ -64,6 +64,10 @@ export function cli(command: string, argv: string[], description: string) {
       // A single-valued option given twice takes its last value, as in most CLIs (yargs would make it an
       // array that reaches fs calls and number checks); repeatable options (array: true) keep every value.
       .middleware((parsed) => lastValueWins(parsed, (parser as unknown as DeclaredOptions).getOptions().array), true)
+      // PODSENTINEL_* variables that are not this command's options belong to another command of the
+      // pipeline (run-monitoring's children share one environment) or are secrets read directly
+      // (PODSENTINEL_API_TOKEN): they are not unknown arguments here.
+      .middleware((parsed) => dropForeignEnv(parsed, (parser as unknown as DeclaredOptions).getOptions().key, argv, process.env), true)
       // Before the command's own checks: an empty number would otherwise reach them as 0. yargs passes its
       // parser options (the declared number options and their aliases) as the second argument.
       .check((parsed, declared) => {
@@ -85,7 +89,7 @@ export function cli(command: string, argv: string[], description: string) {
 
 /** yargs keeps its declared options at run time but leaves getOptions() out of its types. */
 interface DeclaredOptions {
-  getOptions(): { array: string[] };
+  getOptions(): { array: string[]; key: Record<string, unknown> };
 }
 
 const camel = (key: string) => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -95,6 +99,27 @@ export function lastValueWins(parsed: Record<string, unknown>, arrayOptions: rea
   const arrays = new Set(arrayOptions.flatMap((k) => [k, camel(k)]));
   for (const [key, value] of Object.entries(parsed)) {
     if (key !== '_' && Array.isArray(value) && !arrays.has(key)) parsed[key] = value.at(-1);
+  }
+}
+
+/** Removes keys that come only from PODSENTINEL_* variables naming no declared option (see cli()). */
+export function dropForeignEnv(
+  parsed: Record<string, unknown>,
+  declared: Record<string, unknown>,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): void {
+  const known = new Set(Object.keys(declared).flatMap((k) => [k, camel(k)]));
+  const onCommandLine = new Set(argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]!.replace(/^no-/, '')));
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith(`${ENV_PREFIX}_`)) continue;
+    const kebab = name
+      .slice(ENV_PREFIX.length + 1)
+      .toLowerCase()
+      .replace(/_/g, '-');
+    if (known.has(kebab) || onCommandLine.has(kebab)) continue;
+    delete parsed[kebab];
+    delete parsed[camel(kebab)];
   }
 }
 

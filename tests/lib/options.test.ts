@@ -79,6 +79,16 @@ void test('an empty number is a usage error, from a flag, the environment or the
   assert.equal(parseWith(cmd, DATASET_AGENT_OPTIONS, ['--alert-threshold', '0'])['alert-threshold'], 0);
 });
 
+void test("another command's PODSENTINEL_* variable or a secret one is not an unknown argument; an unknown flag still is", () => {
+  const cmd = 'dataset-generator-agent';
+  const env = { PODSENTINEL_API_TOKEN: 's3cret', PODSENTINEL_CONFIDENCE_THRESHOLD: '0.4', PODSENTINEL_ALERT_THRESHOLD: '0.6' };
+  const parsed = parseWith(cmd, DATASET_AGENT_OPTIONS, [], env);
+  assert.equal(parsed['alert-threshold'], 0.6, 'its own variables still apply');
+  assert.equal(parsed.apiToken, undefined);
+  assert.equal(parsed['confidence-threshold'], undefined);
+  assert.throws(() => parseWith(cmd, DATASET_AGENT_OPTIONS, ['--api-token', 'x'], env), UsageError);
+});
+
 void test('run-monitoring exits 2 on an empty --alert-threshold and an empty PODSENTINEL_ALERT_THRESHOLD', () => {
   const dir = tmp();
   const run = (args: string[], env: Record<string, string> = {}) =>
