@@ -17,6 +17,7 @@ import {
   METRICS_OPTIONS,
 } from './lib/options.ts';
 import { PIPELINE_FILE_NAMES, pipelineFile } from './lib/pipeline-files.ts';
+import { COLLECTOR_OPTIONS } from './collectors/options.ts';
 import type { Mode } from './orchestrator/child-specs.ts';
 import { InstanceLockedError } from './orchestrator/lock.ts';
 import type { MonitorConfig } from './orchestrator/monitor.ts';
@@ -44,6 +45,10 @@ export function parseArgs(argv: string[]) {
     .option('alert-threshold', alertThresholdOption('Alert score (0..1) at which a pod becomes anomalous and an alert is raised'))
     .option('source', { choices: ['k8s', 'prometheus'] as const, default: 'k8s' as const, describe: 'Where the collector reads metrics' })
     .option('kubeconfig', { type: 'string', describe: 'Kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)' })
+    .option('shard-group', COLLECTOR_OPTIONS['shard-group'])
+    .option('shard-identity', COLLECTOR_OPTIONS['shard-identity'])
+    .option('shard-namespace', COLLECTOR_OPTIONS['shard-namespace'])
+    .option('lease-duration', COLLECTOR_OPTIONS['lease-duration'])
     .option('data-dir', { ...dataDirOption, describe: `${dataDirOption.describe} (one run-monitoring per directory)` })
     .option('generator-only', { type: 'boolean', default: false, describe: 'Run only the collector' })
     .option('dataset-agent-only', { type: 'boolean', default: false, describe: 'Run only the dataset-generator agent' })
@@ -120,6 +125,10 @@ export function configFrom(argv: string[]): MonitorConfig | null {
     llmModel: a['llm-model'] || undefined,
     llmBaseUrl: a['llm-base-url'] || undefined,
     scoresFile: a['scores-file'],
+    shard:
+      a['shard-group'] !== undefined
+        ? { group: a['shard-group'], identity: a['shard-identity'], namespace: a['shard-namespace'], leaseDuration: a['lease-duration'] }
+        : undefined,
     demo: a.demo ? { scenario: a.scenario, speed: positive('speed', a.speed), seed: a.seed } : null,
     remediation: !a['no-remediation'],
     remediationDryRun: a['remediation-dry-run'],

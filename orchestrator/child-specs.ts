@@ -34,6 +34,8 @@ export interface PipelineOptions {
   llmModel?: string | undefined;
   llmBaseUrl?: string | undefined;
   scoresFile: string | undefined;
+  /** --shard-group and its settings: the collector keeps only this replica's workloads (lib/shard-membership.ts). */
+  shard?: { group: string; identity: string | undefined; namespace: string | undefined; leaseDuration: number } | undefined;
   /** Config file passed on to every child (its own section applies there). */
   configFile?: string | undefined;
 }
@@ -72,6 +74,14 @@ export function collectorChild(o: PipelineOptions, files: PipelineFiles): Superv
     kubeconfig: kube(o),
     ...(o.namespace ? { namespace: o.namespace } : { 'all-namespaces': true }),
     'prometheus-url': o.prometheusUrl,
+    ...(o.shard
+      ? {
+          'shard-group': o.shard.group,
+          'shard-identity': o.shard.identity,
+          'shard-namespace': o.shard.namespace,
+          'lease-duration': o.shard.leaseDuration,
+        }
+      : {}),
     ...common(o),
   });
   return {

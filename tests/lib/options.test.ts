@@ -153,6 +153,12 @@ void test('the command lines run-monitoring builds parse back, strictly, to the 
     [r.once, r['confidence-threshold'], r['verify-delay'], r['dry-run'], r['audit-file']],
     [true, 0.8, 20, true, files.audit],
   );
+  // --shard-group and its settings reach the collector.
+  const [sharded] = pipelineChildren({ ...o, shard: { group: 'g', identity: 'r-1', namespace: 'mon', leaseDuration: 12 } }).map(
+    (ch) => ch.spec.args,
+  );
+  const sc = parseWith('dataset-generator', COLLECTOR_OPTIONS, sharded!);
+  assert.deepEqual([sc['shard-group'], sc['shard-identity'], sc['shard-namespace'], sc['lease-duration']], ['g', 'r-1', 'mon', 12]);
   // The dataset agent's own builder covers the common options too.
   assert.deepEqual(datasetAgentArgv({ 'log-level': COMMON_OPTIONS['log-level'].default }), ['--log-level', 'info']);
 });
