@@ -109,6 +109,8 @@ export async function main(argv: string[]): Promise<number> {
     llm: ctx.analyser.llm ? ctx.analyser.llm.model : 'rules',
   };
   const stop = new AbortController();
+  // Listening for signals before the ready line: whoever reads it may stop the server at once.
+  const stopped = untilStopped(['SIGINT', 'SIGTERM', 'SIGHUP'], stop.signal);
 
   if (port !== undefined) {
     const http = await startHttp(ctx, a['http-host'], port);
@@ -116,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
       `podsentinel-mcp: Streamable HTTP at ${http.url}${ctx.allowWrite ? ' (apply_remediation enabled)' : ' (read-only)'}\n`,
     );
     log.info('serving Streamable HTTP', { url: http.url, ...info });
-    const why = await untilStopped(['SIGINT', 'SIGTERM', 'SIGHUP'], stop.signal);
+    const why = await stopped;
     log.info(`${why}: stopping`);
     await http.close();
     return 0;
@@ -130,7 +132,7 @@ export async function main(argv: string[]): Promise<number> {
   await server.connect(transport);
   process.stderr.write(`podsentinel-mcp: serving on stdio${ctx.allowWrite ? ' (apply_remediation enabled)' : ' (read-only)'}\n`);
   log.info('serving stdio', info);
-  const why = await untilStopped(['SIGINT', 'SIGTERM', 'SIGHUP'], stop.signal);
+  const why = await stopped;
   log.info(`${why === 'abort' ? 'client closed the connection' : why}: stopping`);
   await server.close().catch(() => undefined);
   return 0;

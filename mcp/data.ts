@@ -3,7 +3,7 @@
 import { readJsonFile, readJsonLines } from '../lib/atomic-file.ts';
 import { readDecisions, type DecisionRecord } from '../lib/decisions.ts';
 import { AuditRecord, PodAnalysisFile, PodInsights, type PodAnalysis } from '../lib/schemas.ts';
-import { stableJson } from '../remediation/audit.ts';
+import { proposalRecords, proposalState, type ProposalState } from '../remediation/proposal-state.ts';
 import { ToolError, type McpPaths } from './context.ts';
 
 type Resolved = PodAnalysisFile['resolved'][number];
@@ -52,19 +52,6 @@ export function findAnalysis(
   return null;
 }
 
-export const PROPOSAL_STATES = [
-  'recommended',
-  'pending',
-  'refused',
-  'approved',
-  'declined',
-  'executed',
-  'failed',
-  'resolved',
-  'not_resolved',
-] as const;
-export type ProposalState = (typeof PROPOSAL_STATES)[number];
-
 export interface ProposalView {
   action_index: number;
   action: string;
@@ -84,29 +71,12 @@ export interface ProposalView {
 const detailField = (r: AuditRecord, key: string): unknown =>
   r.detail && typeof r.detail === 'object' ? (r.detail as Record<string, unknown>)[key] : undefined;
 
-function stateOf(r: AuditRecord | undefined): ProposalState {
-  if (!r) return 'recommended';
-  switch (r.event) {
-    case 'refusal':
-      return 'refused';
-    case 'decision':
-      return r.result === 'approved' || r.result.startsWith('auto') ? 'approved' : 'declined';
-    case 'execution':
-      return r.result === 'ok' ? 'executed' : 'failed';
-    case 'verification':
-      return r.result === 'RESOLVED' ? 'resolved' : 'not_resolved';
-    default:
-      return 'pending'; // proposal, dry_run, pending: proposed, waiting for a decision
-  }
-}
-
 /** Each recommended action of an analysis with its audit trail summarised (latest record of each step). */
 export function proposalsOf(analysis: PodAnalysis, audit: readonly AuditRecord[], decisions: readonly DecisionRecord[]): ProposalView[] {
   const mine = audit.filter((r) => r.analysis_id === analysis.id);
   const done = new Set(audit.map((r) => r.decision_id).filter((d): d is string => !!d));
   return analysis.recommended_actions.map((a, i) => {
-    const p = stableJson(a.params);
-    const records = mine.filter((r) => r.action === a.action && stableJson(r.params) === p);
+    const records = proposalRecords(mine, a);
     const last = (event: AuditRecord['event']) => records.findLast((r) => r.event === event);
     const dry = last('dry_run');
     const decision = last('decision');
@@ -119,7 +89,7 @@ export function proposalsOf(analysis: PodAnalysis, audit: readonly AuditRecord[]
       params: a.params,
       rationale: a.rationale,
       risk: a.risk,
-      state: stateOf(records.at(-1)),
+      state: proposalState(records),
       dry_run: dry ? { result: dry.result, detail: detailField(dry, 'summary') ?? null } : null,
       decision: decision ? { by: decision.user, via: decision.via ?? null, ts: decision.ts, result: decision.result } : null,
       execution: execution

@@ -150,7 +150,8 @@ export async function stdioClient(args: string[], name = 'podsentinel-test'): Pr
 export interface HttpServerChild {
   url: string;
   child: ChildProcess;
-  stop(): Promise<number | null>;
+  /** SIGTERM; resolves with the exit code, or the signal's name when a signal ended it. */
+  stop(): Promise<number | string>;
 }
 
 /** podsentinel-mcp --http-port 0 as a child; resolves with the URL it prints. */
@@ -160,7 +161,7 @@ export function startHttpServer(args: string[]): Promise<HttpServerChild> {
     env: CHILD_ENV(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const exited = new Promise<number | string>((r) => child.once('exit', (code, signal) => r(code ?? signal ?? 'unknown')));
   let out = '';
   return new Promise((resolveStart, reject) => {
     const timer = setTimeout(() => reject(new Error(`podsentinel-mcp printed no URL within 60 s: ${out}`)), 60_000);
