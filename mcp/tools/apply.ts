@@ -30,6 +30,28 @@ export function outcomeOf(records: readonly AuditRecord[]): { status: ApplyStatu
   return { status, final: false };
 }
 
+/**
+ * The audit records of one decision: those carrying its id, and the execution and verification of the
+ * same analysis and action that follow its decision record (run-remediation applies one change per
+ * anomaly at a time, so those are this decision's even where a record does not repeat the id).
+ */
+export function recordsOfDecision(audit: readonly AuditRecord[], d: Pick<DecisionRecord, 'id' | 'analysis_id' | 'action'>): AuditRecord[] {
+  const start = audit.findIndex((r) => r.decision_id === d.id);
+  if (start < 0) return [];
+  const out: AuditRecord[] = [];
+  for (const r of audit.slice(start)) {
+    if (r.decision_id === d.id) out.push(r);
+    else if (
+      !r.decision_id &&
+      r.analysis_id === d.analysis_id &&
+      r.action === d.action &&
+      (r.event === 'execution' || r.event === 'verification')
+    )
+      out.push(r);
+  }
+  return out;
+}
+
 const POLL_MS = 250;
 
 /** The client's own name from initialize, bounded; --client-name wins. */
@@ -103,7 +125,7 @@ export function registerApplyTool(server: McpServer, ctx: McpContext): void {
       let records: AuditRecord[] = [];
       let outcome = outcomeOf(records);
       while (!extra.signal.aborted) {
-        records = readAudit(ctx.paths).filter((r) => r.decision_id === decision.id);
+        records = recordsOfDecision(readAudit(ctx.paths), decision);
         outcome = outcomeOf(records);
         if (records.length > seen && progressToken !== undefined) {
           seen = records.length;
