@@ -127,19 +127,20 @@ export function mcpArgs(data: McpData, sim: SimHandle, extra: string[] = []): st
   ];
 }
 
-const CHILD_ENV = (): Record<string, string> => {
+/** The test's environment without LLM keys (rules only), plus `extra`. */
+export const CHILD_ENV = (extra: Record<string, string> = {}): Record<string, string> => {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  return { ...env, NVIDIA_API_KEY: '', OPENAI_API_KEY: '', LLM_API_KEY: '' };
+  return { ...env, NVIDIA_API_KEY: '', OPENAI_API_KEY: '', LLM_API_KEY: '', ...extra };
 };
 
 /** An SDK client connected over stdio to `node --import tsx mcp/cli.ts <args>`. */
-export async function stdioClient(args: string[], name = 'podsentinel-test'): Promise<Client> {
+export async function stdioClient(args: string[], name = 'podsentinel-test', env: Record<string, string> = {}): Promise<Client> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: ['--import', 'tsx', join(ROOT, 'mcp', 'cli.ts'), ...args],
     cwd: ROOT,
-    env: CHILD_ENV(),
+    env: CHILD_ENV(env),
     stderr: 'ignore',
   });
   const client = new Client({ name, version: '1.0.0' });

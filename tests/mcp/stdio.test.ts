@@ -3,12 +3,13 @@
 // propose against that cluster over HTTPS, tool errors as clear text, and nothing written anywhere.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startSim, type SimHandle } from '../../sim/index.ts';
 import { tempDir, writeScenario, writesSince } from '../helpers/remediation-fixtures.ts';
-import { jsonOf, mcpArgs, stdioClient, textOf, writeMcpData, type McpData } from '../helpers/mcp-fixtures.ts';
+import { CHILD_ENV, jsonOf, mcpArgs, ROOT, stdioClient, textOf, writeMcpData, type McpData } from '../helpers/mcp-fixtures.ts';
 
 let sim: SimHandle;
 let data: McpData;
@@ -195,4 +196,22 @@ void test('errors are tool errors with clear text, never stacks', async () => {
 void test('the data directory is unchanged: no decision, no audit line, no new file', () => {
   assert.deepEqual(snap(data.dataDir), snapshot);
   assert.equal(existsSync(join(data.dataDir, 'decisions')), false);
+});
+
+void test('stdio: the server exits 0 when the client closes its stdin', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'mcp', 'cli.ts'), ...mcpArgs(data, sim)], {
+    cwd: ROOT,
+    env: CHILD_ENV(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | string>((r) => child.once('exit', (code, signal) => r(code ?? signal ?? 'unknown')));
+  // Ready (its line on stderr), then the client goes away.
+  await new Promise<void>((r) => {
+    const check = () => (/serving on stdio/.test(err) ? r() : setTimeout(check, 100));
+    check();
+  });
+  child.stdin.end();
+  assert.equal(await exited, 0, err);
 });
