@@ -113,7 +113,14 @@ export async function main(argv: string[]): Promise<number> {
   const stopped = untilStopped(['SIGINT', 'SIGTERM', 'SIGHUP'], stop.signal);
 
   if (port !== undefined) {
-    const http = await startHttp(ctx, a['http-host'], port);
+    const host = a['http-host'];
+    if (!['127.0.0.1', '::1', 'localhost'].includes(host)) {
+      // No authentication of its own: beyond loopback it belongs behind an authenticating proxy.
+      const warning = `podsentinel-mcp: ${host} is not a loopback address and MCP requests are not authenticated${ctx.allowWrite ? ' (apply_remediation is enabled)' : ''}; put an authenticating proxy in front\n`;
+      process.stderr.write(warning);
+      log.warn('serving beyond loopback without authentication', { host, allow_write: ctx.allowWrite });
+    }
+    const http = await startHttp(ctx, host, port);
     guardedStdio().out.write(
       `podsentinel-mcp: Streamable HTTP at ${http.url}${ctx.allowWrite ? ' (apply_remediation enabled)' : ' (read-only)'}\n`,
     );
