@@ -24,6 +24,8 @@ export interface MonitorConfig extends PipelineOptions {
   stopTimeout: number;
   /** --metrics-port/--metrics-host: the whole pipeline's metrics on one endpoint (orchestrator/pipeline-metrics.ts). */
   metrics?: { port: number; host: string } | undefined;
+  /** podsentinel-server as a child (--http-port; --demo: 8080 or the next free port). */
+  http?: { host: string; port: number; /** false: the next free port from `port` up */ exactPort: boolean } | null;
 }
 
 export const STATUS_FILE_NAME = PIPELINE_FILE_NAMES.status;
