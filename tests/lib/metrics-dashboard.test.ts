@@ -24,7 +24,7 @@ void test('the Grafana dashboard uses declared series and a data-source variable
     const declared = new Set<string>();
     for (const m of await metricsRegistry().getMetricsAsJSON()) {
       declared.add(m.name);
-      if (m.type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) declared.add(m.name + s);
+      if (String(m.type) === 'histogram') for (const s of ['_bucket', '_sum', '_count']) declared.add(m.name + s);
     }
     const used = new Set<string>();
     for (const p of dash.panels.filter((p) => p.type !== 'row')) {

@@ -14,6 +14,7 @@ import {
   resetMetricsForTests,
 } from '../../lib/metrics.ts';
 import { serveMetrics, startMetrics } from '../../lib/metrics-server.ts';
+import { main as collectorMain } from '../../collectors/dataset-generator.ts';
 import { lintMetric } from '../helpers/metric-lint.ts';
 
 afterEach(() => resetMetricsForTests());
@@ -95,5 +96,10 @@ void describe('lib/metrics', () => {
   void it('folds label values outside the known set into "other"', () => {
     assert.equal(bounded('timeout', LLM_OUTCOMES), 'timeout');
     assert.equal(bounded('something new', LLM_OUTCOMES), 'other');
+  });
+
+  void it('--metrics-port takes a port number, refused as a usage error otherwise', async () => {
+    for (const bad of ['70000', '-1', '1.5'])
+      await assert.rejects(collectorMain(['--once', '--metrics-port', bad]), /--metrics-port must be a port number 0\.\.65535/);
   });
 });
