@@ -234,7 +234,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       return;
     }
     if (fd !== null) closeSync(fd); // the child holds its own copy
-    // Messages are not used; the channel only tells the child when this process is gone.
+    // The channel tells the child when this process is gone, and carries metrics requests (pipeline-metrics.ts);
+    // unreferenced, it keeps neither process alive.
     child.channel?.unref();
     const started = Date.now();
     entry.child = child;

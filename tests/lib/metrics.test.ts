@@ -14,7 +14,11 @@ import {
   resetMetricsForTests,
 } from '../../lib/metrics.ts';
 import { serveMetrics, startMetrics } from '../../lib/metrics-server.ts';
+import { main as collectorMain } from '../../collectors/dataset-generator.ts';
+import { LlmClient } from '../../agents/analysis/llm-client.ts';
+import { memoryLogger } from '../../lib/log.ts';
 import { lintMetric } from '../helpers/metric-lint.ts';
+import { startOpenAiServer, step } from '../helpers/openai-server.ts';
 
 afterEach(() => resetMetricsForTests());
 
@@ -95,5 +99,55 @@ void describe('lib/metrics', () => {
   void it('folds label values outside the known set into "other"', () => {
     assert.equal(bounded('timeout', LLM_OUTCOMES), 'timeout');
     assert.equal(bounded('something new', LLM_OUTCOMES), 'other');
+  });
+
+  void it('--metrics-port takes a port number, refused as a usage error otherwise', async () => {
+    for (const bad of ['70000', '-1', '1.5'])
+      await assert.rejects(collectorMain(['--once', '--metrics-port', bad]), /--metrics-port must be a port number 0\.\.65535/);
+  });
+
+  void it('counts each LLM request attempt by outcome, with its duration', async () => {
+    initMetrics('anomaly-detection-agent');
+    const server = await startOpenAiServer({ model: 'm' }, [
+      step.status(500),
+      step.json({ ok: true }),
+      step.status(400, undefined, 'bad request'),
+    ]);
+    try {
+      const llm = new LlmClient({
+        baseURL: server.baseURL,
+        model: 'm',
+        apiKey: 'k',
+        timeoutMs: 3000,
+        maxRetries: 1,
+        concurrency: 1,
+        callsPerMinute: 100,
+        maxRetryWaitMs: 1000,
+        backoff: { initialMs: 5, maxMs: 10 },
+        logger: memoryLogger('llm'),
+      });
+      await llm.complete([{ role: 'user', content: 'x' }]); // a 500, retried, then a reply
+      await assert.rejects(llm.complete([{ role: 'user', content: 'x' }])); // a 400: not retried
+      const text = await metricsRegistry().metrics();
+      for (const [outcome, n] of [
+        ['ok', 1],
+        ['server_error', 1],
+        ['http_error', 1],
+      ] as const) {
+        assert.match(
+          text,
+          new RegExp(`^podsentinel_llm_requests_total\\{outcome="${outcome}",component="anomaly-detection-agent"\\} ${n}$`, 'm'),
+        );
+        assert.match(
+          text,
+          new RegExp(
+            `^podsentinel_llm_request_duration_seconds_count\\{component="anomaly-detection-agent",outcome="${outcome}"\\} ${n}$`,
+            'm',
+          ),
+        );
+      }
+    } finally {
+      await server.close();
+    }
   });
 });
