@@ -1,0 +1,58 @@
+// notification-agent's options: declared here, apart from the command, so run-monitoring can build the
+// agent's command line from them without loading the agent.
+import { COMMON_OPTIONS, toArgv, type ArgvValues } from '../../lib/options.ts';
+import { defaultPipelineFile } from '../../lib/pipeline-files.ts';
+
+export const NOTIFY_FORMATS = ['slack', 'json'] as const;
+export type NotifyFormat = (typeof NOTIFY_FORMATS)[number];
+/** Webhook URLs from the environment, comma-separated (secrets: kept out of command lines). */
+export const WEBHOOKS_ENV = 'PODSENTINEL_NOTIFY_WEBHOOKS';
+
+export const NOTIFY_OPTIONS = {
+  'insights-file': { type: 'string', default: defaultPipelineFile('insights'), describe: 'pod_insights.json to watch' },
+  'analysis-file': { type: 'string', default: defaultPipelineFile('analysis'), describe: 'pod_analysis.json to watch' },
+  'audit-file': { type: 'string', default: defaultPipelineFile('audit'), describe: 'remediation_history.jsonl to tail' },
+  'state-file': {
+    type: 'string',
+    describe: 'Episode state and outbox (default: .notification-agent.state.json beside the insights file)',
+  },
+  'alertmanager-url': { type: 'string', describe: 'Alertmanager base URL (alerts go to {url}/api/v2/alerts)' },
+  'alertmanager-resend': { type: 'number', default: 60, describe: 'Seconds between re-sends of the open alerts to Alertmanager' },
+  'notify-webhook': {
+    type: 'string',
+    array: true,
+    default: [] as string[],
+    describe: `Webhook URL (repeatable; a secret: prefer ${WEBHOOKS_ENV} or --notify-webhook-file)`,
+  },
+  // The environment's form (PODSENTINEL_NOTIFY_WEBHOOKS, comma-separated); declared so yargs accepts it.
+  'notify-webhooks': { type: 'string', hidden: true, describe: `Webhook URLs, comma-separated (use ${WEBHOOKS_ENV})` },
+  'notify-webhook-file': { type: 'string', describe: 'File of webhook URLs, one per line (# comments)' },
+  'notify-format': {
+    choices: NOTIFY_FORMATS,
+    default: 'slack' as NotifyFormat,
+    describe: 'Webhook body: Slack incoming-webhook or JSON event',
+  },
+  'cluster-name': { type: 'string', default: 'default', describe: 'Cluster name in every alert and message (part of the episode key)' },
+  'notify-cooldown': {
+    type: 'number',
+    default: 600,
+    describe: 'Seconds after an episode resolves before the same key can open a new episode',
+  },
+  'notify-group-window': {
+    type: 'number',
+    default: 10,
+    describe: 'Seconds to gather pods of one workload going anomalous together into one message',
+  },
+  'outbox-max': { type: 'number', default: 1000, describe: 'Undelivered webhook messages kept at most (oldest dropped beyond)' },
+  'retry-max-ms': { type: 'number', default: 60_000, describe: 'Longest wait between delivery retries to one target' },
+  'request-timeout-ms': { type: 'number', default: 10_000, describe: 'Timeout of one HTTP request to a target' },
+  interval: { type: 'number', default: 1, describe: 'Seconds between checks of the input files (grouping windows, resends)' },
+} as const;
+
+const ALL = { ...NOTIFY_OPTIONS, ...COMMON_OPTIONS };
+export type NotifyAgentArgv = ArgvValues<typeof ALL>;
+
+/** The agent's command line from typed values (run-monitoring). */
+export function notifyAgentArgv(values: NotifyAgentArgv): string[] {
+  return toArgv(ALL, values);
+}
