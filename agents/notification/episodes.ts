@@ -63,6 +63,11 @@ export class EpisodeTracker {
     const emit = (ep: Episode, kind: NotifyKind, remediation: RemediationSummary | null = null, n = 0) =>
       events.push(this.event(ep, kind, at, remediation, n));
 
+    // Resolved episodes are kept through their cooldown only.
+    for (let i = this.episodes.length - 1; i >= 0; i--) {
+      const ep = this.episodes[i]!;
+      if (ep.state === 'resolved' && o.now - Date.parse(ep.resolved_at!) > this.opts.cooldownMs) this.episodes.splice(i, 1);
+    }
     // Analyses and remediations before the insights: an episode's verified remediation is told before
     // its resolve when both show up in one cycle.
     if (o.analyses) this.applyAnalyses(o.analyses, emit);
@@ -70,11 +75,6 @@ export class EpisodeTracker {
     if (o.insights) this.applyInsights(o.insights, o.analyses, o.now, at, emit);
     for (const ep of this.episodes)
       if (ep.state === 'pending' && o.now - Date.parse(ep.first_seen) >= this.opts.groupWindowMs) this.open(ep, o.analyses, at, emit);
-    // Resolved episodes are kept through their cooldown only.
-    for (let i = this.episodes.length - 1; i >= 0; i--) {
-      const ep = this.episodes[i]!;
-      if (ep.state === 'resolved' && o.now - Date.parse(ep.resolved_at!) > this.opts.cooldownMs) this.episodes.splice(i, 1);
-    }
     return events;
   }
 
