@@ -274,7 +274,16 @@ export class Alertmanager {
   }
 
   static async start(): Promise<Alertmanager> {
-    const am = new Alertmanager(await freePort(), mkdtempSync(join(tmpdir(), 'alertmanager-')));
+    return Alertmanager.startOn(await freePort());
+  }
+
+  /** Another Alertmanager on the port of `url` (one that was stopped). */
+  static async startAt(url: string): Promise<Alertmanager> {
+    return Alertmanager.startOn(Number(new URL(url).port));
+  }
+
+  private static async startOn(port: number): Promise<Alertmanager> {
+    const am = new Alertmanager(port, mkdtempSync(join(tmpdir(), 'alertmanager-')));
     await until(async () => {
       if (am.proc.exitCode !== null) throw new Error(`alertmanager exited: ${am.out}`);
       return fetch(`${am.url}/-/ready`).then(
