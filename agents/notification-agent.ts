@@ -1,12 +1,11 @@
 // notification-agent: tells people about anomalies where they already look. Follows pod_insights.json,
 // pod_analysis.json and the remediation audit log, and sends one message per episode and step (open,
 // analysis, verified remediation, resolved) to Slack or JSON webhooks, and open alerts to Alertmanager.
-import { dirname, join } from 'node:path';
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
 import { untilStopped, watchFile } from '../lib/file-watch.ts';
 import { createLogger } from '../lib/log.ts';
 import { checkNonNegative, checkPositive } from '../lib/options.ts';
-import { heartbeatPath, PIPELINE_FILE_NAMES } from '../lib/pipeline-files.ts';
+import { heartbeatPath, pipelineFile } from '../lib/pipeline-files.ts';
 import { NotificationAgent } from './notification/agent.ts';
 import { NOTIFY_OPTIONS, WEBHOOKS_ENV } from './notification/options.ts';
 import { safeUrlLabel, webhookTargets } from './notification/targets.ts';
@@ -58,12 +57,16 @@ export async function run(a: AgentArgs): Promise<number> {
   if (!webhooks.length && !alertmanagerUrl)
     throw new UsageError(`nothing to notify: give --alertmanager-url, --notify-webhook, --notify-webhook-file or ${WEBHOOKS_ENV}`);
   const log = createLogger(COMMAND, { dir: a['log-dir'] as string, level: a['log-level'] as 'debug' | 'info' | 'warn' | 'error' });
+  const dir = a['data-dir'];
+  const insightsFile = a['insights-file'] ?? pipelineFile(dir, 'insights');
+  const analysisFile = a['analysis-file'] ?? pipelineFile(dir, 'analysis');
+  const auditFile = a['audit-file'] ?? pipelineFile(dir, 'audit');
   const agent = new NotificationAgent({
-    insightsFile: a['insights-file'],
-    analysisFile: a['analysis-file'],
-    auditFile: a['audit-file'],
-    stateFile: a['state-file'] ?? join(dirname(a['insights-file']), PIPELINE_FILE_NAMES.notifyState),
-    heartbeatFile: heartbeatPath(a['insights-file'], COMMAND),
+    insightsFile,
+    analysisFile,
+    auditFile,
+    stateFile: a['state-file'] ?? pipelineFile(dir, 'notifyState'),
+    heartbeatFile: heartbeatPath(insightsFile, COMMAND),
     cluster: a['cluster-name'],
     alertmanagerUrl,
     resendMs: a['alertmanager-resend'] * 1000,
@@ -81,14 +84,12 @@ export async function run(a: AgentArgs): Promise<number> {
   // every --interval it also runs to close grouping windows and re-send to Alertmanager.
   const onError = (err: unknown) => log.error('check failed', { error: err as Error });
   const onWatchError = (err: unknown) => log.warn('watch error', { reason: String(err) });
-  const main = watchFile(a['insights-file'], { run: async () => agent.cycle(), everySeconds: a.interval, onError, onWatchError });
-  const others = [a['analysis-file'], a['audit-file']].map((f) =>
-    watchFile(f, { run: async () => main.trigger(), runAtStart: false, onWatchError }),
-  );
+  const main = watchFile(insightsFile, { run: async () => agent.cycle(), everySeconds: a.interval, onError, onWatchError });
+  const others = [analysisFile, auditFile].map((f) => watchFile(f, { run: async () => main.trigger(), runAtStart: false, onWatchError }));
   agent.beat();
   const beat = setInterval(() => agent.beat(), 5_000);
   log.info('watching', {
-    insights: a['insights-file'],
+    insights: insightsFile,
     alertmanager: alertmanagerUrl ? safeUrlLabel(alertmanagerUrl) : null,
     webhooks: webhooks.map((w) => w.label),
     format: a['notify-format'],

@@ -1,7 +1,7 @@
 // notification-agent's options: declared here, apart from the command, so run-monitoring can build the
 // agent's command line from them without loading the agent.
-import { COMMON_OPTIONS, toArgv, type ArgvValues } from '../../lib/options.ts';
-import { defaultPipelineFile } from '../../lib/pipeline-files.ts';
+import { COMMON_OPTIONS, dataDirOption, toArgv, type ArgvValues } from '../../lib/options.ts';
+import { PIPELINE_FILE_NAMES } from '../../lib/pipeline-files.ts';
 
 export const NOTIFY_FORMATS = ['slack', 'json'] as const;
 export type NotifyFormat = (typeof NOTIFY_FORMATS)[number];
@@ -9,12 +9,13 @@ export type NotifyFormat = (typeof NOTIFY_FORMATS)[number];
 export const WEBHOOKS_ENV = 'PODSENTINEL_NOTIFY_WEBHOOKS';
 
 export const NOTIFY_OPTIONS = {
-  'insights-file': { type: 'string', default: defaultPipelineFile('insights'), describe: 'pod_insights.json to watch' },
-  'analysis-file': { type: 'string', default: defaultPipelineFile('analysis'), describe: 'pod_analysis.json to watch' },
-  'audit-file': { type: 'string', default: defaultPipelineFile('audit'), describe: 'remediation_history.jsonl to tail' },
+  'data-dir': dataDirOption,
+  'insights-file': { type: 'string', describe: `Insights to watch (default <data-dir>/${PIPELINE_FILE_NAMES.insights})` },
+  'analysis-file': { type: 'string', describe: `Analyses to watch (default <data-dir>/${PIPELINE_FILE_NAMES.analysis})` },
+  'audit-file': { type: 'string', describe: `Audit log to tail (default <data-dir>/${PIPELINE_FILE_NAMES.audit})` },
   'state-file': {
     type: 'string',
-    describe: 'Episode state and outbox (default: .notification-agent.state.json beside the insights file)',
+    describe: `Episode state and outbox; this agent is its only writer (default <data-dir>/${PIPELINE_FILE_NAMES.notifyState})`,
   },
   'alertmanager-url': { type: 'string', describe: 'Alertmanager base URL (alerts go to {url}/api/v2/alerts)' },
   'alertmanager-resend': { type: 'number', default: 60, describe: 'Seconds between re-sends of the open alerts to Alertmanager' },

@@ -225,12 +225,8 @@ export class AgentProcess {
 /** The agent's arguments for a pipeline directory, quick settings for tests. */
 export function agentArgs(p: PipelineDir, extra: string[]): string[] {
   return [
-    '--insights-file',
-    p.insights,
-    '--analysis-file',
-    p.analysis,
-    '--audit-file',
-    p.audit,
+    '--data-dir',
+    p.dir,
     '--log-dir',
     p.logs,
     '--interval',
