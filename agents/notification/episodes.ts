@@ -80,14 +80,14 @@ export class EpisodeTracker {
 
   private anomalousByKey(insights: PodInsights, analyses: PodAnalysisFile | null): Map<string, Anomalous> {
     const owners = new Map<string, string>();
-    for (const a of analyses?.analyses ?? []) if (a.owner) owners.set(`${a.namespace}/${a.pod}`, a.owner.name);
+    for (const a of analyses?.analyses ?? []) if (a.owner) owners.set(`${a.namespace}/${a.pod}`, `${a.owner.kind}/${a.owner.name}`);
     const out = new Map<string, Anomalous>();
     for (const p of insights.pods) {
       if (!p.predicted_anomaly || p.anomaly_type === 'none') continue;
       const key: EpisodeKey = {
         cluster: this.opts.cluster,
         namespace: p.namespace,
-        workload: p.workload || owners.get(`${p.namespace}/${p.pod}`) || p.pod,
+        workload: (p.workload && workloadName(p.namespace, p.workload)) || owners.get(`${p.namespace}/${p.pod}`) || p.pod,
         anomaly_type: p.anomaly_type,
       };
       const ks = keyString(key);
@@ -254,6 +254,11 @@ function soonest(cur: string | null, p: PodInsight): string | null {
 function analysisFor(ep: Episode, file: PodAnalysisFile | null): PodAnalysis | undefined {
   const mine = (file?.analyses ?? []).filter((a) => a.namespace === ep.key.namespace && ep.pods.includes(a.pod));
   return mine.sort((a, b) => a.detected_at.localeCompare(b.detected_at))[0] as PodAnalysis | undefined;
+}
+
+/** "Kind/name" of an insight's workload ("<namespace>/Kind/name"), as an analysis names its owner. */
+export function workloadName(namespace: string, workload: string): string {
+  return workload.startsWith(`${namespace}/`) ? workload.slice(namespace.length + 1) : workload;
 }
 
 /** Stable for the episode, short enough to name in a message: "ep-" and 10 hex digits. */

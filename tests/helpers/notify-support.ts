@@ -8,6 +8,7 @@ import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendJsonLine, writeJsonAtomic } from '../../lib/atomic-file.ts';
+import type { NotifyEvent } from '../../agents/notification/events.ts';
 import type { AuditRecord, PodAnalysis, PodAnalysisFile, PodInsight, PodInsights } from '../../lib/schemas.ts';
 
 export const AGENT = join(import.meta.dirname, '..', '..', 'agents', 'notification-agent.ts');
@@ -43,7 +44,7 @@ export function anomalousPod(pod: string, over: Partial<PodInsight> = {}): PodIn
     anomaly_type: 'oom_risk',
     contributing_metrics: [{ metric: 'Memory Usage (%)', value: 91, expected: 40, deviation: 5 }],
     since: new Date().toISOString(),
-    workload: 'payments',
+    workload: 'shop/Deployment/payments',
     forecasts: [{ metric: 'memory', limit: 536870912, eta_seconds: 360, confidence: 0.9 }],
     ...over,
   };
@@ -183,8 +184,8 @@ export class WebhookReceiver {
   }
 
   /** The JSON events received (with --notify-format json), in order. */
-  events(): Array<{ kind: string; message_id: string; episode: { id: string; pods: string[] } } & Record<string, unknown>> {
-    return this.messages.map((m) => m.body as never);
+  events(): NotifyEvent[] {
+    return this.messages.map((m) => m.body as NotifyEvent);
   }
 
   kinds(): string[] {

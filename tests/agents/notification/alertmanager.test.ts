@@ -31,7 +31,7 @@ void test('an open episode is an active PodAnomaly alert in Alertmanager; resolv
         alertname: 'PodAnomaly',
         cluster: 'test-cluster',
         namespace: 'shop',
-        workload: 'payments',
+        workload: 'Deployment/payments',
         pod,
         anomaly_type: 'oom_risk',
         severity: 'medium',
@@ -39,7 +39,7 @@ void test('an open episode is an active PodAnomaly alert in Alertmanager; resolv
     );
     const a = alerts[0]!;
     assert.equal(a.status.state, 'active');
-    assert.match(a.annotations.summary!, /oom_risk in shop\/payments: 2 pods anomalous/);
+    assert.match(a.annotations.summary!, /oom_risk in shop\/Deployment\/payments: 2 pods anomalous/);
     assert.equal(a.annotations.root_cause, 'Memory grows steadily towards the limit (leak).');
     assert.equal(a.annotations.recommended_action, 'restart_pod(namespace=shop, pod=payments-1)');
     assert.equal(a.annotations.forecast, 'memory reaches its limit in ~6 min');

@@ -52,7 +52,7 @@ void test('the messages carry the key, the analysis, the forecast and the remedi
   assert.equal(open?.kind, 'open');
   assert.deepEqual(
     { cluster: open.episode.cluster, namespace: open.episode.namespace, workload: open.episode.workload, type: open.episode.anomaly_type },
-    { cluster: 'c1', namespace: 'shop', workload: 'payments', type: 'oom_risk' },
+    { cluster: 'c1', namespace: 'shop', workload: 'Deployment/payments', type: 'oom_risk' },
   );
   assert.equal(open.forecast, 'memory reaches its limit in ~6 min');
   const [upd] = t.observe(obs(T0 + S, [anomalousPod('payments-1')], [an]));
@@ -84,21 +84,21 @@ void test('pods of one workload going anomalous within the grouping window make 
     ...t.observe(
       obs(T0 + 11 * S, [
         anomalousPod('payments-1'),
-        anomalousPod('cart-1', { workload: 'cart' }),
+        anomalousPod('cart-1', { workload: 'shop/Deployment/cart' }),
         anomalousPod('payments-9', { anomaly_type: 'crash_loop' }),
       ]),
     ),
     ...t.observe(
       obs(T0 + 30 * S, [
         anomalousPod('payments-1'),
-        anomalousPod('cart-1', { workload: 'cart' }),
+        anomalousPod('cart-1', { workload: 'shop/Deployment/cart' }),
         anomalousPod('payments-9', { anomaly_type: 'crash_loop' }),
       ]),
     ),
   ];
   assert.deepEqual(more.map((e) => `${e.kind} ${e.episode.workload} ${e.episode.anomaly_type}`).sort(), [
-    'open cart oom_risk',
-    'open payments crash_loop',
+    'open Deployment/cart oom_risk',
+    'open Deployment/payments crash_loop',
   ]);
 });
 
@@ -136,10 +136,10 @@ void test('the workload comes from the analysis owner when the insight has none,
   const t = tracker({ groupWindowMs: 0 });
   const an = leakAnalysis('solo-1', { owner: { kind: 'Deployment', name: 'solo' } });
   const [e1] = t.observe(obs(T0, [anomalousPod('solo-1', { workload: undefined })], [an]));
-  assert.equal(e1?.episode.workload, 'solo');
+  assert.equal(e1?.episode.workload, 'Deployment/solo');
   const e2 = t.observe(obs(T0 + S, [anomalousPod('solo-1', { workload: undefined }), anomalousPod('bare', { workload: undefined })], [an]));
   assert.deepEqual(
     e2.map((e) => `${e.kind} ${e.episode.workload}`),
-    ['analysis solo', 'open bare'],
+    ['analysis Deployment/solo', 'open bare'],
   );
 });

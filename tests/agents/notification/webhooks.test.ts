@@ -100,7 +100,7 @@ void test('a receiver that is down gets every message once when it comes back, a
       assert.equal(texts.length, 3, texts.join('\n---\n'));
       const id = /episode (ep-[0-9a-f]{10})/.exec(texts[0]!)?.[1];
       assert.ok(id, texts[0]);
-      assert.match(texts[0]!, /New anomaly episode ep-\w+ \(oom_risk in shop\/payments, cluster test-cluster\)/);
+      assert.match(texts[0]!, /New anomaly episode ep-\w+ \(oom_risk in shop\/Deployment\/payments, cluster test-cluster\)/);
       assert.match(texts[0]!, /Forecast: memory reaches its limit in ~6 min/);
       assert.match(texts[1]!, new RegExp(`Update on episode ${id} .*: analysis`));
       assert.match(texts[1]!, /Root cause: Memory grows steadily/);
