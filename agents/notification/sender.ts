@@ -13,12 +13,18 @@ import { safeUrlLabel, type WebhookTarget } from './targets.ts';
 export class PermanentError extends Error {}
 
 /** POSTs JSON; throws on a network error, a timeout or a non-2xx answer (PermanentError for a 4xx that retrying cannot fix). */
-export async function postJson(url: string, body: unknown, timeoutMs: number, headers: Record<string, string> = {}): Promise<void> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+  stop?: AbortSignal,
+): Promise<void> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
+    signal: stop ? AbortSignal.any([stop, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text().catch(() => '');
   if (res.ok) return;
@@ -77,7 +83,7 @@ export class WebhookSender {
     for (let entry = this.outbox.head(t.id); entry && !this.stop.signal.aborted; entry = this.outbox.head(t.id)) {
       const id = entry.event.message_id;
       try {
-        await postJson(t.url, webhookBody(entry.event, this.format), this.o.timeoutMs, { 'idempotency-key': id });
+        await postJson(t.url, webhookBody(entry.event, this.format), this.o.timeoutMs, { 'idempotency-key': id }, this.stop.signal);
         this.o.counters.sent.webhook++;
         this.outbox.remove(entry);
         backoff.reset();
@@ -107,7 +113,7 @@ export class WebhookSender {
     }
   }
 
-  /** Stops retrying and waits for requests in flight. */
+  /** Stops retrying and cuts requests in flight short (their messages stay in the outbox). */
   async close(): Promise<void> {
     this.stop.abort();
     await Promise.allSettled([...this.running]);
