@@ -23,6 +23,7 @@ import { InstanceLockedError } from './orchestrator/lock.ts';
 import type { MonitorConfig } from './orchestrator/monitor.ts';
 import { runMonitoring } from './orchestrator/monitor-run.ts';
 import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from './server/options.ts';
+import { NOTIFY_FORMATS, WEBHOOKS_ENV, type NotifyFormat } from './agents/notification/options.ts';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 /** The simulated cluster's default tick (its --tick-seconds). */
@@ -95,6 +96,16 @@ export function parseArgs(argv: string[]) {
       default: DEFAULT_HTTP_HOST,
       describe: 'Address podsentinel-server listens on (with --http-port or --demo)',
     })
+    .option('alertmanager-url', { type: 'string', describe: 'Run the notification agent: open anomalies as alerts to this Alertmanager' })
+    .option('notify-webhook', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: `Run the notification agent: messages to this webhook (repeatable; also ${WEBHOOKS_ENV}, comma-separated)`,
+    })
+    .option('notify-webhooks', { type: 'string', hidden: true, describe: `Webhook URLs, comma-separated (use ${WEBHOOKS_ENV})` })
+    .option('notify-format', { choices: NOTIFY_FORMATS, default: 'slack' as NotifyFormat, describe: 'Notification agent: webhook body' })
+    .option('cluster-name', { type: 'string', describe: 'Notification agent: cluster name in alerts and messages (default "default")' })
     .parserConfiguration({ 'boolean-negation': false });
 }
 
@@ -156,6 +167,12 @@ export function configFrom(argv: string[]): MonitorConfig | null {
     stopTimeout: positive('stop-timeout', a['stop-timeout']),
     metrics: a['metrics-port'] !== undefined ? { port: checkMetricsPort(a['metrics-port'])!, host: a['metrics-host'] } : undefined,
     http: httpFrom(a['http-port'], a['http-host'], a.demo),
+    notify: {
+      alertmanagerUrl: a['alertmanager-url'] || undefined,
+      webhooks: [...a['notify-webhook'], ...(a['notify-webhooks'] ?? '').split(',')].map((u) => u.trim()).filter(Boolean),
+      format: a['notify-format'],
+      clusterName: a['cluster-name'],
+    },
     supervisor: {
       maxCrashes: positive('max-crashes', a['max-crashes']),
       crashWindowMs: positive('crash-window', a['crash-window']) * 1000,
@@ -175,6 +192,9 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!cfg) return 0;
+  // The webhook URLs are in cfg.notify (the notification agent gets them in its own environment); the other
+  // children would read the variable as an option they do not have.
+  delete process.env[WEBHOOKS_ENV];
   const log = createLogger('run-monitoring', { dir: cfg.logDir, level: cfg.logLevel as 'info', console: 'none' });
   // The first SIGINT/SIGTERM stops gracefully. Ctrl-C reaches this process twice (from the terminal and
   // relayed by npm), so a repeat within a second is the same request; a later one SIGKILLs the

@@ -16,6 +16,7 @@ const commands = {
   'run-remediation': 'run-remediation.ts',
   'podsentinel-server': 'server/cli.ts',
   'podsentinel-mcp': 'mcp/cli.ts',
+  'notification-agent': 'agents/notification-agent.ts',
 };
 
 let name = basename(process.argv[1] ?? '').replace(/\.m?js$/, '');

@@ -51,7 +51,23 @@ export const AnomalyAgentHeartbeat = z.object({
   llm_failures: count,
 });
 
-export const Heartbeat = z.discriminatedUnion('name', [CollectorHeartbeat, DatasetAgentHeartbeat, AnomalyAgentHeartbeat]);
+export const NotificationAgentHeartbeat = z.object({
+  name: z.literal('notification-agent'),
+  ...header,
+  /** Episodes open now (anomalies being notified about). */
+  open: count,
+  /** Webhook messages waiting for delivery (all targets). */
+  outbox: count,
+  sent_total: count,
+  failed_total: count,
+});
+
+export const Heartbeat = z.discriminatedUnion('name', [
+  CollectorHeartbeat,
+  DatasetAgentHeartbeat,
+  AnomalyAgentHeartbeat,
+  NotificationAgentHeartbeat,
+]);
 export type Heartbeat = z.infer<typeof Heartbeat>;
 export type HeartbeatOf<N extends HeartbeatWriter> = Extract<Heartbeat, { name: N }>;
 /** What a writer supplies: its counters (the header is filled in by `heartbeat`). */
@@ -125,5 +141,7 @@ export function heartbeatSummary(hb: Heartbeat): HeartbeatSummary {
       return { rows: hb.rows_read, lagBytes: hb.lag_bytes, pods: hb.pods, anomalies: hb.anomalies };
     case 'anomaly-detection-agent':
       return { anomalies: hb.open };
+    case 'notification-agent':
+      return {};
   }
 }

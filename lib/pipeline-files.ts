@@ -66,7 +66,7 @@ export function pipelineFiles(dataDir: string, csv: string = pipelineFile(dataDi
 }
 
 /** The processes that write a heartbeat, each beside its own output file. */
-export const HEARTBEAT_WRITERS = ['dataset-generator', 'dataset-generator-agent', 'anomaly-detection-agent'] as const;
+export const HEARTBEAT_WRITERS = ['dataset-generator', 'dataset-generator-agent', 'anomaly-detection-agent', 'notification-agent'] as const;
 export type HeartbeatWriter = (typeof HEARTBEAT_WRITERS)[number];
 
 export function heartbeatFileName(name: HeartbeatWriter): string {

@@ -12,6 +12,7 @@ import { collectorArgv } from '../collectors/options.ts';
 import { remediationArgv } from '../remediation/options.ts';
 import { serverArgv } from '../server/options.ts';
 import { TOKEN_ENV, TOKEN_NAME_ENV } from '../server/auth.ts';
+import { notifyAgentArgv, WEBHOOKS_ENV, type NotifyFormat } from '../agents/notification/options.ts';
 import type { LogLevel } from '../lib/options.ts';
 
 export type Mode = 'all' | 'generator' | 'dataset-agent' | 'anomaly-agent';
@@ -40,6 +41,16 @@ export interface PipelineOptions {
   shard?: { group: string; identity: string | undefined; namespace: string | undefined; leaseDuration: number } | undefined;
   /** Config file passed on to every child (its own section applies there). */
   configFile?: string | undefined;
+  /** The notification agent's targets; it runs (mode all) when there is one. */
+  notify?: NotifyOptions | undefined;
+}
+
+export interface NotifyOptions {
+  alertmanagerUrl: string | undefined;
+  /** Secrets: handed to the child in its environment, never on its command line. */
+  webhooks: string[];
+  format: NotifyFormat;
+  clusterName: string | undefined;
 }
 
 export type { PipelineFiles };
@@ -153,6 +164,37 @@ export function anomalyAgentChild(o: PipelineOptions, files: PipelineFiles): Sup
   };
 }
 
+/** The notification agent, when a target is configured. */
+export function notificationChild(o: PipelineOptions, files: PipelineFiles): SupervisedChild | null {
+  const n = o.notify;
+  if (!n || (!n.alertmanagerUrl && !n.webhooks.length)) return null;
+  const args = notifyAgentArgv({
+    'insights-file': files.insights,
+    'analysis-file': files.analysis,
+    'audit-file': files.audit,
+    'state-file': resolve(pipelineFile(o.dataDir, 'notifyState')),
+    'alertmanager-url': n.alertmanagerUrl,
+    'notify-format': n.format,
+    'cluster-name': n.clusterName,
+    ...common(o),
+  });
+  const heartbeat = heartbeatPath(files.insights, 'notification-agent');
+  return {
+    spec: {
+      name: 'notification-agent',
+      script: join(o.root, 'agents/notification-agent.ts'),
+      args,
+      ...(n.webhooks.length ? { env: { [WEBHOOKS_ENV]: n.webhooks.join(',') } } : {}),
+      output: logFile(o, 'notification-agent'),
+      cwd: o.root,
+      // It beats every 5 s whatever its targets do (deliveries never hold up its loop).
+      heartbeat: { file: heartbeat, hungAfterMs: hungAfterMs(5) },
+    },
+    heartbeat,
+    staleAfterMs: staleAfter(5),
+  };
+}
+
 /** What the approval step needs beyond the pipeline's options. */
 export interface RemediationStepOptions {
   confidenceThreshold: number;
@@ -189,8 +231,10 @@ export function pipelineChildren(o: PipelineOptions): SupervisedChild[] {
       return [datasetAgentChild(o, files)];
     case 'anomaly-agent':
       return [anomalyAgentChild(o, files)];
-    default:
-      return [collectorChild(o, files), datasetAgentChild(o, files), anomalyAgentChild(o, files)];
+    default: {
+      const notify = notificationChild(o, files);
+      return [collectorChild(o, files), datasetAgentChild(o, files), anomalyAgentChild(o, files), ...(notify ? [notify] : [])];
+    }
   }
 }
 

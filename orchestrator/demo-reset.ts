@@ -8,7 +8,7 @@ import { checkpointStatePrefix, isHeartbeatFileName, PIPELINE_FILE_NAMES } from 
 
 // Everything a run leaves in the data directory but the lock and the status file (run-monitoring's own).
 const PIPELINE_FILES = new Set<string>(
-  (['metrics', 'insights', 'analysis', 'audit', 'datasetCheckpoint', 'analysisState', 'simKubeconfig'] as const).map(
+  (['metrics', 'insights', 'analysis', 'audit', 'datasetCheckpoint', 'analysisState', 'notifyState', 'simKubeconfig'] as const).map(
     (k) => PIPELINE_FILE_NAMES[k],
   ),
 );

@@ -110,7 +110,7 @@ export class MonitorSession {
   }
 
   diagnostics(): string {
-    const logs = ['podsentinel-sim', 'dataset-generator', 'dataset-generator-agent', 'anomaly-detection-agent']
+    const logs = ['podsentinel-sim', 'dataset-generator', 'dataset-generator-agent', 'anomaly-detection-agent', 'notification-agent']
       .map((n) => {
         const f = join(this.logDir, `${n}.out.log`);
         return existsSync(f) ? `--- ${n}.out.log (tail)\n${readFileSync(f, 'utf8').split('\n').slice(-8).join('\n')}` : '';
