@@ -23,6 +23,10 @@ void test('the pipeline file names', () => {
   assert.deepEqual(PIPELINE_FILE_NAMES, {
     metrics: 'pod_metrics.csv',
     insights: 'pod_insights.json',
+    decisions: 'decisions',
+    feedback: 'feedback.jsonl',
+    alertRequests: 'alert_requests.jsonl',
+    notifyState: '.notification-agent.state.json',
     analysis: 'pod_analysis.json',
     audit: 'remediation_history.jsonl',
     datasetCheckpoint: '.dataset-agent.checkpoint.json',
