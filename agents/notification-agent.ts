@@ -4,7 +4,9 @@
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
 import { untilStopped, watchFile } from '../lib/file-watch.ts';
 import { createLogger } from '../lib/log.ts';
-import { checkNonNegative, checkPositive } from '../lib/options.ts';
+import { checkMetricsPort, checkNonNegative, checkPositive, METRICS_OPTIONS } from '../lib/options.ts';
+import { startMetrics } from '../lib/metrics-server.ts';
+import { collectNotifyMetrics } from './notification/metrics.ts';
 import { heartbeatPath, pipelineFile } from '../lib/pipeline-files.ts';
 import { NotificationAgent } from './notification/agent.ts';
 import { NOTIFY_OPTIONS, WEBHOOKS_ENV } from './notification/options.ts';
@@ -27,8 +29,10 @@ const ENV_HELP = [
 function parse(argv: string[]) {
   return cli(COMMAND, argv, 'Sends anomaly episodes to Alertmanager and Slack/JSON webhooks, once per step, without duplicates.')
     .options(NOTIFY_OPTIONS)
+    .options(METRICS_OPTIONS)
     .epilogue(ENV_HELP)
     .check((a) => {
+      checkMetricsPort(a['metrics-port']);
       checkPositive('alertmanager-resend', a['alertmanager-resend']);
       checkNonNegative('notify-cooldown', a['notify-cooldown']);
       checkNonNegative('notify-group-window', a['notify-group-window']);
@@ -86,6 +90,8 @@ export async function run(a: AgentArgs): Promise<number> {
   const onWatchError = (err: unknown) => log.warn('watch error', { reason: String(err) });
   const main = watchFile(insightsFile, { run: async () => agent.cycle(), everySeconds: a.interval, onError, onWatchError });
   const others = [analysisFile, auditFile].map((f) => watchFile(f, { run: async () => main.trigger(), runAtStart: false, onWatchError }));
+  const stopCollect = collectNotifyMetrics(agent.counters, a['notify-format']);
+  const metrics = await startMetrics(COMMAND, { port: a['metrics-port'], host: a['metrics-host'] }, log);
   agent.beat();
   const beat = setInterval(() => agent.beat(), 5_000);
   log.info('watching', {
@@ -103,6 +109,8 @@ export async function run(a: AgentArgs): Promise<number> {
   await main.close();
   await agent.close();
   agent.beat('stopped');
+  stopCollect();
+  await metrics.close();
   return 0;
 }
 
