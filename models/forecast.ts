@@ -251,9 +251,11 @@ export function metricForecast(s: Float64Array, m: number, p: ForecastParams = D
   // how much of the variation the trend explains, scaled down while there are only a few minutes of data
   const confidence = f.r2 * Math.min(1, span / (2 * p.windowsSeconds[0]!));
   if (confidence < p.minConfidence) return null;
+  const limit = Math.round(s[o + LIMIT]!);
+  if (!(limit > 0)) return null;
   return {
     metric: FORECAST_METRICS_ORDER[m]!,
-    limit: Math.round(s[o + LIMIT]!),
+    limit,
     eta_seconds: Math.round(eta),
     confidence: Math.round(confidence * 100) / 100,
   };
@@ -289,4 +291,10 @@ const METRIC_WORDS: Record<Forecast['metric'], string> = {
 export function describeForecast(f: Forecast): string {
   const when = f.eta_seconds < 30 ? 'is at its limit now' : `reaches its limit in ${formatEta(f.eta_seconds)}`;
   return `${METRIC_WORDS[f.metric]} ${when} (confidence ${f.confidence.toFixed(2)})`;
+}
+
+/** Whether `s` is a forecast state of this layout (a checkpoint of another build's is dropped and learnt again). */
+export function isForecastState(s: Float64Array, p: ForecastParams = DEFAULT_FORECAST_PARAMS): boolean {
+  const slots = metricSlots(p.windowsSeconds.length);
+  return s.length === slots || s.length === 3 * slots;
 }
