@@ -8,6 +8,8 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../../agents/dataset-generator-agent.ts';
+import { feedbackTargets } from '../../../agents/dataset-generator/feedback-reader.ts';
+import { Interner, PodEntry } from '../../../agents/dataset-generator/pod-entry.ts';
 import { appendFeedback, type FeedbackRecord } from '../../../lib/feedback.ts';
 import { METRIC_COLUMNS, formatHeader, formatRows, type MetricRow } from '../../../lib/metrics-csv.ts';
 import { captureStdio } from '../../helpers/capture-stdio.ts';
@@ -112,4 +114,40 @@ void test('a "not an anomaly" record re-baselines the pod: the alert stops and s
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+void test('scope workload re-baselines every pod of the workload, scope pod only the one named', () => {
+  const intern = new Interner();
+  const pods = new Map<string, PodEntry>();
+  const add = (namespace: string, pod: string, workload: string | undefined) => {
+    const e = new PodEntry(`${namespace}/${pod}`, intern.get(namespace), pod, '2026-01-01T00:00:00.000Z', T0);
+    e.workload = workload;
+    pods.set(e.key, e);
+  };
+  add('shop', 'web-5d8f7c9b4-x0k2q', 'shop/Deployment/web');
+  add('shop', 'web-5d8f7c9b4-x1k2q', 'shop/Deployment/web');
+  add('shop', 'web-6c7d8e9f0-a1b2c', 'shop/Deployment/web'); // another ReplicaSet of the same Deployment
+  add('shop', 'cart-5d8f7c9b4-x0k2q', 'shop/Deployment/cart');
+  add('other', 'web-5d8f7c9b4-x0k2q', 'other/Deployment/web');
+  const record: FeedbackRecord = {
+    ts: '2026-01-01T00:00:00.000Z',
+    kind: 'not_an_anomaly',
+    namespace: 'shop',
+    pod: 'web-5d8f7c9b4-x1k2q',
+    workload: 'Deployment/web',
+    scope: 'workload',
+    anomaly_type: 'resource_exhaustion',
+    analysis_id: 'a',
+    by: 'tester',
+    via: 'web',
+  };
+  const keys = (r: FeedbackRecord) =>
+    feedbackTargets(pods, r)
+      .map((e) => e.key)
+      .sort();
+  assert.deepEqual(keys(record), ['shop/web-5d8f7c9b4-x0k2q', 'shop/web-5d8f7c9b4-x1k2q', 'shop/web-6c7d8e9f0-a1b2c']);
+  assert.deepEqual(keys({ ...record, scope: 'pod' }), ['shop/web-5d8f7c9b4-x1k2q']);
+  // the named pod is gone: the workload still is found, from the record and from the pod's name
+  assert.equal(keys({ ...record, pod: 'web-5d8f7c9b4-zzzzz' }).length, 3);
+  assert.deepEqual(keys({ ...record, pod: 'gone', scope: 'pod' }), []);
 });
