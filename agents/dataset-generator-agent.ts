@@ -148,6 +148,7 @@ export async function run(args: Args): Promise<number> {
       shard: args.shard !== undefined ? parseShard(args.shard) : undefined,
       insightsDetailMax: args['insights-detail-max'],
       checkpointInterval: args['checkpoint-interval'],
+      feedbackFile: args['feedback-file'],
     },
     new PodScorer(detector),
     log,

@@ -45,6 +45,13 @@ export interface Detector {
   observeBatch?(batch: readonly Observation[]): Verdict[];
   /** Drops a series' state (pod deleted). */
   forget(key: string): void;
+  /**
+   * Operator feedback ("not an anomaly"): the series' current behaviour is normal. The detector learns the
+   * series again from its next observation, as a running pod it has just met, so the pattern that alerted
+   * becomes its baseline after a short warm-up. Without it the caller forgets the series (the same, with a
+   * new pod's longer start-up ramp).
+   */
+  rebaseline?(key: string): void;
   /** Serialisable state of every series, for checkpoints; restore() resumes exactly. */
   snapshot(): unknown;
   restore(state: unknown): void;

@@ -96,6 +96,18 @@ export class PodScorer {
     this.detector.forget(key);
   }
 
+  /**
+   * Operator feedback: the detector re-learns the pod from its next row (Detector.rebaseline, else forget);
+   * the pod's previous row stays for rates. False when the pod has no state.
+   */
+  rebaseline(namespace: string, pod: string): boolean {
+    const key = `${namespace}/${pod}`;
+    if (!this.pods.has(key)) return false;
+    if (this.detector.rebaseline) this.detector.rebaseline(key);
+    else this.detector.forget(key);
+    return true;
+  }
+
   /** Pods with state. */
   get size(): number {
     return this.pods.size;

@@ -10,6 +10,8 @@ export function renderProposal(analysis: PodAnalysis, action: RecommendedAction,
     `  Pod:        ${analysis.namespace}/${analysis.pod}${analysis.owner ? ` (${analysis.owner.kind} ${analysis.owner.name})` : ''}${analysis.node ? ` on ${analysis.node}` : ''}`,
     `  Anomaly:    ${analysis.anomaly_type}, severity ${analysis.severity}, probability ${analysis.anomaly_probability.toFixed(2)} (since ${analysis.detected_at})`,
     `  Root cause: ${oneLine(analysis.root_cause)}`,
+    // the detector's exhaustion forecasts, as the analysis carries them (agents/analysis/rules.ts FORECAST_EVIDENCE)
+    ...analysis.evidence.filter((e) => e.startsWith('forecast: ')).map((e) => `  Forecast:   ${oneLine(e.slice('forecast: '.length))}`),
     `  Proposed:   ${action.action} (risk ${action.risk}): ${oneLine(action.rationale)}`,
     `  Operation:  ${plan.resource}`,
     ...plan.changes.map((c) => `      ${c.field}: ${c.from} → ${c.to}`),

@@ -8,7 +8,7 @@ import { vetActions, type GuardOptions } from './guard.ts';
 import { LlmFailure, type LlmClient } from './llm-client.ts';
 import { NameMasker, mapStrings } from './masking.ts';
 import { buildMessages, parseReply, repairMessages, type LlmReply } from './prompt.ts';
-import { ruleJudgement, type Judgement, type RulesOptions } from './rules.ts';
+import { forecastEvidence, ruleJudgement, type Judgement, type RulesOptions } from './rules.ts';
 
 export interface AnalyserDeps {
   llm: LlmClient | null;
@@ -115,7 +115,9 @@ export async function analyse(ctx: PodContext, id: string, deps: AnalyserDeps): 
   }
   const { kept, dropped } = vet(reply.recommended_actions, ctx, deps, 'LLM', id);
   let actions = kept;
-  const evidence = reply.evidence.length > 0 ? reply.evidence : rules.evidence;
+  // the detector's forecasts stay in the evidence whatever the model wrote (the approval screen shows them)
+  const forecasts = forecastEvidence(ctx).filter((l) => !reply.evidence.includes(l));
+  const evidence = reply.evidence.length > 0 ? [...forecasts, ...reply.evidence] : rules.evidence;
   if (actions.length === 0 && reply.recommended_actions.length > 0) {
     // Every proposal was refused: keep the rules' vetted actions so the operator still has a safe first step.
     actions = vet(rules.recommended_actions, ctx, deps, 'rule', id).kept;

@@ -52,8 +52,9 @@ export function systemPrompt(nonce: string): string {
     `1. Recommend only these actions (${ACTION_NAMES.join(', ')}), with exactly these params:`,
     ALLOW_LIST,
     '2. Actions may only target the analysed pod, its own namespace, its own workload (owner) and its own node, as given in the data. Never act on another namespace or on kube-system.',
-    '3. Prefer the least disruptive action first. Advice that is not an action (e.g. rolling back a release, inspecting logs) belongs in explanation or rationale.',
-    '4. Reply with ONE JSON object and nothing else, with these keys:',
+    '3. detector.forecasts, when present, say when a metric reaches its limit at the current trend (eta_seconds); state the soonest in explanation, e.g. "memory reaches its limit in ~6 min".',
+    '4. Prefer the least disruptive action first. Advice that is not an action (e.g. rolling back a release, inspecting logs) belongs in explanation or rationale.',
+    '5. Reply with ONE JSON object and nothing else, with these keys:',
     '{"anomaly_type": one of crash_loop|oom_risk|resource_exhaustion|network_issue|io_pressure|unknown, "severity": low|medium|high|critical, "root_cause": string, "explanation": string, "evidence": [string], "recommended_actions": [{"action": string, "params": object, "rationale": string, "risk": low|medium|high}]}',
   ].join('\n');
 }
@@ -77,6 +78,8 @@ export function promptData(ctx: PodContext): Record<string, unknown> {
       anomaly_type: ctx.insight.anomaly_type,
       since: ctx.insight.since,
       contributing_metrics: ctx.insight.contributing_metrics,
+      // eta_seconds until a metric reaches its limit at the current trend (limit in bytes or millicores)
+      forecasts: ctx.insight.forecasts ?? [],
     },
     metric_window: ctx.metrics.summary,
     warning_events: ctx.events.map((e) => ({ reason: e.reason, message: e.message, count: e.count, last_seen: e.lastSeen })),

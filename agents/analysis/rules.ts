@@ -6,6 +6,15 @@ import type { AnomalyType, RecommendedAction, Severity } from '../../lib/schemas
 import { podNode, topOwner, type ContainerFacts, type PodContext } from './context-types.ts';
 import { cpuMillis, formatCpuMillis, formatMemoryMi, memoryBytes } from '../../lib/quantity.ts';
 import { metricLines, typeFacts } from './type-facts.ts';
+import { describeForecast } from '../../models/forecast.ts';
+
+/** Evidence lines of the detector's exhaustion forecasts start with this (the approval screen shows them). */
+export const FORECAST_EVIDENCE = 'forecast: ';
+
+/** "forecast: memory reaches its limit in ~6 min (confidence 0.82)", soonest first. */
+export function forecastEvidence(ctx: PodContext): string[] {
+  return (ctx.insight.forecasts ?? []).map((f) => `${FORECAST_EVIDENCE}${describeForecast(f)}`);
+}
 
 export interface Judgement {
   anomaly_type: AnomalyType;
@@ -161,7 +170,8 @@ function evidenceOf(type: AnomalyType, ctx: PodContext, s: Signals): string[] {
   ev.push(
     `detector: probability ${ctx.insight.anomaly_probability.toFixed(2)}, type ${ctx.insight.anomaly_type}${ctx.insight.since ? `, since ${ctx.insight.since}` : ''}`,
   );
-  // The metric that drove the type comes next: the status screen shows the first few lines only.
+  // Then the forecasts and the metric that drove the type: the status screen shows the first few lines only.
+  ev.push(...forecastEvidence(ctx));
   const metrics = metricLines(type, ctx);
   for (const line of metrics.driving.slice(0, 2)) ev.push(`metric ${line}`);
   for (const c of ctx.containers) {
@@ -309,6 +319,8 @@ export function ruleJudgement(ctx: PodContext, opts: RulesOptions = DEFAULT_RULE
       ? '; nothing in the metric window or the container state confirms it'
       : '';
   const parts = [`Classified as ${type} because ${why}${support}.`];
+  const soonest = ctx.insight.forecasts?.[0];
+  if (soonest && !facts.some((f) => f.includes('reaches its limit'))) parts.push(`At the current trend, ${describeForecast(soonest)}.`);
   if (type === 'crash_loop')
     parts.push("Inspect the previous container's logs (kubectl logs --previous); if the crashes started with a rollout, roll back.");
   if (type === 'io_pressure') parts.push("Investigate the volume, the node's disk and noisy neighbours before restarting.");

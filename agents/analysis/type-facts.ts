@@ -5,6 +5,7 @@
 import type { AnomalyType } from '../../lib/schemas.ts';
 import type { ContainerFacts, MetricMovement, PodContext } from './context-types.ts';
 import { cpuMillis, memoryBytes } from '../../lib/quantity.ts';
+import { describeForecast } from '../../models/forecast.ts';
 
 /** The parts of the rule signals the facts are made from. */
 export interface FactSignals {
@@ -67,7 +68,10 @@ function memoryFacts(ctx: PodContext, s: FactSignals): string[] {
     const rate = (mb.to - mb.from) / minutes;
     out.push(`rising ${round(rate, rate < 10 ? 1 : 0)} MiB/min (${round(mb.from)} → ${round(mb.to)} MiB ${over(minutes)})`);
   }
-  if (minutes !== null && pct && pct.to > pct.from && pct.to < 100) {
+  // the detector's forecast (a robust trend over time, models/forecast.ts) when it has one; else the window's two ends
+  const forecast = ctx.insight.forecasts?.find((f) => f.metric === 'memory');
+  if (forecast) out.push(describeForecast(forecast));
+  else if (minutes !== null && pct && pct.to > pct.from && pct.to < 100) {
     const eta = (100 - pct.to) / ((pct.to - pct.from) / minutes);
     out.push(`forecast to reach the limit in ${eta < 1 ? 'under a minute' : `${round(eta)} min`}`);
   }

@@ -7,14 +7,17 @@
 // duplicate or a timestamp going backwards for its pod (the scorer), or a late row (more than forgetAfter
 // before the newest row, and not part of a clock jump). Each rejection is logged, rate-limited per reason.
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance, type PerformanceObserver } from 'node:perf_hooks';
 import type { Logger } from '../../lib/log.ts';
 import type { MetricRow } from '../../lib/metrics-csv.ts';
 import { CsvTailer, type TailBatch } from '../../lib/csv-tailer.ts';
 import { RejectLog } from '../../lib/reject-log.ts';
 import { CHECKPOINT_VERSION } from '../../lib/checkpoint.ts';
-import { checkpointStateFileName } from '../../lib/pipeline-files.ts';
+import { checkpointStateFileName, PIPELINE_FILE_NAMES } from '../../lib/pipeline-files.ts';
+import type { FeedbackRecord } from '../../lib/feedback.ts';
+import { newForecastState, updateForecast } from '../../models/forecast.ts';
+import { FeedbackReader, feedbackTargets } from './feedback-reader.ts';
 import { ScoresFile } from './scores-file.ts';
 import { detached, Interner, PodEntry } from './pod-entry.ts';
 import { INSIGHTS_DETAIL_MAX, type AgentConfig, type RowScorer } from './config.ts';
@@ -70,6 +73,8 @@ export class DatasetAgent {
   /** Seconds from the input's last append to the end of scoring it (see noteLag); NaN until measured. */
   lagSeconds = NaN;
   private behindSince: number | null = null;
+  /** Operator feedback to apply (feedback-reader.ts); set by open(). */
+  private feedback!: FeedbackReader;
 
   /**
    * `freshScorer` builds a new scorer when the checkpoint's state cannot be restored (e.g. written by
@@ -109,6 +114,9 @@ export class DatasetAgent {
       this.rowsRejected = resumed.counters.rows_rejected;
     }
     this.learning = resumed ? resumed.learning : !cfg.fromStart;
+    const feedbackFile = cfg.feedbackFile ?? join(dirname(cfg.insightsFile), PIPELINE_FILE_NAMES.feedback);
+    this.feedback = new FeedbackReader(feedbackFile, resumed?.feedbackApplied ?? 0, this.log);
+    this.applyFeedback();
     const position = resumed?.position;
     this.tailer = new CsvTailer({ path: cfg.inputFile, logger: this.log, position, chunkBytes: 1024 * 1024 });
     if (cfg.scoresFile) {
@@ -150,6 +158,7 @@ export class DatasetAgent {
     if (drained && this.learning) {
       this.learning = false;
       this.log.info(`learned from ${this.rowsRead} existing rows (${this.pods.size} pods); alerting on new rows from now on`);
+      this.applyFeedback(); // the pods it names are known now
     }
     return { rows, drained };
   }
@@ -277,6 +286,7 @@ export class DatasetAgent {
       this.pods.size <= this.detailMax || e.anomalous || e.probability >= this.detailFrom
         ? v.contributing.filter((c) => Number.isFinite(c.value) && Number.isFinite(c.expected) && Number.isFinite(c.deviation))
         : null;
+    e.forecast = updateForecast(e.forecast ?? newForecastState(), row);
     if (s.time > this.newestTime) this.newestTime = s.time;
     if (this.learning) return;
     this.scores?.add({ timestamp: s.timestamp, namespace: s.namespace, pod: s.pod, probability, anomalous: v.anomalous, type: e.type });
@@ -292,6 +302,28 @@ export class DatasetAgent {
       timestamp: row.timestamp,
       reason,
     });
+  }
+
+  // ---- Operator feedback (feedback-reader.ts) ----
+
+  /** Applies the feedback records not applied yet; not while learning (the pods they name are not known yet). */
+  private applyFeedback(): void {
+    if (this.learning) return;
+    const records = this.feedback.pending();
+    for (const r of records) this.rebaseline(r);
+    this.feedback.done(records.length);
+  }
+
+  /** "Not an anomaly": the pod's model, or its workload's pods' models, learn them again from their next row. */
+  private rebaseline(r: FeedbackRecord): void {
+    const targets = feedbackTargets(this.pods, r);
+    for (const e of targets) {
+      this.job?.beforeChange(e); // the checkpoint being copied keeps the state before the change
+      this.scorer.rebaseline(e.namespace, e.pod);
+    }
+    const what = r.scope === 'workload' ? `${targets.length} pod(s) of the workload of ${r.namespace}/${r.pod}` : `${r.namespace}/${r.pod}`;
+    if (targets.length > 0) this.log.info(`re-baselined ${what}: "not an anomaly" (${r.anomaly_type}) from ${r.by} via ${r.via}`);
+    else this.log.info(`feedback for ${r.namespace}/${r.pod} (${r.scope}): no such pod here now; nothing to re-baseline`);
   }
 
   /** Forgets pods without a row for `forgetAfter` seconds of row time (or left ahead of a clock jump). */
@@ -338,7 +370,11 @@ export class DatasetAgent {
         counters: { rows_read: this.rowsRead, rows_rejected: this.rowsRejected },
       },
       shared: {
-        agent: { newestTime: Number.isFinite(this.newestTime) ? this.newestTime : 0, learning: this.learning },
+        agent: {
+          newestTime: Number.isFinite(this.newestTime) ? this.newestTime : 0,
+          learning: this.learning,
+          feedbackApplied: this.feedback.applied,
+        },
         scorer: this.scorer.snapshotShared(),
       },
       pods: this.pods,
@@ -383,6 +419,7 @@ export class DatasetAgent {
       this.rejects.flush();
       this.tailer.flushLogs();
       this.forgetStale();
+      this.applyFeedback();
       const now = Date.now();
       if (this.cfg.checkpointFile) {
         if (now - this.lastCheckpointAt >= (this.cfg.checkpointInterval ?? this.cfg.watchInterval) * 1000 && this.startCheckpoint())

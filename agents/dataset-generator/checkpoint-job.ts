@@ -18,7 +18,8 @@ import { StateFileWriter } from './state-file.ts';
 
 /** The shared record of a version-2 state file. */
 export interface SharedState {
-  agent: { newestTime: number; learning: boolean };
+  /** feedbackApplied: records of feedback.jsonl applied so far (absent in older checkpoints: 0). */
+  agent: { newestTime: number; learning: boolean; feedbackApplied?: number };
   scorer: unknown;
 }
 
@@ -80,7 +81,8 @@ export class CheckpointJob {
 
   private copyPod(e: PodEntry): void {
     if (e.cp !== this.cfg.id) return; // copied already (before a change)
-    this.writer.addPod(e.key, e.toRecord(), this.cfg.scorer.podState(e.key) ?? []);
+    const arrays = this.cfg.scorer.podState(e.key) ?? [];
+    this.writer.addPod(e.key, e.toRecord(), e.forecast ? [...arrays, e.forecast] : arrays);
     e.cp = 0;
   }
 

@@ -10,6 +10,8 @@ export type ScoredRow = PodScore;
 export interface RowScorer {
   score(row: MetricRow): ScoredRow | null;
   forget(namespace: string, pod: string): void;
+  /** Operator feedback: the pod's model learns it again from its next row (PodScorer.rebaseline). */
+  rebaseline(namespace: string, pod: string): boolean;
   /** Version-1 checkpoints (JSON state): still restored, never written. */
   restore(state: unknown): void;
   /** Version-2 checkpoints: shared state, then each pod's typed arrays (see PodScorer). */
@@ -38,6 +40,11 @@ export interface AgentConfig {
   forgetAfter: number;
   detectorName: string;
   model: ModelInfo;
+  /**
+   * Operator feedback (lib/feedback.ts) to apply: "not an anomaly" records re-baseline their pod or workload.
+   * Undefined: feedback.jsonl beside the insights file.
+   */
+  feedbackFile?: string | undefined;
   /** Score only the pods of this hash shard (several agents share one input); default all. */
   shard?: { index: number; count: number } | undefined;
   /**

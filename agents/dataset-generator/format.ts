@@ -1,4 +1,5 @@
 // Small text helpers of the agent: shards, JSON strings, pod order and alert lines.
+import { describeForecast, forecastsOf } from '../../models/forecast.ts';
 import type { PodEntry } from './pod-entry.ts';
 
 /** FNV-1a of "namespace/pod": the shard a pod belongs to, stable across processes and restarts. */
@@ -27,7 +28,10 @@ export function alertLine(i: PodEntry, threshold: number): string {
     .slice(0, 2)
     .map((c) => `${c.metric}=${fmt(c.value)} (expected ${fmt(c.expected)})`)
     .join(', ');
-  return `${i.timestamp} ANOMALY  ${i.namespace}/${i.pod} ${i.type} p=${i.probability.toFixed(2)} >= ${threshold}${top ? ` :: ${top}` : ''}`;
+  // the soonest limit the pod's usage heads for, e.g. "memory reaches its limit in ~6 min (confidence 0.82)"
+  const soonest = i.forecast ? forecastsOf(i.forecast)[0] : undefined;
+  const line = `${i.timestamp} ANOMALY  ${i.namespace}/${i.pod} ${i.type} p=${i.probability.toFixed(2)} >= ${threshold}${top ? ` :: ${top}` : ''}`;
+  return soonest ? `${line} :: ${describeForecast(soonest)}` : line;
 }
 
 function fmt(x: number): string {

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { writeFileAtomicAsync } from '../../lib/atomic-file.ts';
 import type { Logger } from '../../lib/log.ts';
 import { PodInsights, type ModelInfo, type PodInsight } from '../../lib/schemas.ts';
+import { forecastsOf } from '../../models/forecast.ts';
 import { checkpointSlicing } from './config.ts';
 import { cmpPod, jsonString } from './format.ts';
 import { noteStall, type AgentPerf } from './perf.ts';
@@ -56,7 +57,9 @@ export class InsightsJob {
       for (; this.cursor < stop; this.cursor++) {
         const e = entries[this.cursor]!;
         if (e.anomalous) this.anomalies++;
-        if (!compact || e.anomalous || e.probability >= detailFrom) full.push(e.toInsight());
+        // a pod whose usage heads for a limit is detailed too: its forecasts are the news
+        const fc = e.forecast ? forecastsOf(e.forecast) : undefined;
+        if (!compact || e.anomalous || e.probability >= detailFrom || (fc !== undefined && fc.length > 0)) full.push(e.toInsight(fc));
         else text += `${text ? ',' : ''}[${jsonString(e.namespace)},${jsonString(e.pod)},${jsonString(e.timestamp)},${e.probability}]`;
       }
       if (text) brief.push(text); // one string per step: the final join is over a few hundred

@@ -52,6 +52,10 @@ export const DATASET_AGENT_OPTIONS = {
     describe:
       'Beyond this many pods, pod_insights.json details only pods at or above half the threshold (every anomalous pod) and lists the rest compactly in other_pods',
   },
+  'feedback-file': {
+    type: 'string',
+    describe: '"Not an anomaly" feedback to apply (re-baselines the pod or its workload); default: feedback.jsonl beside --insights-file',
+  },
   shard: {
     type: 'string',
     describe: 'K/N: score only the pods whose name hashes to shard K of N (run N agents, each with its own insights and checkpoint files)',

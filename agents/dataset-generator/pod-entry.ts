@@ -2,7 +2,7 @@
 // alerts need, in one object updated in place (at 150,000 pods, one PodInsight object tree per pod and per
 // row was most of the V8 heap and of its garbage-collection pauses). Strings that repeat across pods
 // (namespace, node, status, workload, the tick's timestamp) are shared through an Interner.
-import type { AnomalyType, ContributingMetric, PodInsight } from '../../lib/schemas.ts';
+import type { AnomalyType, ContributingMetric, Forecast, PodInsight } from '../../lib/schemas.ts';
 
 /**
  * A copy of `s` that does not keep alive the string it was cut from. Fields parsed from the CSV are slices
@@ -55,6 +55,8 @@ export class PodEntry {
   workload: string | undefined;
   /** Kept only while the pod is detailed in pod_insights.json (see DatasetAgent). */
   contributing: ContributingMetric[] | null = null;
+  /** Exhaustion-forecast state (models/forecast.ts), once a row had a metric with a limit; checkpointed as an array. */
+  forecast: Float64Array | null = null;
 
   constructor(key: string, namespace: string, pod: string, timestamp: string, lastTime: number) {
     this.key = key;
@@ -64,7 +66,8 @@ export class PodEntry {
     this.lastTime = lastTime;
   }
 
-  toInsight(): PodInsight {
+  /** `forecasts`: the pod's exhaustion forecasts (models/forecast.ts forecastsOf), listed when any. */
+  toInsight(forecasts?: Forecast[]): PodInsight {
     const i: PodInsight = {
       namespace: this.namespace,
       pod: this.pod,
@@ -78,10 +81,14 @@ export class PodEntry {
     if (this.status !== undefined) i.status = this.status;
     if (this.node !== undefined) i.node = this.node;
     if (this.workload !== undefined) i.workload = this.workload;
+    if (forecasts && forecasts.length > 0) i.forecasts = forecasts;
     return i;
   }
 
-  /** The checkpoint record (JSON text; finite numbers only, NaN since stored as null). */
+  /**
+   * The checkpoint record (JSON text; finite numbers only, NaN since stored as null). Its 13th field says
+   * whether the forecast state follows the scorer's arrays as the last one (CheckpointJob, restoreV2).
+   */
   toRecord(): string {
     return JSON.stringify([
       this.lastTime,
@@ -96,6 +103,7 @@ export class PodEntry {
       this.node ?? null,
       this.workload ?? null,
       this.contributing,
+      this.forecast !== null,
     ]);
   }
 
@@ -103,7 +111,7 @@ export class PodEntry {
     const a = JSON.parse(json) as unknown[];
     if (
       !Array.isArray(a) ||
-      a.length !== 12 ||
+      (a.length !== 12 && a.length !== 13) ||
       typeof a[0] !== 'number' ||
       typeof a[1] !== 'string' ||
       typeof a[2] !== 'string' ||
@@ -121,6 +129,11 @@ export class PodEntry {
     e.workload = typeof a[10] === 'string' ? intern.get(a[10]) : undefined;
     e.contributing = Array.isArray(a[11]) ? (a[11] as ContributingMetric[]) : null;
     return e;
+  }
+
+  /** Whether a record (fromRecord's JSON) says the last state array is the pod's forecast state. */
+  static recordHasForecast(json: string): boolean {
+    return json.endsWith(',true]');
   }
 
   /** From a version-1 checkpoint's entry. */

@@ -9,6 +9,7 @@ import type { SharedState } from './checkpoint-job.ts';
 import type { AgentConfig, RowScorer } from './config.ts';
 import { PodEntry, type Interner } from './pod-entry.ts';
 import { readStateFile } from './state-file.ts';
+import { isForecastState } from '../../models/forecast.ts';
 import { unspillState } from './state-spill.ts';
 
 /** Version-1 checkpoint state (JSON), still restored. */
@@ -24,6 +25,7 @@ export interface RestoredState {
   pods: Map<string, PodEntry>;
   newestTime?: number | undefined;
   learning?: boolean | undefined;
+  feedbackApplied?: number | undefined;
 }
 
 /** Version-1 state: JSON inline or in its ndjson sidecar (state-spill.ts). */
@@ -51,7 +53,13 @@ export function restoreV2(checkpointFile: string, stored: unknown, scorer: RowSc
       pod: (key, json, arrays) => {
         if (!shared) throw new Error(`${file}: pod record before the shared record`);
         if (pods.has(key)) throw new Error(`${file}: two records for ${key}`);
-        pods.set(key, PodEntry.fromRecord(key, json, intern));
+        const e = PodEntry.fromRecord(key, json, intern);
+        pods.set(key, e);
+        // the forecast state rides last (PodEntry.toRecord); one of another layout is dropped and learnt again
+        if (PodEntry.recordHasForecast(json)) {
+          const fc = arrays.pop();
+          e.forecast = fc instanceof Float64Array && isForecastState(fc) ? fc : null;
+        }
         if (arrays.length > 0) scorer.restorePod(key, arrays);
       },
     },
@@ -59,7 +67,7 @@ export function restoreV2(checkpointFile: string, stored: unknown, scorer: RowSc
   );
   if (n !== ref.data.pods) throw new Error(`${file} holds ${n} pods, the checkpoint says ${ref.data.pods}`);
   const sh = shared as SharedState | null;
-  return sh ? { pods, newestTime: sh.agent.newestTime, learning: sh.agent.learning } : { pods };
+  return sh ? { pods, newestTime: sh.agent.newestTime, learning: sh.agent.learning, feedbackApplied: sh.agent.feedbackApplied } : { pods };
 }
 
 export interface Resumed {
@@ -67,6 +75,8 @@ export interface Resumed {
   pods: Map<string, PodEntry>;
   newestTime: number;
   learning: boolean;
+  /** Records of the feedback file applied up to the checkpoint's position. */
+  feedbackApplied: number;
   position: TailPosition;
   scoresBytes: number | null;
   counters: { rows_read: number; rows_rejected: number };
@@ -110,6 +120,7 @@ export async function resumeFromCheckpoint(
     pods: st.pods,
     newestTime: st.newestTime ?? -Infinity,
     learning: st.learning ?? false,
+    feedbackApplied: st.feedbackApplied ?? 0,
     position: cp.position,
     scoresBytes: cp.scores_bytes,
     counters: cp.counters,

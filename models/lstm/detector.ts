@@ -938,6 +938,22 @@ export class LstmDetector implements Detector {
     this.seasonal.delete(key);
   }
 
+  /**
+   * Operator feedback (Detector.rebaseline): the series starts again as a running pod first met now (baseline
+   * from its next value, the short warm-up of matureRamp after the grace), so the level or mix that alerted
+   * becomes normal within grace + matureRamp rows; hard signals count from the next row. Everything learnt
+   * before is dropped with the stretch judged normal (LSTM state, deviation history, seasonal profile, range),
+   * so novelty waits a whole established span again. The workload's prior is kept.
+   */
+  rebaseline(key: string): void {
+    if (!this.series.has(key)) return;
+    this.forget(key);
+    const st = this.newSeries();
+    st.f[T_N] = 1; // past age 0, where observe() would choose the long ramp of a pod appearing late
+    st.f[T_RAMP] = this.params.matureRamp;
+    this.series.set(key, st);
+  }
+
   snapshot(): unknown {
     const series: Record<string, [string, string, string, string]> = {};
     for (const [k, s] of this.series) series[k] = [b64(s.f), b64(s.h), b64(s.c), b64(s.r)];

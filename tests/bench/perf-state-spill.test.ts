@@ -135,6 +135,7 @@ async function downgradeToV1(dir: string): Promise<void> {
     pod: (key, json, arrays) => {
       const e = PodEntry.fromRecord(key, json, new Interner());
       pods.push([key, { insight: e.toInsight(), lastTime: e.lastTime }]);
+      if (PodEntry.recordHasForecast(json)) arrays.pop(); // the forecast state rides last; version 1 has none
       scorer.restorePod(key, arrays);
     },
   });
