@@ -16,6 +16,8 @@ export class PodIndex {
   /** Per namespace and for the anomalous pods: [by probability, by name]. */
   private readonly byNamespace = new Map<string, [PodListItem[], PodListItem[]]>();
   private readonly anomalous: [PodListItem[], PodListItem[]] = [[], []];
+  /** namespace/pod in lower case, made once per index for the substring search. */
+  private readonly searchKey = new WeakMap<PodListItem, string>();
 
   constructor(ins: PodInsights | null) {
     this.generatedAt = ins?.generated_at ?? null;
@@ -50,7 +52,11 @@ export class PodIndex {
         timestamp,
       });
     }
-    for (const it of items) this.itemByKey.set(key(it.namespace, it.pod), it);
+    for (const it of items) {
+      const k = key(it.namespace, it.pod);
+      this.itemByKey.set(k, it);
+      this.searchKey.set(it, k.toLowerCase());
+    }
     this.byName = items.slice().sort(compareName);
     this.byProbability = items.sort((a, b) => b.anomaly_probability - a.anomaly_probability || compareName(a, b));
     for (const [order, list] of [this.byProbability, this.byName].entries()) {
@@ -112,7 +118,7 @@ export class PodIndex {
     const match = (it: PodListItem) =>
       (ns === undefined || it.namespace === ns) &&
       (anomalous === undefined || it.predicted_anomaly === anomalous) &&
-      (!needle || `${it.namespace}/${it.pod}`.toLowerCase().includes(needle));
+      (!needle || this.searchKey.get(it)!.includes(needle));
     const items: PodListItem[] = [];
     let total = 0;
     const n = list.length;
