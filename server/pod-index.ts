@@ -16,8 +16,9 @@ export class PodIndex {
   /** Per namespace and for the anomalous pods: [by probability, by name]. */
   private readonly byNamespace = new Map<string, [PodListItem[], PodListItem[]]>();
   private readonly anomalous: [PodListItem[], PodListItem[]] = [[], []];
-  /** namespace/pod in lower case, made once per index for the substring search. */
+  /** namespace/pod in lower case, made once per index for the substring search (and aligned with the two orders). */
   private readonly searchKey = new WeakMap<PodListItem, string>();
+  private readonly searchKeys: [string[], string[]];
 
   constructor(ins: PodInsights | null) {
     this.generatedAt = ins?.generated_at ?? null;
@@ -59,6 +60,7 @@ export class PodIndex {
     }
     this.byName = items.slice().sort(compareName);
     this.byProbability = items.sort((a, b) => b.anomaly_probability - a.anomaly_probability || compareName(a, b));
+    this.searchKeys = [this.byProbability.map((it) => this.searchKey.get(it)!), this.byName.map((it) => this.searchKey.get(it)!)];
     for (const [order, list] of [this.byProbability, this.byName].entries()) {
       for (const it of list) {
         let ns = this.byNamespace.get(it.namespace);
@@ -125,6 +127,15 @@ export class PodIndex {
     if (!filtered) {
       total = n;
       for (let i = q.offset; i < n && items.length < q.limit; i++) items.push(list[reversed ? n - 1 - i : i]!);
+    } else if (needle && (list === this.byProbability || list === this.byName)) {
+      // The search alone over all pods: a plain loop over the aligned key strings (the hot case at 150,000 pods).
+      const keys = this.searchKeys[order]!;
+      for (let i = 0; i < n; i++) {
+        const j = reversed ? n - 1 - i : i;
+        if (!keys[j]!.includes(needle) || (anomalous !== undefined && list[j]!.predicted_anomaly !== anomalous)) continue;
+        if (total >= q.offset && items.length < q.limit) items.push(list[j]!);
+        total++;
+      }
     } else {
       for (let i = 0; i < n; i++) {
         const it = list[reversed ? n - 1 - i : i]!;
