@@ -42,6 +42,7 @@ export class PipelineState extends EventEmitter<PipelineEvents> {
   decisions: DecisionRecord[] = [];
   private readonly history = new Map<string, Array<z.infer<typeof ProbabilityPoint>>>();
   private readonly watches: FileWatch[] = [];
+  private statusTimer: NodeJS.Timeout | undefined;
   private lastSummaries = new Map<string, string>();
   private readonly o: PipelineStateOptions;
 
@@ -75,9 +76,13 @@ export class PipelineState extends EventEmitter<PipelineEvents> {
     follow(this.files.audit, () => this.loadAudit(), 'audit log');
     // The directory's identity (mtime) changes when a decision file is created in it.
     follow(this.files.decisions, () => this.loadDecisions(), 'decisions');
+    // Heartbeats age without any file changing: listeners get the status (agent freshness) every 5 s too.
+    this.statusTimer = setInterval(() => this.listenerCount('status') > 0 && this.emit('status', this.status()), 5_000);
+    this.statusTimer.unref();
   }
 
   async close(): Promise<void> {
+    clearInterval(this.statusTimer);
     await Promise.all(this.watches.splice(0).map((w) => w.close()));
   }
 
