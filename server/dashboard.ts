@@ -38,6 +38,7 @@ const INDEX_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>podsentinel</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/main.css">
 </head>
 <body>

@@ -23,6 +23,9 @@ export interface ChartProps {
   height?: number;
 }
 
+/** Axis labels as local wall-clock time (uPlot's default adds the date to every few ticks). */
+const clock = (t: number) => new Date(t * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
 function options(p: ChartProps, width: number): uPlot.Options {
   const fmt = p.format ?? ((v: number) => String(Math.round(v * 100) / 100));
   return {
@@ -35,7 +38,10 @@ function options(p: ChartProps, width: number): uPlot.Options {
       x: { time: true },
       y: p.yRange ? { range: p.yRange } : { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
     },
-    axes: [{}, { size: 70, values: (_u, ticks) => ticks.map(fmt) }],
+    axes: [
+      { space: 70, values: (_u, ticks) => ticks.map(clock) },
+      { size: 70, values: (_u, ticks) => ticks.map(fmt) },
+    ],
     series: [
       {},
       ...p.lines.map((l) => ({

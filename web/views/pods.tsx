@@ -72,7 +72,7 @@ export function PodsView() {
         </span>
       </div>
       {error && <p class="error">{error}</p>}
-      <table class="pods">
+      <table class="pod-table">
         <thead>
           <tr>
             <th class="sortable" onClick={() => sortBy('name')}>
