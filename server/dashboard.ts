@@ -30,7 +30,8 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 // Only the page's own origin: no CDN, no inline script. Styles set through the DOM (uPlot, Preact) are allowed by 'self'.
-const CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 const INDEX_HTML = `<!doctype html>
 <html lang="en">

@@ -33,3 +33,17 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/**
+ * Polls an expression in the page until it is truthy. (page.waitForFunction compiles its predicate inside
+ * the page, which the dashboard's Content-Security-Policy rightly forbids; evaluate() is not affected.)
+ */
+export async function pageUntil<T>(page: Page, expression: string, what: string, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await page.evaluate<T>(expression);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting in the page for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

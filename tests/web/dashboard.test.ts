@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { readJsonLines } from '../../lib/atomic-file.ts';
 import { AuditRecord } from '../../lib/schemas.ts';
 import { MonitorSession } from '../helpers/e2e-support.ts';
-import { collectPageErrors, launchChromium, screenshot } from './browser.ts';
+import { collectPageErrors, launchChromium, pageUntil, screenshot } from './browser.ts';
 
 const SPEED = process.env.E2E_SPEED ?? '5';
 /** The workload the memory-leak scenario makes leak (sim/scenarios/memory-leak.json). */
@@ -49,7 +49,7 @@ void test(
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors = collectPageErrors(page);
       await page.goto(`${base}#token=${token}`);
-      await page.waitForFunction(`!location.hash.includes('token=')`, undefined, { timeout: 10_000 });
+      await pageUntil(page, `!location.hash.includes('token=')`, 'the token to leave the address bar', 10_000);
       assert.equal(await page.evaluate(`sessionStorage.getItem('podsentinel.token')`), token, 'the token is kept for this tab');
 
       // Cluster view: the leaking pod, highlighted.
@@ -60,7 +60,7 @@ void test(
       // Pod view: five charts with a drawn canvas each.
       await leaking.click();
       await page.locator('[data-testid="verdict"].anomalous').waitFor({ timeout: 30_000 });
-      await page.waitForFunction(`document.querySelectorAll('.chart canvas').length >= 5`, undefined, { timeout: 30_000 });
+      await pageUntil(page, `document.querySelectorAll('.chart canvas').length >= 5`, 'five charts', 30_000);
       const sizes = await canvasSizes(page);
       assert.ok(
         sizes.every((c) => c.w > 0 && c.h > 0),

@@ -1,6 +1,7 @@
 // Cluster view: open anomalies first, counts by type, agent health, then nodes → workloads → pods with the
 // anomalous pods highlighted (in a large cluster the server lists only those, with counts for the rest).
-import type { AgentStatus, AnomalyListResponse, ClusterNode, ClusterResponse } from '../../server/api-schemas.ts';
+import { useState } from 'preact/hooks';
+import type { AgentStatus, AnomalyListResponse, ClusterNode, ClusterResponse, ClusterWorkload } from '../../server/api-schemas.ts';
 import { ago, anomalyHref, pct, podHref, typeLabel } from '../format.ts';
 import { useResource } from '../resource.ts';
 
@@ -62,35 +63,49 @@ function Anomalies() {
   );
 }
 
+/** Workloads without an anomaly are only counted until the node is opened: 150k pods make ~50k workloads. */
 function Node({ node }: { node: ClusterNode }) {
+  const [open, setOpen] = useState(node.anomalous_count > 0);
+  const [all, setAll] = useState(false);
+  const shown = all ? node.workloads : node.workloads.filter((w) => w.anomalous_count > 0);
+  const hidden = node.workloads.length - shown.length;
   return (
-    <details class={`node ${node.anomalous_count ? 'has-anomaly' : ''}`} open={node.anomalous_count > 0}>
+    <details class={`node ${node.anomalous_count ? 'has-anomaly' : ''}`} open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>
         <b>{node.name}</b> <small>{node.pod_count} pods</small>
         {node.anomalous_count > 0 && <span class="badge bad">{node.anomalous_count} anomalous</span>}
       </summary>
-      {node.workloads.map((w) => (
-        <div class="workload">
-          <div class="wl-name">
-            {w.name} <small>{w.pod_count} pods</small>
-          </div>
-          <div class="pods">
-            {w.pods.map((p) => (
-              <a
-                href={podHref(p.namespace, p.pod)}
-                class={`pod ${p.anomalous ? 'anomalous' : ''}`}
-                data-pod={`${p.namespace}/${p.pod}`}
-                title={`${p.namespace}/${p.pod}: ${pct(p.probability)}${p.anomalous ? ` (${typeLabel(p.anomaly_type)})` : ''}`}
-              >
-                {p.pod}
-                {p.anomalous && <small> {typeLabel(p.anomaly_type)}</small>}
-              </a>
-            ))}
-            {w.pods.length < w.pod_count && <span class="muted">+{w.pod_count - w.pods.length} normal</span>}
-          </div>
-        </div>
-      ))}
+      {open && shown.map((w) => <Workload w={w} />)}
+      {open && hidden > 0 && (
+        <button type="button" class="link" onClick={() => setAll(true)}>
+          show {hidden} workload{hidden > 1 ? 's' : ''} without anomalies
+        </button>
+      )}
     </details>
+  );
+}
+
+function Workload({ w }: { w: ClusterWorkload }) {
+  return (
+    <div class="workload">
+      <div class="wl-name">
+        {w.name} <small>{w.pod_count} pods</small>
+      </div>
+      <div class="pods">
+        {w.pods.map((p) => (
+          <a
+            href={podHref(p.namespace, p.pod)}
+            class={`pod ${p.anomalous ? 'anomalous' : ''}`}
+            data-pod={`${p.namespace}/${p.pod}`}
+            title={`${p.namespace}/${p.pod}: ${pct(p.probability)}${p.anomalous ? ` (${typeLabel(p.anomaly_type)})` : ''}`}
+          >
+            {p.pod}
+            {p.anomalous && <small> {typeLabel(p.anomaly_type)}</small>}
+          </a>
+        ))}
+        {w.pods.length < w.pod_count && <span class="muted">+{w.pod_count - w.pods.length} normal</span>}
+      </div>
+    </div>
   );
 }
 
