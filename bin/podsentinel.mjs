@@ -14,6 +14,7 @@ const commands = {
   'train-model': 'models/train-model.ts',
   'run-monitoring': 'run-monitoring.ts',
   'run-remediation': 'run-remediation.ts',
+  'podsentinel-server': 'server/cli.ts',
 };
 
 let name = basename(process.argv[1] ?? '').replace(/\.m?js$/, '');
