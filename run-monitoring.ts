@@ -19,6 +19,7 @@ import type { Mode } from './orchestrator/child-specs.ts';
 import { InstanceLockedError } from './orchestrator/lock.ts';
 import type { MonitorConfig } from './orchestrator/monitor.ts';
 import { runMonitoring } from './orchestrator/monitor-run.ts';
+import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from './server/options.ts';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 /** The simulated cluster's default tick (its --tick-seconds). */
@@ -77,7 +78,23 @@ export function parseArgs(argv: string[]) {
       describe: 'A child crashing this many times within --crash-window is given up on',
     })
     .option('crash-window', { type: 'number', default: 120, describe: 'Seconds (see --max-crashes)' })
+    .option('http-port', {
+      type: 'number',
+      describe: `Start podsentinel-server (API and dashboard) on this port and print the dashboard URL (default off; with --demo ${DEFAULT_HTTP_PORT} or the next free port; 0 = off)`,
+    })
+    .option('http-host', {
+      type: 'string',
+      default: DEFAULT_HTTP_HOST,
+      describe: 'Address podsentinel-server listens on (with --http-port or --demo)',
+    })
     .parserConfiguration({ 'boolean-negation': false });
+}
+
+/** --http-port N: that port; none: off, except --demo (8080 or the next free one); 0: off. */
+function httpFrom(port: number | undefined, host: string, demo: boolean): MonitorConfig['http'] {
+  if (port === undefined) return demo ? { host, port: DEFAULT_HTTP_PORT, exactPort: false } : null;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--http-port must be an integer 0-65535');
+  return port === 0 ? null : { host, port, exactPort: true };
 }
 
 export function configFrom(argv: string[]): MonitorConfig | null {
@@ -125,6 +142,7 @@ export function configFrom(argv: string[]): MonitorConfig | null {
     configFile: typeof a.config === 'string' ? resolve(a.config) : undefined,
     statusInterval: positive('status-interval', a['status-interval']),
     stopTimeout: positive('stop-timeout', a['stop-timeout']),
+    http: httpFrom(a['http-port'], a['http-host'], a.demo),
     supervisor: {
       maxCrashes: positive('max-crashes', a['max-crashes']),
       crashWindowMs: positive('crash-window', a['crash-window']) * 1000,

@@ -2,6 +2,7 @@
 // threshold, shows the exact operation, runs it as a server-side dry run, asks the person (y/n/a/q),
 // applies it, and verifies after a delay that the anomaly cleared. Every step goes to the audit log.
 // Standalone, and the interactive step run-monitoring drives (it inherits the terminal).
+import { mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { cli, helpShown, runIfMain, UsageError } from './lib/cli.ts';
 import { untilStopped, watchFile } from './lib/file-watch.ts';
@@ -16,14 +17,16 @@ import { AuditLog } from './remediation/audit.ts';
 import { loadPolicy, PolicyError, DEFAULT_POLICY_FILE, type RemediationPolicy } from './remediation/config.ts';
 import { RemediationSession, type Mode, type PromptFn } from './remediation/engine.ts';
 import { inquirerPrompt } from './remediation/prompt.ts';
+import { DecisionInbox } from './remediation/decision-inbox.ts';
 
 const DESCRIPTION = [
   'Proposes remediations for the anomalies in pod_analysis.json and applies the ones a person approves.',
   'For each new analysis at or above --confidence-threshold it shows the pod, the anomaly, the root cause and the exact operation (resource, field, old -> new), runs it as a server-side dry run, then asks:',
-  '  y = apply, n = skip, a = approve this action kind for the rest of the session, q = quit.',
+  '  y = apply, n = skip, a = approve this action kind for the rest of the session, x = not an anomaly (skip, and record feedback so the detector re-baselines the pod), q = quit.',
+  'Decisions taken in the dashboard (podsentinel-server) or over MCP arrive as files in <data-dir>/decisions/: in every mode run-remediation carries each one out once (policy, dry run, apply, verify, all audited with who decided and where); one arriving for the proposal on the prompt closes the prompt.',
   'Enter alone does not approve. After --verify-delay seconds it checks pod_insights.json: the anomaly cleared (RESOLVED) or the action is marked FAILED. Every step is appended to the audit log.',
   `Allowed actions: restart_pod, rollout_restart, scale, set_resources, cordon_node, uncordon_node, drain_node, within the bounds, protected namespaces, cool-downs and auto-approve policy of the remediation policy (--policy, else a "remediation" object in the --config file, else ${DEFAULT_POLICY_FILE}; see config/remediation.example.json).`,
-  'When stdin is not a terminal and --auto-approve is off, nothing is executed: proposals are listed and recorded as pending.',
+  'When stdin is not a terminal and --auto-approve is off, nothing is executed without a decision: proposals are listed and recorded as pending, to be decided in the dashboard.',
   'Exit status: 0 done, 1 the analysis file (or an analysis in it) was unusable, 2 usage error, 130 interrupted (Ctrl-C).',
 ].join('\n\n');
 
@@ -47,6 +50,8 @@ interface Settings {
   analysisFile: string;
   insightsFile: string;
   auditFile: string;
+  decisionsDir: string;
+  feedbackFile: string;
   threshold: number;
   verifyDelay: number;
   maxProposalsPerCycle: number;
@@ -85,6 +90,8 @@ function settingsFrom(args: Args): Settings {
     analysisFile: args['analysis-file'] ?? pipelineFile(dataDir, 'analysis'),
     insightsFile: args['insights-file'] ?? pipelineFile(dataDir, 'insights'),
     auditFile: args['audit-file'] ?? pipelineFile(dataDir, 'audit'),
+    decisionsDir: pipelineFile(dataDir, 'decisions'),
+    feedbackFile: pipelineFile(dataDir, 'feedback'),
     threshold,
     verifyDelay,
     maxProposalsPerCycle,
@@ -141,6 +148,8 @@ export async function run(settings: Settings): Promise<number> {
     log,
     signal: abort.signal,
     maxProposalsPerCycle: settings.maxProposalsPerCycle,
+    decisions: new DecisionInbox(settings.decisionsDir, audit),
+    feedbackFile: settings.feedbackFile,
   });
 
   print(
@@ -173,6 +182,8 @@ export async function run(settings: Settings): Promise<number> {
       log.warn('analysis skipped: it does not match the contract', { reason: why });
       print(`Skipped ${why}`);
     }
+    // Decisions first: someone already answered those proposals, in the browser or over MCP.
+    await session.processDecisions(file);
     await session.processAnalyses(file);
     return file.rejected.length === 0;
   };
@@ -226,9 +237,13 @@ export async function run(settings: Settings): Promise<number> {
       onError: (err) => log.error('pass failed', { error: err as Error }),
       onWatchError: (err) => log.warn('watch error', { reason: String(err) }),
     });
-    print(`Watching ${analysisFile} for new analyses (Ctrl-C to stop).`);
+    // A new decision file changes the directory's identity: a pass carries it out.
+    mkdirSync(settings.decisionsDir, { recursive: true });
+    const decisionsWatch = watchFile(settings.decisionsDir, { run: async () => watch.trigger(), runAtStart: false, pollSeconds: 0.5 });
+    print(`Watching ${analysisFile} for new analyses and ${settings.decisionsDir} for decisions (Ctrl-C to stop).`);
     await untilStopped([], stopWatching.signal);
     clearTimeout(deferredPass);
+    await decisionsWatch.close();
     await watch.close();
     clearTimeout(deferredPass); // one set by the run that close() waited for
     await finish();

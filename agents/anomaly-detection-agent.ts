@@ -7,7 +7,9 @@ import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
 import { untilStopped, watchFile } from '../lib/file-watch.ts';
 import { kubeClients, loadKubeConfig, type KubeClients } from '../lib/kube.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
-import { heartbeatPath } from '../lib/pipeline-files.ts';
+import { dirname } from 'node:path';
+import { heartbeatPath, pipelineFile } from '../lib/pipeline-files.ts';
+import { firingAlertsByPod } from './analysis/alert-intake.ts';
 import { checkPositive } from '../lib/options.ts';
 import { insightsPodCount, PodInsights } from '../lib/schemas.ts';
 import { formatAnalysisBlock } from './analysis/console.ts';
@@ -135,6 +137,16 @@ export async function run(a: AgentArgs): Promise<number> {
     }
   };
 
+  // Alertmanager's investigation requests (podsentinel-server writes them beside the analysis file).
+  const alertFile = pipelineFile(dirname(a['analysis-file']), 'alertRequests');
+  const alertsNow = () => {
+    try {
+      return firingAlertsByPod(alertFile);
+    } catch (err) {
+      log.warn('alert requests unreadable; investigating detector anomalies only', { file: alertFile, reason: (err as Error).message });
+      return new Map();
+    }
+  };
   let lastInsights = '';
   /** One cycle; false when the insights file exists but cannot be read or does not match its schema. */
   const cycle = async (): Promise<boolean> => {
@@ -153,7 +165,7 @@ export async function run(a: AgentArgs): Promise<number> {
       if (insights.generated_at !== lastInsights)
         log.debug('insights', { generated_at: insights.generated_at, pods: insightsPodCount(insights) });
       lastInsights = insights.generated_at;
-      const r = await engine.cycle(insights);
+      const r = await engine.cycle(insights, alertsNow());
       if (r.analysed > 0 || r.resolved > 0) log.info('cycle', { ...r });
     }
     heartbeat();
@@ -173,12 +185,15 @@ export async function run(a: AgentArgs): Promise<number> {
     onError: (err) => log.error('cycle failed', { error: err as Error }),
     onWatchError: (err) => log.warn('watch error', { reason: String(err) }),
   });
+  // A new alert request starts a cycle too, so the pod is investigated without waiting for the interval.
+  const alertWatch = watchFile(alertFile, { run: async () => watch.trigger(), runAtStart: false });
   const beat = setInterval(heartbeat, Math.max(1, Math.min(a.interval, 10)) * 1000);
   log.info('watching', { insights: a['insights-file'], analysis: a['analysis-file'] });
 
   const sig = await untilStopped(['SIGINT', 'SIGTERM']);
   log.info(`${sig}: stopping`);
   clearInterval(beat);
+  await alertWatch.close();
   await watch.close();
   engine.write();
   finished = true;

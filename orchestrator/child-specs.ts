@@ -1,5 +1,5 @@
 // Which children run-monitoring starts, and with which flags: the one place that knows the command
-// lines of the simulated cluster, the collector, the two agents and the approval step. The pipeline's
+// lines of the simulated cluster, the collector, the two agents, the HTTP server and the approval step. The pipeline's
 // command lines are built from each command's own option declarations (toArgv), so a renamed flag
 // fails tsc here.
 import { join, resolve } from 'node:path';
@@ -10,6 +10,8 @@ import { datasetAgentArgv } from '../agents/dataset-generator/options.ts';
 import { anomalyAgentArgv } from '../agents/analysis/options.ts';
 import { collectorArgv } from '../collectors/options.ts';
 import { remediationArgv } from '../remediation/options.ts';
+import { serverArgv } from '../server/options.ts';
+import { TOKEN_ENV, TOKEN_NAME_ENV } from '../server/auth.ts';
 import type { LogLevel } from '../lib/options.ts';
 
 export type Mode = 'all' | 'generator' | 'dataset-agent' | 'anomaly-agent';
@@ -234,4 +236,40 @@ export function parseSimReady(text: string): { api: string; metrics: string | un
     if (api && kubeconfig) return { api, metrics: field('metrics'), kubeconfig };
   }
   return null;
+}
+
+/** The HTTP API and dashboard (--http-port; on by default with --demo). */
+export interface ServerChildOptions {
+  root: string;
+  dataDir: string;
+  logDir: string;
+  logLevel: LogLevel;
+  host: string;
+  port: number;
+  /** The write token, handed over in the environment (never on a command line that `ps` shows). */
+  token: string;
+  configFile?: string | undefined;
+}
+
+export function serverChild(o: ServerChildOptions): SupervisedChild {
+  const args = serverArgv({
+    'data-dir': resolve(o.dataDir),
+    host: o.host,
+    port: o.port,
+    'log-dir': resolve(o.logDir),
+    'log-level': o.logLevel,
+    config: o.configFile ? resolve(o.configFile) : undefined,
+  });
+  return {
+    spec: {
+      name: 'podsentinel-server',
+      script: join(o.root, 'server/cli.ts'),
+      args,
+      env: { [TOKEN_ENV]: o.token, [TOKEN_NAME_ENV]: process.env[TOKEN_NAME_ENV] || 'dashboard' },
+      output: { logFile: childLogFile(o.logDir, 'podsentinel-server') },
+      cwd: o.root,
+    },
+    heartbeat: undefined,
+    staleAfterMs: 0,
+  };
 }

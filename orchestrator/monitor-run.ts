@@ -5,12 +5,14 @@ import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeJsonAtomic } from '../lib/atomic-file.ts';
 import { heartbeatSummary, readHeartbeat } from '../lib/heartbeat.ts';
-import { childLogFile, PIPELINE_FILE_NAMES } from '../lib/pipeline-files.ts';
+import { childLogFile, pipelineFile, PIPELINE_FILE_NAMES } from '../lib/pipeline-files.ts';
+import { dashboardToken, freePort } from './http-server.ts';
 import { childLines } from './child-lines.ts';
 import {
   pipelineChildren,
   pipelineFiles,
   remediationStepArgv,
+  serverChild,
   simChild,
   type PipelineOptions,
   type SupervisedChild,
@@ -75,6 +77,7 @@ class MonitorRun {
   async start(): Promise<number> {
     if (this.cfg.demo && !(await this.startDemoCluster())) return this.exitCode;
     const { children, files } = this.startPipeline();
+    if (this.cfg.http && !(await this.startServer(this.cfg.http))) return this.exitCode;
     this.remediation = this.approvalStep(files);
     await this.tickUntilStopped(children, files);
     await this.remediation?.close(Math.min(5_000, this.cfg.stopTimeout * 1000));
@@ -162,6 +165,34 @@ class MonitorRun {
     return { children, files: pipelineFiles(this.opts) };
   }
 
+  /** podsentinel-server as a supervised child; prints the dashboard URL with the write token in its fragment. */
+  private async startServer(http: NonNullable<MonitorConfig['http']>): Promise<boolean> {
+    const { cfg, view } = this;
+    const port = http.exactPort ? http.port : await freePort(http.host, http.port);
+    if (port === null) {
+      view.event(`ERROR no free port from ${http.port} up on ${http.host} for the dashboard; use --http-port`);
+      this.exitCode = 1;
+      return false;
+    }
+    const token = dashboardToken();
+    const child = serverChild({
+      root: cfg.root,
+      dataDir: cfg.dataDir,
+      logDir: cfg.logDir,
+      logLevel: cfg.logLevel,
+      host: http.host,
+      port,
+      token,
+      configFile: cfg.configFile,
+    });
+    this.supervisor.add(child.spec);
+    const host = http.host.includes(':') ? `[${http.host}]` : http.host === '0.0.0.0' ? '127.0.0.1' : http.host;
+    // The token rides in the fragment: the browser keeps it, no server or proxy log ever sees it.
+    this.io.out.write(`Dashboard: http://${host}:${port}/#token=${token}\n`);
+    this.io.log.info('dashboard server started', { host: http.host, port });
+    return true;
+  }
+
   /** The approval step (run-remediation in the terminal), when this mode runs one. */
   private approvalStep(files: Files): RemediationStep | null {
     const { cfg, opts, view } = this;
@@ -171,6 +202,8 @@ class MonitorRun {
       script: join(cfg.root, 'run-remediation.ts'),
       confidenceThreshold: cfg.confidenceThreshold,
       cwd: cfg.root,
+      decisionsDir: resolve(pipelineFile(cfg.dataDir, 'decisions')),
+      auditFile: files.audit,
       args: remediationStepArgv(
         { ...opts, confidenceThreshold: cfg.confidenceThreshold, verifyDelay: cfg.verifyDelay, dryRun: cfg.remediationDryRun },
         files,
@@ -252,6 +285,7 @@ class MonitorRun {
 
   private offerApproval(remediation: RemediationStep, newAnalyses: Parameters<RemediationStep['offer']>[0]): void {
     remediation.offer(newAnalyses);
+    remediation.offerDecisions();
     const run = remediation.maybeRun();
     if (!run) return;
     this.recordChildren();

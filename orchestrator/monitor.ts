@@ -22,6 +22,8 @@ export interface MonitorConfig extends PipelineOptions {
   supervisor?: SupervisorOptions;
   /** Seconds to wait for children after SIGTERM before SIGKILL. */
   stopTimeout: number;
+  /** podsentinel-server as a child (--http-port; --demo: 8080 or the next free port). */
+  http?: { host: string; port: number; /** false: the next free port from `port` up */ exactPort: boolean } | null;
 }
 
 export const STATUS_FILE_NAME = PIPELINE_FILE_NAMES.status;

@@ -1,8 +1,14 @@
 // The approval step: when new analyses with recommended actions appear, run-remediation runs as a
 // child that owns the terminal (stdio inherited, same process group so it can read the keyboard)
 // while the status view is paused. One run at a time; analyses that arrive meanwhile wait for the next.
+// A new decision file (the dashboard, MCP) also starts a run: run-remediation is the only executor and the
+// only audit writer, so decisions are carried out by the same one-at-a-time step. Without a terminal the
+// child gets no stdin: it records proposals as pending and carries out decisions, and never waits for a key.
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { PodAnalysis } from '../lib/schemas.ts';
+import { readJsonLines } from '../lib/atomic-file.ts';
+import { readDecisions } from '../lib/decisions.ts';
+import { fileIdentity } from '../lib/file-watch.ts';
+import { AuditRecord, type PodAnalysis } from '../lib/schemas.ts';
 import { CHILD_IMPORTS } from './supervisor.ts';
 
 export interface RemediationStepOptions {
@@ -16,6 +22,11 @@ export interface RemediationStepOptions {
   /** Called before the child starts and after it ends (pause/resume the view). */
   onStart?: (ids: string[]) => void;
   onEnd?: (result: RemediationRun) => void;
+  /** The decisions directory and audit log: a decision not in the log yet starts a run. */
+  decisionsDir?: string;
+  auditFile?: string;
+  /** Whether the child may use the terminal (default: whether stdin is one). */
+  interactive?: boolean;
 }
 
 export interface RemediationRun {
@@ -33,6 +44,9 @@ export class RemediationStep {
   private child: ChildProcess | null = null;
   private running: Promise<RemediationRun> | null = null;
   private closed = false;
+  private decisionsSeen = '';
+  private readonly decisionsOffered = new Set<string>();
+  private decisionsQueued = 0;
   runs = 0;
 
   constructor(opts: RemediationStepOptions) {
@@ -57,17 +71,37 @@ export class RemediationStep {
     }
   }
 
+  /** Queues a run for decision files not offered yet and not carried out (checked when the directory changes). */
+  offerDecisions(): number {
+    const dir = this.opts.decisionsDir;
+    if (!dir) return 0;
+    const id = fileIdentity(dir);
+    if (id === this.decisionsSeen) return 0;
+    this.decisionsSeen = id;
+    const fresh = readDecisions(dir).decisions.filter((d) => !this.decisionsOffered.has(d.id));
+    if (fresh.length === 0) return 0;
+    const done = new Set(this.opts.auditFile ? readJsonLines(this.opts.auditFile, AuditRecord).records.map((r) => r.decision_id) : []);
+    let n = 0;
+    for (const d of fresh) {
+      this.decisionsOffered.add(d.id);
+      if (!done.has(d.id)) n++;
+    }
+    this.decisionsQueued += n;
+    return n;
+  }
+
   /** Starts a run when work is queued and none is running; returns its promise, or null. */
   maybeRun(): Promise<RemediationRun> | null {
-    if (this.closed || this.child || this.queued.size === 0) return null;
+    if (this.closed || this.child || (this.queued.size === 0 && this.decisionsQueued === 0)) return null;
     const ids = [...this.queued.keys()];
     for (const id of ids) this.offered.add(id);
     this.queued.clear();
+    this.decisionsQueued = 0;
     this.runs++;
     this.opts.onStart?.(ids);
     const child = spawn(this.opts.nodePath ?? process.execPath, [...CHILD_IMPORTS, this.opts.script, ...this.opts.args], {
       // The IPC channel makes it exit with run-monitoring (lib/exit-with-parent.ts).
-      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+      stdio: [(this.opts.interactive ?? process.stdin.isTTY === true) ? 'inherit' : 'ignore', 'inherit', 'inherit', 'ipc'],
       cwd: this.opts.cwd,
       env: { ...process.env, ...this.opts.env },
     });

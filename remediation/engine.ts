@@ -15,10 +15,16 @@ import { AuditLog, proposalKey } from './audit.ts';
 import type { RemediationPolicy } from './config.ts';
 import { renderDryRun, renderProposal } from './render.ts';
 import { validateAction } from './validate.ts';
+import type { DecisionInbox } from './decision-inbox.ts';
+import { decisionRecordFields, feedbackFor, terminalDecision, type Forced } from './decision-exec.ts';
+import type { DecisionRecord } from '../lib/decisions.ts';
 import { evaluateInsights, readInsights, type VerifyResult } from './verify.ts';
 
-/** 'interrupt' is Ctrl-C at the prompt: a quit that also asks the caller (run-monitoring) to stop. */
-export type Decision = 'approve' | 'skip' | 'approve_kind' | 'quit' | 'interrupt';
+/**
+ * 'interrupt' is Ctrl-C at the prompt: a quit that also asks the caller (run-monitoring) to stop.
+ * 'not_anomaly' skips the action and records feedback (lib/feedback.ts) so the pattern stops alerting.
+ */
+export type Decision = 'approve' | 'skip' | 'approve_kind' | 'not_anomaly' | 'quit' | 'interrupt';
 export type Mode = 'manual' | 'dry-run' | 'auto-approve';
 
 export interface ApprovalRequest {
@@ -26,6 +32,8 @@ export interface ApprovalRequest {
   action: RecommendedAction;
   plan: Plan;
   dryRun: StepOutcome;
+  /** Aborts when the proposal was decided elsewhere (a decision file arrived): the prompt closes. */
+  signal?: AbortSignal;
 }
 export type PromptFn = (req: ApprovalRequest) => Promise<Decision>;
 
@@ -50,6 +58,10 @@ export interface EngineOptions {
   signal?: AbortSignal;
   /** Proposals (and refusals) per pass over the analyses; the rest are deferred to the next pass. Default 20. */
   maxProposalsPerCycle?: number;
+  /** Decisions taken in the browser or over MCP (lib/decisions.ts): carried out, and they close an open prompt. */
+  decisions?: DecisionInbox;
+  /** Where "not an anomaly" feedback goes (lib/feedback.ts); without it, none is written. */
+  feedbackFile?: string;
 }
 
 export const DEFAULT_MAX_PROPOSALS_PER_CYCLE = 20;
@@ -193,14 +205,12 @@ export class RemediationSession {
   }
 
   private async processAnalysis(analysis: PodAnalysis): Promise<void> {
-    const { audit, policy } = this.opts;
-    const cooldownStart = new Date(this.now().getTime() - policy.proposalCooldownMinutes * 60_000);
-    const open = audit.openExecutionFor(analysis.id, cooldownStart);
+    const open = this.openExecution(analysis);
     if (open) {
       this.opts.log.debug('an action for this anomaly is applied; waiting for it', { id: analysis.id, action: open.action, at: open.ts });
       return;
     }
-    for (const action of analysis.recommended_actions) {
+    for (const [index, action] of analysis.recommended_actions.entries()) {
       if (this.quit || this.opts.signal?.aborted) return;
       const podAction = `${analysis.namespace}/${analysis.pod}|${action.action}`;
       if (this.cycle.seen.has(podAction)) {
@@ -208,16 +218,94 @@ export class RemediationSession {
         continue;
       }
       this.cycle.seen.add(podAction);
-      const raw: Record<string, unknown> =
-        action.params && typeof action.params === 'object' && !Array.isArray(action.params)
-          ? (action.params as Record<string, unknown>)
-          : { value: action.params };
-      const checked = validateAction(action.action, raw, analysis, {
-        bounds: policy.bounds,
-        protectedNamespaces: this.opts.protectedNamespaces,
-      });
-      const params = checked.ok ? checked.params : raw;
-      const key = proposalKey(analysis.id, action.action, params);
+      if ((await this.handleAction(analysis, action, index, null)) === 'stop') return;
+    }
+  }
+
+  private openExecution(analysis: PodAnalysis) {
+    const cooldownStart = new Date(this.now().getTime() - this.opts.policy.proposalCooldownMinutes * 60_000);
+    return this.opts.audit.openExecutionFor(analysis.id, cooldownStart);
+  }
+
+  /**
+   * Carries out the decisions taken in the browser or over MCP that are not in the audit log yet: each
+   * through the same validation, plan, dry run, decision record, apply and verification as a terminal
+   * answer. A decision on an anomaly that is gone, or whose action changed, is recorded as refused.
+   */
+  async processDecisions(file: PodAnalysisFile | { analyses: PodAnalysis[] }): Promise<number> {
+    const inbox = this.opts.decisions;
+    if (!inbox) return 0;
+    let n = 0;
+    for (const d of inbox.pending()) {
+      if (this.quit || this.opts.signal?.aborted) break;
+      inbox.take(d);
+      n++;
+      const analysis = (file.analyses as PodAnalysis[]).find((a) => a.id === d.analysis_id);
+      const index = d.action_index;
+      const action = analysis && index !== undefined ? analysis.recommended_actions[index] : undefined;
+      const forced: Forced = { record: d };
+      const base = {
+        analysis_id: d.analysis_id,
+        action: action?.action ?? d.action ?? 'none',
+        params: (action?.params as Record<string, unknown> | undefined) ?? {},
+        ...(analysis ? { namespace: analysis.namespace, pod: analysis.pod } : {}),
+      };
+      const refuse = (code: string, reason: string) => {
+        this.counts.refused++;
+        this.opts.audit.append({
+          ...base,
+          event: 'refusal',
+          user: d.by,
+          result: code,
+          ...decisionRecordFields(forced),
+          detail: { reason },
+        });
+        this.say(`\n  Decision ${d.id} by ${d.by} (${d.via}) not carried out: ${reason}`);
+      };
+      if (!analysis) {
+        refuse('stale_decision', `anomaly ${d.analysis_id} is not open any more`);
+        continue;
+      }
+      if (d.decision === 'not-an-anomaly' && !action) {
+        this.recordNotAnomaly(analysis, base, forced, {});
+        continue;
+      }
+      if (!action || index === undefined || (d.action !== undefined && d.action !== action.action)) {
+        refuse('action_mismatch', `the analysis no longer recommends ${d.action ?? 'that action'} at index ${index}`);
+        continue;
+      }
+      if (d.decision === 'approve') {
+        const open = this.openExecution(analysis);
+        if (open) {
+          refuse('execution_open', `${open.action} was applied at ${open.ts} and is being verified; one change at a time`);
+          continue;
+        }
+      }
+      await this.handleAction(analysis, action, index, forced);
+    }
+    return n;
+  }
+
+  /** One recommended action: validate, plan, dry run, decide, apply, verify. 'stop' ends the anomaly's actions. */
+  private async handleAction(
+    analysis: PodAnalysis,
+    action: RecommendedAction,
+    index: number,
+    forced: Forced | null,
+  ): Promise<'next' | 'stop'> {
+    const { audit, policy } = this.opts;
+    const cooldownStart = new Date(this.now().getTime() - policy.proposalCooldownMinutes * 60_000);
+    const raw: Record<string, unknown> =
+      action.params && typeof action.params === 'object' && !Array.isArray(action.params)
+        ? (action.params as Record<string, unknown>)
+        : { value: action.params };
+    const checked = validateAction(action.action, raw, analysis, {
+      bounds: policy.bounds,
+      protectedNamespaces: this.opts.protectedNamespaces,
+    });
+    const params = checked.ok ? checked.params : raw;
+    const key = proposalKey(analysis.id, action.action, params);
+    if (!forced) {
       const earlier =
         audit.settledSince(key, cooldownStart, this.pendingResult()) ??
         audit.settledForPodSince(analysis.namespace, analysis.pod, action.action, params, cooldownStart, this.pendingResult());
@@ -228,124 +316,191 @@ export class RemediationSession {
           at: earlier.ts,
           event: earlier.event,
         });
-        continue;
+        return 'next';
       }
       if (this.cycle.attempts >= this.maxPerCycle()) {
         this.cycle.deferred++;
-        continue;
+        return 'next';
       }
       this.cycle.attempts++;
-      const workload = workloadOf(analysis, action.action, params);
-      const base = {
-        analysis_id: analysis.id,
-        action: action.action,
-        params,
-        namespace: analysis.namespace,
-        pod: analysis.pod,
-      };
-      const detail = (extra: Record<string, unknown>) => ({ key, workload, mode: this.opts.mode, ...extra });
+    }
+    const workload = workloadOf(analysis, action.action, params);
+    const base = { analysis_id: analysis.id, action: action.action, params, namespace: analysis.namespace, pod: analysis.pod };
+    const detail = (extra: Record<string, unknown>) => ({ key, workload, mode: this.opts.mode, action_index: index, ...extra });
 
-      if (!checked.ok) {
-        this.refuse(base, detail, checked.code, checked.reason, analysis);
-        continue;
-      }
-
-      const ctx: ActionContext = {
-        clients: this.opts.clients,
-        bounds: policy.bounds,
-        protectedNamespaces: this.opts.protectedNamespaces,
-        analysis,
-        now: this.now,
-      };
-      const impl = actionFor(checked.action);
-      let plan: Plan;
-      try {
-        plan = await impl.plan(params as never, ctx);
-      } catch (err) {
-        if (err instanceof Refusal) this.refuse(base, detail, err.code, err.message, analysis);
-        else this.refuse(base, detail, 'error', `could not plan ${action.action}: ${kubeErrorMessage(err)}`, analysis);
-        continue;
-      }
-
-      this.counts.proposed++;
-      audit.append({
-        ...base,
-        event: 'proposal',
-        user: this.opts.user,
-        result: 'proposed',
-        detail: detail({
-          resource: plan.resource,
-          changes: plan.changes,
-          anomaly_type: analysis.anomaly_type,
-          anomaly_probability: analysis.anomaly_probability,
-          root_cause: analysis.root_cause,
-          rationale: action.rationale,
-          risk: action.risk,
-        }),
-      });
-      this.say(renderProposal(analysis, action, plan));
-
-      const dry = await impl.dryRun(plan, ctx);
-      audit.append({
-        ...base,
-        event: 'dry_run',
-        user: this.opts.user,
-        result: dry.ok ? 'ok' : 'failed',
-        detail: detail({ summary: dry.summary, ops: dry.ops }),
-      });
-      this.say(renderDryRun(dry));
-      if (!dry.ok) {
-        this.refuse(base, detail, 'dry_run_failed', `the server-side dry run failed: ${dry.summary}`, analysis);
-        continue;
-      }
-
-      if (this.opts.mode === 'dry-run') {
-        this.counts.pending++;
+    // Declining needs no plan: the decision is recorded as a terminal "n" (or "x") would be.
+    if (forced && forced.record.decision !== 'approve') {
+      if (forced.record.decision === 'not-an-anomaly') this.recordNotAnomaly(analysis, base, forced, detail({}));
+      else {
+        this.counts.skipped++;
         audit.append({
           ...base,
-          event: 'pending',
-          user: this.opts.user,
-          result: 'dry-run',
-          detail: detail({ reason: '--dry-run: not executed' }),
+          event: 'decision',
+          user: forced.record.by,
+          result: 'skipped',
+          ...decisionRecordFields(forced),
+          detail: detail({}),
         });
-        this.say('  Not executed (--dry-run).');
-        continue;
+        this.say(`\n  ${action.action} for ${analysis.namespace}/${analysis.pod} declined by ${forced.record.by} (${forced.record.via}).`);
       }
+      return 'next';
+    }
 
-      const decided = await this.decide(analysis, action, plan, dry, workload, base, detail);
-      if (decided === 'quit') {
-        this.quit = true;
-        this.say('Quit: nothing more is changed in this session.');
-        return;
-      }
-      if (decided === null) continue;
+    if (!checked.ok) {
+      this.refuse(base, detail, checked.code, checked.reason, analysis, forced);
+      return 'next';
+    }
 
-      const executedAt = this.now();
-      let applied: StepOutcome;
-      try {
-        applied = await impl.apply(plan, ctx);
-      } catch (err) {
-        applied = { ok: false, summary: `apply failed: ${kubeErrorMessage(err)}`, ops: [] };
-      }
+    const ctx: ActionContext = {
+      clients: this.opts.clients,
+      bounds: policy.bounds,
+      protectedNamespaces: this.opts.protectedNamespaces,
+      analysis,
+      now: this.now,
+    };
+    const impl = actionFor(checked.action);
+    let plan: Plan;
+    try {
+      plan = await impl.plan(params as never, ctx);
+    } catch (err) {
+      if (err instanceof Refusal) this.refuse(base, detail, err.code, err.message, analysis, forced);
+      else this.refuse(base, detail, 'error', `could not plan ${action.action}: ${kubeErrorMessage(err)}`, analysis, forced);
+      return 'next';
+    }
+
+    this.counts.proposed++;
+    audit.append({
+      ...base,
+      event: 'proposal',
+      user: this.opts.user,
+      result: 'proposed',
+      detail: detail({
+        resource: plan.resource,
+        changes: plan.changes,
+        anomaly_type: analysis.anomaly_type,
+        anomaly_probability: analysis.anomaly_probability,
+        root_cause: analysis.root_cause,
+        rationale: action.rationale,
+        risk: action.risk,
+      }),
+    });
+    this.say(renderProposal(analysis, action, plan));
+
+    const dry = await impl.dryRun(plan, ctx);
+    audit.append({
+      ...base,
+      event: 'dry_run',
+      user: this.opts.user,
+      result: dry.ok ? 'ok' : 'failed',
+      detail: detail({ summary: dry.summary, ops: dry.ops }),
+    });
+    this.say(renderDryRun(dry));
+    if (!dry.ok) {
+      this.refuse(base, detail, 'dry_run_failed', `the server-side dry run failed: ${dry.summary}`, analysis, forced);
+      return 'next';
+    }
+
+    if (this.opts.mode === 'dry-run') {
+      this.counts.pending++;
       audit.append({
         ...base,
-        event: 'execution',
-        user: decided,
-        result: applied.ok ? 'ok' : 'failed',
-        detail: detail({ summary: applied.summary, ops: applied.ops, ...(applied.facts ? { facts: applied.facts } : {}) }),
+        event: 'pending',
+        user: this.opts.user,
+        result: 'dry-run',
+        ...(forced ? decisionRecordFields(forced) : {}),
+        detail: detail({ reason: '--dry-run: not executed' }),
       });
-      if (!applied.ok) {
-        this.counts.executionFailed++;
-        this.opts.log.warn('remediation failed', { id: analysis.id, action: action.action, summary: applied.summary });
-        this.say(`  EXECUTION FAILED: ${applied.summary}`);
-        return; // do not pile further actions on a half-applied one
-      }
-      this.counts.executed++;
-      this.say(`  Executed: ${applied.summary}. Verifying in ${Math.round(this.opts.verifyDelayMs / 1000)} s.`);
-      const hint = impl.verifyHint(plan, applied, ctx);
-      this.verifications.push(this.verifyLater(analysis, checked.action, hint, executedAt, base, detail, decided));
-      return; // one change per anomaly at a time; the next waits for verification
+      this.say('  Not executed (--dry-run).');
+      return 'next';
     }
+
+    const decided = forced
+      ? this.recordForced(forced, base, detail, analysis)
+      : await this.decide(analysis, action, index, plan, dry, workload, base, detail);
+    if (decided === 'quit') {
+      this.quit = true;
+      this.say('Quit: nothing more is changed in this session.');
+      return 'stop';
+    }
+    if (decided === null) return 'next';
+
+    const executedAt = this.now();
+    let applied: StepOutcome;
+    try {
+      applied = await impl.apply(plan, ctx);
+    } catch (err) {
+      applied = { ok: false, summary: `apply failed: ${kubeErrorMessage(err)}`, ops: [] };
+    }
+    audit.append({
+      ...base,
+      event: 'execution',
+      user: decided,
+      result: applied.ok ? 'ok' : 'failed',
+      detail: detail({ summary: applied.summary, ops: applied.ops, ...(applied.facts ? { facts: applied.facts } : {}) }),
+    });
+    if (!applied.ok) {
+      this.counts.executionFailed++;
+      this.opts.log.warn('remediation failed', { id: analysis.id, action: action.action, summary: applied.summary });
+      this.say(`  EXECUTION FAILED: ${applied.summary}`);
+      return 'stop'; // do not pile further actions on a half-applied one
+    }
+    this.counts.executed++;
+    this.say(`  Executed: ${applied.summary}. Verifying in ${Math.round(this.opts.verifyDelayMs / 1000)} s.`);
+    const hint = impl.verifyHint(plan, applied, ctx);
+    this.verifications.push(this.verifyLater(analysis, checked.action, hint, executedAt, base, detail, decided));
+    return 'stop'; // one change per anomaly at a time; the next waits for verification
+  }
+
+  /** An approval taken elsewhere (browser, MCP): recorded with who and where; returns the approver. */
+  private recordForced(
+    forced: Forced,
+    base: { analysis_id: string; action: string; params: Record<string, unknown>; namespace: string; pod: string },
+    detail: (extra: Record<string, unknown>) => Record<string, unknown>,
+    analysis: PodAnalysis,
+  ): string | null {
+    const d = forced.record;
+    if (d.decision !== 'approve') {
+      if (d.decision === 'not-an-anomaly') this.recordNotAnomaly(analysis, base, forced, detail({}));
+      else {
+        this.counts.skipped++;
+        this.opts.audit.append({
+          ...base,
+          event: 'decision',
+          user: d.by,
+          result: 'skipped',
+          ...decisionRecordFields(forced),
+          detail: detail({}),
+        });
+        this.say(`  Declined by ${d.by} (${d.via}).`);
+      }
+      return null;
+    }
+    this.counts.approved++;
+    this.opts.audit.append({
+      ...base,
+      event: 'decision',
+      user: d.by,
+      result: 'approved',
+      ...decisionRecordFields(forced),
+      detail: detail({}),
+    });
+    this.say(`  Approved by ${d.by} (${d.via}).`);
+    return d.by;
+  }
+
+  /** "Not an anomaly": the decision (no action taken) and the feedback the dataset agent re-baselines from. */
+  private recordNotAnomaly(
+    analysis: PodAnalysis | null,
+    base: { analysis_id: string; action: string; params: Record<string, unknown>; namespace?: string; pod?: string },
+    forced: Forced,
+    detail: Record<string, unknown>,
+  ): void {
+    const d = forced.record;
+    this.counts.skipped++;
+    this.opts.audit.append({ ...base, event: 'decision', user: d.by, result: 'not_an_anomaly', ...decisionRecordFields(forced), detail });
+    const target = analysis ?? { namespace: base.namespace ?? '', pod: base.pod ?? '', id: base.analysis_id };
+    if (this.opts.feedbackFile && analysis) feedbackFor(this.opts.feedbackFile, analysis, this.opts.insightsFile, d);
+    this.say(`  ${target.namespace}/${target.pod} marked "not an anomaly" by ${d.by} (${d.via}); nothing is changed.`);
   }
 
   private refuse(
@@ -354,9 +509,17 @@ export class RemediationSession {
     code: string,
     reason: string,
     analysis: PodAnalysis,
+    forced: Forced | null = null,
   ): void {
     this.counts.refused++;
-    this.opts.audit.append({ ...base, event: 'refusal', user: this.opts.user, result: code, detail: detail({ reason }) });
+    this.opts.audit.append({
+      ...base,
+      event: 'refusal',
+      user: forced?.record.by ?? this.opts.user,
+      result: code,
+      ...(forced ? decisionRecordFields(forced) : {}),
+      detail: detail({ reason }),
+    });
     this.opts.log.info('remediation refused', { id: analysis.id, action: base.action, code, reason });
     this.say(
       code === 'error'
@@ -369,6 +532,7 @@ export class RemediationSession {
   private async decide(
     analysis: PodAnalysis,
     action: RecommendedAction,
+    index: number,
     plan: Plan,
     dry: StepOutcome,
     workload: string,
@@ -378,6 +542,10 @@ export class RemediationSession {
     const { audit, policy, user } = this.opts;
     const kind = action.action;
     const auto = this.opts.mode === 'auto-approve' ? policy.autoApprove : undefined;
+    const inbox = this.opts.decisions;
+    // Decided elsewhere already (the browser, MCP): that decision is carried out instead of asking.
+    const waiting = inbox?.find(analysis.id, index);
+    if (waiting) return this.recordForced({ record: inbox!.take(waiting) }, base, detail, analysis);
     if (auto && auto.actions.includes(kind)) {
       const hourAgo = new Date(this.now().getTime() - 3_600_000);
       const used = audit.autoExecutionsSince(hourAgo);
@@ -390,6 +558,7 @@ export class RemediationSession {
           event: 'decision',
           user: approver,
           result: 'rate_limited',
+          via: 'auto',
           detail: detail({ reason: `${used} automatic actions in the last hour (limit ${auto.maxActionsPerHour})` }),
         });
         this.say(`  Not executed: the auto-approve rate limit (${auto.maxActionsPerHour}/hour) is reached.`);
@@ -402,19 +571,34 @@ export class RemediationSession {
           event: 'decision',
           user: approver,
           result: 'cooldown',
+          via: 'auto',
           detail: detail({ reason: `${workload} was changed at ${last!.ts}; cool-down ${auto.cooldownMinutes} min` }),
         });
         this.say(`  Not executed: ${workload} is in its cool-down until ${new Date(coolUntil).toISOString()}.`);
         this.counts.skipped++;
         return null;
       }
-      audit.append({ ...base, event: 'decision', user: approver, result: 'approved', detail: detail({ via: 'auto-approve policy' }) });
+      audit.append({
+        ...base,
+        event: 'decision',
+        user: approver,
+        result: 'approved',
+        via: 'auto',
+        detail: detail({ via: 'auto-approve policy' }),
+      });
       this.counts.approved++;
       this.say(`  Approved by the auto-approve policy "${auto.name}".`);
       return approver;
     }
     if (this.approvedKinds.has(kind)) {
-      audit.append({ ...base, event: 'decision', user, result: 'approved', detail: detail({ via: `session approval of ${kind}` }) });
+      audit.append({
+        ...base,
+        event: 'decision',
+        user,
+        result: 'approved',
+        via: 'terminal',
+        detail: detail({ via: `session approval of ${kind}` }),
+      });
       this.counts.approved++;
       this.say(`  Approved: ${kind} was approved for this session.`);
       return user;
@@ -422,24 +606,53 @@ export class RemediationSession {
     if (!this.opts.prompt) {
       this.counts.pending++;
       audit.append({ ...base, event: 'pending', user, result: 'pending', detail: detail({ reason: 'no terminal to ask for approval' }) });
-      this.say('  Pending: needs approval (stdin is not a terminal; run run-remediation in a terminal to decide).');
+      this.say('  Pending: needs approval (stdin is not a terminal; decide it in run-remediation on a terminal or in the dashboard).');
       return null;
     }
     this.flushHeld();
     this.promptActive = true;
     let answer: Decision;
+    let elsewhere: DecisionRecord | null = null;
+    const closePrompt = new AbortController();
     try {
-      answer = await this.opts.prompt({ analysis, action, plan, dryRun: dry });
+      const asked = this.opts.prompt({ analysis, action, plan, dryRun: dry, signal: closePrompt.signal });
+      if (inbox) {
+        // Whichever comes first: the person at the terminal, or a decision file on this proposal.
+        const arrived = inbox.wait(analysis.id, index, closePrompt.signal).then(
+          (d) => d,
+          () => null,
+        );
+        const first = await Promise.race([asked.then((a) => ({ a })), arrived.then((d) => ({ d }))]);
+        if ('d' in first && first.d) {
+          elsewhere = inbox.take(first.d);
+          closePrompt.abort();
+          await asked.catch(() => undefined);
+          answer = 'skip';
+        } else {
+          answer = (first as { a: Decision }).a;
+          closePrompt.abort();
+        }
+      } else {
+        answer = await asked;
+      }
     } finally {
       this.promptActive = false;
     }
     this.flushHeld();
+    if (elsewhere) {
+      this.say(`  Decided by ${elsewhere.by} (${elsewhere.via}): ${elsewhere.decision}.`);
+      return this.recordForced({ record: elsewhere }, base, detail, analysis);
+    }
     if (answer === 'interrupt') this.interrupted = true;
     if (answer === 'quit' || answer === 'interrupt') return 'quit';
     if (answer === 'skip') {
       this.counts.skipped++;
-      audit.append({ ...base, event: 'decision', user, result: 'skipped', detail: detail({}) });
+      audit.append({ ...base, event: 'decision', user, result: 'skipped', via: 'terminal', detail: detail({}) });
       this.say('  Skipped.');
+      return null;
+    }
+    if (answer === 'not_anomaly') {
+      this.recordNotAnomaly(analysis, base, { record: terminalDecision(analysis, index, kind, user) }, detail({}));
       return null;
     }
     if (answer === 'approve_kind') this.approvedKinds.add(kind);
@@ -449,6 +662,7 @@ export class RemediationSession {
       event: 'decision',
       user,
       result: 'approved',
+      via: 'terminal',
       detail: detail({ via: answer === 'approve_kind' ? `approve ${kind} for the session` : 'prompt' }),
     });
     return user;

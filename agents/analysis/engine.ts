@@ -14,6 +14,8 @@ import { buildContext, type ContextOptions } from './context.ts';
 import type { PodContext } from './context-types.ts';
 import { anomalyId, materialChange, type Fingerprint } from './ids.ts';
 import { ruleJudgement } from './rules.ts';
+import { ALERT_ID_PREFIX, alertEvidence, alertInsights } from './alert-intake.ts';
+import type { AlertRequest } from '../../lib/alert-requests.ts';
 
 type Resolved = PodAnalysisFile['resolved'][number];
 
@@ -71,6 +73,9 @@ export class AnalysisEngine {
   analysedTotal = 0;
   private readonly o: EngineOptions;
   private readonly stateFile: string;
+  /** Alerts firing in the current cycle, by namespace/pod, and the pods investigated because of one. */
+  private alerts: ReadonlyMap<string, AlertRequest> = new Map();
+  private alertDriven = new Set<string>();
 
   constructor(o: EngineOptions) {
     this.o = o;
@@ -105,6 +110,7 @@ export class AnalysisEngine {
 
   /** The id of the pod's anomaly; without a `since`, the pod's open anomaly keeps its id. */
   private idOf(insight: PodInsight): string {
+    if (this.alertDriven.has(`${insight.namespace}/${insight.pod}`)) return ALERT_ID_PREFIX + anomalyId(insight);
     if (insight.since === null) {
       for (const [id, e] of this.open) if (e.analysis.namespace === insight.namespace && e.analysis.pod === insight.pod) return id;
     }
@@ -130,6 +136,8 @@ export class AnalysisEngine {
       fp.events = [...new Set([...prev.fingerprint.events, ...fp.events])];
     }
     const out = await analyse(ctx, id, this.o.analyser);
+    const alert = id.startsWith(ALERT_ID_PREFIX) ? this.alerts.get(`${insight.namespace}/${insight.pod}`) : undefined;
+    if (alert) out.analysis.evidence = [alertEvidence(alert), ...out.analysis.evidence];
     this.analysedTotal++;
     this.open.set(id, {
       analysis: out.analysis,
@@ -150,9 +158,13 @@ export class AnalysisEngine {
     this.o.onAnalysis?.(out.analysis, out.llmFailure ? `${why}; LLM failed (${out.llmFailure.reason}), rule-based result` : why);
   }
 
-  async cycle(insights: PodInsights): Promise<CycleResult> {
+  /** One pass; `alerts` (by namespace/pod) adds the pods Alertmanager asked about (alert-intake.ts). */
+  async cycle(insights: PodInsights, alerts: ReadonlyMap<string, AlertRequest> = new Map()): Promise<CycleResult> {
     const before = this.analysedTotal;
-    const anomalous = insights.pods.filter((p) => p.predicted_anomaly);
+    this.alerts = alerts;
+    const fromAlerts = alertInsights(insights, alerts);
+    this.alertDriven = new Set(fromAlerts.map((p) => `${p.namespace}/${p.pod}`));
+    const anomalous = [...insights.pods.filter((p) => p.predicted_anomaly), ...fromAlerts];
     const seen = new Set<string>();
     await pool(anomalous, this.o.parallel, async (p) => {
       try {
