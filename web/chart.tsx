@@ -24,7 +24,8 @@ export interface ChartProps {
 }
 
 /** Axis labels as local wall-clock time (uPlot's default adds the date to every few ticks). */
-const clock = (t: number) => new Date(t * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+const clock = (t: number, seconds: boolean) =>
+  new Date(t * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}) });
 
 function options(p: ChartProps, width: number): uPlot.Options {
   const fmt = p.format ?? ((v: number) => String(Math.round(v * 100) / 100));
@@ -39,7 +40,7 @@ function options(p: ChartProps, width: number): uPlot.Options {
       y: p.yRange ? { range: p.yRange } : { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
     },
     axes: [
-      { space: 70, values: (_u, ticks) => ticks.map(clock) },
+      { space: 80, values: (_u, ticks, _axis, _space, incr) => ticks.map((t) => clock(t, incr < 60)) },
       { size: 70, values: (_u, ticks) => ticks.map(fmt) },
     ],
     series: [

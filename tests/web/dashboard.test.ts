@@ -33,6 +33,21 @@ const watchEventLatency = (page: Page) =>
   page.evaluate(`window.latencies = [];
     new EventSource('/api/events').addEventListener('remediation', (ev) => window.latencies.push(Date.now() - Date.parse(JSON.parse(ev.data).ts)));`);
 
+async function untilHealthy(s: MonitorSession, base: string): Promise<void> {
+  let healthy = false;
+  await s.until(
+    `${base}api/health to answer`,
+    () => {
+      fetch(`${base}api/health`).then(
+        (r) => (healthy ||= r.ok),
+        () => {},
+      );
+      return healthy;
+    },
+    60_000,
+  );
+}
+
 void test(
   'dashboard: the leaking pod is highlighted, its charts draw, Approve restarts it and the verification shows',
   { timeout: 420_000 },
@@ -46,6 +61,8 @@ void test(
     );
     try {
       const [, base, token] = await s.waitFor(/(http:\/\/[\w.:[\]-]+\/)#token=([\w.~%-]+)/, 'the dashboard URL on the output', 90_000);
+      // The URL is printed when the server child starts; it answers once its bundle is built and it listens.
+      await untilHealthy(s, base!);
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors = collectPageErrors(page);
       await page.goto(`${base}#token=${token}`);
@@ -67,7 +84,7 @@ void test(
         `every chart canvas has a size: ${JSON.stringify(sizes)}`,
       );
       const podShot = await screenshot(page, 'dashboard-pod');
-      if (process.env.PODSENTINEL_DOCS_SCREENSHOT === '1') {
+      if (process.env.UPDATE_DOCS_SCREENSHOT === '1') {
         mkdirSync('docs/images', { recursive: true });
         copyFileSync(podShot, 'docs/images/dashboard.png');
       }
@@ -79,7 +96,9 @@ void test(
         .filter({ has: page.locator('.proposal-head b', { hasText: RESTART }) })
         .first();
       const approve = proposal.getByRole('button', { name: 'Approve' });
-      await approve.waitFor({ timeout: 60_000 });
+      // Pending: run-remediation has validated it and run its dry run (without a terminal it waits for a decision).
+      await proposal.locator('[data-step="Dry run"]').waitFor({ timeout: 90_000 });
+      await approve.waitFor({ timeout: 10_000 });
       const action = (await proposal.locator('.proposal-head b').textContent())!.trim();
       await watchEventLatency(page);
       await approve.click();
@@ -108,6 +127,9 @@ void test(
       t.diagnostic(`audit record → page latency (ms): ${latencies.join(', ')}`);
       assert.deepEqual(errors, [], 'the page logged no error');
       assert.equal(await s.stop(), 0);
+    } catch (err) {
+      for (const page of browser.contexts().flatMap((c) => c.pages())) await screenshot(page, 'dashboard-failure').catch(() => {});
+      throw err;
     } finally {
       await browser.close();
       s.forceKill();

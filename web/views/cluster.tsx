@@ -63,9 +63,11 @@ function Anomalies() {
   );
 }
 
-/** Workloads without an anomaly are only counted until the node is opened: 150k pods make ~50k workloads. */
+/** Workloads without an anomaly are only counted until asked for: 150k pods make ~50k workloads. */
 function Node({ node }: { node: ClusterNode }) {
-  const [open, setOpen] = useState(node.anomalous_count > 0);
+  // Open while the node has an anomaly, unless the person chose otherwise.
+  const [chosen, setOpen] = useState<boolean | null>(null);
+  const open = chosen ?? node.anomalous_count > 0;
   const [all, setAll] = useState(false);
   const shown = all ? node.workloads : node.workloads.filter((w) => w.anomalous_count > 0);
   const hidden = node.workloads.length - shown.length;
