@@ -98,7 +98,7 @@ void test('in a terminal, Enter alone does not approve; "n" skips and the cluste
   const mark = sim.requests.length;
   const run = inPty(s.args);
   try {
-    await run.waitFor(/Apply restart_pod to pods\/.* \(ynaqH\)/);
+    await run.waitFor(/Apply restart_pod to pods\/.* \(ynaxqH\)/);
     assert.match(run.output(), /Root cause: Memory grows steadily/);
     assert.match(run.output(), /Dry run: +OK/);
     run.child.stdin.write('\r');
