@@ -80,9 +80,17 @@ export async function buildDashboard(devBuildDir?: string): Promise<DashboardBun
   return { dir: devBuildDir ?? null, files, buildMs, bytes };
 }
 
-/** Registers `/` and `/assets/*`; the bundle is built once, here. */
+/** One build per process: the sources do not change while it runs, and tests build many app instances. */
+let shared: Promise<DashboardBundle> | null = null;
+
+/** Registers `/` and `/assets/*`; the bundle is built at the first registration in the process. */
 export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptions = {}): Promise<void> {
-  const bundle = await buildDashboard(opts.devBuildDir);
+  const bundle = await (opts.devBuildDir
+    ? buildDashboard(opts.devBuildDir)
+    : (shared ??= buildDashboard().catch((err: unknown) => {
+        shared = null;
+        throw err;
+      })));
   app.log.info({ dir: bundle.dir, build_ms: Math.round(bundle.buildMs), kib: Math.round(bundle.bytes / 1024) }, 'dashboard built');
   const security = { 'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
   app.get('/', async (_req, reply) =>
