@@ -26,7 +26,7 @@ export class MonitorSession {
   readonly exited: Promise<number | null>;
   private exitCode: number | null | undefined;
 
-  private constructor(dir: string, args: string[]) {
+  private constructor(dir: string, args: string[], tty: boolean) {
     this.dataDir = join(dir, 'data');
     this.logDir = join(dir, 'logs');
     const cmd = [
@@ -39,14 +39,14 @@ export class MonitorSession {
       '--log-dir',
       this.logDir,
       ...args,
-    ]
-      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
-      .join(' ');
-    // A real terminal of a known size; `exec` so that the monitor is the pty's session process.
-    this.proc = spawn('script', ['-qfec', `stty cols 160 rows 50; exec ${cmd}`, '/dev/null'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, FORCE_COLOR: '0', NVIDIA_API_KEY: '', OPENAI_API_KEY: '', LLM_API_KEY: '' },
-    });
+    ];
+    const env = { ...process.env, FORCE_COLOR: '0', NVIDIA_API_KEY: '', OPENAI_API_KEY: '', LLM_API_KEY: '' };
+    const shell = cmd.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    // A real terminal of a known size; `exec` so that the monitor is the pty's session process. Without
+    // one, plain pipes: the monitor then runs its approval step non-interactively.
+    this.proc = tty
+      ? spawn('script', ['-qfec', `stty cols 160 rows 50; exec ${shell}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env })
+      : spawn(cmd[0]!, cmd.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.proc.stdout!.on('data', (d: Buffer) => (this.raw += d.toString()));
     this.proc.stderr!.on('data', (d: Buffer) => (this.raw += d.toString()));
     this.exited = new Promise((r) =>
@@ -58,14 +58,14 @@ export class MonitorSession {
   }
 
   /** Starts run-monitoring with `args` in a fresh temp directory. */
-  static start(args: string[]): MonitorSession {
-    return MonitorSession.startIn(() => args);
+  static start(args: string[], opts: { tty?: boolean } = {}): MonitorSession {
+    return MonitorSession.startIn(() => args, opts);
   }
 
-  /** As start(), with arguments that name files in the temp directory. */
-  static startIn(args: (dir: string) => string[]): MonitorSession {
+  /** As start(), with arguments that name files in the temp directory; `tty: false` runs it without a terminal. */
+  static startIn(args: (dir: string) => string[], opts: { tty?: boolean } = {}): MonitorSession {
     const dir = mkdtempSync(join(tmpdir(), 'podsentinel-e2e-'));
-    return new MonitorSession(dir, args(dir));
+    return new MonitorSession(dir, args(dir), opts.tty ?? true);
   }
 
   /** Everything shown so far, without escape sequences. */
