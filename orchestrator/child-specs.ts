@@ -2,7 +2,7 @@
 // lines of the simulated cluster, the collector, the two agents, the HTTP server and the approval step. The pipeline's
 // command lines are built from each command's own option declarations (toArgv), so a renamed flag
 // fails tsc here.
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ChildSpec } from './supervisor.ts';
 import { childLogFile, heartbeatPath, pipelineFile, pipelineFiles as pipelineFilesIn, type PipelineFiles } from '../lib/pipeline-files.ts';
 import { AGENT_NODE_ARGS } from '../agents/dataset-generator/node-args.ts';
@@ -209,6 +209,8 @@ export function remediationStepArgv(
 ): string[] {
   return remediationArgv({
     once: true,
+    // The decisions inbox and the feedback log sit in the data directory, beside the analysis file.
+    'data-dir': dirname(files.analysis),
     'confidence-threshold': o.confidenceThreshold,
     'verify-delay': o.verifyDelay,
     'analysis-file': files.analysis,

@@ -150,8 +150,8 @@ void test('the command lines run-monitoring builds parse back, strictly, to the 
   const step = remediationStepArgv({ ...o, confidenceThreshold: 0.8, verifyDelay: 20, dryRun: true }, files);
   const r = parseWith('run-remediation', REMEDIATION_OPTIONS, step);
   assert.deepEqual(
-    [r.once, r['confidence-threshold'], r['verify-delay'], r['dry-run'], r['audit-file']],
-    [true, 0.8, 20, true, files.audit],
+    [r.once, r['confidence-threshold'], r['verify-delay'], r['dry-run'], r['audit-file'], r['data-dir']],
+    [true, 0.8, 20, true, files.audit, resolve(dir)],
   );
   // --shard-group and its settings reach the collector.
   const [sharded] = pipelineChildren({ ...o, shard: { group: 'g', identity: 'r-1', namespace: 'mon', leaseDuration: 12 } }).map(
