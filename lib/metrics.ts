@@ -161,6 +161,14 @@ export const M = {
     'target_kind',
   ]),
 
+  // podsentinel-server (route is the route pattern, e.g. /api/pods/:namespace/:pod: bounded)
+  httpRequests: counter('podsentinel_http_requests_total', 'HTTP API requests, by method, route pattern and status class', [
+    'method',
+    'route',
+    'status',
+  ]),
+  httpRequestDuration: histogram('podsentinel_http_request_duration_seconds', 'Duration of an HTTP API request', SHORT_BUCKETS, ['route']),
+
   // run-monitoring
   childUp: gauge('podsentinel_child_up', 'Supervised child running (1) or not (0)', ['child']),
   childRestarts: counter('podsentinel_child_restarts_total', 'Restarts of a supervised child', ['child']),

@@ -5,7 +5,8 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
 import { untilStopped } from '../lib/file-watch.ts';
 import { createLogger, type Level, type Logger } from '../lib/log.ts';
-import { checkPositive } from '../lib/options.ts';
+import { checkMetricsPort, checkPositive, METRICS_OPTIONS } from '../lib/options.ts';
+import { startMetrics } from '../lib/metrics-server.ts';
 import { pipelineFile } from '../lib/pipeline-files.ts';
 import { guardedStdio } from '../lib/stdio.ts';
 import { API_KEY_ENV, apiKeyFromEnv, LlmClient } from '../agents/analysis/llm-client.ts';
@@ -26,7 +27,7 @@ const DESCRIPTION = [
 ].join('\n\n');
 
 function parse(argv: string[]) {
-  return cli(COMMAND, argv, DESCRIPTION).options(MCP_OPTIONS);
+  return cli(COMMAND, argv, DESCRIPTION).options(MCP_OPTIONS).options(METRICS_OPTIONS);
 }
 type Args = Awaited<ReturnType<ReturnType<typeof parse>['parseAsync']>>;
 
@@ -100,8 +101,11 @@ export async function main(argv: string[]): Promise<number> {
   const port = a['http-port'];
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
     throw new UsageError(`--http-port must be a port number (got ${port})`);
+  checkMetricsPort(a['metrics-port']);
   const log = createLogger(COMMAND, { dir: a['log-dir'] as string, level: a['log-level'] as Level, console: 'none' });
   const ctx = contextFrom(a, log);
+  // Its own /metrics port (never stdout, the protocol channel in stdio mode).
+  const metrics = await startMetrics(COMMAND, { port: a['metrics-port'], host: a['metrics-host'] }, log);
   const info = {
     data_dir: a['data-dir'],
     allow_write: ctx.allowWrite,
@@ -128,6 +132,7 @@ export async function main(argv: string[]): Promise<number> {
     const why = await stopped;
     log.info(`${why}: stopping`);
     await http.close();
+    await metrics.close();
     return 0;
   }
 
@@ -142,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
   const why = await stopped;
   log.info(`${why === 'abort' ? 'client closed the connection' : why}: stopping`);
   await server.close().catch(() => undefined);
+  await metrics.close();
   return 0;
 }
 

@@ -225,6 +225,7 @@ class MonitorRun {
       configFile: cfg.configFile,
     });
     this.supervisor.add(child.spec);
+    this.pipelineNames.push(child.spec.name); // on the pipeline's /metrics too
     const host = http.host.includes(':') ? `[${http.host}]` : http.host === '0.0.0.0' ? '127.0.0.1' : http.host;
     // The token rides in the fragment: the browser keeps it, no server or proxy log ever sees it.
     this.io.out.write(`Dashboard: http://${host}:${port}/#token=${token}\n`);

@@ -2,6 +2,7 @@
 // Alertmanager writes (token, same origin, size-limited, zod-checked), server-sent events, OpenAPI, and the
 // dashboard plugin when it is present. Built by buildApp() so tests drive it in-process with inject().
 import { existsSync } from 'node:fs';
+import { M } from '../lib/metrics.ts';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DecisionRequest, newDecisionId, writeDecision } from '../lib/decisions.ts';
 import type { Logger } from '../lib/log.ts';
@@ -48,6 +49,12 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const { state, log } = o;
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, forceCloseConnections: true, return503OnClosing: true });
   installErrorHandlers(app, log);
+  // Route patterns, not paths, as labels: a bounded set however many pods are asked for.
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    M.httpRequests().inc({ method: req.method, route, status: `${Math.floor(reply.statusCode / 100)}xx` });
+    M.httpRequestDuration().observe({ route }, reply.elapsedTime / 1000);
+  });
   const decisionsDir = state.files.decisions;
   const intake = new AlertIntake(state.files.alertRequests);
 

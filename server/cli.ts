@@ -5,7 +5,8 @@
 import { cli, helpShown, runIfMain, UsageError } from '../lib/cli.ts';
 import { untilStopped } from '../lib/file-watch.ts';
 import { createLogger, type Level } from '../lib/log.ts';
-import { checkPositive } from '../lib/options.ts';
+import { checkMetricsPort, checkPositive, METRICS_OPTIONS } from '../lib/options.ts';
+import { startMetrics } from '../lib/metrics-server.ts';
 import { guardedStdio } from '../lib/stdio.ts';
 import { buildApp } from './app.ts';
 import { loadTokens, TOKEN_ENV, TOKEN_NAME_ENV } from './auth.ts';
@@ -22,7 +23,7 @@ const DESCRIPTION = [
 ].join('\n\n');
 
 function parse(argv: string[]) {
-  return cli(COMMAND, argv, DESCRIPTION).options(SERVER_OPTIONS);
+  return cli(COMMAND, argv, DESCRIPTION).options(SERVER_OPTIONS).options(METRICS_OPTIONS);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -31,8 +32,10 @@ export async function main(argv: string[]): Promise<number> {
   const port = a.port;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be an integer 0-65535');
   checkPositive('stale-after', a['stale-after']);
+  checkMetricsPort(a['metrics-port']);
   const { tokens, generated } = loadTokens(a['token-file']);
   const log = createLogger(COMMAND, { dir: a['log-dir'], level: a['log-level'] as Level, console: 'none' });
+  const metrics = await startMetrics(COMMAND, { port: a['metrics-port'], host: a['metrics-host'] }, log);
   const state = new PipelineState({ dataDir: a['data-dir'], staleAfterSeconds: a['stale-after'], log });
   state.start();
   const app = await buildApp({ state, tokens, log, ...(a['dev-build-dir'] ? { devBuildDir: a['dev-build-dir'] } : {}) });
@@ -40,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     await app.listen({ host: a.host, port });
   } catch (err) {
     await state.close();
+    await metrics.close();
     throw new Error(`cannot listen on ${a.host}:${port}: ${(err as Error).message}`, { cause: err });
   }
   const addr = app.server.address();
@@ -55,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
   log.info('stopping', { why });
   await app.close();
   await state.close();
+  await metrics.close();
   return 0;
 }
 
