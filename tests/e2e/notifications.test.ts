@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MonitorSession } from '../helpers/e2e-support.ts';
 import { Alertmanager, WebhookReceiver } from '../helpers/notify-support.ts';
+import { audit, PromptDriver, untilRestartPrompt } from '../helpers/prompt-driver.ts';
 
 const SPEED = process.env.E2E_SPEED ?? '5';
 const LEAKING = { namespace: 'monitoring', workload: 'Deployment/log-aggregator' };
@@ -61,3 +62,66 @@ void test('memory-leak demo: one open message for the leaking workload and its a
     await am.stop();
   }
 });
+
+void test(
+  'memory-leak demo, approved at the terminal: exactly one open, one analysis, one remediated and one resolved message; the alert ends',
+  { timeout: 480_000 },
+  async () => {
+    const am = await Alertmanager.start();
+    const hook = await WebhookReceiver.start();
+    const s = MonitorSession.start([
+      '--demo',
+      '--scenario',
+      'memory-leak',
+      '--speed',
+      SPEED,
+      '--seed',
+      '7',
+      '--no-llm',
+      '--verify-delay',
+      '20',
+      '--alertmanager-url',
+      am.url,
+      '--notify-webhook',
+      hook.url(),
+      '--notify-format',
+      'json',
+      '--cluster-name',
+      'demo',
+    ]);
+    try {
+      const prompts = new PromptDriver(s);
+      const restart = await untilRestartPrompt(s, prompts);
+      const leak = () => hook.events().filter((e) => e.episode.namespace === LEAKING.namespace && e.episode.workload === LEAKING.workload);
+      // Open, with its alert firing in Alertmanager, before anyone approved anything.
+      await s.until('the leak opened at the webhook', () => leak().some((e) => e.kind === 'open'), 120_000);
+      const type = leak().find((e) => e.kind === 'open')!.episode.anomaly_type;
+      const firing = async () =>
+        (await am.alerts()).filter(
+          (a) => a.labels.namespace === LEAKING.namespace && a.labels.anomaly_type === type && a.labels.cluster === 'demo',
+        );
+      await s.until('the alert firing in Alertmanager', async () => ((await firing()).length > 0 ? true : null), 60_000);
+      assert.equal((await prompts.answer(restart, 'y')).result, 'approved');
+      await s.until(
+        'the verification of the restart',
+        () => audit(s).find((r) => r.event === 'verification' && r.analysis_id === restart.analysis_id && r.action === restart.action),
+        180_000,
+      );
+      const episode = () => leak().filter((e) => e.episode.anomaly_type === type);
+      await s.until('the resolved message', () => (episode().some((e) => e.kind === 'resolved') ? true : null), 180_000);
+      await s.until('the alert ended in Alertmanager', async () => ((await firing()).length === 0 ? true : null), 60_000);
+      assert.equal(await s.stop(), 0);
+      assert.deepEqual(
+        episode().map((e) => e.kind),
+        ['open', 'analysis', 'remediated', 'resolved'],
+        JSON.stringify(hook.events(), null, 2),
+      );
+      const ids = hook.events().map((e) => e.message_id);
+      assert.equal(new Set(ids).size, ids.length, 'no message twice');
+    } finally {
+      s.forceKill();
+      await hook.down();
+      await am.stop();
+    }
+  },
+);

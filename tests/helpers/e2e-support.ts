@@ -91,10 +91,14 @@ export class MonitorSession {
   }
 
   /** Polls `check` until it returns a value; on timeout fails with `what`, the screen and the logs. */
-  async until<T>(what: string, check: () => T | null | undefined | false, timeoutMs: number): Promise<T> {
+  async until<T>(
+    what: string,
+    check: () => T | null | undefined | false | Promise<T | null | undefined | false>,
+    timeoutMs: number,
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const v = check();
+      const v = await check();
       if (v) return v;
       if (this.exitCode !== undefined)
         throw new Error(`run-monitoring exited (${this.exitCode}) while waiting for ${what}\n${this.diagnostics()}`);
