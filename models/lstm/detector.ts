@@ -68,7 +68,7 @@ export interface DetectorParams {
   /** After a sibling appears, load deviations of the workload's pods are weighted by churnWeight for this long. */
   churnWindowMs: number;
   churnWeight: number;
-  /** ... and the baseline learns churnRate times faster then (the pods' new share of the load), and the creep test waits. */
+  /** ... and the baseline learns churnRate times faster then (the pods' new share of the load). */
   churnRate: number;
   /** The scale is at least slowWeight × a slower, unclipped deviation (rate slowRate × baseline rate). */
   slowWeight: number;
@@ -234,8 +234,11 @@ const T_EP_PEAK = 23,
   T_EP_AGE = 24,
   T_EP_BINS = 25;
 const EP_BINS = 16;
-/** Workload prior slots after the per-feature pairs: churn time, then the round's time, its pod count and the last round's. */
-const GROUP_TAIL = 4;
+/**
+ * Workload prior slots after the per-feature pairs: churn time, the round's time, its pod count, the last round's,
+ * and the time a sibling last went away.
+ */
+const GROUP_TAIL = 5;
 const PER_SERIES = T_EP_BINS + EP_BINS;
 /** Episode-history bin of an evidence value: half-steps of log2, from 2^-2. */
 function epBin(e: number): number {
@@ -375,6 +378,8 @@ export class LstmDetector implements Detector {
   collectLevel: number[] | undefined;
   /** Time of the first observation this detector saw (series appearing long after it are new pods). */
   private clockStart = NaN;
+  /** Whether the last leak fit of the series being observed found memory climbing (names a memory alert oom_risk). */
+  private memRising = false;
 
   constructor(opts: LstmDetectorOptions) {
     this.name = opts.name ?? 'lstm';
@@ -481,6 +486,7 @@ export class LstmDetector implements Detector {
   }
 
   observe(obs: Observation): Verdict {
+    this.memRising = false;
     let st = this.series.get(obs.key);
     const group = obs.group ? this.groupPrior(obs.group) : undefined;
     if (!st) {
@@ -510,6 +516,8 @@ export class LstmDetector implements Detector {
     // while anomalous or close to it, the baseline learns slowly so a sustained fault is not absorbed
     // load moves between siblings while pods come and go (rollouts, scale-outs): damp load deviations then
     const churning = group !== undefined && obs.time - group[2 * this.features.length]! < p.churnWindowMs;
+    // a sibling gone steps the rest's load up at once, which a trend fit takes for a climb: the creep test waits then
+    const shrunk = group !== undefined && obs.time - group[2 * this.features.length + 4]! < p.churnWindowMs;
     // (but not while the workload churns: its pods' new load is to be learnt within the churn window)
     const suspicious = f[T_ANOM]! > 0 || (!churning && f[T_PREVP]! >= this.threshold * p.suspectRatio);
     const chScore = this.chScore;
@@ -519,6 +527,7 @@ export class LstmDetector implements Detector {
     let valid = 0;
     let novel = false;
     let novelCh = -1;
+    let bestSustained = false;
     // a range means something only once it spans a whole daily cycle (a young pod's first evening peak is not
     // news), and a value beyond it is only a record: for iid noise the n-th value is one with probability 1/n
     // in each channel. Waiting noveltySpanMs per channel tested keeps a pod's chance of a record in any of
@@ -565,6 +574,7 @@ export class LstmDetector implements Detector {
           if (sS > best) {
             best = sS;
             bestCh = ch;
+            bestSustained = false;
           }
         }
       }
@@ -602,7 +612,10 @@ export class LstmDetector implements Detector {
       let wz = z < 0 ? spec.downWeight : 1; // falling load matters less than rising (scale-outs)
       if (churning && spec.downWeight < 1) wz *= p.churnWeight;
       const dL = wz * (sustained ? (z * zp > 0 ? Math.min(Math.abs(z), Math.abs(zp)) : 0) : Math.abs(z));
-      const dE = sustained ? (err * ep > 0 ? Math.min(Math.abs(err), Math.abs(ep)) : 0) : Math.abs(err);
+      // (a step of the whole workload's load surprises the sequence model as much as the level: damp both)
+      const dE =
+        (sustained ? (err * ep > 0 ? Math.min(Math.abs(err), Math.abs(ep)) : 0) : Math.abs(err)) *
+        (churning && spec.downWeight < 1 ? p.churnWeight : 1);
       // sustained run on one side of the baseline: its length and its smallest weighted deviation
       const wAbs = wz * Math.abs(z);
       const rmin = f[o + RMIN]!;
@@ -627,6 +640,7 @@ export class LstmDetector implements Detector {
         if (sR > best) {
           best = sR;
           bestCh = ch;
+          bestSustained = true;
         }
       }
       // tails against this series' own history of deviations (seeded by the training calibration)
@@ -655,6 +669,7 @@ export class LstmDetector implements Detector {
       if (sc > best) {
         best = sc;
         bestCh = ch;
+        bestSustained = false;
       }
       // the history learns from ordinary ticks only: clipped, and frozen while the series is anomalous
       const hr = f[T_ANOM]! > 0 ? 0 : Math.max(1 / (n + p.priorCount), p.historyRate);
@@ -697,7 +712,9 @@ export class LstmDetector implements Detector {
     else if (age < p.grace + ramp) stat *= (age - p.grace + 1) / (ramp + 1);
 
     let type: AnomalyType = bestCh >= 0 ? this.specs[bestCh]!.type : 'unknown';
-    if (bestCh >= 0 && bestCh === this.memIdx && f[PER_SERIES + this.memSlot * CH + ZP]! > 0 && values[bestCh]! > 80) type = 'oom_risk';
+    // memory high, or held above its baseline for good (the road to the limit), is an OOM risk
+    if (bestCh >= 0 && bestCh === this.memIdx && f[PER_SERIES + this.memSlot * CH + ZP]! > 0 && (values[bestCh]! > 80 || bestSustained))
+      type = 'oom_risk';
 
     // memory leak: EW regression on mem_pct, projected ticks until the limit
     if (this.memIdx >= 0 && age >= p.grace + (ramp > p.matureRamp ? ramp : 0)) {
@@ -705,12 +722,12 @@ export class LstmDetector implements Detector {
       if (leak > stat && age >= p.grace) {
         stat = leak;
         type = 'oom_risk';
-      }
+      } else if (this.memRising && bestCh === this.memIdx && type === 'resource_exhaustion') type = 'oom_risk'; // memory leads while it climbs
     }
     // CPU creep: a steady climb on cpu_pct
     if (this.cpuIdx >= 0) {
       const creep = this.creepScore(f, values[this.cpuIdx]!);
-      if (creep > stat && !churning && age >= p.grace + (ramp > p.matureRamp ? ramp : 0)) {
+      if (creep > stat && !shrunk && age >= p.grace + (ramp > p.matureRamp ? ramp : 0)) {
         stat = creep;
         type = 'resource_exhaustion';
       }
@@ -860,6 +877,7 @@ export class LstmDetector implements Detector {
   /** Memory leak: rising working set (troughs and peaks of a GC sawtooth alike), projected time to the limit. */
   private leakScore(f: Float64Array, x: number): number {
     const r = this.trend(f, L_T, x);
+    this.memRising = r !== null && r.slope > 0 && r.tstat >= 2;
     if (!r || r.slope <= 0 || r.tstat < 4) return 0;
     const peak = r.fit + 1.8 * r.resSd;
     const ttl = Math.max(0, (100 - peak) / r.slope);
@@ -960,7 +978,7 @@ export class LstmDetector implements Detector {
       g[G + 2] = g[G + 2]! + 1;
       return;
     }
-    if (g[G + 2]! < g[G + 3]!) g[G] = time;
+    if (g[G + 2]! < g[G + 3]!) g[G] = g[G + 4] = time;
     g[G + 3] = Number.isFinite(g[G + 2]!) ? g[G + 2]! : NaN;
     g[G + 2] = 1;
     g[G + 1] = time;
