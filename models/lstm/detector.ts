@@ -43,6 +43,8 @@ export interface DetectorParams {
   creepGrowth: number;
   creepMinLevel: number;
   creepPoints: number;
+  /** Values of CPU regression before the creep test speaks (a young fit extrapolates an AR wander). */
+  creepMinTicks: number;
   /** Hysteresis: leave the anomalous state after this many ticks below exitRatio·threshold. */
   exitRatio: number;
   exitTicks: number;
@@ -66,6 +68,8 @@ export interface DetectorParams {
   /** After a sibling appears, load deviations of the workload's pods are weighted by churnWeight for this long. */
   churnWindowMs: number;
   churnWeight: number;
+  /** ... and the baseline learns churnRate times faster then (the pods' new share of the load). */
+  churnRate: number;
   /** The scale is at least slowWeight × a slower, unclipped deviation (rate slowRate × baseline rate). */
   slowWeight: number;
   slowRate: number;
@@ -90,6 +94,16 @@ export interface DetectorParams {
    */
   episodeWeight: number;
   episodeFloor: number;
+  /**
+   * Sustained shift: a run of at least sustainTicks rows on one side of the baseline, every one beyond
+   * sustainFloor scales, scores sustainWeight × the Gaussian tail of the run's lower envelope (0 = off).
+   * A level shift shows as such a run before the baseline follows it; one-tick bursts never do.
+   */
+  sustainTicks: number;
+  sustainWeight: number;
+  sustainFloor: number;
+  /** ... and every row of the run at least sustainRel of the baseline away from it (a wander of a quiet series is no shift). */
+  sustainRel: number;
 }
 
 export const DEFAULT_PARAMS: DetectorParams = {
@@ -108,6 +122,7 @@ export const DEFAULT_PARAMS: DetectorParams = {
   creepGrowth: 0.5,
   creepMinLevel: 20,
   creepPoints: 30,
+  creepMinTicks: 40,
   exitRatio: 0.75,
   exitTicks: 3,
   scoreScale: 2,
@@ -121,6 +136,7 @@ export const DEFAULT_PARAMS: DetectorParams = {
   suspectRatio: 0.6,
   churnWindowMs: 15 * 60_000,
   churnWeight: 0.5,
+  churnRate: 3,
   slowWeight: 0.6,
   slowRate: 0.25,
   noveltyMargin: 0.02,
@@ -131,6 +147,10 @@ export const DEFAULT_PARAMS: DetectorParams = {
   seasonalWeight: 3,
   episodeWeight: 1,
   episodeFloor: 0.5,
+  sustainTicks: 5,
+  sustainWeight: 1,
+  sustainFloor: 1,
+  sustainRel: 0.3,
 };
 
 export const LSTM_CLIP = 6;
@@ -171,7 +191,8 @@ export function normaliseSeries(xs: ArrayLike<number>, spec: FeatureSpec, params
   }
   return out;
 }
-// per-channel slots in SeriesState.f
+// per-channel slots in SeriesState.f (RMIN and RLEN, the sustained run, took the slots of a stored score and of a
+// copy of ZP that nothing read)
 const N = 0,
   M = 1,
   S = 2,
@@ -182,8 +203,8 @@ const N = 0,
   VARE = 7,
   MUL = 8,
   VARL = 9,
-  SC = 10,
-  DEV = 11,
+  RMIN = 10,
+  RLEN = 11,
   RE = 12,
   RL = 13,
   SLOW = 14,
@@ -213,6 +234,11 @@ const T_EP_PEAK = 23,
   T_EP_AGE = 24,
   T_EP_BINS = 25;
 const EP_BINS = 16;
+/**
+ * Workload prior slots after the per-feature pairs: churn time, the round's time, its pod count, the last round's,
+ * and the time a sibling last went away.
+ */
+const GROUP_TAIL = 5;
 const PER_SERIES = T_EP_BINS + EP_BINS;
 /** Episode-history bin of an evidence value: half-steps of log2, from 2^-2. */
 function epBin(e: number): number {
@@ -352,6 +378,8 @@ export class LstmDetector implements Detector {
   collectLevel: number[] | undefined;
   /** Time of the first observation this detector saw (series appearing long after it are new pods). */
   private clockStart = NaN;
+  /** Whether the last leak fit of the series being observed found memory climbing (names a memory alert oom_risk). */
+  private memRising = false;
 
   constructor(opts: LstmDetectorOptions) {
     this.name = opts.name ?? 'lstm';
@@ -458,6 +486,7 @@ export class LstmDetector implements Detector {
   }
 
   observe(obs: Observation): Verdict {
+    this.memRising = false;
     let st = this.series.get(obs.key);
     const group = obs.group ? this.groupPrior(obs.group) : undefined;
     if (!st) {
@@ -465,6 +494,7 @@ export class LstmDetector implements Detector {
       this.series.set(obs.key, st);
       if (group) group[2 * this.features.length] = obs.time; // a sibling appeared: the workload is churning
     }
+    if (group) this.countRound(group, obs.time, st.f[T_LAST]!);
     const f = st.f;
     const p = this.params;
     const age = f[T_N]!;
@@ -484,9 +514,12 @@ export class LstmDetector implements Detector {
     if (!Number.isFinite(f[T_FIRST]!)) f[T_FIRST] = obs.time;
     const values = obs.values;
     // while anomalous or close to it, the baseline learns slowly so a sustained fault is not absorbed
-    const suspicious = f[T_ANOM]! > 0 || f[T_PREVP]! >= this.threshold * p.suspectRatio;
     // load moves between siblings while pods come and go (rollouts, scale-outs): damp load deviations then
     const churning = group !== undefined && obs.time - group[2 * this.features.length]! < p.churnWindowMs;
+    // a sibling gone steps the rest's load up at once, which a trend fit takes for a climb: the creep test waits then
+    const shrunk = group !== undefined && obs.time - group[2 * this.features.length + 4]! < p.churnWindowMs;
+    // (but not while the workload churns: its pods' new load is to be learnt within the churn window)
+    const suspicious = f[T_ANOM]! > 0 || (!churning && f[T_PREVP]! >= this.threshold * p.suspectRatio);
     const chScore = this.chScore;
     chScore.fill(0);
     let best = 0;
@@ -494,6 +527,7 @@ export class LstmDetector implements Detector {
     let valid = 0;
     let novel = false;
     let novelCh = -1;
+    let bestSustained = false;
     // a range means something only once it spans a whole daily cycle (a young pod's first evening peak is not
     // news), and a value beyond it is only a record: for iid noise the n-th value is one with probability 1/n
     // in each channel. Waiting noveltySpanMs per channel tested keeps a pod's chance of a record in any of
@@ -540,6 +574,7 @@ export class LstmDetector implements Detector {
           if (sS > best) {
             best = sS;
             bestCh = ch;
+            bestSustained = false;
           }
         }
       }
@@ -577,7 +612,37 @@ export class LstmDetector implements Detector {
       let wz = z < 0 ? spec.downWeight : 1; // falling load matters less than rising (scale-outs)
       if (churning && spec.downWeight < 1) wz *= p.churnWeight;
       const dL = wz * (sustained ? (z * zp > 0 ? Math.min(Math.abs(z), Math.abs(zp)) : 0) : Math.abs(z));
-      const dE = sustained ? (err * ep > 0 ? Math.min(Math.abs(err), Math.abs(ep)) : 0) : Math.abs(err);
+      // (a step of the whole workload's load surprises the sequence model as much as the level: damp both)
+      const dE =
+        (sustained ? (err * ep > 0 ? Math.min(Math.abs(err), Math.abs(ep)) : 0) : Math.abs(err)) *
+        (churning && spec.downWeight < 1 ? p.churnWeight : 1);
+      // sustained run on one side of the baseline: its length and its smallest weighted deviation
+      const wAbs = wz * Math.abs(z);
+      const rmin = f[o + RMIN]!;
+      const am = Math.abs(m);
+      // while the workload churns, load moves between siblings by up to 1/churnWeight: a shift must be larger
+      const rel = churning && spec.downWeight < 1 ? p.sustainRel / p.churnWeight : p.sustainRel;
+      if (wAbs < p.sustainFloor || Math.abs(x - m) < rel * (am > spec.absFloor ? am : spec.absFloor)) {
+        f[o + RLEN] = 0;
+        f[o + RMIN] = 0;
+      } else if (z * rmin > 0) {
+        // the run's lower envelope: falls to a smaller deviation at once, rises towards a larger one over sustainTicks
+        f[o + RLEN] = f[o + RLEN]! + 1;
+        const env = wAbs < Math.abs(rmin) ? wAbs : Math.abs(rmin) + (wAbs - Math.abs(rmin)) / p.sustainTicks;
+        f[o + RMIN] = z > 0 ? env : -env;
+      } else {
+        f[o + RLEN] = 1;
+        f[o + RMIN] = z > 0 ? wAbs : -wAbs;
+      }
+      // (load channels only: a share of the level means something for ratio-scale load, not for any series)
+      if (p.sustainWeight > 0 && spec.downWeight < 1 && f[o + RLEN]! >= p.sustainTicks) {
+        const sR = p.sustainWeight * log10Tail(Math.abs(f[o + RMIN]!)) - 0.30103;
+        if (sR > best) {
+          best = sR;
+          bestCh = ch;
+          bestSustained = true;
+        }
+      }
       // tails against this series' own history of deviations (seeded by the training calibration)
       const muE = f[o + MUE]!,
         varE = f[o + VARE]!,
@@ -601,11 +666,10 @@ export class LstmDetector implements Detector {
         (this.table && this.levelTable ? Math.max(applyTable(this.table, sE), applyTable(this.levelTable, sLw)) : Math.max(sE, sLw)) -
         0.30103;
       chScore[ch] = sc;
-      f[o + SC] = sc;
-      f[o + DEV] = z;
       if (sc > best) {
         best = sc;
         bestCh = ch;
+        bestSustained = false;
       }
       // the history learns from ordinary ticks only: clipped, and frozen while the series is anomalous
       const hr = f[T_ANOM]! > 0 ? 0 : Math.max(1 / (n + p.priorCount), p.historyRate);
@@ -619,7 +683,9 @@ export class LstmDetector implements Detector {
       f[o + VARL] = Math.max(this.minVarL, (1 - hr) * (varL + hr * dMuL * dMuL));
       // robust baseline update
       // (slowed down while the series is anomalous, so a sustained fault is not learnt as normal)
-      const a = Math.max(1 / (n + 1), p.baselineRate) * (suspicious ? p.anomalousRateFactor : 1);
+      const a =
+        Math.max(1 / (n + 1), p.baselineRate * (churning && spec.downWeight < 1 ? p.churnRate : 1)) *
+        (suspicious ? p.anomalousRateFactor : 1);
       const lim = p.clip * s;
       const r = x - m > lim ? lim : x - m < -lim ? -lim : x - m;
       const mNew = m + a * r;
@@ -646,7 +712,9 @@ export class LstmDetector implements Detector {
     else if (age < p.grace + ramp) stat *= (age - p.grace + 1) / (ramp + 1);
 
     let type: AnomalyType = bestCh >= 0 ? this.specs[bestCh]!.type : 'unknown';
-    if (bestCh >= 0 && bestCh === this.memIdx && f[PER_SERIES + this.memSlot * CH + DEV]! > 0 && values[bestCh]! > 80) type = 'oom_risk';
+    // memory high, or held above its baseline for good (the road to the limit), is an OOM risk
+    if (bestCh >= 0 && bestCh === this.memIdx && f[PER_SERIES + this.memSlot * CH + ZP]! > 0 && (values[bestCh]! > 80 || bestSustained))
+      type = 'oom_risk';
 
     // memory leak: EW regression on mem_pct, projected ticks until the limit
     if (this.memIdx >= 0 && age >= p.grace + (ramp > p.matureRamp ? ramp : 0)) {
@@ -654,12 +722,12 @@ export class LstmDetector implements Detector {
       if (leak > stat && age >= p.grace) {
         stat = leak;
         type = 'oom_risk';
-      }
+      } else if (this.memRising && bestCh === this.memIdx && type === 'resource_exhaustion') type = 'oom_risk'; // memory leads while it climbs
     }
     // CPU creep: a steady climb on cpu_pct
     if (this.cpuIdx >= 0) {
       const creep = this.creepScore(f, values[this.cpuIdx]!);
-      if (creep > stat && age >= p.grace + (ramp > p.matureRamp ? ramp : 0)) {
+      if (creep > stat && !shrunk && age >= p.grace + (ramp > p.matureRamp ? ramp : 0)) {
         stat = creep;
         type = 'resource_exhaustion';
       }
@@ -809,6 +877,7 @@ export class LstmDetector implements Detector {
   /** Memory leak: rising working set (troughs and peaks of a GC sawtooth alike), projected time to the limit. */
   private leakScore(f: Float64Array, x: number): number {
     const r = this.trend(f, L_T, x);
+    this.memRising = r !== null && r.slope > 0 && r.tstat >= 2;
     if (!r || r.slope <= 0 || r.tstat < 4) return 0;
     const peak = r.fit + 1.8 * r.resSd;
     const ttl = Math.max(0, (100 - peak) / r.slope);
@@ -820,8 +889,8 @@ export class LstmDetector implements Detector {
   /** CPU creep: a steady climb that would add creepGrowth of the current level within creepHorizon ticks. */
   private creepScore(f: Float64Array, x: number): number {
     const r = this.trend(f, C_T, x);
-    if (!r || r.slope <= 0 || r.tstat < 6) return 0;
     const p = this.params;
+    if (!r || r.slope <= 0 || r.tstat < 6 || f[C_T + 5]! < p.creepMinTicks) return 0;
     const level = Math.max(r.fit, p.creepMinLevel);
     // the climb that counts: half the level for small pods, creepPoints (or a fifth of the level) for big ones
     const needed = Math.min(p.creepGrowth * level, Math.max(p.creepPoints, 0.2 * level));
@@ -859,9 +928,9 @@ export class LstmDetector implements Detector {
     for (let k = 0; k < this.seqIdx.length; k++) {
       const o = PER_SERIES + k * CH;
       if (f[o + N]! < 2 || !Number.isFinite(values[this.seqIdx[k]!]!)) continue;
-      const d = Math.abs(f[o + DEV]!);
+      const d = Math.abs(f[o + ZP]!);
       let i = top.length;
-      while (i > 0 && Math.abs(f[PER_SERIES + top[i - 1]! * CH + DEV]!) < d) i--;
+      while (i > 0 && Math.abs(f[PER_SERIES + top[i - 1]! * CH + ZP]!) < d) i--;
       if (i < 3) {
         top.splice(i, 0, k);
         if (top.length > 3) top.pop();
@@ -874,7 +943,7 @@ export class LstmDetector implements Detector {
         metric: this.features[ch]!,
         value: values[ch]!,
         expected: f[o + M]!,
-        deviation: Math.round(f[o + DEV]! * 100) / 100,
+        deviation: Math.round(f[o + ZP]! * 100) / 100,
       };
     });
   }
@@ -882,10 +951,37 @@ export class LstmDetector implements Detector {
   private groupPrior(group: string): Float64Array {
     let g = this.groups.get(group);
     if (!g) {
-      g = new Float64Array(2 * this.features.length + 1).fill(NaN);
+      g = new Float64Array(2 * this.features.length + GROUP_TAIL).fill(NaN);
       this.groups.set(group, g);
     }
     return g;
+  }
+
+  /** A restored workload prior, widened when it comes from a build with fewer slots. */
+  private fitGroup(g: Float64Array): Float64Array {
+    const size = 2 * this.features.length + GROUP_TAIL;
+    if (g.length >= size) return g;
+    const out = new Float64Array(size).fill(NaN);
+    out.set(g);
+    return out;
+  }
+
+  /**
+   * Counts the workload's pods per collection round (rows within half a pod's own interval of the round's
+   * first row): a round with fewer pods than the one before means a sibling went away (a scale-in, the end
+   * of a rollout), and load moves to the rest, so the workload counts as churning from now, as when one appears.
+   */
+  private countRound(g: Float64Array, time: number, last: number): void {
+    const G = 2 * this.features.length;
+    const tol = Number.isFinite(last) && time > last ? 0.5 * (time - last) : 1000;
+    if (time - g[G + 1]! <= tol) {
+      g[G + 2] = g[G + 2]! + 1;
+      return;
+    }
+    if (g[G + 2]! < g[G + 3]!) g[G] = g[G + 4] = time;
+    g[G + 3] = Number.isFinite(g[G + 2]!) ? g[G + 2]! : NaN;
+    g[G + 2] = 1;
+    g[G + 1] = time;
   }
 
   /**
@@ -998,7 +1094,7 @@ export class LstmDetector implements Detector {
       if (ours && r !== undefined) this.restoreSeries(k, [...fhc, fromB64F32(r)], 'ours');
       else this.restoreSeries(k, fhc, 'none');
     }
-    for (const [k, g] of Object.entries(s.groups ?? {})) this.groups.set(k, fromB64F64(g));
+    for (const [k, g] of Object.entries(s.groups ?? {})) this.groups.set(k, this.fitGroup(fromB64F64(g)));
     // snapshots without seasonal state, or of another layout, leave the series to learn their profiles again
     if (s.seasonalLayout === SEASONAL_LAYOUT) {
       for (const [k, ss] of Object.entries(s.seasonal ?? {})) {
@@ -1064,7 +1160,7 @@ export class LstmDetector implements Detector {
       throw new Error('detector snapshot does not match this detector (features, model units or format differ)');
     }
     this.clearState();
-    for (const [k, g] of Object.entries(s.groups ?? {})) this.groups.set(k, fromB64F64(g));
+    for (const [k, g] of Object.entries(s.groups ?? {})) this.groups.set(k, this.fitGroup(fromB64F64(g)));
     this.clockStart = typeof s.clockStart === 'number' ? s.clockStart : NaN;
     this.restoreSeasonal = s.seasonalLayout === SEASONAL_LAYOUT;
     this.restoreMaps = s.rangeMapLayout === undefined ? 'none' : s.rangeMapLayout === RANGE_MAP_LAYOUT ? 'ours' : 'other';
