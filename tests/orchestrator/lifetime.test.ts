@@ -99,10 +99,10 @@ function readStatus(dir: string): Status | null {
 /** Waits until the simulated cluster and the three pipeline children run and the collector has written rows. */
 async function pipelineUp(dir: string, output: () => string): Promise<Status> {
   const st = await until(
-    () => `four running children in the status file\n${output()}`,
+    () => `five running children in the status file (the sim, the collector, both agents, the dashboard server)\n${output()}`,
     () => {
       const s = readStatus(dir);
-      return s && s.children.length === 4 && s.children.every((c) => c.state === 'running' && c.pid) ? s : null;
+      return s && s.children.length === 5 && s.children.every((c) => c.state === 'running' && c.pid) ? s : null;
     },
     120_000,
   );
