@@ -158,14 +158,16 @@ export class PipelineState extends EventEmitter<PipelineEvents> {
 
   agents(now = Date.now()): AgentStatus[] {
     const staleMs = this.o.staleAfterSeconds * 1000;
-    return HEARTBEAT_WRITERS.map((name) => {
+    const out: AgentStatus[] = [];
+    for (const name of HEARTBEAT_WRITERS) {
       const beside =
-        name === 'dataset-generator' ? this.files.metrics : name === 'dataset-generator-agent' ? this.files.insights : this.files.analysis;
+        name === 'dataset-generator' ? this.files.metrics : name === 'anomaly-detection-agent' ? this.files.analysis : this.files.insights;
       const read = readHeartbeat(heartbeatPath(beside, name));
-      if (read.status !== 'ok') return { name, fresh: false, age_seconds: null, state: 'missing' as const };
-      const age = Math.max(0, now - Date.parse(read.heartbeat.time));
-      return { name, fresh: age <= staleMs, age_seconds: Math.round(age / 100) / 10, state: read.heartbeat.state };
-    });
+      // The notification agent runs only when a target is configured: no heartbeat means not running, not unready.
+      if (read.status !== 'ok' && name === 'notification-agent') continue;
+      out.push(agentStatus(name, read, now, staleMs));
+    }
+    return out;
   }
 
   countsByType(): Record<string, number> {
@@ -188,4 +190,10 @@ export class PipelineState extends EventEmitter<PipelineEvents> {
   anomaly(id: string): AnomalyEntry | undefined {
     return this.anomalies.find((e) => e.analysis.id === id);
   }
+}
+
+function agentStatus(name: string, read: ReturnType<typeof readHeartbeat>, now: number, staleMs: number): AgentStatus {
+  if (read.status !== 'ok') return { name, fresh: false, age_seconds: null, state: 'missing' as const };
+  const age = Math.max(0, now - Date.parse(read.heartbeat.time));
+  return { name, fresh: age <= staleMs, age_seconds: Math.round(age / 100) / 10, state: read.heartbeat.state };
 }

@@ -107,14 +107,16 @@ void test('Prometheus scrapes the pipeline endpoint of run-monitoring and a stan
     const base = `http://127.0.0.1:${promPort}`;
     const diag = () => `--- prometheus\n${promLog.slice(-1500)}\n--- agent\n${agentLog.slice(-1500)}\n${session.diagnostics()}`;
 
-    // Every pipeline process shows up under the one run-monitoring target, told apart by `component`.
+    // Every pipeline process shows up under the one run-monitoring target, told apart by `component`: the
+    // pipeline's own series, and for the dashboard server (no request yet, so no request series) its process series.
     const components = ['run-monitoring', 'dataset-generator', 'dataset-generator-agent', 'anomaly-detection-agent'];
     await until(
       'series of every pipeline component',
       async () => {
         const r = await query(base, 'count by (component) ({job="pipeline", __name__=~"podsentinel_.+"})');
         const seen = new Set(r?.result.map((s) => s.metric.component));
-        return components.every((c) => seen.has(c));
+        const server = await query(base, 'process_cpu_seconds_total{job="pipeline", component="podsentinel-server"}');
+        return components.every((c) => seen.has(c)) && (server?.result.length ?? 0) > 0;
       },
       150_000,
       diag,
@@ -137,6 +139,7 @@ void test('Prometheus scrapes the pipeline endpoint of run-monitoring and a stan
       'anomaly-detection-agent',
       'dataset-generator',
       'dataset-generator-agent',
+      'podsentinel-server',
       'podsentinel-sim',
     ]);
     await until(

@@ -653,7 +653,7 @@ void describe('reactions to writes', () => {
       const groups = await call('GET', '/apis');
       assert.deepEqual(
         (groups.body.groups as { name: string }[]).map((g) => g.name),
-        ['apps', 'policy', 'metrics.k8s.io'],
+        ['apps', 'policy', 'coordination.k8s.io', 'metrics.k8s.io'],
       );
       const v1 = await call('GET', '/api/v1');
       assert.ok((v1.body.resources as { name: string }[]).some((r) => r.name === 'pods/eviction'));

@@ -78,7 +78,8 @@ function mixedScenario(): string {
 
 /** The recorded digests (see the header comment). */
 const EXPECTED: Record<string, string> = {
-  'api t12 GET /': 'a7dfb42700c8d9c5db145b003e5585f0c366e83d8335550773b3e6eb0d09d4a5',
+  // The two discovery roots list coordination.k8s.io since the simulator serves Leases (re-recorded then).
+  'api t12 GET /': '3bdc72bb3cc400fcdfa8c4e5ad7fac5163b01f1be7cdc0306bed48c25fc0606a',
   'api t12 GET /api': 'ad0012d918d5378611fc3392474051b608ada7d51c492800c5fd54a3051fc6f6',
   'api t12 GET /api/v1': 'd2cfc67ef76f3cfef860db02f6b4755fe46648ab95077c9658381e871ad48f56',
   'api t12 GET /api/v1/events': '1fc50e6fa2f6306dffad9fffa772a60c2f80aa552d2e06b3fc26604a0ae574f3',
@@ -105,7 +106,7 @@ const EXPECTED: Record<string, string> = {
   'api t12 GET /api/v1/pods?limit=4&continue=eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6IjEwODMiLCJrIjoiZGF0YVx1MDAwMGFwaS02bjU2anFnOWN4LWNjdHFmIn0':
     'b46249909399e1e62efccc31fc6c7aa8fb7a3c24505d046b1b2a8b25516d6391',
   'api t12 GET /api/v1/pods?limit=4': '3542d1d206028a21f4909211d8e31899f3c9b378c4fcaf4a1b1a24e1d0aa205d',
-  'api t12 GET /apis': '26a71c59fdd8bb44b1f6e1f8e593510eacd141bf75c0dfab2077392fd6c93d7b',
+  'api t12 GET /apis': 'a76db39bfec42bab83cd15ca01b2de8f3e1497bdfe556221deda4e0538902906',
   'api t12 GET /apis/apps': '2d036b4e977dc451cf6c6d74bcfa8532f3b87de2eb9c4d34f799c40b50ddcbf7',
   'api t12 GET /apis/apps/v1': '23409a36d4041d0d231bedfdb7f9539b93398f9a5c8acbd33a053a5c9e3d68fe',
   'api t12 GET /apis/apps/v1/daemonsets': 'f1fbc3595448b0b6a07f53c75c2479114fa04824e1b598aade5e3b4d9a6def80',
@@ -142,7 +143,7 @@ const EXPECTED: Record<string, string> = {
   'api t12 table GET /apis/apps/v1/replicasets': '86e2b9bbf39dd84ca0e341df793d5d72c4ef4b763a5236a71bb4df3de4e7639b',
   'api t12 table GET /apis/apps/v1/statefulsets': '8c8de9fecc0e3038f6ae943baaa36aafb2105f25fe369fe14a17137c38eedfca',
   'api t12 table GET /apis/policy/v1/poddisruptionbudgets': '26dc581319a5b644630c059d75787251c233d22a42afa0303e59ef947b675fbb',
-  'api t18 GET /': 'a7dfb42700c8d9c5db145b003e5585f0c366e83d8335550773b3e6eb0d09d4a5',
+  'api t18 GET /': '3bdc72bb3cc400fcdfa8c4e5ad7fac5163b01f1be7cdc0306bed48c25fc0606a',
   'api t18 GET /api': 'ad0012d918d5378611fc3392474051b608ada7d51c492800c5fd54a3051fc6f6',
   'api t18 GET /api/v1': 'd2cfc67ef76f3cfef860db02f6b4755fe46648ab95077c9658381e871ad48f56',
   'api t18 GET /api/v1/events': '875b243fd631dd452c010218879abbc48b00b77c7df4d0f1758bcb3f6e76dfd5',
@@ -169,7 +170,7 @@ const EXPECTED: Record<string, string> = {
   'api t18 GET /api/v1/pods?limit=4&continue=eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6IjExODUiLCJrIjoiZGF0YVx1MDAwMGFwaS10aHNzbWNrOWhmLXJkMnNuIn0':
     '61eba1176b01bbe3845ca418140aaf8e5cb8eacd747bf8d94c28b44dc42ac5ff',
   'api t18 GET /api/v1/pods?limit=4': '7e791cf5a20575daf3485e30380cc31f67d906f3953ce2d0d5d772a506ae9f7d',
-  'api t18 GET /apis': '26a71c59fdd8bb44b1f6e1f8e593510eacd141bf75c0dfab2077392fd6c93d7b',
+  'api t18 GET /apis': 'a76db39bfec42bab83cd15ca01b2de8f3e1497bdfe556221deda4e0538902906',
   'api t18 GET /apis/apps': '2d036b4e977dc451cf6c6d74bcfa8532f3b87de2eb9c4d34f799c40b50ddcbf7',
   'api t18 GET /apis/apps/v1': '23409a36d4041d0d231bedfdb7f9539b93398f9a5c8acbd33a053a5c9e3d68fe',
   'api t18 GET /apis/apps/v1/daemonsets': '609f17d64638efe09210f3c6d29fb5e471089051363a4bfa6b18af43232943fd',
