@@ -92,19 +92,22 @@ export function insightsPodCount(ins: PodInsights): number {
 export function allPodInsights(ins: PodInsights): PodInsight[] {
   if (!ins.other_pods?.length) return ins.pods;
   const out = ins.pods.slice();
-  for (const [namespace, pod, timestamp, p] of ins.other_pods) {
-    out.push({
-      namespace,
-      pod,
-      timestamp,
-      anomaly_probability: p,
-      predicted_anomaly: false,
-      anomaly_type: 'none',
-      contributing_metrics: [],
-      since: null,
-    });
-  }
+  for (const brief of ins.other_pods) out.push(briefInsight(brief));
   return out;
+}
+
+/** A pod in brief as a PodInsight: not anomalous, type none, no contributing metrics. */
+export function briefInsight([namespace, pod, timestamp, p]: PodScoreSummary): PodInsight {
+  return {
+    namespace,
+    pod,
+    timestamp,
+    anomaly_probability: p,
+    predicted_anomaly: false,
+    anomaly_type: 'none',
+    contributing_metrics: [],
+    since: null,
+  };
 }
 
 // ---- Remediation allow-list: action names and their typed parameters ----

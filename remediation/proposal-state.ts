@@ -1,5 +1,5 @@
 // The state of one proposal (a recommended action of an analysis) as the audit log tells it, for the
-// readers that show proposals (podsentinel-mcp; the same rules as podsentinel-server's anomaly view):
+// readers that show proposals (podsentinel-server's anomaly view, podsentinel-mcp):
 // recommended (nothing recorded), pending (proposed, waiting for a decision), refused, approved,
 // declined, executed, failed, resolved, not_resolved.
 import type { AuditRecord, RecommendedAction } from '../lib/schemas.ts';

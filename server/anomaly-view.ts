@@ -1,10 +1,11 @@
 // What the API shows of an anomaly: the analysis (open or resolved) from pod_analysis.json, and for each
 // recommended action its state, dry run, decision, execution and verification as run-remediation recorded
-// them in the audit log. Derived on request from the two files, so the server writes nothing of its own.
+// them in the audit log (remediation/proposal-state.ts, the rules podsentinel-mcp shows too). Derived on
+// request from the two files, so the server writes nothing of its own.
 import type { DecisionRecord } from '../lib/decisions.ts';
 import type { AuditRecord, PodAnalysis, PodAnalysisFile } from '../lib/schemas.ts';
-import { stableJson } from '../remediation/audit.ts';
-import type { AnomalyDetailResponse, AnomalySummary, Proposal, ProposalState } from './api-schemas.ts';
+import { proposalRecords, proposalState } from '../remediation/proposal-state.ts';
+import type { AnomalyDetailResponse, AnomalySummary, Proposal } from './api-schemas.ts';
 
 type Resolved = PodAnalysisFile['resolved'][number];
 
@@ -27,15 +28,6 @@ export function anomalyEntries(file: PodAnalysisFile | null): AnomalyEntry[] {
   return out;
 }
 
-/** The audit records of one proposal, oldest first. */
-function recordsOf(byAnalysis: readonly AuditRecord[], action: PodAnalysis['recommended_actions'][number]): AuditRecord[] {
-  const same = byAnalysis.filter((r) => r.action === action.action);
-  const p = stableJson(action.params);
-  const exact = same.filter((r) => stableJson(r.params) === p);
-  // run-remediation records the validated params, which may be normalised; the action name alone then decides.
-  return exact.length ? exact : same;
-}
-
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 function detailText(r: AuditRecord): string | null {
@@ -47,29 +39,11 @@ function step(r: AuditRecord | undefined): Proposal['dry_run'] {
   return r ? { result: r.result, detail: detailText(r), ts: r.ts } : null;
 }
 
-function stateOf(recs: AuditRecord[]): ProposalState {
-  const last = (event: AuditRecord['event']) => recs.findLast((r) => r.event === event);
-  const v = last('verification');
-  const ex = last('execution');
-  const dec = last('decision');
-  const newest = recs.at(-1);
-  if (v && ex && v.ts >= ex.ts) return v.result === 'RESOLVED' ? 'resolved' : 'not_resolved';
-  if (ex && (!dec || ex.ts >= dec.ts)) return ex.result === 'ok' ? 'executed' : 'failed';
-  if (dec && newest && (newest.event === 'decision' || newest === dec)) return dec.result === 'approved' ? 'approved' : 'declined';
-  if (newest?.event === 'refusal') return 'refused';
-  if (newest?.event === 'pending' || newest?.event === 'dry_run' || newest?.event === 'proposal') {
-    const dry = last('dry_run');
-    return dry && dry.result !== 'ok' ? 'refused' : 'pending';
-  }
-  if (dec) return dec.result === 'approved' ? 'approved' : 'declined';
-  return 'recommended';
-}
-
 function proposals(entry: AnomalyEntry, audit: readonly AuditRecord[], queued: readonly DecisionRecord[]): Proposal[] {
   const byAnalysis = audit.filter((r) => r.analysis_id === entry.analysis.id);
   const done = new Set(audit.map((r) => r.decision_id).filter(Boolean));
   return entry.analysis.recommended_actions.map((action, i) => {
-    const recs = recordsOf(byAnalysis, action);
+    const recs = proposalRecords(byAnalysis, action);
     const last = (event: AuditRecord['event']) => recs.findLast((r) => r.event === event);
     const proposal = last('proposal');
     const pd = (proposal?.detail ?? {}) as Record<string, unknown>;
@@ -80,7 +54,7 @@ function proposals(entry: AnomalyEntry, audit: readonly AuditRecord[], queued: r
       params: action.params as Record<string, unknown>,
       rationale: action.rationale,
       risk: action.risk,
-      state: stateOf(recs),
+      state: proposalState(recs),
       plan: proposal ? { resource: str(pd.resource), changes: pd.changes ?? null } : null,
       dry_run: step(last('dry_run')),
       refusal: step(last('refusal')),

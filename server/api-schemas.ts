@@ -2,6 +2,7 @@
 // server validates its answers' shapes through these in tests, the OpenAPI document is generated from them
 // (z.toJSONSchema), and the dashboard (web/) builds against the inferred types. This file is the contract.
 import { z } from 'zod';
+import { PROPOSAL_STATES } from '../remediation/proposal-state.ts';
 import { AnomalyType, AuditRecord, Forecast, PodAnalysis, PodInsight, Severity } from '../lib/schemas.ts';
 import { DecisionChannel, DecisionRequest, DecisionVerdict } from '../lib/decisions.ts';
 
@@ -162,17 +163,6 @@ export type AnomalySummary = z.infer<typeof AnomalySummary>;
 export const AnomalyListResponse = z.object({ items: z.array(AnomalySummary), generated_at: z.string().nullable() });
 export type AnomalyListResponse = z.infer<typeof AnomalyListResponse>;
 
-export const PROPOSAL_STATES = [
-  'recommended',
-  'pending',
-  'refused',
-  'approved',
-  'declined',
-  'executed',
-  'failed',
-  'resolved',
-  'not_resolved',
-] as const;
 export const ProposalState = z.enum(PROPOSAL_STATES);
 export type ProposalState = z.infer<typeof ProposalState>;
 

@@ -1,7 +1,7 @@
 // The read-only tools over the pipeline files: list_anomalies, get_pod, get_analysis.
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { AnomalyType, type PodInsight } from '../../lib/schemas.ts';
+import { AnomalyType, briefInsight, type PodInsight } from '../../lib/schemas.ts';
 import { readPodRows } from '../../agents/analysis/metric-window.ts';
 import { ToolError, type McpContext } from '../context.ts';
 import { findAnalysis, proposalsOf, readAnalysisFile, readAudit, readDecisionFiles, readInsightsFile } from '../data.ts';
@@ -124,19 +124,7 @@ export function registerReadTools(server: McpServer, ctx: McpContext): void {
       const insights = readInsightsFile(ctx.paths);
       let insight: PodInsight | null = insights?.pods.find((p) => p.namespace === namespace && p.pod === pod) ?? null;
       const brief = insight ? undefined : insights?.other_pods?.find(([ns, name]) => ns === namespace && name === pod);
-      if (brief) {
-        const [, , timestamp, p] = brief;
-        insight = {
-          namespace,
-          pod,
-          timestamp,
-          anomaly_probability: p,
-          predicted_anomaly: false,
-          anomaly_type: 'none',
-          contributing_metrics: [],
-          since: null,
-        };
-      }
+      if (brief) insight = briefInsight(brief);
       const rows = readPodRows(ctx.paths.metrics, namespace, pod, window) ?? [];
       const found = findAnalysis(readAnalysisFile(ctx.paths), { namespace, pod });
       if (!insight && rows.length === 0 && !found)
