@@ -27,6 +27,9 @@ export class ShardedCollector implements Collector {
 
   async collectOnce(): Promise<MetricRow[]> {
     const rows = await this.inner.collectOnce();
+    // A fresh view for this tick: a collection of tens of thousands of pods can keep the renewal timer from
+    // firing, and a stale list would make others' leases look expired.
+    await this.membership.sync();
     // Ownership at the sample's own time: a replica that is late collects the same tick's sample as one
     // that was on time, and both must ask the ring about the same instant.
     const tickOf = new Map<string, number>();

@@ -212,6 +212,21 @@ export class LeaseMembership {
     return this.ringAt(sampleAt, now).owner(shardKey(namespace, pod)) === this.identity;
   }
 
+  /**
+   * Renews (when a renewal is due) and lists the members now: the collector calls this right before it
+   * filters a tick's rows, so ownership is judged on a fresh view even when a long tick kept the timer from
+   * firing. A failure leaves the previous view (and is logged); a stale own lease drops this replica, never
+   * the others.
+   */
+  async sync(): Promise<void> {
+    try {
+      if (this.now() - this.lastRenewOk >= this.renewMs / 2) await this.renew();
+      await this.refresh();
+    } catch (err) {
+      this.log?.warn('cannot sync the membership leases; judging ownership on the last view', { error: kubeErrorMessage(err) });
+    }
+  }
+
   /** Waits until this replica's own lease has settled (it owns its shard from then on), then lists the members. */
   async settled(signal?: AbortSignal): Promise<void> {
     const wait = this.acquiredAt + this.settleMs - this.now();
