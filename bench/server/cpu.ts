@@ -3,15 +3,13 @@
 // open /api/events stream, a page of /api/pods and one pod's detail every 5 s), and the CPU seconds of every
 // process of the pipeline over a measured window, from /proc. Prints JSON: each process's CPU seconds and
 // the server's share of the pipeline's CPU.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { sleep } from '../../lib/backoff.ts';
 import { cli, helpShown, runIfMain } from '../../lib/cli.ts';
+import { signalGroup, startSimProcess, startTsx } from '../sim-process.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 // USER_HZ: the unit of /proc/<pid>/stat CPU times on Linux.
 const TICKS_PER_SECOND = 100;
 
@@ -23,10 +21,6 @@ function cpuSeconds(pid: number): number {
   } catch {
     return NaN;
   }
-}
-
-function start(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 }
 
 interface StatusChild {
@@ -43,14 +37,10 @@ export async function main(argv: string[]): Promise<number> {
   if (helpShown(argv)) return 0;
   const dir = mkdtempSync(join(tmpdir(), 'podsentinel-server-cpu-'));
   const say = (s: string) => process.stderr.write(`bench:server:cpu ${s}\n`);
-  const sim = start(['sim/cli.ts', '--scenario', 'healthy', '--pods', String(a.pods), '--kubeconfig-out', join(dir, 'kc')]);
-  await new Promise<void>((res, rej) => {
-    sim.once('exit', (c) => rej(new Error(`podsentinel-sim exited (${c})`)));
-    createInterface({ input: sim.stdout! }).on('line', (l) => l.startsWith('podsentinel-sim ready') && res());
-  });
+  const sim = await startSimProcess(dir, a.pods);
   const port = 18000 + (process.pid % 1000);
-  const mon = start([
-    'run-monitoring.ts', '--kubeconfig', join(dir, 'kc'), '--data-dir', join(dir, 'data'), '--log-dir', join(dir, 'logs'),
+  const mon = startTsx('run-monitoring.ts', [
+    '--kubeconfig', sim.kubeconfig, '--data-dir', join(dir, 'data'), '--log-dir', join(dir, 'logs'),
     '--no-remediation', '--no-llm', '--http-port', String(port),
   ]); // prettier-ignore
   mon.stdout!.resume();
@@ -116,13 +106,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     return 0;
   } finally {
-    for (const c of [mon, sim]) {
-      try {
-        process.kill(-c.pid!, 'SIGTERM');
-      } catch {
-        // gone
-      }
-    }
+    for (const c of [mon, sim.child]) signalGroup(c, 'SIGTERM');
     await sleep(3000);
     rmSync(dir, { recursive: true, force: true });
   }

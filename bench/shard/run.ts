@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { sleep } from '../../lib/backoff.ts';
 import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
 import { measure, readScored } from './measure.ts';
-import { exited, signalGroup, startReplica, startSimProcess, type Replica } from './replicas.ts';
+import { exited, signalGroup, startSimProcess } from '../sim-process.ts';
+import { startReplica, type Replica } from './replicas.ts';
 
 export async function main(argv: string[]): Promise<number> {
   const args = await cli('bench:shard', argv, 'Runs sharded replicas against a simulated cluster, kills one, and measures the takeover.')
