@@ -5,24 +5,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MonitorSession } from '../helpers/e2e-support.ts';
 import { Alertmanager, WebhookReceiver } from '../helpers/notify-support.ts';
-import { audit, PromptDriver, untilRestartPrompt } from '../helpers/prompt-driver.ts';
+import { audit, leakDemoArgs, PromptDriver, untilRestartPrompt } from '../helpers/prompt-driver.ts';
 
-const SPEED = process.env.E2E_SPEED ?? '5';
 const LEAKING = { namespace: 'monitoring', workload: 'Deployment/log-aggregator' };
 
-void test('memory-leak demo: one open message for the leaking workload and its alert in Alertmanager', async () => {
-  const am = await Alertmanager.start();
-  const hook = await WebhookReceiver.start();
-  const s = MonitorSession.start([
-    '--demo',
-    '--scenario',
-    'memory-leak',
-    '--speed',
-    SPEED,
-    '--seed',
-    '7',
-    '--no-llm',
-    '--no-remediation',
+/** The demo with both notification targets (JSON webhook bodies, cluster name "demo"), plus `extra`. */
+const withTargets = (am: Alertmanager, hook: WebhookReceiver, extra: string[] = []) =>
+  leakDemoArgs([
+    ...extra,
     '--alertmanager-url',
     am.url,
     '--notify-webhook',
@@ -32,6 +22,11 @@ void test('memory-leak demo: one open message for the leaking workload and its a
     '--cluster-name',
     'demo',
   ]);
+
+void test('memory-leak demo: one open message for the leaking workload and its alert in Alertmanager', async () => {
+  const am = await Alertmanager.start();
+  const hook = await WebhookReceiver.start();
+  const s = MonitorSession.start(withTargets(am, hook, ['--no-remediation']));
   try {
     const leakOpen = () =>
       hook
@@ -69,26 +64,7 @@ void test(
   async () => {
     const am = await Alertmanager.start();
     const hook = await WebhookReceiver.start();
-    const s = MonitorSession.start([
-      '--demo',
-      '--scenario',
-      'memory-leak',
-      '--speed',
-      SPEED,
-      '--seed',
-      '7',
-      '--no-llm',
-      '--verify-delay',
-      '20',
-      '--alertmanager-url',
-      am.url,
-      '--notify-webhook',
-      hook.url(),
-      '--notify-format',
-      'json',
-      '--cluster-name',
-      'demo',
-    ]);
+    const s = MonitorSession.start(withTargets(am, hook));
     try {
       const prompts = new PromptDriver(s);
       const restart = await untilRestartPrompt(s, prompts);

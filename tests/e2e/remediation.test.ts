@@ -6,24 +6,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kubeClients, loadKubeConfig } from '../../lib/kube.ts';
 import { MonitorSession } from '../helpers/e2e-support.ts';
-import { audit, LEAKING, PromptDriver, PROMPT_TIMEOUT_MS, sameStep, targetsLeak, untilRestartPrompt } from '../helpers/prompt-driver.ts';
+import {
+  audit,
+  leakDemoArgs,
+  LEAKING,
+  PromptDriver,
+  PROMPT_TIMEOUT_MS,
+  sameStep,
+  targetsLeak,
+  untilRestartPrompt,
+} from '../helpers/prompt-driver.ts';
 
-// Fast enough that the leak is detected within the test's bound, slow enough for 2 shared cores.
-const SPEED = process.env.E2E_SPEED ?? '5';
-
-const args = (extra: string[] = []) => [
-  '--demo',
-  '--scenario',
-  'memory-leak',
-  '--speed',
-  SPEED,
-  '--seed',
-  '7',
-  '--no-llm',
-  '--verify-delay',
-  '20',
-  ...extra,
-];
+const args = leakDemoArgs;
 
 interface PodView {
   name: string;

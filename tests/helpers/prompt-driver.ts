@@ -6,6 +6,24 @@ import { AuditRecord } from '../../lib/schemas.ts';
 import type { MonitorSession } from './e2e-support.ts';
 
 export const PROMPT_TIMEOUT_MS = 150_000;
+
+// Fast enough that the leak is detected within the tests' bounds, slow enough for 2 shared cores.
+const SPEED = process.env.E2E_SPEED ?? '5';
+
+/** run-monitoring on the memory-leak demo (fixed seed, rules only, a short verification delay), plus `extra`. */
+export const leakDemoArgs = (extra: string[] = []): string[] => [
+  '--demo',
+  '--scenario',
+  'memory-leak',
+  '--speed',
+  SPEED,
+  '--seed',
+  '7',
+  '--no-llm',
+  '--verify-delay',
+  '20',
+  ...extra,
+];
 export const RESTART_ACTIONS = ['restart_pod', 'rollout_restart'];
 /** The workload the memory-leak scenario makes leak (sim/scenarios/memory-leak.json). */
 export const LEAKING = { namespace: 'monitoring', workload: 'log-aggregator' };
