@@ -40,8 +40,7 @@ export function loadInCluster(kc: KubeConfig, env: NodeJS.ProcessEnv = process.e
   kc.loadFromCluster();
   if (dir === SERVICEACCOUNT_DIR) return;
   // loadFromCluster() only takes a prefix before the fixed path; point its three files at `dir` instead.
-  const nsFile = join(dir, 'namespace');
-  const namespace = existsSync(nsFile) ? readFileSync(nsFile, 'utf8').trim() : undefined;
+  const namespace = serviceAccountNamespace(env);
   kc.loadFromOptions({
     clusters: kc.clusters.map((c) => ({ ...c, caFile: join(dir, 'ca.crt') })),
     users: kc.users.map((u) => ({ ...u, authProvider: { name: 'tokenFile', config: { tokenFile: token } } })),
