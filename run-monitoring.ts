@@ -192,8 +192,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!cfg) return 0;
-  // The webhook URLs are in cfg.notify (the notification agent gets them in its own environment); the other
-  // children would read the variable as an option they do not have.
+  // The webhook URLs are secrets and now in cfg.notify: only the notification agent gets them, in its own
+  // environment; the other children inherit an environment without them.
   delete process.env[WEBHOOKS_ENV];
   const log = createLogger('run-monitoring', { dir: cfg.logDir, level: cfg.logLevel as 'info', console: 'none' });
   // The first SIGINT/SIGTERM stops gracefully. Ctrl-C reaches this process twice (from the terminal and
