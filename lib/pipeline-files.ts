@@ -83,6 +83,16 @@ export function isHeartbeatFileName(name: string): boolean {
   return /^\.heartbeat-.+\.json$/.test(name);
 }
 
+/**
+ * Where a pipeline's writer keeps its heartbeat, for the readers that know the pipeline's files
+ * (run-monitoring, podsentinel-server): the collector beside the CSV, the analysis agent beside the
+ * analysis file, the dataset and notification agents beside the insights.
+ */
+export function pipelineHeartbeat(files: Pick<PipelineFiles, 'csv' | 'insights' | 'analysis'>, name: HeartbeatWriter): string {
+  const beside = name === 'dataset-generator' ? files.csv : name === 'anomaly-detection-agent' ? files.analysis : files.insights;
+  return heartbeatPath(beside, name);
+}
+
 /** Names of a checkpoint's state files start with this (`<checkpoint>.state-<time>-<pid>-<seq>.bin`). */
 export function checkpointStatePrefix(checkpointPath: string): string {
   return `${basename(checkpointPath)}.state-`;

@@ -4,7 +4,13 @@
 // fails tsc here.
 import { dirname, join, resolve } from 'node:path';
 import type { ChildSpec } from './supervisor.ts';
-import { childLogFile, heartbeatPath, pipelineFile, pipelineFiles as pipelineFilesIn, type PipelineFiles } from '../lib/pipeline-files.ts';
+import {
+  childLogFile,
+  pipelineFile,
+  pipelineHeartbeat,
+  pipelineFiles as pipelineFilesIn,
+  type PipelineFiles,
+} from '../lib/pipeline-files.ts';
 import { AGENT_NODE_ARGS } from '../agents/dataset-generator/node-args.ts';
 import { datasetAgentArgv } from '../agents/dataset-generator/options.ts';
 import { anomalyAgentArgv } from '../agents/analysis/options.ts';
@@ -107,7 +113,7 @@ export function collectorChild(o: PipelineOptions, files: PipelineFiles): Superv
       // No hung check: it beats only after a successful collection, so it would be killed while it waits
       // out an unreachable source.
     },
-    heartbeat: heartbeatPath(files.csv, 'dataset-generator'),
+    heartbeat: pipelineHeartbeat(files, 'dataset-generator'),
     staleAfterMs: staleAfter(o.generatorInterval),
   };
 }
@@ -131,9 +137,9 @@ export function datasetAgentChild(o: PipelineOptions, files: PipelineFiles): Sup
       args,
       output: logFile(o, 'dataset-generator-agent'),
       cwd: o.root,
-      heartbeat: { file: heartbeatPath(files.insights, 'dataset-generator-agent'), hungAfterMs: hungAfterMs(o.watchInterval) },
+      heartbeat: { file: pipelineHeartbeat(files, 'dataset-generator-agent'), hungAfterMs: hungAfterMs(o.watchInterval) },
     },
-    heartbeat: heartbeatPath(files.insights, 'dataset-generator-agent'),
+    heartbeat: pipelineHeartbeat(files, 'dataset-generator-agent'),
     staleAfterMs: staleAfter(o.watchInterval),
   };
 }
@@ -157,9 +163,9 @@ export function anomalyAgentChild(o: PipelineOptions, files: PipelineFiles): Sup
       args,
       output: logFile(o, 'anomaly-detection-agent'),
       cwd: o.root,
-      heartbeat: { file: heartbeatPath(files.analysis, 'anomaly-detection-agent'), hungAfterMs: hungAfterMs(o.watchInterval) },
+      heartbeat: { file: pipelineHeartbeat(files, 'anomaly-detection-agent'), hungAfterMs: hungAfterMs(o.watchInterval) },
     },
-    heartbeat: heartbeatPath(files.analysis, 'anomaly-detection-agent'),
+    heartbeat: pipelineHeartbeat(files, 'anomaly-detection-agent'),
     staleAfterMs: staleAfter(o.watchInterval),
   };
 }
@@ -178,7 +184,7 @@ export function notificationChild(o: PipelineOptions, files: PipelineFiles): Sup
     'cluster-name': n.clusterName,
     ...common(o),
   });
-  const heartbeat = heartbeatPath(files.insights, 'notification-agent');
+  const heartbeat = pipelineHeartbeat(files, 'notification-agent');
   return {
     spec: {
       name: 'notification-agent',

@@ -8,7 +8,7 @@ import { readDecisions, type DecisionRecord } from '../lib/decisions.ts';
 import { watchFile, type FileWatch } from '../lib/file-watch.ts';
 import { readHeartbeat } from '../lib/heartbeat.ts';
 import type { Logger } from '../lib/log.ts';
-import { HEARTBEAT_WRITERS, heartbeatPath, pipelineFile } from '../lib/pipeline-files.ts';
+import { HEARTBEAT_WRITERS, pipelineFile, pipelineHeartbeat } from '../lib/pipeline-files.ts';
 import { AuditRecord, PodAnalysisFile, PodInsights } from '../lib/schemas.ts';
 import type { AgentStatus, AnomalySummary, ProbabilityPoint, StatusEvent } from './api-schemas.ts';
 import { anomalyEntries, anomalySummary, type AnomalyEntry } from './anomaly-view.ts';
@@ -159,10 +159,9 @@ export class PipelineState extends EventEmitter<PipelineEvents> {
   agents(now = Date.now()): AgentStatus[] {
     const staleMs = this.o.staleAfterSeconds * 1000;
     const out: AgentStatus[] = [];
+    const { metrics: csv, insights, analysis } = this.files;
     for (const name of HEARTBEAT_WRITERS) {
-      const beside =
-        name === 'dataset-generator' ? this.files.metrics : name === 'anomaly-detection-agent' ? this.files.analysis : this.files.insights;
-      const read = readHeartbeat(heartbeatPath(beside, name));
+      const read = readHeartbeat(pipelineHeartbeat({ csv, insights, analysis }, name));
       // The notification agent runs only when a target is configured: no heartbeat means not running, not unready.
       if (read.status !== 'ok' && name === 'notification-agent') continue;
       out.push(agentStatus(name, read, now, staleMs));
