@@ -18,6 +18,7 @@ import { loadPolicy, PolicyError, DEFAULT_POLICY_FILE, type RemediationPolicy } 
 import { RemediationSession, type Mode, type PromptFn } from './remediation/engine.ts';
 import { inquirerPrompt } from './remediation/prompt.ts';
 import { DecisionInbox } from './remediation/decision-inbox.ts';
+import { leaseOwnership } from './remediation/shard-owner.ts';
 
 const DESCRIPTION = [
   'Proposes remediations for the anomalies in pod_analysis.json and applies the ones a person approves.',
@@ -63,6 +64,7 @@ interface Settings {
   kubeconfig: string | undefined;
   logDir: string;
   logLevel: Level;
+  shard: { group: string; identity: string | undefined; namespace: string | undefined; leaseDuration: number } | undefined;
 }
 
 function settingsFrom(args: Args): Settings {
@@ -103,6 +105,15 @@ function settingsFrom(args: Args): Settings {
     kubeconfig: args.kubeconfig,
     logDir: args['log-dir'] as string,
     logLevel: args['log-level'] as Level,
+    shard:
+      args['shard-group'] !== undefined
+        ? {
+            group: args['shard-group'],
+            identity: args['shard-identity'],
+            namespace: args['shard-namespace'],
+            leaseDuration: checkPositive('lease-duration', args['lease-duration']),
+          }
+        : undefined,
   };
 }
 
@@ -117,12 +128,23 @@ export async function run(settings: Settings): Promise<number> {
   const { analysisFile, insightsFile, auditFile, threshold, verifyDelay, mode, policy, protectedNamespaces } = settings;
   const source = settings.policySource;
   const log = createLogger('run-remediation', { dir: settings.logDir, level: settings.logLevel, console: 'none' });
-  let clients;
+  let kc;
   try {
-    clients = kubeClients(loadKubeConfig(settings.kubeconfig));
+    kc = loadKubeConfig(settings.kubeconfig);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const clients = kubeClients(kc);
+  const ownership = settings.shard
+    ? leaseOwnership({
+        kc,
+        group: settings.shard.group,
+        identity: settings.shard.identity,
+        namespace: settings.shard.namespace,
+        leaseDurationSeconds: settings.shard.leaseDuration,
+        log: log.child('shard'),
+      })
+    : undefined;
   const audit = new AuditLog(auditFile);
   if (audit.rejectedLines)
     log.warn('audit log has lines that do not parse; they are ignored for cool-downs', { file: auditFile, rejected: audit.rejectedLines });
@@ -150,6 +172,7 @@ export async function run(settings: Settings): Promise<number> {
     maxProposalsPerCycle: settings.maxProposalsPerCycle,
     decisions: new DecisionInbox(settings.decisionsDir, audit),
     feedbackFile: settings.feedbackFile,
+    ...(ownership ? { ownership } : {}),
   });
 
   print(
@@ -161,7 +184,8 @@ export async function run(settings: Settings): Promise<number> {
     }` +
       `${!interactive && mode !== 'dry-run' ? ', no terminal: proposals are recorded as pending' : ''}\n` +
       `  analyses ${analysisFile}, insights ${insightsFile}, audit ${auditFile}\n` +
-      `  policy ${source}; protected namespaces: ${protectedNamespaces.join(', ') || 'none'}; threshold ${threshold}`,
+      `  policy ${source}; protected namespaces: ${protectedNamespaces.join(', ') || 'none'}; threshold ${threshold}` +
+      (ownership ? `\n  shard group ${ownership.group}: acting only on the pods replica ${ownership.identity} owns` : ''),
   );
   log.info('started', { mode, analysisFile, insightsFile, auditFile, policy: source, protectedNamespaces, threshold });
 

@@ -1,6 +1,6 @@
 // dataset-generator's options (the collector): declared here, apart from the command, so run-monitoring
 // can build the collector's command line from them without loading the collectors.
-import { toArgv, intervalOption, type ArgvValues, COMMON_OPTIONS, METRICS_OPTIONS } from '../lib/options.ts';
+import { toArgv, intervalOption, type ArgvValues, COMMON_OPTIONS, METRICS_OPTIONS, SHARD_OPTIONS } from '../lib/options.ts';
 import { defaultPipelineFile } from '../lib/pipeline-files.ts';
 
 export const COLLECTOR_OPTIONS = {
@@ -24,21 +24,7 @@ export const COLLECTOR_OPTIONS = {
     default: [] as string[],
     describe: "Extra per-pod column from PromQL, 'Column Name=PROMQL' (repeatable; needs --prometheus-url, with either source)",
   },
-  'shard-group': {
-    type: 'string',
-    describe:
-      'Split the cluster with the other replicas of this group: each collects the workloads the membership Leases (coordination.k8s.io) assign to it',
-  },
-  'shard-identity': { type: 'string', describe: "This replica's name in --shard-group (default: the hostname, a StatefulSet pod's name)" },
-  'shard-namespace': {
-    type: 'string',
-    describe: "Namespace of the membership Leases (default: the service account's namespace in a cluster, else default)",
-  },
-  'lease-duration': {
-    type: 'number',
-    default: 15,
-    describe: 'Seconds a replica that stopped renewing keeps its shard before the others take it over (renewed every third of it)',
-  },
+  ...SHARD_OPTIONS,
   once: { type: 'boolean', default: false, describe: 'Collect one tick, append it, and exit' },
   ticks: { type: 'number', describe: 'Collect this many ticks, then exit' },
   test: {

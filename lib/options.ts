@@ -63,6 +63,28 @@ export const METRICS_OPTIONS = {
   'metrics-host': { type: 'string', default: DEFAULT_METRICS_HOST, describe: 'Address --metrics-port binds to' },
 } as const satisfies Record<string, Options>;
 
+/**
+ * Replicas that split the cluster (lib/shard-membership.ts): the collector keeps its shard's workloads,
+ * run-remediation acts only on pods its replica owns at the moment of acting.
+ */
+export const SHARD_OPTIONS = {
+  'shard-group': {
+    type: 'string',
+    describe:
+      'Split the cluster with the other replicas of this group: each handles only the workloads the membership Leases (coordination.k8s.io) assign to it',
+  },
+  'shard-identity': { type: 'string', describe: "This replica's name in --shard-group (default: the hostname, a StatefulSet pod's name)" },
+  'shard-namespace': {
+    type: 'string',
+    describe: "Namespace of the membership Leases (default: the service account's namespace in a cluster, else default)",
+  },
+  'lease-duration': {
+    type: 'number',
+    default: 15,
+    describe: 'Seconds a replica that stopped renewing keeps its shard before the others take it over (renewed every third of it)',
+  },
+} as const satisfies Record<string, Options>;
+
 // ---- Range checks, one wording each ----
 
 /** A threshold on a probability: 0..1. */

@@ -190,7 +190,9 @@ export class LeaseMembership {
   membersAt(sampleAt: number, now: number = this.now()): string[] {
     const out: string[] = [];
     for (const m of this.members) {
-      if (m.identity === this.identity) continue;
+      // While this replica holds its lease, its own record is fresher than the listed copy (below). An
+      // observer that never started (run-remediation beside the collector) reads its lease like any other.
+      if (m.identity === this.identity && this.acquiredAt > 0) continue;
       if (m.acquiredAt + this.settleMs <= sampleAt && now < m.renewedAt + m.durationMs) out.push(m.identity);
     }
     // Our own lease as we last renewed it (the listed copy may be a renewal behind).
@@ -205,6 +207,11 @@ export class LeaseMembership {
     const key = members.join('\n');
     if (this.ringCache?.key !== key) this.ringCache = { key, ring: new HashRing(members) };
     return this.ringCache.ring;
+  }
+
+  /** The replica that owns the pod at `sampleAt` (ms), judged now; undefined when no member is alive. */
+  ownerOf(namespace: string, pod: string, sampleAt: number = this.now(), now: number = this.now()): string | undefined {
+    return this.ringAt(sampleAt, now).owner(shardKey(namespace, pod));
   }
 
   /** Whether this replica owns the pod's sample taken at `sampleAt` (ms). */

@@ -93,14 +93,7 @@ export function collectorChild(o: PipelineOptions, files: PipelineFiles): Superv
     kubeconfig: kube(o),
     ...(o.namespace ? { namespace: o.namespace } : { 'all-namespaces': true }),
     'prometheus-url': o.prometheusUrl,
-    ...(o.shard
-      ? {
-          'shard-group': o.shard.group,
-          'shard-identity': o.shard.identity,
-          'shard-namespace': o.shard.namespace,
-          'lease-duration': o.shard.leaseDuration,
-        }
-      : {}),
+    ...shardArgs(o),
     ...common(o),
   });
   return {
@@ -201,6 +194,18 @@ export function notificationChild(o: PipelineOptions, files: PipelineFiles): Sup
   };
 }
 
+/** The shard settings, the same for the collector and the approval step (it acts only on its replica's pods). */
+function shardArgs(o: Pick<PipelineOptions, 'shard'>) {
+  return o.shard
+    ? {
+        'shard-group': o.shard.group,
+        'shard-identity': o.shard.identity,
+        'shard-namespace': o.shard.namespace,
+        'lease-duration': o.shard.leaseDuration,
+      }
+    : {};
+}
+
 /** What the approval step needs beyond the pipeline's options. */
 export interface RemediationStepOptions {
   confidenceThreshold: number;
@@ -210,7 +215,7 @@ export interface RemediationStepOptions {
 
 /** run-remediation's command line for one approval step (--once, on the pipeline's files). */
 export function remediationStepArgv(
-  o: Pick<PipelineOptions, 'kubeconfig' | 'logDir' | 'configFile'> & RemediationStepOptions,
+  o: Pick<PipelineOptions, 'kubeconfig' | 'logDir' | 'configFile' | 'shard'> & RemediationStepOptions,
   files: PipelineFiles,
 ): string[] {
   return remediationArgv({
@@ -226,6 +231,7 @@ export function remediationStepArgv(
     'log-dir': resolve(o.logDir),
     config: o.configFile ? resolve(o.configFile) : undefined,
     'dry-run': o.dryRun || undefined,
+    ...shardArgs(o),
   });
 }
 

@@ -16,6 +16,7 @@ import type { RemediationPolicy } from './config.ts';
 import { renderDryRun, renderProposal } from './render.ts';
 import { validateAction } from './validate.ts';
 import type { DecisionInbox } from './decision-inbox.ts';
+import type { OwnershipCheck } from './shard-owner.ts';
 import { decisionRecordFields, feedbackFor, terminalDecision, type Forced } from './decision-exec.ts';
 import type { DecisionRecord } from '../lib/decisions.ts';
 import { evaluateInsights, readInsights, type VerifyResult } from './verify.ts';
@@ -62,6 +63,8 @@ export interface EngineOptions {
   decisions?: DecisionInbox;
   /** Where "not an anomaly" feedback goes (lib/feedback.ts); without it, none is written. */
   feedbackFile?: string;
+  /** In a sharded replica (remediation/shard-owner.ts): acts only on pods it owns, checked when proposing and before applying. */
+  ownership?: OwnershipCheck;
 }
 
 export const DEFAULT_MAX_PROPOSALS_PER_CYCLE = 20;
@@ -208,6 +211,12 @@ export class RemediationSession {
     const open = this.openExecution(analysis);
     if (open) {
       this.opts.log.debug('an action for this anomaly is applied; waiting for it', { id: analysis.id, action: open.action, at: open.ts });
+      return;
+    }
+    // Another replica's pod since a takeover: its owner analyses it from its own rows and proposes there.
+    const notOurs = await this.opts.ownership?.(analysis.namespace, analysis.pod);
+    if (notOurs) {
+      this.opts.log.debug("not proposed: the pod is not this replica's", { id: analysis.id, reason: notOurs });
       return;
     }
     for (const [index, action] of analysis.recommended_actions.entries()) {
@@ -423,6 +432,12 @@ export class RemediationSession {
       return 'stop';
     }
     if (decided === null) return 'next';
+    // Asked again right before acting: a takeover while the proposal waited for a person moves the pod away.
+    const notOurs = await this.opts.ownership?.(analysis.namespace, analysis.pod);
+    if (notOurs) {
+      this.refuse(base, detail, 'not_owner', notOurs, analysis, forced);
+      return 'stop';
+    }
 
     const executedAt = this.now();
     let applied: StepOutcome;

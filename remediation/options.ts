@@ -1,6 +1,6 @@
 // run-remediation's options: declared here, apart from the command, so run-monitoring can build the
 // approval step's command line from them without loading the remediation engine.
-import { COMMON_OPTIONS, confidenceThresholdOption, dataDirOption, toArgv, type ArgvValues } from '../lib/options.ts';
+import { COMMON_OPTIONS, confidenceThresholdOption, dataDirOption, SHARD_OPTIONS, toArgv, type ArgvValues } from '../lib/options.ts';
 import { PIPELINE_FILE_NAMES } from '../lib/pipeline-files.ts';
 import { DEFAULT_POLICY_FILE } from './config.ts';
 
@@ -39,6 +39,8 @@ export const REMEDIATION_OPTIONS = {
     default: 20,
     describe: 'Proposals (each with a server-side dry run) per pass over the analyses; the rest wait for the next pass',
   },
+  // A sharded replica acts only on the pods its replica owns when it proposes and again when it applies.
+  ...SHARD_OPTIONS,
 } as const;
 
 const ALL = { ...REMEDIATION_OPTIONS, ...COMMON_OPTIONS };
