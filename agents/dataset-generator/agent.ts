@@ -21,7 +21,8 @@ import { FeedbackReader, feedbackTargets } from './feedback-reader.ts';
 import { ScoresFile } from './scores-file.ts';
 import { detached, Interner, PodEntry } from './pod-entry.ts';
 import { INSIGHTS_DETAIL_MAX, type AgentConfig, type RowScorer } from './config.ts';
-import { newAgentPerf, observeGc, type AgentPerf } from './perf.ts';
+import { Float64StatePool } from './state-pool.ts';
+import { newAgentPerf, observeGc, threadCpuMs, type AgentPerf } from './perf.ts';
 import { alertLine, shardOf } from './format.ts';
 import { CheckpointJob } from './checkpoint-job.ts';
 import { InsightsWriter, type InsightsCounts } from './insights-job.ts';
@@ -50,6 +51,8 @@ export class DatasetAgent {
   private tailer!: CsvTailer;
   private scores: ScoresFile | null = null;
   private pods = new Map<string, PodEntry>();
+  /** The pods' exhaustion-forecast states, as views of shared slabs. */
+  private readonly forecastStates = new Float64StatePool(newForecastState());
   private newestTime = -Infinity;
   /** Consecutive rows far behind newestTime, held until they prove a clock jump or are late (see holdBehind). */
   private held: MetricRow[] = [];
@@ -138,18 +141,21 @@ export class DatasetAgent {
     const perf = this.perf;
     for (;;) {
       const t0 = performance.now();
+      const c0 = threadCpuMs();
       const batch = this.tailer.read(1024 * 1024);
       const t1 = performance.now();
+      const c1 = threadCpuMs();
       perf.parse_ms += t1 - t0;
+      perf.parse_cpu_ms += c1 - c0;
       // Nothing consumed: at the end. (A read that only skipped part of an over-long line has no rows but
       // made progress.)
       if (batch.rows.length === 0 && batch.rejected === 0 && batch.bytes === 0) {
         // Nothing more will come (--once): a last line without its newline is read as complete.
-        if (final) rows += this.consume(this.tailer.readUnterminated(), t1);
+        if (final) rows += this.consume(this.tailer.readUnterminated(), t1, c1);
         drained = true;
         break;
       }
-      rows += this.consume(batch, t1);
+      rows += this.consume(batch, t1, c1);
       this.checkpointSlice();
       this.insights.slice();
       if (Date.now() >= end) break;
@@ -189,8 +195,8 @@ export class DatasetAgent {
     return out;
   }
 
-  /** Counts and scores a batch of rows read at `t1`; returns its row count. */
-  private consume(batch: TailBatch, t1: number): number {
+  /** Counts and scores a batch of rows read at `t1` (thread CPU time `c1`); returns its row count. */
+  private consume(batch: TailBatch, t1: number, c1: number): number {
     const perf = this.perf;
     this.rowsRejected += batch.rejected;
     this.rowsRead += batch.rows.length;
@@ -199,6 +205,7 @@ export class DatasetAgent {
     // the scores file sees a row within one batch of its append, not one watch interval.
     this.scores?.writeBuffered();
     perf.score_ms += performance.now() - t1;
+    perf.score_cpu_ms += threadCpuMs() - c1;
     perf.rows_scored += batch.rows.length;
     return batch.rows.length;
   }
@@ -254,6 +261,7 @@ export class DatasetAgent {
       // another incarnation of the pod name. Start it afresh instead of rejecting its rows as "backwards".
       this.log.debug(`${key}: timestamp ${row.timestamp} is far before its last row (${e.timestamp}); treating it as a new pod`);
       this.scorer.forget(row.namespace, row.pod);
+      this.forecastStates.release(e.forecast);
       this.pods.delete(key);
       e = undefined;
     }
@@ -286,7 +294,7 @@ export class DatasetAgent {
       this.pods.size <= this.detailMax || e.anomalous || e.probability >= this.detailFrom
         ? v.contributing.filter((c) => Number.isFinite(c.value) && Number.isFinite(c.expected) && Number.isFinite(c.deviation))
         : null;
-    e.forecast = updateForecast(e.forecast ?? newForecastState(), row);
+    e.forecast = updateForecast(e.forecast ?? this.forecastStates.take(), row);
     if (s.time > this.newestTime) this.newestTime = s.time;
     if (this.learning) return;
     this.scores?.add({ timestamp: s.timestamp, namespace: s.namespace, pod: s.pod, probability, anomalous: v.anomalous, type: e.type });
@@ -333,6 +341,7 @@ export class DatasetAgent {
       if (e.lastTime < this.newestTime - gap || e.lastTime > this.newestTime + gap) {
         this.job?.beforeChange(e);
         this.scorer.forget(e.namespace, e.pod);
+        this.forecastStates.release(e.forecast);
         this.pods.delete(key);
         this.log.debug(`forgot ${key}: no row since ${e.timestamp}`);
       }

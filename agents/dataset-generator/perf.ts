@@ -10,6 +10,12 @@ import type { Logger } from '../../lib/log.ts';
 export interface AgentPerf {
   parse_ms: number;
   score_ms: number;
+  /**
+   * The same two, counted in CPU time of the scoring thread (process.threadCpuUsage): what a core gives
+   * the agent, whatever else shares it. Wall time on a busy machine also counts the time others ran.
+   */
+  parse_cpu_ms: number;
+  score_cpu_ms: number;
   rows_scored: number;
   insights_writes: number;
   insights_write_ms: number;
@@ -36,6 +42,8 @@ export function newAgentPerf(): AgentPerf {
   return {
     parse_ms: 0,
     score_ms: 0,
+    parse_cpu_ms: 0,
+    score_cpu_ms: 0,
     rows_scored: 0,
     insights_writes: 0,
     insights_write_ms: 0,
@@ -74,4 +82,10 @@ export function observeGc(perf: AgentPerf): PerformanceObserver {
   });
   observer.observe({ entryTypes: ['gc'] });
   return observer;
+}
+
+/** CPU time of the calling thread, ms (user + system). */
+export function threadCpuMs(): number {
+  const u = process.threadCpuUsage();
+  return (u.user + u.system) / 1000;
 }
