@@ -17,6 +17,12 @@ export interface Observation {
   values: Float64Array;
   /** Hard signals seen in this row (status, restarts, readiness, events). */
   hard?: readonly HardSignal[] | undefined;
+  /**
+   * The verdict's `contributing` is only needed from this probability on (or while anomalous); below, a
+   * detector may leave it empty instead of ranking the channels (the agent details few of 150,000 pods).
+   * Default 0: always.
+   */
+  explainFrom?: number | undefined;
 }
 
 export interface Verdict {

@@ -75,11 +75,16 @@ function rate(now: number, before: number, seconds: number): number {
   return d < 0 ? NaN : d / seconds; // counter reset (container restart): unknown this tick
 }
 
-/** Hard signals Kubernetes itself reports in this row. */
+const NONE: HardSignal[] = [];
+
+/** Hard signals Kubernetes itself reports in this row (an empty result is shared: do not push to it). */
 export function hardSignals(row: MetricRow): HardSignal[] {
-  const out: HardSignal[] = [];
   const status = row.status;
   const reason = row.eventReason;
+  // The common row (running, no event) skips the pattern tests: only readiness can speak.
+  if (status === 'Running' && reason === '' && row.eventMessage === '')
+    return row.readyContainers < row.totalContainers ? ['not_ready'] : NONE;
+  const out: HardSignal[] = [];
   if (/CrashLoopBackOff/i.test(status) || (/BackOff/i.test(reason) && /restart/i.test(row.eventMessage))) out.push('crash_loop');
   if (/OOMKill/i.test(status) || /OOMKill/i.test(reason) || /OOMKill/i.test(row.eventMessage)) out.push('oom_killed');
   if (/ImagePull|ErrImage|InvalidImageName/i.test(status)) out.push('image_pull');

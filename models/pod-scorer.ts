@@ -32,6 +32,8 @@ export class PodScorer {
   private readonly pods = new Map<string, PodFeatureState>();
   private readonly groupByWorkload: boolean;
   private readonly buf = new Float64Array(POD_FEATURES.length);
+  /** Observation.explainFrom of the rows scored from now on. */
+  explainFrom = 0;
 
   constructor(detector: Detector, opts: PodScorerOptions = {}) {
     const f = detector.features;
@@ -69,6 +71,7 @@ export class PodScorer {
       time: row.time,
       values: this.buf,
       hard: hard.length > 0 ? hard : undefined,
+      explainFrom: this.explainFrom,
     });
     this.stats.scored++;
     const out: PodScore = {

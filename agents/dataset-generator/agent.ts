@@ -265,6 +265,8 @@ export class DatasetAgent {
       this.pods.delete(key);
       e = undefined;
     }
+    // Contributing metrics only where e.contributing keeps them (below); the margin covers its rounding.
+    this.scorer.explainFrom = this.pods.size <= this.detailMax ? 0 : this.detailFrom - 1e-4;
     const s = this.scorer.score(row);
     if (!s) {
       // a duplicate, or a timestamp going backwards (counted by the scorer too)

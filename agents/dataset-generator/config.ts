@@ -9,6 +9,8 @@ import type { StateArray } from './state-file.ts';
 export type ScoredRow = PodScore;
 export interface RowScorer {
   score(row: MetricRow): ScoredRow | null;
+  /** The verdicts' contributing metrics are needed from this probability on (Observation.explainFrom). */
+  explainFrom: number;
   forget(namespace: string, pod: string): void;
   /** Operator feedback: the pod's model learns it again from its next row (PodScorer.rebaseline). */
   rebaseline(namespace: string, pod: string): boolean;

@@ -808,7 +808,7 @@ export class LstmDetector implements Detector {
       probability: prob,
       anomalous,
       type: prob >= this.threshold * p.exitRatio || anomalous ? type : 'none',
-      contributing: this.contributing(f, values),
+      contributing: anomalous || !(prob < (obs.explainFrom ?? 0)) ? this.contributing(f, values) : [],
       since: anomalous ? f[T_SINCE]! : null,
       onset,
     };

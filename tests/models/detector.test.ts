@@ -271,3 +271,28 @@ void test('healthy pods watched for ten days raise at most one alert per 20 pod-
     `eager novelty ${eager.falsePer20PodHours}, as shipped ${r.falsePer20PodHours}`,
   );
 });
+
+void test('explainFrom only skips the ranking of contributing metrics: verdicts are otherwise identical', async () => {
+  const scenario = baseScenario({ faults: [{ kind: 'memory_leak', namespace: 'shop', deployment: 'api', startTick: 40 }] as never }, 2);
+  const cluster = new SimCluster({ scenario, seed: 5, tickSeconds: 5, startTime: new Date(Date.UTC(2026, 0, 1)) });
+  const [full, lean] = [await podScorer(), await podScorer()];
+  lean.explainFrom = 0.5;
+  let skipped = 0;
+  let kept = 0;
+  for (let tick = 0; tick < 200; tick++) {
+    cluster.tick();
+    for (const row of rowsFromTruth(cluster)) {
+      const a = full.score(row)!.verdict;
+      const b = lean.score(row)!.verdict;
+      assert.deepEqual({ ...b, contributing: [] }, { ...a, contributing: [] });
+      if (a.anomalous || a.probability >= 0.5) {
+        assert.deepEqual(b.contributing, a.contributing);
+        kept++;
+      } else {
+        assert.deepEqual(b.contributing, []);
+        if (a.contributing.length > 0) skipped++;
+      }
+    }
+  }
+  assert.ok(kept > 0 && skipped > 0, `both paths ran (kept ${kept}, skipped ${skipped})`);
+});
