@@ -24,10 +24,18 @@ function sigmoid(x: number): number {
 }
 
 /**
- * Advances one step: reads x, updates h and c (length u, at offset `off` in `h`/`c`) in place, and
- * returns the prediction of the next input. `gates` is scratch space of length 4u.
+ * Advances one step: reads x, updates h and c (length u, at offset `off` in `h` and `cOff` in `c`, which may
+ * be one array) in place, and returns the prediction of the next input. `gates` is scratch space of length 4u.
  */
-export function lstmStep(w: LstmWeights, x: number, h: Float32Array, c: Float32Array, off: number, gates: Float64Array): number {
+export function lstmStep(
+  w: LstmWeights,
+  x: number,
+  h: Float32Array,
+  c: Float32Array,
+  off: number,
+  gates: Float64Array,
+  cOff = off,
+): number {
   const u = w.units;
   const u4 = 4 * u;
   const k = w.kernel;
@@ -47,8 +55,8 @@ export function lstmStep(w: LstmWeights, x: number, h: Float32Array, c: Float32A
     const fg = sigmoid(gates[u + i]!);
     const cc = Math.tanh(gates[2 * u + i]!);
     const og = sigmoid(gates[3 * u + i]!);
-    const cn = fg * c[off + i]! + ig * cc;
-    c[off + i] = cn;
+    const cn = fg * c[cOff + i]! + ig * cc;
+    c[cOff + i] = cn;
     const hn = og * Math.tanh(cn);
     h[off + i] = hn;
     y += hn * dk[i]!;

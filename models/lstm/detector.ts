@@ -13,7 +13,7 @@ import { featureSpec, type FeatureSpec } from '../pod-features.ts';
 import { lstmStep } from './cell.ts';
 import { newSeasonalState, resetSeasonalState, SEASONAL_LAYOUT, SEASONAL_SIZE, seasonalStep } from './seasonal.ts';
 import type { SequenceModel } from './model.ts';
-import { inGap, RANGE_MAP_LAYOUT, RANGE_MAP_SIZE, resetRangeMap, visit } from './range-map.ts';
+import { inGap, markRangeMapsEmpty, RANGE_MAP_LAYOUT, RANGE_MAP_SIZE, resetRangeMap, visit } from './range-map.ts';
 
 /** Tunables: one set for every cluster and for NAB (no per-file tuning). */
 export interface DetectorParams {
@@ -246,12 +246,16 @@ function epBin(e: number): number {
   return b < 0 ? 0 : b >= EP_BINS ? EP_BINS - 1 : b;
 }
 
+/**
+ * One series' state: f (Float64 slots), and in one Float32 view the LSTM's h and c (units per sequence
+ * channel each) then the channels' range maps (gap novelty; RANGE_MAP_SIZE slots each, see range-map.ts) at
+ * `cBase` and `rBase`. One view instead of three: at 150,000 pods each view object is about 100 bytes.
+ */
 interface SeriesState {
   f: Float64Array;
-  h: Float32Array;
-  c: Float32Array;
-  /** Range maps of the sequence channels (gap novelty; RANGE_MAP_SIZE slots each, see range-map.ts). */
-  r: Float32Array;
+  s: Float32Array;
+  /** The seasonal member's state (SEASONAL_SIZE slots per sequence channel, see seasonal.ts), from the first value it learns. */
+  ss: Float32Array | null;
 }
 
 /** Standard normal upper tail, as -log10(Q(x)), accurate far into the tail. */
@@ -354,13 +358,14 @@ export class LstmDetector implements Detector {
   private readonly cpuIdx: number;
   private readonly restartIdx: number;
   private readonly series = new Map<string, SeriesState>();
-  /** Seasonal member state per series: one array, SEASONAL_SIZE slots per sequence channel (see seasonal.ts). */
-  private readonly seasonal = new Map<string, Float32Array>();
   /** Workload priors: per channel EW of baseline level and log scale over mature siblings. */
   private readonly groups = new Map<string, Float64Array>();
   private readonly gates: Float64Array;
   private readonly units: number;
   private readonly stride: number;
+  /** Where c and the range maps start in SeriesState.s (h starts at 0). */
+  private readonly cBase: number;
+  private readonly rBase: number;
   private readonly kE: number;
   /** A series' deviation history never claims less than half the spread seen on normal data. */
   private readonly minVarE: number;
@@ -396,6 +401,8 @@ export class LstmDetector implements Detector {
     this.restartIdx = this.features.indexOf('restarts_delta');
     // slots for sequence channels only (info features are carried for explanations, never modelled)
     this.stride = PER_SERIES + CH * this.seqIdx.length;
+    this.cBase = this.seqIdx.length * this.units;
+    this.rBase = 2 * this.cBase;
     this.memSlot = this.seqIdx.indexOf(this.memIdx);
     const cal = opts.model.meta.calibration;
     this.kE = cal.error_scale;
@@ -437,9 +444,9 @@ export class LstmDetector implements Detector {
     const reuse = this.spareSeries.pop();
     if (reuse) {
       reuse.f.fill(0);
-      reuse.h.fill(0);
-      reuse.c.fill(0);
-      resetRangeMap(reuse.r);
+      reuse.s.fill(0);
+      resetRangeMap(reuse.s, this.rBase);
+      reuse.ss = null;
       return reuse;
     }
     const n = this.seqIdx.length * this.units;
@@ -451,11 +458,11 @@ export class LstmDetector implements Detector {
     }
     const o = bytes * this.slabUsed++;
     const oh = o + this.stride * 8;
+    // a new slab is zeroed already: only the range maps' frames need their "nothing seen" mark
     return {
       f: new Float64Array(this.slab, o, this.stride),
-      h: new Float32Array(this.slab, oh, n),
-      c: new Float32Array(this.slab, oh + n * 4, n),
-      r: resetRangeMap(new Float32Array(this.slab, oh + 2 * n * 4, nr)),
+      s: markRangeMapsEmpty(new Float32Array(this.slab, oh, 2 * n + nr), this.rBase),
+      ss: null,
     };
   }
 
@@ -556,18 +563,15 @@ export class LstmDetector implements Detector {
         f[o + N] = 1;
         f[o + ZP] = 0;
         f[o + EP] = 0;
-        f[o + PRED] = lstmStep(this.model.weights, 0, st.h, st.c, k * this.units, this.gates);
-        visit(st.r, k * RANGE_MAP_SIZE, x);
+        f[o + PRED] = lstmStep(this.model.weights, 0, st.s, st.s, k * this.units, this.gates, this.cBase + k * this.units);
+        visit(st.s, this.rBase + k * RANGE_MAP_SIZE, x);
         valid++;
         continue;
       }
       valid++;
       if (p.seasonalWeight > 0) {
-        let ss = this.seasonal.get(obs.key);
-        if (!ss) {
-          ss = this.allocSeasonal();
-          this.seasonal.set(obs.key, ss);
-        }
+        let ss = st.ss;
+        if (!ss) ss = st.ss = this.allocSeasonal();
         const zs = seasonalStep(ss, k * SEASONAL_SIZE, obs.time, x);
         if (zs !== 0) {
           const sS = p.seasonalWeight * log10Tail(Math.abs(zs)) - 0.30103;
@@ -587,12 +591,12 @@ export class LstmDetector implements Detector {
         if (novelCh < 0) novelCh = ch;
       }
       // gap novelty: inside the range, but far from every value seen (the map learns every value)
-      const ro = k * RANGE_MAP_SIZE;
-      if (p.gapReach > 0 && !novel && n >= p.noveltyWarm && established && x > lo && x < hi && inGap(st.r, ro, x, p.gapReach * (hi - lo))) {
+      const ro = this.rBase + k * RANGE_MAP_SIZE;
+      if (p.gapReach > 0 && !novel && n >= p.noveltyWarm && established && x > lo && x < hi && inGap(st.s, ro, x, p.gapReach * (hi - lo))) {
         novel = true;
         novelCh = ch;
       }
-      visit(st.r, ro, x);
+      visit(st.s, ro, x);
       if (x < lo) f[o + LO] = x;
       if (x > hi) f[o + HI] = x;
       const m = f[o + M]!;
@@ -697,7 +701,7 @@ export class LstmDetector implements Detector {
       f[o + N] = n + 1;
       f[o + ZP] = z;
       f[o + EP] = err;
-      f[o + PRED] = lstmStep(this.model.weights, zin, st.h, st.c, k * this.units, this.gates);
+      f[o + PRED] = lstmStep(this.model.weights, zin, st.s, st.s, k * this.units, this.gates, this.cBase + k * this.units);
       if (group && n >= 60) {
         // mature series teach their workload's prior
         group[2 * ch] = Number.isFinite(group[2 * ch]!) ? group[2 * ch]! + 0.02 * (mNew - group[2 * ch]!) : mNew;
@@ -1027,11 +1031,12 @@ export class LstmDetector implements Detector {
 
   forget(key: string): void {
     const st = this.series.get(key);
-    if (st && this.spareSeries.length < SLAB_SERIES) this.spareSeries.push(st);
-    const ss = this.seasonal.get(key);
+    if (!st) return;
+    const ss = st.ss;
     if (ss && this.spareSeasonal.length < SLAB_SERIES && ss.length === this.seqIdx.length * SEASONAL_SIZE) this.spareSeasonal.push(ss);
+    st.ss = null;
+    if (this.spareSeries.length < SLAB_SERIES) this.spareSeries.push(st);
     this.series.delete(key);
-    this.seasonal.delete(key);
   }
 
   /**
@@ -1052,11 +1057,14 @@ export class LstmDetector implements Detector {
 
   snapshot(): unknown {
     const series: Record<string, [string, string, string, string]> = {};
-    for (const [k, s] of this.series) series[k] = [b64(s.f), b64(s.h), b64(s.c), b64(s.r)];
+    for (const [k, s] of this.series) {
+      const [f, h, c, r] = this.arraysOf(s);
+      series[k] = [b64(f), b64(h), b64(c), b64(r)];
+    }
     const groups: Record<string, string> = {};
     for (const [k, g] of this.groups) groups[k] = b64(g);
     const seasonal: Record<string, string> = {};
-    for (const [k, ss] of this.seasonal) seasonal[k] = b64(ss);
+    for (const [k, st] of this.series) if (st.ss) seasonal[k] = b64(st.ss);
     return {
       v: 1,
       seasonalLayout: SEASONAL_LAYOUT,
@@ -1101,7 +1109,8 @@ export class LstmDetector implements Detector {
         const v = typeof ss === 'string' ? fromB64F32(ss) : undefined;
         if (!v || v.length !== this.seqIdx.length * SEASONAL_SIZE)
           throw new Error(`detector snapshot seasonal entry ${k} has the wrong size`);
-        this.seasonal.set(k, v);
+        const st = this.series.get(k);
+        if (st) st.ss = v;
       }
     }
     this.clockStart = typeof s.clockStart === 'number' ? s.clockStart : NaN;
@@ -1136,7 +1145,6 @@ export class LstmDetector implements Detector {
     this.spareSeries = [];
     this.spareSeasonal = [];
     this.groups.clear();
-    this.seasonal.clear();
   }
 
   restoreShared(state: unknown): void {
@@ -1170,8 +1178,13 @@ export class LstmDetector implements Detector {
   seriesState(key: string): ReadonlyArray<Float64Array | Float32Array> | null {
     const s = this.series.get(key);
     if (!s) return null;
-    const ss = this.seasonal.get(key);
-    return ss ? [s.f, s.h, s.c, s.r, ss] : [s.f, s.h, s.c, s.r];
+    return s.ss ? [...this.arraysOf(s), s.ss] : this.arraysOf(s);
+  }
+
+  /** [f, h, c, range maps]: views of the live state, in the layout snapshots and checkpoints have always had. */
+  private arraysOf(st: SeriesState): [Float64Array, Float32Array, Float32Array, Float32Array] {
+    const { cBase, rBase } = this;
+    return [st.f, st.s.subarray(0, cBase), st.s.subarray(cBase, rBase), st.s.subarray(rBase)];
   }
 
   /**
@@ -1191,11 +1204,11 @@ export class LstmDetector implements Detector {
     if (!fhc) throw new Error(`detector snapshot entry ${key} has the wrong size`);
     const st = this.allocSeries();
     st.f.set(fhc.f);
-    st.h.set(fhc.h);
-    st.c.set(fhc.c);
+    st.s.set(fhc.h, 0);
+    st.s.set(fhc.c, this.cBase);
     if (maps === 'ours') {
       if (!(r instanceof Float32Array) || r.length !== nr) throw new Error(`detector snapshot range map ${key} has the wrong size`);
-      st.r.set(r);
+      st.s.set(r, this.rBase);
     } else {
       // no map (or one of another layout): it learns again, and novelty waits a whole established span from now
       st.f[T_FIRST] = st.f[T_LAST]!;
@@ -1205,6 +1218,6 @@ export class LstmDetector implements Detector {
     if (!(ss instanceof Float32Array) || ss.length !== this.seqIdx.length * SEASONAL_SIZE) {
       throw new Error(`detector snapshot seasonal entry ${key} has the wrong size`);
     }
-    this.seasonal.set(key, ss);
+    st.ss = ss;
   }
 }

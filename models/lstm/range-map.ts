@@ -20,10 +20,15 @@ export const RANGE_MAP_LAYOUT = `f32:${BITS}+${WORDS}x${WORD}`;
 /** A first frame is this much wider than the two values that define it, so both fall inside. */
 const FIRST_PAD = 1 / 1024;
 
-/** Puts every channel of `s` back to "nothing seen"; returns `s`. */
-export function resetRangeMap(s: Float32Array): Float32Array {
-  s.fill(0);
-  for (let o = 0; o < s.length; o += RANGE_MAP_SIZE) s[o + START] = NaN;
+/** Puts every channel of the maps in `s` from `from` on back to "nothing seen"; returns `s`. */
+export function resetRangeMap(s: Float32Array, from = 0): Float32Array {
+  s.fill(0, from);
+  return markRangeMapsEmpty(s, from);
+}
+
+/** Marks the maps from `from` on as "nothing seen" where their slots are zero already (a new buffer); returns `s`. */
+export function markRangeMapsEmpty(s: Float32Array, from = 0): Float32Array {
+  for (let o = from; o < s.length; o += RANGE_MAP_SIZE) s[o + START] = NaN;
   return s;
 }
 
