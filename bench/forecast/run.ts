@@ -14,7 +14,7 @@ import { backtest, familyLeaks, median, seriesFromCsv, syntheticLeak, type LeakS
 
 const GOAL = 0.3;
 
-function parse(argv: string[]) {
+export function parse(argv: string[]) {
   return cli('bench:forecast', argv, 'Backtest of the OOM forecast: ETA error on leak scenarios in the ticks before each OOM kill.')
     .option('ticks', { type: 'number', default: 30, describe: 'Judge the rows this many ticks before each OOM kill (and after)' })
     .option('seeds', { type: 'string', default: '1-10', describe: 'Tuning seeds, e.g. 1-10 or 1,4,7 (synthetic, sim and family leaks)' })
@@ -25,11 +25,6 @@ function parse(argv: string[]) {
       type: 'string',
       default: DEFAULT_FORECAST_PARAMS.windowsSeconds.join(','),
       describe: 'Regression windows (seconds), shortest first',
-    })
-    .option('peak-sd', {
-      type: 'number',
-      default: DEFAULT_FORECAST_PARAMS.peakSd,
-      describe: 'Residual spreads above the fit at which the limit is reached',
     })
     .option('out-dir', { type: 'string', default: '.bench-out/forecast', describe: 'Generated scenario data' })
     .option('reuse', { type: 'boolean', default: false, describe: 'Reuse generated scenario data when seed and ticks match' })
@@ -63,7 +58,7 @@ interface Evaluation {
 }
 
 /** Every leak series of one seed: synthetic leaks (3 tick lengths × 3 speeds), the sim's scenario, the family's leaks. */
-async function seedSeries(seed: number, args: ReturnType<typeof parse>): Promise<Array<{ group: string; s: LeakSeries }>> {
+export async function seedSeries(seed: number, args: ReturnType<typeof parse>): Promise<Array<{ group: string; s: LeakSeries }>> {
   const series: Array<{ group: string; s: LeakSeries }> = [];
   for (const tickSeconds of [5, 15, 60]) {
     for (const minutes of [15, 60, 360]) {
@@ -94,7 +89,12 @@ async function seedSeries(seed: number, args: ReturnType<typeof parse>): Promise
   return series;
 }
 
-function evaluate(seeds: number[], series: Array<{ group: string; s: LeakSeries }>, ticks: number, params: ForecastParams): Evaluation {
+export function evaluate(
+  seeds: number[],
+  series: Array<{ group: string; s: LeakSeries }>,
+  ticks: number,
+  params: ForecastParams,
+): Evaluation {
   const groups = new Map<string, { errors: number[]; results: SeriesResult[] }>();
   const all: number[] = [];
   for (const { group, s } of series) {
@@ -133,7 +133,6 @@ export async function main(argv: string[]): Promise<number> {
   const params: ForecastParams = {
     ...DEFAULT_FORECAST_PARAMS,
     windowsSeconds: args.windows.split(',').map(Number),
-    peakSd: args['peak-sd'],
   };
   const load = async (seeds: number[]) => {
     const out: Array<{ group: string; s: LeakSeries }> = [];
