@@ -7,6 +7,9 @@ import { mulberry32 } from '../../lib/prng.ts';
 import { createDetector } from '../../models/registry.ts';
 import { POD_FEATURES } from '../../models/pod-features.ts';
 import { PodScorer } from '../../models/pod-scorer.ts';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as current from '../../models/forecast.ts';
 import { forecastsOf, newForecastState, updateForecast } from '../../models/forecast.ts';
 import { median } from './leaks.ts';
 
@@ -15,6 +18,10 @@ function parse(argv: string[]) {
     .option('pods', { type: 'number', default: 2000 })
     .option('ticks', { type: 'number', default: 20, describe: 'Ticks per round (5 s apart)' })
     .option('rounds', { type: 'number', default: 7, describe: 'Alternating rounds of each side' })
+    .option('compare', {
+      type: 'string',
+      describe: "Another build's models/forecast.ts (e.g. from git show): its update timed in the same rounds, and the ratio",
+    })
     .parseSync();
 }
 
@@ -53,6 +60,9 @@ export async function main(argv: string[]): Promise<number> {
   if (helpShown(argv)) return 0;
   const scorer = new PodScorer(await createDetector('lstm', { features: POD_FEATURES, threshold: 0.7 }));
   const states = new Map<string, Float64Array>();
+  const other = args.compare ? ((await import(pathToFileURL(resolve(args.compare)).href)) as typeof current) : undefined;
+  const otherStates = new Map<string, Float64Array>();
+  const otherMs: number[] = [];
   const rnd = mulberry32(1);
   let tick = 0;
   const scoreMs: number[] = [];
@@ -70,7 +80,14 @@ export async function main(argv: string[]): Promise<number> {
       states.set(key, updateForecast(states.get(key) ?? newForecastState(), r));
     }
     const f = cpuMs() - t0;
+    let g = 0;
+    if (other) {
+      t0 = cpuMs();
+      for (const r of rows) otherStates.set(r.pod, other.updateForecast(otherStates.get(r.pod) ?? other.newForecastState(), r));
+      g = cpuMs() - t0;
+    }
     if (round === 0) continue; // warm-up (JIT, first rows of every pod)
+    otherMs.push((g * 1000) / rows.length);
     scoreMs.push((s * 1000) / rows.length);
     forecastMs.push((f * 1000) / rows.length);
   }
@@ -89,6 +106,10 @@ export async function main(argv: string[]): Promise<number> {
       `(+${((100 * f) / s).toFixed(2)} %); forecasts of every pod for pod_insights.json ${insightsMs.toFixed(1)} ms ` +
       `(${((insightsMs * 1000) / states.size).toFixed(2)} µs a pod)${sink < 0 ? ' ' : ''}\n`,
   );
+  if (other) {
+    const o = median(otherMs)!;
+    process.stdout.write(`${args.compare}: forecast update ${o.toFixed(3)} µs/row; this build / that one: ${(f / o).toFixed(2)}\n`);
+  }
   return 0;
 }
 
