@@ -7,7 +7,7 @@
 // (spikes); a new container (the restart count went up) or a fall far below the fit (an OOM kill the rows
 // missed, a cache dropped) starts the fit again. The ETA is the median first passage of the trend plus its
 // fluctuations (the tops of a GC sawtooth kill the container, not its mean): see metricForecast.
-import type { MetricRow } from '../lib/metrics-csv.ts';
+import { CPU_LIMIT_COLUMN, EPHEMERAL_LIMIT_COLUMN, EPHEMERAL_USAGE_COLUMN, type MetricRow } from '../lib/metrics-csv.ts';
 import type { Forecast } from '../lib/schemas.ts';
 
 export interface ForecastParams {
@@ -50,14 +50,11 @@ export const DEFAULT_FORECAST_PARAMS: ForecastParams = {
 };
 
 /**
- * Columns that are not in the standard CSV today (the collectors can add them with `--extra-metric` on the
- * Prometheus source): the CPU limit in the unit of "CPU Usage (%)" (percent of one core, so 100 × cores), and
- * ephemeral storage usage and limit. Without them only memory is forecast: "CPU Usage (%)" is a share of one
- * core, not of the container's limit.
+ * The extra CSV columns CPU and ephemeral-storage forecasts need (lib/metrics-csv.ts): the Kubernetes
+ * collector writes them, the Prometheus source can with `--extra-metric`. Without them only memory is
+ * forecast: "CPU Usage (%)" is a share of one core, not of the container's limit.
  */
-export const CPU_LIMIT_COLUMN = 'CPU Limit (%)';
-export const EPHEMERAL_USAGE_COLUMN = 'Ephemeral Storage Usage (MB)';
-export const EPHEMERAL_LIMIT_COLUMN = 'Ephemeral Storage Limit (MB)';
+export { CPU_LIMIT_COLUMN, EPHEMERAL_LIMIT_COLUMN, EPHEMERAL_USAGE_COLUMN };
 
 const MB = 1024 * 1024;
 export const FORECAST_METRICS_ORDER = ['memory', 'cpu', 'ephemeral_storage'] as const;
