@@ -224,8 +224,8 @@ export function samplePod(s: ClusterState, pod: SimPod, integrate: boolean): voi
     k.netTxBytes = sample.netTxBytesPerSec * life;
     k.netRxDropped = sample.netRxDroppedPerSec * life;
     k.netTxDropped = sample.netTxDroppedPerSec * life;
-    const st = storageOf(pod);
-    k.fsUsageBytes = fsUsage(pod, (st.usedMiB + st.growthMiBPerTick * Math.max(0, t - pod.containerStartedTick)) * MiB);
+    // what is in use when the sim first sees the container; it grows from here
+    k.fsUsageBytes = fsUsage(pod, storageOf(pod).usedMiB * MiB);
   }
 }
 
