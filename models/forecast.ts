@@ -144,7 +144,9 @@ export function updateMetric(s: Float64Array, m: number, time: number, x: number
   const slots = metricSlots(K);
   const o = m * slots;
   const last = s[o + LAST]!;
-  const restarted = restarts > s[o + RESTARTS]!;
+  // a restart count that changed (up: a restart; down: a new pod of the same name) is a new container
+  const prevRestarts = s[o + RESTARTS]!;
+  const restarted = Number.isFinite(prevRestarts) && Number.isFinite(restarts) && restarts !== prevRestarts;
   if (!Number.isFinite(last) || Math.abs(s[o + LIMIT]! - limit) > 0.01 * limit || restarted) {
     // first point, the limit changed (the fractions are of another limit), or a new container (its usage starts again)
     resetMetric(s, o, slots, time, limit, restarts);
