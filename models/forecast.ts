@@ -4,7 +4,7 @@
 // row costs O(1) (per window one exp and a dozen multiply-adds; one fit) on a few dozen numbers per metric; the fit itself
 // (slope, t statistic, ETA) is only computed when a forecast is asked for (pod_insights.json).
 // Robustness: a point far from the fit is clipped to clipSd residual spreads before it updates the sums
-// (spikes); a new container (the restart count went up) or a fall far below the fit (an OOM kill the rows
+// (spikes); a new container (the restart count changed) or a fall far below the fit (an OOM kill the rows
 // missed, a cache dropped) starts the fit again. The ETA is the median first passage of the trend plus its
 // fluctuations (the tops of a GC sawtooth kill the container, not its mean): see metricForecast.
 import { CPU_LIMIT_COLUMN, EPHEMERAL_LIMIT_COLUMN, EPHEMERAL_USAGE_COLUMN, type MetricRow } from '../lib/metrics-csv.ts';
@@ -60,7 +60,8 @@ const MB = 1024 * 1024;
 export const FORECAST_METRICS_ORDER = ['memory', 'cpu', 'ephemeral_storage'] as const;
 
 // Per metric: a header (the last point's time in ms, NaN = no data; the point count; the first point's time;
-// the limit, in the base unit, the fractions are of), then per window the weighted sums with times in
+// the limit, in the base unit, the fractions are of; the pod's restart count; the mean seconds between
+// points, kept across restarts of the fit), then per window the weighted sums with times in
 // seconds relative to the last point (weights, squared weights, t, x, t², t·x, x²).
 const LAST = 0,
   N = 1,
@@ -127,7 +128,9 @@ function fitOf(s: Float64Array, o: number): Fit | null {
 }
 
 function resetMetric(s: Float64Array, o: number, slots: number, time: number, limit: number, restarts: number): void {
+  const tick = s[o + TICK]!; // the collection interval has not changed
   s.fill(0, o, o + slots);
+  s[o + TICK] = tick;
   s[o + LAST] = time;
   s[o + FIRST] = time;
   s[o + LIMIT] = limit;
@@ -153,10 +156,9 @@ export function updateMetric(s: Float64Array, m: number, time: number, x: number
     if (p.warmupSeconds > 0) return;
   } else {
     if (Number.isFinite(restarts)) s[o + RESTARTS] = restarts;
-    const dtNow = (time - last) / 1000;
-    if (dtNow > 0) s[o + TICK] = s[o + TICK]! > 0 ? 0.9 * s[o + TICK]! + 0.1 * dtNow : dtNow;
     const dt = (time - last) / 1000;
     if (!(dt > 0)) return;
+    s[o + TICK] = s[o + TICK]! > 0 ? 0.9 * s[o + TICK]! + 0.1 * dt : dt;
     if (s[o + N]! >= p.minPoints) {
       // robustness against the second window's fit (a few minutes: follows a leak, not one spike)
       const f = fitOf(s, o + HEAD + SUMS * Math.min(1, K - 1));
