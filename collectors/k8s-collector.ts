@@ -6,7 +6,7 @@
 import { CoreV1Api, type CoreV1Event, type KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { kubeErrorMessage } from '../lib/kube.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
-import { newMetricRow, type MetricRow } from '../lib/metrics-csv.ts';
+import { CPU_LIMIT_COLUMN, EPHEMERAL_LIMIT_COLUMN, EPHEMERAL_USAGE_COLUMN, newMetricRow, type MetricRow } from '../lib/metrics-csv.ts';
 import { mapPool, SourceUnreachableError, WarnOnce, type Collector, type ProbeReport } from './collector.ts';
 import { CounterRates } from './counter-rates.ts';
 import { eventCount, eventTime, parseQuantity, summarizePod, type PodSummary } from './k8s-pod.ts';
@@ -31,6 +31,7 @@ const CADVISOR = {
   txDrop: 'container_network_transmit_packets_dropped_total',
   fsRead: 'container_fs_reads_bytes_total',
   fsWrite: 'container_fs_writes_bytes_total',
+  fsUsage: 'container_fs_usage_bytes',
 } as const;
 type CadvisorKey = keyof typeof CADVISOR;
 const NETWORK_KEYS: CadvisorKey[] = ['rx', 'tx', 'rxDrop', 'txDrop'];
@@ -58,7 +59,7 @@ interface PodUsage {
 
 export class K8sCollector implements Collector {
   readonly description: string;
-  readonly extraColumns: readonly string[] = [];
+  readonly extraColumns: readonly string[] = [CPU_LIMIT_COLUMN, EPHEMERAL_USAGE_COLUMN, EPHEMERAL_LIMIT_COLUMN];
   private readonly core: CoreV1Api;
   private readonly raw: KubeRawClient;
   private readonly namespace: string | undefined;
@@ -185,6 +186,12 @@ export class K8sCollector implements Collector {
       const event = events?.get(key);
       const eventMatches = event && (!event.uid || !pod.uid || event.uid === pod.uid);
       const rowTime = Date.parse(timestamp);
+      // the forecasts' extra columns: limits from the pod spec, ephemeral storage in use from cAdvisor
+      const extra: Record<string, number> = {};
+      if (pod.cpuLimitCores !== undefined) extra[CPU_LIMIT_COLUMN] = pod.cpuLimitCores * 100;
+      if (pod.ephemeralStorageLimitBytes !== undefined) extra[EPHEMERAL_LIMIT_COLUMN] = pod.ephemeralStorageLimitBytes / MB;
+      const fsUsage = fsValue(c?.fsUsage);
+      if (Number.isFinite(fsUsage)) extra[EPHEMERAL_USAGE_COLUMN] = fsUsage / MB;
       rows.push(
         newMetricRow({
           timestamp,
@@ -204,6 +211,7 @@ export class K8sCollector implements Collector {
           netTxDropped: networkValue(c?.txDrop),
           fsReadsMb: fsValue(c?.fsRead) / MB,
           fsWritesMb: fsValue(c?.fsWrite) / MB,
+          extra,
           ...(eventMatches
             ? {
                 eventReason: event.reason,

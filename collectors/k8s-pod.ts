@@ -1,5 +1,5 @@
 // What a collector reads off a Pod object: its display status (as `kubectl get pods` shows it), container
-// counts and restarts, and its memory limit; plus Kubernetes resource quantities ("250m", "512Mi").
+// counts and restarts, and its memory, CPU and ephemeral-storage limits; plus Kubernetes resource quantities ("250m", "512Mi").
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { quantityValue } from '../lib/quantity.ts';
 
@@ -51,17 +51,32 @@ export function hasRunningContainer(pod: V1Pod): boolean {
   return (pod.status?.containerStatuses ?? []).some((c) => !!c.state?.running);
 }
 
-/** Sum of the containers' memory limits in bytes; undefined when any container has none (unbounded pod). */
-export function podMemoryLimitBytes(pod: V1Pod): number | undefined {
+/** Sum of a resource's limits over the pod's containers (parsed quantity); undefined when any container has none. */
+function podLimitSum(pod: V1Pod, resource: string): number | undefined {
   const containers = pod.spec?.containers ?? [];
   if (containers.length === 0) return undefined;
   let sum = 0;
   for (const c of containers) {
-    const limit = parseQuantity(c.resources?.limits?.memory);
+    const limit = parseQuantity(c.resources?.limits?.[resource]);
     if (!(limit > 0)) return undefined;
     sum += limit;
   }
   return sum;
+}
+
+/** Sum of the containers' memory limits in bytes; undefined when any container has none (unbounded pod). */
+export function podMemoryLimitBytes(pod: V1Pod): number | undefined {
+  return podLimitSum(pod, 'memory');
+}
+
+/** Sum of the containers' CPU limits in cores; undefined when any container has none. */
+export function podCpuLimitCores(pod: V1Pod): number | undefined {
+  return podLimitSum(pod, 'cpu');
+}
+
+/** Sum of the containers' ephemeral-storage limits in bytes (what the kubelet evicts the pod at); undefined when any has none. */
+export function podEphemeralStorageLimitBytes(pod: V1Pod): number | undefined {
+  return podLimitSum(pod, 'ephemeral-storage');
 }
 
 /** When an event last happened (epoch ms), from whichever time field the server filled in. */
@@ -87,6 +102,10 @@ export interface PodSummary {
   restarts: number;
   /** Sum of container memory limits in bytes; undefined when a container has none. */
   memoryLimitBytes: number | undefined;
+  /** Sum of container CPU limits in cores; undefined when a container has none. */
+  cpuLimitCores?: number | undefined;
+  /** Sum of container ephemeral-storage limits in bytes; undefined when a container has none. */
+  ephemeralStorageLimitBytes?: number | undefined;
   running: boolean;
 }
 
@@ -102,6 +121,8 @@ export function summarizePod(pod: V1Pod): PodSummary {
     total: counts.total,
     restarts: counts.restarts,
     memoryLimitBytes: podMemoryLimitBytes(pod),
+    cpuLimitCores: podCpuLimitCores(pod),
+    ephemeralStorageLimitBytes: podEphemeralStorageLimitBytes(pod),
     running: hasRunningContainer(pod),
   };
 }

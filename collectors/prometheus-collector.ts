@@ -361,7 +361,8 @@ export class WithExtraMetrics implements Collector {
   constructor(base: Collector, prom: PrometheusCollector, log: Logger) {
     this.base = base;
     this.prom = prom;
-    this.extraColumns = prom.extraColumns;
+    // the base's own extra columns (the Kubernetes collector's limits) stay; a query of the same name wins
+    this.extraColumns = [...base.extraColumns.filter((c) => !prom.extraColumns.includes(c)), ...prom.extraColumns];
     this.description = `${base.description}, extra columns from ${prom.description}`;
     this.warnings = new WarnOnce(log);
   }

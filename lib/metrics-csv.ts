@@ -30,6 +30,15 @@ export const METRIC_COLUMNS = [
 ] as const;
 export type MetricColumn = (typeof METRIC_COLUMNS)[number];
 
+/**
+ * Extra columns the Kubernetes collector writes after the standard ones (the forecasts' CPU and ephemeral
+ * storage limits; models/forecast.ts): the CPU limit in the unit of "CPU Usage (%)" (100 × cores), and
+ * ephemeral storage usage and limit.
+ */
+export const CPU_LIMIT_COLUMN = 'CPU Limit (%)';
+export const EPHEMERAL_USAGE_COLUMN = 'Ephemeral Storage Usage (MB)';
+export const EPHEMERAL_LIMIT_COLUMN = 'Ephemeral Storage Limit (MB)';
+
 /** Columns without which a file cannot be read at all. */
 export const REQUIRED_COLUMNS: readonly MetricColumn[] = ['Timestamp', 'Namespace', 'Pod Name'];
 

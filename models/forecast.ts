@@ -4,10 +4,10 @@
 // row costs O(1) (per window one exp and a dozen multiply-adds; one fit) on a few dozen numbers per metric; the fit itself
 // (slope, t statistic, ETA) is only computed when a forecast is asked for (pod_insights.json).
 // Robustness: a point far from the fit is clipped to clipSd residual spreads before it updates the sums
-// (spikes), a fall far below the fit (an OOM kill, a restart, a cache dropped) starts the fit again, and
-// the limit is reached when the fitted level plus peakSd residual spreads reaches it (the peaks of a GC
-// sawtooth kill the container, not its mean).
-import type { MetricRow } from '../lib/metrics-csv.ts';
+// (spikes); a new container (the restart count changed) or a fall far below the fit (an OOM kill the rows
+// missed, a cache dropped) starts the fit again. The ETA is the median first passage of the trend plus its
+// fluctuations (the tops of a GC sawtooth kill the container, not its mean): see metricForecast.
+import { CPU_LIMIT_COLUMN, EPHEMERAL_LIMIT_COLUMN, EPHEMERAL_USAGE_COLUMN, type MetricRow } from '../lib/metrics-csv.ts';
 import type { Forecast } from '../lib/schemas.ts';
 
 export interface ForecastParams {
@@ -26,8 +26,6 @@ export interface ForecastParams {
   minSpanSeconds: number;
   /** The slope's t statistic must reach this (a flat or noisy series has no forecast). */
   minT: number;
-  /** The limit is reached when fit + peakSd × residual spread reaches it (the tops of a GC sawtooth). */
-  peakSd: number;
   /** Points beyond clipSd residual spreads from the fit are clipped before they update it. */
   clipSd: number;
   /** A value below the fit by more than this fraction of the limit (and 5 spreads) starts the fit again. */
@@ -45,7 +43,6 @@ export const DEFAULT_FORECAST_PARAMS: ForecastParams = {
   minPoints: 8,
   minSpanSeconds: 60,
   minT: 4,
-  peakSd: 1.4,
   clipSd: 4,
   resetDrop: 0.1,
   warmupSeconds: 20,
@@ -53,26 +50,26 @@ export const DEFAULT_FORECAST_PARAMS: ForecastParams = {
 };
 
 /**
- * Columns that are not in the standard CSV today (the collectors can add them with `--extra-metric` on the
- * Prometheus source): the CPU limit in the unit of "CPU Usage (%)" (percent of one core, so 100 × cores), and
- * ephemeral storage usage and limit. Without them only memory is forecast: "CPU Usage (%)" is a share of one
- * core, not of the container's limit.
+ * The extra CSV columns CPU and ephemeral-storage forecasts need (lib/metrics-csv.ts): the Kubernetes
+ * collector writes them, the Prometheus source can with `--extra-metric`. Without them only memory is
+ * forecast: "CPU Usage (%)" is a share of one core, not of the container's limit.
  */
-export const CPU_LIMIT_COLUMN = 'CPU Limit (%)';
-export const EPHEMERAL_USAGE_COLUMN = 'Ephemeral Storage Usage (MB)';
-export const EPHEMERAL_LIMIT_COLUMN = 'Ephemeral Storage Limit (MB)';
+export { CPU_LIMIT_COLUMN, EPHEMERAL_LIMIT_COLUMN, EPHEMERAL_USAGE_COLUMN };
 
 const MB = 1024 * 1024;
 export const FORECAST_METRICS_ORDER = ['memory', 'cpu', 'ephemeral_storage'] as const;
 
 // Per metric: a header (the last point's time in ms, NaN = no data; the point count; the first point's time;
-// the limit, in the base unit, the fractions are of), then per window the weighted sums with times in
+// the limit, in the base unit, the fractions are of; the pod's restart count; the mean seconds between
+// points, kept across restarts of the fit), then per window the weighted sums with times in
 // seconds relative to the last point (weights, squared weights, t, x, t², t·x, x²).
 const LAST = 0,
   N = 1,
   FIRST = 2,
   LIMIT = 3,
-  HEAD = 4;
+  RESTARTS = 4,
+  TICK = 5,
+  HEAD = 6;
 const S0 = 0,
   S2 = 1,
   ST = 2,
@@ -99,7 +96,7 @@ export function newForecastState(metrics = 1, p: ForecastParams = DEFAULT_FORECA
 }
 
 /** One window's fit now: level and slope (fraction of the limit, per second), spreads. */
-interface Fit {
+export interface Fit {
   level: number;
   slope: number;
   /** Standard error of the slope. */
@@ -130,36 +127,45 @@ function fitOf(s: Float64Array, o: number): Fit | null {
   };
 }
 
-function resetMetric(s: Float64Array, o: number, slots: number, time: number, limit: number): void {
+function resetMetric(s: Float64Array, o: number, slots: number, time: number, limit: number, restarts: number): void {
+  const tick = s[o + TICK]!; // the collection interval has not changed
   s.fill(0, o, o + slots);
+  s[o + TICK] = tick;
   s[o + LAST] = time;
   s[o + FIRST] = time;
   s[o + LIMIT] = limit;
+  s[o + RESTARTS] = restarts;
 }
 
 /**
  * Adds one point of metric `m` (index in FORECAST_METRICS_ORDER): usage `x` as a fraction of `limit` at `time`
  * (epoch ms). O(windows): one exp and a few multiply-adds per window, one fit for the robustness checks.
  */
-export function updateMetric(s: Float64Array, m: number, time: number, x: number, limit: number, p: ForecastParams): void {
+export function updateMetric(s: Float64Array, m: number, time: number, x: number, limit: number, p: ForecastParams, restarts = NaN): void {
   if (!Number.isFinite(x) || !(limit > 0) || !Number.isFinite(time)) return;
   const K = p.windowsSeconds.length;
   const slots = metricSlots(K);
   const o = m * slots;
   const last = s[o + LAST]!;
-  if (!Number.isFinite(last) || Math.abs(s[o + LIMIT]! - limit) > 0.01 * limit) {
-    resetMetric(s, o, slots, time, limit); // first point, or the limit changed: the fractions are of another limit
+  // a restart count that changed (up: a restart; down: a new pod of the same name) is a new container
+  const prevRestarts = s[o + RESTARTS]!;
+  const restarted = Number.isFinite(prevRestarts) && Number.isFinite(restarts) && restarts !== prevRestarts;
+  if (!Number.isFinite(last) || Math.abs(s[o + LIMIT]! - limit) > 0.01 * limit || restarted) {
+    // first point, the limit changed (the fractions are of another limit), or a new container (its usage starts again)
+    resetMetric(s, o, slots, time, limit, restarts);
     if (p.warmupSeconds > 0) return;
   } else {
+    if (Number.isFinite(restarts)) s[o + RESTARTS] = restarts;
     const dt = (time - last) / 1000;
     if (!(dt > 0)) return;
+    s[o + TICK] = s[o + TICK]! > 0 ? 0.9 * s[o + TICK]! + 0.1 * dt : dt;
     if (s[o + N]! >= p.minPoints) {
       // robustness against the second window's fit (a few minutes: follows a leak, not one spike)
       const f = fitOf(s, o + HEAD + SUMS * Math.min(1, K - 1));
       if (f) {
         const pred = f.level + f.slope * dt;
         if (x < pred - p.resetDrop && x < pred - 5 * f.resSd) {
-          resetMetric(s, o, slots, time, limit);
+          resetMetric(s, o, slots, time, limit, restarts);
           if (p.warmupSeconds > 0) return;
         } else if (x > pred + p.clipSd * f.resSd) x = pred + p.clipSd * f.resSd;
         else if (x < pred - p.clipSd * f.resSd) x = pred - p.clipSd * f.resSd;
@@ -205,7 +211,7 @@ export function updateMetric(s: Float64Array, m: number, time: number, x: number
 export function updateForecast(s: Float64Array, row: MetricRow, p: ForecastParams = DEFAULT_FORECAST_PARAMS): Float64Array {
   const memPct = row.memoryPercent;
   // limit = MB / % × 100 (the collectors divide by the container's limit, or the node's when it has none)
-  if (memPct > 0 && row.memoryMb > 0) updateMetric(s, 0, row.time, memPct / 100, (row.memoryMb / memPct) * 100 * MB, p);
+  if (memPct > 0 && row.memoryMb > 0) updateMetric(s, 0, row.time, memPct / 100, (row.memoryMb / memPct) * 100 * MB, p, row.restarts);
   const extra = row.extra;
   const cpuLimit = extra[CPU_LIMIT_COLUMN];
   const ephLimit = extra[EPHEMERAL_LIMIT_COLUMN];
@@ -219,13 +225,17 @@ export function updateForecast(s: Float64Array, row: MetricRow, p: ForecastParam
     grown.set(s);
     s = grown;
   }
-  if (hasCpu) updateMetric(s, 1, row.time, row.cpuPercent / cpuLimit, cpuLimit * 10, p); // % of a core → millicores
+  if (hasCpu) updateMetric(s, 1, row.time, row.cpuPercent / cpuLimit, cpuLimit * 10, p, row.restarts); // % of a core → millicores
   if (hasEph) updateMetric(s, 2, row.time, ephUsage / ephLimit, ephLimit * MB, p);
   return s;
 }
 
-/** The forecast of metric `m` at its last point, or null (no trend towards the limit within the horizon). */
-export function metricForecast(s: Float64Array, m: number, p: ForecastParams = DEFAULT_FORECAST_PARAMS): Forecast | null {
+/** The fit a forecast of metric `m` uses (Lepski's rule over the windows), with the window's index; null without one. */
+export function chosenFit(
+  s: Float64Array,
+  m: number,
+  p: ForecastParams = DEFAULT_FORECAST_PARAMS,
+): (Fit & { window: number; span: number }) | null {
   const K = p.windowsSeconds.length;
   const slots = metricSlots(K);
   const o = m * slots;
@@ -233,20 +243,31 @@ export function metricForecast(s: Float64Array, m: number, p: ForecastParams = D
   const span = (s[o + LAST]! - s[o + FIRST]!) / 1000;
   if (!(span >= p.minSpanSeconds)) return null;
   // Lepski's rule: the longest window whose slope lies within agreeSe standard errors of every shorter one's
-  let chosen: Fit | null = null;
+  let chosen: (Fit & { window: number; span: number }) | null = null;
   const fits: Fit[] = [];
   for (let k = 0; k < K; k++) {
     const f = fitOf(s, o + HEAD + SUMS * k);
     if (!f) continue;
     if (fits.some((g) => Math.abs(f.slope - g.slope) > p.agreeSe * g.se)) break;
     fits.push(f);
-    chosen = f;
+    chosen = { ...f, window: k, span };
     if (p.windowsSeconds[k]! >= span) break; // longer windows weigh the same points (nearly) alike
   }
-  const f = chosen;
+  return chosen;
+}
+
+/** The forecast of metric `m` at its last point, or null (no trend towards the limit within the horizon). */
+export function metricForecast(s: Float64Array, m: number, p: ForecastParams = DEFAULT_FORECAST_PARAMS): Forecast | null {
+  const f = chosenFit(s, m, p);
   if (!f || !(f.slope > 0) || f.slope < p.minT * f.se) return null;
-  const peak = f.level + p.peakSd * f.resSd;
-  const eta = Math.max(0, (1 - peak) / f.slope);
+  const span = f.span;
+  const o = m * metricSlots(p.windowsSeconds.length);
+  // The limit is reached when the trend plus a fluctuation first touches it: the median first passage of
+  // the trend plus independent fluctuations of the fit's residual spread, one draw per tick. Slow leaks
+  // sampled often get many draws before the trend itself arrives (the tops of a GC sawtooth, noise), fast
+  // ones few.
+  const z = passageZ((1 - f.level) / f.resSd, (f.slope * s[o + TICK]!) / f.resSd);
+  const eta = Math.max(0, (1 - f.level - z * f.resSd) / f.slope);
   if (eta > p.horizonSeconds) return null;
   // how much of the variation the trend explains, scaled down while there are only a few minutes of data
   const confidence = f.r2 * Math.min(1, span / (2 * p.windowsSeconds[0]!));
@@ -259,6 +280,55 @@ export function metricForecast(s: Float64Array, m: number, p: ForecastParams = D
     eta_seconds: Math.round(eta),
     confidence: Math.round(confidence * 100) / 100,
   };
+}
+
+// G(z) = ∫_z^∞ −ln Φ(s) ds on a grid, for the median first passage of a trend plus independent Gaussian fluctuations.
+const Z0 = -6,
+  DZ = 0.005,
+  ZN = 2801;
+const G_TABLE = (() => {
+  const g = new Float64Array(ZN);
+  const f = (z: number) => -Math.log(1 - 0.5 * erfc(z / Math.SQRT2));
+  for (let i = ZN - 2; i >= 0; i--) g[i] = g[i + 1]! + (DZ * (f(Z0 + i * DZ) + f(Z0 + (i + 1) * DZ))) / 2;
+  return g;
+})();
+
+/** erfc, Numerical Recipes' Chebyshev fit (relative error < 1.2e-7). */
+function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? r : 2 - r;
+}
+
+/**
+ * The fluctuation (in spreads) above the trend at which the first crossing of the limit is as likely as not:
+ * z0 spreads to the limit now, the trend closing u spreads per tick, independent draws each tick.
+ * Solves G(z) = G(z0) + u·ln 2.
+ */
+export function passageZ(z0: number, u: number): number {
+  const gz0 = z0 >= Z0 + (ZN - 1) * DZ ? 0 : z0 <= Z0 ? G_TABLE[0]! : G_TABLE[Math.round((z0 - Z0) / DZ)]!;
+  const target = gz0 + u * Math.LN2;
+  let lo = 0,
+    hi = ZN - 1; // G decreasing: find the first index with G <= target
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (G_TABLE[mid]! <= target) hi = mid;
+    else lo = mid + 1;
+  }
+  return Z0 + lo * DZ;
 }
 
 /** Every forecast of a pod, soonest first; empty when no trend points at a limit. */

@@ -15,6 +15,8 @@ export interface ContainerSpec {
   cpuLimitCores: number;
   memRequestBytes: number;
   memLimitBytes: number;
+  /** The ephemeral-storage limit in bytes; 0 = none. */
+  ephemeralLimitBytes: number;
 }
 
 /** Usage served for one pod at the current tick (rates per second; totals are the container's counters). */
@@ -30,6 +32,8 @@ export interface Counters {
   netTxBytes: number;
   netRxDropped: number;
   netTxDropped: number;
+  /** Ephemeral storage in use (a gauge, cAdvisor's container_fs_usage_bytes). */
+  fsUsageBytes: number;
 }
 
 export type PodStage = 'unscheduled' | 'creating' | 'running' | 'backoff' | 'oomkilled';
@@ -218,6 +222,9 @@ export interface PodTruth extends UsageRates {
   metricsServed: boolean;
   cpuLimitCores: number;
   memoryLimitBytes: number;
+  /** Ephemeral storage in use and the limit (0 = none). */
+  fsUsageBytes: number;
+  ephemeralLimitBytes: number;
   cpuSecondsTotal: number;
   fsReadBytesTotal: number;
   fsWriteBytesTotal: number;

@@ -118,6 +118,7 @@ function cadvisorBuffer(c: SimCluster, pods: Iterable<SimPod>, withNode: boolean
   );
   const fr = family('container_fs_reads_bytes_total', 'counter', 'Cumulative count of bytes read');
   const fw = family('container_fs_writes_bytes_total', 'counter', 'Cumulative count of bytes written');
+  const fu = family('container_fs_usage_bytes', 'gauge', 'Number of bytes that are consumed by the container on this filesystem.');
   for (const p of pods) {
     if (!p.sample.running || !p.node) continue;
     const pl = podLabels(c, p);
@@ -129,13 +130,14 @@ function cadvisorBuffer(c: SimCluster, pods: Iterable<SimPod>, withNode: boolean
     limit.lines.push(`container_spec_memory_limit_bytes{${l}} ${p.container.memLimitBytes}`);
     fr.lines.push(`container_fs_reads_bytes_total{${l},device="/dev/vda"} ${Math.round(k.fsReadBytes)}`);
     fw.lines.push(`container_fs_writes_bytes_total{${l},device="/dev/vda"} ${Math.round(k.fsWriteBytes)}`);
+    fu.lines.push(`container_fs_usage_bytes{${l},device="/dev/vda"} ${Math.round(k.fsUsageBytes)}`);
     // Network counters belong to the pod sandbox (its network namespace), as cAdvisor reports them.
     rx.lines.push(`container_network_receive_bytes_total{${nl}} ${Math.round(k.netRxBytes)}`);
     tx.lines.push(`container_network_transmit_bytes_total{${nl}} ${Math.round(k.netTxBytes)}`);
     rxd.lines.push(`container_network_receive_packets_dropped_total{${nl}} ${Math.round(k.netRxDropped)}`);
     txd.lines.push(`container_network_transmit_packets_dropped_total{${nl}} ${Math.round(k.netTxDropped)}`);
   }
-  const families = [cpu, ws, limit, rx, tx, rxd, txd, fr, fw];
+  const families = [cpu, ws, limit, rx, tx, rxd, txd, fr, fw, fu];
   if (!withNode) {
     const ts = ` ${c.now().getTime()}`;
     for (const f of families) f.lines = f.lines.map((line) => line + ts);

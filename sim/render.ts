@@ -139,6 +139,7 @@ export function renderPod(c: SimCluster, p: SimPod, deleting = false): Obj {
             limits: {
               cpu: formatCpu(p.container.cpuLimitCores),
               ...(p.container.memLimitBytes ? { memory: formatMemory(p.container.memLimitBytes) } : {}),
+              ...(p.container.ephemeralLimitBytes ? { 'ephemeral-storage': formatMemory(p.container.ephemeralLimitBytes) } : {}),
             },
             requests: { cpu: formatCpu(p.container.cpuRequestCores), memory: formatMemory(p.container.memRequestBytes) },
           },

@@ -61,6 +61,18 @@ export const WorkloadSchema = z.object({
   fs: z
     .object({ readBytesPerSec: z.number().min(0).default(2_000), writeBytesPerSec: z.number().min(0).default(8_000) })
     .default({ readBytesPerSec: 2_000, writeBytesPerSec: 8_000 }),
+  /**
+   * Ephemeral storage (writable layer and logs) of a container: in use when it starts, written per tick and
+   * never rotated (a log filling the disk), and the container's ephemeral-storage limit (none when absent).
+   * The sim does not evict at the limit: usage stops growing there.
+   */
+  storage: z
+    .object({
+      usedMiB: z.number().min(0).default(16),
+      growthMiBPerTick: z.number().min(0).default(0),
+      limitMiB: z.number().positive().optional(),
+    })
+    .default({ usedMiB: 16, growthMiBPerTick: 0 }),
   /** Probability per pod per tick of a benign one-tick burst (CPU ×2-3, network ×1.5). */
   burstProbability: z.number().min(0).max(1).default(0.01),
   /** PodDisruptionBudget for this workload (one of the two). */

@@ -1,7 +1,9 @@
 // The leak series the forecast backtest replays: synthetic leaks of several speeds and tick lengths (exact
-// OOM time known), and the simulated cluster's memory-leak scenario as collected through the real
-// K8sCollector (bench/detect/generate.ts), its OOM kills read back from the rows.
+// OOM time known), the simulated cluster's memory-leak scenario as collected through the real
+// K8sCollector (bench/detect/generate.ts), and the leaks of the randomised detection family
+// (bench/detect/family/generate.ts: drawn ticks, noise, GC sawtooth), their OOM kills read back from the rows.
 import { readFileSync } from 'node:fs';
+import { generateFamilySeed } from '../detect/family/generate.ts';
 import { MetricsCsvSchema, newMetricRow, type MetricRow } from '../../lib/metrics-csv.ts';
 import { mulberry32 } from '../../lib/prng.ts';
 import { metricForecast, newForecastState, updateForecast, type ForecastParams } from '../../models/forecast.ts';
@@ -99,6 +101,30 @@ export function seriesFromCsv(
       if (Number.isFinite(r.restarts)) restarts = r.restarts;
     }
     out.push({ name: `${label} ${pod}`, tickSeconds, rows, ooms, leakStart });
+  }
+  return out;
+}
+
+/**
+ * The memory leaks of one seed of the detection family (3 hours, 5–30 s ticks, leaks reaching the limit
+ * 60–500 ticks after they start and again after every restart), each pod's rows with its OOM kills.
+ */
+export function familyLeaks(seed: number, outDir: string): LeakSeries[] {
+  const g = generateFamilySeed({ seed, outDir });
+  const out: LeakSeries[] = [];
+  const timeOfTick = new Map(Object.entries(g.truth.tickOf).map(([ts, tick]) => [tick, Date.parse(ts)]));
+  for (const f of g.truth.faults.filter((x) => x.kind === 'memory_leak')) {
+    const start = timeOfTick.get(f.startTick) ?? -Infinity;
+    const label = `family seed ${seed} (${g.truth.tickSeconds} s ticks, OOM every ${f.magnitude} ticks)`;
+    out.push(
+      ...seriesFromCsv(
+        g.csvPath,
+        f.pods.map((p) => `${f.namespace}/${p}`),
+        g.truth.tickSeconds,
+        start,
+        label,
+      ),
+    );
   }
   return out;
 }

@@ -1,8 +1,10 @@
 // A pod's container, tick by tick: scheduling → ContainerCreating → running (not ready for a tick or
 // two), crashes into CrashLoopBackOff with a growing back-off, OOM kills and restarts; and each running
 // container's usage sample (sim/usage.ts) with the counters integrated from it.
+import { MiB } from '../quantity.ts';
 import { podUsage } from '../usage.ts';
 import type { SimFault, SimPod, Termination } from '../model.ts';
+import type { Workload } from '../scenario.ts';
 import { backOffEvent, event, podRef, scheduledEvent } from './events.ts';
 import { faultOf } from './faults.ts';
 import { containerId, schedule } from './pods.ts';
@@ -71,6 +73,7 @@ function startContainer(s: ClusterState, pod: SimPod, notReadyTicks: number): vo
   pod.counters.cpuSeconds = 0;
   pod.counters.fsReadBytes = 0;
   pod.counters.fsWriteBytes = 0;
+  pod.counters.fsUsageBytes = storageOf(pod).usedMiB * MiB; // a new writable layer
   pod.leakBytes = 0;
   s.touch(pod);
 }
@@ -202,6 +205,7 @@ export function samplePod(s: ClusterState, pod: SimPod, integrate: boolean): voi
     k.netTxBytes += sample.netTxBytesPerSec * dt;
     k.netRxDropped += sample.netRxDroppedPerSec * dt;
     k.netTxDropped += sample.netTxDroppedPerSec * dt;
+    k.fsUsageBytes = fsUsage(pod, k.fsUsageBytes + storageOf(pod).growthMiBPerTick * MiB);
     pod.hist.push({
       tick: t,
       cpuRatio: sample.cpuCores / c.cpuLimitCores,
@@ -220,5 +224,18 @@ export function samplePod(s: ClusterState, pod: SimPod, integrate: boolean): voi
     k.netTxBytes = sample.netTxBytesPerSec * life;
     k.netRxDropped = sample.netRxDroppedPerSec * life;
     k.netTxDropped = sample.netTxDroppedPerSec * life;
+    // what is in use when the sim first sees the container; it grows from here
+    k.fsUsageBytes = fsUsage(pod, storageOf(pod).usedMiB * MiB);
   }
+}
+
+/** The workload's storage behaviour (scenario objects built in code, not parsed, may lack it). */
+function storageOf(pod: SimPod): { usedMiB: number; growthMiBPerTick: number } {
+  return (pod.workload.entry.storage as Workload['storage'] | undefined) ?? { usedMiB: 16, growthMiBPerTick: 0 };
+}
+
+/** Ephemeral storage in use: what was written, up to the limit (the sim does not evict). */
+function fsUsage(pod: SimPod, bytes: number): number {
+  const limit = pod.container.ephemeralLimitBytes;
+  return limit > 0 ? Math.min(bytes, limit) : bytes;
 }

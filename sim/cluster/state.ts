@@ -127,7 +127,16 @@ export function zeroSample(): Sample {
 }
 
 export function zeroCounters(): Counters {
-  return { cpuSeconds: 0, fsReadBytes: 0, fsWriteBytes: 0, netRxBytes: 0, netTxBytes: 0, netRxDropped: 0, netTxDropped: 0 };
+  return {
+    cpuSeconds: 0,
+    fsReadBytes: 0,
+    fsWriteBytes: 0,
+    netRxBytes: 0,
+    netTxBytes: 0,
+    netRxDropped: 0,
+    netTxDropped: 0,
+    fsUsageBytes: 0,
+  };
 }
 
 export function isObj(v: unknown): v is Obj {

@@ -102,6 +102,8 @@ export function podTruth(s: ClusterState, namespace: string, name: string): PodT
     cpuLimitCores: p.container.cpuLimitCores,
     memoryBytes: sample.memoryBytes,
     memoryLimitBytes: p.container.memLimitBytes,
+    fsUsageBytes: sample.running ? p.counters.fsUsageBytes : 0,
+    ephemeralLimitBytes: p.container.ephemeralLimitBytes,
     netRxBytesPerSec: sample.netRxBytesPerSec,
     netTxBytesPerSec: sample.netTxBytesPerSec,
     netRxDroppedPerSec: sample.netRxDroppedPerSec,

@@ -23,7 +23,11 @@ export function makeWorkload(s: ClusterState, w: Workload): SimWorkload {
               cpu: formatCpu(w.cpu.requestCores ?? Math.min(w.cpu.limitCores, w.cpu.baseCores * 1.2)),
               memory: formatMemory(Math.round(w.memory.requestMiB ?? Math.min(w.memory.limitMiB, w.memory.baseMiB * 1.2)) * MiB),
             },
-            limits: { cpu: formatCpu(w.cpu.limitCores), memory: formatMemory(Math.round(w.memory.limitMiB) * MiB) },
+            limits: {
+              cpu: formatCpu(w.cpu.limitCores),
+              memory: formatMemory(Math.round(w.memory.limitMiB) * MiB),
+              ...(w.storage?.limitMiB ? { 'ephemeral-storage': formatMemory(Math.round(w.storage.limitMiB) * MiB) } : {}),
+            },
           },
           imagePullPolicy: 'IfNotPresent',
           terminationMessagePath: '/dev/termination-log',
@@ -132,5 +136,6 @@ export function containerFromTemplate(wl: SimWorkload): ContainerSpec {
     cpuRequestCores: q(requests.cpu, Math.min(cpuLimit, w.cpu.baseCores)),
     memLimitBytes: memLimit,
     memRequestBytes: q(requests.memory, memLimit || w.memory.baseMiB * MiB),
+    ephemeralLimitBytes: q(limits['ephemeral-storage'], 0),
   };
 }

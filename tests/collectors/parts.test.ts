@@ -5,7 +5,15 @@ import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
 import { parsePromText } from '../../collectors/prom-text.ts';
 import { CounterRates } from '../../collectors/counter-rates.ts';
-import { containerCounts, parseQuantity, podDisplayStatus, podMemoryLimitBytes } from '../../collectors/k8s-pod.ts';
+import {
+  containerCounts,
+  parseQuantity,
+  podCpuLimitCores,
+  podDisplayStatus,
+  podEphemeralStorageLimitBytes,
+  podMemoryLimitBytes,
+  summarizePod,
+} from '../../collectors/k8s-pod.ts';
 import { parseExtraMetric, standardQueries } from '../../collectors/prometheus-collector.ts';
 import { mapPool } from '../../collectors/collector.ts';
 import { CsvOutput } from '../../collectors/dataset-generator.ts';
@@ -133,6 +141,18 @@ void test('podMemoryLimitBytes sums limits, and is undefined when a container is
   const unbounded = pod({});
   unbounded.spec!.containers[1]!.resources = {};
   assert.equal(podMemoryLimitBytes(unbounded), undefined);
+});
+
+void test('CPU and ephemeral-storage limits are summed over the containers, undefined when one has none', () => {
+  const p = pod({});
+  p.spec!.containers[0]!.resources = { limits: { cpu: '500m', 'ephemeral-storage': '1Gi' } };
+  p.spec!.containers[1]!.resources = { limits: { cpu: '1', 'ephemeral-storage': '512Mi' } };
+  assert.equal(podCpuLimitCores(p), 1.5);
+  assert.equal(podEphemeralStorageLimitBytes(p), 1.5 * 1024 ** 3);
+  assert.deepEqual([summarizePod(p).cpuLimitCores, summarizePod(p).ephemeralStorageLimitBytes], [1.5, 1.5 * 1024 ** 3]);
+  p.spec!.containers[1]!.resources = { limits: { cpu: '1' } };
+  assert.equal(podEphemeralStorageLimitBytes(p), undefined);
+  assert.equal(podCpuLimitCores(pod({})), undefined, 'memory limits only');
 });
 
 void test('parseExtraMetric splits at the first "=" and refuses malformed specs', () => {

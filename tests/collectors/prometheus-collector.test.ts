@@ -355,7 +355,13 @@ void test('dataset-generator --source k8s takes --extra-metric columns from Prom
   assert.equal(code, 0);
   const lines = readFileSync(csv, 'utf8').trimEnd().split('\n');
   const schema = new MetricsCsvSchema(lines[0]!);
-  assert.deepEqual(schema.extraColumns, ['Memory Limit (MB)']);
+  // the Kubernetes collector's own columns first, then the --extra-metric one
+  assert.deepEqual(schema.extraColumns, [
+    'CPU Limit (%)',
+    'Ephemeral Storage Usage (MB)',
+    'Ephemeral Storage Limit (MB)',
+    'Memory Limit (MB)',
+  ]);
   const rows = lines.slice(1).map((l) => {
     const r = schema.parseLine(l);
     assert.ok(r.ok, r.ok ? '' : r.reason);
@@ -365,6 +371,7 @@ void test('dataset-generator --source k8s takes --extra-metric columns from Prom
   for (const r of rows) {
     assert.equal(r.namespace, 'shop');
     assert.equal(r.extra['Memory Limit (MB)'], 256, 'the shop/web limit, from PromQL');
+    assert.equal(r.extra['CPU Limit (%)'], 100 * sim.cluster.truth(r.namespace, r.pod)!.cpuLimitCores, 'the CPU limit, from the pod spec');
     assert.ok(Number.isFinite(r.cpuPercent), 'the standard columns still come from the Kubernetes API');
   }
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newMetricRow, type MetricRow } from '../../lib/metrics-csv.ts';
+import { mulberry32 } from '../../lib/prng.ts';
 import { Forecast } from '../../lib/schemas.ts';
 import {
   CPU_LIMIT_COLUMN,
@@ -11,6 +12,7 @@ import {
   isForecastState,
   metricForecast,
   newForecastState,
+  passageZ,
   updateForecast,
 } from '../../models/forecast.ts';
 
@@ -26,6 +28,7 @@ function row(t: number, pct: number, extra: Record<string, number> = {}, cpuPerc
     memoryPercent: pct,
     memoryMb: (pct / 100) * LIMIT_MB,
     cpuPercent,
+    restarts: 0,
   });
   r.extra = extra;
   return r;
@@ -80,6 +83,32 @@ void test('an OOM kill (usage falling far below the trend) starts the fit again:
   const after = Array.from({ length: 30 }, (_, i) => row(600 + i * 10, 35 + jitter(i)));
   const s = feed([...leak, ...after]);
   assert.equal(metricForecast(s, 0), null);
+});
+
+void test('a new container (the restart count going up) starts the fit again, even where usage did not fall', () => {
+  const leak = Array.from({ length: 60 }, (_, i) => row(i * 10, 40 + 0.08 * i * 10));
+  assert.ok(metricForecast(feed(leak), 0), 'a forecast before the restart');
+  // the next container reads high at once (a big heap loaded on start): no fall, but its trend is its own
+  const restarted = [...leak, ...Array.from({ length: 3 }, (_, i) => ({ ...row(600 + i * 10, 86 + i * 0.1), restarts: 1 }))];
+  assert.equal(metricForecast(feed(restarted), 0), null);
+});
+
+void test('the ETA is a first passage: the same noisy leak sampled more often crosses sooner, both before its trend does', () => {
+  // +0.01 %/s from 40 %, independent noise of 2 points: the trend itself reaches the limit 3000 s after t = 3000 s
+  const leak = (tick: number) => {
+    const rnd = mulberry32(7);
+    const normal = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+    return Array.from({ length: 3000 / tick + 1 }, (_, i) => row(i * tick, 40 + 0.01 * i * tick + 2 * normal()));
+  };
+  const often = metricForecast(feed(leak(5)), 0)!;
+  const seldom = metricForecast(feed(leak(60)), 0)!;
+  assert.ok(often && seldom);
+  assert.ok(often.eta_seconds < seldom.eta_seconds, `${often.eta_seconds} vs ${seldom.eta_seconds}`);
+  assert.ok(seldom.eta_seconds < 3000, String(seldom.eta_seconds));
+  // more spreads above the trend when the trend closes in slowly per draw; none far off when it is fast
+  assert.ok(passageZ(Infinity, 0.001) > passageZ(Infinity, 0.01));
+  assert.ok(passageZ(Infinity, 0.01) > passageZ(Infinity, 0.1));
+  assert.ok(passageZ(Infinity, 0.001) < 4);
 });
 
 void test('CPU and ephemeral storage are forecast only where their limits are collected (extra columns)', () => {

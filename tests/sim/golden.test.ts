@@ -99,7 +99,7 @@ const EXPECTED: Record<string, string> = {
     'e60accdb70830482f4d917382f74b5e542d534daf065af462e732e743393691e',
   'api t12 GET /api/v1/nodes': 'dd86a32ede3efeaa47877bea0f6b8e88f56c8ba787e57ae71cd06a88a4b428e6',
   'api t12 GET /api/v1/nodes/node-a': '83cec91756a9d8bb969c3a1354bae44f3f16a365a1c40bca80638025d16d33f4',
-  'api t12 GET /api/v1/nodes/node-b/proxy/metrics/cadvisor': '6f39127a7a49cebbe19f6218d132f9006232d6efeccbc36d20e14e3512780439',
+  'api t12 GET /api/v1/nodes/node-b/proxy/metrics/cadvisor': '0b601597c66d65034ada1a32b45fa9f422d5296542a10c26846491595c5ed894',
   'api t12 GET /api/v1/pods': 'fcf5e234d291ac87ef3328c13651bb092984278e6ba02babf45e4395967e4adf',
   'api t12 GET /api/v1/pods?fieldSelector=spec.nodeName%3Dnode-b,status.phase%3DRunning':
     '22405dc087576caeb9e82d177fd6016ee86f71e9b7ea779297f2c2e4066b0cc8',
@@ -163,7 +163,7 @@ const EXPECTED: Record<string, string> = {
     'f08ba3ba823ee77b047a6b384042cd498c8a29d59d306a3778d6d0be8736fd57',
   'api t18 GET /api/v1/nodes': '3bb3457df2adadaf04bb61a4221f1687b5556c8ecd9f0d9b230d53d63fc9c431',
   'api t18 GET /api/v1/nodes/node-a': '3f83f484ebdd6d925035e1873692bba946430c57cdd4074a2bc0aa968cb5c688',
-  'api t18 GET /api/v1/nodes/node-b/proxy/metrics/cadvisor': 'a499a62356ec5bb549459052bbdfd648765973ecd0adf0e0d65799770b028bf6',
+  'api t18 GET /api/v1/nodes/node-b/proxy/metrics/cadvisor': '00209f921a68e77d5b44f166af6796641346c1e3e0e24d6bc90fa1f22b3191ec',
   'api t18 GET /api/v1/pods': 'a32835d64c3bbab188c2e2df36ec95ffc815b0d9eceeb4dd73aa2c85b04a195b',
   'api t18 GET /api/v1/pods?fieldSelector=spec.nodeName%3Dnode-b,status.phase%3DRunning':
     '7fdd3a178135be76cac9ee424c0535f22633d43aaa5e20861f8a8f57b4ee4ded',
@@ -225,8 +225,8 @@ const EXPECTED: Record<string, string> = {
     '5c9dbacd73af2bc6dccd683dc59696100f18f643a4e8ac36ca7c1fa219ac845d',
   'collector-csv demo': 'f7869a474d83d1cbd1e3fbf5325d2560d307762ef442b216c68ccd34ae41e3d9',
   'collector-csv mixed': '991a4650ab987091ec45c7b4c3e491e2fd91432fc9708e3e8e7ec551a8aa16eb',
-  'metrics t12': 'f934546ca263abf0853fb4e3808d08021fb2efdc1f1444f6dab39ee3f94e7316',
-  'metrics t18': 'f2cd77ca7fd40a10f276a25206a5a9a756215c390bc9fb282fde8e5073cda5b2',
+  'metrics t12': '9bb1f337ece580a8050f39dd3a07f8ceaef144b100a3e86bdd60d14826d19bf4',
+  'metrics t18': '7ea06d676e1bab331ed3c6e597ea64c26a03f7086efeed72d313c8fb381c6ea4',
   'state cpu-creep': 'c95c2f5ed7beb4b17ae2d1bc2790979fded3cd89a24d204fd647f0e0300968ba',
   'state cpu-exhaustion': '874f83f2ccbb5706f7db67ef6cad66f1bf84ba4c1e4f7b707646050f764dabc7',
   'state crash-loop': 'ea9e1dadfa8c062e5d6f69730218772a71506dc8e336ab0d1f049b0de15a957e',
@@ -237,6 +237,7 @@ const EXPECTED: Record<string, string> = {
   'state memory-leak': 'fef878d38d42573a80ed1a95a2f7ce9b317c5d3f14df7e3d080dfb4d149931cc',
   'state mixed': '4d13a83c91e734a8c976f8c9cbca9f3c3accf83212564bac91a91b40e9eee54d',
   'state network-drops': 'ad27f47a81c2959879b81cbf662bb0f9407a526855ba979befd1cb017b6d232f',
+  'state storage-fill': '179c26e59276e68c6e13baa81271592e12cdd5e98ae305e06a6a7eebaacc99eb',
   'truth-csv cpu-creep': '1f689d17df039791996fda6913eca4324f34bcf1d8bea9820443b18a668be8f6',
   'truth-csv cpu-exhaustion': '40139ff1a7a6e69047d9c5635aa6263cf066d57b006cf532e5433613dd751d18',
   'truth-csv crash-loop': 'ac7639e97c2394d24864f36ce13d750bd9366b1cc85d39a644ca51d5e0318244',
@@ -247,6 +248,7 @@ const EXPECTED: Record<string, string> = {
   'truth-csv memory-leak': '44b0744f0d1d93c350d745e0dc3965dde212a4b6d38dce10e8ac90361049b6d0',
   'truth-csv mixed': '1b09409879a917bd6a380809e13d98756e3e99c542995516cdbf255989778313',
   'truth-csv network-drops': '6c986c8b38ca2f45ee9e04236087b2762c21a4046d598c46f2cd558ca7a67c98',
+  'truth-csv storage-fill': 'b4ff1e38dd169440d6f76c695fdeb642b0419de80c74e326164bf7fc25097445',
 };
 
 void describe('simulator golden digests', () => {
@@ -266,6 +268,7 @@ void describe('simulator golden digests', () => {
       'io-pressure',
       'memory-leak',
       'network-drops',
+      'storage-fill',
     ]);
   });
 
