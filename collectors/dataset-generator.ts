@@ -180,8 +180,19 @@ export class CsvOutput {
     this.extraColumns = extraColumns;
     this.log = log;
     mkdirSync(dirname(path), { recursive: true });
-    this.writer = MetricsCsvWriter.open(path, extraColumns);
+    this.writer = this.open();
     this.ino = statSync(path).ino;
+  }
+
+  /** Opens the path; warns when the file (begun earlier) lacks some of this collector's columns. */
+  private open(): MetricsCsvWriter {
+    const w = MetricsCsvWriter.open(this.path, this.extraColumns);
+    if (w.missingColumns.length > 0)
+      this.log.warn(
+        `${this.path} was begun without the column(s) ${w.missingColumns.join(', ')}; appending without them ` +
+          '(one file keeps one header). Move the file aside to collect them (the CPU and ephemeral-storage forecasts need them).',
+      );
+    return w;
   }
 
   append(rows: readonly MetricRow[]): void {
@@ -195,7 +206,7 @@ export class CsvOutput {
       this.log.info(`${this.path} was moved or removed; reopening it`);
       this.writer.close();
       mkdirSync(dirname(this.path), { recursive: true });
-      this.writer = MetricsCsvWriter.open(this.path, this.extraColumns);
+      this.writer = this.open();
       this.ino = statSync(this.path).ino;
     }
     this.writer.append(rows); // one write(2) of whole lines: a signal cannot split a row

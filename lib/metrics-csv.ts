@@ -272,15 +272,23 @@ export function newMetricRow(fields: Partial<MetricRow> & Pick<MetricRow, 'times
  */
 export class MetricsCsvWriter {
   readonly columns: string[];
+  /**
+   * Extra columns this writer would write that the existing file's header lacks (a file begun by an older
+   * build or without those sources): rows go on in the file's columns, these are left out until the file
+   * is moved aside, since one file keeps one header.
+   */
+  readonly missingColumns: string[];
   private fd: number;
 
-  private constructor(fd: number, columns: string[]) {
+  private constructor(fd: number, columns: string[], missing: string[]) {
     this.fd = fd;
     this.columns = columns;
+    this.missingColumns = missing;
   }
 
   static open(path: string, extraColumns: readonly string[] = []): MetricsCsvWriter {
-    const columns = [...METRIC_COLUMNS, ...extraColumns];
+    let columns = [...METRIC_COLUMNS, ...extraColumns];
+    let missing: string[] = [];
     const header = formatHeader(columns);
     const existed = existsSync(path);
     const fd = openSync(path, existed ? 'r+' : 'a');
@@ -290,7 +298,11 @@ export class MetricsCsvWriter {
         writeSync(fd, header);
       } else {
         const first = readFirstLine(fd);
-        if (first.trim() !== header.trim()) {
+        const kept = first.trim() === header.trim() ? columns : subsetHeader(first, extraColumns);
+        if (kept) {
+          missing = columns.filter((c) => !kept.includes(c));
+          columns = kept;
+        } else {
           throw new CsvHeaderError(
             `${path} has a different header than this writer (columns: ${columns.length}). ` +
               `Refusing to append; move the file aside or choose another --output-file.\n  file:   ${first.trim()}\n  writer: ${header.trim()}`,
@@ -305,7 +317,7 @@ export class MetricsCsvWriter {
       throw err;
     }
     closeSync(fd);
-    return new MetricsCsvWriter(openSync(path, 'a'), columns);
+    return new MetricsCsvWriter(openSync(path, 'a'), columns, missing);
   }
 
   append(rows: readonly MetricRow[]): void {
@@ -321,6 +333,16 @@ export class MetricsCsvWriter {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
   }
+}
+
+/** The columns of `line` when it is the standard header followed by some of `extra` (in any order); else null. */
+function subsetHeader(line: string, extra: readonly string[]): string[] | null {
+  const fields = splitCsvLine(line.trim().replace(/^\uFEFF/, ''));
+  if (!fields || fields.length < METRIC_COLUMNS.length) return null;
+  if (METRIC_COLUMNS.some((c, i) => fields[i] !== c)) return null;
+  const rest = fields.slice(METRIC_COLUMNS.length);
+  if (rest.some((c) => !extra.includes(c)) || new Set(rest).size !== rest.length) return null;
+  return fields;
 }
 
 function readFirstLine(fd: number): string {

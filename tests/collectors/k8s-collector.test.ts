@@ -11,7 +11,15 @@ import { join } from 'node:path';
 import { startSim, type SimHandle } from '../../sim/index.ts';
 import { loadKubeConfig } from '../../lib/kube.ts';
 import { memoryLogger } from '../../lib/log.ts';
-import { CsvHeaderError, MetricsCsvSchema, MetricsCsvWriter, type MetricRow } from '../../lib/metrics-csv.ts';
+import {
+  CsvHeaderError,
+  formatHeader,
+  METRIC_COLUMNS,
+  MetricsCsvSchema,
+  MetricsCsvWriter,
+  splitCsvLine,
+  type MetricRow,
+} from '../../lib/metrics-csv.ts';
 import { K8sCollector } from '../../collectors/k8s-collector.ts';
 import { main } from '../../collectors/dataset-generator.ts';
 
@@ -346,6 +354,30 @@ void test('dataset-generator: --test reports what it sees; ticks append to the C
       (err: Error) => err instanceof CsvHeaderError && /different header/.test(err.message),
     );
     assert.equal(readFileSync(other, 'utf8'), 'Timestamp,Namespace,Pod Name,Something Else\n');
+
+    // A file begun by a build without the forecast columns: appended to in its own columns, with a warning.
+    const older = join(tmp, 'older.csv');
+    writeFileSync(older, formatHeader(METRIC_COLUMNS));
+    assert.equal(
+      await main([
+        '--kubeconfig',
+        sim.kubeconfigPath,
+        '-A',
+        '--once',
+        '-o',
+        older,
+        '--log-dir',
+        join(tmp, 'logs-older'),
+        '--log-level',
+        'warn',
+      ]),
+      0,
+    );
+    const olderLines = readFileSync(older, 'utf8').trim().split('\n');
+    assert.equal(olderLines[0], formatHeader(METRIC_COLUMNS).trim(), 'the header is left as it was');
+    assert.equal(olderLines.length, 1 + 8, 'one tick of rows');
+    for (const l of olderLines.slice(1)) assert.equal(splitCsvLine(l)!.length, METRIC_COLUMNS.length);
+    assert.match(readFileSync(join(tmp, 'logs-older', 'dataset-generator.log'), 'utf8'), /begun without the column\(s\) CPU Limit/);
 
     // Usage errors are refused before anything is written.
     const base = ['--kubeconfig', sim.kubeconfigPath, '--once', '-o', join(tmp, 'usage.csv'), '--log-dir', join(tmp, 'logs')];
