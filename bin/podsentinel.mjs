@@ -32,6 +32,16 @@ if (!file) {
   process.exit(2);
 }
 register();
-const { runMain } = await import(pathToFileURL(join(root, 'lib/cli.ts')).href);
-const mod = await import(pathToFileURL(join(root, file)).href);
-await runMain(mod.main, args);
+const load = (path) => import(pathToFileURL(join(root, path)).href);
+// Commands with Node settings of their own run in a child Node that has them (lib/relaunch.ts).
+const nodeArgs = name === 'dataset-generator-agent' ? (await load('agents/dataset-generator/node-args.ts')).AGENT_NODE_ARGS : [];
+const { missingNodeArgs, relaunch, RELAUNCHED_ENV } = await load('lib/relaunch.ts');
+const missing = missingNodeArgs(nodeArgs);
+if (missing.length > 0) {
+  process.exitCode = await relaunch(missing, fileURLToPath(import.meta.url), [name, ...args]);
+} else {
+  if (process.env[RELAUNCHED_ENV]) await load('lib/exit-with-parent.ts'); // relaunched: end with the launcher
+  const { runMain } = await load('lib/cli.ts');
+  const mod = await load(file);
+  await runMain(mod.main, args);
+}

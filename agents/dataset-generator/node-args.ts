@@ -3,5 +3,5 @@
 // pods it cuts peak RSS and the longest GC pause (measured in docs/notes/performance-changes.md, towards the
 // 150,000-pod targets in docs/BENCHMARKS.md), since the agent's per-row garbage dies young and its
 // long-lived state is in typed arrays.
-// Started by hand at that scale: NODE_OPTIONS=--max-semi-space-size=16.
+// The launcher (bin/podsentinel.mjs, lib/relaunch.ts) starts a standalone agent with them too.
 export const AGENT_NODE_ARGS: readonly string[] = ['--max-semi-space-size=16'];
