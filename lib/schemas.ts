@@ -208,9 +208,12 @@ export const AuditRecord = z.object({
   user: z.string(),
   /** Outcome of this step: e.g. approved/skipped, ok/failed, RESOLVED/FAILED. */
   result: z.string(),
-  /** Where a decision was taken (lib/decisions.ts DECISION_CHANNELS); absent on older records and non-decisions. */
+  /**
+   * Where a decision was taken (lib/decisions.ts DECISION_CHANNELS), on the decision and on the execution and
+   * verification of what it approved; absent on older records and on proposals, dry runs and refusals.
+   */
   via: z.enum(['terminal', 'web', 'mcp', 'auto']).optional(),
-  /** The decision file (lib/decisions.ts) a decision record carried out. */
+  /** The decision file (lib/decisions.ts) the decision carried out; also on its execution and verification. */
   decision_id: z.string().optional(),
   detail: z.unknown().optional(),
 });

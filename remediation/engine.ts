@@ -4,7 +4,14 @@
 // orchestrator and by tests, with the prompt injected.
 // A pass over the analyses (a cycle) handles each pod and action once (later analyses recommending it
 // again are duplicates), and at most maxProposalsPerCycle of them; the rest wait for the next cycle.
-import { ACTION_NAMES, type ActionName, type PodAnalysis, type PodAnalysisFile, type RecommendedAction } from '../lib/schemas.ts';
+import {
+  ACTION_NAMES,
+  type ActionName,
+  type AuditRecord,
+  type PodAnalysis,
+  type PodAnalysisFile,
+  type RecommendedAction,
+} from '../lib/schemas.ts';
 import type { KubeClients } from '../lib/kube.ts';
 import { kubeErrorMessage } from '../lib/kube.ts';
 import type { Logger } from '../lib/log.ts';
@@ -84,6 +91,17 @@ export interface Counts {
   duplicates: number;
   /** Recommendations left for the next pass by the per-cycle cap. */
   deferred: number;
+}
+
+/** Who approved an action and where: carried onto its execution and verification records. */
+interface Approval {
+  by: string;
+  via: NonNullable<AuditRecord['via']>;
+  decision_id?: string;
+}
+
+function approvalFields(a: Approval) {
+  return { user: a.by, via: a.via, ...(a.decision_id ? { decision_id: a.decision_id } : {}) };
 }
 
 export interface VerificationOutcome extends VerifyResult {
@@ -449,7 +467,7 @@ export class RemediationSession {
     audit.append({
       ...base,
       event: 'execution',
-      user: decided,
+      ...approvalFields(decided),
       result: applied.ok ? 'ok' : 'failed',
       detail: detail({ summary: applied.summary, ops: applied.ops, ...(applied.facts ? { facts: applied.facts } : {}) }),
     });
@@ -472,7 +490,7 @@ export class RemediationSession {
     base: { analysis_id: string; action: string; params: Record<string, unknown>; namespace: string; pod: string },
     detail: (extra: Record<string, unknown>) => Record<string, unknown>,
     analysis: PodAnalysis,
-  ): string | null {
+  ): Approval | null {
     const d = forced.record;
     if (d.decision !== 'approve') {
       if (d.decision === 'not-an-anomaly') this.recordNotAnomaly(analysis, base, forced, detail({}));
@@ -500,7 +518,7 @@ export class RemediationSession {
       detail: detail({}),
     });
     this.say(`  Approved by ${d.by} (${d.via}).`);
-    return d.by;
+    return { by: d.by, ...decisionRecordFields(forced) };
   }
 
   /** "Not an anomaly": the decision (no action taken) and the feedback the dataset agent re-baselines from. */
@@ -553,7 +571,7 @@ export class RemediationSession {
     workload: string,
     base: { analysis_id: string; action: string; params: Record<string, unknown>; namespace: string; pod: string },
     detail: (extra: Record<string, unknown>) => Record<string, unknown>,
-  ): Promise<string | 'quit' | null> {
+  ): Promise<Approval | 'quit' | null> {
     const { audit, policy, user } = this.opts;
     const kind = action.action;
     const auto = this.opts.mode === 'auto-approve' ? policy.autoApprove : undefined;
@@ -603,7 +621,7 @@ export class RemediationSession {
       });
       this.counts.approved++;
       this.say(`  Approved by the auto-approve policy "${auto.name}".`);
-      return approver;
+      return { by: approver, via: 'auto' };
     }
     if (this.approvedKinds.has(kind)) {
       audit.append({
@@ -616,7 +634,7 @@ export class RemediationSession {
       });
       this.counts.approved++;
       this.say(`  Approved: ${kind} was approved for this session.`);
-      return user;
+      return { by: user, via: 'terminal' };
     }
     if (!this.opts.prompt) {
       this.counts.pending++;
@@ -680,7 +698,7 @@ export class RemediationSession {
       via: 'terminal',
       detail: detail({ via: answer === 'approve_kind' ? `approve ${kind} for the session` : 'prompt' }),
     });
-    return user;
+    return { by: user, via: 'terminal' };
   }
 
   /** The pods that exist now, or undefined when the cluster cannot be asked (then the file alone decides). */
@@ -701,7 +719,7 @@ export class RemediationSession {
     executedAt: Date,
     base: { analysis_id: string; action: string; params: Record<string, unknown>; namespace: string; pod: string },
     detail: (extra: Record<string, unknown>) => Record<string, unknown>,
-    approver: string,
+    approver: Approval,
   ): Promise<VerificationOutcome> {
     const delay = this.opts.verifyDelayMs;
     await sleep(delay, this.opts.signal);
@@ -710,7 +728,7 @@ export class RemediationSession {
       this.opts.audit.append({
         ...base,
         event: 'verification',
-        user: approver,
+        ...approvalFields(approver),
         result: 'UNVERIFIED',
         detail: detail({ reason, expected: hint.description }),
       });
@@ -728,7 +746,7 @@ export class RemediationSession {
     this.opts.audit.append({
       ...base,
       event: 'verification',
-      user: approver,
+      ...approvalFields(approver),
       result: v.result,
       detail: detail({ reason: v.reason, checked: v.checked, expected: hint.description }),
     });

@@ -31,9 +31,9 @@ export function outcomeOf(records: readonly AuditRecord[]): { status: ApplyStatu
 }
 
 /**
- * The audit records of one decision: those carrying its id, and the execution and verification of the
- * same analysis and action that follow its decision record (run-remediation applies one change per
- * anomaly at a time, so those are this decision's even where a record does not repeat the id).
+ * The audit records of one decision: those carrying its id (its decision, execution and verification), and
+ * for logs written before executions carried the id, the execution and verification of the same analysis and
+ * action that follow its decision record (run-remediation applies one change per anomaly at a time).
  */
 export function recordsOfDecision(audit: readonly AuditRecord[], d: Pick<DecisionRecord, 'id' | 'analysis_id' | 'action'>): AuditRecord[] {
   const start = audit.findIndex((r) => r.decision_id === d.id);

@@ -95,7 +95,11 @@ void test('approve in the browser: POST → decision file → executed on the si
         result: 'approved',
       },
     );
-    assert.equal(fx.audit.all().find((r) => r.event === 'execution')?.user, 'ops-alice');
+    // The execution and the verification name who approved it, where, and which decision.
+    for (const event of ['execution', 'verification'] as const) {
+      const r = fx.audit.all().find((x) => x.event === event);
+      assert.deepEqual({ user: r?.user, via: r?.via, id: r?.decision_id }, { user: 'ops-alice', via: 'web', id: decision_id }, event);
+    }
     // Carried out once: a second pass finds nothing left to do.
     assert.equal(await session.processDecisions({ analyses: [a] }), 0);
 
