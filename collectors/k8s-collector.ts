@@ -1,9 +1,11 @@
 // The Kubernetes collector: one row per pod per tick from the API server alone, with a bounded number of
-// calls per tick whatever the pod count: pods (paginated), PodMetrics (one list, namespaced or
+// calls per tick whatever the pod count: pods (an informer's store, kept by one watch: no pod request per
+// tick; or, with --pod-source list, a paginated list each tick), PodMetrics (one list, namespaced or
 // cluster-wide), warning events (one paginated list), nodes (one list), and each node's cAdvisor page
 // through the API server's node proxy (one call per node that runs a collected pod).
 // It works the same against a real cluster (kubeconfig or in-cluster) and against podsentinel-sim.
 import { CoreV1Api, type CoreV1Event, type KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { sleep } from '../lib/backoff.ts';
 import { kubeErrorMessage } from '../lib/kube.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { newMetricRow, type MetricRow } from '../lib/metrics-csv.ts';
@@ -11,6 +13,7 @@ import { mapPool, SourceUnreachableError, WarnOnce, type Collector, type ProbeRe
 import { CounterRates } from './counter-rates.ts';
 import { eventCount, eventTime, parseQuantity, summarizePod, type PodSummary } from './k8s-pod.ts';
 import { apiPath, KubeRawClient } from './kube-raw.ts';
+import { PodInformer } from './pod-informer.ts';
 import { parsePromText, type PromSample } from './prom-text.ts';
 
 export interface K8sCollectorOptions {
@@ -21,7 +24,23 @@ export interface K8sCollectorOptions {
   pageSize?: number;
   /** cAdvisor reads in flight at once. */
   nodeConcurrency?: number;
+  /** Pods from an informer (list once, then watch; the default) or a full list every tick. */
+  podSource?: PodSource;
+  /** The server ends each pod watch after this long; the informer resumes from where it was. */
+  watchTimeoutSeconds?: number;
 }
+
+export type PodSource = 'watch' | 'list';
+
+/** Keeps a pod's row: its namespace, name and sample time (a sharded replica's ownership rule). */
+export type RowFilter = (namespace: string, pod: string, timestamp: string) => boolean;
+
+/**
+ * How long a tick waits, after its other reads, for the pod watch to reach the events list's
+ * resourceVersion (the sim bookmarks at once; a real API server bookmarks about once a minute, so there
+ * the store is as fresh as the watch, milliseconds behind).
+ */
+const WATCH_CATCH_UP_MS = 100;
 
 const MB = 1024 * 1024;
 const CADVISOR = {
@@ -70,10 +89,18 @@ export class K8sCollector implements Collector {
   /** Each pod's last written sample time: a sample is written once, however often we poll. */
   private lastSample = new Map<string, string>();
   private readonly server: string;
+  private readonly kc: KubeConfig;
+  readonly podSource: PodSource;
+  private readonly watchTimeoutSeconds: number;
+  /** The pod store (watch mode), started by the first tick. */
+  informer: PodInformer | undefined;
 
   constructor(kc: KubeConfig, opts: K8sCollectorOptions = {}) {
+    this.kc = kc;
     this.core = kc.makeApiClient(CoreV1Api);
     this.raw = new KubeRawClient(kc);
+    this.podSource = opts.podSource ?? 'watch';
+    this.watchTimeoutSeconds = opts.watchTimeoutSeconds ?? 300;
     this.namespace = opts.namespace || undefined;
     this.log = opts.logger ?? createLogger('k8s-collector', { console: 'none' });
     this.pageSize = opts.pageSize ?? 500;
@@ -84,13 +111,47 @@ export class K8sCollector implements Collector {
   }
 
   close(): void {
+    this.informer?.close();
     this.raw.close();
   }
 
   async collectOnce(): Promise<MetricRow[]> {
-    // Metrics, events and nodes do not depend on the pod list: fetch them while it pages.
+    // Metrics, events and nodes do not depend on the pods: fetch them while the pods are listed (or the
+    // pod watch catches up).
     const reads = this.startReads();
-    return this.build(await this.listPods(), reads);
+    return this.build(await this.currentPods(reads), reads);
+  }
+
+  /** The rows of the pods `owns` keeps (a shard): cAdvisor pages are read only for their nodes. */
+  async collectOwned(owns: RowFilter): Promise<MetricRow[]> {
+    const reads = this.startReads();
+    return this.build(await this.currentPods(reads), reads, owns);
+  }
+
+  /**
+   * The tick's pods: the informer's store while its watch is connected (after it caught up with the
+   * tick's events list), else a full list (list mode, a server that does not watch pods, a watch that is
+   * reconnecting, or the first tick's failed start).
+   */
+  private async currentPods(reads: Reads): Promise<PodSummary[]> {
+    if (this.podSource === 'list' || this.informer?.state === 'unsupported') return this.listPods();
+    const informer = (this.informer ??= new PodInformer(this.kc, this.raw, {
+      namespace: this.namespace,
+      pageSize: this.pageSize,
+      logger: this.log,
+      watchTimeoutSeconds: this.watchTimeoutSeconds,
+    }));
+    try {
+      await informer.start();
+    } catch (err) {
+      throw new SourceUnreachableError(`cannot list pods from the Kubernetes API at ${this.server}: ${kubeErrorMessage(err)}`);
+    }
+    if (informer.state !== 'watching') return this.listPods();
+    const done = new AbortController();
+    const othersRead = Promise.allSettled([reads.usage, reads.nodes]).then(() => sleep(WATCH_CATCH_UP_MS, done.signal));
+    await informer.waitFor(await reads.eventsSeen.then((s) => s.rv), othersRead);
+    done.abort();
+    return informer.pods();
   }
 
   /**
@@ -128,18 +189,23 @@ export class K8sCollector implements Collector {
   /** Starts the reads that need no pod list. Their warnings wait in `notes` until the pod list succeeded. */
   private startReads() {
     const notes: Array<() => void> = [];
+    const seen: { rv?: string } = {};
+    const events = this.readWarningEvents(notes, seen);
     return {
       notes,
       usage: this.readPodMetrics(notes),
-      events: this.readWarningEvents(notes),
+      events,
+      /** The events list's resourceVersion: how far the pod watch must have got for this tick. */
+      eventsSeen: events.then(() => seen),
       nodes: this.readNodes(notes),
     };
   }
 
-  private async build(pods: readonly PodSummary[], reads: ReturnType<K8sCollector['startReads']>): Promise<MetricRow[]> {
+  private async build(pods: readonly PodSummary[], reads: Reads, owns?: RowFilter): Promise<MetricRow[]> {
     const tickTime = new Date();
-    const nodeNames = [...new Set(pods.map((p) => p.node).filter((n) => n !== ''))].sort();
-    const [usage, events, nodes, cadvisorPages] = await Promise.all([reads.usage, reads.events, reads.nodes, this.readCadvisor(nodeNames)]);
+    // A shard's cAdvisor pages wait for the sample times that decide which pods it keeps.
+    const cadvisorRead = owns ? undefined : this.readCadvisor(nodeNamesOf(pods));
+    const [usage, events, nodes] = await Promise.all([reads.usage, reads.events, reads.nodes]);
     for (const n of reads.notes) n();
     // Counter samples are timed by their own timestamp (a kubelet's cAdvisor gives one), else by the
     // pod's metrics.k8s.io sample time, else by now.
@@ -152,6 +218,8 @@ export class K8sCollector implements Collector {
       const ts = usage?.get(key)?.timestamp;
       return ts ? Date.parse(ts) : now;
     };
+    if (owns) pods = pods.filter((p) => owns(p.namespace, p.name, usage?.get(`${p.namespace}/${p.name}`)?.timestamp ?? tickTimestamp));
+    const cadvisorPages = await (cadvisorRead ?? this.readCadvisor(nodeNamesOf(pods)));
     const cadvisor = new Map<string, Map<string, PodCadvisor>>();
     for (const [node, samples] of cadvisorPages) cadvisor.set(node, this.aggregateCadvisor(samples, sampleTime));
     const rows: MetricRow[] = [];
@@ -271,14 +339,18 @@ export class K8sCollector implements Collector {
     }
   }
 
-  /** The most recent Warning event per pod ("namespace/pod"), from one paginated list; undefined when events cannot be read. */
-  async readWarningEvents(notes?: Notes): Promise<Map<string, LatestEvent> | undefined> {
+  /**
+   * The most recent Warning event per pod ("namespace/pod"), from one paginated list; undefined when events
+   * cannot be read. `seen.rv` gets the list's resourceVersion.
+   */
+  async readWarningEvents(notes?: Notes, seen?: { rv?: string }): Promise<Map<string, LatestEvent> | undefined> {
     try {
       const events = await this.listAll<CoreV1Event>(async (cont) => {
         const params = { fieldSelector: 'type=Warning', limit: this.pageSize, _continue: cont };
         const page = this.namespace
           ? await this.core.listNamespacedEvent({ namespace: this.namespace, ...params })
           : await this.core.listEventForAllNamespaces(params);
+        if (seen && !cont) seen.rv = page.metadata?.resourceVersion;
         return { items: page.items, cont: page.metadata?._continue };
       });
       note(notes, () => this.warnings.clear('events', 'events are readable again'));
@@ -421,6 +493,13 @@ export class K8sCollector implements Collector {
 
 /** Warnings deferred until the tick's pod list succeeded (an unreachable API is one error, not four). */
 type Notes = Array<() => void>;
+
+type Reads = ReturnType<K8sCollector['startReads']>;
+
+/** The nodes that run at least one of `pods` (each has one cAdvisor page). */
+function nodeNamesOf(pods: readonly PodSummary[]): string[] {
+  return [...new Set(pods.map((p) => p.node).filter((n) => n !== ''))].sort();
+}
 
 function note(notes: Notes | undefined, fn: () => void): void {
   if (notes) notes.push(fn);
