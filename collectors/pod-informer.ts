@@ -7,7 +7,7 @@
 // per tick. The stream is client-node's Watch (undici fetch, one JSON.parse per event line, the
 // kubeconfig's credentials); the objects stay plain JSON, never client-node's typed models.
 import { Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { Backoff, sleep } from '../lib/backoff.ts';
+import { Backoff } from '../lib/backoff.ts';
 import { kubeErrorMessage } from '../lib/kube.ts';
 import type { Logger } from '../lib/log.ts';
 import { summarizePod, type PodSummary } from './k8s-pod.ts';
@@ -167,7 +167,7 @@ export class PodInformer {
         continue;
       }
       this.state = 'reconnecting';
-      if (end === 'failed') await sleep(backoff.next(), this.stop.signal);
+      if (end === 'failed') await pause(backoff.next(), this.stop.signal);
       if (end === 'gone' || this.rv === undefined) {
         this.stats.gone += end === 'gone' ? 1 : 0;
         this.opts.logger.debug('pod watch expired (410 Gone); listing again', { resourceVersion: this.rv });
@@ -179,7 +179,7 @@ export class PodInformer {
             break;
           } catch (err) {
             this.opts.logger.warn('cannot list pods; retrying', { error: kubeErrorMessage(err) });
-            await sleep(backoff.next(), this.stop.signal);
+            await pause(backoff.next(), this.stop.signal);
           }
         }
       }
@@ -240,4 +240,21 @@ export class PodInformer {
 /** Keys that sort as the API server lists: namespace, then name (NUL sorts below any character of a name). */
 function listKey(namespace: string, name: string): string {
   return `${namespace}\u0000${name}`;
+}
+
+/** A backoff wait that does not keep the process alive (an informer nobody closed must not hold it open). */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    t.unref();
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 }

@@ -155,7 +155,9 @@ export function dropPodWatches(c: SimCluster): number {
 
 /** Forgets the pod watch history (a compaction): a watch resuming from an earlier resourceVersion gets 410. */
 export function expirePodWatchHistory(c: SimCluster): void {
-  hubOf(c).expire();
+  const hub = hubOf(c);
+  hub.flush(true); // what changed since the last flush is history too
+  hub.expire();
 }
 
 /** A pod list starts tracking, so a watch from the list's resourceVersion can be served. */
@@ -184,6 +186,7 @@ export function podWatchStream(ctx: Ctx, initialItems: () => Obj[]): (res: Serve
   const timeout = Math.min(Math.max(intParam(ctx.query, 'timeoutSeconds') ?? 1800, 1), 3600);
   return (res) => {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders(); // as the API server does: the client knows the watch is open before any event
     const w: Watcher = { res, namespace, bookmarks: boolParam(ctx.query, 'allowWatchBookmarks'), sentRv: 0, finish: () => {} };
     if (initial) {
       // What changed before this watch is in its items: news to the other watchers only.
