@@ -29,12 +29,16 @@ export class KubeRawClient {
     this.timeoutMs = timeoutMs;
   }
 
-  /** GET `path` (relative to the server URL, with its query) and return the body as text. */
-  async getText(path: string, accept = 'application/json'): Promise<string> {
-    return observeRequest(endpointOf(path), this.get(path, accept));
+  /**
+   * GET `path` (relative to the server URL, with its query) and return the body as text. `latin1` decodes
+   * several times faster than UTF-8 and is exact for ASCII: for bodies whose every value read is ASCII
+   * (Kubernetes names, labels and quantities; the Prometheus names and numbers of a cAdvisor page).
+   */
+  async getText(path: string, accept = 'application/json', encoding: 'utf8' | 'latin1' = 'utf8'): Promise<string> {
+    return observeRequest(endpointOf(path), this.get(path, accept, encoding));
   }
 
-  private async get(path: string, accept: string): Promise<string> {
+  private async get(path: string, accept: string, encoding: 'utf8' | 'latin1'): Promise<string> {
     const url = new URL(path.replace(/^\//, ''), this.server);
     const opts = await this.options();
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
@@ -44,7 +48,7 @@ export class KubeRawClient {
         res.on('data', (d: Buffer) => chunks.push(d));
         res.on('error', (err) => reject(new Error('response failed', { cause: err })));
         res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
+          const body = Buffer.concat(chunks).toString(encoding);
           const code = res.statusCode ?? 0;
           if (code >= 200 && code < 300) resolve(body);
           else {
@@ -95,8 +99,8 @@ export class KubeRawClient {
     this.cached = undefined;
   }
 
-  async getJson<T>(path: string): Promise<T> {
-    const text = await this.getText(path);
+  async getJson<T>(path: string, encoding: 'utf8' | 'latin1' = 'utf8'): Promise<T> {
+    const text = await this.getText(path, 'application/json', encoding);
     try {
       return JSON.parse(text) as T;
     } catch {
