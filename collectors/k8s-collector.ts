@@ -88,7 +88,13 @@ export class K8sCollector implements Collector {
   private readonly pageSize: number;
   private readonly nodeConcurrency: number;
   private readonly warnings: WarnOnce;
-  private readonly rates = new CounterRates();
+  /**
+   * Per namespace and pod: its "namespace/pod" key and its network counters' previous samples, kept across
+   * ticks so a cAdvisor sample finds its pod without building and hashing a long series key.
+   */
+  private readonly series = new Map<string, Map<string, PodSeries>>();
+  /** Counts builds: a pod's per-tick aggregate is made fresh once per tick. */
+  private tickNo = 0;
   /** Each pod's last written sample time: a sample is written once, however often we poll. */
   private lastSample = new Map<string, string>();
   private readonly server: string;
@@ -205,6 +211,7 @@ export class K8sCollector implements Collector {
   }
 
   private async build(pods: readonly PodSummary[], reads: Reads, owns?: RowFilter): Promise<MetricRow[]> {
+    this.tickNo++;
     const times = reads.usage.then((usage) => sampleTimes(usage, new Date()));
     // A shard's cAdvisor pages wait for the sample times that decide which pods it keeps.
     const cadvisorRead = owns ? undefined : this.readCadvisor(nodeNamesOf(pods), times);
@@ -276,7 +283,7 @@ export class K8sCollector implements Collector {
     if (skipped > 0) this.log.debug('skipped pods that vanished between the pod list and the metrics reads', { skipped });
     if (repeated > 0) this.log.debug('skipped pods whose metrics sample has not changed since the last tick', { repeated });
     this.lastSample = written; // pods gone from the list are forgotten
-    this.rates.sweep();
+    this.sweepSeries();
     return rows;
   }
 
@@ -298,10 +305,8 @@ export class K8sCollector implements Collector {
     const version = 'v1beta1';
     try {
       const base = `/apis/${group}/${version}`;
-      // Names, timestamps and quantities are ASCII: latin1 decodes the ~370 bytes per pod faster.
       const list = await this.raw.getJson<PodMetricsList>(
         this.namespace ? `${base}/namespaces/${encodeURIComponent(this.namespace)}/pods` : `${base}/pods`,
-        'latin1',
       );
       note(notes, () => this.warnings.clear('metrics', 'metrics.k8s.io is serving pod metrics again'));
       const out = new Map<string, PodUsage>();
@@ -402,19 +407,17 @@ export class K8sCollector implements Collector {
 
   /**
    * Network and filesystem counters per pod ("namespace/pod") from each node's cAdvisor page (one proxy
-   * call per node), aggregated as each page arrives (its text is then freed).
+   * call per node), aggregated as each page arrives (its bytes are then freed).
    */
   private async readCadvisor(nodeNames: readonly string[], times: Promise<SampleTimes>): Promise<Map<string, Map<string, PodCadvisor>>> {
     const out = new Map<string, Map<string, PodCadvisor>>();
     const failures: string[] = [];
     await mapPool(nodeNames, this.nodeConcurrency, async (node) => {
-      let text: string;
+      let page: Buffer;
       try {
-        // latin1: the labels read (namespace, pod, container, interface) are Kubernetes names, ASCII.
-        text = await this.raw.getText(
+        page = await this.raw.getBytes(
           `/api/v1/nodes/${encodeURIComponent(node)}/proxy/metrics/cadvisor`,
           'text/plain;version=0.0.4, */*;q=0.5',
-          'latin1',
         );
       } catch (err) {
         failures.push(`${node}: ${kubeErrorMessage(err)}`);
@@ -422,7 +425,7 @@ export class K8sCollector implements Collector {
       }
       const { sampleTime } = await times;
       const pods = new Map<string, PodCadvisor>();
-      const skipped = scanPromText(text, WANTED, LABELS, (m, labels, value, timestampMs) =>
+      const skipped = scanPromText(page, WANTED, LABELS, (m, labels, value, timestampMs) =>
         this.addCadvisorSample(pods, m, labels, value, timestampMs, sampleTime),
       );
       if (skipped > 0) this.log.debug('skipped malformed cAdvisor lines', { node, skipped });
@@ -454,22 +457,42 @@ export class K8sCollector implements Collector {
     const pod = labels[1] ?? labels[2];
     if (!pod) return; // node-level or system cgroups
     const container = labels[3] ?? labels[4] ?? '';
-    const key = `${ns}/${pod}`;
+    let byPod = this.series.get(ns);
+    if (!byPod) this.series.set(ns, (byPod = new Map()));
+    let st = byPod.get(pod);
+    if (!st) byPod.set(pod, (st = { key: `${ns}/${pod}`, rates: new CounterRates(), tick: 0, page: undefined, entry: {} }));
+    if (st.tick !== this.tickNo || st.page !== pods) {
+      // This tick's aggregate of the pod on this node's page.
+      st.tick = this.tickNo;
+      st.page = pods;
+      st.entry = {};
+      pods.set(st.key, st.entry);
+    }
+    const entry = st.entry;
     let value = sampleValue;
     const network = IS_NETWORK[m]!;
     const iface = labels[5] ?? '';
     if (network) {
       // One series per pod, cgroup and interface (a pod is on one node; its name is unique in its namespace).
-      value = this.rates.update(`${metric}|${key}|${container}|${iface}`, sampleValue, timestampMs ?? sampleTime(key));
+      value = st.rates.update(`${m}|${container}|${iface}`, sampleValue, timestampMs ?? sampleTime(st.key));
     }
-    let entry = pods.get(key);
-    if (!entry) pods.set(key, (entry = {}));
     const g = (entry[metric] ??= { byInterface: new Map<string, number>(), containers: undefined, pod: undefined });
     if (network) {
       const prev = g.byInterface.get(iface);
       if (prev === undefined || value > prev || Number.isNaN(value)) g.byInterface.set(iface, value);
     } else if (container === '') g.pod = (g.pod ?? 0) + value;
     else g.containers = (g.containers ?? 0) + value;
+  }
+
+  /** Ends a tick for the counter rates: series unseen for a few ticks are forgotten, then pods without any. */
+  private sweepSeries(): void {
+    for (const [ns, byPod] of this.series) {
+      for (const [pod, st] of byPod) {
+        st.rates.sweep();
+        if (st.rates.size === 0 && st.tick !== this.tickNo) byPod.delete(pod);
+      }
+      if (byPod.size === 0) this.series.delete(ns);
+    }
   }
 
   async probe(): Promise<ProbeReport> {
@@ -506,6 +529,16 @@ export class K8sCollector implements Collector {
 type Notes = Array<() => void>;
 
 type Reads = ReturnType<K8sCollector['startReads']>;
+
+/** A pod's cAdvisor state (see K8sCollector.series). */
+interface PodSeries {
+  key: string;
+  rates: CounterRates;
+  /** The tick and node page `entry` belongs to. */
+  tick: number;
+  page: Map<string, PodCadvisor> | undefined;
+  entry: PodCadvisor;
+}
 
 interface SampleTimes {
   /** The time of rows whose pod has no metrics: the tick's latest sample time, so one tick's rows agree. */

@@ -6,7 +6,7 @@
 // simulator runs in a child process, as an API server runs on another machine, so its own rendering does
 // not count against the collector; on a 2-core machine the two still share the cores. `npm run
 // bench:perf` calls benchCollectorTick; standalone:
-//   npx tsx bench/perf/collector-tick.ts --pods 1000,10000,50000 [--ticks 5] [--shard-of 3]
+//   npx tsx bench/perf/collector-tick.ts --pods 1000,10000,50000 [--ticks 5] [--modes list,watch] [--shard-of 3]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -168,8 +168,9 @@ if (isMain(import.meta.url)) {
     const list = (arg('--pods') ?? '1000,10000,50000').split(',').map(Number);
     const ticks = Number(arg('--ticks') ?? 5);
     const shardOf = arg('--shard-of') ? Number(arg('--shard-of')) : undefined;
+    const modes = (arg('--modes') ?? 'list,watch').split(',').filter(Boolean) as PodSource[];
     for (const n of list) {
-      for (const r of await benchCollectorTick(n, { ticks, ...(shardOf ? { shardOf } : {}) }))
+      for (const r of await benchCollectorTick(n, { ticks, modes, ...(shardOf ? { shardOf } : {}) }))
         process.stdout.write(`${JSON.stringify(r)}\n`);
     }
   }
