@@ -66,7 +66,9 @@ const LABELS = ['namespace', 'pod', 'pod_name', 'container', 'container_name', '
  * pod-level cgroup's (container="") as a fallback when no container series are served.
  */
 interface SeriesGroups {
-  byInterface: Map<string, number>;
+  /** Network: interface names and their largest rate, side by side (a pod has one or two; no Map per pod and metric). */
+  interfaces: string[] | undefined;
+  rates: number[] | undefined;
   containers: number | undefined;
   pod: number | undefined;
 }
@@ -476,10 +478,15 @@ export class K8sCollector implements Collector {
       // One series per pod, cgroup and interface (a pod is on one node; its name is unique in its namespace).
       value = st.rates.update(`${m}|${container}|${iface}`, sampleValue, timestampMs ?? sampleTime(st.key));
     }
-    const g = (entry[metric] ??= { byInterface: new Map<string, number>(), containers: undefined, pod: undefined });
+    const g = (entry[metric] ??= { interfaces: undefined, rates: undefined, containers: undefined, pod: undefined });
     if (network) {
-      const prev = g.byInterface.get(iface);
-      if (prev === undefined || value > prev || Number.isNaN(value)) g.byInterface.set(iface, value);
+      const names = (g.interfaces ??= []);
+      const rates = (g.rates ??= []);
+      const at = names.indexOf(iface);
+      if (at < 0) {
+        names.push(iface);
+        rates.push(value);
+      } else if (value > rates[at]! || Number.isNaN(value)) rates[at] = value;
     } else if (container === '') g.pod = (g.pod ?? 0) + value;
     else g.containers = (g.containers ?? 0) + value;
   }
@@ -599,9 +606,9 @@ interface PodMetricsList {
 
 /** A pod's network rate: the sum over its interfaces. */
 function networkValue(g: SeriesGroups | undefined): number {
-  if (!g || g.byInterface.size === 0) return NaN;
+  if (!g?.rates || g.rates.length === 0) return NaN;
   let sum = 0;
-  for (const v of g.byInterface.values()) sum += v;
+  for (const v of g.rates) sum += v;
   return sum;
 }
 
