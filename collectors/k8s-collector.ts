@@ -10,7 +10,7 @@ import { kubeErrorMessage } from '../lib/kube.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { newMetricRow, type MetricRow } from '../lib/metrics-csv.ts';
 import { mapPool, SourceUnreachableError, WarnOnce, type Collector, type ProbeReport } from './collector.ts';
-import { CounterRates } from './counter-rates.ts';
+import { CADVISOR_LABELS, CadvisorPods, fsValue, networkValue, type PodCadvisorOf } from './cadvisor-pods.ts';
 import { eventCount, eventTime, parseQuantity, summarizePod, type PodSummary } from './k8s-pod.ts';
 import { apiPath, KubeRawClient } from './kube-raw.ts';
 import { PodInformer } from './pod-informer.ts';
@@ -57,22 +57,8 @@ const NETWORK_KEYS: CadvisorKey[] = ['rx', 'tx', 'rxDrop', 'txDrop'];
 const KEYS = Object.keys(CADVISOR) as CadvisorKey[];
 const WANTED = KEYS.map((k) => CADVISOR[k]);
 const IS_NETWORK = KEYS.map((k) => NETWORK_KEYS.includes(k));
-/** The labels kept, in the order the scanner hands their values over. */
-const LABELS = ['namespace', 'pod', 'pod_name', 'container', 'container_name', 'interface'];
 
-/**
- * Per pod and cAdvisor metric. Network: the largest rate per interface (every cgroup of a pod shares its
- * network namespace, so adding them would double count). Filesystem: the sum over containers, and the
- * pod-level cgroup's (container="") as a fallback when no container series are served.
- */
-interface SeriesGroups {
-  /** Network: interface names and their largest rate, side by side (a pod has one or two; no Map per pod and metric). */
-  interfaces: string[] | undefined;
-  rates: number[] | undefined;
-  containers: number | undefined;
-  pod: number | undefined;
-}
-type PodCadvisor = Partial<Record<CadvisorKey, SeriesGroups>>;
+type PodCadvisor = PodCadvisorOf<CadvisorKey>;
 
 interface PodUsage {
   cpuCores: number;
@@ -90,13 +76,8 @@ export class K8sCollector implements Collector {
   private readonly pageSize: number;
   private readonly nodeConcurrency: number;
   private readonly warnings: WarnOnce;
-  /**
-   * Per namespace and pod: its "namespace/pod" key and its network counters' previous samples, kept across
-   * ticks so a cAdvisor sample finds its pod without building and hashing a long series key.
-   */
-  private readonly series = new Map<string, Map<string, PodSeries>>();
-  /** Counts builds: a pod's per-tick aggregate is made fresh once per tick. */
-  private tickNo = 0;
+  /** cAdvisor samples into per-pod aggregates, with the network counters' rates kept across ticks. */
+  private readonly cadvisorPods = new CadvisorPods<CadvisorKey>(KEYS, IS_NETWORK);
   /** Each pod's last written sample time: a sample is written once, however often we poll. */
   private lastSample = new Map<string, string>();
   private readonly server: string;
@@ -213,7 +194,7 @@ export class K8sCollector implements Collector {
   }
 
   private async build(pods: readonly PodSummary[], reads: Reads, owns?: RowFilter): Promise<MetricRow[]> {
-    this.tickNo++;
+    this.cadvisorPods.beginTick();
     const times = reads.usage.then((usage) => sampleTimes(usage, new Date()));
     // A shard's cAdvisor pages wait for the sample times that decide which pods it keeps.
     const cadvisorRead = owns ? undefined : this.readCadvisor(nodeNamesOf(pods), times);
@@ -285,7 +266,7 @@ export class K8sCollector implements Collector {
     if (skipped > 0) this.log.debug('skipped pods that vanished between the pod list and the metrics reads', { skipped });
     if (repeated > 0) this.log.debug('skipped pods whose metrics sample has not changed since the last tick', { repeated });
     this.lastSample = written; // pods gone from the list are forgotten
-    this.sweepSeries();
+    this.cadvisorPods.sweep();
     return rows;
   }
 
@@ -427,8 +408,8 @@ export class K8sCollector implements Collector {
       }
       const { sampleTime } = await times;
       const pods = new Map<string, PodCadvisor>();
-      const skipped = scanPromText(page, WANTED, LABELS, (m, labels, value, timestampMs) =>
-        this.addCadvisorSample(pods, m, labels, value, timestampMs, sampleTime),
+      const skipped = scanPromText(page, WANTED, CADVISOR_LABELS, (m, labels, value, timestampMs) =>
+        this.cadvisorPods.add(pods, m, labels, value, timestampMs, sampleTime),
       );
       if (skipped > 0) this.log.debug('skipped malformed cAdvisor lines', { node, skipped });
       out.set(node, pods);
@@ -443,63 +424,6 @@ export class K8sCollector implements Collector {
       this.warnings.clear('cadvisor', 'cAdvisor pages are readable again');
     }
     return out;
-  }
-
-  /** One cAdvisor sample into its pod's groups (labels in LABELS order). */
-  private addCadvisorSample(
-    pods: Map<string, PodCadvisor>,
-    m: number,
-    labels: readonly (string | undefined)[],
-    sampleValue: number,
-    timestampMs: number | undefined,
-    sampleTime: (podKey: string) => number,
-  ): void {
-    const metric = KEYS[m]!;
-    const ns = labels[0] ?? '';
-    const pod = labels[1] ?? labels[2];
-    if (!pod) return; // node-level or system cgroups
-    const container = labels[3] ?? labels[4] ?? '';
-    let byPod = this.series.get(ns);
-    if (!byPod) this.series.set(ns, (byPod = new Map()));
-    let st = byPod.get(pod);
-    if (!st) byPod.set(pod, (st = { key: `${ns}/${pod}`, rates: new CounterRates(), tick: 0, page: undefined, entry: {} }));
-    if (st.tick !== this.tickNo || st.page !== pods) {
-      // This tick's aggregate of the pod on this node's page.
-      st.tick = this.tickNo;
-      st.page = pods;
-      st.entry = {};
-      pods.set(st.key, st.entry);
-    }
-    const entry = st.entry;
-    let value = sampleValue;
-    const network = IS_NETWORK[m]!;
-    const iface = labels[5] ?? '';
-    if (network) {
-      // One series per pod, cgroup and interface (a pod is on one node; its name is unique in its namespace).
-      value = st.rates.update(`${m}|${container}|${iface}`, sampleValue, timestampMs ?? sampleTime(st.key));
-    }
-    const g = (entry[metric] ??= { interfaces: undefined, rates: undefined, containers: undefined, pod: undefined });
-    if (network) {
-      const names = (g.interfaces ??= []);
-      const rates = (g.rates ??= []);
-      const at = names.indexOf(iface);
-      if (at < 0) {
-        names.push(iface);
-        rates.push(value);
-      } else if (value > rates[at]! || Number.isNaN(value)) rates[at] = value;
-    } else if (container === '') g.pod = (g.pod ?? 0) + value;
-    else g.containers = (g.containers ?? 0) + value;
-  }
-
-  /** Ends a tick for the counter rates: series unseen for a few ticks are forgotten, then pods without any. */
-  private sweepSeries(): void {
-    for (const [ns, byPod] of this.series) {
-      for (const [pod, st] of byPod) {
-        st.rates.sweep();
-        if (st.rates.size === 0 && st.tick !== this.tickNo) byPod.delete(pod);
-      }
-      if (byPod.size === 0) this.series.delete(ns);
-    }
   }
 
   async probe(): Promise<ProbeReport> {
@@ -536,16 +460,6 @@ export class K8sCollector implements Collector {
 type Notes = Array<() => void>;
 
 type Reads = ReturnType<K8sCollector['startReads']>;
-
-/** A pod's cAdvisor state (see K8sCollector.series). */
-interface PodSeries {
-  key: string;
-  rates: CounterRates;
-  /** The tick and node page `entry` belongs to. */
-  tick: number;
-  page: Map<string, PodCadvisor> | undefined;
-  entry: PodCadvisor;
-}
 
 interface SampleTimes {
   /** The time of rows whose pod has no metrics: the tick's latest sample time, so one tick's rows agree. */
@@ -602,17 +516,4 @@ interface PodMetricsList {
     timestamp?: string;
     containers?: Array<{ name?: string; usage?: { cpu?: string; memory?: string } }>;
   }>;
-}
-
-/** A pod's network rate: the sum over its interfaces. */
-function networkValue(g: SeriesGroups | undefined): number {
-  if (!g?.rates || g.rates.length === 0) return NaN;
-  let sum = 0;
-  for (const v of g.rates) sum += v;
-  return sum;
-}
-
-/** A pod's filesystem counter: the sum over its containers, else the pod-level cgroup's. */
-function fsValue(g: SeriesGroups | undefined): number {
-  return g?.containers ?? g?.pod ?? NaN;
 }
