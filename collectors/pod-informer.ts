@@ -191,6 +191,7 @@ export class PodInformer {
     return new Promise<WatchEnd>((resolve) => {
       let gone = false;
       let events = 0;
+      const started = Date.now();
       const query = { resourceVersion: this.rv, allowWatchBookmarks: true, timeoutSeconds: this.opts.watchTimeoutSeconds };
       this.stats.watches++;
       const onEvent = (type: string, obj: unknown) => {
@@ -208,7 +209,9 @@ export class PodInformer {
         } else if (err && !this.stop.signal.aborted) {
           this.opts.logger.debug('pod watch failed; resuming', { error: kubeErrorMessage(err), resourceVersion: this.rv });
           resolve('failed');
-        } else resolve(events > 0 || !err ? 'ended' : 'failed');
+        } else if (err || (events === 0 && Date.now() - started < 1000)) {
+          resolve('failed'); // a watch closed at once, again and again, must not spin: back off
+        } else resolve('ended');
       };
       this.state = 'watching';
       this.watcher.watch(this.path, query, onEvent, onDone).then(
