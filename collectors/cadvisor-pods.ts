@@ -67,9 +67,12 @@ export class CadvisorPods<K extends string> {
     let st = byPod.get(pod);
     if (!st) byPod.set(pod, (st = { key: `${ns}/${pod}`, rates: new CounterRates(), tick: 0, page: undefined, entry: {} }));
     if (st.tick !== this.tick || st.page !== pods) {
+      // This tick's aggregate: last tick's emptied in place (no objects per pod and tick to collect);
+      // a fresh one when the pod shows on a second node's page in one tick.
+      if (st.tick === this.tick) st.entry = {};
+      else for (const g of Object.values(st.entry) as SeriesGroups[]) clearGroups(g);
       st.tick = this.tick;
       st.page = pods;
-      st.entry = {};
       pods.set(st.key, st.entry);
     }
     let value = sampleValue;
@@ -104,7 +107,15 @@ export class CadvisorPods<K extends string> {
   }
 }
 
-/** A pod's network rate: the sum over its interfaces. */
+function clearGroups(g: SeriesGroups | undefined): void {
+  if (!g) return;
+  if (g.interfaces) g.interfaces.length = 0;
+  if (g.rates) g.rates.length = 0;
+  g.containers = undefined;
+  g.pod = undefined;
+}
+
+/** A pod's network rate: the sum over its interfaces (NaN when it has none this tick). */
 export function networkValue(g: SeriesGroups | undefined): number {
   if (!g?.rates || g.rates.length === 0) return NaN;
   let sum = 0;

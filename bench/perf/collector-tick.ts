@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { loadKubeConfig } from '../../lib/kube.ts';
 import { memoryLogger } from '../../lib/log.ts';
 import { isMain } from '../../lib/cli.ts';
@@ -30,6 +31,8 @@ export interface CollectorTickResult {
   cpu_ms_median: number;
   /** API requests the sim served per tick (pod pages in list mode + metrics + events + nodes + cAdvisor pages). */
   requests_per_tick: number;
+  /** Median garbage-collection pause time per tick (part of the CPU time), ms. */
+  gc_ms_median: number;
   /** Peak resident set of the collector process during the run, MB. */
   collector_rss_mb: number;
 }
@@ -113,20 +116,30 @@ async function timeTicks(
     await collect(); // warm-up: TLS, JIT, first counters, the informer's list
     const times: number[] = [];
     const cpu: number[] = [];
+    const gcs: number[] = [];
+    let gcMs = 0;
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcMs += e.duration;
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
     let rows = 0;
     let requests = 0;
     let rss = process.memoryUsage().rss;
     for (let i = 0; i < ticks; i++) {
       const c0 = process.cpuUsage(); // from the tick on: the watch events it sends count too
+      gcMs = 0;
       const before = Number((await sim.send('tick')).requests);
       const t0 = performance.now();
       rows = (await collect()).length;
       times.push(performance.now() - t0);
       const c1 = process.cpuUsage(c0);
       cpu.push((c1.user + c1.system) / 1000);
+      await new Promise((r) => setImmediate(r)); // the observer reports the tick's collections
+      gcs.push(gcMs);
       rss = Math.max(rss, process.memoryUsage().rss);
       requests = Number((await sim.send('requests')).requests) - before;
     }
+    gcObserver.disconnect();
     return {
       pods,
       mode,
@@ -136,6 +149,7 @@ async function timeTicks(
       min_ms: Math.round(Math.min(...times) * 10) / 10,
       max_ms: Math.round(Math.max(...times) * 10) / 10,
       cpu_ms_median: Math.round(median(cpu)),
+      gc_ms_median: Math.round(median(gcs)),
       requests_per_tick: requests,
       collector_rss_mb: Math.round(rss / 1e6),
     };
