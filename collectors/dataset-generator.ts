@@ -76,7 +76,7 @@ function makeCollector(args: Args, log: Logger): Collector {
       ...(events ? { events } : {}),
     });
   }
-  const k8s = new K8sCollector(loadKubeConfig(args.kubeconfig), { namespace, logger: log });
+  const k8s = new K8sCollector(loadKubeConfig(args.kubeconfig), { namespace, logger: log, podSource: args['pod-source'] });
   if (extra.length === 0) return k8s;
   if (!args['prometheus-url']) throw new UsageError('--extra-metric needs --prometheus-url (the columns come from PromQL)');
   const prom = new PrometheusCollector({ url: args['prometheus-url'], namespace, extraMetrics: extra, logger: log });

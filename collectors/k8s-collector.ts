@@ -1,17 +1,20 @@
 // The Kubernetes collector: one row per pod per tick from the API server alone, with a bounded number of
-// calls per tick whatever the pod count: pods (paginated), PodMetrics (one list, namespaced or
+// calls per tick whatever the pod count: pods (an informer's store, kept by one watch: no pod request per
+// tick; or, with --pod-source list, a paginated list each tick), PodMetrics (one list, namespaced or
 // cluster-wide), warning events (one paginated list), nodes (one list), and each node's cAdvisor page
 // through the API server's node proxy (one call per node that runs a collected pod).
 // It works the same against a real cluster (kubeconfig or in-cluster) and against podsentinel-sim.
 import { CoreV1Api, type CoreV1Event, type KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { sleep } from '../lib/backoff.ts';
 import { kubeErrorMessage } from '../lib/kube.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { CPU_LIMIT_COLUMN, EPHEMERAL_LIMIT_COLUMN, EPHEMERAL_USAGE_COLUMN, newMetricRow, type MetricRow } from '../lib/metrics-csv.ts';
 import { mapPool, SourceUnreachableError, WarnOnce, type Collector, type ProbeReport } from './collector.ts';
-import { CounterRates } from './counter-rates.ts';
+import { CADVISOR_LABELS, CadvisorPods, fsValue, networkValue, type PodCadvisorOf } from './cadvisor-pods.ts';
 import { eventCount, eventTime, parseQuantity, summarizePod, type PodSummary } from './k8s-pod.ts';
 import { apiPath, KubeRawClient } from './kube-raw.ts';
-import { parsePromText, type PromSample } from './prom-text.ts';
+import { PodInformer } from './pod-informer.ts';
+import { scanPromText } from './prom-text.ts';
 
 export interface K8sCollectorOptions {
   /** Namespace to collect; undefined collects all namespaces. */
@@ -21,7 +24,23 @@ export interface K8sCollectorOptions {
   pageSize?: number;
   /** cAdvisor reads in flight at once. */
   nodeConcurrency?: number;
+  /** Pods from an informer (list once, then watch; the default) or a full list every tick. */
+  podSource?: PodSource;
+  /** The server ends each pod watch after this long; the informer resumes from where it was. */
+  watchTimeoutSeconds?: number;
 }
+
+export type PodSource = 'watch' | 'list';
+
+/** Keeps a pod's row: its namespace, name and sample time (a sharded replica's ownership rule). */
+export type RowFilter = (namespace: string, pod: string, timestamp: string) => boolean;
+
+/**
+ * How long a tick waits, after its other reads, for the pod watch to reach the events list's
+ * resourceVersion (the sim bookmarks at once; a real API server bookmarks about once a minute, so there
+ * the store is as fresh as the watch, milliseconds behind).
+ */
+const WATCH_CATCH_UP_MS = 100;
 
 const MB = 1024 * 1024;
 const CADVISOR = {
@@ -35,21 +54,12 @@ const CADVISOR = {
 } as const;
 type CadvisorKey = keyof typeof CADVISOR;
 const NETWORK_KEYS: CadvisorKey[] = ['rx', 'tx', 'rxDrop', 'txDrop'];
-const NAME_TO_KEY = new Map<string, CadvisorKey>(Object.entries(CADVISOR).map(([k, v]) => [v, k as CadvisorKey]));
-const WANTED = new Set<string>(Object.values(CADVISOR));
-const LABELS = new Set(['namespace', 'pod', 'pod_name', 'container', 'container_name', 'interface']);
+/** The scanner's metric index → key, name, and whether it is a network counter. */
+const KEYS = Object.keys(CADVISOR) as CadvisorKey[];
+const WANTED = KEYS.map((k) => CADVISOR[k]);
+const IS_NETWORK = KEYS.map((k) => NETWORK_KEYS.includes(k));
 
-/**
- * Per pod and cAdvisor metric. Network: the largest rate per interface (every cgroup of a pod shares its
- * network namespace, so adding them would double count). Filesystem: the sum over containers, and the
- * pod-level cgroup's (container="") as a fallback when no container series are served.
- */
-interface SeriesGroups {
-  byInterface: Map<string, number>;
-  containers: number | undefined;
-  pod: number | undefined;
-}
-type PodCadvisor = Partial<Record<CadvisorKey, SeriesGroups>>;
+type PodCadvisor = PodCadvisorOf<CadvisorKey>;
 
 interface PodUsage {
   cpuCores: number;
@@ -67,14 +77,23 @@ export class K8sCollector implements Collector {
   private readonly pageSize: number;
   private readonly nodeConcurrency: number;
   private readonly warnings: WarnOnce;
-  private readonly rates = new CounterRates();
+  /** cAdvisor samples into per-pod aggregates, with the network counters' rates kept across ticks. */
+  private readonly cadvisorPods = new CadvisorPods<CadvisorKey>(KEYS, IS_NETWORK);
   /** Each pod's last written sample time: a sample is written once, however often we poll. */
   private lastSample = new Map<string, string>();
   private readonly server: string;
+  private readonly kc: KubeConfig;
+  readonly podSource: PodSource;
+  private readonly watchTimeoutSeconds: number;
+  /** The pod store (watch mode), started by the first tick. */
+  informer: PodInformer | undefined;
 
   constructor(kc: KubeConfig, opts: K8sCollectorOptions = {}) {
+    this.kc = kc;
     this.core = kc.makeApiClient(CoreV1Api);
     this.raw = new KubeRawClient(kc);
+    this.podSource = opts.podSource ?? 'watch';
+    this.watchTimeoutSeconds = opts.watchTimeoutSeconds ?? 300;
     this.namespace = opts.namespace || undefined;
     this.log = opts.logger ?? createLogger('k8s-collector', { console: 'none' });
     this.pageSize = opts.pageSize ?? 500;
@@ -85,13 +104,47 @@ export class K8sCollector implements Collector {
   }
 
   close(): void {
+    this.informer?.close();
     this.raw.close();
   }
 
   async collectOnce(): Promise<MetricRow[]> {
-    // Metrics, events and nodes do not depend on the pod list: fetch them while it pages.
+    // Metrics, events and nodes do not depend on the pods: fetch them while the pods are listed (or the
+    // pod watch catches up).
     const reads = this.startReads();
-    return this.build(await this.listPods(), reads);
+    return this.build(await this.currentPods(reads), reads);
+  }
+
+  /** The rows of the pods `owns` keeps (a shard): cAdvisor pages are read only for their nodes. */
+  async collectOwned(owns: RowFilter): Promise<MetricRow[]> {
+    const reads = this.startReads();
+    return this.build(await this.currentPods(reads), reads, owns);
+  }
+
+  /**
+   * The tick's pods: the informer's store while its watch is connected (after it caught up with the
+   * tick's events list), else a full list (list mode, a server that does not watch pods, a watch that is
+   * reconnecting, or the first tick's failed start).
+   */
+  private async currentPods(reads: Reads): Promise<PodSummary[]> {
+    if (this.podSource === 'list' || this.informer?.state === 'unsupported') return this.listPods();
+    const informer = (this.informer ??= new PodInformer(this.kc, this.raw, {
+      namespace: this.namespace,
+      pageSize: this.pageSize,
+      logger: this.log,
+      watchTimeoutSeconds: this.watchTimeoutSeconds,
+    }));
+    try {
+      await informer.start();
+    } catch (err) {
+      throw new SourceUnreachableError(`cannot list pods from the Kubernetes API at ${this.server}: ${kubeErrorMessage(err)}`);
+    }
+    if (informer.state !== 'watching') return this.listPods();
+    const done = new AbortController();
+    const othersRead = Promise.allSettled([reads.usage, reads.nodes]).then(() => sleep(WATCH_CATCH_UP_MS, done.signal));
+    await informer.waitFor(await reads.eventsSeen.then((s) => s.rv), othersRead);
+    done.abort();
+    return informer.pods();
   }
 
   /**
@@ -129,32 +182,27 @@ export class K8sCollector implements Collector {
   /** Starts the reads that need no pod list. Their warnings wait in `notes` until the pod list succeeded. */
   private startReads() {
     const notes: Array<() => void> = [];
+    const seen: { rv?: string } = {};
+    const events = this.readWarningEvents(notes, seen);
     return {
       notes,
       usage: this.readPodMetrics(notes),
-      events: this.readWarningEvents(notes),
+      events,
+      /** The events list's resourceVersion: how far the pod watch must have got for this tick. */
+      eventsSeen: events.then(() => seen),
       nodes: this.readNodes(notes),
     };
   }
 
-  private async build(pods: readonly PodSummary[], reads: ReturnType<K8sCollector['startReads']>): Promise<MetricRow[]> {
-    const tickTime = new Date();
-    const nodeNames = [...new Set(pods.map((p) => p.node).filter((n) => n !== ''))].sort();
-    const [usage, events, nodes, cadvisorPages] = await Promise.all([reads.usage, reads.events, reads.nodes, this.readCadvisor(nodeNames)]);
+  private async build(pods: readonly PodSummary[], reads: Reads, owns?: RowFilter): Promise<MetricRow[]> {
+    this.cadvisorPods.beginTick();
+    const times = reads.usage.then((usage) => sampleTimes(usage, new Date()));
+    // A shard's cAdvisor pages wait for the sample times that decide which pods it keeps.
+    const cadvisorRead = owns ? undefined : this.readCadvisor(nodeNamesOf(pods), times);
+    const [usage, events, nodes, { tickTimestamp }] = await Promise.all([reads.usage, reads.events, reads.nodes, times]);
     for (const n of reads.notes) n();
-    // Counter samples are timed by their own timestamp (a kubelet's cAdvisor gives one), else by the
-    // pod's metrics.k8s.io sample time, else by now.
-    // Rows of pods without metrics take the tick's latest sample time, so one tick's rows agree.
-    let latest = NaN;
-    for (const u of usage?.values() ?? []) if (u.timestamp && !(Date.parse(u.timestamp) <= latest)) latest = Date.parse(u.timestamp);
-    const tickTimestamp = Number.isFinite(latest) ? new Date(latest).toISOString() : tickTime.toISOString();
-    const now = Number.isFinite(latest) ? latest : tickTime.getTime();
-    const sampleTime = (key: string) => {
-      const ts = usage?.get(key)?.timestamp;
-      return ts ? Date.parse(ts) : now;
-    };
-    const cadvisor = new Map<string, Map<string, PodCadvisor>>();
-    for (const [node, samples] of cadvisorPages) cadvisor.set(node, this.aggregateCadvisor(samples, sampleTime));
+    if (owns) pods = pods.filter((p) => owns(p.namespace, p.name, usage?.get(`${p.namespace}/${p.name}`)?.timestamp ?? tickTimestamp));
+    const cadvisor = await (cadvisorRead ?? this.readCadvisor(nodeNamesOf(pods), times));
     const rows: MetricRow[] = [];
     let skipped = 0;
     let repeated = 0;
@@ -226,7 +274,7 @@ export class K8sCollector implements Collector {
     if (skipped > 0) this.log.debug('skipped pods that vanished between the pod list and the metrics reads', { skipped });
     if (repeated > 0) this.log.debug('skipped pods whose metrics sample has not changed since the last tick', { repeated });
     this.lastSample = written; // pods gone from the list are forgotten
-    this.rates.sweep();
+    this.cadvisorPods.sweep();
     return rows;
   }
 
@@ -253,6 +301,8 @@ export class K8sCollector implements Collector {
       );
       note(notes, () => this.warnings.clear('metrics', 'metrics.k8s.io is serving pod metrics again'));
       const out = new Map<string, PodUsage>();
+      // metrics-server stamps pods in batches: each distinct timestamp is normalised once.
+      const isoOf = new Map<string, string | undefined>();
       for (const item of list.items ?? []) {
         let cpu = 0;
         let mem = 0;
@@ -260,12 +310,16 @@ export class K8sCollector implements Collector {
           cpu += parseQuantity(c.usage?.cpu);
           mem += parseQuantity(c.usage?.memory);
         }
-        const ts = item.timestamp ? new Date(item.timestamp) : undefined;
-        out.set(`${item.metadata?.namespace ?? this.namespace}/${item.metadata?.name}`, {
-          cpuCores: cpu,
-          memoryBytes: mem,
-          timestamp: ts && Number.isFinite(ts.getTime()) ? ts.toISOString() : undefined,
-        });
+        let timestamp: string | undefined;
+        if (item.timestamp) {
+          if (isoOf.has(item.timestamp)) timestamp = isoOf.get(item.timestamp);
+          else {
+            const ts = new Date(item.timestamp);
+            timestamp = Number.isFinite(ts.getTime()) ? ts.toISOString() : undefined;
+            isoOf.set(item.timestamp, timestamp);
+          }
+        }
+        out.set(`${item.metadata?.namespace ?? this.namespace}/${item.metadata?.name}`, { cpuCores: cpu, memoryBytes: mem, timestamp });
       }
       return out;
     } catch (err) {
@@ -279,14 +333,18 @@ export class K8sCollector implements Collector {
     }
   }
 
-  /** The most recent Warning event per pod ("namespace/pod"), from one paginated list; undefined when events cannot be read. */
-  async readWarningEvents(notes?: Notes): Promise<Map<string, LatestEvent> | undefined> {
+  /**
+   * The most recent Warning event per pod ("namespace/pod"), from one paginated list; undefined when events
+   * cannot be read. `seen.rv` gets the list's resourceVersion.
+   */
+  async readWarningEvents(notes?: Notes, seen?: { rv?: string }): Promise<Map<string, LatestEvent> | undefined> {
     try {
       const events = await this.listAll<CoreV1Event>(async (cont) => {
         const params = { fieldSelector: 'type=Warning', limit: this.pageSize, _continue: cont };
         const page = this.namespace
           ? await this.core.listNamespacedEvent({ namespace: this.namespace, ...params })
           : await this.core.listEventForAllNamespaces(params);
+        if (seen && !cont) seen.rv = page.metadata?.resourceVersion;
         return { items: page.items, cont: page.metadata?._continue };
       });
       note(notes, () => this.warnings.clear('events', 'events are readable again'));
@@ -338,14 +396,17 @@ export class K8sCollector implements Collector {
     }
   }
 
-  /** Network and filesystem counters per pod from each node's cAdvisor page (one proxy call per node). */
-  private async readCadvisor(nodeNames: readonly string[]): Promise<Map<string, PromSample[]>> {
-    const out = new Map<string, PromSample[]>();
+  /**
+   * Network and filesystem counters per pod ("namespace/pod") from each node's cAdvisor page (one proxy
+   * call per node), aggregated as each page arrives (its bytes are then freed).
+   */
+  private async readCadvisor(nodeNames: readonly string[], times: Promise<SampleTimes>): Promise<Map<string, Map<string, PodCadvisor>>> {
+    const out = new Map<string, Map<string, PodCadvisor>>();
     const failures: string[] = [];
     await mapPool(nodeNames, this.nodeConcurrency, async (node) => {
-      let text: string;
+      let page: Buffer;
       try {
-        text = await this.raw.getText(
+        page = await this.raw.getBytes(
           `/api/v1/nodes/${encodeURIComponent(node)}/proxy/metrics/cadvisor`,
           'text/plain;version=0.0.4, */*;q=0.5',
         );
@@ -353,9 +414,13 @@ export class K8sCollector implements Collector {
         failures.push(`${node}: ${kubeErrorMessage(err)}`);
         return;
       }
-      const { samples, skipped } = parsePromText(text, WANTED, LABELS);
+      const { sampleTime } = await times;
+      const pods = new Map<string, PodCadvisor>();
+      const skipped = scanPromText(page, WANTED, CADVISOR_LABELS, (m, labels, value, timestampMs) =>
+        this.cadvisorPods.add(pods, m, labels, value, timestampMs, sampleTime),
+      );
       if (skipped > 0) this.log.debug('skipped malformed cAdvisor lines', { node, skipped });
-      out.set(node, samples);
+      out.set(node, pods);
     });
     if (failures.length > 0) {
       this.warnings.warn(
@@ -367,34 +432,6 @@ export class K8sCollector implements Collector {
       this.warnings.clear('cadvisor', 'cAdvisor pages are readable again');
     }
     return out;
-  }
-
-  private aggregateCadvisor(samples: PromSample[], sampleTime: (podKey: string) => number): Map<string, PodCadvisor> {
-    const pods = new Map<string, PodCadvisor>();
-    for (const s of samples) {
-      const metric = NAME_TO_KEY.get(s.name)!;
-      const ns = s.labels.namespace ?? '';
-      const pod = s.labels.pod ?? s.labels.pod_name;
-      if (!pod) continue; // node-level or system cgroups
-      const container = s.labels.container ?? s.labels.container_name ?? '';
-      const key = `${ns}/${pod}`;
-      let value = s.value;
-      if (NETWORK_KEYS.includes(metric)) {
-        // One series per pod, cgroup and interface (a pod is on one node; its name is unique in its namespace).
-        const series = `${metric}|${key}|${container}|${s.labels.interface ?? ''}`;
-        value = this.rates.update(series, s.value, s.timestampMs ?? sampleTime(key));
-      }
-      let entry = pods.get(key);
-      if (!entry) pods.set(key, (entry = {}));
-      const g = (entry[metric] ??= { byInterface: new Map<string, number>(), containers: undefined, pod: undefined });
-      if (NETWORK_KEYS.includes(metric)) {
-        const iface = s.labels.interface ?? '';
-        const prev = g.byInterface.get(iface);
-        if (prev === undefined || value > prev || Number.isNaN(value)) g.byInterface.set(iface, value);
-      } else if (container === '') g.pod = (g.pod ?? 0) + value;
-      else g.containers = (g.containers ?? 0) + value;
-    }
-    return pods;
   }
 
   async probe(): Promise<ProbeReport> {
@@ -430,6 +467,44 @@ export class K8sCollector implements Collector {
 /** Warnings deferred until the tick's pod list succeeded (an unreachable API is one error, not four). */
 type Notes = Array<() => void>;
 
+type Reads = ReturnType<K8sCollector['startReads']>;
+
+interface SampleTimes {
+  /** The time of rows whose pod has no metrics: the tick's latest sample time, so one tick's rows agree. */
+  tickTimestamp: string;
+  /** A counter sample without its own timestamp is timed by its pod's metrics.k8s.io sample, else the tick's. */
+  sampleTime: (podKey: string) => number;
+}
+
+/**
+ * Counter samples are timed by their own timestamp (a kubelet's cAdvisor gives one), else by the pod's
+ * metrics.k8s.io sample time, else by now. Rows of pods without metrics take the tick's latest sample
+ * time, so one tick's rows agree.
+ */
+function sampleTimes(usage: Map<string, PodUsage> | undefined, tickTime: Date): SampleTimes {
+  let latest = NaN;
+  let last: string | undefined; // pods share a few timestamps: parse each run once
+  for (const u of usage?.values() ?? []) {
+    if (!u.timestamp || u.timestamp === last) continue;
+    last = u.timestamp;
+    if (!(Date.parse(u.timestamp) <= latest)) latest = Date.parse(u.timestamp);
+  }
+  const tickTimestamp = Number.isFinite(latest) ? new Date(latest).toISOString() : tickTime.toISOString();
+  const now = Number.isFinite(latest) ? latest : tickTime.getTime();
+  return {
+    tickTimestamp,
+    sampleTime: (key) => {
+      const ts = usage?.get(key)?.timestamp;
+      return ts ? Date.parse(ts) : now;
+    },
+  };
+}
+
+/** The nodes that run at least one of `pods` (each has one cAdvisor page). */
+function nodeNamesOf(pods: readonly PodSummary[]): string[] {
+  return [...new Set(pods.map((p) => p.node).filter((n) => n !== ''))].sort();
+}
+
 function note(notes: Notes | undefined, fn: () => void): void {
   if (notes) notes.push(fn);
   else fn();
@@ -449,17 +524,4 @@ interface PodMetricsList {
     timestamp?: string;
     containers?: Array<{ name?: string; usage?: { cpu?: string; memory?: string } }>;
   }>;
-}
-
-/** A pod's network rate: the sum over its interfaces. */
-function networkValue(g: SeriesGroups | undefined): number {
-  if (!g || g.byInterface.size === 0) return NaN;
-  let sum = 0;
-  for (const v of g.byInterface.values()) sum += v;
-  return sum;
-}
-
-/** A pod's filesystem counter: the sum over its containers, else the pod-level cgroup's. */
-function fsValue(g: SeriesGroups | undefined): number {
-  return g?.containers ?? g?.pod ?? NaN;
 }

@@ -31,26 +31,31 @@ export class KubeRawClient {
 
   /** GET `path` (relative to the server URL, with its query) and return the body as text. */
   async getText(path: string, accept = 'application/json'): Promise<string> {
+    return (await this.getBytes(path, accept)).toString('utf8');
+  }
+
+  /** The body's bytes, undecoded (a cAdvisor page is scanned as bytes: decoding it whole costs more than the scan). */
+  async getBytes(path: string, accept: string): Promise<Buffer> {
     return observeRequest(endpointOf(path), this.get(path, accept));
   }
 
-  private async get(path: string, accept: string): Promise<string> {
+  private async get(path: string, accept: string): Promise<Buffer> {
     const url = new URL(path.replace(/^\//, ''), this.server);
     const opts = await this.options();
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
-    return new Promise<string>((resolve, reject) => {
+    return new Promise<Buffer>((resolve, reject) => {
       const req = send(url, { ...opts, headers: { ...opts.headers, Accept: accept }, timeout: this.timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
         res.on('error', (err) => reject(new Error('response failed', { cause: err })));
         res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
+          const body = Buffer.concat(chunks);
           const code = res.statusCode ?? 0;
           if (code >= 200 && code < 300) resolve(body);
           else {
             const headers: Record<string, string> = {};
             for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
-            reject(new ApiException(code, `HTTP ${code} from GET ${url.pathname}`, body, headers));
+            reject(new ApiException(code, `HTTP ${code} from GET ${url.pathname}`, body.toString('utf8'), headers));
           }
         });
       });

@@ -9,6 +9,11 @@ export const COLLECTOR_OPTIONS = {
   'all-namespaces': { alias: 'A', type: 'boolean', default: false, describe: 'Collect every namespace' },
   interval: intervalOption(5, 'Seconds between collection ticks'),
   'output-file': { alias: 'o', type: 'string', default: defaultPipelineFile('metrics'), describe: 'CSV file to append to' },
+  'pod-source': {
+    choices: ['watch', 'list'] as const,
+    default: 'watch' as 'watch' | 'list',
+    describe: 'With --source k8s: pods from one list then a watch (an informer; no pod request per tick), or a full paged list every tick',
+  },
   'prometheus-url': {
     type: 'string',
     describe: 'Prometheus base URL (for --source prometheus or --extra-metric), e.g. http://localhost:9090',

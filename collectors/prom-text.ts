@@ -1,6 +1,9 @@
 // A small parser for the Prometheus text exposition format (what a kubelet's /metrics/cadvisor serves).
-// It keeps only the metric names asked for, so a node's full cAdvisor page (thousands of series) costs
-// one pass over the text and no allocation for the series that are not wanted.
+// It keeps only the metric names asked for and hands each sample to a callback, so a node's full
+// cAdvisor page (thousands of series, ~2.7 KB per pod) costs one pass over its bytes: the body is never
+// decoded whole, lines of other metrics are skipped without a copy, labels not asked for are stepped
+// over, and no object is made per sample. At 50,000 pods a tick scans ~135 MB of cAdvisor pages, so
+// this loop is the collector's hot path.
 
 export interface PromSample {
   name: string;
@@ -11,117 +14,201 @@ export interface PromSample {
 }
 
 /**
- * Parses the samples of `wanted` metrics; malformed lines are skipped and counted in `skipped`.
- * With `keepLabels`, only those labels are stored (the others are scanned past without copying).
+ * Called per sample of a wanted metric: its index in `wanted`, the values of the `keep` labels (same
+ * order; undefined when absent; the array is reused, read it before returning), the value and the
+ * timestamp.
+ */
+export type OnSample = (metric: number, labels: readonly (string | undefined)[], value: number, timestampMs: number | undefined) => void;
+
+/**
+ * Scans an exposition body (UTF-8 bytes, or a string) for samples of the `wanted` metric names, keeping
+ * the `keep` labels; returns how many malformed lines were skipped. `labelNames`, when given, collects
+ * every label name of those samples. The bytes are scanned as they came off the socket: decoding a
+ * node's whole page into a string first cost more than the scan (about 1 s per 135 MB).
+ */
+export function scanPromText(
+  body: Buffer | string,
+  wanted: readonly string[],
+  keep: readonly string[],
+  onSample: OnSample,
+  labelNames?: Set<string>,
+): number {
+  const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  const wantedBytes = wanted.map((w) => Buffer.from(w, 'latin1'));
+  const keepBytes = keep.map((k) => Buffer.from(k, 'utf8'));
+  const values: (string | undefined)[] = new Array<string | undefined>(keep.length);
+  let skipped = 0;
+  let pos = 0;
+  const len = buf.length;
+  // The next backslash at or after the cursor: found once per stretch, so a page without any costs one search.
+  let slash = -1;
+  const nextSlash = (from: number) => {
+    if (slash !== len && slash < from) {
+      slash = buf.indexOf(92, from);
+      if (slash < 0) slash = len;
+    }
+    return slash;
+  };
+  while (pos < len) {
+    let end = buf.indexOf(10, pos);
+    if (end < 0) end = len;
+    const lineStart = pos;
+    pos = end + 1;
+    if (end === lineStart || buf[lineStart] === 35 /* # */) continue;
+    let i = lineStart;
+    while (i < end && isNameChar(buf[i]!, i === lineStart)) i++;
+    if (i === lineStart) {
+      if (!blank(buf, lineStart, end)) skipped++;
+      continue;
+    }
+    const metric = bytesIndex(buf, lineStart, i, wantedBytes);
+    if (metric < 0) continue;
+    values.fill(undefined);
+    i = parseLabels(buf, i, end, keepBytes, values, nextSlash, labelNames);
+    if (i < 0 || !parseValue(buf, i, end)) {
+      skipped++;
+      continue;
+    }
+    onSample(metric, values, parsed.value, parsed.timestampMs);
+  }
+  return skipped;
+}
+
+/**
+ * Parses the samples of `wanted` metrics into objects; malformed lines are skipped and counted in
+ * `skipped`. With `keepLabels`, only those labels are stored.
  */
 export function parsePromText(
   text: string,
   wanted: ReadonlySet<string>,
   keepLabels?: ReadonlySet<string>,
 ): { samples: PromSample[]; skipped: number } {
+  const names = [...wanted];
   const samples: PromSample[] = [];
-  let skipped = 0;
-  let pos = 0;
-  const len = text.length;
-  while (pos < len) {
-    let end = text.indexOf('\n', pos);
-    if (end < 0) end = len;
-    const line = text.slice(pos, end);
-    pos = end + 1;
-    if (line.length === 0 || line.charCodeAt(0) === 35 /* # */) continue;
-    const nameEnd = metricNameEnd(line);
-    if (nameEnd === 0) {
-      if (line.trim() !== '') skipped++;
+  if (keepLabels) {
+    const keep = [...keepLabels];
+    const skipped = scanPromText(text, names, keep, (m, vals, value, timestampMs) => {
+      const labels: Record<string, string> = {};
+      keep.forEach((k, j) => {
+        if (vals[j] !== undefined) labels[k] = vals[j];
+      });
+      samples.push({ name: names[m]!, labels, value, timestampMs });
+    });
+    return { samples, skipped };
+  }
+  // Every label: a first pass finds the names the wanted samples use.
+  const seen = new Set<string>();
+  scanPromText(text, names, [], () => {}, seen);
+  return parsePromText(text, wanted, seen);
+}
+
+/** The value and timestamp of the line just parsed (one object, reused). */
+const parsed = { value: NaN, timestampMs: undefined as number | undefined };
+
+/** Reads `{k="v",...}` from `i`; returns the index after it (i when there is none) or -1 when malformed. */
+function parseLabels(
+  buf: Buffer,
+  i: number,
+  end: number,
+  keep: readonly Buffer[],
+  values: (string | undefined)[],
+  nextSlash: (from: number) => number,
+  labelNames: Set<string> | undefined,
+): number {
+  if (buf[i] !== 123 /* { */) return i;
+  i++;
+  for (;;) {
+    while (i < end && (buf[i] === 32 || buf[i] === 44)) i++;
+    if (i >= end) return -1;
+    if (buf[i] === 125 /* } */) return i + 1;
+    const eq = buf.indexOf(61 /* = */, i);
+    if (eq < 0 || eq + 1 >= end || buf[eq + 1] !== 34 /* " */) return -1;
+    let from = i;
+    let to = eq;
+    while (from < to && isSpace(buf[from]!)) from++;
+    while (to > from && isSpace(buf[to - 1]!)) to--;
+    const k = bytesIndex(buf, from, to, keep);
+    if (labelNames) labelNames.add(buf.toString('utf8', from, to));
+    i = eq + 2;
+    const close = buf.indexOf(34, i);
+    if (close < 0 || close >= end) return -1;
+    if (nextSlash(i) > close) {
+      // No escape in the value: the common case.
+      if (k >= 0) values[k] = buf.toString('utf8', i, close);
+      i = close + 1;
       continue;
     }
-    const name = line.slice(0, nameEnd);
-    if (!wanted.has(name)) continue;
-    const sample = parseSampleLine(line, name, nameEnd, keepLabels);
-    if (sample) samples.push(sample);
-    else skipped++;
-  }
-  return { samples, skipped };
-}
-
-function metricNameEnd(line: string): number {
-  let i = 0;
-  while (i < line.length) {
-    const c = line.charCodeAt(i);
-    const ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58 || (i > 0 && c >= 48 && c <= 57);
-    if (!ok) break;
-    i++;
-  }
-  return i;
-}
-
-function parseSampleLine(line: string, name: string, start: number, keep: ReadonlySet<string> | undefined): PromSample | null {
-  const labels: Record<string, string> = {};
-  let i = start;
-  if (line[i] === '{') {
-    i++;
+    let value = '';
+    let chunk = i;
     for (;;) {
-      while (line[i] === ' ' || line[i] === ',') i++;
-      if (line[i] === '}') {
+      if (i >= end) return -1;
+      const ch = buf[i];
+      if (ch === 92 /* \ */) {
+        const n = i + 1 < end ? buf[i + 1]! : -1;
+        if (k >= 0) value += buf.toString('utf8', chunk, i);
+        if (n >= 0x80) {
+          // An escaped multi-byte character stands for itself: it starts the next chunk whole.
+          i += 1;
+        } else {
+          if (k >= 0) value += n === 110 /* n */ ? '\n' : n < 0 ? '' : String.fromCharCode(n);
+          i += 2;
+        }
+        chunk = i;
+      } else if (ch === 34) {
+        if (k >= 0) value += buf.toString('utf8', chunk, i);
         i++;
         break;
-      }
-      const eq = line.indexOf('=', i);
-      if (eq < 0 || line[eq + 1] !== '"') return null;
-      const key = line.slice(i, eq).trim();
-      i = eq + 2;
-      if (keep && !keep.has(key)) {
-        // Skip the value: find its closing quote, stepping over escapes.
-        for (;;) {
-          const q = line.indexOf('"', i);
-          if (q < 0) return null;
-          let backslashes = 0;
-          for (let j = q - 1; j >= i && line.charCodeAt(j) === 92; j--) backslashes++;
-          i = q + 1;
-          if (backslashes % 2 === 0) break;
-        }
-        continue;
-      }
-      const close = line.indexOf('"', i);
-      const slash = line.indexOf('\\', i);
-      if (close >= 0 && (slash < 0 || slash > close)) {
-        labels[key] = line.slice(i, close);
-        i = close + 1;
-        continue;
-      }
-      let value = '';
-      let chunkStart = i;
-      for (;;) {
-        if (i >= line.length) return null;
-        const c = line[i];
-        if (c === '\\') {
-          value += line.slice(chunkStart, i);
-          const n = line[i + 1];
-          value += n === 'n' ? '\n' : (n ?? '');
-          i += 2;
-          chunkStart = i;
-        } else if (c === '"') {
-          value += line.slice(chunkStart, i);
-          i++;
-          break;
-        } else i++;
-      }
-      labels[key] = value;
+      } else i++;
     }
+    if (k >= 0) values[k] = value;
   }
-  const rest = line.slice(i).trim().split(/\s+/);
-  if (rest.length < 1 || rest[0] === '') return null;
-  const value = parsePromNumber(rest[0]!);
-  if (Number.isNaN(value) && rest[0] !== 'NaN') return null;
-  let timestampMs: number | undefined;
-  if (rest[1] !== undefined) {
-    timestampMs = Number(rest[1]);
-    if (!Number.isFinite(timestampMs)) return null;
-  }
-  return { name, labels, value, timestampMs };
 }
 
-function parsePromNumber(text: string): number {
-  if (text === '+Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  return Number(text);
+/** Which of `names` the bytes [from, to) are, or -1. */
+function bytesIndex(buf: Buffer, from: number, to: number, names: readonly Buffer[]): number {
+  const n = to - from;
+  for (let j = 0; j < names.length; j++) {
+    const name = names[j]!;
+    if (name.length !== n) continue;
+    let k = 0;
+    while (k < n && buf[from + k] === name[k]) k++;
+    if (k === n) return j;
+  }
+  return -1;
+}
+
+/** The value and optional timestamp after the labels, into `parsed`; false when malformed. */
+function parseValue(buf: Buffer, i: number, end: number): boolean {
+  while (i < end && isSpace(buf[i]!)) i++;
+  const a = i;
+  while (i < end && !isSpace(buf[i]!)) i++;
+  if (i === a) return false;
+  const token = buf.toString('latin1', a, i);
+  const value = token === '+Inf' ? Infinity : token === '-Inf' ? -Infinity : Number(token);
+  if (Number.isNaN(value) && token !== 'NaN') return false;
+  while (i < end && isSpace(buf[i]!)) i++;
+  let timestampMs: number | undefined;
+  if (i < end) {
+    const b = i;
+    while (i < end && !isSpace(buf[i]!)) i++;
+    timestampMs = Number(buf.toString('latin1', b, i));
+    if (!Number.isFinite(timestampMs)) return false;
+  }
+  parsed.value = value;
+  parsed.timestampMs = timestampMs;
+  return true;
+}
+
+function isNameChar(c: number, first: boolean): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58 || (!first && c >= 48 && c <= 57);
+}
+
+/** The separators: ASCII space, tab and the line-end controls (the format's; other Unicode spaces are text). */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+function blank(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!isSpace(buf[i]!)) return false;
+  return true;
 }

@@ -279,6 +279,16 @@ export class SimCluster {
     return writes.patchWorkload(this.s, wl, contentType, body, dryRun, replace);
   }
 
+  /** A pod change the model does not version (readiness that followed the clock): a new resourceVersion. */
+  versionPod(pod: SimPod): void {
+    this.s.touch(pod);
+  }
+
+  /** Takes the next resourceVersion (a watch's DELETED event has one of its own). */
+  nextResourceVersion(): number {
+    return this.s.nextRv();
+  }
+
   /** The scale subresource. */
   setReplicas(wl: SimWorkload, replicas: number, dryRun = false): SimWorkload {
     return setReplicas(this.s, wl, replicas, dryRun);

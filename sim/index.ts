@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { writeJsonAtomic } from '../lib/atomic-file.ts';
+import { dropPodWatches, expirePodWatchHistory } from './api/pod-watch.ts';
 import { SimCluster } from './cluster.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { MetricsPage } from './prometheus.ts';
@@ -67,6 +68,10 @@ export interface SimHandle {
   requests: RecordedRequest[];
   /** Sets (or, with undefined, lifts) the RBAC grants enforced from the next request on. */
   setRbac(grants: RbacGrant[] | undefined): void;
+  /** Cuts every open pod watch connection (as an API server restart would); returns how many. */
+  dropWatches(): number;
+  /** Forgets the pod watch history (a compaction): a watch resuming from before now gets 410 Gone. */
+  expireWatchHistory(): void;
   close(): Promise<void>;
 }
 
@@ -188,6 +193,8 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
       setRbac: (grants) => {
         rbac = grants;
       },
+      dropWatches: () => dropPodWatches(cluster),
+      expireWatchHistory: () => expirePodWatchHistory(cluster),
       close: async () => {
         if (closed) return;
         closed = true;

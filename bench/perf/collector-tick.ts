@@ -1,29 +1,38 @@
-// Collector scale benchmark: the Kubernetes collector's tick time against the simulated cluster scaled to
-// N pods (pod list with pagination, one cluster-wide metrics.k8s.io call, one events list, one nodes
-// list, one cAdvisor page per node). The simulator runs in a child process, as an API server runs on
-// another machine, so its own rendering does not count against the collector; on a 2-core machine the
-// two still share the cores. `npm run bench:perf` calls benchCollectorTick; standalone:
-//   npx tsx bench/perf/collector-tick.ts --pods 1000,10000 [--ticks 5]
+// Collector scale benchmark: the Kubernetes collector's tick against the simulated cluster scaled to N
+// pods, in both pod sources on one sim: `list` (a paged pod list every tick) and `watch` (an informer:
+// one list, then a watch; no pod request per tick), each with one cluster-wide metrics.k8s.io call, one
+// events list, one nodes list and one cAdvisor page per node. With --shard-of R the watch-mode collector
+// keeps only about 1/R of the workloads (a sharded replica's filter, before its rows are built). The
+// simulator runs in a child process, as an API server runs on another machine, so its own rendering does
+// not count against the collector; on a 2-core machine the two still share the cores. `npm run
+// bench:perf` calls benchCollectorTick; standalone:
+//   npx tsx bench/perf/collector-tick.ts --pods 1000,10000,50000 [--ticks 5] [--modes list,watch] [--shard-of 3]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { loadKubeConfig } from '../../lib/kube.ts';
 import { memoryLogger } from '../../lib/log.ts';
 import { isMain } from '../../lib/cli.ts';
-import { K8sCollector } from '../../collectors/k8s-collector.ts';
+import { K8sCollector, type PodSource } from '../../collectors/k8s-collector.ts';
+import { hash32, shardKey } from '../../lib/shard-ring.ts';
 
 export interface CollectorTickResult {
   pods: number;
+  /** How the collector got its pods; `watch 1/3`: a replica keeping about a third of the workloads. */
+  mode: string;
   /** Rows the collector produced in its last tick. */
   rows: number;
   ticks: number;
   median_ms: number;
   min_ms: number;
   max_ms: number;
-  /** Median CPU time (user + system) the collector process spent per tick: independent of other load. */
+  /** Median CPU time (user + system) the collector process spent per tick (from the sim's tick to the rows): independent of other load. */
   cpu_ms_median: number;
-  /** API requests the sim served per tick (pod pages + metrics + events + nodes + cAdvisor pages). */
+  /** API requests the sim served per tick (pod pages in list mode + metrics + events + nodes + cAdvisor pages). */
   requests_per_tick: number;
+  /** Median garbage-collection pause time per tick (part of the CPU time), ms. */
+  gc_ms_median: number;
   /** Peak resident set of the collector process during the run, MB. */
   collector_rss_mb: number;
 }
@@ -65,46 +74,87 @@ class SimChild {
   }
 }
 
-/** Starts the sim with about `pods` pods and times K8sCollector.collectOnce over `ticks` ticks (after a warm-up). */
-export async function benchCollectorTick(pods: number, opts: { ticks?: number; seed?: number } = {}): Promise<CollectorTickResult> {
-  const ticks = opts.ticks ?? 5;
+/**
+ * Starts the sim with about `pods` pods and times K8sCollector ticks over `ticks` ticks (after a warm-up)
+ * for each pod source in turn, on the same sim; with `shardOf`, also a watch-mode replica keeping ~1/R.
+ */
+export async function benchCollectorTick(
+  pods: number,
+  opts: { ticks?: number; seed?: number; modes?: PodSource[]; shardOf?: number } = {},
+): Promise<CollectorTickResult[]> {
   const sim = new SimChild(pods, opts.seed ?? 7);
-  let collector: K8sCollector | undefined;
+  const out: CollectorTickResult[] = [];
   try {
     const { kubeconfigPath } = await sim.ready();
-    collector = new K8sCollector(loadKubeConfig(kubeconfigPath), { logger: memoryLogger('bench') });
+    const runs: { mode: string; source: PodSource; shardOf?: number }[] = (opts.modes ?? ['list', 'watch']).map((m) => ({
+      mode: m,
+      source: m,
+    }));
+    if (opts.shardOf && opts.shardOf > 1) runs.push({ mode: `watch 1/${opts.shardOf}`, source: 'watch', shardOf: opts.shardOf });
+    for (const run of runs) out.push(await timeTicks(sim, kubeconfigPath, pods, run.mode, run.source, opts.ticks ?? 5, run.shardOf));
+    return out;
+  } finally {
+    sim.close();
+  }
+}
+
+async function timeTicks(
+  sim: SimChild,
+  kubeconfigPath: string,
+  pods: number,
+  mode: string,
+  podSource: PodSource,
+  ticks: number,
+  shardOf: number | undefined,
+): Promise<CollectorTickResult> {
+  const collector = new K8sCollector(loadKubeConfig(kubeconfigPath), { logger: memoryLogger('bench'), podSource });
+  // A replica's share: workloads by a stable hash (the ring's job in production, lib/shard-ring.ts).
+  const owns = shardOf ? (ns: string, pod: string) => hash32(shardKey(ns, pod)) % shardOf === 0 : undefined;
+  const collect = () => (owns ? collector.collectOwned(owns) : collector.collectOnce());
+  try {
     await sim.send('tick');
-    await collector.collectOnce(); // warm-up: TLS, JIT, first counters
+    await collect(); // warm-up: TLS, JIT, first counters, the informer's list
     const times: number[] = [];
     const cpu: number[] = [];
+    const gcs: number[] = [];
+    let gcMs = 0;
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcMs += e.duration;
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
     let rows = 0;
     let requests = 0;
     let rss = process.memoryUsage().rss;
     for (let i = 0; i < ticks; i++) {
+      const c0 = process.cpuUsage(); // from the tick on: the watch events it sends count too
+      gcMs = 0;
       const before = Number((await sim.send('tick')).requests);
       const t0 = performance.now();
-      const c0 = process.cpuUsage();
-      rows = (await collector.collectOnce()).length;
+      rows = (await collect()).length;
       times.push(performance.now() - t0);
       const c1 = process.cpuUsage(c0);
       cpu.push((c1.user + c1.system) / 1000);
+      await new Promise((r) => setImmediate(r)); // the observer reports the tick's collections
+      gcs.push(gcMs);
       rss = Math.max(rss, process.memoryUsage().rss);
       requests = Number((await sim.send('requests')).requests) - before;
     }
+    gcObserver.disconnect();
     return {
       pods,
+      mode,
       rows,
       ticks,
       median_ms: Math.round(median(times) * 10) / 10,
       min_ms: Math.round(Math.min(...times) * 10) / 10,
       max_ms: Math.round(Math.max(...times) * 10) / 10,
       cpu_ms_median: Math.round(median(cpu)),
+      gc_ms_median: Math.round(median(gcs)),
       requests_per_tick: requests,
       collector_rss_mb: Math.round(rss / 1e6),
     };
   } finally {
-    collector?.close();
-    sim.close();
+    collector.close();
   }
 }
 
@@ -129,11 +179,13 @@ if (isMain(import.meta.url)) {
       const j = process.argv.indexOf(name);
       return j > 0 ? process.argv[j + 1] : undefined;
     };
-    const list = (arg('--pods') ?? '1000,10000').split(',').map(Number);
+    const list = (arg('--pods') ?? '1000,10000,50000').split(',').map(Number);
     const ticks = Number(arg('--ticks') ?? 5);
+    const shardOf = arg('--shard-of') ? Number(arg('--shard-of')) : undefined;
+    const modes = (arg('--modes') ?? 'list,watch').split(',').filter(Boolean) as PodSource[];
     for (const n of list) {
-      const r = await benchCollectorTick(n, { ticks });
-      process.stdout.write(`${JSON.stringify(r)}\n`);
+      for (const r of await benchCollectorTick(n, { ticks, modes, ...(shardOf ? { shardOf } : {}) }))
+        process.stdout.write(`${JSON.stringify(r)}\n`);
     }
   }
 }

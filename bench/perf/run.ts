@@ -84,7 +84,14 @@ export interface PerfReport {
     steps_per_row: number;
   } | null;
   results: PerfResult[];
-  collector: Array<{ pods: number; median_ms: number; cpu_ms_median: number; requests_per_tick: number }>;
+  collector: Array<{
+    pods: number;
+    mode: string;
+    median_ms: number;
+    cpu_ms_median: number;
+    requests_per_tick: number;
+    collector_rss_mb: number;
+  }>;
 }
 
 function parse(argv: string[]) {
@@ -99,7 +106,11 @@ function parse(argv: string[]) {
     .option('rate', { type: 'number', default: 10000, describe: 'Rows/s appended in the latency run' })
     .option('latency-seconds', { type: 'number', default: 12, describe: 'Length of the latency run (0 skips it)' })
     .option('reference-seconds', { type: 'number', default: 2, describe: 'Seconds per TensorFlow.js reference measurement (0 skips it)' })
-    .option('collector-pods', { type: 'string', default: '1000,10000', describe: 'Pod counts for the collector tick (empty skips it)' })
+    .option('collector-pods', {
+      type: 'string',
+      default: '1000,10000,50000',
+      describe: 'Pod counts for the collector tick, list and watch mode (empty skips it)',
+    })
     .option('collector-ticks', { type: 'number', default: 3 })
     .option('pin', { type: 'boolean', default: true, describe: 'Pin the agent to --cpu and the bench to another core (needs taskset)' })
     .option('cpu', {
@@ -605,14 +616,17 @@ export async function main(argv: string[]): Promise<number> {
     const { benchCollectorTick } = await import('./collector-tick.ts');
     for (const n of collectorPods) {
       progress(`collector tick at ${n} pods (${args['collector-ticks']} ticks)`);
-      const c = await benchCollectorTick(n, { ticks: args['collector-ticks'] });
-      report.collector.push({
-        pods: n,
-        median_ms: round(c.median_ms),
-        cpu_ms_median: round(c.cpu_ms_median),
-        requests_per_tick: c.requests_per_tick,
-      });
-      progress(`  median ${round(c.median_ms)} ms (cpu ${round(c.cpu_ms_median)} ms), ${c.requests_per_tick} requests/tick`);
+      for (const c of await benchCollectorTick(n, { ticks: args['collector-ticks'] })) {
+        report.collector.push({
+          pods: n,
+          mode: c.mode,
+          median_ms: round(c.median_ms),
+          cpu_ms_median: round(c.cpu_ms_median),
+          requests_per_tick: c.requests_per_tick,
+          collector_rss_mb: c.collector_rss_mb,
+        });
+        progress(`  ${c.mode}: median ${round(c.median_ms)} ms (cpu ${round(c.cpu_ms_median)} ms), ${c.requests_per_tick} requests/tick`);
+      }
     }
   }
 
@@ -688,7 +702,9 @@ function printTable(r: PerfReport): void {
   }
   for (const x of r.results) if (x.error) out.push(`N=${x.pods}: ${x.error}`);
   for (const c of r.collector)
-    out.push(`collector ${c.pods} pods: median tick ${c.median_ms} ms (cpu ${c.cpu_ms_median} ms), ${c.requests_per_tick} requests/tick`);
+    out.push(
+      `collector ${c.pods} pods, ${c.mode}: median tick ${c.median_ms} ms (cpu ${c.cpu_ms_median} ms), ${c.requests_per_tick} requests/tick, rss ${c.collector_rss_mb} MB`,
+    );
   process.stdout.write(out.join('\n') + '\n');
 }
 

@@ -4,6 +4,7 @@ import type { SimPod } from '../cluster.ts';
 import { ApiError, notFound, statusObject } from '../errors.ts';
 import { podLogs } from '../logs.ts';
 import { listOf, renderPod } from '../render.ts';
+import { trackPods } from './pod-watch.ts';
 import { fieldMatcher, labelMatcher } from '../selectors.ts';
 import {
   boolParam,
@@ -84,6 +85,7 @@ function optionalInt(
 
 function listPods(ctx: Ctx, ns: string | undefined): Obj {
   const c = ctx.cluster;
+  trackPods(c); // a watch from this list's resourceVersion can then be served
   const labelOk = labelMatcher(ctx.query.labelSelector);
   const fieldSel = ctx.query.fieldSelector;
   const fieldOk = fieldMatcher(fieldSel, [

@@ -8,6 +8,7 @@ import { leaseRoutes } from './leases.ts';
 import { metricsRoutes } from './metrics.ts';
 import { namespaceRoutes } from './namespaces.ts';
 import { nodeRoutes } from './nodes.ts';
+import { flushPodWatches } from './pod-watch.ts';
 import { podRoutes } from './pods.ts';
 import { policyRoutes } from './policy.ts';
 import { boolParam, get, notFoundPath, ok, scope, type Ctx, type Reply, type ResourceRoute } from './request.ts';
@@ -48,6 +49,16 @@ const ROOT_PATHS = [
 ];
 
 export function route(ctx: Ctx): Reply {
+  // Pod watchers hear of a change before any later answer (and a write's changes right after it).
+  flushPodWatches(ctx.cluster);
+  try {
+    return dispatch(ctx);
+  } finally {
+    flushPodWatches(ctx.cluster);
+  }
+}
+
+function dispatch(ctx: Ctx): Reply {
   const s = ctx.segs;
   if (!METHODS.has(ctx.method))
     throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);

@@ -1,8 +1,10 @@
-// watch=true on any list (pods, deployments, nodes, events, ...): the same list is taken again whenever
+// watch=true on any list (deployments, nodes, events, pods as a Table or with selectors, ...; plain pod
+// watches go to pod-watch.ts): the same list is taken again whenever
 // the cluster changes (checked every 200 ms) and the differences go out as ADDED / MODIFIED / DELETED
 // lines. Without a resourceVersion (or "0") the current objects come first as ADDED. With kubectl's
 // Table Accept header, each event carries a one-row Table.
 import { ApiError } from '../errors.ts';
+import { isHubPodWatch, podWatchStream } from './pod-watch.ts';
 import { intParam, methodNotAllowed, rvString, type Ctx, type Obj, type Reply } from './request.ts';
 import { wantsTable } from './tables.ts';
 
@@ -23,6 +25,10 @@ export function watchReply(ctx: Ctx, list: (ctx: Ctx) => Reply): Reply {
   ])
     delete query[k];
   const listCtx = (accept: string): Ctx => ({ ...ctx, query, accept });
+  if (isHubPodWatch(ctx)) {
+    // Pods in JSON without selectors (informers, the collector): only what changed, per resourceVersion.
+    return { status: 200, body: '', stream: podWatchStream(ctx, () => (list(listCtx('application/json')).body as Obj).items as Obj[]) };
+  }
   const keyOf = (o: Obj) => {
     const m = (o.metadata ?? {}) as Obj;
     return `${String(m.namespace ?? '')}/${String(m.name)}`;

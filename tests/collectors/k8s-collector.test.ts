@@ -69,7 +69,7 @@ function scenario(name: string, fault?: Record<string, unknown>): string {
   return file;
 }
 
-function collector(sim: SimHandle, opts: { pageSize?: number; namespace?: string } = {}): K8sCollector {
+function collector(sim: SimHandle, opts: { pageSize?: number; namespace?: string; podSource?: 'watch' | 'list' } = {}): K8sCollector {
   return new K8sCollector(loadKubeConfig(sim.kubeconfigPath), { logger: memoryLogger(), ...opts });
 }
 
@@ -96,6 +96,7 @@ async function collectTicks(sim: SimHandle, ticks: number, file: string): Promis
     }
   } finally {
     writer.close();
+    c.close();
   }
   return readCsv(file);
 }
@@ -105,10 +106,10 @@ function near(actual: number, expected: number, tol: number, what: string): void
   assert.ok(Math.abs(actual - expected) <= tol, `${what}: expected ${expected} ± ${tol}, got ${actual}`);
 }
 
-void test('rows match what the simulator served, with pagination and one metrics call per tick', async () => {
+void test('rows match what the simulator served, with pagination and one metrics call per tick (--pod-source list)', async () => {
   const sim = await startSim({ scenario: scenario('truth'), seed: 3, manualClock: true });
   try {
-    const c = collector(sim, { pageSize: 3 });
+    const c = collector(sim, { pageSize: 3, podSource: 'list' });
     sim.tick();
     await c.collectOnce(); // first tick: counters only
     sim.tick();
@@ -150,7 +151,8 @@ void test('rows match what the simulator served, with pagination and one metrics
     }
     assert.ok(compared >= 6, `compared ${compared} running pods`);
 
-    const scoped = await collector(sim, { namespace: 'data' }).collectOnce();
+    const scopedCollector = collector(sim, { namespace: 'data' });
+    const scoped = await scopedCollector.collectOnce().finally(() => scopedCollector.close());
     assert.deepEqual(
       scoped.map((r) => r.namespace),
       ['data', 'data'],
