@@ -9,6 +9,7 @@
 // fluctuations (the tops of a GC sawtooth kill the container, not its mean): see metricForecast.
 import { CPU_LIMIT_COLUMN, EPHEMERAL_LIMIT_COLUMN, EPHEMERAL_USAGE_COLUMN, type MetricRow } from '../lib/metrics-csv.ts';
 import type { Forecast } from '../lib/schemas.ts';
+import { erfc } from './erfc.ts';
 
 export interface ForecastParams {
   /**
@@ -292,26 +293,6 @@ const G_TABLE = (() => {
   for (let i = ZN - 2; i >= 0; i--) g[i] = g[i + 1]! + (DZ * (f(Z0 + i * DZ) + f(Z0 + (i + 1) * DZ))) / 2;
   return g;
 })();
-
-/** erfc, Numerical Recipes' Chebyshev fit (relative error < 1.2e-7). */
-function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t *
-                  (0.09678418 +
-                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
-}
 
 /**
  * The fluctuation (in spreads) above the trend at which the first crossing of the limit is as likely as not:

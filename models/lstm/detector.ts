@@ -14,6 +14,7 @@ import { lstmStep } from './cell.ts';
 import { newSeasonalState, resetSeasonalState, SEASONAL_LAYOUT, SEASONAL_SIZE, seasonalStep } from './seasonal.ts';
 import type { SequenceModel } from './model.ts';
 import { inGap, markRangeMapsEmpty, RANGE_MAP_LAYOUT, RANGE_MAP_SIZE, resetRangeMap, visit } from './range-map.ts';
+import { erfc } from '../erfc.ts';
 
 /** Tunables: one set for every cluster and for NAB (no per-file tuning). */
 export interface DetectorParams {
@@ -260,30 +261,10 @@ interface SeriesState {
 
 /** Standard normal upper tail, as -log10(Q(x)), accurate far into the tail. */
 export function log10Tail(x: number): number {
-  if (x <= 0) return x <= -8 ? 0 : -Math.log10(1 - 0.5 * erfcApprox(-x / Math.SQRT2));
-  if (x < 5) return -Math.log10(0.5 * erfcApprox(x / Math.SQRT2));
+  if (x <= 0) return x <= -8 ? 0 : -Math.log10(1 - 0.5 * erfc(-x / Math.SQRT2));
+  if (x < 5) return -Math.log10(0.5 * erfc(x / Math.SQRT2));
   // asymptotic: Q(x) ≈ φ(x)/x
   return (x * x) / 2 / Math.LN10 + Math.log10(x * Math.sqrt(2 * Math.PI));
-}
-
-function erfcApprox(x: number): number {
-  // Numerical Recipes erfc (Chebyshev), relative error < 1.2e-7
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t *
-                  (0.09678418 +
-                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
 }
 
 function b64(a: Float64Array | Float32Array): string {
