@@ -17,8 +17,8 @@ import { firingAlertsByPod } from './analysis/alert-intake.ts';
 import { insightsPodCount, PodInsights } from '../lib/schemas.ts';
 import { formatAnalysisBlock } from './analysis/console.ts';
 import { AnalysisEngine } from './analysis/engine.ts';
-import { API_KEY_ENV, apiKeyFromEnv, LlmClient } from './analysis/llm-client.ts';
-import { ANOMALY_AGENT_OPTIONS, DEFAULT_LLM_BASE_URL } from './analysis/options.ts';
+import { API_KEY_ENV, llmClientFromEnv, type LlmClient } from './analysis/llm-client.ts';
+import { ANOMALY_AGENT_OPTIONS } from './analysis/options.ts';
 
 const COMMAND = 'anomaly-detection-agent';
 
@@ -60,24 +60,21 @@ function makeLlm(a: Awaited<ReturnType<ReturnType<typeof parse>['parse']>>, log:
     log.info('LLM disabled (--no-llm): rule-based analysis');
     return null;
   }
-  const key = apiKeyFromEnv();
-  const custom = a['llm-base-url'] !== DEFAULT_LLM_BASE_URL;
-  if (!key && !custom) {
-    log.warn(`no API key in ${API_KEY_ENV.join(', ')}: rule-based analysis only`);
-    return null;
-  }
-  log.info('LLM enabled', { base_url: a['llm-base-url'], model: a['llm-model'], key_from: key?.from ?? 'none (custom endpoint)' });
-  return new LlmClient({
+  const llm = llmClientFromEnv({
     baseURL: a['llm-base-url'],
     model: a['llm-model'],
-    apiKey: key?.key ?? 'not-needed',
     timeoutMs: a['llm-timeout-ms'],
     maxRetries: a['llm-max-retries'],
     concurrency: a['llm-concurrency'],
     callsPerMinute: a['llm-calls-per-minute'],
-    maxRetryWaitMs: 60_000,
     logger: log.child('llm'),
   });
+  if (!llm) {
+    log.warn(`no API key in ${API_KEY_ENV.join(', ')}: rule-based analysis only`);
+    return null;
+  }
+  log.info('LLM enabled', { base_url: a['llm-base-url'], model: a['llm-model'], key_from: llm.keyFrom });
+  return llm.client;
 }
 
 function connect(path: string | undefined, log: Logger): KubeClients | null {

@@ -9,8 +9,8 @@ import { checkMetricsPort, checkPositive, METRICS_OPTIONS } from '../lib/options
 import { startMetrics } from '../lib/metrics-server.ts';
 import { pipelineFile } from '../lib/pipeline-files.ts';
 import { guardedStdio } from '../lib/stdio.ts';
-import { API_KEY_ENV, apiKeyFromEnv, LlmClient } from '../agents/analysis/llm-client.ts';
-import { ANOMALY_AGENT_OPTIONS, DEFAULT_LLM_BASE_URL } from '../agents/analysis/options.ts';
+import { API_KEY_ENV, llmClientFromEnv, type LlmClient } from '../agents/analysis/llm-client.ts';
+import { ANOMALY_AGENT_OPTIONS } from '../agents/analysis/options.ts';
 import { DEFAULT_RULES } from '../agents/analysis/rules.ts';
 import { loadPolicy, PolicyError } from '../remediation/config.ts';
 import { lazyClients, type McpContext } from './context.ts';
@@ -33,22 +33,17 @@ type Args = Awaited<ReturnType<ReturnType<typeof parse>['parseAsync']>>;
 
 function makeLlm(a: Args, log: Logger): LlmClient | null {
   if (!a.llm) return null;
-  const key = apiKeyFromEnv();
-  if (!key && a['llm-base-url'] === DEFAULT_LLM_BASE_URL) {
-    log.info(`no API key in ${API_KEY_ENV.join(', ')}: explain_pod uses the rule-based analyser`);
-    return null;
-  }
-  return new LlmClient({
+  const llm = llmClientFromEnv({
     baseURL: a['llm-base-url'],
     model: a['llm-model'],
-    apiKey: key?.key ?? 'not-needed',
     timeoutMs: a['llm-timeout-ms'],
     maxRetries: a['llm-max-retries'],
     concurrency: ANOMALY_AGENT_OPTIONS['llm-concurrency'].default,
     callsPerMinute: ANOMALY_AGENT_OPTIONS['llm-calls-per-minute'].default,
-    maxRetryWaitMs: 60_000,
     logger: log.child('llm'),
   });
+  if (!llm) log.info(`no API key in ${API_KEY_ENV.join(', ')}: explain_pod uses the rule-based analyser`);
+  return llm?.client ?? null;
 }
 
 /** The tools' context from the checked options. */

@@ -8,6 +8,8 @@ import { Backoff, sleep } from '../../lib/backoff.ts';
 import type { Logger } from '../../lib/log.ts';
 import { bounded, LLM_OUTCOMES, M } from '../../lib/metrics.ts';
 
+import { DEFAULT_LLM_BASE_URL } from './options.ts';
+
 export { DEFAULT_LLM_BASE_URL, DEFAULT_LLM_MODEL } from './options.ts';
 export const API_KEY_ENV = ['NVIDIA_API_KEY', 'OPENAI_API_KEY', 'LLM_API_KEY'] as const;
 
@@ -18,6 +20,22 @@ export function apiKeyFromEnv(env: NodeJS.ProcessEnv = process.env): { key: stri
     if (v && v.trim() !== '') return { key: v.trim(), from: name };
   }
   return null;
+}
+
+/**
+ * A client for an endpoint, with the key from the environment; null when the default (hosted) endpoint has no
+ * key: a custom endpoint (a local vLLM, Ollama or llama.cpp) needs none. `keyFrom` names the variable used.
+ */
+export function llmClientFromEnv(
+  opts: Omit<LlmClientOptions, 'apiKey' | 'maxRetryWaitMs'>,
+  env: NodeJS.ProcessEnv = process.env,
+): { client: LlmClient; keyFrom: string } | null {
+  const key = apiKeyFromEnv(env);
+  if (!key && opts.baseURL === DEFAULT_LLM_BASE_URL) return null;
+  return {
+    client: new LlmClient({ ...opts, apiKey: key?.key ?? 'not-needed', maxRetryWaitMs: 60_000 }),
+    keyFrom: key?.from ?? 'none (custom endpoint)',
+  };
 }
 
 export interface LlmClientOptions {
