@@ -357,19 +357,14 @@ export class RemediationSession {
 
     // Declining needs no plan: the decision is recorded as a terminal "n" (or "x") would be.
     if (forced && forced.record.decision !== 'approve') {
-      if (forced.record.decision === 'not-an-anomaly') this.recordNotAnomaly(analysis, base, forced, detail({}));
-      else {
-        this.counts.skipped++;
-        audit.append({
-          ...base,
-          event: 'decision',
-          user: forced.record.by,
-          result: 'skipped',
-          ...decisionRecordFields(forced),
-          detail: detail({}),
-        });
-        this.say(`\n  ${action.action} for ${analysis.namespace}/${analysis.pod} declined by ${forced.record.by} (${forced.record.via}).`);
-      }
+      const d = forced.record;
+      this.recordForced(
+        forced,
+        base,
+        detail,
+        analysis,
+        `\n  ${action.action} for ${analysis.namespace}/${analysis.pod} declined by ${d.by} (${d.via}).`,
+      );
       return 'next';
     }
 
@@ -484,41 +479,35 @@ export class RemediationSession {
     return 'stop'; // one change per anomaly at a time; the next waits for verification
   }
 
-  /** An approval taken elsewhere (browser, MCP): recorded with who and where; returns the approver. */
+  /**
+   * A decision taken elsewhere (browser, MCP): recorded with who and where; returns the approver, or null when
+   * it declined (`declined`: what to print then) or said "not an anomaly".
+   */
   private recordForced(
     forced: Forced,
     base: { analysis_id: string; action: string; params: Record<string, unknown>; namespace: string; pod: string },
     detail: (extra: Record<string, unknown>) => Record<string, unknown>,
     analysis: PodAnalysis,
+    declined = `  Declined by ${forced.record.by} (${forced.record.via}).`,
   ): Approval | null {
     const d = forced.record;
-    if (d.decision !== 'approve') {
-      if (d.decision === 'not-an-anomaly') this.recordNotAnomaly(analysis, base, forced, detail({}));
-      else {
-        this.counts.skipped++;
-        this.opts.audit.append({
-          ...base,
-          event: 'decision',
-          user: d.by,
-          result: 'skipped',
-          ...decisionRecordFields(forced),
-          detail: detail({}),
-        });
-        this.say(`  Declined by ${d.by} (${d.via}).`);
-      }
+    if (d.decision === 'not-an-anomaly') {
+      this.recordNotAnomaly(analysis, base, forced, detail({}));
       return null;
     }
-    this.counts.approved++;
+    const approved = d.decision === 'approve';
+    if (approved) this.counts.approved++;
+    else this.counts.skipped++;
     this.opts.audit.append({
       ...base,
       event: 'decision',
       user: d.by,
-      result: 'approved',
+      result: approved ? 'approved' : 'skipped',
       ...decisionRecordFields(forced),
       detail: detail({}),
     });
-    this.say(`  Approved by ${d.by} (${d.via}).`);
-    return { by: d.by, ...decisionRecordFields(forced) };
+    this.say(approved ? `  Approved by ${d.by} (${d.via}).` : declined);
+    return approved ? { by: d.by, ...decisionRecordFields(forced) } : null;
   }
 
   /** "Not an anomaly": the decision (no action taken) and the feedback the dataset agent re-baselines from. */
