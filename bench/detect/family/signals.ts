@@ -1,17 +1,11 @@
 // The randomised family's signal models, written from scratch (nothing from sim/): a seeded RNG, AR(1)
 // noise, a seasonal cycle, a GC sawtooth and one-tick bursts. Every time constant is in seconds and turned
 // into ticks with the seed's tick length, so a workload looks the same in time at any tick.
+import { mulberry32 } from '../../../lib/prng.ts';
 
-/** mulberry32: small, fast, good enough for benchmark randomness; the same seed gives the same stream. */
+/** The project's mulberry32 stream (lib/prng.ts), its seed spread by the golden ratio so that neighbouring seeds differ from the start. */
 export function rng(seed: number): () => number {
-  let a = (seed * 0x9e3779b9) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed * 0x9e3779b9);
 }
 
 export type Rand = () => number;
