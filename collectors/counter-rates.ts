@@ -3,8 +3,13 @@
 // (its new value is the increase since the restart), and series missing for a few ticks are forgotten so
 // the state stays bounded as pods come and go. (A series missing for a tick or two, e.g. a container
 // being restarted, resumes with a rate over the longer interval.)
+// One CounterRates holds one pod's few series (a metric and two label values, e.g. container and
+// interface), found by a short scan: no key string is built per sample.
 
-interface Previous {
+interface Series {
+  metric: number;
+  a: string;
+  b: string;
   value: number;
   timeMs: number;
   /** Sweeps since the series was last updated. */
@@ -14,7 +19,7 @@ interface Previous {
 }
 
 export class CounterRates {
-  private prev = new Map<string, Previous>();
+  private series: Series[] = [];
   private readonly maxMissed: number;
 
   /** `maxMissed`: ticks a series may be absent before it is forgotten. */
@@ -23,13 +28,20 @@ export class CounterRates {
   }
 
   /**
-   * The rate of `key` per second, given its counter value at `timeMs`; NaN on a series' first sample.
-   * A sample no newer than the previous one returns the previous rate (the source has not moved on).
+   * The rate per second of the series (`metric`, `a`, `b`), given its counter value at `timeMs`; NaN on
+   * a series' first sample. A sample no newer than the previous one returns the previous rate (the
+   * source has not moved on).
    */
-  update(key: string, value: number, timeMs: number): number {
-    const p = this.prev.get(key);
+  update(metric: number, a: string, b: string, value: number, timeMs: number): number {
+    let p: Series | undefined;
+    for (const s of this.series) {
+      if (s.metric === metric && s.a === a && s.b === b) {
+        p = s;
+        break;
+      }
+    }
     if (!p) {
-      this.prev.set(key, { value, timeMs, rate: NaN, missed: -1 });
+      this.series.push({ metric, a, b, value, timeMs, rate: NaN, missed: -1 });
       return NaN;
     }
     p.missed = -1;
@@ -45,10 +57,12 @@ export class CounterRates {
 
   /** Ends a tick: forgets the series not updated in the last `maxMissed` ticks. */
   sweep(): void {
-    for (const [key, p] of this.prev) if (++p.missed >= this.maxMissed) this.prev.delete(key);
+    let stale = false;
+    for (const p of this.series) if (++p.missed >= this.maxMissed) stale = true;
+    if (stale) this.series = this.series.filter((p) => p.missed < this.maxMissed);
   }
 
   get size(): number {
-    return this.prev.size;
+    return this.series.length;
   }
 }

@@ -10,11 +10,11 @@ import { kubeErrorMessage } from '../lib/kube.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { CPU_LIMIT_COLUMN, EPHEMERAL_LIMIT_COLUMN, EPHEMERAL_USAGE_COLUMN, newMetricRow, type MetricRow } from '../lib/metrics-csv.ts';
 import { mapPool, SourceUnreachableError, WarnOnce, type Collector, type ProbeReport } from './collector.ts';
-import { CADVISOR_LABELS, CadvisorPods, fsValue, networkValue, type PodCadvisorOf } from './cadvisor-pods.ts';
+import { CADVISOR_LABELS, CadvisorPods } from './cadvisor-pods.ts';
 import { eventCount, eventTime, parseQuantity, summarizePod, type PodSummary } from './k8s-pod.ts';
 import { apiPath, KubeRawClient } from './kube-raw.ts';
 import { PodInformer } from './pod-informer.ts';
-import { scanPromText } from './prom-text.ts';
+import { PromTextScanner } from './prom-text.ts';
 
 export interface K8sCollectorOptions {
   /** Namespace to collect; undefined collects all namespaces. */
@@ -54,12 +54,11 @@ const CADVISOR = {
 } as const;
 type CadvisorKey = keyof typeof CADVISOR;
 const NETWORK_KEYS: CadvisorKey[] = ['rx', 'tx', 'rxDrop', 'txDrop'];
-/** The scanner's metric index → key, name, and whether it is a network counter. */
+/** The scanner's metric index → key, name, and whether it is a network counter; and key → index. */
 const KEYS = Object.keys(CADVISOR) as CadvisorKey[];
 const WANTED = KEYS.map((k) => CADVISOR[k]);
 const IS_NETWORK = KEYS.map((k) => NETWORK_KEYS.includes(k));
-
-type PodCadvisor = PodCadvisorOf<CadvisorKey>;
+const M = Object.fromEntries(KEYS.map((k, i) => [k, i])) as Record<CadvisorKey, number>;
 
 interface PodUsage {
   cpuCores: number;
@@ -78,7 +77,9 @@ export class K8sCollector implements Collector {
   private readonly nodeConcurrency: number;
   private readonly warnings: WarnOnce;
   /** cAdvisor samples into per-pod aggregates, with the network counters' rates kept across ticks. */
-  private readonly cadvisorPods = new CadvisorPods<CadvisorKey>(KEYS, IS_NETWORK);
+  private readonly cadvisorPods = new CadvisorPods(IS_NETWORK);
+  /** One scanner for every page and tick: a pod's label values are decoded once, then interned. */
+  private readonly cadvisorScanner = new PromTextScanner(WANTED, CADVISOR_LABELS);
   /** Each pod's last written sample time: a sample is written once, however often we poll. */
   private lastSample = new Map<string, string>();
   private readonly server: string;
@@ -214,9 +215,10 @@ export class K8sCollector implements Collector {
       const u = usage?.get(key);
       const nodeCadvisor = node ? cadvisor.get(node) : undefined;
       const c = nodeCadvisor?.get(key);
+      const cad = this.cadvisorPods;
       // Gone between the list and the metrics reads: a running container, yet served by neither metrics
       // source although both answered. (A crash-looping pod has no running container and keeps its row.)
-      if (!u && usage && nodeCadvisor && !c && pod.running) {
+      if (!u && usage && nodeCadvisor && c === undefined && pod.running) {
         skipped++;
         continue;
       }
@@ -238,7 +240,7 @@ export class K8sCollector implements Collector {
       const extra: Record<string, number> = {};
       if (pod.cpuLimitCores !== undefined) extra[CPU_LIMIT_COLUMN] = pod.cpuLimitCores * 100;
       if (pod.ephemeralStorageLimitBytes !== undefined) extra[EPHEMERAL_LIMIT_COLUMN] = pod.ephemeralStorageLimitBytes / MB;
-      const fsUsage = fsValue(c?.fsUsage);
+      const fsUsage = cad.fs(c, M.fsUsage);
       if (Number.isFinite(fsUsage)) extra[EPHEMERAL_USAGE_COLUMN] = fsUsage / MB;
       rows.push(
         newMetricRow({
@@ -253,12 +255,12 @@ export class K8sCollector implements Collector {
           cpuPercent: u ? u.cpuCores * 100 : NaN,
           memoryMb: memoryBytes / MB,
           memoryPercent: limit && limit > 0 ? (memoryBytes / limit) * 100 : NaN,
-          netRxBytes: networkValue(c?.rx),
-          netTxBytes: networkValue(c?.tx),
-          netRxDropped: networkValue(c?.rxDrop),
-          netTxDropped: networkValue(c?.txDrop),
-          fsReadsMb: fsValue(c?.fsRead) / MB,
-          fsWritesMb: fsValue(c?.fsWrite) / MB,
+          netRxBytes: cad.network(c, M.rx),
+          netTxBytes: cad.network(c, M.tx),
+          netRxDropped: cad.network(c, M.rxDrop),
+          netTxDropped: cad.network(c, M.txDrop),
+          fsReadsMb: cad.fs(c, M.fsRead) / MB,
+          fsWritesMb: cad.fs(c, M.fsWrite) / MB,
           extra,
           ...(eventMatches
             ? {
@@ -398,27 +400,42 @@ export class K8sCollector implements Collector {
 
   /**
    * Network and filesystem counters per pod ("namespace/pod") from each node's cAdvisor page (one proxy
-   * call per node), aggregated as each page arrives (its bytes are then freed).
+   * call per node), scanned chunk by chunk as each page arrives (no page is held whole).
    */
-  private async readCadvisor(nodeNames: readonly string[], times: Promise<SampleTimes>): Promise<Map<string, Map<string, PodCadvisor>>> {
-    const out = new Map<string, Map<string, PodCadvisor>>();
+  private async readCadvisor(nodeNames: readonly string[], times: Promise<SampleTimes>): Promise<Map<string, Map<string, number>>> {
+    const out = new Map<string, Map<string, number>>();
     const failures: string[] = [];
+    // A sample without a timestamp of its own is timed by its pod's metrics sample: chunks that arrive
+    // before the metrics list is read wait for it (the reads still run side by side).
+    let known: SampleTimes | undefined;
+    void times.then((t) => (known = t));
     await mapPool(nodeNames, this.nodeConcurrency, async (node) => {
-      let page: Buffer;
+      const pods = new Map<string, number>();
+      const page = this.cadvisorScanner.stream((m, labels, value, timestampMs) =>
+        this.cadvisorPods.add(pods, m, labels, value, timestampMs, known!.sampleTime),
+      );
+      let held: Buffer[] | undefined = [];
+      const release = () => {
+        for (const c of held ?? []) page.push(c);
+        held = undefined;
+      };
       try {
-        page = await this.raw.getBytes(
+        await this.raw.getChunks(
           `/api/v1/nodes/${encodeURIComponent(node)}/proxy/metrics/cadvisor`,
           'text/plain;version=0.0.4, */*;q=0.5',
+          (chunk) => {
+            if (held && known) release();
+            if (held) held.push(chunk);
+            else page.push(chunk);
+          },
         );
       } catch (err) {
         failures.push(`${node}: ${kubeErrorMessage(err)}`);
-        return;
+        return; // a page cut short counts as unread: its pods' columns stay empty this tick
       }
-      const { sampleTime } = await times;
-      const pods = new Map<string, PodCadvisor>();
-      const skipped = scanPromText(page, WANTED, CADVISOR_LABELS, (m, labels, value, timestampMs) =>
-        this.cadvisorPods.add(pods, m, labels, value, timestampMs, sampleTime),
-      );
+      if (!known) await times;
+      release();
+      const skipped = page.end();
       if (skipped > 0) this.log.debug('skipped malformed cAdvisor lines', { node, skipped });
       out.set(node, pods);
     });

@@ -34,28 +34,53 @@ export class KubeRawClient {
     return (await this.getBytes(path, accept)).toString('utf8');
   }
 
-  /** The body's bytes, undecoded (a cAdvisor page is scanned as bytes: decoding it whole costs more than the scan). */
+  /** The body's bytes, undecoded. */
   async getBytes(path: string, accept: string): Promise<Buffer> {
-    return observeRequest(endpointOf(path), this.get(path, accept));
+    const chunks: Buffer[] = [];
+    await observeRequest(
+      endpointOf(path),
+      this.get(path, accept, (c) => chunks.push(c)),
+    );
+    return Buffer.concat(chunks);
   }
 
-  private async get(path: string, accept: string): Promise<Buffer> {
+  /**
+   * A successful body handed to `onChunk` as it arrives, never held whole (a cAdvisor page is scanned
+   * chunk by chunk: at 50,000 pods a tick brings ~150 MB of them). Resolves when the body has ended.
+   */
+  async getChunks(path: string, accept: string, onChunk: (chunk: Buffer) => void): Promise<void> {
+    await observeRequest(endpointOf(path), this.get(path, accept, onChunk));
+  }
+
+  private async get(path: string, accept: string, onChunk: (chunk: Buffer) => void): Promise<void> {
     const url = new URL(path.replace(/^\//, ''), this.server);
     const opts = await this.options();
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
-    return new Promise<Buffer>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       const req = send(url, { ...opts, headers: { ...opts.headers, Accept: accept }, timeout: this.timeoutMs }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (d: Buffer) => chunks.push(d));
+        const code = res.statusCode ?? 0;
+        const ok = code >= 200 && code < 300;
+        const errorChunks: Buffer[] = [];
+        let failed = false;
+        res.on('data', (d: Buffer) => {
+          if (!ok) errorChunks.push(d);
+          else if (!failed) {
+            try {
+              onChunk(d);
+            } catch (err) {
+              failed = true; // the consumer's error ends the request; the rest of the body is not read
+              reject(err as Error);
+              req.destroy();
+            }
+          }
+        });
         res.on('error', (err) => reject(new Error('response failed', { cause: err })));
         res.on('end', () => {
-          const body = Buffer.concat(chunks);
-          const code = res.statusCode ?? 0;
-          if (code >= 200 && code < 300) resolve(body);
+          if (ok) resolve();
           else {
             const headers: Record<string, string> = {};
             for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
-            reject(new ApiException(code, `HTTP ${code} from GET ${url.pathname}`, body.toString('utf8'), headers));
+            reject(new ApiException(code, `HTTP ${code} from GET ${url.pathname}`, Buffer.concat(errorChunks).toString('utf8'), headers));
           }
         });
       });

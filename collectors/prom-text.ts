@@ -21,10 +21,110 @@ export interface PromSample {
 export type OnSample = (metric: number, labels: readonly (string | undefined)[], value: number, timestampMs: number | undefined) => void;
 
 /**
- * Scans an exposition body (UTF-8 bytes, or a string) for samples of the `wanted` metric names, keeping
- * the `keep` labels; returns how many malformed lines were skipped. `labelNames`, when given, collects
- * every label name of those samples. The bytes are scanned as they came off the socket: decoding a
- * node's whole page into a string first cost more than the scan (about 1 s per 135 MB).
+ * Scans exposition text for samples of the `wanted` metric names, keeping the `keep` labels. One scanner
+ * serves many pages and ticks: the kept label values are interned (a pod's name is the same string object
+ * every tick, so it is neither decoded, nor collected, nor hashed again), and the bytes are read as they
+ * came off the socket: decoding a node's whole page into a string cost more than the scan (about 1 s per
+ * 135 MB). Not safe for two scans interleaved in one call stack; streams from `stream()` may interleave
+ * across awaits (each keeps its own partial line).
+ */
+export class PromTextScanner {
+  private readonly wantedBytes: Buffer[];
+  private readonly keepBytes: Buffer[];
+  private readonly values: (string | undefined)[];
+  private readonly interned = new LabelInterner();
+
+  constructor(wanted: readonly string[], keep: readonly string[]) {
+    this.wantedBytes = wanted.map((w) => Buffer.from(w, 'latin1'));
+    this.keepBytes = keep.map((k) => Buffer.from(k, 'utf8'));
+    this.values = new Array<string | undefined>(keep.length);
+  }
+
+  /**
+   * Scans the lines of `buf` between `from` and `to` (a last line without its newline counts as whole);
+   * returns how many malformed lines were skipped. `labelNames`, when given, collects every label name
+   * of the wanted samples.
+   */
+  scan(buf: Buffer, onSample: OnSample, labelNames?: Set<string>, from = 0, to = buf.length): number {
+    const { wantedBytes, keepBytes, values } = this;
+    let skipped = 0;
+    let pos = from;
+    // The next backslash at or after the cursor: found once per stretch, so a page without any costs one search.
+    let slash = -1;
+    const nextSlash = (at: number) => {
+      if (slash !== to && slash < at) {
+        slash = buf.indexOf(92, at);
+        if (slash < 0 || slash > to) slash = to;
+      }
+      return slash;
+    };
+    while (pos < to) {
+      let end = buf.indexOf(10, pos);
+      if (end < 0 || end > to) end = to;
+      const lineStart = pos;
+      pos = end + 1;
+      if (end === lineStart || buf[lineStart] === 35 /* # */) continue;
+      let i = lineStart;
+      while (i < end && isNameChar(buf[i]!, i === lineStart)) i++;
+      if (i === lineStart) {
+        if (!blank(buf, lineStart, end)) skipped++;
+        continue;
+      }
+      const metric = bytesIndex(buf, lineStart, i, wantedBytes);
+      if (metric < 0) continue;
+      values.fill(undefined);
+      i = parseLabels(buf, i, end, keepBytes, values, nextSlash, labelNames, this.interned);
+      if (i < 0 || !parseValue(buf, i, end)) {
+        skipped++;
+        continue;
+      }
+      onSample(metric, values, parsed.value, parsed.timestampMs);
+    }
+    return skipped;
+  }
+
+  /**
+   * A body scanned chunk by chunk as it arrives (no copy of the whole body): `push` scans the chunk's
+   * complete lines and keeps its last partial line for the next; `end` scans what is left and returns
+   * the skipped-line count.
+   */
+  stream(onSample: OnSample): { push(chunk: Buffer): void; end(): number } {
+    let carry: Buffer | undefined;
+    let skipped = 0;
+    return {
+      push: (chunk) => {
+        let from = 0;
+        if (carry) {
+          const nl = chunk.indexOf(10);
+          if (nl < 0) {
+            carry = Buffer.concat([carry, chunk]);
+            return;
+          }
+          const line = Buffer.concat([carry, chunk.subarray(0, nl + 1)]);
+          skipped += this.scan(line, onSample);
+          carry = undefined;
+          from = nl + 1;
+        }
+        const last = chunk.lastIndexOf(10);
+        if (last < from) {
+          carry = Buffer.from(chunk.subarray(from)); // a copy: the socket's chunk is not ours to keep
+          return;
+        }
+        skipped += this.scan(chunk, onSample, undefined, from, last + 1);
+        if (last + 1 < chunk.length) carry = Buffer.from(chunk.subarray(last + 1));
+      },
+      end: () => {
+        if (carry) skipped += this.scan(carry, onSample);
+        carry = undefined;
+        return skipped;
+      },
+    };
+  }
+}
+
+/**
+ * Scans an exposition body (UTF-8 bytes, or a string) once, with a scanner of its own (see
+ * PromTextScanner); returns how many malformed lines were skipped.
  */
 export function scanPromText(
   body: Buffer | string,
@@ -34,44 +134,7 @@ export function scanPromText(
   labelNames?: Set<string>,
 ): number {
   const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  const wantedBytes = wanted.map((w) => Buffer.from(w, 'latin1'));
-  const keepBytes = keep.map((k) => Buffer.from(k, 'utf8'));
-  const values: (string | undefined)[] = new Array<string | undefined>(keep.length);
-  let skipped = 0;
-  let pos = 0;
-  const len = buf.length;
-  // The next backslash at or after the cursor: found once per stretch, so a page without any costs one search.
-  let slash = -1;
-  const nextSlash = (from: number) => {
-    if (slash !== len && slash < from) {
-      slash = buf.indexOf(92, from);
-      if (slash < 0) slash = len;
-    }
-    return slash;
-  };
-  while (pos < len) {
-    let end = buf.indexOf(10, pos);
-    if (end < 0) end = len;
-    const lineStart = pos;
-    pos = end + 1;
-    if (end === lineStart || buf[lineStart] === 35 /* # */) continue;
-    let i = lineStart;
-    while (i < end && isNameChar(buf[i]!, i === lineStart)) i++;
-    if (i === lineStart) {
-      if (!blank(buf, lineStart, end)) skipped++;
-      continue;
-    }
-    const metric = bytesIndex(buf, lineStart, i, wantedBytes);
-    if (metric < 0) continue;
-    values.fill(undefined);
-    i = parseLabels(buf, i, end, keepBytes, values, nextSlash, labelNames);
-    if (i < 0 || !parseValue(buf, i, end)) {
-      skipped++;
-      continue;
-    }
-    onSample(metric, values, parsed.value, parsed.timestampMs);
-  }
-  return skipped;
+  return new PromTextScanner(wanted, keep).scan(buf, onSample, labelNames);
 }
 
 /**
@@ -114,6 +177,7 @@ function parseLabels(
   values: (string | undefined)[],
   nextSlash: (from: number) => number,
   labelNames: Set<string> | undefined,
+  interned: LabelInterner,
 ): number {
   if (buf[i] !== 123 /* { */) return i;
   i++;
@@ -130,13 +194,29 @@ function parseLabels(
     const k = bytesIndex(buf, from, to, keep);
     if (labelNames) labelNames.add(buf.toString('utf8', from, to));
     i = eq + 2;
-    const close = buf.indexOf(34, i);
-    if (close < 0 || close >= end) return -1;
-    if (nextSlash(i) > close) {
-      // No escape in the value: the common case.
-      if (k >= 0) values[k] = buf.toString('utf8', i, close);
-      i = close + 1;
-      continue;
+    if (k >= 0) {
+      // A kept value: hashed on the way to its closing quote, then looked up among the values seen before.
+      let h = 0x811c9dc5;
+      let j = i;
+      let c = 0;
+      while (j < end && (c = buf[j]!) !== 34 && c !== 92) {
+        h = Math.imul(h ^ c, 0x01000193);
+        j++;
+      }
+      if (j >= end) return -1;
+      if (c === 34) {
+        values[k] = interned.get(buf, i, j, h);
+        i = j + 1;
+        continue;
+      }
+      // an escape: decoded below, not interned (rare)
+    } else {
+      const close = buf.indexOf(34, i);
+      if (close < 0 || close >= end) return -1;
+      if (nextSlash(i) > close) {
+        i = close + 1; // no escape in the value: the common case
+        continue;
+      }
     }
     let value = '';
     let chunk = i;
@@ -183,20 +263,78 @@ function parseValue(buf: Buffer, i: number, end: number): boolean {
   const a = i;
   while (i < end && !isSpace(buf[i]!)) i++;
   if (i === a) return false;
-  const token = buf.toString('latin1', a, i);
-  const value = token === '+Inf' ? Infinity : token === '-Inf' ? -Infinity : Number(token);
-  if (Number.isNaN(value) && token !== 'NaN') return false;
+  let value = digits(buf, a, i);
+  if (Number.isNaN(value)) {
+    const token = buf.toString('latin1', a, i);
+    value = token === '+Inf' ? Infinity : token === '-Inf' ? -Infinity : Number(token);
+    if (Number.isNaN(value) && token !== 'NaN') return false;
+  }
   while (i < end && isSpace(buf[i]!)) i++;
   let timestampMs: number | undefined;
   if (i < end) {
     const b = i;
     while (i < end && !isSpace(buf[i]!)) i++;
-    timestampMs = Number(buf.toString('latin1', b, i));
+    timestampMs = digits(buf, b, i);
+    if (Number.isNaN(timestampMs)) timestampMs = Number(buf.toString('latin1', b, i));
     if (!Number.isFinite(timestampMs)) return false;
   }
   parsed.value = value;
   parsed.timestampMs = timestampMs;
   return true;
+}
+
+/**
+ * A run of up to 15 decimal digits read as a number without a string (exact: below 2^53); NaN for
+ * anything else (signs, fractions, exponents, hex, longer runs), which Number() then reads.
+ */
+function digits(buf: Buffer, from: number, to: number): number {
+  if (to - from > 15) return NaN;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+interface Interned {
+  hash: number;
+  bytes: Buffer;
+  text: string;
+  next: Interned | undefined;
+}
+
+/**
+ * Label values by their bytes: a value seen before comes back as the same string. Bounded: past
+ * MAX_INTERNED values (pods come and go) it starts afresh.
+ */
+class LabelInterner {
+  private static readonly MAX_INTERNED = 1 << 20;
+  private readonly byHash = new Map<number, Interned>();
+  private size = 0;
+
+  /** The string of buf[from, to) (UTF-8), whose FNV-1a hash is `hash`. */
+  get(buf: Buffer, from: number, to: number, hash: number): string {
+    const key = hash & 0x3fffffff; // a small integer key: the map hashes it without a heap number
+    const n = to - from;
+    const head = this.byHash.get(key);
+    for (let e = head; e; e = e.next) {
+      if (e.hash !== hash || e.bytes.length !== n) continue;
+      const b = e.bytes;
+      let k = 0;
+      while (k < n && b[k] === buf[from + k]) k++;
+      if (k === n) return e.text;
+    }
+    if (this.size >= LabelInterner.MAX_INTERNED) {
+      this.byHash.clear();
+      this.size = 0;
+    }
+    const text = buf.toString('utf8', from, to);
+    this.byHash.set(key, { hash, bytes: Buffer.from(buf.subarray(from, to)), text, next: this.byHash.get(key) });
+    this.size++;
+    return text;
+  }
 }
 
 function isNameChar(c: number, first: boolean): boolean {

@@ -59,21 +59,25 @@ void test('parsePromText with keepLabels stores only those labels and steps over
 
 void test('CounterRates: NaN first, then per-second increase, resets, stale samples and forgetting', () => {
   const r = new CounterRates(2);
-  assert.ok(Number.isNaN(r.update('a', 100, 0)));
-  assert.equal(r.update('a', 600, 5000), 100);
-  assert.equal(r.update('a', 600, 5000), 100, 'a sample no newer than the last keeps the last rate');
-  assert.equal(r.update('a', 50, 10_000), 10, 'a counter that went down restarted from zero');
+  assert.ok(Number.isNaN(r.update(0, 'a', '', 100, 0)));
+  assert.equal(r.update(0, 'a', '', 600, 5000), 100);
+  assert.equal(r.update(0, 'a', '', 600, 5000), 100, 'a sample no newer than the last keeps the last rate');
+  assert.equal(r.update(0, 'a', '', 50, 10_000), 10, 'a counter that went down restarted from zero');
   r.sweep();
   assert.equal(r.size, 1);
-  r.update('b', 1, 0);
+  r.update(0, 'b', '', 1, 0);
   r.sweep(); // a missed once
-  assert.equal(r.update('a', 150, 20_000), 10, 'a series missing for a tick resumes over the longer interval');
+  assert.equal(r.update(0, 'a', '', 150, 20_000), 10, 'a series missing for a tick resumes over the longer interval');
   r.sweep(); // b missed once
   r.sweep(); // a once, b twice: forgotten
   assert.equal(r.size, 1, 'series missing for maxMissed ticks are forgotten');
   r.sweep();
   assert.equal(r.size, 0);
-  assert.ok(Number.isNaN(r.update('a', 100, 30_000)), 'a forgotten series starts over');
+  assert.ok(Number.isNaN(r.update(0, 'a', '', 100, 30_000)), 'a forgotten series starts over');
+  r.update(1, 'a', '', 10, 0);
+  r.update(1, 'a', 'eth1', 20, 0);
+  assert.equal(r.update(1, 'a', '', 30, 1000), 20, 'the metric and both labels tell series apart');
+  assert.equal(r.update(1, 'a', 'eth1', 30, 1000), 10);
 });
 
 void test('parseQuantity reads CPU and memory quantities', () => {
