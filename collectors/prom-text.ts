@@ -5,6 +5,8 @@
 // over, and no object is made per sample. At 50,000 pods a tick scans ~135 MB of cAdvisor pages, so
 // this loop is the collector's hot path.
 
+import { ByteInterner, FNV_BASIS, FNV_PRIME } from './byte-interner.ts';
+
 export interface PromSample {
   name: string;
   labels: Record<string, string>;
@@ -32,7 +34,7 @@ export class PromTextScanner {
   private readonly wantedBytes: Buffer[];
   private readonly keepBytes: Buffer[];
   private readonly values: (string | undefined)[];
-  private readonly interned = new LabelInterner();
+  private readonly interned = new ByteInterner();
 
   constructor(wanted: readonly string[], keep: readonly string[]) {
     this.wantedBytes = wanted.map((w) => Buffer.from(w, 'latin1'));
@@ -177,7 +179,7 @@ function parseLabels(
   values: (string | undefined)[],
   nextSlash: (from: number) => number,
   labelNames: Set<string> | undefined,
-  interned: LabelInterner,
+  interned: ByteInterner,
 ): number {
   if (buf[i] !== 123 /* { */) return i;
   i++;
@@ -196,11 +198,11 @@ function parseLabels(
     i = eq + 2;
     if (k >= 0) {
       // A kept value: hashed on the way to its closing quote, then looked up among the values seen before.
-      let h = 0x811c9dc5;
+      let h = FNV_BASIS;
       let j = i;
       let c = 0;
       while (j < end && (c = buf[j]!) !== 34 && c !== 92) {
-        h = Math.imul(h ^ c, 0x01000193);
+        h = Math.imul(h ^ c, FNV_PRIME);
         j++;
       }
       if (j >= end) return -1;
@@ -296,45 +298,6 @@ function digits(buf: Buffer, from: number, to: number): number {
     v = v * 10 + d;
   }
   return v;
-}
-
-interface Interned {
-  hash: number;
-  bytes: Buffer;
-  text: string;
-  next: Interned | undefined;
-}
-
-/**
- * Label values by their bytes: a value seen before comes back as the same string. Bounded: past
- * MAX_INTERNED values (pods come and go) it starts afresh.
- */
-class LabelInterner {
-  private static readonly MAX_INTERNED = 1 << 20;
-  private readonly byHash = new Map<number, Interned>();
-  private size = 0;
-
-  /** The string of buf[from, to) (UTF-8), whose FNV-1a hash is `hash`. */
-  get(buf: Buffer, from: number, to: number, hash: number): string {
-    const key = hash & 0x3fffffff; // a small integer key: the map hashes it without a heap number
-    const n = to - from;
-    const head = this.byHash.get(key);
-    for (let e = head; e; e = e.next) {
-      if (e.hash !== hash || e.bytes.length !== n) continue;
-      const b = e.bytes;
-      let k = 0;
-      while (k < n && b[k] === buf[from + k]) k++;
-      if (k === n) return e.text;
-    }
-    if (this.size >= LabelInterner.MAX_INTERNED) {
-      this.byHash.clear();
-      this.size = 0;
-    }
-    const text = buf.toString('utf8', from, to);
-    this.byHash.set(key, { hash, bytes: Buffer.from(buf.subarray(from, to)), text, next: this.byHash.get(key) });
-    this.size++;
-    return text;
-  }
 }
 
 function isNameChar(c: number, first: boolean): boolean {
