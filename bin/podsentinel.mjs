@@ -34,7 +34,12 @@ if (!file) {
 register();
 const load = (path) => import(pathToFileURL(join(root, path)).href);
 // Commands with Node settings of their own run in a child Node that has them (lib/relaunch.ts).
-const nodeArgs = name === 'dataset-generator-agent' ? (await load('agents/dataset-generator/node-args.ts')).AGENT_NODE_ARGS : [];
+const nodeArgs =
+  name === 'dataset-generator-agent'
+    ? (await load('agents/dataset-generator/node-args.ts')).AGENT_NODE_ARGS
+    : name === 'dataset-generator'
+      ? (await load('collectors/node-args.ts')).COLLECTOR_NODE_ARGS
+      : [];
 const { missingNodeArgs, relaunch, RELAUNCHED_ENV } = await load('lib/relaunch.ts');
 const missing = missingNodeArgs(nodeArgs);
 if (missing.length > 0) {

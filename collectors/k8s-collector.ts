@@ -14,6 +14,7 @@ import { CADVISOR_LABELS, CadvisorPods } from './cadvisor-pods.ts';
 import { eventCount, eventTime, parseQuantity, summarizePod, type PodSummary } from './k8s-pod.ts';
 import { apiPath, KubeRawClient } from './kube-raw.ts';
 import { PodInformer } from './pod-informer.ts';
+import { PodMetricsListReader } from './pod-metrics-list.ts';
 import { PromTextScanner } from './prom-text.ts';
 
 export interface K8sCollectorOptions {
@@ -78,6 +79,8 @@ export class K8sCollector implements Collector {
   private readonly warnings: WarnOnce;
   /** cAdvisor samples into per-pod aggregates, with the network counters' rates kept across ticks. */
   private readonly cadvisorPods = new CadvisorPods(IS_NETWORK);
+  /** One reader for every tick's PodMetrics list: names and timestamps are decoded once, then interned. */
+  private readonly podMetricsReader = new PodMetricsListReader();
   /** One scanner for every page and tick: a pod's label values are decoded once, then interned. */
   private readonly cadvisorScanner = new PromTextScanner(WANTED, CADVISOR_LABELS);
   /** Each pod's last written sample time: a sample is written once, however often we poll. */
@@ -202,16 +205,17 @@ export class K8sCollector implements Collector {
     const cadvisorRead = owns ? undefined : this.readCadvisor(nodeNamesOf(pods), times);
     const [usage, events, nodes, { tickTimestamp }] = await Promise.all([reads.usage, reads.events, reads.nodes, times]);
     for (const n of reads.notes) n();
-    if (owns) pods = pods.filter((p) => owns(p.namespace, p.name, usage?.get(`${p.namespace}/${p.name}`)?.timestamp ?? tickTimestamp));
+    if (owns) pods = pods.filter((p) => owns(p.namespace, p.name, usage?.get(p.key)?.timestamp ?? tickTimestamp));
     const cadvisor = await (cadvisorRead ?? this.readCadvisor(nodeNamesOf(pods), times));
     const rows: MetricRow[] = [];
     let skipped = 0;
     let repeated = 0;
     const written = new Map<string, string>();
+    let lastTimestamp: string | undefined; // the pods of a tick share a few timestamps: parse each run once
+    let rowTime = NaN;
     for (const pod of pods) {
-      const { namespace, name, node } = pod;
+      const { namespace, name, node, key } = pod;
       if (!name) continue;
-      const key = `${namespace}/${name}`;
       const u = usage?.get(key);
       const nodeCadvisor = node ? cadvisor.get(node) : undefined;
       const c = nodeCadvisor?.get(key);
@@ -235,7 +239,10 @@ export class K8sCollector implements Collector {
       const memoryBytes = u?.memoryBytes ?? NaN;
       const event = events?.get(key);
       const eventMatches = event && (!event.uid || !pod.uid || event.uid === pod.uid);
-      const rowTime = Date.parse(timestamp);
+      if (timestamp !== lastTimestamp) {
+        lastTimestamp = timestamp;
+        rowTime = Date.parse(timestamp);
+      }
       // the forecasts' extra columns: limits from the pod spec, ephemeral storage in use from cAdvisor
       const extra: Record<string, number> = {};
       if (pod.cpuLimitCores !== undefined) extra[CPU_LIMIT_COLUMN] = pod.cpuLimitCores * 100;
@@ -245,6 +252,7 @@ export class K8sCollector implements Collector {
       rows.push(
         newMetricRow({
           timestamp,
+          time: rowTime,
           namespace,
           pod: name,
           node,
@@ -298,31 +306,30 @@ export class K8sCollector implements Collector {
     const version = 'v1beta1';
     try {
       const base = `/apis/${group}/${version}`;
-      const list = await this.raw.getJson<PodMetricsList>(
+      const body = await this.raw.getBytes(
         this.namespace ? `${base}/namespaces/${encodeURIComponent(this.namespace)}/pods` : `${base}/pods`,
+        'application/json',
       );
-      note(notes, () => this.warnings.clear('metrics', 'metrics.k8s.io is serving pod metrics again'));
       const out = new Map<string, PodUsage>();
       // metrics-server stamps pods in batches: each distinct timestamp is normalised once.
       const isoOf = new Map<string, string | undefined>();
-      for (const item of list.items ?? []) {
-        let cpu = 0;
-        let mem = 0;
-        for (const c of item.containers ?? []) {
-          cpu += parseQuantity(c.usage?.cpu);
-          mem += parseQuantity(c.usage?.memory);
-        }
-        let timestamp: string | undefined;
-        if (item.timestamp) {
-          if (isoOf.has(item.timestamp)) timestamp = isoOf.get(item.timestamp);
-          else {
-            const ts = new Date(item.timestamp);
-            timestamp = Number.isFinite(ts.getTime()) ? ts.toISOString() : undefined;
-            isoOf.set(item.timestamp, timestamp);
+      try {
+        this.podMetricsReader.read(body, (namespace, name, stamp, cpuCores, memoryBytes) => {
+          let timestamp: string | undefined;
+          if (stamp) {
+            if (isoOf.has(stamp)) timestamp = isoOf.get(stamp);
+            else {
+              const ts = new Date(stamp);
+              timestamp = Number.isFinite(ts.getTime()) ? ts.toISOString() : undefined;
+              isoOf.set(stamp, timestamp);
+            }
           }
-        }
-        out.set(`${item.metadata?.namespace ?? this.namespace}/${item.metadata?.name}`, { cpuCores: cpu, memoryBytes: mem, timestamp });
+          out.set(`${namespace ?? this.namespace}/${name}`, { cpuCores, memoryBytes, timestamp });
+        });
+      } catch (err) {
+        throw new Error(`GET ${base}/pods answered with a body that is not a PodMetrics list (${(err as Error).message})`, { cause: err });
       }
+      note(notes, () => this.warnings.clear('metrics', 'metrics.k8s.io is serving pod metrics again'));
       return out;
     } catch (err) {
       note(notes, () =>
@@ -533,12 +540,4 @@ export interface LatestEvent {
   time: number;
   count: number;
   uid: string | undefined;
-}
-
-interface PodMetricsList {
-  items?: Array<{
-    metadata?: { name?: string; namespace?: string };
-    timestamp?: string;
-    containers?: Array<{ name?: string; usage?: { cpu?: string; memory?: string } }>;
-  }>;
 }

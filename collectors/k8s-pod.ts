@@ -94,6 +94,8 @@ export function eventCount(e: CoreV1Event): number {
 export interface PodSummary {
   namespace: string;
   name: string;
+  /** "namespace/name": how the metrics reads key the pod (made once per pod, not per tick). */
+  key: string;
   uid: string;
   node: string;
   status: string;
@@ -111,9 +113,12 @@ export interface PodSummary {
 
 export function summarizePod(pod: V1Pod): PodSummary {
   const counts = containerCounts(pod);
+  const namespace = pod.metadata?.namespace ?? '';
+  const name = pod.metadata?.name ?? '';
   return {
-    namespace: pod.metadata?.namespace ?? '',
-    name: pod.metadata?.name ?? '',
+    namespace,
+    name,
+    key: `${namespace}/${name}`,
     uid: pod.metadata?.uid ?? '',
     node: pod.spec?.nodeName ?? '',
     status: podDisplayStatus(pod),

@@ -12,6 +12,7 @@ import {
   type PipelineFiles,
 } from '../lib/pipeline-files.ts';
 import { AGENT_NODE_ARGS } from '../agents/dataset-generator/node-args.ts';
+import { COLLECTOR_NODE_ARGS } from '../collectors/node-args.ts';
 import { datasetAgentArgv } from '../agents/dataset-generator/options.ts';
 import { anomalyAgentArgv } from '../agents/analysis/options.ts';
 import { collectorArgv } from '../collectors/options.ts';
@@ -100,6 +101,7 @@ export function collectorChild(o: PipelineOptions, files: PipelineFiles): Superv
     spec: {
       name: 'dataset-generator',
       script: join(o.root, 'collectors/dataset-generator.ts'),
+      nodeArgs: COLLECTOR_NODE_ARGS,
       args,
       output: logFile(o, 'dataset-generator'),
       cwd: o.root,

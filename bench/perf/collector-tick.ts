@@ -4,7 +4,8 @@
 // events list, one nodes list and one cAdvisor page per node. With --shard-of R the watch-mode collector
 // keeps only about 1/R of the workloads (a sharded replica's filter, before its rows are built). The
 // simulator runs in a child process, as an API server runs on another machine, so its own rendering does
-// not count against the collector; on a 2-core machine the two still share the cores. `npm run
+// not count against the collector; on a 2-core machine the two still share the cores. The collector is
+// timed in a child Node with its shipped V8 settings (collectors/node-args.ts). `npm run
 // bench:perf` calls benchCollectorTick; standalone:
 //   npx tsx bench/perf/collector-tick.ts --pods 1000,10000,50000 [--ticks 5] [--modes list,watch] [--shard-of 3]
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,6 +17,7 @@ import { memoryLogger } from '../../lib/log.ts';
 import { isMain } from '../../lib/cli.ts';
 import { K8sCollector, type PodSource } from '../../collectors/k8s-collector.ts';
 import { hash32, shardKey } from '../../lib/shard-ring.ts';
+import { COLLECTOR_NODE_ARGS } from '../../collectors/node-args.ts';
 
 export interface CollectorTickResult {
   pods: number;
@@ -78,10 +80,26 @@ class SimChild {
  * Starts the sim with about `pods` pods and times K8sCollector ticks over `ticks` ticks (after a warm-up)
  * for each pod source in turn, on the same sim; with `shardOf`, also a watch-mode replica keeping ~1/R.
  */
-export async function benchCollectorTick(
-  pods: number,
-  opts: { ticks?: number; seed?: number; modes?: PodSource[]; shardOf?: number } = {},
-): Promise<CollectorTickResult[]> {
+type BenchOptions = { ticks?: number; seed?: number; modes?: PodSource[]; shardOf?: number };
+
+/**
+ * Runs the measurement in a child Node started with the collector's own settings (COLLECTOR_NODE_ARGS,
+ * as run-monitoring and the launcher start it), so the figures are those of the collector as shipped.
+ */
+export async function benchCollectorTick(pods: number, opts: BenchOptions = {}): Promise<CollectorTickResult[]> {
+  const child = spawn(
+    process.execPath,
+    [...COLLECTOR_NODE_ARGS, '--import', 'tsx', fileURLToPath(import.meta.url), '--measure-child', JSON.stringify({ pods, ...opts })],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const results: CollectorTickResult[] = [];
+  for await (const line of createInterface({ input: child.stdout! })) results.push(JSON.parse(line) as CollectorTickResult);
+  const code = await new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.on('exit', r)));
+  if (code !== 0) throw new Error(`the collector benchmark child exited with status ${code}`);
+  return results;
+}
+
+async function measure(pods: number, opts: BenchOptions): Promise<CollectorTickResult[]> {
   const sim = new SimChild(pods, opts.seed ?? 7);
   const out: CollectorTickResult[] = [];
   try {
@@ -172,8 +190,12 @@ async function simChild(pods: number, seed: number): Promise<void> {
 
 if (isMain(import.meta.url)) {
   const i = process.argv.indexOf('--sim-child');
+  const m = process.argv.indexOf('--measure-child');
   if (i > 0) {
     await simChild(Number(process.argv[i + 1]), Number(process.argv[i + 2]));
+  } else if (m > 0) {
+    const { pods, ...opts } = JSON.parse(process.argv[m + 1]!) as BenchOptions & { pods: number };
+    for (const r of await measure(pods, opts)) process.stdout.write(`${JSON.stringify(r)}\n`);
   } else {
     const arg = (name: string) => {
       const j = process.argv.indexOf(name);

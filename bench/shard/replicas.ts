@@ -1,5 +1,7 @@
 // The replicas of bench:shard: per replica a sharded collector and a dataset agent, each with its own data
 // directory (a replica's state is its own, as in a StatefulSet). The simulated cluster: bench/sim-process.ts.
+import { COLLECTOR_NODE_ARGS } from '../../collectors/node-args.ts';
+import { AGENT_NODE_ARGS } from '../../agents/dataset-generator/node-args.ts';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,11 +32,11 @@ export function startReplica(o: ReplicaOptions): Replica {
     '--kubeconfig', o.kubeconfig, '--all-namespaces', '--interval', String(o.tickSeconds), '--output-file', csv,
     '--shard-group', 'bench', '--shard-identity', o.name, '--shard-namespace', 'default', '--lease-duration', String(o.leaseSeconds),
     '--log-dir', logs, '--log-level', 'warn',
-  ]); // prettier-ignore
+  ], COLLECTOR_NODE_ARGS); // prettier-ignore
   const agent = startTsx('agents/dataset-generator-agent.ts', [
     '--input-file', csv, '--insights-file', join(o.dir, 'pod_insights.json'), '--checkpoint-file', join(o.dir, 'checkpoint.json'),
     '--scores-file', scores, '--interval', String(o.tickSeconds), '--log-dir', logs, '--log-level', 'warn',
-  ]); // prettier-ignore
+  ], AGENT_NODE_ARGS); // prettier-ignore
   for (const [c, name] of [
     [collector, 'collector'],
     [agent, 'agent'],

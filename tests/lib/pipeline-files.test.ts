@@ -18,6 +18,8 @@ import {
 } from '../../lib/pipeline-files.ts';
 import { archiveEarlierDemo } from '../../orchestrator/demo-reset.ts';
 import { pipelineChildren, simChild, type PipelineOptions } from '../../orchestrator/child-specs.ts';
+import { COLLECTOR_NODE_ARGS } from '../../collectors/node-args.ts';
+import { AGENT_NODE_ARGS } from '../../agents/dataset-generator/node-args.ts';
 
 void test('the pipeline file names', () => {
   assert.deepEqual(PIPELINE_FILE_NAMES, {
@@ -89,6 +91,9 @@ void test("run-monitoring hands its children the module's paths", () => {
   assert.equal(analysis!.heartbeat, heartbeatPath(pipelineFile(dir, 'analysis'), 'anomaly-detection-agent'));
   const args = agent!.spec.args;
   assert.equal(args[args.indexOf('--checkpoint-file') + 1], pipelineFile(dir, 'datasetCheckpoint'));
+  // The collector and the scoring agent start with their V8 settings (measured: docs/BENCHMARKS.md).
+  assert.deepEqual(collector!.spec.nodeArgs, COLLECTOR_NODE_ARGS);
+  assert.deepEqual(agent!.spec.nodeArgs, AGENT_NODE_ARGS);
   assert.equal(
     simChild({ root: '/root', dataDir: dir, logDir: '/logs', scenario: 'demo', speed: 5, seed: undefined }).kubeconfigOut,
     pipelineFile(dir, 'simKubeconfig'),
