@@ -8,7 +8,7 @@ import { CoreV1Api, type CoreV1Event, type KubeConfig, type V1Node, type V1Pod }
 import { sleep } from '../lib/backoff.ts';
 import { kubeErrorMessage } from '../lib/kube.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
-import { CPU_LIMIT_COLUMN, EPHEMERAL_LIMIT_COLUMN, EPHEMERAL_USAGE_COLUMN, newMetricRow, type MetricRow } from '../lib/metrics-csv.ts';
+import { CPU_LIMIT_COLUMN, EPHEMERAL_LIMIT_COLUMN, EPHEMERAL_USAGE_COLUMN, type MetricRow } from '../lib/metrics-csv.ts';
 import { mapPool, SourceUnreachableError, WarnOnce, type Collector, type ProbeReport } from './collector.ts';
 import { CADVISOR_LABELS, CadvisorPods } from './cadvisor-pods.ts';
 import { eventCount, eventTime, parseQuantity, summarizePod, type PodSummary } from './k8s-pod.ts';
@@ -249,37 +249,34 @@ export class K8sCollector implements Collector {
       if (pod.ephemeralStorageLimitBytes !== undefined) extra[EPHEMERAL_LIMIT_COLUMN] = pod.ephemeralStorageLimitBytes / MB;
       const fsUsage = cad.fs(c, M.fsUsage);
       if (Number.isFinite(fsUsage)) extra[EPHEMERAL_USAGE_COLUMN] = fsUsage / MB;
-      rows.push(
-        newMetricRow({
-          timestamp,
-          time: rowTime,
-          namespace,
-          pod: name,
-          node,
-          status: pod.status,
-          readyContainers: pod.ready,
-          totalContainers: pod.total,
-          restarts: pod.restarts,
-          cpuPercent: u ? u.cpuCores * 100 : NaN,
-          memoryMb: memoryBytes / MB,
-          memoryPercent: limit && limit > 0 ? (memoryBytes / limit) * 100 : NaN,
-          netRxBytes: cad.network(c, M.rx),
-          netTxBytes: cad.network(c, M.tx),
-          netRxDropped: cad.network(c, M.rxDrop),
-          netTxDropped: cad.network(c, M.txDrop),
-          fsReadsMb: cad.fs(c, M.fsRead) / MB,
-          fsWritesMb: cad.fs(c, M.fsWrite) / MB,
-          extra,
-          ...(eventMatches
-            ? {
-                eventReason: event.reason,
-                eventMessage: event.message,
-                eventAgeMinutes: Math.max(0, (rowTime - event.time) / 60_000),
-                eventCount: event.count,
-              }
-            : {}),
-        }),
-      );
+      // The row is built whole, every field in MetricRow's order (one object per pod and tick, one shape
+      // for all; newMetricRow's defaults-then-fields spread made three).
+      const row: MetricRow = {
+        timestamp,
+        time: rowTime,
+        namespace,
+        pod: name,
+        node,
+        status: pod.status,
+        readyContainers: pod.ready,
+        totalContainers: pod.total,
+        restarts: pod.restarts,
+        cpuPercent: u ? u.cpuCores * 100 : NaN,
+        memoryPercent: limit && limit > 0 ? (memoryBytes / limit) * 100 : NaN,
+        memoryMb: memoryBytes / MB,
+        netRxBytes: cad.network(c, M.rx),
+        netTxBytes: cad.network(c, M.tx),
+        fsReadsMb: cad.fs(c, M.fsRead) / MB,
+        fsWritesMb: cad.fs(c, M.fsWrite) / MB,
+        netRxDropped: cad.network(c, M.rxDrop),
+        netTxDropped: cad.network(c, M.txDrop),
+        eventReason: eventMatches ? event.reason : '',
+        eventMessage: eventMatches ? event.message : '',
+        eventAgeMinutes: eventMatches ? Math.max(0, (rowTime - event.time) / 60_000) : NaN,
+        eventCount: eventMatches ? event.count : NaN,
+        extra,
+      };
+      rows.push(row);
     }
     if (skipped > 0) this.log.debug('skipped pods that vanished between the pod list and the metrics reads', { skipped });
     if (repeated > 0) this.log.debug('skipped pods whose metrics sample has not changed since the last tick', { repeated });
