@@ -21,6 +21,10 @@ import {
   type MetricRow,
 } from '../../lib/metrics-csv.ts';
 import { K8sCollector } from '../../collectors/k8s-collector.ts';
+import type { PodSummary } from '../../collectors/k8s-pod.ts';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { main } from '../../collectors/dataset-generator.ts';
 
 const MiB = 1024 * 1024;
@@ -159,6 +163,67 @@ void test('rows match what the simulator served, with pagination and one metrics
     );
   } finally {
     await sim.close();
+  }
+});
+
+void test('two collections at once (a probe beside a tick) each read their own PodMetrics list, even when the lists arrive interleaved', async () => {
+  // A server whose PodMetrics lists arrive in two parts with a pause between: the second request's first
+  // part lands while the first list is half read (the collector keeps one buffer for these bodies).
+  const items = (cpu: string) =>
+    Array.from({ length: 400 }, (_, i) => ({
+      metadata: { name: `p${i}`, namespace: 'ns' },
+      timestamp: '2026-12-07T05:00:00Z',
+      containers: [{ name: 'c', usage: { cpu, memory: '1Mi' } }],
+    }));
+  let served = 0;
+  const server = createServer((req, res) => {
+    if (!req.url?.startsWith('/apis/metrics.k8s.io/')) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{}');
+      return;
+    }
+    const body = JSON.stringify({ kind: 'PodMetricsList', items: items(served++ === 0 ? '100m' : '300m') });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write(body.slice(0, body.length >> 1));
+    setTimeout(() => res.end(body.slice(body.length >> 1)), 150);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const kc = new KubeConfig();
+  const { port } = server.address() as AddressInfo;
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: 'u' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  const c = new K8sCollector(kc, { logger: memoryLogger() });
+  try {
+    const pods: PodSummary[] = Array.from({ length: 400 }, (_, i) => ({
+      namespace: 'ns',
+      name: `p${i}`,
+      key: `ns/p${i}`,
+      uid: `u${i}`,
+      node: '',
+      status: 'Running',
+      ready: 1,
+      total: 1,
+      restarts: 0,
+      memoryLimitBytes: undefined,
+      running: true,
+    }));
+    const first = c.collectFor(pods);
+    await new Promise((r) => setTimeout(r, 50)); // the first list's first part is in
+    const second = c.collectFor(pods); // its list's first part arrives while the first list waits for its second
+    const [a, b] = await Promise.all([first, second]);
+    assert.equal(served, 2, 'two lists were served');
+    const cpus = [...a, ...b].map((r) => r.cpuPercent);
+    assert.equal(cpus.length, 400, 'each pod once over both collections (a sample is written once)');
+    assert.ok(
+      a.every((r) => Math.abs(r.cpuPercent - 10) < 1e-9),
+      'the first collection has the first list, whole',
+    );
+  } finally {
+    c.close();
+    await new Promise((r) => server.close(r));
   }
 });
 
