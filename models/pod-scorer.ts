@@ -30,6 +30,8 @@ export class PodScorer {
   readonly detector: Detector;
   readonly stats = { scored: 0, duplicates: 0, backwards: 0 };
   private readonly pods = new Map<string, PodFeatureState>();
+  /** Each pod's workload (null: none), read off its name once: three regular expressions a row cost more than a lookup. */
+  private readonly workloads = new Map<string, string | null>();
   private readonly groupByWorkload: boolean;
   private readonly buf = new Float64Array(POD_FEATURES.length);
   /** Observation.explainFrom of the rows scored from now on. */
@@ -63,7 +65,14 @@ export class PodScorer {
       this.pods.set(key, st);
     }
     podFeatures(row, st, this.buf);
-    const workload = this.groupByWorkload ? workloadOf(row.namespace, row.pod) : undefined;
+    let workload: string | undefined;
+    if (this.groupByWorkload) {
+      const known = this.workloads.get(key);
+      if (known === undefined) {
+        workload = workloadOf(row.namespace, row.pod);
+        this.workloads.set(key, workload ?? null);
+      } else workload = known ?? undefined;
+    }
     const hard = hardSignals(row);
     const verdict = this.detector.observe({
       key,
@@ -96,6 +105,7 @@ export class PodScorer {
   forget(namespace: string, pod: string): void {
     const key = `${namespace}/${pod}`;
     this.pods.delete(key);
+    this.workloads.delete(key);
     this.detector.forget(key);
   }
 
@@ -127,6 +137,7 @@ export class PodScorer {
     if (!s || s.v !== 1 || typeof s.pods !== 'object' || s.pods === null) throw new Error('pod scorer snapshot has an unknown format');
     this.detector.restore(s.detector);
     this.pods.clear();
+    this.workloads.clear();
     for (const [k, a] of Object.entries(s.pods)) {
       if (!Array.isArray(a) || a.length !== 5) throw new Error(`pod scorer snapshot entry ${k} is malformed`);
       this.pods.set(k, { time: unnum(a[0]), restarts: unnum(a[1]), fsReads: unnum(a[2]), fsWrites: unnum(a[3]), mem: unnum(a[4]) });
@@ -153,6 +164,7 @@ export class PodScorer {
       d.restoreShared(s.detector);
     } else d.restore(s.detector);
     this.pods.clear();
+    this.workloads.clear();
     if (s.stats) Object.assign(this.stats, s.stats);
   }
 
