@@ -6,10 +6,16 @@ import { createInterface } from 'node:readline';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-/** `node --import tsx <script> ...args` from the project root, stdout and stderr piped, detached. */
-export function startTsx(script: string, args: string[], nodeArgs: readonly string[] = []): ChildProcess {
+/** `node --import tsx <script> ...args` from the project root, stdout and stderr piped, detached; `env` over ours. */
+export function startTsx(
+  script: string,
+  args: string[],
+  nodeArgs: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
+): ChildProcess {
   return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, script), ...args], {
     cwd: ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

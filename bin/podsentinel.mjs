@@ -33,17 +33,19 @@ if (!file) {
 }
 register();
 const load = (path) => import(pathToFileURL(join(root, path)).href);
-// Commands with Node settings of their own run in a child Node that has them (lib/relaunch.ts).
-const nodeArgs =
+// Commands with Node or glibc settings of their own run in a child Node that has them (lib/relaunch.ts).
+const settings =
   name === 'dataset-generator-agent'
-    ? (await load('agents/dataset-generator/node-args.ts')).AGENT_NODE_ARGS
+    ? await load('agents/dataset-generator/node-args.ts').then((m) => ({ nodeArgs: m.AGENT_NODE_ARGS, tunables: m.AGENT_GLIBC_TUNABLES }))
     : name === 'dataset-generator'
-      ? (await load('collectors/node-args.ts')).COLLECTOR_NODE_ARGS
-      : [];
+      ? await load('collectors/node-args.ts').then((m) => ({ nodeArgs: m.COLLECTOR_NODE_ARGS, tunables: {} }))
+      : { nodeArgs: [], tunables: {} };
 const { missingNodeArgs, relaunch, RELAUNCHED_ENV } = await load('lib/relaunch.ts');
-const missing = missingNodeArgs(nodeArgs);
-if (missing.length > 0) {
-  process.exitCode = await relaunch(missing, fileURLToPath(import.meta.url), [name, ...args]);
+const { tunablesEnv } = await load('lib/glibc-tunables.ts');
+const missing = missingNodeArgs(settings.nodeArgs);
+const env = tunablesEnv(settings.tunables);
+if ((missing.length > 0 || Object.keys(env).length > 0) && !process.env[RELAUNCHED_ENV]) {
+  process.exitCode = await relaunch(missing, fileURLToPath(import.meta.url), [name, ...args], env);
 } else {
   if (process.env[RELAUNCHED_ENV]) await load('lib/exit-with-parent.ts'); // relaunched: end with the launcher
   const { runMain } = await load('lib/cli.ts');

@@ -23,11 +23,19 @@ export function missingNodeArgs(
   return nodeArgs.filter((a) => !given(a));
 }
 
-/** Runs `script args` in a child Node with `nodeArgs` added; resolves with the exit status to end with. */
-export function relaunch(nodeArgs: readonly string[], script: string, args: readonly string[]): Promise<number> {
+/**
+ * Runs `script args` in a child Node with `nodeArgs` added and `env` over this process's environment (e.g.
+ * GLIBC_TUNABLES, which only counts from a process's start); resolves with the exit status to end with.
+ */
+export function relaunch(
+  nodeArgs: readonly string[],
+  script: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<number> {
   const child = spawn(process.execPath, [...nodeArgs, ...process.execArgv, script, ...args], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, [RELAUNCHED_ENV]: '1' },
+    env: { ...process.env, ...env, [RELAUNCHED_ENV]: '1' },
   });
   const pass = (sig: NodeJS.Signals) => () => child.kill(sig);
   const onTerm = pass('SIGTERM');

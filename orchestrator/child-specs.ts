@@ -11,7 +11,8 @@ import {
   pipelineFiles as pipelineFilesIn,
   type PipelineFiles,
 } from '../lib/pipeline-files.ts';
-import { AGENT_NODE_ARGS } from '../agents/dataset-generator/node-args.ts';
+import { AGENT_GLIBC_TUNABLES, AGENT_NODE_ARGS } from '../agents/dataset-generator/node-args.ts';
+import { tunablesEnv } from '../lib/glibc-tunables.ts';
 import { COLLECTOR_NODE_ARGS } from '../collectors/node-args.ts';
 import { datasetAgentArgv } from '../agents/dataset-generator/options.ts';
 import { anomalyAgentArgv } from '../agents/analysis/options.ts';
@@ -129,6 +130,7 @@ export function datasetAgentChild(o: PipelineOptions, files: PipelineFiles): Sup
       name: 'dataset-generator-agent',
       script: join(o.root, 'agents/dataset-generator-agent.ts'),
       nodeArgs: AGENT_NODE_ARGS,
+      env: tunablesEnv(AGENT_GLIBC_TUNABLES),
       args,
       output: logFile(o, 'dataset-generator-agent'),
       cwd: o.root,

@@ -1,7 +1,17 @@
-// Node/V8 options the dataset-generator agent is started with, by the supervisor (run-monitoring) and by
-// bench:perf alike. A 16 MB young generation instead of V8's default for a 4 GB heap (larger): at 150,000
-// pods it cuts peak RSS and the longest GC pause (measured in docs/notes/performance-changes.md, towards the
-// 150,000-pod targets in docs/BENCHMARKS.md), since the agent's per-row garbage dies young and its
-// long-lived state is in typed arrays.
-// The launcher (bin/podsentinel.mjs, lib/relaunch.ts) starts a standalone agent with them too.
+// Node/V8 options and glibc settings the dataset-generator agent is started with, by the supervisor
+// (run-monitoring), the launcher (bin/podsentinel.mjs, lib/relaunch.ts) and bench:perf alike, so nobody
+// sets NODE_OPTIONS or GLIBC_TUNABLES by hand.
+import type { GlibcTunables } from '../../lib/glibc-tunables.ts';
+
+// A 16 MB young generation instead of V8's default for a 4 GB heap (larger): at 150,000 pods it cuts peak
+// RSS and the longest GC pause (measured in docs/notes/performance-changes.md, towards the 150,000-pod
+// targets in docs/BENCHMARKS.md), since the agent's per-row garbage dies young and its long-lived state is
+// in typed arrays.
 export const AGENT_NODE_ARGS: readonly string[] = ['--max-semi-space-size=16'];
+
+// The per-pod state (about 6 KB a pod, ~0.9 GB at 150,000 pods) lives in large typed-array slabs that malloc
+// maps fresh, and every 4 KB page of them costs a page fault at first touch (10-15 µs each on the VMs
+// measured: a third of a new pod's cost). With hugetlb=1 malloc asks for transparent huge pages on those
+// mappings (madvise; THP in "madvise" or "always" mode), one fault per 2 MB: rows/s at 150,000 pods ×1.13
+// side by side, peak RSS unchanged (docs/BENCHMARKS.md, Performance).
+export const AGENT_GLIBC_TUNABLES: GlibcTunables = { 'glibc.malloc.hugetlb': '1' };

@@ -27,7 +27,8 @@ import { performance } from 'node:perf_hooks';
 import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
 import { formatRows, MetricsCsvWriter, METRIC_COLUMNS, newMetricRow, type MetricRow } from '../../lib/metrics-csv.ts';
 import { HEARTBEAT_NAME, type AgentPerf } from '../../agents/dataset-generator/agent.ts';
-import { AGENT_NODE_ARGS } from '../../agents/dataset-generator/node-args.ts';
+import { AGENT_GLIBC_TUNABLES, AGENT_NODE_ARGS } from '../../agents/dataset-generator/node-args.ts';
+import { tunablesEnv } from '../../lib/glibc-tunables.ts';
 import { mulberry32 } from '../../lib/prng.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -242,11 +243,11 @@ function tasksetPath(): string | null {
 }
 
 function spawnAgent(args: string[], cpu: number | null): ChildProcess {
-  // The agent's Node options are those run-monitoring starts it with.
+  // The agent's Node options and glibc settings are those run-monitoring starts it with.
   const node = [process.execPath, ...AGENT_NODE_ARGS, '--import', 'tsx', AGENT, ...args];
   const ts = cpu === null ? null : tasksetPath();
   const [cmd, ...rest] = ts ? [ts, '-c', String(cpu), ...node] : node;
-  return spawn(cmd!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(cmd!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...tunablesEnv(AGENT_GLIBC_TUNABLES) } });
 }
 
 /** Resident set (VmRSS) and its peak (VmHWM) of a live process, MB; null once it is gone. */

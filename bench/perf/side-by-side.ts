@@ -2,13 +2,15 @@
 // scored by each checkout's dataset-generator-agent (--once --from-start, pinned to one core) in alternating
 // rounds, so both see the same machine; reports each side's medians and the median of the per-round ratios.
 // The machines here are shared and swing by tens of per cent between minutes; a ratio of neighbours does not.
+// Each side's agent runs with that checkout's own Node options and glibc settings (its node-args.ts).
 //   npm run bench:perf:ab -- --before ../podsentinel-old --pods 150000 --rounds 5
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
-import { AGENT_NODE_ARGS } from '../../agents/dataset-generator/node-args.ts';
+import { pathToFileURL } from 'node:url';
+import { tunablesEnv, type GlibcTunables } from '../../lib/glibc-tunables.ts';
 import { generateCsv, makePods } from './run.ts';
 
 const HERE = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -27,14 +29,32 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-async function runAgent(checkout: string, csv: string, dir: string, cpu: string | null): Promise<Run> {
+interface AgentSettings {
+  nodeArgs: readonly string[];
+  tunables: GlibcTunables;
+}
+
+/** The agent's start settings as `checkout` declares them (a checkout older than the glibc settings has none). */
+async function agentSettings(checkout: string): Promise<AgentSettings> {
+  const m = (await import(pathToFileURL(join(checkout, 'agents/dataset-generator/node-args.ts')).href)) as {
+    AGENT_NODE_ARGS?: readonly string[];
+    AGENT_GLIBC_TUNABLES?: GlibcTunables;
+  };
+  return { nodeArgs: m.AGENT_NODE_ARGS ?? [], tunables: m.AGENT_GLIBC_TUNABLES ?? {} };
+}
+
+async function runAgent(checkout: string, settings: AgentSettings, csv: string, dir: string, cpu: string | null): Promise<Run> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const node = [process.execPath, ...AGENT_NODE_ARGS, '--import', 'tsx', join(checkout, 'agents/dataset-generator-agent.ts')];
+  const node = [process.execPath, ...settings.nodeArgs, '--import', 'tsx', join(checkout, 'agents/dataset-generator-agent.ts')];
   const args = ['--once', '--from-start', '--input-file', csv, '--insights-file', join(dir, 'pod_insights.json')];
   args.push('--scores-file', join(dir, 'scores.csv'), '--checkpoint-file', join(dir, 'checkpoint.json'), '--log-dir', join(dir, 'logs'));
   const [cmd, ...rest] = cpu ? ['taskset', '-c', cpu, ...node, ...args, '--log-level', 'warn'] : [...node, ...args, '--log-level', 'warn'];
-  const child = spawn(cmd!, rest, { cwd: checkout, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(cmd!, rest, {
+    cwd: checkout,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...tunablesEnv(settings.tunables) },
+  });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
   const code = await new Promise<number | null>((r) => child.on('close', r));
@@ -78,10 +98,16 @@ export async function main(argv: string[]): Promise<number> {
   process.stdout.write(
     `before ${sides.before} (${commit(sides.before)}), after ${sides.after} (${commit(sides.after)}), ${args.pods} pods\n`,
   );
+  const settings = { before: await agentSettings(sides.before), after: await agentSettings(sides.after) };
+  for (const side of ['before', 'after'] as const) {
+    const { nodeArgs, tunables } = settings[side];
+    const glibc = Object.entries(tunables).map(([k, v]) => `${k}=${v}`);
+    process.stdout.write(`${side} agent settings: ${[...nodeArgs, ...glibc].join(' ') || 'none'}\n`);
+  }
   const runs: Record<'before' | 'after', Run[]> = { before: [], after: [] };
   for (let r = 1; r <= args.rounds; r++) {
     for (const side of ['before', 'after'] as const) {
-      const x = await runAgent(sides[side], csv, join(out, side), cpu);
+      const x = await runAgent(sides[side], settings[side], csv, join(out, side), cpu);
       runs[side].push(x);
       process.stdout.write(
         `round ${r} ${side.padEnd(6)} ${Math.round(x.rowsPerSecond)} rows/s, ${Math.round(x.cpuRowsPerSecond)} per CPU-second, peak RSS ${x.peakRssMb} MB\n`,

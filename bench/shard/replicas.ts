@@ -1,7 +1,8 @@
 // The replicas of bench:shard: per replica a sharded collector and a dataset agent, each with its own data
 // directory (a replica's state is its own, as in a StatefulSet). The simulated cluster: bench/sim-process.ts.
 import { COLLECTOR_NODE_ARGS } from '../../collectors/node-args.ts';
-import { AGENT_NODE_ARGS } from '../../agents/dataset-generator/node-args.ts';
+import { AGENT_GLIBC_TUNABLES, AGENT_NODE_ARGS } from '../../agents/dataset-generator/node-args.ts';
+import { tunablesEnv } from '../../lib/glibc-tunables.ts';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +37,7 @@ export function startReplica(o: ReplicaOptions): Replica {
   const agent = startTsx('agents/dataset-generator-agent.ts', [
     '--input-file', csv, '--insights-file', join(o.dir, 'pod_insights.json'), '--checkpoint-file', join(o.dir, 'checkpoint.json'),
     '--scores-file', scores, '--interval', String(o.tickSeconds), '--log-dir', logs, '--log-level', 'warn',
-  ], AGENT_NODE_ARGS); // prettier-ignore
+  ], AGENT_NODE_ARGS, tunablesEnv(AGENT_GLIBC_TUNABLES)); // prettier-ignore
   for (const [c, name] of [
     [collector, 'collector'],
     [agent, 'agent'],

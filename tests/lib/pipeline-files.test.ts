@@ -19,7 +19,7 @@ import {
 import { archiveEarlierDemo } from '../../orchestrator/demo-reset.ts';
 import { pipelineChildren, simChild, type PipelineOptions } from '../../orchestrator/child-specs.ts';
 import { COLLECTOR_NODE_ARGS } from '../../collectors/node-args.ts';
-import { AGENT_NODE_ARGS } from '../../agents/dataset-generator/node-args.ts';
+import { AGENT_GLIBC_TUNABLES, AGENT_NODE_ARGS } from '../../agents/dataset-generator/node-args.ts';
 
 void test('the pipeline file names', () => {
   assert.deepEqual(PIPELINE_FILE_NAMES, {
@@ -94,6 +94,7 @@ void test("run-monitoring hands its children the module's paths", () => {
   // The collector and the scoring agent start with their V8 settings (measured: docs/BENCHMARKS.md).
   assert.deepEqual(collector!.spec.nodeArgs, COLLECTOR_NODE_ARGS);
   assert.deepEqual(agent!.spec.nodeArgs, AGENT_NODE_ARGS);
+  for (const [k, v] of Object.entries(AGENT_GLIBC_TUNABLES)) assert.ok(agent!.spec.env?.GLIBC_TUNABLES?.split(':').includes(`${k}=${v}`));
   assert.equal(
     simChild({ root: '/root', dataDir: dir, logDir: '/logs', scenario: 'demo', speed: 5, seed: undefined }).kubeconfigOut,
     pipelineFile(dir, 'simKubeconfig'),

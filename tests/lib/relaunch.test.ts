@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { missingNodeArgs } from '../../lib/relaunch.ts';
-import { AGENT_NODE_ARGS } from '../../agents/dataset-generator/node-args.ts';
+import { AGENT_GLIBC_TUNABLES, AGENT_NODE_ARGS } from '../../agents/dataset-generator/node-args.ts';
 import { formatHeader, METRIC_COLUMNS } from '../../lib/metrics-csv.ts';
 import { pidAlive } from '../../orchestrator/lock.ts';
 
@@ -38,6 +38,7 @@ function startAgent(dir: string) {
   writeFileSync(csv, formatHeader(METRIC_COLUMNS));
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
+  delete env.GLIBC_TUNABLES;
   const launcher = spawn(
     process.execPath,
     [
@@ -66,6 +67,15 @@ void test('the launcher runs the agent in a child with its settings; SIGTERM rea
     assert.notEqual(pid, a.launcher.pid, 'the agent runs in a child of the launcher');
     const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     for (const flag of AGENT_NODE_ARGS) assert.ok(cmd.includes(flag), `${flag} in ${cmd.join(' ')}`);
+    // glibc's settings only count from a process's start: the child was started with them
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    const tunables =
+      environ
+        .find((e) => e.startsWith('GLIBC_TUNABLES='))
+        ?.slice('GLIBC_TUNABLES='.length)
+        .split(':') ?? [];
+    for (const [k, v] of Object.entries(AGENT_GLIBC_TUNABLES))
+      assert.ok(tunables.includes(`${k}=${v}`), `${k}=${v} in ${tunables.join(':')}`);
     a.launcher.kill('SIGTERM');
     assert.equal(await a.exited, 0, 'a clean stop');
     assert.equal(a.beat()!.state, 'stopped');
