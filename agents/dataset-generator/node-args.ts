@@ -11,7 +11,8 @@ export const AGENT_NODE_ARGS: readonly string[] = ['--max-semi-space-size=16'];
 
 // The per-pod state (about 6 KB a pod, ~0.9 GB at 150,000 pods) lives in large typed-array slabs that malloc
 // maps fresh, and every 4 KB page of them costs a page fault at first touch (10-15 µs each on the VMs
-// measured: a third of a new pod's cost). With hugetlb=1 malloc asks for transparent huge pages on those
-// mappings (madvise; THP in "madvise" or "always" mode), one fault per 2 MB: rows/s at 150,000 pods ×1.13
-// side by side, peak RSS unchanged (docs/BENCHMARKS.md, Performance).
+// measured; filling new pods' seasonal slabs alone took ~1.4 s of a 15 s run of 150,000 new pods). With
+// hugetlb=1 malloc asks for transparent huge pages on those mappings (madvise; THP in "madvise" or "always"
+// mode), one fault per 2 MB: at 150,000 pods ×1.09 rows/s and ×1.12 per CPU-second side by side, peak RSS
+// ×0.97 (docs/BENCHMARKS.md, Performance).
 export const AGENT_GLIBC_TUNABLES: GlibcTunables = { 'glibc.malloc.hugetlb': '1' };

@@ -7,9 +7,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
-import { pathToFileURL } from 'node:url';
 import { tunablesEnv, type GlibcTunables } from '../../lib/glibc-tunables.ts';
 import { generateCsv, makePods } from './run.ts';
 
