@@ -10,7 +10,7 @@
 import type { AnomalyType, ContributingMetric } from '../../lib/schemas.ts';
 import type { Detector, HardSignal, Observation, Verdict } from '../detector-api.ts';
 import { featureSpec, type FeatureSpec } from '../pod-features.ts';
-import { lstmStep } from './cell.ts';
+import { LstmCell } from './cell.ts';
 import { newSeasonalState, resetSeasonalState, SEASONAL_LAYOUT, SEASONAL_SIZE, seasonalStep } from './seasonal.ts';
 import type { SequenceModel } from './model.ts';
 import { inGap, markRangeMapsEmpty, RANGE_MAP_LAYOUT, RANGE_MAP_SIZE, resetRangeMap, visit } from './range-map.ts';
@@ -346,7 +346,8 @@ export class LstmDetector implements Detector {
   private readonly series = new Map<string, SeriesState>();
   /** Workload priors: per channel EW of baseline level and log scale over mature siblings. */
   private readonly groups = new Map<string, Float64Array>();
-  private readonly gates: Float64Array;
+  /** The shared model's weights, prepared for stepping. */
+  private readonly cell: LstmCell;
   private readonly units: number;
   private readonly stride: number;
   /** Where c and the range maps start in SeriesState.s (h starts at 0). */
@@ -379,7 +380,7 @@ export class LstmDetector implements Detector {
     this.params = { ...DEFAULT_PARAMS, ...opts.params };
     this.model = opts.model;
     this.units = opts.model.weights.units;
-    this.gates = new Float64Array(4 * this.units);
+    this.cell = new LstmCell(opts.model.weights);
     this.specs = this.features.map(featureSpec);
     this.seqIdx = this.specs.flatMap((s, i) => (s.kind === 'sequence' ? [i] : []));
     this.memIdx = this.features.indexOf('mem_pct');
@@ -549,7 +550,7 @@ export class LstmDetector implements Detector {
         f[o + N] = 1;
         f[o + ZP] = 0;
         f[o + EP] = 0;
-        f[o + PRED] = lstmStep(this.model.weights, 0, st.s, st.s, k * this.units, this.gates, this.cBase + k * this.units);
+        f[o + PRED] = this.cell.start(st.s, st.s, k * this.units, this.cBase + k * this.units);
         visit(st.s, this.rBase + k * RANGE_MAP_SIZE, x);
         valid++;
         continue;
@@ -687,7 +688,7 @@ export class LstmDetector implements Detector {
       f[o + N] = n + 1;
       f[o + ZP] = z;
       f[o + EP] = err;
-      f[o + PRED] = lstmStep(this.model.weights, zin, st.s, st.s, k * this.units, this.gates, this.cBase + k * this.units);
+      f[o + PRED] = this.cell.step(zin, st.s, st.s, k * this.units, this.cBase + k * this.units);
       if (group && n >= 60) {
         // mature series teach their workload's prior
         group[2 * ch] = Number.isFinite(group[2 * ch]!) ? group[2 * ch]! + 0.02 * (mNew - group[2 * ch]!) : mNew;
