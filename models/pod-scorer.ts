@@ -48,8 +48,8 @@ export class PodScorer {
     this.groupByWorkload = opts.groupByWorkload ?? true;
   }
 
-  score(row: MetricRow): PodScore | null {
-    const key = `${row.namespace}/${row.pod}`;
+  /** `key`: the row's "namespace/pod", when the caller has built it already. */
+  score(row: MetricRow, key = `${row.namespace}/${row.pod}`): PodScore | null {
     let st = this.pods.get(key);
     if (st) {
       if (row.time === st.time) {

@@ -267,7 +267,7 @@ export class DatasetAgent {
     }
     // Contributing metrics only where e.contributing keeps them (below); the margin covers its rounding.
     this.scorer.explainFrom = this.pods.size <= this.detailMax ? 0 : this.detailFrom - 1e-4;
-    const s = this.scorer.score(row);
+    const s = this.scorer.score(row, key);
     if (!s) {
       // a duplicate, or a timestamp going backwards (counted by the scorer too)
       const reason = !e ? 'rejected by the scorer' : row.time === e.lastTime ? 'duplicate' : 'out of order';

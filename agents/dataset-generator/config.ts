@@ -8,7 +8,8 @@ import type { StateArray } from './state-file.ts';
 /** What the agent needs from the pod scorer: its results, and the state it checkpoints. */
 export type ScoredRow = PodScore;
 export interface RowScorer {
-  score(row: MetricRow): ScoredRow | null;
+  /** `key`: the row's "namespace/pod" when the caller has it (the agent does: one string a row, not two). */
+  score(row: MetricRow, key?: string): ScoredRow | null;
   /** The verdicts' contributing metrics are needed from this probability on (Observation.explainFrom). */
   explainFrom: number;
   forget(namespace: string, pod: string): void;

@@ -1,9 +1,9 @@
 // Per-pod Float64 state handed out as views of shared slabs. A Float64Array of its own per pod costs an
 // ArrayBuffer, its backing store and their bookkeeping (several hundred bytes beside a few hundred of
 // data; the exhaustion forecasts' state alone added about 130 MB of peak RSS at 150,000 pods that way).
-// A forgotten pod's view is handed to the next new pod; a slab is freed once none of its views lives.
-
-const SLAB_ITEMS = 1024;
+// A forgotten pod's view is handed to the next new pod; a slab (lib/state-slabs.ts) is freed once none of its
+// views lives.
+import { slabItems } from '../../lib/state-slabs.ts';
 
 export class Float64StatePool {
   private readonly initial: Float64Array;
@@ -21,8 +21,8 @@ export class Float64StatePool {
     const n = this.initial.length;
     let v = this.spare.pop();
     if (!v) {
-      if (!this.slab || this.used === SLAB_ITEMS) {
-        this.slab = new Float64Array(n * SLAB_ITEMS);
+      if (!this.slab || this.used === slabItems(n * 8)) {
+        this.slab = new Float64Array(n * slabItems(n * 8));
         this.used = 0;
       }
       v = this.slab.subarray(this.used * n, ++this.used * n);

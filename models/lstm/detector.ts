@@ -11,7 +11,8 @@ import type { AnomalyType, ContributingMetric } from '../../lib/schemas.ts';
 import type { Detector, HardSignal, Observation, Verdict } from '../detector-api.ts';
 import { featureSpec, type FeatureSpec } from '../pod-features.ts';
 import { LstmCell } from './cell.ts';
-import { newSeasonalState, resetSeasonalState, SEASONAL_LAYOUT, SEASONAL_SIZE, seasonalStep } from './seasonal.ts';
+import { slabItems } from '../../lib/state-slabs.ts';
+import { resetSeasonalState, SEASONAL_LAYOUT, SEASONAL_SIZE, seasonalStep } from './seasonal.ts';
 import type { SequenceModel } from './model.ts';
 import { inGap, markRangeMapsEmpty, RANGE_MAP_LAYOUT, RANGE_MAP_SIZE, resetRangeMap, visit } from './range-map.ts';
 import { erfc } from '../erfc.ts';
@@ -155,8 +156,6 @@ export const DEFAULT_PARAMS: DetectorParams = {
 };
 
 export const LSTM_CLIP = 6;
-/** Series per slab of per-series state (see allocSeries). */
-const SLAB_SERIES = 256;
 const Z_CLIP = 50;
 
 /**
@@ -423,7 +422,7 @@ export class LstmDetector implements Detector {
   }
 
   /**
-   * Zeroed f, h and c of a series: views of slabs of SLAB_SERIES series, and the views of forgotten series
+   * Zeroed f, h and c of a series: views of slabs (lib/state-slabs.ts), and the views of forgotten series
    * again. One ArrayBuffer per series (three before) cost per-buffer overhead at large pod counts and
    * allocation time where pods are new every few rows (measured in docs/notes/performance-history.md).
    */
@@ -439,8 +438,9 @@ export class LstmDetector implements Detector {
     const n = this.seqIdx.length * this.units;
     const nr = this.seqIdx.length * RANGE_MAP_SIZE;
     const bytes = this.stride * 8 + 2 * n * 4 + nr * 4 + ((nr & 1) << 2); // a multiple of 8: the next series' f stays aligned
-    if (!this.slab || this.slabUsed === SLAB_SERIES) {
-      this.slab = new ArrayBuffer(bytes * SLAB_SERIES);
+    const perSlab = slabItems(bytes);
+    if (!this.slab || this.slabUsed === perSlab) {
+      this.slab = new ArrayBuffer(bytes * perSlab);
       this.slabUsed = 0;
     }
     const o = bytes * this.slabUsed++;
@@ -456,17 +456,21 @@ export class LstmDetector implements Detector {
   private slab: ArrayBuffer | null = null;
   private slabUsed = 0;
 
-  /** Seasonal state of a new series: a view of a slab initialised once for SLAB_SERIES series, or a forgotten one's. */
+  /**
+   * Seasonal state of a new series: a view of a zeroed slab (lib/state-slabs.ts), set to "nothing seen" here
+   * so that only the slab's pages in use are touched, or a forgotten series' view.
+   */
   private allocSeasonal(): Float32Array {
     const reuse = this.spareSeasonal.pop();
     if (reuse) return resetSeasonalState(reuse);
     const size = this.seqIdx.length * SEASONAL_SIZE;
-    if (!this.seasonalSlab || this.seasonalSlabUsed === SLAB_SERIES) {
-      this.seasonalSlab = newSeasonalState(this.seqIdx.length * SLAB_SERIES);
+    const perSlab = slabItems(size * 4);
+    if (!this.seasonalSlab || this.seasonalSlabUsed === perSlab) {
+      this.seasonalSlab = new Float32Array(size * perSlab);
       this.seasonalSlabUsed = 0;
     }
     const o = size * this.seasonalSlabUsed++;
-    return this.seasonalSlab.subarray(o, o + size);
+    return resetSeasonalState(this.seasonalSlab.subarray(o, o + size));
   }
 
   private seasonalSlab: Float32Array | null = null;
@@ -1020,9 +1024,11 @@ export class LstmDetector implements Detector {
     const st = this.series.get(key);
     if (!st) return;
     const ss = st.ss;
-    if (ss && this.spareSeasonal.length < SLAB_SERIES && ss.length === this.seqIdx.length * SEASONAL_SIZE) this.spareSeasonal.push(ss);
+    // up to a slab's worth of spare views (a slab is freed only when none of its views lives)
+    const size = this.seqIdx.length * SEASONAL_SIZE;
+    if (ss && ss.length === size && this.spareSeasonal.length < slabItems(size * 4)) this.spareSeasonal.push(ss);
     st.ss = null;
-    if (this.spareSeries.length < SLAB_SERIES) this.spareSeries.push(st);
+    if (this.spareSeries.length < slabItems(st.f.byteLength + st.s.byteLength)) this.spareSeries.push(st);
     this.series.delete(key);
   }
 

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { missingTunables, tunablesEnv } from '../../lib/glibc-tunables.ts';
 import { AGENT_GLIBC_TUNABLES } from '../../agents/dataset-generator/node-args.ts';
+import { SLAB_BYTES } from '../../lib/state-slabs.ts';
 
 const WANT = { 'glibc.malloc.hugetlb': '1' };
 
@@ -28,16 +29,17 @@ function thpMode(): string | null {
   return /\[(\w+)\]/.exec(readFileSync(f, 'utf8'))?.[1] ?? null;
 }
 
-// What the setting is for, checked on this machine's Node and glibc: 256 MB of typed arrays, as the
-// agent's state slabs are, then the child's own count of huge-page-backed anonymous memory.
+// What the setting is for, checked on this machine's Node and glibc: 256 MB of typed arrays in slabs of the
+// agent's slab size (lib/state-slabs.ts), then the child's own count of huge-page-backed anonymous memory.
 const PROBE = `
-const a = new Float32Array(64 * 1024 * 1024); a.fill(1);
+const slabs = [];
+for (let i = 0; i < ${(256 * 1024 * 1024) / SLAB_BYTES}; i++) slabs.push(new Float32Array(${SLAB_BYTES / 4}).fill(1));
 const m = /AnonHugePages:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/smaps_rollup', 'utf8'));
 process.stdout.write(String(m ? Number(m[1]) : -1));`;
 
 const mode = thpMode();
 void test(
-  "with the agent's glibc setting its large typed arrays get transparent huge pages",
+  "with the agent's glibc setting its state slabs get transparent huge pages",
   { skip: mode === null || mode === 'never' ? `transparent huge pages are off here (${mode ?? 'unknown'})` : false },
   () => {
     const base = { ...process.env };

@@ -5,18 +5,26 @@ import assert from 'node:assert/strict';
 import { Float64StatePool } from '../../../agents/dataset-generator/state-pool.ts';
 import { newForecastState, updateForecast } from '../../../models/forecast.ts';
 import { newMetricRow } from '../../../lib/metrics-csv.ts';
+import { SLAB_BYTES, slabItems } from '../../../lib/state-slabs.ts';
 
 void test('states are independent copies of the initial state in shared slabs', () => {
-  const initial = new Float64Array([NaN, 1, 2, 3]);
+  // 64 KB states, so that a slab holds few of them: 256
+  const initial = new Float64Array(8192);
+  initial.set([NaN, 1, 2, 3]);
+  const perSlab = slabItems(initial.byteLength);
+  assert.equal(perSlab, 256);
   const pool = new Float64StatePool(initial);
   initial[1] = 99; // the pool kept its own copy
-  const states = Array.from({ length: 3000 }, () => pool.take());
-  for (const s of states) assert.deepEqual([...s], [NaN, 1, 2, 3]);
+  const states = Array.from({ length: 2 * perSlab + 88 }, () => pool.take());
+  for (const s of states) {
+    assert.deepEqual([...s.subarray(0, 4)], [NaN, 1, 2, 3]);
+    assert.ok(s.subarray(4).every((x) => x === 0));
+  }
   states[0]![2] = 42;
   assert.equal(states[1]![2], 2, 'writing one state leaves the others alone');
   assert.equal(states[0]!.buffer, states[1]!.buffer, 'neighbours share a slab');
-  assert.ok(states[0]!.buffer.byteLength > states[0]!.byteLength);
-  assert.equal(new Set(states.map((s) => s.buffer)).size, 3, '3,000 states in three slabs of 1,024');
+  assert.equal(states[0]!.buffer.byteLength, SLAB_BYTES);
+  assert.equal(new Set(states.map((s) => s.buffer)).size, 3, 'two full slabs and a third begun');
 });
 
 void test('a released state comes back reset; a state of another size is not reused', () => {
