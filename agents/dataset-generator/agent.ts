@@ -36,6 +36,13 @@ export { HEARTBEAT_NAME } from './agent-heartbeat.ts';
 export type { AgentPerf } from './perf.ts';
 export { jsonString, shardOf } from './format.ts';
 
+/**
+ * Bytes of CSV read, parsed and scored at a time (~280 rows). A batch's parsed rows live until it is scored:
+ * at 1 MB (~4,300 rows) they outlived young-generation collections, which copied and then promoted them. At
+ * 64 KB the collector promoted 207 MB instead of 453 MB over 450,000 rows and paused 1.9 s instead of 3.4 s.
+ */
+const READ_BATCH_BYTES = 64 * 1024;
+
 export class DatasetAgent {
   readonly cfg: AgentConfig;
   rowsRead = 0;
@@ -121,7 +128,7 @@ export class DatasetAgent {
     this.feedback = new FeedbackReader(feedbackFile, resumed?.feedbackApplied ?? 0, this.log);
     this.applyFeedback();
     const position = resumed?.position;
-    this.tailer = new CsvTailer({ path: cfg.inputFile, logger: this.log, position, chunkBytes: 1024 * 1024 });
+    this.tailer = new CsvTailer({ path: cfg.inputFile, logger: this.log, position, chunkBytes: READ_BATCH_BYTES });
     if (cfg.scoresFile) {
       const { file, note } = ScoresFile.open(cfg.scoresFile, resumed ? resumed.scoresBytes : null);
       this.scores = file;
@@ -142,7 +149,7 @@ export class DatasetAgent {
     for (;;) {
       const t0 = performance.now();
       const c0 = threadCpuMs();
-      const batch = this.tailer.read(1024 * 1024);
+      const batch = this.tailer.read(READ_BATCH_BYTES);
       const t1 = performance.now();
       const c1 = threadCpuMs();
       perf.parse_ms += t1 - t0;

@@ -6,7 +6,7 @@ import type { AnomalyType, ContributingMetric, Forecast, PodInsight } from '../.
 
 /**
  * A copy of `s` that does not keep alive the string it was cut from. Fields parsed from the CSV are slices
- * of a 1 MB decoded chunk: a kept pod name or timestamp would keep the whole chunk.
+ * of a decoded chunk of the CSV: a kept pod name or timestamp would keep the whole chunk.
  */
 export function detached(s: string): string {
   return `${s} `.slice(0, -1);
