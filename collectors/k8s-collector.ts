@@ -86,8 +86,13 @@ export class K8sCollector implements Collector {
   private readonly podMetricsReader = new PodMetricsListReader();
   /** One scanner for every page and tick: a pod's label values are decoded once, then interned. */
   private readonly cadvisorScanner = new PromTextScanner(WANTED, CADVISOR_LABELS);
-  /** Each pod's last written sample time: a sample is written once, however often we poll. */
-  private lastSample = new Map<string, string>();
+  /**
+   * Each pod's last metrics sample written ("namespace/name" → its timestamp and the tick that saw it), so a
+   * sample is written once however often we poll. Updated in place: a new Map of every pod each tick cost a
+   * sixth of the tick's row building at 50,000 pods.
+   */
+  private readonly lastSample = new Map<string, { timestamp: string; tick: number }>();
+  private tick = 0;
   private readonly server: string;
   private readonly kc: KubeConfig;
   readonly podSource: PodSource;
@@ -211,9 +216,10 @@ export class K8sCollector implements Collector {
     if (owns) pods = pods.filter((p) => owns(p.namespace, p.name, usage?.get(p.key)?.timestamp ?? tickTimestamp));
     const cadvisor = await (cadvisorRead ?? this.readCadvisor(nodeNamesOf(pods), times));
     const rows: MetricRow[] = [];
+    const tick = ++this.tick;
     let skipped = 0;
     let repeated = 0;
-    const written = new Map<string, string>();
+    let seen = 0;
     let lastTimestamp: string | undefined; // the pods of a tick share a few timestamps: parse each run once
     let rowTime = NaN;
     for (const pod of pods) {
@@ -232,12 +238,15 @@ export class K8sCollector implements Collector {
       const timestamp = u?.timestamp ?? tickTimestamp;
       // metrics-server refreshes every 15-60 s on real clusters (once per simulated tick in the sim): a
       // poll that finds the same sample again would only write a duplicate row, which readers reject.
-      if (this.lastSample.get(key) === timestamp) {
-        written.set(key, timestamp);
+      const last = this.lastSample.get(key);
+      seen++;
+      if (last) last.tick = tick;
+      else this.lastSample.set(key, { timestamp, tick });
+      if (last?.timestamp === timestamp) {
         repeated++;
         continue;
       }
-      written.set(key, timestamp);
+      if (last) last.timestamp = timestamp;
       const limit = pod.memoryLimitBytes ?? nodes?.get(node);
       const memoryBytes = u?.memoryBytes ?? NaN;
       const event = events?.get(key);
@@ -283,9 +292,15 @@ export class K8sCollector implements Collector {
     }
     if (skipped > 0) this.log.debug('skipped pods that vanished between the pod list and the metrics reads', { skipped });
     if (repeated > 0) this.log.debug('skipped pods whose metrics sample has not changed since the last tick', { repeated });
-    this.lastSample = written; // pods gone from the list are forgotten
+    this.forgetGone(tick, seen);
     this.cadvisorPods.sweep();
     return rows;
+  }
+
+  /** Pods gone from the list are forgotten: those not `seen` this tick, once they are over a fifth of those seen. */
+  private forgetGone(tick: number, seen: number): void {
+    if (this.lastSample.size - seen <= seen / 5) return;
+    for (const [key, v] of this.lastSample) if (v.tick !== tick) this.lastSample.delete(key);
   }
 
   /** Pages through a list call until its continue token runs out. */

@@ -243,6 +243,32 @@ void test('a pod deleted between the pod list and the metrics reads is skipped, 
   }
 });
 
+void test('a metrics sample is written once however often it is polled; a new sample, and a pod gone and back, write again', async () => {
+  const sim = await startSim({ scenario: scenario('resample'), seed: 6, manualClock: true });
+  try {
+    const c = collector(sim, { podSource: 'list' });
+    sim.tick(2);
+    const first = await c.collectOnce();
+    assert.equal(first.length, 8);
+    assert.equal((await c.collectOnce()).length, 0, 'the same samples polled again: no duplicate rows');
+    sim.tick(1);
+    const next = await c.collectOnce();
+    assert.equal(next.length, 8, 'each pod has a new sample');
+    assert.ok(next.every((r) => r.time > first.find((f) => f.pod === r.pod)!.time));
+    // most pods gone for a tick (their entries forgotten), then a tick with everything back: none is
+    // taken for a repeat of its old sample
+    const pods = await c.listPods();
+    const kept = pods.filter((p) => p.namespace === 'ops');
+    sim.tick(1);
+    assert.equal((await c.collectFor(kept)).length, kept.length);
+    sim.tick(1);
+    assert.equal((await c.collectFor(pods)).length, pods.length);
+    assert.equal((await c.collectFor(pods)).length, 0);
+  } finally {
+    await sim.close();
+  }
+});
+
 function faultPod(sim: SimHandle): string {
   const f = sim.cluster.faults()[0];
   assert.ok(f, 'the fault started');
