@@ -7,6 +7,8 @@ import { slabItems } from '../../lib/state-slabs.ts';
 
 export class Float64StatePool {
   private readonly initial: Float64Array;
+  /** States per slab (lib/state-slabs.ts). */
+  private readonly perSlab: number;
   private slab: Float64Array | null = null;
   private used = 0;
   private readonly spare: Float64Array[] = [];
@@ -14,6 +16,7 @@ export class Float64StatePool {
   /** `initial`: a new state, copied into every view handed out. */
   constructor(initial: Float64Array) {
     this.initial = initial.slice();
+    this.perSlab = slabItems(initial.byteLength);
   }
 
   /** A fresh state (a copy of the initial one). */
@@ -21,8 +24,8 @@ export class Float64StatePool {
     const n = this.initial.length;
     let v = this.spare.pop();
     if (!v) {
-      if (!this.slab || this.used === slabItems(n * 8)) {
-        this.slab = new Float64Array(n * slabItems(n * 8));
+      if (!this.slab || this.used === this.perSlab) {
+        this.slab = new Float64Array(n * this.perSlab);
         this.used = 0;
       }
       v = this.slab.subarray(this.used * n, ++this.used * n);

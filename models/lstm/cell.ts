@@ -40,7 +40,7 @@ const B6 = 1.19825839466702e-6;
 /**
  * a[i] = tanh(a[i]) for i in [from, to), to float32 precision (see above). A loop over an array, not a
  * function per value: a double returned from a call that V8 does not inline is boxed, and at 80 calls a step
- * that was 1.3 KB of garbage per step.
+ * that was 1.8 KB of garbage per step (measured with the sampling heap profiler).
  */
 export function tanhInPlace(a: Float64Array, from: number, to: number): void {
   for (let i = from; i < to; i++) {

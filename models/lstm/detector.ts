@@ -351,6 +351,12 @@ export class LstmDetector implements Detector {
   private readonly stride: number;
   /** Where c and the range maps start in SeriesState.s (h starts at 0). */
   private readonly cBase: number;
+  /** Bytes of one series' f, h, c and range maps in a slab, and series per slab (lib/state-slabs.ts). */
+  private readonly seriesBytes: number;
+  private readonly seriesPerSlab: number;
+  /** Slots of one series' seasonal state, and seasonal states per slab. */
+  private readonly seasonalSize: number;
+  private readonly seasonalPerSlab: number;
   private readonly rBase: number;
   private readonly kE: number;
   /** A series' deviation history never claims less than half the spread seen on normal data. */
@@ -389,6 +395,11 @@ export class LstmDetector implements Detector {
     this.stride = PER_SERIES + CH * this.seqIdx.length;
     this.cBase = this.seqIdx.length * this.units;
     this.rBase = 2 * this.cBase;
+    const nr = this.seqIdx.length * RANGE_MAP_SIZE;
+    this.seriesBytes = this.stride * 8 + 2 * this.cBase * 4 + nr * 4 + ((nr & 1) << 2); // a multiple of 8: the next series' f stays aligned
+    this.seriesPerSlab = slabItems(this.seriesBytes);
+    this.seasonalSize = this.seqIdx.length * SEASONAL_SIZE;
+    this.seasonalPerSlab = slabItems(this.seasonalSize * 4);
     this.memSlot = this.seqIdx.indexOf(this.memIdx);
     const cal = opts.model.meta.calibration;
     this.kE = cal.error_scale;
@@ -435,12 +446,9 @@ export class LstmDetector implements Detector {
       reuse.ss = null;
       return reuse;
     }
-    const n = this.seqIdx.length * this.units;
-    const nr = this.seqIdx.length * RANGE_MAP_SIZE;
-    const bytes = this.stride * 8 + 2 * n * 4 + nr * 4 + ((nr & 1) << 2); // a multiple of 8: the next series' f stays aligned
-    const perSlab = slabItems(bytes);
-    if (!this.slab || this.slabUsed === perSlab) {
-      this.slab = new ArrayBuffer(bytes * perSlab);
+    const bytes = this.seriesBytes;
+    if (!this.slab || this.slabUsed === this.seriesPerSlab) {
+      this.slab = new ArrayBuffer(bytes * this.seriesPerSlab);
       this.slabUsed = 0;
     }
     const o = bytes * this.slabUsed++;
@@ -448,7 +456,7 @@ export class LstmDetector implements Detector {
     // a new slab is zeroed already: only the range maps' frames need their "nothing seen" mark
     return {
       f: new Float64Array(this.slab, o, this.stride),
-      s: markRangeMapsEmpty(new Float32Array(this.slab, oh, 2 * n + nr), this.rBase),
+      s: markRangeMapsEmpty(new Float32Array(this.slab, oh, 2 * this.cBase + this.seqIdx.length * RANGE_MAP_SIZE), this.rBase),
       ss: null,
     };
   }
@@ -463,10 +471,9 @@ export class LstmDetector implements Detector {
   private allocSeasonal(): Float32Array {
     const reuse = this.spareSeasonal.pop();
     if (reuse) return resetSeasonalState(reuse);
-    const size = this.seqIdx.length * SEASONAL_SIZE;
-    const perSlab = slabItems(size * 4);
-    if (!this.seasonalSlab || this.seasonalSlabUsed === perSlab) {
-      this.seasonalSlab = new Float32Array(size * perSlab);
+    const size = this.seasonalSize;
+    if (!this.seasonalSlab || this.seasonalSlabUsed === this.seasonalPerSlab) {
+      this.seasonalSlab = new Float32Array(size * this.seasonalPerSlab);
       this.seasonalSlabUsed = 0;
     }
     const o = size * this.seasonalSlabUsed++;
@@ -1025,10 +1032,9 @@ export class LstmDetector implements Detector {
     if (!st) return;
     const ss = st.ss;
     // up to a slab's worth of spare views (a slab is freed only when none of its views lives)
-    const size = this.seqIdx.length * SEASONAL_SIZE;
-    if (ss && ss.length === size && this.spareSeasonal.length < slabItems(size * 4)) this.spareSeasonal.push(ss);
+    if (ss && ss.length === this.seasonalSize && this.spareSeasonal.length < this.seasonalPerSlab) this.spareSeasonal.push(ss);
     st.ss = null;
-    if (this.spareSeries.length < slabItems(st.f.byteLength + st.s.byteLength)) this.spareSeries.push(st);
+    if (this.spareSeries.length < this.seriesPerSlab) this.spareSeries.push(st);
     this.series.delete(key);
   }
 
