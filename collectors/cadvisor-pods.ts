@@ -68,7 +68,7 @@ export class CadvisorPods {
     labels: readonly (string | undefined)[],
     sampleValue: number,
     timestampMs: number | undefined,
-    sampleTime: (podKey: string) => number,
+    sampleTime: (namespace: string, pod: string) => number,
   ): void {
     const ns = labels[0] ?? '';
     const pod = labels[1] ?? labels[2];
@@ -88,7 +88,7 @@ export class CadvisorPods {
     if (this.isNetwork[m]) {
       const iface = labels[5] ?? '';
       // One series per pod, cgroup and interface (a pod is on one node; its name is unique in its namespace).
-      value = st.rates.update(m, container, iface, sampleValue, timestampMs ?? sampleTime(st.key));
+      value = st.rates.update(m, container, iface, sampleValue, timestampMs ?? sampleTime(ns, pod));
       let i = st.interfaces.indexOf(iface);
       if (i < 0) {
         if (st.interfaces.length >= MAX_INTERFACES) return;

@@ -15,6 +15,7 @@ import { eventCount, eventTime, parseQuantity, summarizePod, type PodSummary } f
 import { apiPath, KubeRawClient } from './kube-raw.ts';
 import { PodInformer } from './pod-informer.ts';
 import { PodMetricsListReader } from './pod-metrics-list.ts';
+import { PodSlots } from './pod-slots.ts';
 import { PromTextScanner } from './prom-text.ts';
 
 export interface K8sCollectorOptions {
@@ -61,10 +62,11 @@ const WANTED = KEYS.map((k) => CADVISOR[k]);
 const IS_NETWORK = KEYS.map((k) => NETWORK_KEYS.includes(k));
 const M = Object.fromEntries(KEYS.map((k, i) => [k, i])) as Record<CadvisorKey, number>;
 
-interface PodUsage {
-  cpuCores: number;
-  memoryBytes: number;
-  timestamp: string | undefined;
+/** A PodMetrics list read into the pods' slots: pods whose slot has `usageRead >= id` were in it. */
+interface UsageRead {
+  id: number;
+  /** The latest sample time in the list (epoch ms; NaN when no item had one). */
+  latestMs: number;
 }
 
 export class K8sCollector implements Collector {
@@ -86,12 +88,9 @@ export class K8sCollector implements Collector {
   private readonly podMetricsReader = new PodMetricsListReader();
   /** One scanner for every page and tick: a pod's label values are decoded once, then interned. */
   private readonly cadvisorScanner = new PromTextScanner(WANTED, CADVISOR_LABELS);
-  /**
-   * Each pod's last metrics sample written ("namespace/name" → its timestamp and the tick that saw it), so a
-   * sample is written once however often we poll. Updated in place: a new Map of every pod each tick cost a
-   * sixth of the tick's row building at 50,000 pods.
-   */
-  private readonly lastSample = new Map<string, { timestamp: string; tick: number }>();
+  /** Per pod, kept across ticks: the PodMetrics read's usage, and the time of the last row written. */
+  private readonly slots = new PodSlots();
+  private usageReads = 0;
   private tick = 0;
   private readonly server: string;
   private readonly kc: KubeConfig;
@@ -208,24 +207,30 @@ export class K8sCollector implements Collector {
 
   private async build(pods: readonly PodSummary[], reads: Reads, owns?: RowFilter): Promise<MetricRow[]> {
     this.cadvisorPods.beginTick();
-    const times = reads.usage.then((usage) => sampleTimes(usage, new Date()));
+    const times = reads.usage.then((usage) => sampleTimes(usage, this.slots, new Date()));
     // A shard's cAdvisor pages wait for the sample times that decide which pods it keeps.
     const cadvisorRead = owns ? undefined : this.readCadvisor(nodeNamesOf(pods), times);
     const [usage, events, nodes, { tickTimestamp }] = await Promise.all([reads.usage, reads.events, reads.nodes, times]);
     for (const n of reads.notes) n();
-    if (owns) pods = pods.filter((p) => owns(p.namespace, p.name, usage?.get(p.key)?.timestamp ?? tickTimestamp));
+    const slots = this.slots;
+    const usageOf = (namespace: string, name: string) => {
+      const s = usage ? slots.find(namespace, name) : undefined;
+      return s && s.usageRead >= usage!.id ? s : undefined;
+    };
+    if (owns) pods = pods.filter((p) => owns(p.namespace, p.name, usageOf(p.namespace, p.name)?.timestamp ?? tickTimestamp));
     const cadvisor = await (cadvisorRead ?? this.readCadvisor(nodeNamesOf(pods), times));
     const rows: MetricRow[] = [];
     const tick = ++this.tick;
     let skipped = 0;
     let repeated = 0;
-    let seen = 0;
+    let listed = 0;
     let lastTimestamp: string | undefined; // the pods of a tick share a few timestamps: parse each run once
     let rowTime = NaN;
     for (const pod of pods) {
       const { namespace, name, node, key } = pod;
       if (!name) continue;
-      const u = usage?.get(key);
+      const slot = slots.slot(namespace, name);
+      const u = usage && slot.usageRead >= usage.id ? slot : undefined;
       const nodeCadvisor = node ? cadvisor.get(node) : undefined;
       const c = nodeCadvisor?.get(key);
       const cad = this.cadvisorPods;
@@ -238,15 +243,13 @@ export class K8sCollector implements Collector {
       const timestamp = u?.timestamp ?? tickTimestamp;
       // metrics-server refreshes every 15-60 s on real clusters (once per simulated tick in the sim): a
       // poll that finds the same sample again would only write a duplicate row, which readers reject.
-      const last = this.lastSample.get(key);
-      seen++;
-      if (last) last.tick = tick;
-      else this.lastSample.set(key, { timestamp, tick });
-      if (last?.timestamp === timestamp) {
+      slot.listed = tick;
+      listed++;
+      if (slot.written === timestamp) {
         repeated++;
         continue;
       }
-      if (last) last.timestamp = timestamp;
+      slot.written = timestamp;
       const limit = pod.memoryLimitBytes ?? nodes?.get(node);
       const memoryBytes = u?.memoryBytes ?? NaN;
       const event = events?.get(key);
@@ -292,15 +295,9 @@ export class K8sCollector implements Collector {
     }
     if (skipped > 0) this.log.debug('skipped pods that vanished between the pod list and the metrics reads', { skipped });
     if (repeated > 0) this.log.debug('skipped pods whose metrics sample has not changed since the last tick', { repeated });
-    this.forgetGone(tick, seen);
+    slots.sweep(tick, listed);
     this.cadvisorPods.sweep();
     return rows;
-  }
-
-  /** Pods gone from the list are forgotten: those not `seen` this tick, once they are over a fifth of those seen. */
-  private forgetGone(tick: number, seen: number): void {
-    if (this.lastSample.size - seen <= seen / 5) return;
-    for (const [key, v] of this.lastSample) if (v.tick !== tick) this.lastSample.delete(key);
   }
 
   /** Pages through a list call until its continue token runs out. */
@@ -315,29 +312,38 @@ export class K8sCollector implements Collector {
     return all;
   }
 
-  /** CPU cores and working-set bytes per pod from metrics.k8s.io; undefined when the API is unavailable. */
-  private async readPodMetrics(notes?: Notes): Promise<Map<string, PodUsage> | undefined> {
+  /**
+   * CPU cores and working-set bytes per pod from metrics.k8s.io, into the pods' slots; undefined when the
+   * API is unavailable.
+   */
+  private async readPodMetrics(notes?: Notes): Promise<UsageRead | undefined> {
     const group = 'metrics.k8s.io';
     const version = 'v1beta1';
     try {
       const base = `/apis/${group}/${version}`;
-      const out = new Map<string, PodUsage>();
+      const out: UsageRead = { id: ++this.usageReads, latestMs: NaN };
       // metrics-server stamps pods in batches: each distinct timestamp is normalised once.
       const isoOf = new Map<string, string | undefined>();
       const path = this.namespace ? `${base}/namespaces/${encodeURIComponent(this.namespace)}/pods` : `${base}/pods`;
       await this.readBody(path, (body) => {
         try {
           this.podMetricsReader.read(body, (namespace, name, stamp, cpuCores, memoryBytes) => {
+            if (name === undefined) return;
             let timestamp: string | undefined;
             if (stamp) {
               if (isoOf.has(stamp)) timestamp = isoOf.get(stamp);
               else {
-                const ts = new Date(stamp);
-                timestamp = Number.isFinite(ts.getTime()) ? ts.toISOString() : undefined;
+                const ms = Date.parse(stamp);
+                timestamp = Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+                if (ms > out.latestMs || Number.isNaN(out.latestMs)) out.latestMs = ms;
                 isoOf.set(stamp, timestamp);
               }
             }
-            out.set(`${namespace ?? this.namespace}/${name}`, { cpuCores, memoryBytes, timestamp });
+            const slot = this.slots.slot(namespace ?? this.namespace ?? '', name);
+            slot.usageRead = out.id;
+            slot.cpuCores = cpuCores;
+            slot.memoryBytes = memoryBytes;
+            slot.timestamp = timestamp;
           });
         } catch (err) {
           throw new Error(`GET ${path} answered with a body that is not a PodMetrics list (${(err as Error).message})`, { cause: err });
@@ -537,7 +543,7 @@ interface SampleTimes {
   /** The time of rows whose pod has no metrics: the tick's latest sample time, so one tick's rows agree. */
   tickTimestamp: string;
   /** A counter sample without its own timestamp is timed by its pod's metrics.k8s.io sample, else the tick's. */
-  sampleTime: (podKey: string) => number;
+  sampleTime: (namespace: string, pod: string) => number;
 }
 
 /**
@@ -545,20 +551,15 @@ interface SampleTimes {
  * metrics.k8s.io sample time, else by now. Rows of pods without metrics take the tick's latest sample
  * time, so one tick's rows agree.
  */
-function sampleTimes(usage: Map<string, PodUsage> | undefined, tickTime: Date): SampleTimes {
-  let latest = NaN;
-  let last: string | undefined; // pods share a few timestamps: parse each run once
-  for (const u of usage?.values() ?? []) {
-    if (!u.timestamp || u.timestamp === last) continue;
-    last = u.timestamp;
-    if (!(Date.parse(u.timestamp) <= latest)) latest = Date.parse(u.timestamp);
-  }
+function sampleTimes(usage: UsageRead | undefined, slots: PodSlots, tickTime: Date): SampleTimes {
+  const latest = usage?.latestMs ?? NaN;
   const tickTimestamp = Number.isFinite(latest) ? new Date(latest).toISOString() : tickTime.toISOString();
   const now = Number.isFinite(latest) ? latest : tickTime.getTime();
   return {
     tickTimestamp,
-    sampleTime: (key) => {
-      const ts = usage?.get(key)?.timestamp;
+    sampleTime: (namespace, pod) => {
+      const s = usage ? slots.find(namespace, pod) : undefined;
+      const ts = s && s.usageRead >= usage!.id ? s.timestamp : undefined;
       return ts ? Date.parse(ts) : now;
     },
   };

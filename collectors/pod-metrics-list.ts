@@ -7,6 +7,7 @@
 // Fields of an unexpected type (a number where a string belongs) count as absent; a repeated key's last
 // value wins, as in JSON.parse.
 import { ByteInterner, FNV_BASIS, FNV_PRIME } from './byte-interner.ts';
+import { plainQuantityValue } from '../lib/quantity.ts';
 import { parseQuantity } from './k8s-pod.ts';
 
 /** One PodMetrics item: sums over its containers (NaN when a container lacks a usage value). */
@@ -150,12 +151,13 @@ export class PodMetricsListReader {
     return this.text();
   }
 
-  /** A usage value: a quantity string ("250m", "512Ki") or a number; NaN for anything else. */
+  /** A usage value: a quantity string ("250m", "512Ki"; the plain form read from the bytes) or a number; NaN for anything else. */
   private quantity(): number {
     const c = this.peek();
     if (c === QUOTE) {
       this.string();
-      return parseQuantity(this.sEscaped ? this.text() : this.buf.toString('latin1', this.sFrom, this.sTo));
+      if (this.sEscaped) return parseQuantity(this.text());
+      return plainQuantityValue(this.buf, this.sFrom, this.sTo) ?? parseQuantity(this.buf.toString('latin1', this.sFrom, this.sTo));
     }
     if (c === MINUS || (c >= DIGIT_0 && c <= DIGIT_9)) {
       const from = this.pos;

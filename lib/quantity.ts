@@ -44,6 +44,39 @@ export function parseQuantity(q: string | number | null | undefined, scale = 0):
   return { ok: true, value: value === 0 ? 0 : value };
 }
 
+/** Decimal suffix byte → power of ten; binary suffix letter (before "i") → power of 1024. */
+const DECIMAL_BYTE: Record<number, number> = { 110: -9, 117: -6, 109: -3, 107: 3, 77: 6, 71: 9, 84: 12, 80: 15, 69: 18 };
+const BINARY_BYTE: Record<number, number> = { 75: 2 ** 10, 77: 2 ** 20, 71: 2 ** 30, 84: 2 ** 40, 80: 2 ** 50, 69: 2 ** 60 };
+/** 10^0 … 10^18 as literals (each exact in a double). */
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18];
+
+/**
+ * The value of the quantity in bytes [from, to) when it has the plain form metrics-server and kubelets
+ * write (1 to 15 digits and an optional suffix: "123456789n", "20480Ki", "2"), read without making a
+ * string; undefined for any other form, which parseQuantity reads. The same number as parseQuantity's:
+ * the digits are an exact integer below 2^53 and 10^k (k ≤ 18) is exact, so one division or product is
+ * rounded once, as Number("123e-9") is.
+ */
+export function plainQuantityValue(buf: Uint8Array, from: number, to: number): number | undefined {
+  let i = from;
+  let v = 0;
+  for (; i < to && i - from < 16; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) break;
+    v = v * 10 + d;
+  }
+  const n = i - from;
+  if (n === 0 || n > 15) return undefined;
+  if (i === to) return v;
+  if (i + 1 === to) {
+    const exp = DECIMAL_BYTE[buf[i]!];
+    if (exp === undefined) return undefined;
+    return exp < 0 ? v / POW10[-exp]! : v * POW10[exp]!;
+  }
+  const factor = i + 2 === to && buf[i + 1] === 105 /* i */ ? BINARY_BYTE[buf[i]!] : undefined;
+  return factor === undefined ? undefined : v * factor;
+}
+
 /** The value in base units (cores, bytes), or null when not a quantity. */
 export function quantityValue(q: string | number | null | undefined): number | null {
   const r = parseQuantity(q);

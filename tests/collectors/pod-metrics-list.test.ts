@@ -49,7 +49,14 @@ const name = fc.oneof(fc.constantFrom('web-1', 'db-0', 'é-pod', '日本', 'we"i
 const odd = fc.oneof(fc.constant(null), fc.integer(), fc.boolean(), fc.constant({}), fc.constant([]));
 const quantity = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('250m', '12415269n', '24170Ki', '1Gi', '2', '1e3') },
-  fc.constantFrom('', 'lots', '-1', '0.5'),
+  // digits and a suffix (the form read from the bytes), and its near misses (too long, bad suffixes)
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(fc.stringMatching(/^[0-9]{1,17}$/), fc.constantFrom('', 'n', 'u', 'm', 'k', 'M', 'E', 'Ki', 'Ei', 'K', 'i', 'Mx', 'mi'))
+      .map(([d, s]) => d + s),
+  },
+  fc.constantFrom('', 'lots', '-1', '0.5', '+1', '1.', '1 '),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   odd,
 );

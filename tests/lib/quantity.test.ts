@@ -2,6 +2,7 @@
 // every reader now makes of it (see the header of lib/quantity.ts for why).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { ActionParams } from '../../lib/schemas.ts';
 import {
   cpuMillis,
@@ -10,6 +11,7 @@ import {
   memoryBytes,
   memoryBytesOrNull,
   parseQuantity,
+  plainQuantityValue,
   quantityValue,
 } from '../../lib/quantity.ts';
 import { parseQuantity as collectorQuantity } from '../../collectors/k8s-pod.ts';
@@ -95,4 +97,30 @@ void test('limits to write are rounded up to tidy values', () => {
   assert.equal(formatMemoryMi(1), '64Mi');
   assert.equal(formatCpuMillis(301), '350m');
   assert.equal(formatCpuMillis(10), '50m');
+});
+
+void test('plain quantities read from bytes equal the parser value, bit for bit; other forms are left to it', () => {
+  const suffixes = ['', 'n', 'u', 'm', 'k', 'M', 'G', 'T', 'P', 'E', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'];
+  const odd = ['K', 'i', 'Mx', 'mi', 'e3', '.5', 'Ki ', 'KiB'];
+  fc.assert(
+    fc.property(
+      fc.stringMatching(/^[0-9]{1,18}$/),
+      fc.constantFrom(...suffixes, ...odd),
+      fc.integer({ min: 0, max: 3 }),
+      (digits, suffix, pad) => {
+        const q = digits + suffix;
+        // the quantity inside a larger buffer, as the readers see it
+        const buf = Buffer.from(`${'x'.repeat(pad)}${q}"`, 'latin1');
+        const got = plainQuantityValue(buf, pad, pad + q.length);
+        if (digits.length > 15 || !suffixes.includes(suffix)) return got === undefined;
+        const want = parseQuantity(q);
+        return want.ok && Object.is(got, want.value);
+      },
+    ),
+    { numRuns: 20_000 },
+  );
+  assert.equal(plainQuantityValue(Buffer.from('12415269n'), 0, 9), 0.012415269);
+  assert.equal(plainQuantityValue(Buffer.from('24170Ki'), 0, 7), 24170 * 1024);
+  assert.equal(plainQuantityValue(Buffer.from(''), 0, 0), undefined);
+  assert.equal(plainQuantityValue(Buffer.from('-1'), 0, 2), undefined);
 });
