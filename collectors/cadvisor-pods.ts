@@ -133,16 +133,17 @@ export class CadvisorPods {
 
   /** Ends a tick for the rates: series unseen for a few ticks are forgotten, then pods without any. */
   sweep(): void {
-    for (const [ns, byPod] of this.series) {
-      for (const [pod, st] of byPod) {
+    // forEach, not for-of over entries: no [key, value] array per pod and tick (50,000 of them).
+    this.series.forEach((byPod, ns) => {
+      byPod.forEach((st, pod) => {
         st.rates.sweep();
         if (st.rates.size === 0 && st.tick !== this.tick) {
           byPod.delete(pod);
           this.freeSlots.push(st.home);
         }
-      }
+      });
       if (byPod.size === 0) this.series.delete(ns);
-    }
+    });
   }
 
   /** Points the pod at its slot for `page`: its home slot emptied at its first sample of a tick, a lent one on a second page. */

@@ -226,7 +226,9 @@ export class K8sCollector implements Collector {
     let listed = 0;
     let lastTimestamp: string | undefined; // the pods of a tick share a few timestamps: parse each run once
     let rowTime = NaN;
-    for (const pod of pods) {
+    // An index loop: for-of here made an iterator result per pod (this async function's loop is not optimised as a plain one).
+    for (let i = 0; i < pods.length; i++) {
+      const pod = pods[i]!;
       const { namespace, name, node, key } = pod;
       if (!name) continue;
       const slot = slots.slot(namespace, name);
@@ -567,7 +569,9 @@ function sampleTimes(usage: UsageRead | undefined, slots: PodSlots, tickTime: Da
 
 /** The nodes that run at least one of `pods` (each has one cAdvisor page). */
 function nodeNamesOf(pods: readonly PodSummary[]): string[] {
-  return [...new Set(pods.map((p) => p.node).filter((n) => n !== ''))].sort();
+  const nodes = new Set<string>();
+  for (let i = 0; i < pods.length; i++) if (pods[i]!.node !== '') nodes.add(pods[i]!.node);
+  return [...nodes].sort();
 }
 
 function note(notes: Notes | undefined, fn: () => void): void {

@@ -130,6 +130,14 @@ void test('a repeated key: the last value wins, as in JSON.parse', () => {
   assert.deepStrictEqual(read(text), [[undefined, 'b', 't2', 3, 1024]]);
 });
 
+void test('keys written with escapes are the same keys, as in JSON.parse', () => {
+  const text =
+    '{"\\u0069tems":[{"meta\\u0064ata":{"na\\u006de":"a","namespace":"x"},"timestamp":"t",' +
+    '"containers":[{"usage":{"c\\u0070u":"1","memory":"1Ki"}},{"usage":{"cpu":"2","memor\\u0079":"2Ki"}}, 7]}]}';
+  assert.deepStrictEqual(read(text), oracle(text));
+  assert.deepStrictEqual(read(text), [['x', 'a', 't', 3, 3072]]);
+});
+
 void test('a body cut short or with one byte changed is refused exactly when JSON.parse refuses it', () => {
   fc.assert(
     fc.property(list, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.boolean(), (text, at, byte, cut) => {
