@@ -311,6 +311,8 @@ void test('crash_loop: CrashLoopBackOff rows with growing restarts and a BackOff
     assert.ok(mine.at(-1)!.restarts >= 2, `restarts grow: ${mine.map((r) => r.restarts).join(',')}`);
     assert.equal(backoff.at(-1)!.eventReason, 'BackOff');
     assert.ok(backoff.at(-1)!.eventCount >= 1);
+    // the event's time read from the raw JSON (a string there): an age in minutes, not NaN
+    assert.ok(backoff.at(-1)!.eventAgeMinutes >= 0, `event age ${backoff.at(-1)!.eventAgeMinutes}`);
   } finally {
     await sim.close();
   }
