@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { writeJsonAtomic } from '../lib/atomic-file.ts';
-import { dropPodWatches, expirePodWatchHistory } from './api/pod-watch.ts';
+import { dropPodWatches, expirePodWatchHistory, podWatchCount } from './api/pod-watch.ts';
 import { SimCluster } from './cluster.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { MetricsPage } from './prometheus.ts';
@@ -70,6 +70,8 @@ export interface SimHandle {
   setRbac(grants: RbacGrant[] | undefined): void;
   /** Cuts every open pod watch connection (as an API server restart would); returns how many. */
   dropWatches(): number;
+  /** The pod watch connections open now. */
+  podWatches(): number;
   /** Forgets the pod watch history (a compaction): a watch resuming from before now gets 410 Gone. */
   expireWatchHistory(): void;
   close(): Promise<void>;
@@ -194,6 +196,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
         rbac = grants;
       },
       dropWatches: () => dropPodWatches(cluster),
+      podWatches: () => podWatchCount(cluster),
       expireWatchHistory: () => expirePodWatchHistory(cluster),
       close: async () => {
         if (closed) return;

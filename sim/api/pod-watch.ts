@@ -153,6 +153,11 @@ export function dropPodWatches(c: SimCluster): number {
   return n;
 }
 
+/** The pod watch connections open now. */
+export function podWatchCount(c: SimCluster): number {
+  return hubs.get(c)?.watchers.size ?? 0;
+}
+
 /** Forgets the pod watch history (a compaction): a watch resuming from an earlier resourceVersion gets 410. */
 export function expirePodWatchHistory(c: SimCluster): void {
   const hub = hubOf(c);

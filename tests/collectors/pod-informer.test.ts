@@ -132,6 +132,8 @@ void test('410 Gone on resume: the informer lists again and loses no pod', async
     await c.collectOnce();
     const informer = c.informer!;
     await until('the watch', () => informer.state === 'watching' && informer.stats.watches === 1);
+    // the request is out once the informer says 'watching'; the server holds it a moment later
+    await until('the server to hold the watch', () => sim.podWatches() === 1);
     assert.equal(sim.dropWatches(), 1);
     const victim = sim.cluster.pods().find((p) => p.namespace === 'ops')!;
     sim.cluster.deletePod('ops', victim.name, false); // the resourceVersion moves on while nobody watches
@@ -158,7 +160,8 @@ void test('a cut watch connection resumes from its resourceVersion without listi
     await c.collectOnce();
     const informer = c.informer!;
     await until('the watch', () => informer.state === 'watching' && informer.stats.watches === 1);
-    sim.dropWatches();
+    await until('the server to hold the watch', () => sim.podWatches() === 1);
+    assert.equal(sim.dropWatches(), 1);
     const victim = sim.cluster.pods().find((p) => p.namespace === 'shop')!;
     await core.deleteNamespacedPod({ namespace: 'shop', name: victim.name });
     sim.tick(2);
@@ -238,9 +241,10 @@ void test('close() leaves no watch open on the server', async () => {
     sim.tick();
     await c.collectOnce();
     await until('the watch', () => c.informer!.state === 'watching' && c.informer!.stats.watches === 1);
+    await until('the server to hold the watch', () => sim.podWatches() === 1);
     c.close();
     assert.equal(c.informer!.state, 'closed');
-    await until('the server to see it closed', () => sim.dropWatches() === 0);
+    await until('the server to see it closed', () => sim.podWatches() === 0);
   } finally {
     await sim.close();
   }
