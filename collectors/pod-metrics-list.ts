@@ -134,11 +134,7 @@ export class PodMetricsListReader {
 
   /** After a member's value: true when another member follows, false past the object's "}". */
   private nextMember(): boolean {
-    this.ws();
-    const c = this.buf[this.pos++];
-    if (c === CLOSE_OBJECT) return false;
-    if (c !== COMMA) this.fail('"," or "}"');
-    return true;
+    return this.more(CLOSE_OBJECT);
   }
 
   /** Steps into an array (cursor on its "["): true when an element follows, false after an empty one. */
@@ -154,10 +150,15 @@ export class PodMetricsListReader {
 
   /** After an element: true when another follows, false past the array's "]". */
   private nextElement(): boolean {
+    return this.more(CLOSE_ARRAY);
+  }
+
+  /** After a member or element: true past a "," (and the space after it), false past `close`. */
+  private more(close: number): boolean {
     this.ws();
     const c = this.buf[this.pos++];
-    if (c === CLOSE_ARRAY) return false;
-    if (c !== COMMA) this.fail('"," or "]"');
+    if (c === close) return false;
+    if (c !== COMMA) this.fail(close === CLOSE_OBJECT ? '"," or "}"' : '"," or "]"');
     this.ws();
     return true;
   }
