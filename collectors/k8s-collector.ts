@@ -15,7 +15,7 @@ import { eventCount, eventTime, parseQuantity, summarizePod, type PodSummary } f
 import { apiPath, KubeRawClient } from './kube-raw.ts';
 import { PodInformer } from './pod-informer.ts';
 import { PodMetricsListReader } from './pod-metrics-list.ts';
-import { PodSlots } from './pod-slots.ts';
+import { PodSlots, type PodSlot } from './pod-slots.ts';
 import { PromTextScanner } from './prom-text.ts';
 
 export interface K8sCollectorOptions {
@@ -211,11 +211,8 @@ export class K8sCollector implements Collector {
     const [usage, events, nodes, { tickTimestamp }] = await Promise.all([reads.usage, reads.events, reads.nodes, times]);
     for (const n of reads.notes) n();
     const slots = this.slots;
-    const usageOf = (namespace: string, name: string) => {
-      const s = usage ? slots.find(namespace, name) : undefined;
-      return s && s.usageRead >= usage!.id ? s : undefined;
-    };
-    if (owns) pods = pods.filter((p) => owns(p.namespace, p.name, usageOf(p.namespace, p.name)?.timestamp ?? tickTimestamp));
+    if (owns)
+      pods = pods.filter((p) => owns(p.namespace, p.name, usageIn(usage, slots.find(p.namespace, p.name))?.timestamp ?? tickTimestamp));
     const cadvisor = await (cadvisorRead ?? this.readCadvisor(nodeNamesOf(pods), times));
     const rows: MetricRow[] = [];
     const tick = ++this.tick;
@@ -230,7 +227,7 @@ export class K8sCollector implements Collector {
       const { namespace, name, node, key } = pod;
       if (!name) continue;
       const slot = slots.slot(namespace, name);
-      const u = usage && slot.usageRead >= usage.id ? slot : undefined;
+      const u = usageIn(usage, slot);
       const nodeCadvisor = node ? cadvisor.get(node) : undefined;
       const c = nodeCadvisor?.get(key);
       const cad = this.cadvisorPods;
@@ -566,11 +563,15 @@ function sampleTimes(usage: UsageRead | undefined, slots: PodSlots, tickTime: Da
   return {
     tickTimestamp,
     sampleTime: (namespace, pod) => {
-      const s = usage ? slots.find(namespace, pod) : undefined;
-      const ts = s && s.usageRead >= usage!.id ? s.timestamp : undefined;
+      const ts = usageIn(usage, slots.find(namespace, pod))?.timestamp;
       return ts ? Date.parse(ts) : now;
     },
   };
+}
+
+/** The pod's slot when `usage` (or a later read) wrote its usage there; undefined when it was not in the list. */
+function usageIn(usage: UsageRead | undefined, slot: PodSlot | undefined): PodSlot | undefined {
+  return usage && slot && slot.usageRead >= usage.id ? slot : undefined;
 }
 
 /** The nodes that run at least one of `pods` (each has one cAdvisor page). */

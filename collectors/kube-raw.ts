@@ -82,16 +82,9 @@ export class KubeRawClient {
           }
         });
         res.on('error', (err) => reject(new Error('response failed', { cause: err })));
-        res.on('end', () => {
-          if (ok) resolve();
-          else {
-            const headers: Record<string, string> = {};
-            for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
-            reject(new ApiException(code, `HTTP ${code} from GET ${url.pathname}`, Buffer.concat(errorChunks).toString('utf8'), headers));
-          }
-        });
+        res.on('end', () => (ok ? resolve() : reject(statusError(code, url, errorChunks, res.headers))));
       });
-      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      req.on('timeout', () => req.destroy(timeoutError(this.timeoutMs)));
       req.on('error', (err) => reject(new Error('request failed', { cause: err })));
       req.end();
     });
@@ -101,7 +94,7 @@ export class KubeRawClient {
   private dispatch(pool: Pool, url: URL, headers: Record<string, string>, onChunk: (chunk: Buffer) => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let code = 0;
-      let responseHeaders: Record<string, string> = {};
+      let responseHeaders: Record<string, unknown> = {};
       const errorChunks: Buffer[] = [];
       let consumerError: Error | undefined;
       const timeoutMs = this.timeoutMs;
@@ -111,7 +104,7 @@ export class KubeRawClient {
           onRequestStart() {},
           onResponseStart(_controller, statusCode, hdrs) {
             code = statusCode;
-            if (code < 200 || code >= 300) for (const [k, v] of Object.entries(hdrs)) if (v !== undefined) responseHeaders[k] = String(v);
+            responseHeaders = hdrs;
           },
           onResponseData(_controller, chunk) {
             if (code < 200 || code >= 300) errorChunks.push(chunk);
@@ -126,23 +119,13 @@ export class KubeRawClient {
           },
           onResponseEnd() {
             if (code >= 200 && code < 300) resolve();
-            else
-              reject(
-                new ApiException(
-                  code,
-                  `HTTP ${code} from GET ${url.pathname}`,
-                  Buffer.concat(errorChunks).toString('utf8'),
-                  responseHeaders,
-                ),
-              );
-            responseHeaders = {};
+            else reject(statusError(code, url, errorChunks, responseHeaders));
           },
           onResponseError(_controller, err) {
             if (consumerError) return reject(consumerError);
             const timedOut =
               (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' || (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT';
-            const cause = timedOut ? Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }) : err;
-            reject(new Error('request failed', { cause }));
+            reject(new Error('request failed', { cause: timedOut ? timeoutError(timeoutMs) : err }));
           },
         },
       );
@@ -193,6 +176,17 @@ export class KubeRawClient {
       throw new Error(`GET ${path} answered with a body that is not JSON`);
     }
   }
+}
+
+/** A non-2xx answer as client-node reports it: the code, the body and the headers. */
+function statusError(code: number, url: URL, body: Buffer[], headers: Record<string, unknown>): ApiException<string> {
+  const h: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) h[k] = String(v);
+  return new ApiException(code, `HTTP ${code} from GET ${url.pathname}`, Buffer.concat(body).toString('utf8'), h);
+}
+
+function timeoutError(ms: number): Error {
+  return Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' });
 }
 
 type TlsMaterial = Pick<HttpsRequestOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'servername' | 'rejectUnauthorized'>;
