@@ -7,14 +7,14 @@
 // not count against the collector; on a 2-core machine the two still share the cores. The collector is
 // timed in a child Node with its shipped V8 settings (collectors/node-args.ts). `npm run
 // bench:perf` calls benchCollectorTick; standalone:
-//   npx tsx bench/perf/collector-tick.ts --pods 1000,10000,50000 [--ticks 5] [--modes list,watch] [--shard-of 3]
+//   npm run bench:collector -- --pods 1000,10000,50000 [--ticks 5] [--modes list,watch] [--shard-of 3]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { loadKubeConfig } from '../../lib/kube.ts';
 import { memoryLogger } from '../../lib/log.ts';
-import { isMain } from '../../lib/cli.ts';
+import { cli, helpShown, isMain, runMain, UsageError } from '../../lib/cli.ts';
 import { K8sCollector, type PodSource } from '../../collectors/k8s-collector.ts';
 import { hash32, shardKey } from '../../lib/shard-ring.ts';
 import { COLLECTOR_NODE_ARGS } from '../../collectors/node-args.ts';
@@ -188,6 +188,32 @@ async function simChild(pods: number, seed: number): Promise<void> {
   await sim.close();
 }
 
+/** The standalone command (`npm run bench:collector`); the sim and measure children are this file too. */
+export async function main(argv: string[]): Promise<number> {
+  const args = await cli('bench:collector', argv, "Times the Kubernetes collector's tick against a simulated cluster of N pods.")
+    .option('pods', { type: 'string', default: '1000,10000,50000', describe: 'Comma-separated pod counts' })
+    .option('ticks', { type: 'number', default: 5, describe: 'Ticks timed per pod count and mode (after one warm-up tick)' })
+    .option('modes', { type: 'string', default: 'list,watch', describe: 'Pod sources, comma-separated: list, watch' })
+    .option('shard-of', { type: 'number', describe: 'Also time a watch-mode replica keeping about 1/R of the workloads' })
+    .option('seed', { type: 'number', default: 7, describe: 'Seed of the simulated cluster' })
+    .parseAsync();
+  if (helpShown(argv)) return 0;
+  const pods = args.pods.split(',').map(Number);
+  if (!pods.every((n) => Number.isInteger(n) && n > 0)) throw new UsageError(`--pods must be positive integers: ${args.pods}`);
+  if (!(Number.isInteger(args.ticks) && args.ticks > 0)) throw new UsageError('--ticks must be a positive integer');
+  const modes = args.modes.split(',').filter(Boolean);
+  const bad = modes.find((m) => m !== 'list' && m !== 'watch');
+  if (bad !== undefined || modes.length === 0) throw new UsageError(`--modes takes list and/or watch: ${args.modes}`);
+  const shardOf = args['shard-of'];
+  if (shardOf !== undefined && !(Number.isInteger(shardOf) && shardOf >= 2))
+    throw new UsageError('--shard-of must be an integer of 2 or more');
+  for (const n of pods) {
+    const opts: BenchOptions = { ticks: args.ticks, seed: args.seed, modes: modes as PodSource[], ...(shardOf ? { shardOf } : {}) };
+    for (const r of await benchCollectorTick(n, opts)) process.stdout.write(`${JSON.stringify(r)}\n`);
+  }
+  return 0;
+}
+
 if (isMain(import.meta.url)) {
   const i = process.argv.indexOf('--sim-child');
   const m = process.argv.indexOf('--measure-child');
@@ -197,17 +223,6 @@ if (isMain(import.meta.url)) {
     const { pods, ...opts } = JSON.parse(process.argv[m + 1]!) as BenchOptions & { pods: number };
     for (const r of await measure(pods, opts)) process.stdout.write(`${JSON.stringify(r)}\n`);
   } else {
-    const arg = (name: string) => {
-      const j = process.argv.indexOf(name);
-      return j > 0 ? process.argv[j + 1] : undefined;
-    };
-    const list = (arg('--pods') ?? '1000,10000,50000').split(',').map(Number);
-    const ticks = Number(arg('--ticks') ?? 5);
-    const shardOf = arg('--shard-of') ? Number(arg('--shard-of')) : undefined;
-    const modes = (arg('--modes') ?? 'list,watch').split(',').filter(Boolean) as PodSource[];
-    for (const n of list) {
-      for (const r of await benchCollectorTick(n, { ticks, modes, ...(shardOf ? { shardOf } : {}) }))
-        process.stdout.write(`${JSON.stringify(r)}\n`);
-    }
+    await runMain(main, process.argv.slice(2));
   }
 }
