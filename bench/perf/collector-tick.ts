@@ -4,13 +4,15 @@
 // events list, one nodes list and one cAdvisor page per node. With --shard-of R the watch-mode collector
 // keeps only about 1/R of the workloads (a sharded replica's filter, before its rows are built). The
 // simulator runs in a child process, as an API server runs on another machine, so its own rendering does
-// not count against the collector; on a 2-core machine the two still share the cores. The collector is
-// timed in a child Node with its shipped V8 settings (collectors/node-args.ts). `npm run
+// not count against the collector; where taskset exists the collector is pinned to one core (--cpu) and
+// the simulator to another, so "per tick on one core" is what is measured and the two do not share a
+// core. The collector is timed in a child Node with its shipped V8 settings (collectors/node-args.ts). `npm run
 // bench:perf` calls benchCollectorTick; standalone:
 //   npm run bench:collector -- --pods 1000,10000,50000 [--ticks 5] [--modes list,watch] [--shard-of 3]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { cpus } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { loadKubeConfig } from '../../lib/kube.ts';
 import { memoryLogger } from '../../lib/log.ts';
@@ -18,6 +20,7 @@ import { cli, helpShown, isMain, runMain, UsageError } from '../../lib/cli.ts';
 import { K8sCollector, type PodSource } from '../../collectors/k8s-collector.ts';
 import { hash32, shardKey } from '../../lib/shard-ring.ts';
 import { COLLECTOR_NODE_ARGS } from '../../collectors/node-args.ts';
+import { canPin, otherCore, pinnedArgv } from './pin.ts';
 
 export interface CollectorTickResult {
   pods: number;
@@ -50,10 +53,12 @@ class SimChild {
   private readonly child: ChildProcess;
   private readonly lines: AsyncIterator<string>;
 
-  constructor(pods: number, seed: number) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--sim-child', String(pods), String(seed)], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+  constructor(pods: number, seed: number, cpu: number | null) {
+    const [cmd, ...args] = pinnedArgv(
+      [process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), '--sim-child', String(pods), String(seed)],
+      cpu,
+    );
+    this.child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     this.lines = createInterface({ input: this.child.stdout! })[Symbol.asyncIterator]();
   }
 
@@ -80,18 +85,34 @@ class SimChild {
  * Starts the sim with about `pods` pods and times K8sCollector ticks over `ticks` ticks (after a warm-up)
  * for each pod source in turn, on the same sim; with `shardOf`, also a watch-mode replica keeping ~1/R.
  */
-type BenchOptions = { ticks?: number; seed?: number; modes?: PodSource[]; shardOf?: number };
+type BenchOptions = {
+  ticks?: number;
+  seed?: number;
+  modes?: PodSource[];
+  shardOf?: number;
+  /** The collector's core (the simulator gets another); null or absent: not pinned. */
+  cpu?: number | null;
+};
 
 /**
  * Runs the measurement in a child Node started with the collector's own settings (COLLECTOR_NODE_ARGS,
  * as run-monitoring and the launcher start it), so the figures are those of the collector as shipped.
  */
 export async function benchCollectorTick(pods: number, opts: BenchOptions = {}): Promise<CollectorTickResult[]> {
-  const child = spawn(
-    process.execPath,
-    [...COLLECTOR_NODE_ARGS, '--import', 'tsx', fileURLToPath(import.meta.url), '--measure-child', JSON.stringify({ pods, ...opts })],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+  const cpu = opts.cpu ?? null;
+  const [cmd, ...args] = pinnedArgv(
+    [
+      process.execPath,
+      ...COLLECTOR_NODE_ARGS,
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      '--measure-child',
+      JSON.stringify({ pods, ...opts }),
+    ],
+    cpu,
   );
+  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const results: CollectorTickResult[] = [];
   for await (const line of createInterface({ input: child.stdout! })) results.push(JSON.parse(line) as CollectorTickResult);
   const code = await new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.on('exit', r)));
@@ -100,7 +121,8 @@ export async function benchCollectorTick(pods: number, opts: BenchOptions = {}):
 }
 
 async function measure(pods: number, opts: BenchOptions): Promise<CollectorTickResult[]> {
-  const sim = new SimChild(pods, opts.seed ?? 7);
+  // The sim stands for an API server on other machines: off the collector's core when it is pinned.
+  const sim = new SimChild(pods, opts.seed ?? 7, opts.cpu == null ? null : otherCore(opts.cpu));
   const out: CollectorTickResult[] = [];
   try {
     const { kubeconfigPath } = await sim.ready();
@@ -196,6 +218,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('modes', { type: 'string', default: 'list,watch', describe: 'Pod sources, comma-separated: list, watch' })
     .option('shard-of', { type: 'number', describe: 'Also time a watch-mode replica keeping about 1/R of the workloads' })
     .option('seed', { type: 'number', default: 7, describe: 'Seed of the simulated cluster' })
+    .option('pin', {
+      type: 'boolean',
+      default: true,
+      describe: 'Pin the collector to --cpu and the simulator to another core (needs taskset)',
+    })
+    .option('cpu', { type: 'number', default: 0, describe: 'Core the collector is pinned to (taskset); the simulator runs on another one' })
     .parseAsync();
   if (helpShown(argv)) return 0;
   const pods = args.pods.split(',').map(Number);
@@ -207,8 +235,11 @@ export async function main(argv: string[]): Promise<number> {
   const shardOf = args['shard-of'];
   if (shardOf !== undefined && !(Number.isInteger(shardOf) && shardOf >= 2))
     throw new UsageError('--shard-of must be an integer of 2 or more');
+  const cpu = args.pin && canPin() ? args.cpu : null;
+  if (cpu !== null && !(Number.isInteger(cpu) && cpu >= 0 && cpu < cpus().length))
+    throw new UsageError(`--cpu must name a core, 0 to ${cpus().length - 1}`);
   for (const n of pods) {
-    const opts: BenchOptions = { ticks: args.ticks, seed: args.seed, modes: modes as PodSource[], ...(shardOf ? { shardOf } : {}) };
+    const opts: BenchOptions = { ticks: args.ticks, seed: args.seed, modes: modes as PodSource[], cpu, ...(shardOf ? { shardOf } : {}) };
     for (const r of await benchCollectorTick(n, opts)) process.stdout.write(`${JSON.stringify(r)}\n`);
   }
   return 0;

@@ -11,7 +11,6 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import {
   closeSync,
-  existsSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -30,6 +29,7 @@ import { HEARTBEAT_NAME, type AgentPerf } from '../../agents/dataset-generator/a
 import { AGENT_GLIBC_TUNABLES, AGENT_NODE_ARGS } from '../../agents/dataset-generator/node-args.ts';
 import { tunablesEnv } from '../../lib/glibc-tunables.ts';
 import { mulberry32 } from '../../lib/prng.ts';
+import { canPin, otherCore, pinnedArgv, tasksetPath } from './pin.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const AGENT = join(ROOT, 'agents/dataset-generator-agent.ts');
@@ -236,17 +236,10 @@ export function generateCsv(path: string, pods: PodSpec[], ticks: number, seed =
 // ---------------------------------------------------------------------------------------------------
 // The agent as a child process.
 
-let taskset: string | null | undefined;
-function tasksetPath(): string | null {
-  if (taskset === undefined) taskset = ['/usr/bin/taskset', '/bin/taskset'].find((p) => existsSync(p)) ?? null;
-  return taskset;
-}
-
 function spawnAgent(args: string[], cpu: number | null): ChildProcess {
   // The agent's Node options and glibc settings are those run-monitoring starts it with.
   const node = [process.execPath, ...AGENT_NODE_ARGS, '--import', 'tsx', AGENT, ...args];
-  const ts = cpu === null ? null : tasksetPath();
-  const [cmd, ...rest] = ts ? [ts, '-c', String(cpu), ...node] : node;
+  const [cmd, ...rest] = pinnedArgv(node, cpu);
   return spawn(cmd!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...tunablesEnv(AGENT_GLIBC_TUNABLES) } });
 }
 
@@ -518,12 +511,12 @@ export async function main(argv: string[]): Promise<number> {
   const outDir = resolve(args['out-dir']);
   mkdirSync(outDir, { recursive: true });
   const cpus = (await import('node:os')).cpus();
-  const pinned = args.pin && tasksetPath() !== null && cpus.length > 1;
+  const pinned = args.pin && canPin();
   const cpu = pinned ? args.cpu : null;
   if (pinned) {
     // The bench (appender, reader, reference) stays off the agent's core.
     try {
-      execFileSync(tasksetPath()!, ['-p', '-c', String(args.cpu === 0 ? 1 : 0), String(process.pid)], { stdio: 'ignore' });
+      execFileSync(tasksetPath()!, ['-p', '-c', String(otherCore(args.cpu)), String(process.pid)], { stdio: 'ignore' });
     } catch {
       /* not fatal */
     }
@@ -617,7 +610,8 @@ export async function main(argv: string[]): Promise<number> {
     const { benchCollectorTick } = await import('./collector-tick.ts');
     for (const n of collectorPods) {
       progress(`collector tick at ${n} pods (${args['collector-ticks']} ticks)`);
-      for (const c of await benchCollectorTick(n, { ticks: args['collector-ticks'] })) {
+      // The collector on the agent's core, the simulated API server on the other (with this process).
+      for (const c of await benchCollectorTick(n, { ticks: args['collector-ticks'], cpu })) {
         report.collector.push({
           pods: n,
           mode: c.mode,
