@@ -1,7 +1,7 @@
 // Collector scale benchmark: the Kubernetes collector's tick against the simulated cluster scaled to N
-// pods, in both pod sources on one sim: `list` (a paged pod list every tick) and `watch` (an informer:
-// one list, then a watch; no pod request per tick), each with one cluster-wide metrics.k8s.io call, one
-// events list, one nodes list and one cAdvisor page per node. With --shard-of R the watch-mode collector
+// pods, in both pod sources, each in a process with a simulator of its own: `list` (a paged pod list every
+// tick) and `watch` (an informer: one list, then a watch; no pod request per tick), each with one
+// cluster-wide metrics.k8s.io call, one events list, one nodes list and one cAdvisor page per node. With --shard-of R the watch-mode collector
 // keeps only about 1/R of the workloads (a sharded replica's filter, before its rows are built). The
 // simulator runs in a child process, as an API server runs on another machine, so its own rendering does
 // not count against the collector; where taskset exists the collector is pinned to one core (--cpu) and
@@ -82,8 +82,8 @@ class SimChild {
 }
 
 /**
- * Starts the sim with about `pods` pods and times K8sCollector ticks over `ticks` ticks (after a warm-up)
- * for each pod source in turn, on the same sim; with `shardOf`, also a watch-mode replica keeping ~1/R.
+ * What to time: K8sCollector ticks over `ticks` ticks (after a warm-up) for each pod source in `modes`; with
+ * `shardOf`, a watch-mode replica keeping ~1/R.
  */
 type BenchOptions = {
   ticks?: number;
@@ -95,11 +95,20 @@ type BenchOptions = {
 };
 
 /**
- * Runs the measurement in a child Node started with the collector's own settings (COLLECTOR_NODE_ARGS,
- * as run-monitoring and the launcher start it), so the figures are those of the collector as shipped.
+ * Runs the measurements in child Nodes started with the collector's own settings (COLLECTOR_NODE_ARGS, as
+ * run-monitoring and the launcher start it), so the figures are those of the collector as shipped. Each
+ * pod source gets a process (and a simulator) of its own: a collector measured after another in one process
+ * paid for the first one's heap (the list mode's pods) in its own collections.
  */
 export async function benchCollectorTick(pods: number, opts: BenchOptions = {}): Promise<CollectorTickResult[]> {
-  const cpu = opts.cpu ?? null;
+  const results: CollectorTickResult[] = [];
+  const { shardOf, ...rest } = opts;
+  for (const mode of opts.modes ?? ['list', 'watch']) results.push(...(await measureInChild(pods, { ...rest, modes: [mode] })));
+  if (shardOf && shardOf > 1) results.push(...(await measureInChild(pods, { ...rest, modes: [], shardOf })));
+  return results;
+}
+
+async function measureInChild(pods: number, opts: BenchOptions): Promise<CollectorTickResult[]> {
   const [cmd, ...args] = pinnedArgv(
     [
       process.execPath,
@@ -110,7 +119,7 @@ export async function benchCollectorTick(pods: number, opts: BenchOptions = {}):
       '--measure-child',
       JSON.stringify({ pods, ...opts }),
     ],
-    cpu,
+    opts.cpu ?? null,
   );
   const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const results: CollectorTickResult[] = [];
