@@ -16,8 +16,11 @@ export function canPin(): boolean {
   return tasksetPath() !== null && cpus().length > 1;
 }
 
-/** `argv` (command first) run on `cpu` through taskset; unchanged when `cpu` is null or taskset is missing. */
-export function pinnedArgv(argv: readonly string[], cpu: number | null): string[] {
+/**
+ * `argv` (command first) run on `cpu` (a core, or a taskset core list such as "0-1") through taskset;
+ * unchanged when `cpu` is null or taskset is missing.
+ */
+export function pinnedArgv(argv: readonly string[], cpu: number | string | null): string[] {
   const ts = cpu === null ? null : tasksetPath();
   return ts ? [ts, '-c', String(cpu), ...argv] : [...argv];
 }

@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cli, helpShown, runIfMain, UsageError } from '../../lib/cli.ts';
 import { tunablesEnv, type GlibcTunables } from '../../lib/glibc-tunables.ts';
 import { generateCsv, makePods } from './run.ts';
+import { pinnedArgv } from './pin.ts';
 
 const HERE = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -48,7 +49,7 @@ async function runAgent(checkout: string, settings: AgentSettings, csv: string, 
   const node = [process.execPath, ...settings.nodeArgs, '--import', 'tsx', join(checkout, 'agents/dataset-generator-agent.ts')];
   const args = ['--once', '--from-start', '--input-file', csv, '--insights-file', join(dir, 'pod_insights.json')];
   args.push('--scores-file', join(dir, 'scores.csv'), '--checkpoint-file', join(dir, 'checkpoint.json'), '--log-dir', join(dir, 'logs'));
-  const [cmd, ...rest] = cpu ? ['taskset', '-c', cpu, ...node, ...args, '--log-level', 'warn'] : [...node, ...args, '--log-level', 'warn'];
+  const [cmd, ...rest] = pinnedArgv([...node, ...args, '--log-level', 'warn'], cpu);
   const child = spawn(cmd!, rest, {
     cwd: checkout,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -82,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
   const sides = { before: resolve(args.before), after: resolve(args.after) };
   for (const dir of Object.values(sides))
     if (!existsSync(join(dir, 'agents/dataset-generator-agent.ts'))) throw new UsageError(`${dir} is not a podsentinel checkout`);
-  const cpu = args.cpu && existsSync('/usr/bin/taskset') ? args.cpu : null;
+  const cpu = args.cpu !== '' ? args.cpu : null; // pinnedArgv leaves it unpinned where taskset is missing
   const out = resolve(args['out-dir']);
   mkdirSync(out, { recursive: true });
   const csv = join(out, `pods-${args.pods}x${args.ticks}.csv`);
