@@ -1,13 +1,13 @@
 // Collector scale benchmark: the Kubernetes collector's tick against the simulated cluster scaled to N
 // pods, in both pod sources, each in a process with a simulator of its own: `list` (a paged pod list every
 // tick) and `watch` (an informer: one list, then a watch; no pod request per tick), each with one
-// cluster-wide metrics.k8s.io call, one events list, one nodes list and one cAdvisor page per node. With --shard-of R the watch-mode collector
-// keeps only about 1/R of the workloads (a sharded replica's filter, before its rows are built). The
-// simulator runs in a child process, as an API server runs on another machine, so its own rendering does
-// not count against the collector; where taskset exists the collector is pinned to one core (--cpu) and
-// the simulator to another, so "per tick on one core" is what is measured and the two do not share a
-// core. The collector is timed in a child Node with its shipped V8 settings (collectors/node-args.ts). `npm run
-// bench:perf` calls benchCollectorTick; standalone:
+// cluster-wide metrics.k8s.io call, one events list, one nodes list and one cAdvisor page per node. With
+// --shard-of R the watch-mode collector keeps only about 1/R of the workloads (a sharded replica's filter,
+// before its rows are built). The simulator runs in a child process, as an API server runs on another
+// machine, so its own rendering does not count against the collector; where taskset exists the collector
+// is pinned to one core (--cpu) and the simulator to another, so "per tick on one core" is what is
+// measured and the two do not share a core. The collector is timed in a child Node with its shipped V8
+// settings (collectors/node-args.ts). `npm run bench:perf` calls benchCollectorTick; standalone:
 //   npm run bench:collector -- --pods 1000,10000,50000 [--ticks 5] [--modes list,watch] [--shard-of 3]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
