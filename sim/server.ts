@@ -160,7 +160,7 @@ export function createApiHandler(deps: ApiServerDeps): (req: IncomingMessage, re
         reply.stream(res);
         return;
       }
-      const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+      const text = typeof reply.body === 'string' || Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body);
       res.writeHead(reply.status, {
         'Content-Type': reply.contentType ?? 'application/json',
         'Content-Length': Buffer.byteLength(text),

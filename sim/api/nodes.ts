@@ -1,7 +1,7 @@
 // core/v1 nodes: list (selectors, Table), get, patch (cordon), and the kubelet's cAdvisor page through
 // the API server proxy.
 import { notFound } from '../errors.ts';
-import { cadvisorText } from '../prometheus.ts';
+import { cadvisorPage } from '../prometheus.ts';
 import { listOf, renderNode } from '../render.ts';
 import { fieldMatcher, labelMatcher } from '../selectors.ts';
 import {
@@ -66,8 +66,7 @@ function nodes(ctx: Ctx, { name, sub }: Target): Reply {
   }
   if (sub[0] === 'proxy' && sub.slice(1).join('/') === 'metrics/cadvisor') {
     if (!node) throw notFound('nodes', name);
-    const pods = c.sortedPodList().filter((p) => p.node === name);
-    return get(ctx, () => cadvisorText(c, pods, false), 'text/plain; version=0.0.4; charset=utf-8');
+    return get(ctx, () => cadvisorPage(c, name), 'text/plain; version=0.0.4; charset=utf-8');
   }
   throw notFoundPath(ctx);
 }
