@@ -12,7 +12,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { cpus } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { loadKubeConfig } from '../../lib/kube.ts';
 import { memoryLogger } from '../../lib/log.ts';
@@ -20,7 +19,7 @@ import { cli, helpShown, isMain, runMain, UsageError } from '../../lib/cli.ts';
 import { K8sCollector, type PodSource } from '../../collectors/k8s-collector.ts';
 import { hash32, shardKey } from '../../lib/shard-ring.ts';
 import { COLLECTOR_NODE_ARGS } from '../../collectors/node-args.ts';
-import { canPin, otherCore, pinnedArgv } from './pin.ts';
+import { otherCore, pinnedArgv, pinnedCore, pinOptions } from './pin.ts';
 
 export interface CollectorTickResult {
   pods: number;
@@ -227,12 +226,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('modes', { type: 'string', default: 'list,watch', describe: 'Pod sources, comma-separated: list, watch' })
     .option('shard-of', { type: 'number', describe: 'Also time a watch-mode replica keeping about 1/R of the workloads' })
     .option('seed', { type: 'number', default: 7, describe: 'Seed of the simulated cluster' })
-    .option('pin', {
-      type: 'boolean',
-      default: true,
-      describe: 'Pin the collector to --cpu and the simulator to another core (needs taskset)',
-    })
-    .option('cpu', { type: 'number', default: 0, describe: 'Core the collector is pinned to (taskset); the simulator runs on another one' })
+    .options(pinOptions('the collector', 'the simulator'))
     .parseAsync();
   if (helpShown(argv)) return 0;
   const pods = args.pods.split(',').map(Number);
@@ -244,9 +238,7 @@ export async function main(argv: string[]): Promise<number> {
   const shardOf = args['shard-of'];
   if (shardOf !== undefined && !(Number.isInteger(shardOf) && shardOf >= 2))
     throw new UsageError('--shard-of must be an integer of 2 or more');
-  const cpu = args.pin && canPin() ? args.cpu : null;
-  if (cpu !== null && !(Number.isInteger(cpu) && cpu >= 0 && cpu < cpus().length))
-    throw new UsageError(`--cpu must name a core, 0 to ${cpus().length - 1}`);
+  const cpu = pinnedCore(args);
   for (const n of pods) {
     const opts: BenchOptions = { ticks: args.ticks, seed: args.seed, modes: modes as PodSource[], cpu, ...(shardOf ? { shardOf } : {}) };
     for (const r of await benchCollectorTick(n, opts)) process.stdout.write(`${JSON.stringify(r)}\n`);

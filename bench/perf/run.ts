@@ -29,7 +29,7 @@ import { HEARTBEAT_NAME, type AgentPerf } from '../../agents/dataset-generator/a
 import { AGENT_GLIBC_TUNABLES, AGENT_NODE_ARGS } from '../../agents/dataset-generator/node-args.ts';
 import { tunablesEnv } from '../../lib/glibc-tunables.ts';
 import { mulberry32 } from '../../lib/prng.ts';
-import { canPin, otherCore, pinnedArgv, tasksetPath } from './pin.ts';
+import { otherCore, pinnedArgv, pinnedCore, pinOptions, tasksetPath } from './pin.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const AGENT = join(ROOT, 'agents/dataset-generator-agent.ts');
@@ -113,12 +113,7 @@ function parse(argv: string[]) {
       describe: 'Pod counts for the collector tick, list and watch mode (empty skips it)',
     })
     .option('collector-ticks', { type: 'number', default: 3 })
-    .option('pin', { type: 'boolean', default: true, describe: 'Pin the agent to --cpu and the bench to another core (needs taskset)' })
-    .option('cpu', {
-      type: 'number',
-      default: 0,
-      describe: 'Core the agent is pinned to (taskset); the bench itself runs on the other one',
-    })
+    .options(pinOptions('the agent', 'the bench itself'))
     .option('rss-limit-mb', { type: 'number', default: 6000, describe: 'Kill (and report) an agent whose resident set exceeds this' })
     .option('out-dir', { type: 'string', default: '.bench-out/perf', describe: 'Generated CSVs and agent outputs' })
     .option('json', { type: 'string', describe: 'Write the results as JSON to this file' })
@@ -507,16 +502,16 @@ export async function main(argv: string[]): Promise<number> {
     .map((s) => Number(s.trim()))
     .filter((n) => n > 0);
   if (podsList.length === 0 || podsList.some((n) => !Number.isInteger(n))) throw new UsageError('--pods must list positive integers');
+  const cpu = pinnedCore(args);
   rssLimitMb = args['rss-limit-mb'];
   const outDir = resolve(args['out-dir']);
   mkdirSync(outDir, { recursive: true });
   const cpus = (await import('node:os')).cpus();
-  const pinned = args.pin && canPin();
-  const cpu = pinned ? args.cpu : null;
-  if (pinned) {
+  const pinned = cpu !== null;
+  if (cpu !== null) {
     // The bench (appender, reader, reference) stays off the agent's core.
     try {
-      execFileSync(tasksetPath()!, ['-p', '-c', String(otherCore(args.cpu)), String(process.pid)], { stdio: 'ignore' });
+      execFileSync(tasksetPath()!, ['-p', '-c', String(otherCore(cpu)), String(process.pid)], { stdio: 'ignore' });
     } catch {
       /* not fatal */
     }
@@ -544,7 +539,7 @@ export async function main(argv: string[]): Promise<number> {
     const tg = performance.now();
     const rows = generateCsv(csv, makePods(n), ticks);
     progress(
-      `N=${n}: generated in ${((performance.now() - tg) / 1000).toFixed(1)} s; throughput run (agent --once --from-start${pinned ? `, pinned to cpu ${args.cpu}` : ''})`,
+      `N=${n}: generated in ${((performance.now() - tg) / 1000).toFixed(1)} s; throughput run (agent --once --from-start${pinned ? `, pinned to cpu ${cpu}` : ''})`,
     );
     const r = failedResult(n, rows, report.reference?.per_call_windows_per_second ?? NaN, args.rate);
     try {

@@ -2,7 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { benchCollectorTick, main } from '../../bench/perf/collector-tick.ts';
-import { canPin, otherCore, pinnedArgv, tasksetPath } from '../../bench/perf/pin.ts';
+import { cpus } from 'node:os';
+import { main as perfMain } from '../../bench/perf/run.ts';
+import { canPin, otherCore, pinnedArgv, pinnedCore, tasksetPath } from '../../bench/perf/pin.ts';
 import { UsageError } from '../../lib/cli.ts';
 
 void test('bench:collector refuses bad options with a usage error', async () => {
@@ -10,6 +12,17 @@ void test('bench:collector refuses bad options with a usage error', async () => 
   await assert.rejects(main(['--pods', '10,x']), (e: unknown) => e instanceof UsageError && /--pods/.test(e.message));
   await assert.rejects(main(['--ticks', '0']), (e: unknown) => e instanceof UsageError && /--ticks/.test(e.message));
   await assert.rejects(main(['--shard-of', '1']), (e: unknown) => e instanceof UsageError && /--shard-of/.test(e.message));
+});
+
+void test('every bench that pins reads --pin and --cpu one way: a core this machine lacks is a usage error', async () => {
+  const none = String(cpus().length);
+  const badCore = (e: unknown) => e instanceof UsageError && /--cpu must name a core/.test(e.message);
+  await assert.rejects(main(['--cpu', none]), badCore);
+  await assert.rejects(perfMain(['--cpu', none, '--collector-pods', '']), badCore);
+  await assert.rejects(main(['--cpu', '-1', '--no-pin']), badCore); // checked even when not pinning
+  assert.throws(() => pinnedCore({ pin: true, cpu: 0.5 }), badCore);
+  assert.equal(pinnedCore({ pin: false, cpu: 0 }), null);
+  assert.equal(pinnedCore({ pin: true, cpu: 0 }), canPin() ? 0 : null);
 });
 
 void test('pinnedArgv prefixes taskset only when asked for a core and taskset exists', () => {
