@@ -99,11 +99,6 @@ function podLabels(c: SimCluster, p: SimPod): PodLabels {
   return out;
 }
 
-/** cAdvisor container series for the given pods; `withNode` adds the node label. */
-export function cadvisorText(c: SimCluster, pods: Iterable<SimPod>, withNode: boolean): string {
-  return cadvisorBuffer(c, pods, withNode).toString('utf8');
-}
-
 /** Each node's cAdvisor page of the cluster's current version: its pods grouped once, each page rendered once. */
 interface NodePages {
   version: number;
@@ -138,6 +133,7 @@ export function cadvisorPage(c: SimCluster, node: string): Buffer {
   return page;
 }
 
+/** cAdvisor container series for the given pods; `withNode` adds the node label. */
 function cadvisorBuffer(c: SimCluster, pods: Iterable<SimPod>, withNode: boolean): Buffer {
   const cpu = family('container_cpu_usage_seconds_total', 'counter', 'Cumulative cpu time consumed in seconds.');
   const ws = family('container_memory_working_set_bytes', 'gauge', 'Current working set in bytes.');
